@@ -1,0 +1,81 @@
+# RiseDependencies.cmake - finds every library rise uses and records what will
+# be built. Required: OpenMP, OpenBLAS, HDF5, cJSON, libpng. Optional: CUDA
+# (with cuBLAS/cuBLASLt), NCCL, MPI, MuJoCo. Produces the interface target
+# `rise_deps` and RISE_WITH_* variables read by RiseSummary.cmake.
+find_package(PkgConfig REQUIRED)
+add_library(rise_deps INTERFACE)
+
+find_package(OpenMP REQUIRED COMPONENTS C)
+target_link_libraries(rise_deps INTERFACE OpenMP::OpenMP_C)
+
+pkg_check_modules(OPENBLAS REQUIRED IMPORTED_TARGET openblas)
+target_link_libraries(rise_deps INTERFACE PkgConfig::OPENBLAS)
+
+find_package(HDF5 REQUIRED COMPONENTS C)
+target_include_directories(rise_deps INTERFACE ${HDF5_C_INCLUDE_DIRS})
+target_link_libraries(rise_deps INTERFACE ${HDF5_C_LIBRARIES})
+target_compile_definitions(rise_deps INTERFACE H5_USE_110_API)
+
+pkg_check_modules(CJSON REQUIRED IMPORTED_TARGET libcjson)
+target_link_libraries(rise_deps INTERFACE PkgConfig::CJSON)
+
+find_package(PNG REQUIRED)
+target_link_libraries(rise_deps INTERFACE PNG::PNG)
+
+# MuJoCo (Debian's libmujoco-dev ships no CMake config: plain find).
+find_path(MUJOCO_INCLUDE_DIR mujoco/mujoco.h)
+find_library(MUJOCO_LIBRARY mujoco)
+if(MUJOCO_INCLUDE_DIR AND MUJOCO_LIBRARY)
+  set(RISE_WITH_MUJOCO ON)
+  target_include_directories(rise_deps INTERFACE ${MUJOCO_INCLUDE_DIR})
+  target_link_libraries(rise_deps INTERFACE ${MUJOCO_LIBRARY})
+  target_compile_definitions(rise_deps INTERFACE RISE_WITH_MUJOCO=1)
+else()
+  set(RISE_WITH_MUJOCO OFF)
+endif()
+
+# CUDA: AUTO builds it when a compiler is found (no GPU is needed to build).
+set(RISE_WITH_CUDA OFF)
+if(NOT RISE_CUDA STREQUAL "OFF")
+  include(CheckLanguage)
+  if(NOT DEFINED CMAKE_CUDA_COMPILER AND EXISTS /usr/local/cuda/bin/nvcc)
+    set(CMAKE_CUDA_COMPILER /usr/local/cuda/bin/nvcc)
+  endif()
+  check_language(CUDA)
+  if(CMAKE_CUDA_COMPILER)
+    if(NOT DEFINED CMAKE_CUDA_ARCHITECTURES)
+      set(CMAKE_CUDA_ARCHITECTURES 80 90)
+    endif()
+    enable_language(CUDA)
+    find_package(CUDAToolkit REQUIRED)
+    set(RISE_WITH_CUDA ON)
+  elseif(RISE_CUDA STREQUAL "ON")
+    message(FATAL_ERROR "RISE_CUDA=ON but no CUDA compiler was found (install the CUDA toolkit or set CMAKE_CUDA_COMPILER)")
+  endif()
+endif()
+
+set(RISE_WITH_NCCL OFF)
+if(RISE_WITH_CUDA AND NOT RISE_NCCL STREQUAL "OFF")
+  find_path(NCCL_INCLUDE_DIR nccl.h HINTS ${CUDAToolkit_INCLUDE_DIRS})
+  find_library(NCCL_LIBRARY nccl HINTS ${CUDAToolkit_LIBRARY_DIR} ${CUDAToolkit_LIBRARY_ROOT}/lib)
+  if(NCCL_INCLUDE_DIR AND NCCL_LIBRARY)
+    set(RISE_WITH_NCCL ON)
+    target_include_directories(rise_deps INTERFACE ${NCCL_INCLUDE_DIR})
+    target_link_libraries(rise_deps INTERFACE ${NCCL_LIBRARY})
+    target_compile_definitions(rise_deps INTERFACE RISE_WITH_NCCL=1)
+  elseif(RISE_NCCL STREQUAL "ON")
+    message(FATAL_ERROR "RISE_NCCL=ON but nccl.h / libnccl were not found")
+  endif()
+endif()
+
+set(RISE_WITH_MPI OFF)
+if(NOT RISE_MPI STREQUAL "OFF")
+  find_package(MPI COMPONENTS C QUIET)
+  if(MPI_C_FOUND)
+    set(RISE_WITH_MPI ON)
+    target_link_libraries(rise_deps INTERFACE MPI::MPI_C)
+    target_compile_definitions(rise_deps INTERFACE RISE_WITH_MPI=1)
+  elseif(RISE_MPI STREQUAL "ON")
+    message(FATAL_ERROR "RISE_MPI=ON but no MPI was found (apt-get install libopenmpi-dev)")
+  endif()
+endif()

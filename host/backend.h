@@ -1,0 +1,187 @@
+/* backend.h - the backend table: every op the algorithms may call.
+ *
+ * Algorithms never see CUDA. They hold a `rise_backend *` and call ops through
+ * its function pointers; `rise_backend_create("cpu"|"cuda")` returns the CPU
+ * reference implementation (plain C, OpenBLAS, OpenMP) or the CUDA one
+ * (cuBLAS + handwritten kernels). All pointers passed to ops live in that
+ * backend's memory (alloc/upload/download move data in and out). Ops are
+ * asynchronous on CUDA; `sync` waits and returns the first error seen.
+ *
+ * Conventions shared by every op:
+ *  - float32, row-major. Shape letters: E ensemble members, B rows (batch),
+ *    N columns (features), M/K GEMM dims.
+ *  - Ops that produce parameter gradients ACCUMULATE (+=) into them; the
+ *    training step zeroes the gradient buffer first. Ops that produce
+ *    activations or activation gradients OVERWRITE unless `accumulate` is set.
+ *  - Scalar results (losses, norms, metrics) are written to backend memory so
+ *    a step never needs a host synchronisation; read them back with download.
+ *  - Randomness comes from Philox keyed by a rise_rng (kernels/philox.h), so
+ *    both backends draw the same numbers. */
+#ifndef RISE_BACKEND_H
+#define RISE_BACKEND_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "../kernels/philox.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum {
+    RISE_ACT_IDENTITY = 0,
+    RISE_ACT_RELU,
+    RISE_ACT_MISH,
+    RISE_ACT_GELU, /* tanh approximation, as PyTorch's approximate="tanh" */
+    RISE_ACT_TANH,
+    RISE_ACT_SILU,
+    RISE_ACT_COUNT
+} rise_act;
+
+typedef enum {
+    RISE_REDUCE_SUM = 0,
+    RISE_REDUCE_SUMSQ,
+    RISE_REDUCE_MEAN,
+    RISE_REDUCE_MAX,
+    RISE_REDUCE_MIN,
+    RISE_REDUCE_ABSMAX,
+    RISE_REDUCE_COUNT
+} rise_reduce_op;
+
+/* Adam / AdamW. weight_decay > 0 gives decoupled decay (AdamW):
+ *   p -= lr * (m_hat / (sqrt(v_hat) + eps) + weight_decay * p).
+ * max_grad_norm > 0 clips by global norm: g *= min(1, max_norm / (norm + 1e-6)),
+ * where norm = sqrt(*grad_sumsq) is computed on the backend beforehand. */
+typedef struct {
+    float lr;
+    float beta1;
+    float beta2;
+    float eps;
+    float weight_decay;
+    float max_grad_norm;
+} rise_adam_hparams;
+
+typedef struct rise_backend rise_backend;
+
+struct rise_backend {
+    const char *name; /* "cpu" or "cuda" */
+    int is_device;    /* 1 when memory is not host-addressable */
+    void *impl;       /* backend private state (stream, handles, error) */
+
+    /* ---- lifetime, memory, synchronisation ---- */
+    void (*destroy)(rise_backend *be);
+    void *(*alloc)(rise_backend *be, size_t bytes); /* zero-filled; NULL + rise_error on failure */
+    void (*free)(rise_backend *be, void *p);
+    void (*upload)(rise_backend *be, void *dst, const void *host_src, size_t bytes);
+    void (*download)(rise_backend *be, void *host_dst, const void *src, size_t bytes);
+    void (*copy)(rise_backend *be, void *dst, const void *src, size_t bytes);
+    rise_status (*sync)(rise_backend *be);
+
+    /* ---- dense algebra ----
+     * C[b] = alpha * op(A[b]) * op(B[b]) + beta * C[b], b < batch, row-major;
+     * op(A) is M x K, op(B) is K x N. A stride of 0 broadcasts one matrix. */
+    void (*gemm)(rise_backend *be, int trans_a, int trans_b, int m, int n, int k, float alpha,
+                 const float *a, int lda, int64_t stride_a, const float *b, int ldb,
+                 int64_t stride_b, float beta, float *c, int ldc, int64_t stride_c, int batch);
+    /* y[e,b,:] += bias[e,:] for y [E,B,N], bias [E,N]. */
+    void (*bias_add)(rise_backend *be, float *y, const float *bias, int e, int b, int n);
+    /* dbias[e,:] += sum_b dy[e,b,:]. */
+    void (*bias_grad)(rise_backend *be, float *dbias, const float *dy, int e, int b, int n);
+
+    /* ---- element-wise ---- */
+    void (*fill)(rise_backend *be, float *y, float value, size_t n);
+    void (*scale)(rise_backend *be, float *y, float alpha, size_t n);               /* y *= alpha */
+    void (*axpy)(rise_backend *be, float *y, float alpha, const float *x, size_t n); /* y += alpha x */
+    void (*add)(rise_backend *be, float *y, const float *a, const float *b, size_t n); /* y = a + b */
+    void (*mul)(rise_backend *be, float *y, const float *a, const float *b, size_t n); /* y = a * b */
+    /* dst[r, dst_off + c] (+)= src[r, src_off + c] for r < rows, c < cols: concat and split. */
+    void (*copy_cols)(rise_backend *be, float *dst, int dst_ld, int dst_off, const float *src,
+                      int src_ld, int src_off, int rows, int cols, int accumulate);
+    /* y = clamp(x, lo, hi). */
+    void (*clamp)(rise_backend *be, float *y, const float *x, float lo, float hi, size_t n);
+
+    /* ---- activations ----  y = f(x); dx (+)= dy * f'(x). */
+    void (*act_forward)(rise_backend *be, rise_act act, float *y, const float *x, size_t n);
+    void (*act_backward)(rise_backend *be, rise_act act, float *dx, const float *dy, const float *x,
+                         size_t n, int accumulate);
+
+    /* ---- LayerNorm over the last dim (rows x cols); gamma/beta may be NULL
+     * (no affine). mean/rstd [rows] are saved for backward.
+     * Backward: dx (+)= ..., dgamma += ..., dbeta += .... */
+    void (*layernorm_forward)(rise_backend *be, float *y, float *mean, float *rstd, const float *x,
+                              const float *gamma, const float *beta, int rows, int cols, float eps);
+    void (*layernorm_backward)(rise_backend *be, float *dx, float *dgamma, float *dbeta,
+                               const float *dy, const float *x, const float *mean,
+                               const float *rstd, const float *gamma, int rows, int cols,
+                               int accumulate);
+
+    /* ---- dropout: element i is kept iff uniform(rng, i) >= p; mask holds the
+     * scale (0 or 1/(1-p)); y = x * mask. Backward is mul(dx, dy, mask). ---- */
+    void (*dropout_forward)(rise_backend *be, float *y, float *mask, const float *x, size_t n,
+                            float p, rise_rng rng);
+
+    /* ---- random fills (element i from rng as in philox.h) ---- */
+    void (*rand_uniform)(rise_backend *be, float *y, size_t n, float lo, float hi, rise_rng rng);
+    void (*rand_normal)(rise_backend *be, float *y, size_t n, float mean, float std, rise_rng rng);
+
+    /* ---- losses: the scalar loss goes to *loss (backend memory), the gradient
+     * to dpred (overwritten), already scaled by `scale` / n. ---- */
+    /* loss = scale * mean(w_i (pred_i - target_i)^2); w may be NULL (all 1). */
+    void (*mse)(rise_backend *be, float *loss, float *dpred, const float *pred, const float *target,
+                const float *w, size_t n, float scale);
+    /* u = q - v; loss = scale * mean(|tau - 1(u<0)| u^2); dv = d loss / d v. */
+    void (*expectile)(rise_backend *be, float *loss, float *dv, const float *q, const float *v,
+                      size_t n, float tau, float scale);
+    /* y = r + gamma * (1 - done) * v_next. */
+    void (*td_target)(rise_backend *be, float *y, const float *r, const float *done,
+                      const float *v_next, size_t n, float gamma);
+
+    /* ---- optimiser and target networks over flat buffers ---- */
+    /* grad_sumsq: backend scalar sum of squared gradients, or NULL (no clipping). */
+    void (*adam)(rise_backend *be, float *param, const float *grad, float *m, float *v, size_t n,
+                 const rise_adam_hparams *hp, int step, const float *grad_sumsq);
+    /* target = (1 - tau) * target + tau * src: Polyak averaging and EMA alike. */
+    void (*polyak)(rise_backend *be, float *target, const float *src, size_t n, float tau);
+
+    /* ---- reductions: *out = reduce(x[0..n)) ---- */
+    void (*reduce)(rise_backend *be, rise_reduce_op op, float *out, const float *x, size_t n);
+    /* out[r] = reduce over cols of x[r, :] (per-row metrics, argmax support). */
+    void (*reduce_rows)(rise_backend *be, rise_reduce_op op, float *out, const float *x, int rows,
+                        int cols);
+
+    /* ---- spectral norm of W [rows, cols] by power iteration ----
+     * u [rows] persists across steps (initialised to a random unit vector);
+     * per iteration v = W^T u / |W^T u|, u = W v / |W v|; *sigma = u^T W v.
+     * Backward: dW += lambda * (squared ? 2 sigma : 1) * u v^T. */
+    void (*spectral_norm_forward)(rise_backend *be, float *sigma, float *u, float *v, const float *w,
+                                  int rows, int cols, int iters);
+    void (*spectral_norm_backward)(rise_backend *be, float *dw, const float *sigma, const float *u,
+                                   const float *v, int rows, int cols, float lambda, int squared);
+
+    /* ---- time embedding: y[b, i] = sin(t_b f_i), y[b, H + i] = cos(t_b f_i)
+     * for y [B, 2H], t [B], f [H]. Sinusoidal embeddings use fixed f;
+     * learned Fourier features train f (backward: df += ...). ---- */
+    void (*freq_embed_forward)(rise_backend *be, float *y, const float *t, const float *f, int b,
+                               int h);
+    void (*freq_embed_backward)(rise_backend *be, float *df, const float *dy, const float *t,
+                                const float *f, int b, int h);
+};
+
+/* "cpu" or "cuda". Returns NULL with rise_last_error() set (status in *st,
+ * RISE_ERR_NO_DEVICE when CUDA was not built or no GPU is present). */
+rise_backend *rise_backend_create(const char *name, rise_status *st);
+void rise_backend_destroy(rise_backend *be);
+
+/* Whether the CUDA backend was compiled into this build. */
+int rise_backend_cuda_built(void);
+
+/* Implementations (host/backend_cpu.c, host/backend_cuda.c). */
+rise_backend *rise_backend_cpu_create(rise_status *st);
+rise_backend *rise_backend_cuda_create(rise_status *st);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,9 @@
+/* cli.h - the `rise` command's subcommands, one file each (host/cli_*.c).
+ * Each returns a process exit code: 0 success, 1 runtime failure, 2 usage. */
+#ifndef RISE_CLI_H
+#define RISE_CLI_H
+
+int rise_cmd_demo(int argc, char **argv);
+int rise_cmd_data(int argc, char **argv);
+
+#endif

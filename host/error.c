@@ -1,0 +1,59 @@
+/* error.c - thread-local error message buffer and fatal-error reporting. */
+#include "error.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static _Thread_local char rise_error_message[2048];
+
+rise_status rise_error(rise_status status, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(rise_error_message, sizeof rise_error_message, fmt, ap);
+    va_end(ap);
+    return status;
+}
+
+rise_status rise_error_context(rise_status status, const char *fmt, ...) {
+    char prefix[1024];
+    char old[sizeof rise_error_message];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(prefix, sizeof prefix, fmt, ap);
+    va_end(ap);
+    memcpy(old, rise_error_message, sizeof old);
+    snprintf(rise_error_message, sizeof rise_error_message, "%s%s", prefix, old);
+    return status;
+}
+
+const char *rise_last_error(void) { return rise_error_message; }
+
+void rise_error_clear(void) { rise_error_message[0] = '\0'; }
+
+const char *rise_status_name(rise_status status) {
+    switch (status) {
+    case RISE_OK: return "ok";
+    case RISE_ERR_INVALID: return "invalid argument";
+    case RISE_ERR_IO: return "I/O error";
+    case RISE_ERR_FORMAT: return "format error";
+    case RISE_ERR_NOMEM: return "out of memory";
+    case RISE_ERR_DEVICE: return "device error";
+    case RISE_ERR_NO_DEVICE: return "no device";
+    case RISE_ERR_NUMERIC: return "numeric error";
+    case RISE_ERR_LIBRARY: return "library error";
+    }
+    return "unknown status";
+}
+
+void rise_fatal(const char *file, int line, const char *fmt, ...) {
+    va_list ap;
+    fprintf(stderr, "rise: fatal: %s:%d: ", file, line);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    fflush(stderr);
+    abort();
+}

@@ -1,0 +1,40 @@
+/* main.c - the `rise` command line: dispatches to subcommands.
+ * Run `rise --help` for the list, `rise CMD --help` for a command's options. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+typedef struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} rise_command;
+
+static const rise_command commands[] = {
+    {"demo", rise_cmd_demo, "train a small network on the CPU and show its loss falling"},
+    {"data", rise_cmd_data, "inspect, merge and relabel robomimic-layout HDF5 datasets"},
+};
+
+static void usage(FILE *out) {
+    fprintf(out, "usage: rise COMMAND [options]\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; ++i)
+        fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\nrun 'rise COMMAND --help' for a command's options\n");
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; ++i)
+        if (strcmp(argv[1], commands[i].name) == 0) return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "rise: unknown command '%s'\n\n", argv[1]);
+    usage(stderr);
+    return 2;
+}

@@ -1,0 +1,101 @@
+/* philox.h - Philox4x32-10 counter-based RNG shared by the C and CUDA code.
+ *
+ * Every random number in rise is a pure function of (seed, stream, index):
+ *   key     = (seed & 0xffffffff, seed >> 32)
+ *   counter = (block & 0xffffffff, block >> 32, stream, 0)
+ * One Philox call yields a block of four 32-bit words. A draw of n values
+ * starting at `offset` (in blocks) uses blocks offset .. offset+ceil(n/w)-1,
+ * where w = 4 words per block for uniform/integer draws and w = 2 values per
+ * block for normal draws (Box-Muller pairs). Callers advance their offset
+ * with rise_rng_blocks_*(). Because the mapping is fixed, the CPU and CUDA
+ * backends produce identical uniforms and integers (bitwise) and normals that
+ * agree to a few ulp (logf/cosf differ slightly between libm and CUDA). */
+#ifndef RISE_PHILOX_H
+#define RISE_PHILOX_H
+
+#include <math.h>
+#include <stdint.h>
+
+#if defined(__CUDACC__)
+#define RISE_HD static __host__ __device__ __forceinline__
+#else
+#define RISE_HD static inline
+#endif
+
+typedef struct {
+    uint32_t v[4];
+} rise_u32x4;
+
+/* Where a stream of draws comes from; `offset` counts Philox blocks. */
+typedef struct {
+    uint64_t seed;
+    uint32_t stream;
+    uint64_t offset;
+} rise_rng;
+
+RISE_HD rise_u32x4 rise_philox4x32_10(rise_u32x4 ctr, uint32_t k0, uint32_t k1) {
+    const uint32_t m0 = 0xD2511F53u, m1 = 0xCD9E8D57u;
+    const uint32_t w0 = 0x9E3779B9u, w1 = 0xBB67AE85u;
+    for (int round = 0; round < 10; ++round) {
+        const uint64_t p0 = (uint64_t)m0 * ctr.v[0];
+        const uint64_t p1 = (uint64_t)m1 * ctr.v[2];
+        const uint32_t hi0 = (uint32_t)(p0 >> 32), lo0 = (uint32_t)p0;
+        const uint32_t hi1 = (uint32_t)(p1 >> 32), lo1 = (uint32_t)p1;
+        rise_u32x4 next;
+        next.v[0] = hi1 ^ ctr.v[1] ^ k0;
+        next.v[1] = lo1;
+        next.v[2] = hi0 ^ ctr.v[3] ^ k1;
+        next.v[3] = lo0;
+        ctr = next;
+        k0 += w0;
+        k1 += w1;
+    }
+    return ctr;
+}
+
+/* The block of four words at absolute block index `block` of a stream. */
+RISE_HD rise_u32x4 rise_philox_block(uint64_t seed, uint32_t stream, uint64_t block) {
+    rise_u32x4 ctr;
+    ctr.v[0] = (uint32_t)block;
+    ctr.v[1] = (uint32_t)(block >> 32);
+    ctr.v[2] = stream;
+    ctr.v[3] = 0u;
+    return rise_philox4x32_10(ctr, (uint32_t)seed, (uint32_t)(seed >> 32));
+}
+
+/* Maps a word to the open interval (0, 1); exact in float (23 bits + 1/2). */
+RISE_HD float rise_u01(uint32_t x) {
+    return ((float)(x >> 9) + 0.5f) * (1.0f / 8388608.0f);
+}
+
+/* Maps a word to [0, n) by multiply-shift (bias below n / 2^32). */
+RISE_HD uint32_t rise_below(uint32_t x, uint32_t n) {
+    return (uint32_t)(((uint64_t)x * n) >> 32);
+}
+
+/* i-th 32-bit word of a draw starting at block `offset`. */
+RISE_HD uint32_t rise_rng_word(uint64_t seed, uint32_t stream, uint64_t offset, uint64_t i) {
+    const rise_u32x4 b = rise_philox_block(seed, stream, offset + (i >> 2));
+    return b.v[i & 3u];
+}
+
+RISE_HD float rise_rng_uniform(uint64_t seed, uint32_t stream, uint64_t offset, uint64_t i) {
+    return rise_u01(rise_rng_word(seed, stream, offset + 0, i));
+}
+
+/* i-th standard normal: Box-Muller on words 0,1 of block offset + i/2; even
+ * i takes the cosine branch, odd i the sine branch. */
+RISE_HD float rise_rng_normal(uint64_t seed, uint32_t stream, uint64_t offset, uint64_t i) {
+    const rise_u32x4 b = rise_philox_block(seed, stream, offset + (i >> 1));
+    const float u1 = rise_u01(b.v[0]);
+    const float u2 = rise_u01(b.v[1]);
+    const float r = sqrtf(-2.0f * logf(u1));
+    const float theta = 6.283185307179586f * u2;
+    return (i & 1u) ? r * sinf(theta) : r * cosf(theta);
+}
+
+/* Blocks consumed by n uniform/integer words and by n normals. */
+RISE_HD uint64_t rise_rng_blocks_uniform(uint64_t n) { return (n + 3u) >> 2; }
+RISE_HD uint64_t rise_rng_blocks_normal(uint64_t n) { return (n + 1u) >> 1; }
+
+#endif

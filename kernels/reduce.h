@@ -1,0 +1,28 @@
+/* reduce.h - whole-buffer and per-row reductions for losses and metrics.
+ *
+ * <op>_ref: plain C reference (the specification; long reductions in double).
+ * <op>_cuda: CUDA dispatcher (kernels/reduce.cu); `stream` is a cudaStream_t
+ * passed opaquely so this header needs no CUDA types. Semantics and shapes are
+ * documented once, on the backend table in host/backend.h. */
+#ifndef RISE_KERNELS_REDUCE_H
+#define RISE_KERNELS_REDUCE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../host/backend.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+void reduce_ref(rise_reduce_op op, float *out, const float *x, size_t n);
+void reduce_rows_ref(rise_reduce_op op, float *out, const float *x, int rows, int cols);
+void reduce_cuda(void *stream, rise_reduce_op op, float *out, const float *x, size_t n);
+void reduce_rows_cuda(void *stream, rise_reduce_op op, float *out, const float *x, int rows,
+                      int cols);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,109 @@
+/* test_util.h - the tiny harness every test binary uses.
+ *
+ *   TEST_CHECK(cond, fmt, ...)    record a failure and go on
+ *   test_close(name, got, ref, n, atol, rtol)
+ *                                  |got-ref| <= atol + rtol*|ref| per element,
+ *                                  plus the normalised error |got-ref|/|ref|
+ *   test_backend_or_skip("cuda")  the backend, or exit 77 (ctest: skipped)
+ *   return test_finish();          prints "N passed, N failed"; exit code
+ * Header-only so each test stays a single file. */
+#ifndef RISE_TEST_UTIL_H
+#define RISE_TEST_UTIL_H
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "host/backend.h"
+
+static int test_passed_count = 0;
+static int test_failed_count = 0;
+
+#define TEST_CHECK(cond, ...)                                          \
+    do {                                                               \
+        if (cond) {                                                    \
+            ++test_passed_count;                                       \
+        } else {                                                       \
+            ++test_failed_count;                                       \
+            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);       \
+            fprintf(stderr, __VA_ARGS__);                              \
+            fputc('\n', stderr);                                       \
+        }                                                              \
+    } while (0)
+
+/* Element rule plus a normalised-error bound (10 * rtol + atol scale). Prints
+ * the worst element on failure. Returns 1 when close. */
+static inline int test_close(const char *name, const float *got, const float *ref, size_t n,
+                             double atol, double rtol) {
+    size_t worst = 0, bad = 0;
+    double worst_excess = -1.0, diff2 = 0.0, ref2 = 0.0;
+    for (size_t i = 0; i < n; ++i) {
+        const double g = got[i], r = ref[i], d = fabs(g - r);
+        const double allowed = atol + rtol * fabs(r);
+        if (!(d <= allowed)) { /* catches NaN too */
+            ++bad;
+            if (d - allowed > worst_excess || isnan(d)) { worst_excess = d - allowed; worst = i; }
+        }
+        diff2 += (g - r) * (g - r);
+        ref2 += r * r;
+    }
+    const double nerr = sqrt(diff2) / (sqrt(ref2) + 1e-30);
+    const int ok = bad == 0 && (ref2 == 0.0 ? diff2 <= atol * atol * (double)n : nerr <= 10 * rtol + atol);
+    if (ok) {
+        ++test_passed_count;
+    } else {
+        ++test_failed_count;
+        fprintf(stderr, "FAIL %s: %zu/%zu elements outside atol=%g rtol=%g, normalised error %.3g",
+                name, bad, n, atol, rtol, nerr);
+        if (bad)
+            fprintf(stderr, "; worst [%zu] got %.9g ref %.9g", worst, (double)got[worst],
+                    (double)ref[worst]);
+        fputc('\n', stderr);
+    }
+    return ok;
+}
+
+static inline rise_backend *test_backend_or_skip(const char *name) {
+    rise_status st;
+    rise_backend *be = rise_backend_create(name, &st);
+    if (!be) {
+        if (st == RISE_ERR_NO_DEVICE) {
+            printf("SKIP: backend '%s' unavailable: %s\n", name, rise_last_error());
+            exit(77);
+        }
+        fprintf(stderr, "FAIL: cannot create backend '%s': %s\n", name, rise_last_error());
+        exit(1);
+    }
+    return be;
+}
+
+/* Host helpers: put an array on a backend / fetch it back (caller frees). */
+static inline float *test_to_backend(rise_backend *be, const float *host, size_t n) {
+    float *p = (float *)be->alloc(be, (n ? n : 1) * sizeof(float));
+    if (!p) { fprintf(stderr, "FAIL: backend alloc: %s\n", rise_last_error()); exit(1); }
+    if (n) be->upload(be, p, host, n * sizeof(float));
+    return p;
+}
+
+static inline float *test_from_backend(rise_backend *be, const float *dev, size_t n) {
+    float *h = (float *)malloc((n ? n : 1) * sizeof(float));
+    if (n) be->download(be, h, dev, n * sizeof(float));
+    return h;
+}
+
+/* Deterministic host data in [lo, hi) (xorshift; tests need no Philox). */
+static inline void test_fill_random(float *x, size_t n, unsigned seed, float lo, float hi) {
+    unsigned s = seed * 2654435761u + 12345u;
+    for (size_t i = 0; i < n; ++i) {
+        s ^= s << 13; s ^= s >> 17; s ^= s << 5;
+        x[i] = lo + (hi - lo) * (float)((s >> 8) * (1.0 / 16777216.0));
+    }
+}
+
+static inline int test_finish(void) {
+    printf("%d passed, %d failed\n", test_passed_count, test_failed_count);
+    return test_failed_count ? 1 : 0;
+}
+
+#endif
