@@ -1,5 +1,5 @@
 /* backend_cuda.c - the CUDA backend table: cuBLAS GEMMs plus the handwritten
- * kernels of kernels/*.cu, on one stream. Without RISE_WITH_CUDA (no nvcc at
+ * kernels of kernels/<op>.cu, on one stream. Without RISE_WITH_CUDA (no nvcc at
  * configure time) it only reports that the backend was not built. */
 #include "backend.h"
 

@@ -24,7 +24,15 @@ rise_status rise_error_context(rise_status status, const char *fmt, ...) {
     vsnprintf(prefix, sizeof prefix, fmt, ap);
     va_end(ap);
     memcpy(old, rise_error_message, sizeof old);
-    snprintf(rise_error_message, sizeof rise_error_message, "%s%s", prefix, old);
+    /* prefix first, then as much of the old message as still fits */
+    const size_t cap = sizeof rise_error_message - 1;
+    size_t np = strlen(prefix);
+    if (np > cap) np = cap;
+    size_t no = strlen(old);
+    if (no > cap - np) no = cap - np;
+    memcpy(rise_error_message, prefix, np);
+    memcpy(rise_error_message + np, old, no);
+    rise_error_message[np + no] = '\0';
     return status;
 }
 

@@ -1,0 +1,8 @@
+/* test_golden_networks.c - MLP, LN-ResNet and Adam/AdamW against the PyTorch golden file, CPU.
+ *
+ * Run: ctest -R test_golden_networks (or ./test_golden_networks from tests/).
+ * The checks, tolerances and negative controls are described in tests/golden/golden_networks.h;
+ * the reference comes from tests/golden/make_golden.py. */
+#include "golden/golden_networks.h"
+
+int main(void) { return golden_networks_main("cpu"); }
