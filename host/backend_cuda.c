@@ -1,10 +1,291 @@
 /* backend_cuda.c - the CUDA backend table: cuBLAS GEMMs plus the handwritten
- * kernels of kernels/<op>.cu, on one stream. Without RISE_WITH_CUDA (no nvcc at
- * configure time) it only reports that the backend was not built. */
+ * kernels of kernels/<op>.cu, all on one stream. Ops are asynchronous; the
+ * first runtime error is kept and returned by sync(). Without RISE_WITH_CUDA
+ * (no nvcc at configure time) it only reports that it was not built. */
 #include "backend.h"
 
 #ifdef RISE_WITH_CUDA
-#error "the CUDA backend table is not written yet"
+
+#include <cublas_v2.h>
+#include <cuda_runtime_api.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "kernels/activation.h"
+#include "kernels/elementwise.h"
+#include "kernels/gemm.h"
+#include "kernels/layernorm.h"
+#include "kernels/loss.h"
+#include "kernels/optim.h"
+#include "kernels/random.h"
+#include "kernels/reduce.h"
+#include "kernels/spectral_norm.h"
+#include "kernels/time_embed.h"
+
+typedef struct {
+    cudaStream_t stream;
+    cublasHandle_t cublas;
+    int device;
+    rise_status status; /* first error seen, returned by sync */
+    char message[512];
+} cuda_impl;
+
+#define IMPL(be) ((cuda_impl *)(be)->impl)
+#define STREAM(be) ((void *)IMPL(be)->stream)
+
+/* Remembers the first runtime error for sync() to report. */
+static void cuda_note(rise_backend *be, cudaError_t e, const char *what) {
+    cuda_impl *c = IMPL(be);
+    if (e == cudaSuccess || c->status != RISE_OK) return;
+    c->status = RISE_ERR_DEVICE;
+    snprintf(c->message, sizeof c->message, "cuda backend: %s: %s", what, cudaGetErrorString(e));
+}
+
+static void cuda_destroy(rise_backend *be) {
+    cuda_impl *c = IMPL(be);
+    cudaStreamSynchronize(c->stream);
+    cublasDestroy(c->cublas);
+    cudaStreamDestroy(c->stream);
+    free(c);
+    free(be);
+}
+
+static void *cuda_alloc(rise_backend *be, size_t bytes) {
+    void *p = NULL;
+    cudaError_t e = cudaMalloc(&p, bytes ? bytes : 1);
+    if (e != cudaSuccess) {
+        rise_error(RISE_ERR_NOMEM, "cuda backend: cudaMalloc(%zu bytes): %s", bytes,
+                   cudaGetErrorString(e));
+        return NULL;
+    }
+    e = cudaMemsetAsync(p, 0, bytes ? bytes : 1, IMPL(be)->stream);
+    cuda_note(be, e, "cudaMemsetAsync");
+    return p;
+}
+
+static void cuda_free(rise_backend *be, void *p) {
+    if (!p) return;
+    cuda_note(be, cudaStreamSynchronize(IMPL(be)->stream), "cudaStreamSynchronize");
+    cuda_note(be, cudaFree(p), "cudaFree");
+}
+
+static void cuda_upload(rise_backend *be, void *dst, const void *src, size_t bytes) {
+    if (!bytes) return;
+    cuda_note(be, cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, IMPL(be)->stream),
+              "upload");
+    cuda_note(be, cudaStreamSynchronize(IMPL(be)->stream), "upload sync");
+}
+
+static void cuda_download(rise_backend *be, void *dst, const void *src, size_t bytes) {
+    if (!bytes) return;
+    cuda_note(be, cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, IMPL(be)->stream),
+              "download");
+    cuda_note(be, cudaStreamSynchronize(IMPL(be)->stream), "download sync");
+}
+
+static void cuda_copy(rise_backend *be, void *dst, const void *src, size_t bytes) {
+    if (!bytes) return;
+    cuda_note(be, cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, IMPL(be)->stream),
+              "copy");
+}
+
+static rise_status cuda_sync(rise_backend *be) {
+    cuda_note(be, cudaStreamSynchronize(IMPL(be)->stream), "cudaStreamSynchronize");
+    cuda_impl *c = IMPL(be);
+    if (c->status != RISE_OK) return rise_error(c->status, "%s", c->message);
+    return RISE_OK;
+}
+
+static void cuda_gemm(rise_backend *be, int trans_a, int trans_b, int m, int n, int k, float alpha,
+                      const float *a, int lda, int64_t stride_a, const float *b, int ldb,
+                      int64_t stride_b, float beta, float *c, int ldc, int64_t stride_c,
+                      int batch) {
+    gemm_cuda(IMPL(be)->cublas, trans_a, trans_b, m, n, k, alpha, a, lda, stride_a, b, ldb,
+              stride_b, beta, c, ldc, stride_c, batch);
+}
+
+static void cuda_bias_add(rise_backend *be, float *y, const float *bias, int e, int b, int n) {
+    bias_add_cuda(STREAM(be), y, bias, e, b, n);
+}
+static void cuda_bias_grad(rise_backend *be, float *dbias, const float *dy, int e, int b, int n) {
+    bias_grad_cuda(STREAM(be), dbias, dy, e, b, n);
+}
+static void cuda_fill(rise_backend *be, float *y, float value, size_t n) {
+    fill_cuda(STREAM(be), y, value, n);
+}
+static void cuda_scale(rise_backend *be, float *y, float alpha, size_t n) {
+    scale_cuda(STREAM(be), y, alpha, n);
+}
+static void cuda_axpy(rise_backend *be, float *y, float alpha, const float *x, size_t n) {
+    axpy_cuda(STREAM(be), y, alpha, x, n);
+}
+static void cuda_add(rise_backend *be, float *y, const float *a, const float *b, size_t n) {
+    add_cuda(STREAM(be), y, a, b, n);
+}
+static void cuda_mul(rise_backend *be, float *y, const float *a, const float *b, size_t n) {
+    mul_cuda(STREAM(be), y, a, b, n);
+}
+static void cuda_copy_cols(rise_backend *be, float *dst, int dst_ld, int dst_off, const float *src,
+                           int src_ld, int src_off, int rows, int cols, int accumulate) {
+    copy_cols_cuda(STREAM(be), dst, dst_ld, dst_off, src, src_ld, src_off, rows, cols, accumulate);
+}
+static void cuda_clamp(rise_backend *be, float *y, const float *x, float lo, float hi, size_t n) {
+    clamp_cuda(STREAM(be), y, x, lo, hi, n);
+}
+static void cuda_act_forward(rise_backend *be, rise_act act, float *y, const float *x, size_t n) {
+    act_forward_cuda(STREAM(be), act, y, x, n);
+}
+static void cuda_act_backward(rise_backend *be, rise_act act, float *dx, const float *dy,
+                              const float *x, size_t n, int accumulate) {
+    act_backward_cuda(STREAM(be), act, dx, dy, x, n, accumulate);
+}
+static void cuda_layernorm_forward(rise_backend *be, float *y, float *mean, float *rstd,
+                                   const float *x, const float *gamma, const float *beta, int rows,
+                                   int cols, float eps) {
+    layernorm_forward_cuda(STREAM(be), y, mean, rstd, x, gamma, beta, rows, cols, eps);
+}
+static void cuda_layernorm_backward(rise_backend *be, float *dx, float *dgamma, float *dbeta,
+                                    const float *dy, const float *x, const float *mean,
+                                    const float *rstd, const float *gamma, int rows, int cols,
+                                    int accumulate) {
+    layernorm_backward_cuda(STREAM(be), dx, dgamma, dbeta, dy, x, mean, rstd, gamma, rows, cols,
+                            accumulate);
+}
+static void cuda_dropout_forward(rise_backend *be, float *y, float *mask, const float *x, size_t n,
+                                 float p, rise_rng rng) {
+    dropout_forward_cuda(STREAM(be), y, mask, x, n, p, rng);
+}
+static void cuda_rand_uniform(rise_backend *be, float *y, size_t n, float lo, float hi,
+                              rise_rng rng) {
+    rand_uniform_cuda(STREAM(be), y, n, lo, hi, rng);
+}
+static void cuda_rand_normal(rise_backend *be, float *y, size_t n, float mean, float std,
+                             rise_rng rng) {
+    rand_normal_cuda(STREAM(be), y, n, mean, std, rng);
+}
+static void cuda_mse(rise_backend *be, float *loss, float *dpred, const float *pred,
+                     const float *target, const float *w, size_t n, float scale) {
+    mse_cuda(STREAM(be), loss, dpred, pred, target, w, n, scale);
+}
+static void cuda_expectile(rise_backend *be, float *loss, float *dv, const float *q, const float *v,
+                           size_t n, float tau, float scale) {
+    expectile_cuda(STREAM(be), loss, dv, q, v, n, tau, scale);
+}
+static void cuda_td_target(rise_backend *be, float *y, const float *r, const float *done,
+                           const float *v_next, size_t n, float gamma) {
+    td_target_cuda(STREAM(be), y, r, done, v_next, n, gamma);
+}
+static void cuda_adam(rise_backend *be, float *param, const float *grad, float *m, float *v,
+                      size_t n, const rise_adam_hparams *hp, int step, const float *grad_sumsq) {
+    adam_cuda(STREAM(be), param, grad, m, v, n, hp, step, grad_sumsq);
+}
+static void cuda_polyak(rise_backend *be, float *target, const float *src, size_t n, float tau) {
+    polyak_cuda(STREAM(be), target, src, n, tau);
+}
+static void cuda_reduce(rise_backend *be, rise_reduce_op op, float *out, const float *x, size_t n) {
+    reduce_cuda(STREAM(be), op, out, x, n);
+}
+static void cuda_reduce_rows(rise_backend *be, rise_reduce_op op, float *out, const float *x,
+                             int rows, int cols) {
+    reduce_rows_cuda(STREAM(be), op, out, x, rows, cols);
+}
+static void cuda_spectral_norm_forward(rise_backend *be, float *sigma, float *u, float *v,
+                                       const float *w, int rows, int cols, int iters) {
+    spectral_norm_forward_cuda(STREAM(be), sigma, u, v, w, rows, cols, iters);
+}
+static void cuda_spectral_norm_backward(rise_backend *be, float *dw, const float *sigma,
+                                        const float *u, const float *v, int rows, int cols,
+                                        float lambda, int squared) {
+    spectral_norm_backward_cuda(STREAM(be), dw, sigma, u, v, rows, cols, lambda, squared);
+}
+static void cuda_freq_embed_forward(rise_backend *be, float *y, const float *t, const float *f,
+                                    int b, int h) {
+    freq_embed_forward_cuda(STREAM(be), y, t, f, b, h);
+}
+static void cuda_freq_embed_backward(rise_backend *be, float *df, const float *dy, const float *t,
+                                     const float *f, int b, int h) {
+    freq_embed_backward_cuda(STREAM(be), df, dy, t, f, b, h);
+}
+
+int rise_backend_cuda_built(void) { return 1; }
+
+rise_backend *rise_backend_cuda_create(rise_status *st) {
+    int count = 0;
+    cudaError_t e = cudaGetDeviceCount(&count);
+    if (e != cudaSuccess || count == 0) {
+        *st = rise_error(RISE_ERR_NO_DEVICE, "cuda backend: no usable GPU (%s)",
+                         e != cudaSuccess ? cudaGetErrorString(e) : "0 devices");
+        return NULL;
+    }
+    rise_backend *be = calloc(1, sizeof *be);
+    cuda_impl *c = calloc(1, sizeof *c);
+    if (!be || !c) {
+        free(be);
+        free(c);
+        *st = rise_error(RISE_ERR_NOMEM, "cuda backend: out of host memory");
+        return NULL;
+    }
+    cudaGetDevice(&c->device);
+    if ((e = cudaStreamCreateWithFlags(&c->stream, cudaStreamNonBlocking)) != cudaSuccess) {
+        *st = rise_error(RISE_ERR_DEVICE, "cuda backend: cudaStreamCreate: %s", cudaGetErrorString(e));
+        free(be);
+        free(c);
+        return NULL;
+    }
+    cublasStatus_t cs = cublasCreate(&c->cublas);
+    if (cs == CUBLAS_STATUS_SUCCESS) cs = cublasSetStream(c->cublas, c->stream);
+    /* FP32 GEMMs (no TF32) so results stay comparable with the CPU reference. */
+    if (cs == CUBLAS_STATUS_SUCCESS) cs = cublasSetMathMode(c->cublas, CUBLAS_DEFAULT_MATH);
+    if (cs != CUBLAS_STATUS_SUCCESS) {
+        *st = rise_error(RISE_ERR_DEVICE, "cuda backend: cuBLAS initialisation failed (status %d)",
+                         (int)cs);
+        cudaStreamDestroy(c->stream);
+        free(be);
+        free(c);
+        return NULL;
+    }
+    be->name = "cuda";
+    be->is_device = 1;
+    be->impl = c;
+    be->destroy = cuda_destroy;
+    be->alloc = cuda_alloc;
+    be->free = cuda_free;
+    be->upload = cuda_upload;
+    be->download = cuda_download;
+    be->copy = cuda_copy;
+    be->sync = cuda_sync;
+    be->gemm = cuda_gemm;
+    be->bias_add = cuda_bias_add;
+    be->bias_grad = cuda_bias_grad;
+    be->fill = cuda_fill;
+    be->scale = cuda_scale;
+    be->axpy = cuda_axpy;
+    be->add = cuda_add;
+    be->mul = cuda_mul;
+    be->copy_cols = cuda_copy_cols;
+    be->clamp = cuda_clamp;
+    be->act_forward = cuda_act_forward;
+    be->act_backward = cuda_act_backward;
+    be->layernorm_forward = cuda_layernorm_forward;
+    be->layernorm_backward = cuda_layernorm_backward;
+    be->dropout_forward = cuda_dropout_forward;
+    be->rand_uniform = cuda_rand_uniform;
+    be->rand_normal = cuda_rand_normal;
+    be->mse = cuda_mse;
+    be->expectile = cuda_expectile;
+    be->td_target = cuda_td_target;
+    be->adam = cuda_adam;
+    be->polyak = cuda_polyak;
+    be->reduce = cuda_reduce;
+    be->reduce_rows = cuda_reduce_rows;
+    be->spectral_norm_forward = cuda_spectral_norm_forward;
+    be->spectral_norm_backward = cuda_spectral_norm_backward;
+    be->freq_embed_forward = cuda_freq_embed_forward;
+    be->freq_embed_backward = cuda_freq_embed_backward;
+    *st = RISE_OK;
+    return be;
+}
+
 #else
 
 int rise_backend_cuda_built(void) { return 0; }

@@ -27,6 +27,18 @@ void layernorm_backward_cuda(void *stream, float *dx, float *dgamma, float *dbet
                              const float *x, const float *mean, const float *rstd,
                              const float *gamma, int rows, int cols, int accumulate);
 
+/* Numbered CUDA variants (1: block per row, 2: warp per row); for tests and
+ * benchmarks. The plain _cuda dispatchers pick one by width. */
+#define LAYERNORM_CUDA_VARIANTS 2
+int layernorm_cuda_supports(int variant, int rows, int cols);
+void layernorm_forward_cuda_variant(int variant, void *stream, float *y, float *mean, float *rstd,
+                                    const float *x, const float *gamma, const float *beta,
+                                    int rows, int cols, float eps);
+void layernorm_backward_cuda_variant(int variant, void *stream, float *dx, float *dgamma,
+                                     float *dbeta, const float *dy, const float *x,
+                                     const float *mean, const float *rstd, const float *gamma,
+                                     int rows, int cols, int accumulate);
+
 #ifdef __cplusplus
 }
 #endif

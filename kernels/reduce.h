@@ -22,6 +22,13 @@ void reduce_cuda(void *stream, rise_reduce_op op, float *out, const float *x, si
 void reduce_rows_cuda(void *stream, rise_reduce_op op, float *out, const float *x, int rows,
                       int cols);
 
+/* Numbered CUDA variants of reduce (1: one block, 2: two passes); for tests
+ * and benchmarks. reduce_cuda picks by length. */
+#define REDUCE_CUDA_VARIANTS 2
+int reduce_cuda_supports(int variant, size_t n);
+void reduce_cuda_variant(int variant, void *stream, rise_reduce_op op, float *out, const float *x,
+                         size_t n);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,49 @@
+/* optim.cu - Adam/AdamW and Polyak averaging over a flat parameter buffer.
+ * Variants: kernel1, one grid-stride launch over the whole buffer (every
+ * tensor of a model at once). The clipping factor is computed in-kernel from
+ * the device scalar grad_sumsq, so no host synchronisation is needed; the bias
+ * corrections are computed on the host exactly as in optim_ref.c. */
+#include <math.h>
+
+#include "common.cuh"
+#include "optim.h"
+
+__global__ void adam_kernel1(float *param, const float *grad, float *m, float *v, size_t n,
+                             rise_adam_hparams hp, float bc1, float bc2, const float *grad_sumsq) {
+    float clip = 1.0f;
+    if (hp.max_grad_norm > 0.0f && grad_sumsq) {
+        const float f = hp.max_grad_norm / (sqrtf(*grad_sumsq) + 1e-6f);
+        clip = f < 1.0f ? f : 1.0f;
+    }
+    RISE_GRID_STRIDE(i, n) {
+        const float g = grad[i] * clip;
+        const float mi = hp.beta1 * m[i] + (1.0f - hp.beta1) * g;
+        const float vi = hp.beta2 * v[i] + (1.0f - hp.beta2) * g * g;
+        m[i] = mi;
+        v[i] = vi;
+        const float mhat = mi / bc1, vhat = vi / bc2;
+        param[i] -= hp.lr * (mhat / (sqrtf(vhat) + hp.eps) + hp.weight_decay * param[i]);
+    }
+}
+
+__global__ void polyak_kernel1(float *target, const float *src, size_t n, float tau) {
+    RISE_GRID_STRIDE(i, n) target[i] = (1.0f - tau) * target[i] + tau * src[i];
+}
+
+extern "C" void adam_cuda(void *stream, float *param, const float *grad, float *m, float *v,
+                          size_t n, const rise_adam_hparams *hp, int step,
+                          const float *grad_sumsq) {
+    RISE_ASSERT(step >= 1, "Adam step counts from 1, got %d", step);
+    if (!n) return;
+    const float bc1 = 1.0f - powf(hp->beta1, (float)step);
+    const float bc2 = 1.0f - powf(hp->beta2, (float)step);
+    adam_kernel1<<<rise_grid_for(n, 256), 256, 0, RISE_STREAM(stream)>>>(param, grad, m, v, n, *hp,
+                                                                        bc1, bc2, grad_sumsq);
+    RISE_CUDA_LAUNCHED();
+}
+
+extern "C" void polyak_cuda(void *stream, float *target, const float *src, size_t n, float tau) {
+    if (!n) return;
+    polyak_kernel1<<<rise_grid_for(n, 256), 256, 0, RISE_STREAM(stream)>>>(target, src, n, tau);
+    RISE_CUDA_LAUNCHED();
+}
