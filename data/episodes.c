@@ -30,7 +30,8 @@ rise_status rise_episodes_set_keys(rise_episodes *e, int n_keys, const char *con
     e->obs_dim = 0;
     if (n_keys <= 0) return RISE_OK;
     e->keys = calloc((size_t)n_keys, sizeof *e->keys);
-    if (!e->keys) return rise_error(RISE_ERR_NOMEM, "out of memory for %d observation keys", n_keys);
+    if (!e->keys)
+        return rise_error(RISE_ERR_NOMEM, "out of memory for %d observation keys", n_keys);
     int64_t offset = 0;
     for (int i = 0; i < n_keys; ++i) {
         rise_obs_key *k = &e->keys[i];
@@ -108,8 +109,9 @@ rise_status rise_episodes_add_mask(rise_episodes *e, const char *name, const int
         return rise_error(RISE_ERR_INVALID, "filter key '%s' already exists", name);
     for (int64_t i = 0; i < count; ++i)
         if (demos[i] < 0 || demos[i] >= e->n_demos)
-            return rise_error(RISE_ERR_INVALID, "filter key '%s': demo index %lld out of range [0, %lld)",
-                              name, (long long)demos[i], (long long)e->n_demos);
+            return rise_error(RISE_ERR_INVALID,
+                              "filter key '%s': demo index %lld out of range [0, %lld)", name,
+                              (long long)demos[i], (long long)e->n_demos);
     rise_mask *grown = realloc(e->masks, (size_t)(e->n_masks + 1) * sizeof *grown);
     if (!grown) return rise_error(RISE_ERR_NOMEM, "out of memory for filter key '%s'", name);
     e->masks = grown;

@@ -18,7 +18,7 @@
 extern "C" {
 #endif
 
-#define RISE_NAME_MAX 128 /* observation keys, demo and mask names */
+#define RISE_NAME_MAX     128 /* observation keys, demo and mask names */
 #define RISE_KEY_MAX_RANK 4
 
 typedef struct {

@@ -47,7 +47,8 @@ rise_status rise_h5_open_read(const char *path, hid_t *file) {
     fseek(f, 0, SEEK_END);
     const long size = ftell(f);
     fclose(f);
-    if (size == 0) return rise_error(RISE_ERR_FORMAT, "%s: the file is empty (expected HDF5)", path);
+    if (size == 0)
+        return rise_error(RISE_ERR_FORMAT, "%s: the file is empty (expected HDF5)", path);
     const htri_t is = H5Fis_hdf5(path);
     if (is <= 0)
         return rise_error(RISE_ERR_FORMAT,
@@ -131,8 +132,8 @@ static void type_name(hid_t type, char *buf, size_t n) {
     }
 }
 
-rise_status rise_h5_dataset_info(hid_t loc, const char *name, const char *file,
-                                 const char *where, rise_h5_info *info) {
+rise_status rise_h5_dataset_info(hid_t loc, const char *name, const char *file, const char *where,
+                                 rise_h5_info *info) {
     char detail[256];
     memset(info, 0, sizeof *info);
     const H5O_type_t ot = rise_h5_object_type(loc, name);
@@ -159,16 +160,16 @@ rise_status rise_h5_dataset_info(hid_t loc, const char *name, const char *file,
     if (info->cls == H5T_ENUM) {
         hid_t super = H5Tget_super(type);
         if (super >= 0) {
-            info->is_signed = H5Tget_class(super) == H5T_INTEGER &&
-                              H5Tget_sign(super) != H5T_SGN_NONE;
+            info->is_signed =
+                H5Tget_class(super) == H5T_INTEGER && H5Tget_sign(super) != H5T_SGN_NONE;
             H5Tclose(super);
         }
     }
     type_name(type, info->type_name, sizeof info->type_name);
     const int rank = H5Sget_simple_extent_ndims(space);
     if (rank < 0 || rank > RISE_H5_MAX_RANK) {
-        st = rise_error(RISE_ERR_FORMAT, "%s: '%s' has rank %d, at most %d supported", file,
-                        where, rank, RISE_H5_MAX_RANK);
+        st = rise_error(RISE_ERR_FORMAT, "%s: '%s' has rank %d, at most %d supported", file, where,
+                        rank, RISE_H5_MAX_RANK);
         goto done;
     }
     info->rank = rank;
@@ -233,14 +234,14 @@ static rise_status read_numeric(hid_t loc, const char *name, const char *file, c
     rise_h5_info info;
     RISE_TRY(rise_h5_dataset_info(loc, name, file, where, &info));
     if (!rise_h5_is_numeric(&info))
-        return rise_error(RISE_ERR_FORMAT, "%s: '%s' has type %s, expected a numeric dataset",
-                          file, where, info.type_name);
+        return rise_error(RISE_ERR_FORMAT, "%s: '%s' has type %s, expected a numeric dataset", file,
+                          where, info.type_name);
     size_t npoints = 1;
     for (int i = 0; i < info.rank; ++i) npoints *= (size_t)info.dims[i];
     if (npoints != count)
-        return rise_error(RISE_ERR_FORMAT, "%s: '%s' has shape %s (%zu values), expected %zu values",
-                          file, where, rise_h5_shape_str(&info, shape, sizeof shape), npoints,
-                          count);
+        return rise_error(RISE_ERR_FORMAT,
+                          "%s: '%s' has shape %s (%zu values), expected %zu values", file, where,
+                          rise_h5_shape_str(&info, shape, sizeof shape), npoints, count);
     if (count == 0) return RISE_OK;
     hid_t ds = H5Dopen2(loc, name, H5P_DEFAULT);
     if (ds < 0)
@@ -296,12 +297,11 @@ static rise_status open_attr(hid_t obj, const char *attr, const char *file, cons
     *a = *type = H5I_INVALID_HID;
     const htri_t ex = H5Aexists(obj, attr);
     if (ex <= 0)
-        return rise_error(RISE_ERR_FORMAT, "%s: missing attribute '%s' on '%s'", file, attr,
-                          where);
+        return rise_error(RISE_ERR_FORMAT, "%s: missing attribute '%s' on '%s'", file, attr, where);
     *a = H5Aopen(obj, attr, H5P_DEFAULT);
     if (*a < 0)
-        return rise_error(RISE_ERR_FORMAT, "%s: cannot open attribute '%s' on '%s': %s", file,
-                          attr, where, rise_h5_detail(detail, sizeof detail));
+        return rise_error(RISE_ERR_FORMAT, "%s: cannot open attribute '%s' on '%s': %s", file, attr,
+                          where, rise_h5_detail(detail, sizeof detail));
     *type = H5Aget_type(*a);
     hid_t space = H5Aget_space(*a);
     *npoints = space >= 0 ? H5Sget_simple_extent_npoints(space) : -1;
@@ -310,17 +310,17 @@ static rise_status open_attr(hid_t obj, const char *attr, const char *file, cons
         if (*type >= 0) H5Tclose(*type);
         H5Aclose(*a);
         *a = *type = H5I_INVALID_HID;
-        return rise_error(RISE_ERR_FORMAT, "%s: cannot read attribute '%s' on '%s': %s", file,
-                          attr, where, rise_h5_detail(detail, sizeof detail));
+        return rise_error(RISE_ERR_FORMAT, "%s: cannot read attribute '%s' on '%s': %s", file, attr,
+                          where, rise_h5_detail(detail, sizeof detail));
     }
     return RISE_OK;
 }
 
-rise_status rise_h5_read_attr_i64(hid_t obj, const char *attr, const char *file,
-                                  const char *where, int64_t *out) {
+rise_status rise_h5_read_attr_i64(hid_t obj, const char *attr, const char *file, const char *where,
+                                  int64_t *out) {
     char detail[256], tname[32];
     hid_t a, type;
-    hssize_t np;
+    hssize_t np = 0;
     RISE_TRY(open_attr(obj, attr, file, where, &a, &type, &np));
     rise_status st = RISE_OK;
     const H5T_class_t cls = H5Tget_class(type);
@@ -340,13 +340,14 @@ rise_status rise_h5_read_attr_i64(hid_t obj, const char *attr, const char *file,
             st = rise_error(RISE_ERR_FORMAT, "%s: reading attribute '%s' on '%s' failed: %s", file,
                             attr, where, rise_h5_detail(detail, sizeof detail));
         else if (!(v == floor(v) && fabs(v) < 9e15))
-            st = rise_error(RISE_ERR_FORMAT,
-                            "%s: attribute '%s' on '%s' is %g, expected an integer", file, attr,
-                            where, v);
+            st =
+                rise_error(RISE_ERR_FORMAT, "%s: attribute '%s' on '%s' is %g, expected an integer",
+                           file, attr, where, v);
         *out = (int64_t)v;
     } else {
-        st = rise_error(RISE_ERR_FORMAT, "%s: attribute '%s' on '%s' has type %s, expected an integer",
-                        file, attr, where, tname);
+        st = rise_error(RISE_ERR_FORMAT,
+                        "%s: attribute '%s' on '%s' has type %s, expected an integer", file, attr,
+                        where, tname);
     }
     H5Tclose(type);
     H5Aclose(a);
@@ -357,18 +358,19 @@ rise_status rise_h5_read_attr_string(hid_t obj, const char *attr, const char *fi
                                      const char *where, char **out) {
     char detail[256], tname[32];
     hid_t a, type;
-    hssize_t np;
+    hssize_t np = 0;
     *out = NULL;
     RISE_TRY(open_attr(obj, attr, file, where, &a, &type, &np));
     rise_status st = RISE_OK;
     type_name(type, tname, sizeof tname);
     if (H5Tget_class(type) != H5T_STRING) {
-        st = rise_error(RISE_ERR_FORMAT, "%s: attribute '%s' on '%s' has type %s, expected a string",
-                        file, attr, where, tname);
+        st =
+            rise_error(RISE_ERR_FORMAT, "%s: attribute '%s' on '%s' has type %s, expected a string",
+                       file, attr, where, tname);
     } else if (np != 1) {
-        st = rise_error(RISE_ERR_FORMAT,
-                        "%s: attribute '%s' on '%s' holds %lld strings, expected 1", file, attr,
-                        where, (long long)np);
+        st =
+            rise_error(RISE_ERR_FORMAT, "%s: attribute '%s' on '%s' holds %lld strings, expected 1",
+                       file, attr, where, (long long)np);
     } else if (H5Tis_variable_str(type) > 0) {
         hid_t mt = H5Tcopy(H5T_C_S1);
         H5Tset_size(mt, H5T_VARIABLE);
@@ -491,13 +493,12 @@ rise_status rise_h5_read_strings(hid_t loc, const char *name, const char *file, 
 }
 
 static rise_status write_data(hid_t loc, const char *name, int rank, const hsize_t *dims,
-                              hid_t file_type, hid_t mem_type, const void *data,
-                              const char *file) {
+                              hid_t file_type, hid_t mem_type, const void *data, const char *file) {
     char detail[256];
     hid_t space = rank == 0 ? H5Screate(H5S_SCALAR) : H5Screate_simple(rank, dims, NULL);
-    hid_t ds = space >= 0 ? H5Dcreate2(loc, name, file_type, space, H5P_DEFAULT, H5P_DEFAULT,
-                                       H5P_DEFAULT)
-                          : -1;
+    hid_t ds = space >= 0
+                   ? H5Dcreate2(loc, name, file_type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)
+                   : -1;
     size_t count = 1;
     for (int i = 0; i < rank; ++i) count *= (size_t)dims[i];
     herr_t rc = ds >= 0 ? 0 : -1;
@@ -556,12 +557,12 @@ rise_status rise_h5_write_attr_string(hid_t obj, const char *attr, const char *v
     return RISE_OK;
 }
 
-rise_status rise_h5_write_strings(hid_t loc, const char *name, const char *const *s,
-                                  int64_t count, const char *file) {
+rise_status rise_h5_write_strings(hid_t loc, const char *name, const char *const *s, int64_t count,
+                                  const char *file) {
     size_t width = 1;
     for (int64_t i = 0; i < count; ++i)
         if (strlen(s[i]) > width) width = strlen(s[i]);
-    char *buf = calloc((size_t)(count ? count : 1), width);
+    char *buf = calloc((size_t)(count > 0 ? count : 1), width);
     if (!buf) return rise_error(RISE_ERR_NOMEM, "out of memory writing '%s'", name);
     for (int64_t i = 0; i < count; ++i) memcpy(buf + (size_t)i * width, s[i], strlen(s[i]));
     hid_t type = H5Tcopy(H5T_C_S1);

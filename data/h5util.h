@@ -51,8 +51,8 @@ typedef struct {
 } rise_h5_info;
 
 /* Shape and type of dataset `name` under loc. */
-rise_status rise_h5_dataset_info(hid_t loc, const char *name, const char *file,
-                                 const char *where, rise_h5_info *info);
+rise_status rise_h5_dataset_info(hid_t loc, const char *name, const char *file, const char *where,
+                                 rise_h5_info *info);
 
 /* 1 for integer, float and integer-based enum (h5py bool) element types. */
 int rise_h5_is_numeric(const rise_h5_info *info);
@@ -69,8 +69,8 @@ rise_status rise_h5_read_f64(hid_t loc, const char *name, const char *file, cons
                              double *out, size_t count);
 
 /* Integer attribute (any integer or float type holding an integral value). */
-rise_status rise_h5_read_attr_i64(hid_t obj, const char *attr, const char *file,
-                                  const char *where, int64_t *out);
+rise_status rise_h5_read_attr_i64(hid_t obj, const char *attr, const char *file, const char *where,
+                                  int64_t *out);
 /* String attribute (fixed or variable length); *out is malloc'd. */
 rise_status rise_h5_read_attr_string(hid_t obj, const char *attr, const char *file,
                                      const char *where, char **out);
@@ -92,8 +92,8 @@ rise_status rise_h5_write_i64(hid_t loc, const char *name, int rank, const hsize
 rise_status rise_h5_write_attr_i64(hid_t obj, const char *attr, int64_t value, const char *file);
 rise_status rise_h5_write_attr_string(hid_t obj, const char *attr, const char *value,
                                       const char *file);
-rise_status rise_h5_write_strings(hid_t loc, const char *name, const char *const *s,
-                                  int64_t count, const char *file);
+rise_status rise_h5_write_strings(hid_t loc, const char *name, const char *const *s, int64_t count,
+                                  const char *file);
 
 #ifdef __cplusplus
 }

@@ -18,8 +18,8 @@ static rise_status rows_of(hid_t f, const char *name, const char *file, int64_t 
         return rise_error(RISE_ERR_FORMAT, "%s: '%s' has type %s, expected numbers", file, name,
                           info->type_name);
     if (info->rank < 1)
-        return rise_error(RISE_ERR_FORMAT, "%s: '%s' is a scalar, expected one row per step",
-                          file, name);
+        return rise_error(RISE_ERR_FORMAT, "%s: '%s' is a scalar, expected one row per step", file,
+                          name);
     *rows = (int64_t)info->dims[0];
     return RISE_OK;
 }
@@ -66,8 +66,8 @@ static rise_status d4rl_layout_of(hid_t f, const char *file, d4rl_layout *L) {
     memset(L, 0, sizeof *L);
     RISE_TRY(rows_of(f, "observations", file, &L->N, &info));
     if (info.rank < 2 || info.rank > 1 + RISE_KEY_MAX_RANK)
-        return rise_error(RISE_ERR_FORMAT, "%s: 'observations' has shape %s, expected (N, D)",
-                          file, rise_h5_shape_str(&info, buf, sizeof buf));
+        return rise_error(RISE_ERR_FORMAT, "%s: 'observations' has shape %s, expected (N, D)", file,
+                          rise_h5_shape_str(&info, buf, sizeof buf));
     L->obs_ndim = info.rank - 1;
     L->obs_dim = 1;
     for (int d = 1; d < info.rank; ++d) {
@@ -78,7 +78,7 @@ static rise_status d4rl_layout_of(hid_t f, const char *file, d4rl_layout *L) {
     if (L->obs_dim == 0)
         return rise_error(RISE_ERR_FORMAT, "%s: 'observations' has shape %s: zero-sized", file,
                           rise_h5_shape_str(&info, buf, sizeof buf));
-    int64_t rows;
+    int64_t rows = 0;
     RISE_TRY(rows_of(f, "actions", file, &rows, &info));
     if (info.rank != 2 || info.dims[1] == 0)
         return rise_error(RISE_ERR_FORMAT, "%s: 'actions' has shape %s, expected (N, A)", file,
@@ -96,10 +96,10 @@ static rise_status d4rl_layout_of(hid_t f, const char *file, d4rl_layout *L) {
                               "%s: '%s' has %lld rows but 'observations' has %lld (expected the "
                               "same length)",
                               file, names[i], (long long)rows, (long long)L->N);
-        if ((i == 1 || i == 2 || i == 3) && !(info.rank == 1 || (info.rank == 2 && info.dims[1] == 1)))
+        if ((i == 1 || i == 2 || i == 3) &&
+            !(info.rank == 1 || (info.rank == 2 && info.dims[1] == 1)))
             return rise_error(RISE_ERR_FORMAT, "%s: '%s' has shape %s, expected (%lld,)", file,
-                              names[i], rise_h5_shape_str(&info, buf, sizeof buf),
-                              (long long)L->N);
+                              names[i], rise_h5_shape_str(&info, buf, sizeof buf), (long long)L->N);
         if (i == 4) {
             int64_t per = 1;
             for (int d = 1; d < info.rank; ++d) per *= (int64_t)info.dims[d];
@@ -211,7 +211,8 @@ rise_status rise_d4rl_read_fid(hid_t f, const char *file, const rise_read_opts *
     /* One read per run of consecutive selected episodes. */
     for (int64_t i = 0; i < n_sel && st == RISE_OK;) {
         int64_t j = i + 1;
-        while (j < n_sel && list.demos[j].start == list.demos[j - 1].start + list.demos[j - 1].length)
+        while (j < n_sel &&
+               list.demos[j].start == list.demos[j - 1].start + list.demos[j - 1].length)
             ++j;
         const int64_t r0 = list.demos[i].start;
         const int64_t n = list.demos[j - 1].start + list.demos[j - 1].length - r0;

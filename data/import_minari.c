@@ -37,8 +37,8 @@ static rise_status scan(hid_t f, const char *file, rise_demo_list *out) {
             break;
         }
         if (info.dims[0] == 0) {
-            st = rise_error(RISE_ERR_FORMAT,
-                            "%s: '%s' has 0 rows: empty episodes are not allowed", file, where);
+            st = rise_error(RISE_ERR_FORMAT, "%s: '%s' has 0 rows: empty episodes are not allowed",
+                            file, where);
             break;
         }
         rise_demo *d = &out->demos[out->n_demos++];
@@ -149,7 +149,8 @@ rise_status rise_minari_read_fid(hid_t f, const char *file, const rise_read_opts
         const int64_t T = d->length;
         size_t need = (size_t)(T + 1);
         for (int k = 0; k < e->n_keys; ++k)
-            if ((size_t)((T + 1) * e->keys[k].dim) > need) need = (size_t)((T + 1) * e->keys[k].dim);
+            if ((size_t)((T + 1) * e->keys[k].dim) > need)
+                need = (size_t)((T + 1) * e->keys[k].dim);
         free(tmp);
         tmp = malloc(need * sizeof *tmp);
         if (!tmp) {
@@ -169,7 +170,8 @@ rise_status rise_minari_read_fid(hid_t f, const char *file, const rise_read_opts
                 rise_status s2 = st;
                 char old[1536];
                 snprintf(old, sizeof old, "%s", rise_last_error());
-                st = rise_error(s2, "%s (Minari stores T+1 = %lld observation rows for %lld actions)",
+                st = rise_error(s2,
+                                "%s (Minari stores T+1 = %lld observation rows for %lld actions)",
                                 old, (long long)(T + 1), (long long)T);
                 break;
             }

@@ -91,8 +91,7 @@ static int demo_cmp(const void *a, const void *b) {
     return x->id < y->id ? -1 : x->id > y->id;
 }
 
-rise_status rise_read_sort_demos(rise_demo *demos, int64_t n, const char *file,
-                                 const char *where) {
+rise_status rise_read_sort_demos(rise_demo *demos, int64_t n, const char *file, const char *where) {
     qsort(demos, (size_t)n, sizeof *demos, demo_cmp);
     for (int64_t i = 1; i < n; ++i)
         if (demos[i].id == demos[i - 1].id)
@@ -139,13 +138,12 @@ rise_status rise_read_key_shape(hid_t loc, const char *name, const char *file, c
         return rise_error(RISE_ERR_FORMAT, "%s: '%s' has type %s, expected numbers", file, where,
                           info.type_name);
     if (info.rank < 1 || info.rank > 1 + RISE_KEY_MAX_RANK)
-        return rise_error(RISE_ERR_FORMAT,
-                          "%s: '%s' has shape %s, expected rank 1 to %d with one row per step",
-                          file, where, rise_h5_shape_str(&info, buf, sizeof buf),
-                          1 + RISE_KEY_MAX_RANK);
+        return rise_error(
+            RISE_ERR_FORMAT, "%s: '%s' has shape %s, expected rank 1 to %d with one row per step",
+            file, where, rise_h5_shape_str(&info, buf, sizeof buf), 1 + RISE_KEY_MAX_RANK);
     if (rows >= 0 && (int64_t)info.dims[0] != rows)
-        return rise_error(RISE_ERR_FORMAT, "%s: '%s' has %llu rows (shape %s), expected %lld",
-                          file, where, (unsigned long long)info.dims[0],
+        return rise_error(RISE_ERR_FORMAT, "%s: '%s' has %llu rows (shape %s), expected %lld", file,
+                          where, (unsigned long long)info.dims[0],
                           rise_h5_shape_str(&info, buf, sizeof buf), (long long)rows);
     *ndim = info.rank - 1;
     for (int d = 1; d < info.rank; ++d) {
@@ -184,8 +182,8 @@ rise_status rise_read_vector(hid_t loc, const char *name, const char *file, cons
     char buf[128];
     rise_h5_info info;
     RISE_TRY(rise_h5_dataset_info(loc, name, file, where, &info));
-    const int ok_shape = (info.rank == 1 || (info.rank == 2 && info.dims[1] == 1)) &&
-                         (int64_t)info.dims[0] == rows;
+    const int ok_shape =
+        (info.rank == 1 || (info.rank == 2 && info.dims[1] == 1)) && (int64_t)info.dims[0] == rows;
     if (!ok_shape)
         return rise_error(RISE_ERR_FORMAT, "%s: '%s' has shape %s, expected (%lld,)", file, where,
                           rise_h5_shape_str(&info, buf, sizeof buf), (long long)rows);
@@ -218,8 +216,7 @@ rise_status rise_read_choose_keys(rise_episodes *e, const rise_read_opts *o, cha
                                   int64_t n_available, const char *file, const char *where,
                                   rise_key_shape_fn shape_of, void *ctx) {
     const int n = o->n_obs_keys > 0 ? o->n_obs_keys : (int)n_available;
-    if (n == 0)
-        return rise_error(RISE_ERR_FORMAT, "%s: '%s' has no observation keys", file, where);
+    if (n == 0) return rise_error(RISE_ERR_FORMAT, "%s: '%s' has no observation keys", file, where);
     const char **names = calloc((size_t)n, sizeof *names);
     int *ndims = calloc((size_t)n, sizeof *ndims);
     int64_t *shape_mem = calloc((size_t)n * RISE_KEY_MAX_RANK, sizeof *shape_mem);
@@ -240,8 +237,8 @@ rise_status rise_read_choose_keys(rise_episodes *e, const rise_read_opts *o, cha
                 u += (size_t)snprintf(list + u, sizeof list - u, "%s%s", j ? ", " : "",
                                       available[j]);
             st = rise_error(RISE_ERR_INVALID,
-                            "%s: observation key '%s' does not exist in '%s' (available: %s)",
-                            file, want, where, list);
+                            "%s: observation key '%s' does not exist in '%s' (available: %s)", file,
+                            want, where, list);
             goto done;
         }
         names[i] = want;
@@ -364,8 +361,9 @@ rise_status rise_episodes_list(const char *path, rise_format format, const char 
         rise_format fmt;
         st = resolve_format(f, path, format, &fmt);
         if (st == RISE_OK && fmt != RISE_FORMAT_ROBOMIMIC && filter_key)
-            st = rise_error(RISE_ERR_INVALID, "%s: filter key '%s' given but %s files have no masks",
-                            path, filter_key, rise_format_name(fmt));
+            st =
+                rise_error(RISE_ERR_INVALID, "%s: filter key '%s' given but %s files have no masks",
+                           path, filter_key, rise_format_name(fmt));
         if (st == RISE_OK) {
             out->format = fmt;
             if (fmt == RISE_FORMAT_ROBOMIMIC)

@@ -24,8 +24,7 @@ rise_status rise_read_link_names(hid_t group, const char *file, const char *wher
                                  int64_t *count);
 
 /* Sorts demos by id and fails on two names with the same id (demo_1, demo_01). */
-rise_status rise_read_sort_demos(rise_demo *demos, int64_t n, const char *file,
-                                 const char *where);
+rise_status rise_read_sort_demos(rise_demo *demos, int64_t n, const char *file, const char *where);
 
 /* Error on the first NaN/Inf, naming row (counted from row0) and column. */
 rise_status rise_read_check_finite(const float *x, int64_t rows, int64_t cols, int64_t row0,

@@ -51,8 +51,7 @@ static rise_status rm_scan(hid_t f, const char *file, rm_file *r) {
         char where[512];
         rise_demo *d = &r->demos[i];
         snprintf(where, sizeof where, "data/%s", names[i]);
-        if (!rise_parse_demo_name(names[i], "demo_", &d->id) ||
-            strlen(names[i]) >= RISE_NAME_MAX) {
+        if (!rise_parse_demo_name(names[i], "demo_", &d->id) || strlen(names[i]) >= RISE_NAME_MAX) {
             st = rise_error(RISE_ERR_FORMAT,
                             "%s: unexpected member '%s' in group 'data' (expected demo_<n> "
                             "groups, n a non-negative integer)",
@@ -160,8 +159,8 @@ static rise_status rm_masks(hid_t f, const char *file, rm_file *r) {
             }
             for (int64_t j = 0; j < m->count; ++j)
                 if (m->demos[j] == d) {
-                    st = rise_error(RISE_ERR_FORMAT, "%s: '%s' lists demo '%s' twice", file,
-                                    where, names[i]);
+                    st = rise_error(RISE_ERR_FORMAT, "%s: '%s' lists demo '%s' twice", file, where,
+                                    names[i]);
                     break;
                 }
             if (st == RISE_OK) m->demos[m->count++] = d;
@@ -266,8 +265,8 @@ static rise_status rm_layout(hid_t data, const char *file, const rise_demo *firs
     st = rise_h5_dataset_info(g, "actions", file, where, &info);
     if (st != RISE_OK) goto done;
     if (info.rank != 2 || info.dims[1] == 0) {
-        st = rise_error(RISE_ERR_FORMAT, "%s: '%s' has shape %s, expected (N, A) with A >= 1",
-                        file, where, rise_h5_shape_str(&info, buf, sizeof buf));
+        st = rise_error(RISE_ERR_FORMAT, "%s: '%s' has shape %s, expected (N, A) with A >= 1", file,
+                        where, rise_h5_shape_str(&info, buf, sizeof buf));
         goto done;
     }
     e->act_dim = (int64_t)info.dims[1];
@@ -277,9 +276,9 @@ static rise_status rm_layout(hid_t data, const char *file, const rise_demo *firs
         st = rise_h5_dataset_info(g, "states", file, where, &info);
         if (st != RISE_OK) goto done;
         if (info.rank != 2 || info.dims[1] == 0 || !rise_h5_is_numeric(&info)) {
-            st = rise_error(RISE_ERR_FORMAT, "%s: '%s' has shape %s and type %s, expected (N, S) numbers",
-                            file, where, rise_h5_shape_str(&info, buf, sizeof buf),
-                            info.type_name);
+            st = rise_error(RISE_ERR_FORMAT,
+                            "%s: '%s' has shape %s and type %s, expected (N, S) numbers", file,
+                            where, rise_h5_shape_str(&info, buf, sizeof buf), info.type_name);
             goto done;
         }
         e->state_dim = (int64_t)info.dims[1];
@@ -290,11 +289,11 @@ done:
     return st;
 }
 
-static rise_status read_demo(hid_t data, const char *file, rise_episodes *e, int64_t d,
-                             float **tmp, size_t *tmp_cap, int check_finite) {
+static rise_status read_demo(hid_t data, const char *file, rise_episodes *e, int64_t d, float **tmp,
+                             size_t *tmp_cap, int check_finite) {
     const rise_demo *dm = &e->demos[d];
     const int64_t N = dm->length, s0 = dm->start;
-    char where[640], name[512], buf[128];
+    char where[1024], name[512], buf[128];
     size_t need = (size_t)N;
     for (int k = 0; k < e->n_keys; ++k)
         if ((size_t)(N * e->keys[k].dim) > need) need = (size_t)(N * e->keys[k].dim);
@@ -313,8 +312,8 @@ static rise_status read_demo(hid_t data, const char *file, rise_episodes *e, int
     rise_h5_info info;
     snprintf(where, sizeof where, "data/%s/actions", dm->name);
     st = rise_h5_dataset_info(g, "actions", file, where, &info);
-    if (st == RISE_OK && (info.rank != 2 || (int64_t)info.dims[0] != N ||
-                          (int64_t)info.dims[1] != e->act_dim))
+    if (st == RISE_OK &&
+        (info.rank != 2 || (int64_t)info.dims[0] != N || (int64_t)info.dims[1] != e->act_dim))
         st = rise_error(RISE_ERR_FORMAT, "%s: '%s' has shape %s, expected (%lld, %lld)%s", file,
                         where, rise_h5_shape_str(&info, buf, sizeof buf), (long long)N,
                         (long long)e->act_dim,
@@ -387,8 +386,8 @@ static rise_status read_demo(hid_t data, const char *file, rise_episodes *e, int
     if (e->state_dim > 0) {
         snprintf(where, sizeof where, "data/%s/states", dm->name);
         st = rise_h5_dataset_info(g, "states", file, where, &info);
-        if (st == RISE_OK && (info.rank != 2 || (int64_t)info.dims[0] != N ||
-                              (int64_t)info.dims[1] != e->state_dim))
+        if (st == RISE_OK &&
+            (info.rank != 2 || (int64_t)info.dims[0] != N || (int64_t)info.dims[1] != e->state_dim))
             st = rise_error(RISE_ERR_FORMAT, "%s: '%s' has shape %s, expected (%lld, %lld)", file,
                             where, rise_h5_shape_str(&info, buf, sizeof buf), (long long)N,
                             (long long)e->state_dim);

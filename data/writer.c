@@ -23,7 +23,6 @@ struct rise_writer {
     rise_episodes masks; /* only its mask table is used */
     float *scratch;
     size_t scratch_cap;
-    rise_h5_quiet quiet;
 };
 
 rise_obs_key rise_obs_key_1d(const char *name, int64_t dim) {
@@ -39,7 +38,6 @@ rise_obs_key rise_obs_key_1d(const char *name, int64_t dim) {
 static void writer_free(rise_writer *w) {
     if (w->data >= 0) H5Gclose(w->data);
     if (w->file >= 0) H5Fclose(w->file);
-    rise_h5_quiet_end(&w->quiet);
     free(w->path);
     free(w->tmp_path);
     free(w->keys);
@@ -51,9 +49,9 @@ static void writer_free(rise_writer *w) {
     free(w);
 }
 
-rise_status rise_writer_open(rise_writer **out, const char *path, const rise_obs_key *keys,
-                             int n_keys, int64_t act_dim, int64_t state_dim,
-                             const char *env_args) {
+static rise_status rise_writer_open_impl(rise_writer **out, const char *path,
+                                         const rise_obs_key *keys, int n_keys, int64_t act_dim,
+                                         int64_t state_dim, const char *env_args) {
     char detail[256];
     *out = NULL;
     if (n_keys <= 0 || act_dim <= 0 || state_dim < 0)
@@ -71,7 +69,6 @@ rise_status rise_writer_open(rise_writer **out, const char *path, const rise_obs
     rise_writer *w = calloc(1, sizeof *w);
     if (!w) return rise_error(RISE_ERR_NOMEM, "out of memory");
     w->file = w->data = H5I_INVALID_HID;
-    rise_h5_quiet_begin(&w->quiet);
     w->path = strdup(path);
     w->env_args = strdup(args);
     w->keys = calloc((size_t)n_keys, sizeof *w->keys);
@@ -165,17 +162,19 @@ static rise_status write_keys(rise_writer *w, hid_t g, const char *group, int64_
     return st;
 }
 
-rise_status rise_writer_add_demo(rise_writer *w, int64_t id, int64_t n, const float *obs,
-                                 const float *next_obs, const float *actions,
-                                 const float *rewards, const uint8_t *dones,
-                                 const double *states, int64_t *out_index) {
+static rise_status rise_writer_add_demo_impl(rise_writer *w, int64_t id, int64_t n,
+                                             const float *obs, const float *next_obs,
+                                             const float *actions, const float *rewards,
+                                             const uint8_t *dones, const double *states,
+                                             int64_t *out_index) {
     if (id < 0) id = w->next_id;
     if (n <= 0)
         return rise_error(RISE_ERR_INVALID, "%s: demo_%lld has %lld steps, expected at least 1",
                           w->path, (long long)id, (long long)n);
     if (!obs || !actions || !rewards || !dones || (w->state_dim > 0 && !states))
-        return rise_error(RISE_ERR_INVALID, "%s: demo_%lld: obs, actions, rewards, dones%s are required",
-                          w->path, (long long)id, w->state_dim > 0 ? " and states" : "");
+        return rise_error(RISE_ERR_INVALID,
+                          "%s: demo_%lld: obs, actions, rewards, dones%s are required", w->path,
+                          (long long)id, w->state_dim > 0 ? " and states" : "");
     for (int64_t i = 0; i < w->n_demos; ++i)
         if (w->ids[i] == id)
             return rise_error(RISE_ERR_INVALID, "%s: demo_%lld written twice (duplicate name)",
@@ -186,8 +185,9 @@ rise_status rise_writer_add_demo(rise_writer *w, int64_t id, int64_t n, const fl
     RISE_TRY(check_rows(rewards, n, 1, w->path, "rewards", id));
     for (int64_t i = 0; i < n; ++i)
         if (dones[i] > 1)
-            return rise_error(RISE_ERR_INVALID, "%s: demo_%lld dones row %lld is %d, expected 0 or 1",
-                              w->path, (long long)id, (long long)i, dones[i]);
+            return rise_error(RISE_ERR_INVALID,
+                              "%s: demo_%lld dones row %lld is %d, expected 0 or 1", w->path,
+                              (long long)id, (long long)i, dones[i]);
     if (w->n_demos == w->cap_demos) {
         const int64_t cap = w->cap_demos ? 2 * w->cap_demos : 64;
         int64_t *grown = realloc(w->ids, (size_t)cap * sizeof *grown);
@@ -225,25 +225,27 @@ rise_status rise_writer_add_demo(rise_writer *w, int64_t id, int64_t n, const fl
     return RISE_OK;
 }
 
-rise_status rise_writer_add_mask(rise_writer *w, const char *name, const int64_t *demos,
-                                 int64_t count) {
+static rise_status rise_writer_add_mask_impl(rise_writer *w, const char *name, const int64_t *demos,
+                                             int64_t count) {
     w->masks.n_demos = w->n_demos; /* bounds the indices */
     for (int64_t i = 0; i < count; ++i)
         for (int64_t j = 0; j < i; ++j)
             if (demos[i] == demos[j])
-                return rise_error(RISE_ERR_INVALID, "%s: filter key '%s' lists demo index %lld twice",
-                                  w->path, name, (long long)demos[i]);
+                return rise_error(RISE_ERR_INVALID,
+                                  "%s: filter key '%s' lists demo index %lld twice", w->path, name,
+                                  (long long)demos[i]);
     rise_status st = rise_episodes_add_mask(&w->masks, name, demos, count);
     if (st != RISE_OK) return rise_error_context(st, "%s: ", w->path);
     return RISE_OK;
 }
 
-rise_status rise_writer_close(rise_writer *w) {
+static rise_status rise_writer_close_impl(rise_writer *w) {
     char detail[256];
     rise_status st = RISE_OK;
     if (w->n_demos == 0)
-        st = rise_error(RISE_ERR_INVALID, "%s: no demos were added; refusing to write an empty "
-                                          "dataset",
+        st = rise_error(RISE_ERR_INVALID,
+                        "%s: no demos were added; refusing to write an empty "
+                        "dataset",
                         w->path);
     if (st == RISE_OK) st = rise_h5_write_attr_i64(w->data, "total", w->total, w->path);
     if (st == RISE_OK) st = rise_h5_write_attr_string(w->data, "env_args", w->env_args, w->path);
@@ -281,7 +283,7 @@ rise_status rise_writer_close(rise_writer *w) {
     return st;
 }
 
-void rise_writer_abort(rise_writer *w) {
+static void rise_writer_abort_impl(rise_writer *w) {
     if (!w) return;
     if (w->data >= 0) H5Gclose(w->data);
     if (w->file >= 0) H5Fclose(w->file);
@@ -290,10 +292,50 @@ void rise_writer_abort(rise_writer *w) {
     writer_free(w);
 }
 
+/* Public entry points: HDF5's own error printing is off while they run. */
+rise_status rise_writer_open(rise_writer **out, const char *path, const rise_obs_key *keys,
+                             int n_keys, int64_t act_dim, int64_t state_dim, const char *env_args) {
+    rise_h5_quiet q;
+    rise_h5_quiet_begin(&q);
+    rise_status st = rise_writer_open_impl(out, path, keys, n_keys, act_dim, state_dim, env_args);
+    rise_h5_quiet_end(&q);
+    return st;
+}
+
+rise_status rise_writer_add_demo(rise_writer *w, int64_t id, int64_t n, const float *obs,
+                                 const float *next_obs, const float *actions, const float *rewards,
+                                 const uint8_t *dones, const double *states, int64_t *out_index) {
+    rise_h5_quiet q;
+    rise_h5_quiet_begin(&q);
+    rise_status st = rise_writer_add_demo_impl(w, id, n, obs, next_obs, actions, rewards, dones,
+                                               states, out_index);
+    rise_h5_quiet_end(&q);
+    return st;
+}
+
+rise_status rise_writer_add_mask(rise_writer *w, const char *name, const int64_t *demos,
+                                 int64_t count) {
+    return rise_writer_add_mask_impl(w, name, demos, count);
+}
+
+rise_status rise_writer_close(rise_writer *w) {
+    rise_h5_quiet q;
+    rise_h5_quiet_begin(&q);
+    rise_status st = rise_writer_close_impl(w);
+    rise_h5_quiet_end(&q);
+    return st;
+}
+
+void rise_writer_abort(rise_writer *w) {
+    rise_h5_quiet q;
+    rise_h5_quiet_begin(&q);
+    rise_writer_abort_impl(w);
+    rise_h5_quiet_end(&q);
+}
+
 rise_status rise_episodes_write(const rise_episodes *e, const char *path) {
     rise_writer *w;
-    RISE_TRY(rise_writer_open(&w, path, e->keys, e->n_keys, e->act_dim, e->state_dim,
-                              e->env_args));
+    RISE_TRY(rise_writer_open(&w, path, e->keys, e->n_keys, e->act_dim, e->state_dim, e->env_args));
     rise_status st = RISE_OK;
     for (int64_t d = 0; d < e->n_demos && st == RISE_OK; ++d) {
         const rise_demo *dm = &e->demos[d];

@@ -36,17 +36,15 @@ rise_obs_key rise_obs_key_1d(const char *name, int64_t dim);
 /* keys: names and per-step shapes (offsets are recomputed in this order);
  * state_dim 0 writes no states; env_args NULL writes "{}". */
 rise_status rise_writer_open(rise_writer **w, const char *path, const rise_obs_key *keys,
-                             int n_keys, int64_t act_dim, int64_t state_dim,
-                             const char *env_args);
+                             int n_keys, int64_t act_dim, int64_t state_dim, const char *env_args);
 
 /* Appends demo_<id> (id < 0: one more than the largest so far). obs and
  * next_obs are [n, D] rows with the keys concatenated; next_obs NULL leaves
  * next_obs out (readers derive it). states may be NULL when state_dim is 0.
  * *out_index (optional) receives the demo's index for masks. */
 rise_status rise_writer_add_demo(rise_writer *w, int64_t id, int64_t n, const float *obs,
-                                 const float *next_obs, const float *actions,
-                                 const float *rewards, const uint8_t *dones,
-                                 const double *states, int64_t *out_index);
+                                 const float *next_obs, const float *actions, const float *rewards,
+                                 const uint8_t *dones, const double *states, int64_t *out_index);
 
 /* A filter key listing demos by index (0 = first demo added). */
 rise_status rise_writer_add_mask(rise_writer *w, const char *name, const int64_t *demos,

@@ -69,6 +69,7 @@ struct rise_backend {
     const char *name; /* "cpu" or "cuda" */
     int is_device;    /* 1 when memory is not host-addressable */
     void *impl;       /* backend private state (stream, handles, error) */
+    void *stream;     /* opaque cudaStream_t for kernels' _cuda_variant launchers; NULL on cpu */
 
     /* ---- lifetime, memory, synchronisation ---- */
     void (*destroy)(rise_backend *be);

@@ -46,13 +46,14 @@
 static void cpu_destroy(rise_backend *be) { free(be); }
 
 static void *cpu_alloc(rise_backend *be, size_t bytes) {
-    const size_t rounded = (bytes + 63) / 64 * 64;
-    void *p = aligned_alloc(64, rounded ? rounded : 64);
+    /* 256 bytes, as the arena's and the parameter table's offsets assume */
+    const size_t rounded = (bytes + 255) / 256 * 256;
+    void *p = aligned_alloc(256, rounded ? rounded : 256);
     if (!p) {
         rise_error(RISE_ERR_NOMEM, "cpu backend: cannot allocate %zu bytes", bytes);
         return NULL;
     }
-    memset(p, 0, rounded ? rounded : 64);
+    memset(p, 0, rounded ? rounded : 256);
     return p;
 }
 

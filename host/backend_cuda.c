@@ -247,6 +247,7 @@ rise_backend *rise_backend_cuda_create(rise_status *st) {
     be->name = "cuda";
     be->is_device = 1;
     be->impl = c;
+    be->stream = c->stream;
     be->destroy = cuda_destroy;
     be->alloc = cuda_alloc;
     be->free = cuda_free;
