@@ -2,6 +2,7 @@
 #include "h5util.h"
 
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,7 +57,11 @@ rise_status rise_h5_open_read(const char *path, hid_t *file) {
                           "%02x %02x %02x %02x)",
                           path, got > 0 ? sig[0] : 0, got > 1 ? sig[1] : 0, got > 2 ? sig[2] : 0,
                           got > 3 ? sig[3] : 0);
-    *file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    /* STRONG close releases every object of a damaged file at H5Fclose. */
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG);
+    *file = H5Fopen(path, H5F_ACC_RDONLY, fapl);
+    H5Pclose(fapl);
     if (*file < 0)
         return rise_error(RISE_ERR_FORMAT,
                           "%s: cannot open as HDF5 (%ld bytes; truncated or corrupt?): %s", path,
@@ -69,6 +74,7 @@ rise_status rise_h5_open_image(const void *buf, size_t len, hid_t *file) {
     *file = H5I_INVALID_HID;
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
     if (fapl < 0 || H5Pset_fapl_core(fapl, 1 << 16, 0) < 0 ||
+        H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG) < 0 ||
         H5Pset_file_image(fapl, (void *)buf, len) < 0) {
         if (fapl >= 0) H5Pclose(fapl);
         return rise_error(RISE_ERR_LIBRARY, "<memory>: cannot set up an in-memory HDF5 image: %s",
@@ -132,20 +138,23 @@ static void type_name(hid_t type, char *buf, size_t n) {
     }
 }
 
-rise_status rise_h5_dataset_info(hid_t loc, const char *name, const char *file, const char *where,
-                                 rise_h5_info *info) {
+rise_status rise_h5_open_dataset(hid_t loc, const char *name, const char *file, const char *where,
+                                 rise_h5_info *info, hid_t *out) {
     char detail[256];
     memset(info, 0, sizeof *info);
-    const H5O_type_t ot = rise_h5_object_type(loc, name);
-    if (ot == H5O_TYPE_UNKNOWN)
-        return rise_error(RISE_ERR_FORMAT, "%s: missing dataset '%s'", file, where);
-    if (ot != H5O_TYPE_DATASET)
-        return rise_error(RISE_ERR_FORMAT, "%s: '%s' is a %s, expected a dataset", file, where,
-                          ot == H5O_TYPE_GROUP ? "group" : "named type");
+    *out = H5I_INVALID_HID;
+    /* Open first (one lookup on the fast path); find out why only on failure. */
     hid_t ds = H5Dopen2(loc, name, H5P_DEFAULT);
-    if (ds < 0)
-        return rise_error(RISE_ERR_FORMAT, "%s: cannot open dataset '%s': %s", file, where,
-                          rise_h5_detail(detail, sizeof detail));
+    if (ds < 0) {
+        rise_h5_detail(detail, sizeof detail);
+        const H5O_type_t ot = rise_h5_object_type(loc, name);
+        if (ot == H5O_TYPE_UNKNOWN)
+            return rise_error(RISE_ERR_FORMAT, "%s: missing dataset '%s'", file, where);
+        if (ot != H5O_TYPE_DATASET)
+            return rise_error(RISE_ERR_FORMAT, "%s: '%s' is a %s, expected a dataset", file, where,
+                              ot == H5O_TYPE_GROUP ? "group" : "named type");
+        return rise_error(RISE_ERR_FORMAT, "%s: cannot open dataset '%s': %s", file, where, detail);
+    }
     rise_status st = RISE_OK;
     hid_t type = H5Dget_type(ds);
     hid_t space = H5Dget_space(ds);
@@ -177,11 +186,33 @@ rise_status rise_h5_dataset_info(hid_t loc, const char *name, const char *file, 
         st = rise_error(RISE_ERR_FORMAT, "%s: cannot read the shape of '%s'", file, where);
         goto done;
     }
+    /* Bounds that keep every later size computation far from overflow. */
+    double elems = 1.0;
+    for (int i = 0; i < rank; ++i) elems *= (double)info->dims[i];
+    for (int i = 0; i < rank && st == RISE_OK; ++i)
+        if (info->dims[i] > RISE_H5_MAX_DIM || elems > RISE_H5_MAX_ELEMS) {
+            char buf[160];
+            st = rise_error(RISE_ERR_FORMAT,
+                            "%s: '%s' has shape %s: implausibly large (more than 2^40 rows or "
+                            "2^42 values; corrupt file?)",
+                            file, where, rise_h5_shape_str(info, buf, sizeof buf));
+        }
 done:
     if (space >= 0) H5Sclose(space);
     if (type >= 0) H5Tclose(type);
-    H5Dclose(ds);
+    if (st != RISE_OK)
+        H5Dclose(ds);
+    else
+        *out = ds;
     return st;
+}
+
+rise_status rise_h5_dataset_info(hid_t loc, const char *name, const char *file, const char *where,
+                                 rise_h5_info *info) {
+    hid_t ds;
+    RISE_TRY(rise_h5_open_dataset(loc, name, file, where, info, &ds));
+    H5Dclose(ds);
+    return RISE_OK;
 }
 
 int rise_h5_is_numeric(const rise_h5_info *info) {
@@ -228,36 +259,30 @@ static double enum_value(const unsigned char *p, size_t size, int is_signed) {
     }
 }
 
-static rise_status read_numeric(hid_t loc, const char *name, const char *file, const char *where,
-                                void *out, size_t count, int as_double) {
+static rise_status read_open(hid_t ds, const rise_h5_info *info, const char *file,
+                             const char *where, void *out, size_t count, int as_double) {
     char detail[256], shape[128];
-    rise_h5_info info;
-    RISE_TRY(rise_h5_dataset_info(loc, name, file, where, &info));
-    if (!rise_h5_is_numeric(&info))
+    if (!rise_h5_is_numeric(info))
         return rise_error(RISE_ERR_FORMAT, "%s: '%s' has type %s, expected a numeric dataset", file,
-                          where, info.type_name);
-    size_t npoints = 1;
-    for (int i = 0; i < info.rank; ++i) npoints *= (size_t)info.dims[i];
+                          where, info->type_name);
+    size_t npoints = 1; /* bounded by rise_h5_open_dataset */
+    for (int i = 0; i < info->rank; ++i) npoints *= (size_t)info->dims[i];
     if (npoints != count)
         return rise_error(RISE_ERR_FORMAT,
                           "%s: '%s' has shape %s (%zu values), expected %zu values", file, where,
-                          rise_h5_shape_str(&info, shape, sizeof shape), npoints, count);
+                          rise_h5_shape_str(info, shape, sizeof shape), npoints, count);
     if (count == 0) return RISE_OK;
-    hid_t ds = H5Dopen2(loc, name, H5P_DEFAULT);
-    if (ds < 0)
-        return rise_error(RISE_ERR_FORMAT, "%s: cannot open '%s': %s", file, where,
-                          rise_h5_detail(detail, sizeof detail));
     herr_t rc;
-    if (info.cls == H5T_ENUM) {
+    if (info->cls == H5T_ENUM) {
         hid_t ft = H5Dget_type(ds);
         hid_t mt = ft >= 0 ? H5Tget_native_type(ft, H5T_DIR_DEFAULT) : -1;
-        unsigned char *raw = malloc(count * info.size);
+        unsigned char *raw = malloc(count * info->size);
         rc = -1;
-        if (mt >= 0 && raw && H5Tget_size(mt) == info.size)
+        if (mt >= 0 && raw && H5Tget_size(mt) == info->size)
             rc = H5Dread(ds, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw);
         if (rc >= 0)
             for (size_t i = 0; i < count; ++i) {
-                const double v = enum_value(raw + i * info.size, info.size, info.is_signed);
+                const double v = enum_value(raw + i * info->size, info->size, info->is_signed);
                 if (as_double)
                     ((double *)out)[i] = v;
                 else
@@ -266,19 +291,44 @@ static rise_status read_numeric(hid_t loc, const char *name, const char *file, c
         free(raw);
         if (mt >= 0) H5Tclose(mt);
         if (ft >= 0) H5Tclose(ft);
+    } else if (!as_double && info->cls == H5T_FLOAT && info->size == 8) {
+        /* robomimic stores float64: reading doubles and narrowing here is several
+         * times faster than HDF5's own float64 -> float32 conversion path. */
+        double *tmp = malloc(count * sizeof *tmp);
+        rc = tmp ? H5Dread(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, tmp) : -1;
+        if (rc >= 0)
+            for (size_t i = 0; i < count; ++i) {
+                const double v = tmp[i]; /* beyond float range -> +-Inf (then refused) */
+                ((float *)out)[i] = v > FLT_MAX ? INFINITY : v < -FLT_MAX ? -INFINITY : (float)v;
+            }
+        free(tmp);
     } else {
         rc = H5Dread(ds, as_double ? H5T_NATIVE_DOUBLE : H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL,
                      H5P_DEFAULT, out);
     }
-    H5Dclose(ds);
     if (rc < 0)
         return rise_error(RISE_ERR_FORMAT,
                           "%s: reading '%s' (%s, shape %s) failed: %s (the file may be truncated "
                           "or corrupt)",
-                          file, where, info.type_name,
-                          rise_h5_shape_str(&info, shape, sizeof shape),
+                          file, where, info->type_name,
+                          rise_h5_shape_str(info, shape, sizeof shape),
                           rise_h5_detail(detail, sizeof detail));
     return RISE_OK;
+}
+
+rise_status rise_h5_read_open_f32(hid_t ds, const rise_h5_info *info, const char *file,
+                                  const char *where, float *out, size_t count) {
+    return read_open(ds, info, file, where, out, count, 0);
+}
+
+static rise_status read_numeric(hid_t loc, const char *name, const char *file, const char *where,
+                                void *out, size_t count, int as_double) {
+    rise_h5_info info;
+    hid_t ds;
+    RISE_TRY(rise_h5_open_dataset(loc, name, file, where, &info, &ds));
+    const rise_status st = read_open(ds, &info, file, where, out, count, as_double);
+    H5Dclose(ds);
+    return st;
 }
 
 rise_status rise_h5_read_f32(hid_t loc, const char *name, const char *file, const char *where,

@@ -18,6 +18,10 @@ extern "C" {
 #endif
 
 #define RISE_H5_MAX_RANK 8
+/* Datasets beyond these sizes are refused as corrupt (int64 arithmetic on
+ * shapes then never overflows). */
+#define RISE_H5_MAX_DIM   ((hsize_t)1 << 40)
+#define RISE_H5_MAX_ELEMS 4398046511104.0 /* 2^42 */
 
 /* Silences HDF5's automatic error printing; nests. */
 typedef struct {
@@ -49,6 +53,14 @@ typedef struct {
     hsize_t dims[RISE_H5_MAX_RANK];
     char type_name[32]; /* "float64", "int64", "string", ... */
 } rise_h5_info;
+
+/* Opens dataset `name` under loc and describes it (one lookup); close the
+ * returned id with H5Dclose. Errors say missing / not a dataset / corrupt. */
+rise_status rise_h5_open_dataset(hid_t loc, const char *name, const char *file, const char *where,
+                                 rise_h5_info *info, hid_t *ds);
+/* Reads an open dataset described by info (count values, checked). */
+rise_status rise_h5_read_open_f32(hid_t ds, const rise_h5_info *info, const char *file,
+                                  const char *where, float *out, size_t count);
 
 /* Shape and type of dataset `name` under loc. */
 rise_status rise_h5_dataset_info(hid_t loc, const char *name, const char *file, const char *where,

@@ -54,6 +54,7 @@ static rise_status scan(hid_t f, const char *file, rise_demo_list *out) {
         out->demos[i].start = out->n;
         out->n += out->demos[i].length;
     }
+    if (st != RISE_OK) rise_demo_list_free(out);
     return st;
 }
 
@@ -86,7 +87,14 @@ static rise_status obs_shape(void *ctx, const char *key, int *ndim, int64_t *sha
                           "%s: '%s' is a group: nested observation dictionaries are not "
                           "supported (expected datasets)",
                           c->file, path);
-    return rise_read_key_shape(c->f, path, c->file, path, c->rows, ndim, shape);
+    rise_status st = rise_read_key_shape(c->f, path, c->file, path, c->rows, ndim, shape);
+    if (st != RISE_OK) {
+        char old[1536];
+        snprintf(old, sizeof old, "%s", rise_last_error());
+        st = rise_error(st, "%s (Minari stores T+1 = %lld observation rows for %lld actions)", old,
+                        (long long)c->rows, (long long)(c->rows - 1));
+    }
+    return st;
 }
 
 rise_status rise_minari_read_fid(hid_t f, const char *file, const rise_read_opts *o,

@@ -129,65 +129,81 @@ rise_status rise_read_flags(const float *src, uint8_t *dst, int64_t n, const cha
     return RISE_OK;
 }
 
-rise_status rise_read_key_shape(hid_t loc, const char *name, const char *file, const char *where,
-                                int64_t rows, int *ndim, int64_t *shape) {
+/* Checks a (rows, ...) numeric dataset's info and returns its per-step shape. */
+static rise_status key_info_shape(const rise_h5_info *info, const char *file, const char *where,
+                                  int64_t rows, int *ndim, int64_t *shape) {
     char buf[128];
-    rise_h5_info info;
-    RISE_TRY(rise_h5_dataset_info(loc, name, file, where, &info));
-    if (!rise_h5_is_numeric(&info))
+    if (!rise_h5_is_numeric(info))
         return rise_error(RISE_ERR_FORMAT, "%s: '%s' has type %s, expected numbers", file, where,
-                          info.type_name);
-    if (info.rank < 1 || info.rank > 1 + RISE_KEY_MAX_RANK)
+                          info->type_name);
+    if (info->rank < 1 || info->rank > 1 + RISE_KEY_MAX_RANK)
         return rise_error(
             RISE_ERR_FORMAT, "%s: '%s' has shape %s, expected rank 1 to %d with one row per step",
-            file, where, rise_h5_shape_str(&info, buf, sizeof buf), 1 + RISE_KEY_MAX_RANK);
-    if (rows >= 0 && (int64_t)info.dims[0] != rows)
+            file, where, rise_h5_shape_str(info, buf, sizeof buf), 1 + RISE_KEY_MAX_RANK);
+    if (rows >= 0 && (int64_t)info->dims[0] != rows)
         return rise_error(RISE_ERR_FORMAT, "%s: '%s' has %llu rows (shape %s), expected %lld", file,
-                          where, (unsigned long long)info.dims[0],
-                          rise_h5_shape_str(&info, buf, sizeof buf), (long long)rows);
-    *ndim = info.rank - 1;
-    for (int d = 1; d < info.rank; ++d) {
-        if (info.dims[d] == 0)
+                          where, (unsigned long long)info->dims[0],
+                          rise_h5_shape_str(info, buf, sizeof buf), (long long)rows);
+    *ndim = info->rank - 1;
+    for (int d = 1; d < info->rank; ++d) {
+        if (info->dims[d] == 0)
             return rise_error(RISE_ERR_FORMAT, "%s: '%s' has shape %s: a zero-sized dimension",
-                              file, where, rise_h5_shape_str(&info, buf, sizeof buf));
-        shape[d - 1] = (int64_t)info.dims[d];
+                              file, where, rise_h5_shape_str(info, buf, sizeof buf));
+        shape[d - 1] = (int64_t)info->dims[d];
     }
     return RISE_OK;
+}
+
+rise_status rise_read_key_shape(hid_t loc, const char *name, const char *file, const char *where,
+                                int64_t rows, int *ndim, int64_t *shape) {
+    rise_h5_info info;
+    RISE_TRY(rise_h5_dataset_info(loc, name, file, where, &info));
+    return key_info_shape(&info, file, where, rows, ndim, shape);
 }
 
 rise_status rise_read_key_rows(hid_t loc, const char *name, const char *file, const char *where,
                                int64_t rows, const rise_obs_key *k, float *tmp) {
     int ndim;
     int64_t shape[RISE_KEY_MAX_RANK];
-    RISE_TRY(rise_read_key_shape(loc, name, file, where, rows, &ndim, shape));
+    rise_h5_info info;
+    hid_t ds;
+    RISE_TRY(rise_h5_open_dataset(loc, name, file, where, &info, &ds));
+    rise_status st = key_info_shape(&info, file, where, rows, &ndim, shape);
     int same = ndim == k->ndim;
-    for (int d = 0; same && d < ndim; ++d) same = shape[d] == k->shape[d];
-    if (!same) {
+    for (int d = 0; st == RISE_OK && same && d < ndim; ++d) same = shape[d] == k->shape[d];
+    if (st == RISE_OK && !same) {
         char got[96] = "", want[96] = "";
         size_t u = 0, v = 0;
         for (int d = 0; d < ndim; ++d)
             u += (size_t)snprintf(got + u, sizeof got - u, ", %lld", (long long)shape[d]);
         for (int d = 0; d < k->ndim; ++d)
             v += (size_t)snprintf(want + v, sizeof want - v, ", %lld", (long long)k->shape[d]);
-        return rise_error(RISE_ERR_FORMAT,
-                          "%s: '%s' has per-step shape (N%s), expected (N%s) as in the first "
-                          "demo",
-                          file, where, got, want);
+        st = rise_error(RISE_ERR_FORMAT,
+                        "%s: '%s' has per-step shape (N%s), expected (N%s) as in the first demo",
+                        file, where, got, want);
     }
-    return rise_h5_read_f32(loc, name, file, where, tmp, (size_t)(rows * k->dim));
+    if (st == RISE_OK)
+        st = rise_h5_read_open_f32(ds, &info, file, where, tmp, (size_t)(rows * k->dim));
+    H5Dclose(ds);
+    return st;
 }
 
 rise_status rise_read_vector(hid_t loc, const char *name, const char *file, const char *where,
                              int64_t rows, float *tmp) {
     char buf[128];
     rise_h5_info info;
-    RISE_TRY(rise_h5_dataset_info(loc, name, file, where, &info));
+    hid_t ds;
+    RISE_TRY(rise_h5_open_dataset(loc, name, file, where, &info, &ds));
     const int ok_shape =
         (info.rank == 1 || (info.rank == 2 && info.dims[1] == 1)) && (int64_t)info.dims[0] == rows;
+    rise_status st = RISE_OK;
     if (!ok_shape)
-        return rise_error(RISE_ERR_FORMAT, "%s: '%s' has shape %s, expected (%lld,)", file, where,
-                          rise_h5_shape_str(&info, buf, sizeof buf), (long long)rows);
-    return rise_h5_read_f32(loc, name, file, where, tmp, (size_t)rows);
+        st = rise_error(RISE_ERR_FORMAT, "%s: '%s' has shape %s, expected (%lld,)", file, where,
+                        rise_h5_shape_str(&info, buf, sizeof buf), (long long)rows);
+    else
+        st = rise_h5_read_open_f32(ds, &info, file, where, tmp, (size_t)rows);
+    H5Dclose(ds);
+    return st;
 }
 
 void rise_scatter_cols(float *dst, int64_t D, int64_t offset, const float *src, int64_t rows,
@@ -202,13 +218,13 @@ void rise_scatter_cols(float *dst, int64_t D, int64_t offset, const float *src, 
 
 rise_status rise_read_check_budget(const rise_episodes *e, int64_t n, size_t max_bytes,
                                    const char *file) {
-    const double per_row = (double)(2 * e->obs_dim + e->act_dim + 1) * sizeof(float) + 1.0 +
-                           (double)e->state_dim * sizeof(double);
+    const double per_row = (2.0 * (double)e->obs_dim + (double)e->act_dim + 1.0) * sizeof(float) +
+                           1.0 + (double)e->state_dim * sizeof(double);
     const double need = per_row * (double)n;
-    if (need > 9e18 || (max_bytes && need > (double)max_bytes))
+    if (need > 1e18 || (max_bytes && need > (double)max_bytes))
         return rise_error(RISE_ERR_NOMEM,
-                          "%s: loading %lld transitions needs %.3g bytes, above the limit of %zu",
-                          file, (long long)n, need, max_bytes);
+                          "%s: loading %lld transitions needs %.3g bytes, above the limit of %.3g",
+                          file, (long long)n, need, max_bytes ? (double)max_bytes : 1e18);
     return RISE_OK;
 }
 
@@ -289,8 +305,9 @@ static rise_status resolve_format(hid_t f, const char *file, rise_format want, r
     *out = rise_detect_format_fid(f);
     if (*out == RISE_FORMAT_AUTO)
         return rise_error(RISE_ERR_FORMAT,
-                          "%s: unrecognised layout: expected a 'data' group (robomimic), an "
-                          "'observations' dataset (D4RL) or 'episode_<n>' groups (Minari)",
+                          "%s: missing group 'data' (robomimic layout), and no 'observations' "
+                          "dataset (D4RL) or 'episode_<n>' groups (Minari) either: not a "
+                          "dataset file rise can read",
                           file);
     return RISE_OK;
 }

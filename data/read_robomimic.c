@@ -72,6 +72,11 @@ static rise_status rm_scan(hid_t f, const char *file, rm_file *r) {
         st = rise_h5_read_attr_i64(g, "num_samples", file, where, &d->length);
         H5Gclose(g);
         if (st != RISE_OK) goto done;
+        if (d->length > (int64_t)RISE_H5_MAX_DIM) {
+            st = rise_error(RISE_ERR_FORMAT, "%s: '%s' has num_samples = %lld: implausibly large",
+                            file, where, (long long)d->length);
+            goto done;
+        }
         if (d->length <= 0) {
             st = rise_error(RISE_ERR_FORMAT,
                             "%s: '%s' has num_samples = %lld, expected at least 1 (empty demos "
@@ -264,6 +269,11 @@ static rise_status rm_layout(hid_t data, const char *file, const rise_demo *firs
     snprintf(where, sizeof where, "data/%s/actions", first->name);
     st = rise_h5_dataset_info(g, "actions", file, where, &info);
     if (st != RISE_OK) goto done;
+    if (!rise_h5_is_numeric(&info)) {
+        st = rise_error(RISE_ERR_FORMAT, "%s: '%s' has type %s, expected a numeric dataset", file,
+                        where, info.type_name);
+        goto done;
+    }
     if (info.rank != 2 || info.dims[1] == 0) {
         st = rise_error(RISE_ERR_FORMAT, "%s: '%s' has shape %s, expected (N, A) with A >= 1", file,
                         where, rise_h5_shape_str(&info, buf, sizeof buf));
@@ -310,17 +320,20 @@ static rise_status read_demo(hid_t data, const char *file, rise_episodes *e, int
     snprintf(hint_fmt, sizeof hint_fmt, " (data/%s has num_samples = %%lld)", dm->name);
 
     rise_h5_info info;
+    hid_t ds;
     snprintf(where, sizeof where, "data/%s/actions", dm->name);
-    st = rise_h5_dataset_info(g, "actions", file, where, &info);
-    if (st == RISE_OK &&
-        (info.rank != 2 || (int64_t)info.dims[0] != N || (int64_t)info.dims[1] != e->act_dim))
-        st = rise_error(RISE_ERR_FORMAT, "%s: '%s' has shape %s, expected (%lld, %lld)%s", file,
-                        where, rise_h5_shape_str(&info, buf, sizeof buf), (long long)N,
-                        (long long)e->act_dim,
-                        (int64_t)info.dims[0] != N ? " (rows must equal num_samples)" : "");
-    if (st == RISE_OK)
-        st = rise_h5_read_f32(g, "actions", file, where, e->actions + s0 * e->act_dim,
-                              (size_t)(N * e->act_dim));
+    st = rise_h5_open_dataset(g, "actions", file, where, &info, &ds);
+    if (st == RISE_OK) {
+        if (info.rank != 2 || (int64_t)info.dims[0] != N || (int64_t)info.dims[1] != e->act_dim)
+            st = rise_error(RISE_ERR_FORMAT, "%s: '%s' has shape %s, expected (%lld, %lld)%s", file,
+                            where, rise_h5_shape_str(&info, buf, sizeof buf), (long long)N,
+                            (long long)e->act_dim,
+                            (int64_t)info.dims[0] != N ? " (rows must equal num_samples)" : "");
+        else
+            st = rise_h5_read_open_f32(ds, &info, file, where, e->actions + s0 * e->act_dim,
+                                       (size_t)(N * e->act_dim));
+        H5Dclose(ds);
+    }
     if (st == RISE_OK && check_finite)
         st = rise_read_check_finite(e->actions + s0 * e->act_dim, N, e->act_dim, 0, file, where);
     if (st != RISE_OK) goto done;
@@ -336,16 +349,26 @@ static rise_status read_demo(hid_t data, const char *file, rise_episodes *e, int
     if (st == RISE_OK) st = rise_read_flags(*tmp, e->dones + s0, N, file, where);
     if (st != RISE_OK) goto hinted;
 
-    int derive = 0;
+    int derive = 0, missing_key = 0;
     for (int pass = 0; pass < 2; ++pass) {
         float *dst = pass == 0 ? e->obs : e->next_obs;
         const char *grp = pass == 0 ? "obs" : "next_obs";
-        for (int k = 0; k < e->n_keys; ++k) {
+        /* One group open per demo; keys are looked up inside it. */
+        hid_t og = H5I_INVALID_HID;
+        if (H5Lexists(g, grp, H5P_DEFAULT) > 0) og = H5Gopen2(g, grp, H5P_DEFAULT);
+        if (og < 0 && pass == 0) {
+            snprintf(where, sizeof where, "data/%s/obs", dm->name);
+            st = rise_error(RISE_ERR_FORMAT, "%s: missing group '%s' (expected obs/<key> datasets)",
+                            file, where);
+            goto done;
+        }
+        for (int k = 0; k < e->n_keys && st == RISE_OK; ++k) {
             const rise_obs_key *key = &e->keys[k];
             snprintf(name, sizeof name, "%s/%s", grp, key->name);
             snprintf(where, sizeof where, "data/%s/%s", dm->name, name);
-            if (pass == 1 && rise_h5_object_type(g, name) == H5O_TYPE_UNKNOWN) {
-                /* Derived below: next_obs[t] = obs[t+1], last row repeated. */
+            const int present = og >= 0 && H5Lexists(og, key->name, H5P_DEFAULT) > 0;
+            if (!present && pass == 1) {
+                /* Derived: next_obs[t] = obs[t+1], last row repeated. */
                 for (int64_t r = 0; r < N; ++r)
                     memcpy(e->next_obs + (s0 + r) * e->obs_dim + key->offset,
                            e->obs + (s0 + (r + 1 < N ? r + 1 : r)) * e->obs_dim + key->offset,
@@ -353,32 +376,35 @@ static rise_status read_demo(hid_t data, const char *file, rise_episodes *e, int
                 derive = 1;
                 continue;
             }
-            if (pass == 0 && rise_h5_object_type(g, name) == H5O_TYPE_UNKNOWN) {
+            if (!present) {
                 char **avail = NULL;
                 int64_t n_avail = 0;
                 char list[1024] = "";
-                hid_t og = rise_h5_object_type(g, "obs") == H5O_TYPE_GROUP
-                               ? H5Gopen2(g, "obs", H5P_DEFAULT)
-                               : H5I_INVALID_HID;
-                if (og >= 0 && rise_read_link_names(og, file, where, &avail, &n_avail) == RISE_OK) {
+                if (rise_read_link_names(og, file, where, &avail, &n_avail) == RISE_OK) {
                     size_t u = 0;
                     for (int64_t j = 0; j < n_avail && u < sizeof list; ++j)
                         u += (size_t)snprintf(list + u, sizeof list - u, "%s%s", j ? ", " : "",
                                               avail[j]);
                 }
-                if (og >= 0) H5Gclose(og);
                 rise_h5_free_strings(avail, n_avail);
                 st = rise_error(RISE_ERR_FORMAT,
                                 "%s: missing dataset '%s' (observation key '%s' is in the first "
                                 "demo but not here; this demo has: %s)",
                                 file, where, key->name, list[0] ? list : "no obs keys");
-                goto done;
+                missing_key = 1;
+                break;
             }
-            st = rise_read_key_rows(g, name, file, where, N, key, *tmp);
+            st = rise_read_key_rows(og, key->name, file, where, N, key, *tmp);
             if (st == RISE_OK && check_finite)
                 st = rise_read_check_finite(*tmp, N, key->dim, 0, file, where);
-            if (st != RISE_OK) goto hinted;
-            rise_scatter_cols(dst + s0 * e->obs_dim, e->obs_dim, key->offset, *tmp, N, key->dim);
+            if (st == RISE_OK)
+                rise_scatter_cols(dst + s0 * e->obs_dim, e->obs_dim, key->offset, *tmp, N,
+                                  key->dim);
+        }
+        if (og >= 0) H5Gclose(og);
+        if (st != RISE_OK) {
+            if (missing_key) goto done;
+            goto hinted;
         }
     }
     if (derive) e->dones[s0 + N - 1] = 1;

@@ -1,59 +1,82 @@
-/* backend_cpu.c - the CPU backend table: the kernels/<op>_ref.c references,
- * OpenBLAS for GEMM, and OpenMP over independent chunks for the large
- * element-wise ops. Every parallel loop writes disjoint elements and no float
- * reduction is split across threads, so results do not depend on the number
- * of threads. */
+/* backend_cpu.c - the CPU backend table: OpenBLAS for GEMM, the kernels/<op>_ref.c
+ * references for everything else, split into OpenMP chunks where the work is
+ * large and element- or row-independent.
+ *
+ * Determinism: every chunked op computes each output element (or row) exactly
+ * as the serial reference does, so results are bitwise independent of the
+ * thread count. Reductions across elements (losses, reduce, bias_grad and the
+ * LayerNorm parameter gradients, spectral norm) run serially in the reference,
+ * in double, in a fixed order. Random ops split on Philox block boundaries so
+ * each chunk draws the same words as the serial reference. */
+#include "backend.h"
+
 #include <cblas.h>
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "backend.h"
-#include "kernels/activation.h"
-#include "kernels/elementwise.h"
-#include "kernels/gemm.h"
-#include "kernels/layernorm.h"
-#include "kernels/loss.h"
-#include "kernels/optim.h"
-#include "kernels/random.h"
-#include "kernels/reduce.h"
-#include "kernels/spectral_norm.h"
-#include "kernels/time_embed.h"
+#include "../kernels/activation.h"
+#include "../kernels/elementwise.h"
+#include "../kernels/gemm.h"
+#include "../kernels/layernorm.h"
+#include "../kernels/loss.h"
+#include "../kernels/optim.h"
+#include "../kernels/random.h"
+#include "../kernels/reduce.h"
+#include "../kernels/spectral_norm.h"
+#include "../kernels/time_embed.h"
 
-/* Below this many elements a parallel region costs more than it saves. */
-#define CPU_PAR_MIN ((size_t)1 << 16)
-#define CPU_CHUNK ((size_t)1 << 14)
-/* GEMMs below this many flops run single-threaded in OpenBLAS. */
-#define CPU_BLAS_THREADED_FLOPS 5e7
+/* Below this many elements per chunk, thread start-up costs more than it saves. */
+#define CPU_GRAIN ((size_t)16384)
 
-/* Runs body(offset, count) over [0, n) in chunks, in parallel when large. */
-#define CPU_CHUNKED(n, body)                                                   \
-    do {                                                                       \
-        const size_t n_ = (n);                                                 \
-        if (n_ < CPU_PAR_MIN) {                                                \
-            const size_t off = 0, cnt = n_;                                    \
-            body;                                                              \
-        } else {                                                               \
-            const long chunks_ = (long)((n_ + CPU_CHUNK - 1) / CPU_CHUNK);     \
-            _Pragma("omp parallel for schedule(static)") for (long c_ = 0; c_ < chunks_; ++c_) { \
-                const size_t off = (size_t)c_ * CPU_CHUNK;                     \
-                const size_t cnt = n_ - off < CPU_CHUNK ? n_ - off : CPU_CHUNK; \
-                body;                                                          \
-            }                                                                  \
-        }                                                                      \
+/* Number of chunks for `work` elements: 1 for small jobs, at most one per thread. */
+static size_t cpu_chunks(size_t work) {
+    const size_t by_work = work / CPU_GRAIN;
+    const size_t threads = (size_t)omp_get_max_threads();
+    const size_t c = by_work < threads ? by_work : threads;
+    return c ? c : 1;
+}
+
+/* Chunk c of nchunk over [0, n), boundaries rounded down to a multiple of `align`. */
+static size_t chunk_start(size_t n, size_t nchunk, size_t c, size_t align) {
+    if (c >= nchunk) return n;
+    const size_t s = (size_t)((unsigned __int128)n * c / nchunk);
+    return s / align * align;
+}
+
+/* Runs BODY(lo, hi) over chunks of [0, n) in parallel. */
+#define CPU_FOR_CHUNKS(n, align, work_per_item, BODY)                                              \
+    do {                                                                                           \
+        const size_t n_ = (n), align_ = (align);                                                   \
+        const long nchunk_ = (long)cpu_chunks(n_ * (size_t)(work_per_item));                       \
+        _Pragma("omp parallel for schedule(static) if (nchunk_ > 1)") for (long c_ = 0;            \
+                                                                           c_ < nchunk_; ++c_) {   \
+            const size_t lo = chunk_start(n_, (size_t)nchunk_, (size_t)c_, align_);                \
+            const size_t hi = chunk_start(n_, (size_t)nchunk_, (size_t)c_ + 1, align_);            \
+            if (lo < hi) {                                                                         \
+                BODY;                                                                              \
+            }                                                                                      \
+        }                                                                                          \
     } while (0)
+
+/* ---- lifetime, memory ---- */
 
 static void cpu_destroy(rise_backend *be) { free(be); }
 
+/* 256-byte alignment (more than the 64 a cache line needs) because the arena
+ * promises 256-byte aligned blocks (RISE_ARENA_ALIGN_FLOATS) carved from one
+ * allocation, as cudaMalloc's alignment gives on the CUDA backend. */
+#define CPU_ALLOC_ALIGN ((size_t)256)
+
 static void *cpu_alloc(rise_backend *be, size_t bytes) {
-    /* 256 bytes, as the arena's and the parameter table's offsets assume */
-    const size_t rounded = (bytes + 255) / 256 * 256;
-    void *p = aligned_alloc(256, rounded ? rounded : 256);
-    if (!p) {
-        rise_error(RISE_ERR_NOMEM, "cpu backend: cannot allocate %zu bytes", bytes);
+    const size_t rounded = (bytes + CPU_ALLOC_ALIGN - 1) / CPU_ALLOC_ALIGN * CPU_ALLOC_ALIGN;
+    void *p = NULL;
+    if (rounded < bytes ||
+        posix_memalign(&p, CPU_ALLOC_ALIGN, rounded ? rounded : CPU_ALLOC_ALIGN) != 0) {
+        rise_error(RISE_ERR_NOMEM, "cpu backend: cannot allocate %zu bytes of host memory", bytes);
         return NULL;
     }
-    memset(p, 0, rounded ? rounded : 256);
+    memset(p, 0, rounded ? rounded : CPU_ALLOC_ALIGN);
     return p;
 }
 
@@ -65,103 +88,160 @@ static void cpu_memcpy(rise_backend *be, void *dst, const void *src, size_t byte
 
 static rise_status cpu_sync(rise_backend *be) { return RISE_OK; }
 
+/* ---- dense algebra ---- */
+
+/* GEMMs below this many flops run single-threaded in OpenBLAS. */
+#define CPU_BLAS_THREADED_FLOPS 5e7
+
 static void cpu_gemm(rise_backend *be, int trans_a, int trans_b, int m, int n, int k, float alpha,
                      const float *a, int lda, int64_t stride_a, const float *b, int ldb,
-                     int64_t stride_b, float beta, float *c, int ldc, int64_t stride_c,
-                     int batch) {
-    RISE_ASSERT(m >= 0 && n >= 0 && k >= 0 && batch >= 0, "gemm: negative shape");
+                     int64_t stride_b, float beta, float *c, int ldc, int64_t stride_c, int batch) {
+    RISE_ASSERT(m >= 0 && n >= 0 && k >= 0 && batch >= 0,
+                "gemm: negative shape m=%d n=%d k=%d batch=%d", m, n, k, batch);
+    RISE_ASSERT(lda >= (trans_a ? m : k), "gemm: lda=%d too small for op(A) %dx%d (trans_a=%d)",
+                lda, m, k, trans_a);
+    RISE_ASSERT(ldb >= (trans_b ? k : n), "gemm: ldb=%d too small for op(B) %dx%d (trans_b=%d)",
+                ldb, k, n, trans_b);
+    RISE_ASSERT(ldc >= n, "gemm: ldc=%d smaller than n=%d", ldc, n);
     if (m == 0 || n == 0) return;
     /* OpenBLAS's own threads and OpenMP's fight over the cores (mostly spin
-     * time) on the small GEMMs these networks run; only big ones get them. */
+     * time) on the small GEMMs these networks run: on 2 cores the LN-ResNet
+     * demo ran 2.5x slower with them. Only large products get them. */
     const double flops = 2.0 * m * n * (double)k;
     openblas_set_num_threads(flops >= CPU_BLAS_THREADED_FLOPS ? omp_get_max_threads() : 1);
-    for (int p = 0; p < batch; ++p) {
-        float *cp = c + p * stride_c;
-        if (k == 0) { /* BLAS leaves C * beta; make beta == 0 an overwrite */
+    for (int bi = 0; bi < batch; ++bi) {
+        float *cb = c + (int64_t)bi * stride_c;
+        if (k == 0) { /* C = beta C; BLAS would reject lda = 0 here */
             for (int i = 0; i < m; ++i)
-                for (int j = 0; j < n; ++j)
-                    cp[(int64_t)i * ldc + j] = beta == 0.0f ? 0.0f : beta * cp[(int64_t)i * ldc + j];
+                for (int j = 0; j < n; ++j) {
+                    float *cij = &cb[(int64_t)i * ldc + j];
+                    *cij = beta == 0.0f ? 0.0f : beta * *cij;
+                }
             continue;
         }
+        /* BLAS requires leading dimensions >= 1 even for a single column. */
+        const int lda_ = lda > 0 ? lda : 1, ldb_ = ldb > 0 ? ldb : 1, ldc_ = ldc > 0 ? ldc : 1;
         cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
-                    trans_b ? CblasTrans : CblasNoTrans, m, n, k, alpha, a + p * stride_a, lda,
-                    b + p * stride_b, ldb, beta, cp, ldc);
+                    trans_b ? CblasTrans : CblasNoTrans, m, n, k, alpha, a + (int64_t)bi * stride_a,
+                    lda_, b + (int64_t)bi * stride_b, ldb_, beta, cb, ldc_);
     }
 }
 
 static void cpu_bias_add(rise_backend *be, float *y, const float *bias, int e, int b, int n) {
-    bias_add_ref(y, bias, e, b, n);
+    RISE_ASSERT(e >= 0 && b >= 0 && n >= 0, "bias_add: negative shape e=%d b=%d n=%d", e, b, n);
+    for (int ei = 0; ei < e; ++ei) {
+        float *ye = y + (int64_t)ei * b * n;
+        const float *be_bias = bias + (int64_t)ei * n;
+        CPU_FOR_CHUNKS((size_t)b, 1, n, bias_add_ref(ye + lo * n, be_bias, 1, (int)(hi - lo), n));
+    }
 }
 
 static void cpu_bias_grad(rise_backend *be, float *dbias, const float *dy, int e, int b, int n) {
     bias_grad_ref(dbias, dy, e, b, n);
 }
 
+/* ---- element-wise ---- */
+
 static void cpu_fill(rise_backend *be, float *y, float value, size_t n) {
-    CPU_CHUNKED(n, fill_ref(y + off, value, cnt));
+    CPU_FOR_CHUNKS(n, 1, 1, fill_ref(y + lo, value, hi - lo));
 }
 
 static void cpu_scale(rise_backend *be, float *y, float alpha, size_t n) {
-    CPU_CHUNKED(n, scale_ref(y + off, alpha, cnt));
+    CPU_FOR_CHUNKS(n, 1, 1, scale_ref(y + lo, alpha, hi - lo));
 }
 
 static void cpu_axpy(rise_backend *be, float *y, float alpha, const float *x, size_t n) {
-    CPU_CHUNKED(n, axpy_ref(y + off, alpha, x + off, cnt));
+    CPU_FOR_CHUNKS(n, 1, 1, axpy_ref(y + lo, alpha, x + lo, hi - lo));
 }
 
 static void cpu_add(rise_backend *be, float *y, const float *a, const float *b, size_t n) {
-    CPU_CHUNKED(n, add_ref(y + off, a + off, b + off, cnt));
+    CPU_FOR_CHUNKS(n, 1, 1, add_ref(y + lo, a + lo, b + lo, hi - lo));
 }
 
 static void cpu_mul(rise_backend *be, float *y, const float *a, const float *b, size_t n) {
-    CPU_CHUNKED(n, mul_ref(y + off, a + off, b + off, cnt));
+    CPU_FOR_CHUNKS(n, 1, 1, mul_ref(y + lo, a + lo, b + lo, hi - lo));
 }
 
 static void cpu_copy_cols(rise_backend *be, float *dst, int dst_ld, int dst_off, const float *src,
                           int src_ld, int src_off, int rows, int cols, int accumulate) {
-    copy_cols_ref(dst, dst_ld, dst_off, src, src_ld, src_off, rows, cols, accumulate);
+    RISE_ASSERT(rows >= 0 && cols >= 0, "copy_cols: negative shape rows=%d cols=%d", rows, cols);
+    CPU_FOR_CHUNKS((size_t)rows, 1, cols,
+                   copy_cols_ref(dst + (int64_t)lo * dst_ld, dst_ld, dst_off,
+                                 src + (int64_t)lo * src_ld, src_ld, src_off, (int)(hi - lo), cols,
+                                 accumulate));
 }
 
-static void cpu_clamp(rise_backend *be, float *y, const float *x, float lo, float hi, size_t n) {
-    CPU_CHUNKED(n, clamp_ref(y + off, x + off, lo, hi, cnt));
+static void cpu_clamp(rise_backend *be, float *y, const float *x, float lo_v, float hi_v,
+                      size_t n) {
+    RISE_ASSERT(lo_v <= hi_v, "clamp: lo=%g greater than hi=%g", (double)lo_v, (double)hi_v);
+    CPU_FOR_CHUNKS(n, 1, 1, clamp_ref(y + lo, x + lo, lo_v, hi_v, hi - lo));
 }
+
+/* ---- activations (transcendentals: a smaller grain pays off) ---- */
 
 static void cpu_act_forward(rise_backend *be, rise_act act, float *y, const float *x, size_t n) {
-    CPU_CHUNKED(n, act_forward_ref(act, y + off, x + off, cnt));
+    RISE_ASSERT((int)act >= 0 && act < RISE_ACT_COUNT, "act_forward: unknown act %d", (int)act);
+    CPU_FOR_CHUNKS(n, 1, 8, act_forward_ref(act, y + lo, x + lo, hi - lo));
 }
 
 static void cpu_act_backward(rise_backend *be, rise_act act, float *dx, const float *dy,
                              const float *x, size_t n, int accumulate) {
-    CPU_CHUNKED(n, act_backward_ref(act, dx + off, dy + off, x + off, cnt, accumulate));
+    RISE_ASSERT((int)act >= 0 && act < RISE_ACT_COUNT, "act_backward: unknown act %d", (int)act);
+    CPU_FOR_CHUNKS(n, 1, 8, act_backward_ref(act, dx + lo, dy + lo, x + lo, hi - lo, accumulate));
 }
+
+/* ---- LayerNorm ---- */
 
 static void cpu_layernorm_forward(rise_backend *be, float *y, float *mean, float *rstd,
                                   const float *x, const float *gamma, const float *beta, int rows,
                                   int cols, float eps) {
-    layernorm_forward_ref(y, mean, rstd, x, gamma, beta, rows, cols, eps);
+    RISE_ASSERT(rows >= 0 && cols > 0, "layernorm_forward: bad shape rows=%d cols=%d", rows, cols);
+    CPU_FOR_CHUNKS((size_t)rows, 1, 4 * (size_t)cols,
+                   layernorm_forward_ref(y + lo * cols, mean + lo, rstd + lo, x + lo * cols, gamma,
+                                         beta, (int)(hi - lo), cols, eps));
 }
 
 static void cpu_layernorm_backward(rise_backend *be, float *dx, float *dgamma, float *dbeta,
                                    const float *dy, const float *x, const float *mean,
                                    const float *rstd, const float *gamma, int rows, int cols,
                                    int accumulate) {
-    layernorm_backward_ref(dx, dgamma, dbeta, dy, x, mean, rstd, gamma, rows, cols, accumulate);
+    RISE_ASSERT(rows >= 0 && cols > 0, "layernorm_backward: bad shape rows=%d cols=%d", rows, cols);
+    if (dx)
+        CPU_FOR_CHUNKS((size_t)rows, 1, 4 * (size_t)cols,
+                       layernorm_backward_ref(dx + lo * cols, NULL, NULL, dy + lo * cols,
+                                              x + lo * cols, mean + lo, rstd + lo, gamma,
+                                              (int)(hi - lo), cols, accumulate));
+    if (dgamma || dbeta)
+        layernorm_backward_ref(NULL, dgamma, dbeta, dy, x, mean, rstd, gamma, rows, cols, 0);
+}
+
+/* ---- randomness: chunks start on Philox block boundaries ---- */
+
+static rise_rng rng_at_block(rise_rng rng, size_t blocks) {
+    rng.offset += blocks;
+    return rng;
 }
 
 static void cpu_dropout_forward(rise_backend *be, float *y, float *mask, const float *x, size_t n,
                                 float p, rise_rng rng) {
-    dropout_forward_ref(y, mask, x, n, p, rng);
+    RISE_ASSERT(p >= 0.0f && p <= 1.0f, "dropout: p=%g outside [0, 1]", (double)p);
+    CPU_FOR_CHUNKS(
+        n, 4, 4,
+        dropout_forward_ref(y + lo, mask + lo, x + lo, hi - lo, p, rng_at_block(rng, lo / 4)));
 }
 
-static void cpu_rand_uniform(rise_backend *be, float *y, size_t n, float lo, float hi,
+static void cpu_rand_uniform(rise_backend *be, float *y, size_t n, float lo_v, float hi_v,
                              rise_rng rng) {
-    rand_uniform_ref(y, n, lo, hi, rng);
+    CPU_FOR_CHUNKS(n, 4, 4,
+                   rand_uniform_ref(y + lo, hi - lo, lo_v, hi_v, rng_at_block(rng, lo / 4)));
 }
 
 static void cpu_rand_normal(rise_backend *be, float *y, size_t n, float mean, float std,
                             rise_rng rng) {
-    rand_normal_ref(y, n, mean, std, rng);
+    CPU_FOR_CHUNKS(n, 2, 8, rand_normal_ref(y + lo, hi - lo, mean, std, rng_at_block(rng, lo / 2)));
 }
+
+/* ---- losses (serial: the loss is a sum in double, in a fixed order) ---- */
 
 static void cpu_mse(rise_backend *be, float *loss, float *dpred, const float *pred,
                     const float *target, const float *w, size_t n, float scale) {
@@ -175,17 +255,23 @@ static void cpu_expectile(rise_backend *be, float *loss, float *dv, const float 
 
 static void cpu_td_target(rise_backend *be, float *y, const float *r, const float *done,
                           const float *v_next, size_t n, float gamma) {
-    td_target_ref(y, r, done, v_next, n, gamma);
+    CPU_FOR_CHUNKS(n, 1, 1, td_target_ref(y + lo, r + lo, done + lo, v_next + lo, hi - lo, gamma));
 }
+
+/* ---- optimiser ---- */
 
 static void cpu_adam(rise_backend *be, float *param, const float *grad, float *m, float *v,
                      size_t n, const rise_adam_hparams *hp, int step, const float *grad_sumsq) {
-    CPU_CHUNKED(n, adam_ref(param + off, grad + off, m + off, v + off, cnt, hp, step, grad_sumsq));
+    RISE_ASSERT(step >= 1, "adam: step=%d must count from 1", step);
+    CPU_FOR_CHUNKS(n, 1, 4,
+                   adam_ref(param + lo, grad + lo, m + lo, v + lo, hi - lo, hp, step, grad_sumsq));
 }
 
 static void cpu_polyak(rise_backend *be, float *target, const float *src, size_t n, float tau) {
-    CPU_CHUNKED(n, polyak_ref(target + off, src + off, cnt, tau));
+    CPU_FOR_CHUNKS(n, 1, 1, polyak_ref(target + lo, src + lo, hi - lo, tau));
 }
+
+/* ---- reductions ---- */
 
 static void cpu_reduce(rise_backend *be, rise_reduce_op op, float *out, const float *x, size_t n) {
     reduce_ref(op, out, x, n);
@@ -193,8 +279,12 @@ static void cpu_reduce(rise_backend *be, rise_reduce_op op, float *out, const fl
 
 static void cpu_reduce_rows(rise_backend *be, rise_reduce_op op, float *out, const float *x,
                             int rows, int cols) {
-    reduce_rows_ref(op, out, x, rows, cols);
+    RISE_ASSERT(rows >= 0 && cols >= 0, "reduce_rows: negative shape rows=%d cols=%d", rows, cols);
+    CPU_FOR_CHUNKS((size_t)rows, 1, cols,
+                   reduce_rows_ref(op, out + lo, x + lo * cols, (int)(hi - lo), cols));
 }
+
+/* ---- spectral norm (power iteration is sequential) ---- */
 
 static void cpu_spectral_norm_forward(rise_backend *be, float *sigma, float *u, float *v,
                                       const float *w, int rows, int cols, int iters) {
@@ -207,9 +297,13 @@ static void cpu_spectral_norm_backward(rise_backend *be, float *dw, const float 
     spectral_norm_backward_ref(dw, sigma, u, v, rows, cols, lambda, squared);
 }
 
+/* ---- time embedding ---- */
+
 static void cpu_freq_embed_forward(rise_backend *be, float *y, const float *t, const float *f,
                                    int b, int h) {
-    freq_embed_forward_ref(y, t, f, b, h);
+    RISE_ASSERT(b >= 0 && h >= 0, "freq_embed: negative shape b=%d h=%d", b, h);
+    CPU_FOR_CHUNKS((size_t)b, 1, 16 * (size_t)h,
+                   freq_embed_forward_ref(y + lo * 2 * h, t + lo, f, (int)(hi - lo), h));
 }
 
 static void cpu_freq_embed_backward(rise_backend *be, float *df, const float *dy, const float *t,
@@ -218,13 +312,16 @@ static void cpu_freq_embed_backward(rise_backend *be, float *df, const float *dy
 }
 
 rise_backend *rise_backend_cpu_create(rise_status *st) {
-    rise_backend *be = calloc(1, sizeof *be);
+    rise_status local;
+    if (!st) st = &local;
+    rise_backend *be = (rise_backend *)calloc(1, sizeof *be);
     if (!be) {
-        *st = rise_error(RISE_ERR_NOMEM, "cpu backend: out of host memory");
+        *st = rise_error(RISE_ERR_NOMEM, "cpu backend: cannot allocate the backend table");
         return NULL;
     }
     be->name = "cpu";
     be->is_device = 0;
+    be->impl = NULL;
     be->destroy = cpu_destroy;
     be->alloc = cpu_alloc;
     be->free = cpu_free;

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 
 #include "kernels/activation.h"
+#include "kernels/cuda_errors.h"
 #include "kernels/elementwise.h"
 #include "kernels/gemm.h"
 #include "kernels/layernorm.h"
@@ -30,7 +31,7 @@ typedef struct {
     char message[512];
 } cuda_impl;
 
-#define IMPL(be) ((cuda_impl *)(be)->impl)
+#define IMPL(be)   ((cuda_impl *)(be)->impl)
 #define STREAM(be) ((void *)IMPL(be)->stream)
 
 /* Remembers the first runtime error for sync() to report. */
@@ -54,6 +55,9 @@ static void *cuda_alloc(rise_backend *be, size_t bytes) {
     void *p = NULL;
     cudaError_t e = cudaMalloc(&p, bytes ? bytes : 1);
     if (e != cudaSuccess) {
+        /* out of memory is not sticky: clear it so the next kernel launch's
+         * check does not mistake it for a failure of its own */
+        (void)cudaGetLastError();
         rise_error(RISE_ERR_NOMEM, "cuda backend: cudaMalloc(%zu bytes): %s", bytes,
                    cudaGetErrorString(e));
         return NULL;
@@ -89,9 +93,18 @@ static void cuda_copy(rise_backend *be, void *dst, const void *src, size_t bytes
               "copy");
 }
 
+/* Waits for the stream, then reports the first error of any kind: one seen
+ * here (memory calls, the stream itself) or one a kernel launcher parked
+ * (kernels/cuda_errors.h). The status is sticky: a device fault leaves the
+ * CUDA context unusable, so every later sync reports it again. */
 static rise_status cuda_sync(rise_backend *be) {
-    cuda_note(be, cudaStreamSynchronize(IMPL(be)->stream), "cudaStreamSynchronize");
     cuda_impl *c = IMPL(be);
+    cuda_note(be, cudaStreamSynchronize(c->stream), "cudaStreamSynchronize");
+    char parked[400];
+    if (rise_cuda_take_error(parked, sizeof parked) && c->status == RISE_OK) {
+        c->status = RISE_ERR_DEVICE;
+        snprintf(c->message, sizeof c->message, "cuda backend: %s", parked);
+    }
     if (c->status != RISE_OK) return rise_error(c->status, "%s", c->message);
     return RISE_OK;
 }
@@ -227,7 +240,8 @@ rise_backend *rise_backend_cuda_create(rise_status *st) {
     }
     cudaGetDevice(&c->device);
     if ((e = cudaStreamCreateWithFlags(&c->stream, cudaStreamNonBlocking)) != cudaSuccess) {
-        *st = rise_error(RISE_ERR_DEVICE, "cuda backend: cudaStreamCreate: %s", cudaGetErrorString(e));
+        *st = rise_error(RISE_ERR_DEVICE, "cuda backend: cudaStreamCreate: %s",
+                         cudaGetErrorString(e));
         free(be);
         free(c);
         return NULL;

@@ -14,6 +14,8 @@ typedef struct {
 static const rise_command commands[] = {
     {"demo", rise_cmd_demo, "train a small network on the CPU and show its loss falling"},
     {"data", rise_cmd_data, "inspect, merge and relabel robomimic-layout HDF5 datasets"},
+    {"gen", rise_cmd_gen, "generate expert / play / partial / suboptimal / noisy task data"},
+    {"coverage", rise_cmd_coverage, "evaluate a policy's coverage and robustness on a task"},
 };
 
 static void usage(FILE *out) {

@@ -1,6 +1,17 @@
-/* activation_ref.c - reference activations and derivatives.
- * GELU is the tanh approximation (PyTorch approximate="tanh"); mish uses a
- * softplus that neither overflows for large x nor loses precision for small. */
+/* activation_ref.c - CPU reference for the activations and their derivatives.
+ *
+ * Scalars are evaluated in double and rounded once, so the reference is the
+ * most accurate float answer the formulas give:
+ *   relu   max(x, 0), f'(0) = 0
+ *   mish   x tanh(softplus(x)); f' = tanh(sp) + x (1 - tanh(sp)^2) sigmoid(x).
+ *          With e = exp(x) and n = e (e + 2), (1 + e)^2 = n + 1 gives exactly
+ *          tanh(softplus(x)) = n / (n + 2) and 1 - tanh^2 = 4 (n + 1) / (n + 2)^2:
+ *          one exponential instead of exp, log1p and tanh (about 3x faster),
+ *          no cancellation for negative x, and for x > 20 tanh(softplus(x))
+ *          is 1 in double, which also keeps exp from overflowing.
+ *   gelu   0.5 x (1 + tanh(c (x + 0.044715 x^3))), c = sqrt(2/pi)
+ *          (PyTorch approximate="tanh")
+ *   tanh, silu = x sigmoid(x), identity. */
 #include "activation.h"
 
 #include <math.h>
@@ -9,74 +20,96 @@
 static const char *const act_names[RISE_ACT_COUNT] = {"identity", "relu", "mish",
                                                       "gelu",     "tanh", "silu"};
 
-const char *act_name(rise_act act) {
-    return (unsigned)act < RISE_ACT_COUNT ? act_names[act] : "unknown";
+static double sigmoid_d(double x) {
+    if (x >= 0.0) return 1.0 / (1.0 + exp(-x));
+    const double e = exp(x);
+    return e / (1.0 + e);
 }
 
-int act_parse(const char *name) {
-    for (int i = 0; i < RISE_ACT_COUNT; ++i)
-        if (name && strcmp(name, act_names[i]) == 0) return i;
-    return -1;
+/* tanh(softplus(x)) and the derivative factor (1 - tanh^2) sigmoid(x) for mish. */
+static void mish_parts(double x, double *t, double *dt) {
+    if (x > 20.0) {
+        *t = 1.0;
+        *dt = 0.0;
+        return;
+    }
+    const double e = exp(x), n = e * (e + 2.0), d = n + 2.0;
+    *t = n / d;
+    *dt = 4.0 * (n + 1.0) / (d * d) * (e / (1.0 + e));
 }
 
-static double softplus(double x) { return x > 20.0 ? x : log1p(exp(x)); }
-static double sigmoid(double x) { return 1.0 / (1.0 + exp(-x)); }
+static const double gelu_c = 0.7978845608028654; /* sqrt(2 / pi) */
+static const double gelu_a = 0.044715;
 
-#define GELU_K 0.7978845608028654 /* sqrt(2/pi) */
-#define GELU_C 0.044715
-
-float act_value_ref(rise_act act, float xf) {
-    const double x = xf;
+static double act_value_d(rise_act act, double x) {
     switch (act) {
-    case RISE_ACT_IDENTITY: return xf;
-    case RISE_ACT_RELU: return xf > 0.0f ? xf : 0.0f;
-    case RISE_ACT_MISH: return (float)(x * tanh(softplus(x)));
-    case RISE_ACT_GELU: return (float)(0.5 * x * (1.0 + tanh(GELU_K * (x + GELU_C * x * x * x))));
-    case RISE_ACT_TANH: return (float)tanh(x);
-    case RISE_ACT_SILU: return (float)(x * sigmoid(x));
+    case RISE_ACT_IDENTITY: return x;
+    case RISE_ACT_RELU: return x > 0.0 ? x : 0.0;
+    case RISE_ACT_MISH: {
+        double t, dt;
+        mish_parts(x, &t, &dt);
+        return x * t;
+    }
+    case RISE_ACT_GELU: return 0.5 * x * (1.0 + tanh(gelu_c * (x + gelu_a * x * x * x)));
+    case RISE_ACT_TANH: return tanh(x);
+    case RISE_ACT_SILU: return x * sigmoid_d(x);
     default: break;
     }
-    RISE_ASSERT(0, "unknown activation %d", (int)act);
-    return 0.0f;
+    rise_fatal(__FILE__, __LINE__, "activation: unknown act %d", (int)act);
 }
 
-float act_derivative_ref(rise_act act, float xf) {
-    const double x = xf;
+static double act_derivative_d(rise_act act, double x) {
     switch (act) {
-    case RISE_ACT_IDENTITY: return 1.0f;
-    case RISE_ACT_RELU: return xf > 0.0f ? 1.0f : 0.0f;
+    case RISE_ACT_IDENTITY: return 1.0;
+    case RISE_ACT_RELU: return x > 0.0 ? 1.0 : 0.0;
     case RISE_ACT_MISH: {
-        const double t = tanh(softplus(x));
-        return (float)(t + x * (1.0 - t * t) * sigmoid(x));
+        double t, dt;
+        mish_parts(x, &t, &dt);
+        return t + x * dt;
     }
     case RISE_ACT_GELU: {
-        const double inner = GELU_K * (x + GELU_C * x * x * x);
-        const double t = tanh(inner);
-        const double dinner = GELU_K * (1.0 + 3.0 * GELU_C * x * x);
-        return (float)(0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * dinner);
+        const double t = tanh(gelu_c * (x + gelu_a * x * x * x));
+        return 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * gelu_c * (1.0 + 3.0 * gelu_a * x * x);
     }
     case RISE_ACT_TANH: {
         const double t = tanh(x);
-        return (float)(1.0 - t * t);
+        return 1.0 - t * t;
     }
     case RISE_ACT_SILU: {
-        const double s = sigmoid(x);
-        return (float)(s * (1.0 + x * (1.0 - s)));
+        const double s = sigmoid_d(x);
+        return s * (1.0 + x * (1.0 - s));
     }
     default: break;
     }
-    RISE_ASSERT(0, "unknown activation %d", (int)act);
-    return 0.0f;
+    rise_fatal(__FILE__, __LINE__, "activation: unknown act %d", (int)act);
+}
+
+float act_value_ref(rise_act act, float x) { return (float)act_value_d(act, x); }
+
+float act_derivative_ref(rise_act act, float x) { return (float)act_derivative_d(act, x); }
+
+const char *act_name(rise_act act) {
+    if ((int)act < 0 || act >= RISE_ACT_COUNT) return "unknown";
+    return act_names[act];
+}
+
+int act_parse(const char *name) {
+    if (!name) return -1;
+    for (int i = 0; i < RISE_ACT_COUNT; ++i)
+        if (strcmp(name, act_names[i]) == 0) return i;
+    return -1;
 }
 
 void act_forward_ref(rise_act act, float *y, const float *x, size_t n) {
-    for (size_t i = 0; i < n; ++i) y[i] = act_value_ref(act, x[i]);
+    RISE_ASSERT((int)act >= 0 && act < RISE_ACT_COUNT, "act_forward: unknown act %d", (int)act);
+    for (size_t i = 0; i < n; ++i) y[i] = (float)act_value_d(act, x[i]);
 }
 
 void act_backward_ref(rise_act act, float *dx, const float *dy, const float *x, size_t n,
                       int accumulate) {
+    RISE_ASSERT((int)act >= 0 && act < RISE_ACT_COUNT, "act_backward: unknown act %d", (int)act);
     for (size_t i = 0; i < n; ++i) {
-        const float g = dy[i] * act_derivative_ref(act, x[i]);
+        const float g = (float)((double)dy[i] * act_derivative_d(act, x[i]));
         dx[i] = accumulate ? dx[i] + g : g;
     }
 }

@@ -1,73 +1,118 @@
-/* common.cuh - device helpers shared by the kernels/<op>.cu files: launch
- * checking, grid sizing, deterministic warp/block reductions (fixed order, no
- * atomics, so two runs give identical bits) and the activation functions. */
+/* common.cuh - device helpers shared by the kernels/<op>.cu files: error checks
+ * for CUDA and cuBLAS calls, grid sizing, deterministic warp/block reductions
+ * (fixed combination order, no float atomics, so two runs give identical bits)
+ * and the activation functions (same formulas as kernels/activation_ref.c). */
 #ifndef RISE_KERNELS_COMMON_CUH
 #define RISE_KERNELS_COMMON_CUH
 
+#include <cublas_v2.h>
 #include <cuda_runtime.h>
 #include <stdint.h>
 
 #include "../host/backend.h"
+#include "cuda_errors.h"
 
-/* A failed CUDA call in a launcher is a programmer error (bad configuration,
- * bad pointer): abort with the location and CUDA's message. */
-#define RISE_CUDA_CHECK(expr)                                                              \
-    do {                                                                                   \
-        cudaError_t rise_e_ = (expr);                                                      \
-        if (rise_e_ != cudaSuccess)                                                        \
-            rise_fatal(__FILE__, __LINE__, "%s: %s", #expr, cudaGetErrorString(rise_e_));  \
-    } while (0)
+/* ---- error checks ----
+ * Configuration errors (bad launch shape, bad pointer or stream, a GPU this
+ * build has no code for) are programmer errors: abort with the location.
+ * Anything else is a run-time failure (often a fault of an earlier kernel,
+ * which CUDA reports at the next call): it is parked for the backend's sync()
+ * to return as its sticky RISE_ERR_DEVICE status. */
+static inline int rise_cuda_is_config_error(cudaError_t e) {
+    switch (e) {
+    case cudaErrorInvalidConfiguration:
+    case cudaErrorInvalidValue:
+    case cudaErrorLaunchOutOfResources:
+    case cudaErrorInvalidDeviceFunction:
+    case cudaErrorNoKernelImageForDevice:
+    case cudaErrorInvalidKernelImage:
+    case cudaErrorInvalidDevicePointer:
+    case cudaErrorInvalidResourceHandle:
+    case cudaErrorInvalidPitchValue: return 1;
+    default: return 0;
+    }
+}
 
-#define RISE_CUDA_LAUNCHED() RISE_CUDA_CHECK(cudaGetLastError())
+static inline void rise_cuda_check_at(cudaError_t e, const char *what, const char *file, int line) {
+    if (e == cudaSuccess) return;
+    if (rise_cuda_is_config_error(e))
+        rise_fatal(file, line, "%s: %s (%s)", what, cudaGetErrorString(e), cudaGetErrorName(e));
+    rise_cuda_park_error(file, line, what, cudaGetErrorString(e));
+}
+
+static inline void rise_cublas_check_at(cublasStatus_t s, const char *what, const char *file,
+                                        int line) {
+    if (s == CUBLAS_STATUS_SUCCESS) return;
+    if (s == CUBLAS_STATUS_INVALID_VALUE || s == CUBLAS_STATUS_NOT_SUPPORTED ||
+        s == CUBLAS_STATUS_ARCH_MISMATCH || s == CUBLAS_STATUS_NOT_INITIALIZED)
+        rise_fatal(file, line, "%s: %s", what, cublasGetStatusString(s));
+    rise_cuda_park_error(file, line, what, cublasGetStatusString(s));
+}
+
+#define RISE_CUDA_CHECK(expr)   rise_cuda_check_at((expr), #expr, __FILE__, __LINE__)
+#define RISE_CUBLAS_CHECK(expr) rise_cublas_check_at((expr), #expr, __FILE__, __LINE__)
+/* After every <<<>>>: catches bad configurations at the launch site. */
+#define RISE_CUDA_LAUNCHED()                                                                       \
+    rise_cuda_check_at(cudaGetLastError(), "kernel launch", __FILE__, __LINE__)
 
 #define RISE_STREAM(s) ((cudaStream_t)(s))
 
+/* Blocks for a grid-stride kernel over n elements; capped because the
+ * kernels loop, and a smaller grid keeps per-thread work above launch cost. */
 static inline unsigned rise_grid_for(size_t n, unsigned block) {
     size_t g = (n + block - 1) / block;
     if (g < 1) g = 1;
-    if (g > 65535u * 16u) g = 65535u * 16u; /* kernels use grid-stride loops */
+    if (g > 65535u * 16u) g = 65535u * 16u;
     return (unsigned)g;
 }
 
-#define RISE_GRID_STRIDE(i, n)                                                             \
-    for (size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x; i < (n);                \
+#define RISE_GRID_STRIDE(i, n)                                                                     \
+    for (size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x; i < (n);                        \
          i += (size_t)gridDim.x * blockDim.x)
 
-__device__ __forceinline__ double rise_warp_sum(double v) {
-    for (int off = 16; off > 0; off >>= 1) v += __shfl_down_sync(0xffffffffu, v, off);
+/* ---- deterministic reductions (float or double) ---- */
+
+/* Butterfly sum: every lane ends with the same total, combined in a fixed
+ * order. All 32 lanes must call it. */
+template <typename T> __device__ __forceinline__ T rise_warp_sum(T v) {
+    for (int off = 16; off > 0; off >>= 1) v += __shfl_xor_sync(0xffffffffu, v, off);
     return v;
 }
 
-/* Sum over the block; the result is valid in every thread. blockDim.x must be
- * a multiple of 32 (at most 1024). Uses 32 doubles of shared memory. */
-__device__ __forceinline__ double rise_block_sum(double v) {
-    __shared__ double warp_sums[32];
-    __shared__ double total;
+/* Sum over the block; the result is valid in every thread. Every thread of
+ * the block must call it (it has barriers); blockDim.x a multiple of 32. */
+template <typename T> __device__ __forceinline__ T rise_block_sum(T v) {
+    __shared__ T warp_sums[32];
+    __shared__ T total;
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
     v = rise_warp_sum(v);
     if (lane == 0) warp_sums[warp] = v;
     __syncthreads();
     if (warp == 0) {
-        double w = lane < (int)(blockDim.x >> 5) ? warp_sums[lane] : 0.0;
+        T w = lane < (int)(blockDim.x >> 5) ? warp_sums[lane] : T(0);
         w = rise_warp_sum(w);
         if (lane == 0) total = w;
     }
     __syncthreads();
-    const double r = total;
+    const T r = total;
     __syncthreads(); /* the shared slots may be reused by the next call */
     return r;
 }
 
-/* Activation value and derivative in float; same formulas as activation_ref.c. */
+/* ---- activations, in float; formulas as in activation_ref.c (which uses
+ * double), so results agree to a few float ulp. ---- */
 __device__ __forceinline__ float rise_softplus(float x) { return x > 20.0f ? x : log1pf(expf(x)); }
 __device__ __forceinline__ float rise_sigmoid(float x) { return 1.0f / (1.0f + expf(-x)); }
 
+#define RISE_GELU_K 0.7978845608028654f /* sqrt(2/pi) */
+#define RISE_GELU_C 0.044715f
+
 __device__ __forceinline__ float rise_act_value(rise_act act, float x) {
-    const float k = 0.7978845608028654f, c = 0.044715f;
     switch (act) {
     case RISE_ACT_RELU: return x > 0.0f ? x : 0.0f;
     case RISE_ACT_MISH: return x * tanhf(rise_softplus(x));
-    case RISE_ACT_GELU: return 0.5f * x * (1.0f + tanhf(k * (x + c * x * x * x)));
+    case RISE_ACT_GELU:
+        return 0.5f * x * (1.0f + tanhf(RISE_GELU_K * (x + RISE_GELU_C * x * x * x)));
     case RISE_ACT_TANH: return tanhf(x);
     case RISE_ACT_SILU: return x * rise_sigmoid(x);
     default: return x;
@@ -75,7 +120,6 @@ __device__ __forceinline__ float rise_act_value(rise_act act, float x) {
 }
 
 __device__ __forceinline__ float rise_act_derivative(rise_act act, float x) {
-    const float k = 0.7978845608028654f, c = 0.044715f;
     switch (act) {
     case RISE_ACT_RELU: return x > 0.0f ? 1.0f : 0.0f;
     case RISE_ACT_MISH: {
@@ -83,8 +127,9 @@ __device__ __forceinline__ float rise_act_derivative(rise_act act, float x) {
         return t + x * (1.0f - t * t) * rise_sigmoid(x);
     }
     case RISE_ACT_GELU: {
-        const float t = tanhf(k * (x + c * x * x * x));
-        return 0.5f * (1.0f + t) + 0.5f * x * (1.0f - t * t) * k * (1.0f + 3.0f * c * x * x);
+        const float t = tanhf(RISE_GELU_K * (x + RISE_GELU_C * x * x * x));
+        const float dinner = RISE_GELU_K * (1.0f + 3.0f * RISE_GELU_C * x * x);
+        return 0.5f * (1.0f + t) + 0.5f * x * (1.0f - t * t) * dinner;
     }
     case RISE_ACT_TANH: {
         const float t = tanhf(x);

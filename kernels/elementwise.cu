@@ -4,8 +4,12 @@
 #include "common.cuh"
 #include "elementwise.h"
 
-__global__ void fill_kernel1(float *y, float value, size_t n) { RISE_GRID_STRIDE(i, n) y[i] = value; }
-__global__ void scale_kernel1(float *y, float alpha, size_t n) { RISE_GRID_STRIDE(i, n) y[i] *= alpha; }
+__global__ void fill_kernel1(float *y, float value, size_t n) {
+    RISE_GRID_STRIDE(i, n) y[i] = value;
+}
+__global__ void scale_kernel1(float *y, float alpha, size_t n) {
+    RISE_GRID_STRIDE(i, n) y[i] *= alpha;
+}
 __global__ void axpy_kernel1(float *y, float alpha, const float *x, size_t n) {
     RISE_GRID_STRIDE(i, n) y[i] += alpha * x[i];
 }
@@ -31,15 +35,19 @@ __global__ void copy_cols_kernel1(float *dst, int dst_ld, int dst_off, const flo
     }
 }
 
-#define LAUNCH(kernel, n, ...)                                                              \
-    do {                                                                                    \
-        if (!(n)) return;                                                                   \
-        kernel<<<rise_grid_for((n), 256), 256, 0, RISE_STREAM(stream)>>>(__VA_ARGS__);      \
-        RISE_CUDA_LAUNCHED();                                                               \
+#define LAUNCH(kernel, n, ...)                                                                     \
+    do {                                                                                           \
+        if (!(n)) return;                                                                          \
+        kernel<<<rise_grid_for((n), 256), 256, 0, RISE_STREAM(stream)>>>(__VA_ARGS__);             \
+        RISE_CUDA_LAUNCHED();                                                                      \
     } while (0)
 
-extern "C" void fill_cuda(void *stream, float *y, float value, size_t n) { LAUNCH(fill_kernel1, n, y, value, n); }
-extern "C" void scale_cuda(void *stream, float *y, float alpha, size_t n) { LAUNCH(scale_kernel1, n, y, alpha, n); }
+extern "C" void fill_cuda(void *stream, float *y, float value, size_t n) {
+    LAUNCH(fill_kernel1, n, y, value, n);
+}
+extern "C" void scale_cuda(void *stream, float *y, float alpha, size_t n) {
+    LAUNCH(scale_kernel1, n, y, alpha, n);
+}
 extern "C" void axpy_cuda(void *stream, float *y, float alpha, const float *x, size_t n) {
     LAUNCH(axpy_kernel1, n, y, alpha, x, n);
 }

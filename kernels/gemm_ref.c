@@ -1,45 +1,65 @@
-/* gemm_ref.c - reference strided-batched row-major GEMM and the bias epilogue.
- * Dot products accumulate in double: this is the yardstick, not the fast path
- * (the CPU backend uses OpenBLAS). */
+/* gemm_ref.c - CPU reference for the row-major strided-batched GEMM and the
+ * linear layer's bias epilogue (bias_add, bias_grad).
+ *
+ * Dot products and bias-gradient column sums accumulate in double. As in BLAS,
+ * beta == 0 means C is not read (NaN or garbage in C is overwritten). Batches
+ * run in order, so a C stride of 0 accumulates the batches sequentially. */
 #include "gemm.h"
 
-static float elem(const float *m, int ld, int trans, int r, int c) {
-    return trans ? m[(int64_t)c * ld + r] : m[(int64_t)r * ld + c];
+/* Leading dimensions must hold the stored (pre-transpose) row length. */
+static void gemm_check(int trans_a, int trans_b, int m, int n, int k, int lda, int ldb, int ldc,
+                       int batch) {
+    RISE_ASSERT(m >= 0 && n >= 0 && k >= 0 && batch >= 0,
+                "gemm: negative shape m=%d n=%d k=%d batch=%d", m, n, k, batch);
+    RISE_ASSERT(lda >= (trans_a ? m : k), "gemm: lda=%d too small for op(A) %dx%d (trans_a=%d)",
+                lda, m, k, trans_a);
+    RISE_ASSERT(ldb >= (trans_b ? k : n), "gemm: ldb=%d too small for op(B) %dx%d (trans_b=%d)",
+                ldb, k, n, trans_b);
+    RISE_ASSERT(ldc >= n, "gemm: ldc=%d smaller than n=%d", ldc, n);
 }
 
 void gemm_ref(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda,
               int64_t stride_a, const float *b, int ldb, int64_t stride_b, float beta, float *c,
               int ldc, int64_t stride_c, int batch) {
-    for (int p = 0; p < batch; ++p) {
-        const float *ap = a + p * stride_a;
-        const float *bp = b + p * stride_b;
-        float *cp = c + p * stride_c;
+    gemm_check(trans_a, trans_b, m, n, k, lda, ldb, ldc, batch);
+    for (int bi = 0; bi < batch; ++bi) {
+        const float *ab = a + (int64_t)bi * stride_a;
+        const float *bb = b + (int64_t)bi * stride_b;
+        float *cb = c + (int64_t)bi * stride_c;
         for (int i = 0; i < m; ++i) {
             for (int j = 0; j < n; ++j) {
                 double acc = 0.0;
-                for (int q = 0; q < k; ++q)
-                    acc += (double)elem(ap, lda, trans_a, i, q) * elem(bp, ldb, trans_b, q, j);
-                float *out = &cp[(int64_t)i * ldc + j];
-                /* beta == 0 overwrites, so uninitialised C (NaN) never leaks in */
-                *out = beta == 0.0f ? (float)(alpha * acc) : (float)(alpha * acc + beta * *out);
+                for (int p = 0; p < k; ++p) {
+                    const float av = trans_a ? ab[(int64_t)p * lda + i] : ab[(int64_t)i * lda + p];
+                    const float bv = trans_b ? bb[(int64_t)j * ldb + p] : bb[(int64_t)p * ldb + j];
+                    acc += (double)av * (double)bv;
+                }
+                float *cij = &cb[(int64_t)i * ldc + j];
+                const double old = beta == 0.0f ? 0.0 : (double)beta * (double)*cij;
+                *cij = (float)((double)alpha * acc + old);
             }
         }
     }
 }
 
 void bias_add_ref(float *y, const float *bias, int e, int b, int n) {
+    RISE_ASSERT(e >= 0 && b >= 0 && n >= 0, "bias_add: negative shape e=%d b=%d n=%d", e, b, n);
     for (int ei = 0; ei < e; ++ei)
         for (int bi = 0; bi < b; ++bi) {
             float *row = y + ((int64_t)ei * b + bi) * n;
-            for (int j = 0; j < n; ++j) row[j] += bias[(int64_t)ei * n + j];
+            const float *bias_e = bias + (int64_t)ei * n;
+            for (int j = 0; j < n; ++j) row[j] += bias_e[j];
         }
 }
 
 void bias_grad_ref(float *dbias, const float *dy, int e, int b, int n) {
-    for (int ei = 0; ei < e; ++ei)
+    RISE_ASSERT(e >= 0 && b >= 0 && n >= 0, "bias_grad: negative shape e=%d b=%d n=%d", e, b, n);
+    for (int ei = 0; ei < e; ++ei) {
+        const float *dy_e = dy + (int64_t)ei * b * n;
         for (int j = 0; j < n; ++j) {
             double acc = 0.0;
-            for (int bi = 0; bi < b; ++bi) acc += dy[((int64_t)ei * b + bi) * n + j];
+            for (int bi = 0; bi < b; ++bi) acc += dy_e[(int64_t)bi * n + j];
             dbias[(int64_t)ei * n + j] += (float)acc;
         }
+    }
 }

@@ -1,15 +1,25 @@
-/* layernorm.cu - LayerNorm over the last dimension.
- * Variants (forward; backward has the same two):
- *   kernel1  one block (256 threads) per row: two passes over the row (mean,
- *            then centred variance), partial sums in double; good for wide rows.
- *   kernel2  one warp per row, 8 rows per block: no shared memory or block
- *            barriers; good for narrow rows (cols <= 1024) and many rows.
- * The dispatcher takes kernel2 for cols <= 1024, kernel1 otherwise.
- * dgamma/dbeta: one thread per column looping over rows (fixed order). */
+/* layernorm.cu - LayerNorm over the last dimension, forward and backward.
+ * Variants (forward and the backward dx pass come in both):
+ *   kernel1  one block (256 threads) per row; block reductions through shared
+ *            memory. Keeps a wide row (cols in the thousands) on many threads.
+ *   kernel2  one warp per row, 8 rows per block; shuffle reductions only, no
+ *            shared memory or block barriers. Better for the narrow rows
+ *            (256-1024) of these networks and many rows: a 256-thread block
+ *            per 256-wide row would leave most lanes one element each.
+ * The dispatchers take kernel2 for cols <= 1024 and kernel1 above (the
+ * crossover is where a warp needs more than 32 elements per lane; to be
+ * refined by benchmarks/bench_layernorm when a GPU run is available).
+ * Statistics are two-pass in float: the mean first, then the centred sum of
+ * squares, so no cancellation for rows with a large mean. Against
+ * layernorm_ref.c (double) outputs agree to about 1e-6 relative for rows of a
+ * few thousand; the tests use atol 2e-5, rtol 2e-5.
+ * dgamma/dbeta: layernorm_backward_params_kernel, one thread per column
+ * looping over rows in double, the reference's order (deterministic). */
 #include "common.cuh"
 #include "layernorm.h"
 
-__device__ __forceinline__ float ln_affine(float xhat, const float *gamma, const float *beta, int c) {
+__device__ __forceinline__ float ln_affine(float xhat, const float *gamma, const float *beta,
+                                           int c) {
     float v = xhat;
     if (gamma) v *= gamma[c];
     if (beta) v += beta[c];
@@ -21,40 +31,44 @@ __global__ void layernorm_forward_kernel1(float *y, float *mean, float *rstd, co
                                           float eps) {
     const size_t r = blockIdx.x;
     const float *xr = x + r * cols;
-    double s = 0.0;
+    float s = 0.0f;
     for (int c = threadIdx.x; c < cols; c += blockDim.x) s += xr[c];
-    const double mu = rise_block_sum(s) / cols;
-    double q = 0.0;
-    for (int c = threadIdx.x; c < cols; c += blockDim.x) q += (xr[c] - mu) * (xr[c] - mu);
-    const double rs = 1.0 / sqrt(rise_block_sum(q) / cols + eps);
+    const float mu = rise_block_sum(s) / cols;
+    float q = 0.0f;
+    for (int c = threadIdx.x; c < cols; c += blockDim.x) {
+        const float d = xr[c] - mu;
+        q += d * d;
+    }
+    const float rs = 1.0f / sqrtf(rise_block_sum(q) / cols + eps);
     for (int c = threadIdx.x; c < cols; c += blockDim.x)
-        y[r * cols + c] = ln_affine((float)((xr[c] - mu) * rs), gamma, beta, c);
+        y[r * cols + c] = ln_affine((xr[c] - mu) * rs, gamma, beta, c);
     if (threadIdx.x == 0) {
-        mean[r] = (float)mu;
-        rstd[r] = (float)rs;
+        mean[r] = mu;
+        rstd[r] = rs;
     }
 }
 
 __global__ void layernorm_forward_kernel2(float *y, float *mean, float *rstd, const float *x,
-                                          const float *gamma, const float *beta, int rows,
-                                          int cols, float eps) {
+                                          const float *gamma, const float *beta, int rows, int cols,
+                                          float eps) {
     const int lane = threadIdx.x & 31;
     const size_t r = (size_t)blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
-    if (r >= (size_t)rows) return; /* whole warp leaves together: no barrier below */
+    if (r >= (size_t)rows) return; /* the whole warp leaves together; no block barrier follows */
     const float *xr = x + r * cols;
-    double s = 0.0;
+    float s = 0.0f;
     for (int c = lane; c < cols; c += 32) s += xr[c];
-    s = rise_warp_sum(s);
-    const double mu = __shfl_sync(0xffffffffu, s, 0) / cols;
-    double q = 0.0;
-    for (int c = lane; c < cols; c += 32) q += (xr[c] - mu) * (xr[c] - mu);
-    q = rise_warp_sum(q);
-    const double rs = 1.0 / sqrt(__shfl_sync(0xffffffffu, q, 0) / cols + eps);
+    const float mu = rise_warp_sum(s) / cols;
+    float q = 0.0f;
+    for (int c = lane; c < cols; c += 32) {
+        const float d = xr[c] - mu;
+        q += d * d;
+    }
+    const float rs = 1.0f / sqrtf(rise_warp_sum(q) / cols + eps);
     for (int c = lane; c < cols; c += 32)
-        y[r * cols + c] = ln_affine((float)((xr[c] - mu) * rs), gamma, beta, c);
+        y[r * cols + c] = ln_affine((xr[c] - mu) * rs, gamma, beta, c);
     if (lane == 0) {
-        mean[r] = (float)mu;
-        rstd[r] = (float)rs;
+        mean[r] = mu;
+        rstd[r] = rs;
     }
 }
 
@@ -64,18 +78,18 @@ __global__ void layernorm_backward_dx_kernel1(float *dx, const float *dy, const 
                                               const float *gamma, int cols, int accumulate) {
     const size_t r = blockIdx.x;
     const float *xr = x + r * cols, *dyr = dy + r * cols;
-    const double mu = mean[r], rs = rstd[r];
-    double sg = 0.0, sgx = 0.0;
+    const float mu = mean[r], rs = rstd[r];
+    float sg = 0.0f, sgx = 0.0f;
     for (int c = threadIdx.x; c < cols; c += blockDim.x) {
-        const double g = dyr[c] * (gamma ? (double)gamma[c] : 1.0);
+        const float g = gamma ? dyr[c] * gamma[c] : dyr[c];
         sg += g;
-        sgx += g * (xr[c] - mu) * rs;
+        sgx += g * ((xr[c] - mu) * rs);
     }
-    const double mg = rise_block_sum(sg) / cols;
-    const double mgx = rise_block_sum(sgx) / cols;
+    const float mg = rise_block_sum(sg) / cols;
+    const float mgx = rise_block_sum(sgx) / cols;
     for (int c = threadIdx.x; c < cols; c += blockDim.x) {
-        const double g = dyr[c] * (gamma ? (double)gamma[c] : 1.0);
-        const float v = (float)(rs * (g - mg - (xr[c] - mu) * rs * mgx));
+        const float g = gamma ? dyr[c] * gamma[c] : dyr[c];
+        const float v = rs * (g - mg - (xr[c] - mu) * rs * mgx);
         dx[r * cols + c] = accumulate ? dx[r * cols + c] + v : v;
     }
 }
@@ -86,22 +100,20 @@ __global__ void layernorm_backward_dx_kernel2(float *dx, const float *dy, const 
                                               int accumulate) {
     const int lane = threadIdx.x & 31;
     const size_t r = (size_t)blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
-    if (r >= (size_t)rows) return;
+    if (r >= (size_t)rows) return; /* whole warp; no block barrier follows */
     const float *xr = x + r * cols, *dyr = dy + r * cols;
-    const double mu = mean[r], rs = rstd[r];
-    double sg = 0.0, sgx = 0.0;
+    const float mu = mean[r], rs = rstd[r];
+    float sg = 0.0f, sgx = 0.0f;
     for (int c = lane; c < cols; c += 32) {
-        const double g = dyr[c] * (gamma ? (double)gamma[c] : 1.0);
+        const float g = gamma ? dyr[c] * gamma[c] : dyr[c];
         sg += g;
-        sgx += g * (xr[c] - mu) * rs;
+        sgx += g * ((xr[c] - mu) * rs);
     }
-    sg = rise_warp_sum(sg);
-    sgx = rise_warp_sum(sgx);
-    const double mg = __shfl_sync(0xffffffffu, sg, 0) / cols;
-    const double mgx = __shfl_sync(0xffffffffu, sgx, 0) / cols;
+    const float mg = rise_warp_sum(sg) / cols;
+    const float mgx = rise_warp_sum(sgx) / cols;
     for (int c = lane; c < cols; c += 32) {
-        const double g = dyr[c] * (gamma ? (double)gamma[c] : 1.0);
-        const float v = (float)(rs * (g - mg - (xr[c] - mu) * rs * mgx));
+        const float g = gamma ? dyr[c] * gamma[c] : dyr[c];
+        const float v = rs * (g - mg - (xr[c] - mu) * rs * mgx);
         dx[r * cols + c] = accumulate ? dx[r * cols + c] + v : v;
     }
 }
@@ -130,8 +142,8 @@ static int layernorm_pick(int cols) { return cols <= 1024 ? 2 : 1; }
 extern "C" void layernorm_forward_cuda_variant(int variant, void *stream, float *y, float *mean,
                                                float *rstd, const float *x, const float *gamma,
                                                const float *beta, int rows, int cols, float eps) {
-    RISE_ASSERT(layernorm_cuda_supports(variant, rows, cols), "layernorm variant %d rows %d cols %d",
-                variant, rows, cols);
+    RISE_ASSERT(layernorm_cuda_supports(variant, rows, cols),
+                "layernorm: variant %d unsupported for rows %d cols %d", variant, rows, cols);
     if (rows == 0) return;
     if (variant == 1)
         layernorm_forward_kernel1<<<rows, 256, 0, RISE_STREAM(stream)>>>(y, mean, rstd, x, gamma,
@@ -147,8 +159,8 @@ extern "C" void layernorm_backward_cuda_variant(int variant, void *stream, float
                                                 const float *mean, const float *rstd,
                                                 const float *gamma, int rows, int cols,
                                                 int accumulate) {
-    RISE_ASSERT(layernorm_cuda_supports(variant, rows, cols), "layernorm variant %d rows %d cols %d",
-                variant, rows, cols);
+    RISE_ASSERT(layernorm_cuda_supports(variant, rows, cols),
+                "layernorm: variant %d unsupported for rows %d cols %d", variant, rows, cols);
     if (rows == 0) return;
     if (dx) {
         if (variant == 1)

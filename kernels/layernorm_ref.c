@@ -1,66 +1,74 @@
-/* layernorm_ref.c - reference LayerNorm over the last dimension.
- * Biased variance, rstd = 1/sqrt(var + eps), statistics in double. */
+/* layernorm_ref.c - CPU reference for LayerNorm over the last dimension.
+ *
+ * Forward per row: mean and biased variance (two passes, double), rstd =
+ * 1/sqrt(var + eps), y = (x - mean) rstd gamma + beta; gamma/beta may be NULL.
+ * Backward with xhat = (x - mean) rstd and g = dy gamma:
+ *   dx = rstd (g - mean(g) - xhat mean(g xhat))     (overwrite or +=)
+ *   dgamma += sum_rows dy xhat,  dbeta += sum_rows dy
+ * dx, dgamma and dbeta may each be NULL (skipped), which lets the CPU
+ * backend compute dx in parallel row blocks and the column sums once. */
 #include "layernorm.h"
 
 #include <math.h>
 
 void layernorm_forward_ref(float *y, float *mean, float *rstd, const float *x, const float *gamma,
                            const float *beta, int rows, int cols, float eps) {
+    RISE_ASSERT(rows >= 0 && cols > 0, "layernorm_forward: bad shape rows=%d cols=%d", rows, cols);
+    RISE_ASSERT(eps >= 0.0f, "layernorm_forward: eps=%g must be >= 0", (double)eps);
     for (int r = 0; r < rows; ++r) {
         const float *xr = x + (int64_t)r * cols;
         float *yr = y + (int64_t)r * cols;
-        double mu = 0.0, var = 0.0;
-        for (int c = 0; c < cols; ++c) mu += xr[c];
-        mu /= cols;
-        for (int c = 0; c < cols; ++c) var += (xr[c] - mu) * (xr[c] - mu);
-        var /= cols;
-        const double rs = 1.0 / sqrt(var + eps);
-        for (int c = 0; c < cols; ++c) {
-            double v = (xr[c] - mu) * rs;
-            if (gamma) v *= gamma[c];
-            if (beta) v += beta[c];
-            yr[c] = (float)v;
+        double sum = 0.0;
+        for (int j = 0; j < cols; ++j) sum += xr[j];
+        const double mu = sum / cols;
+        double sq = 0.0;
+        for (int j = 0; j < cols; ++j) sq += (xr[j] - mu) * (xr[j] - mu);
+        const double rs = 1.0 / sqrt(sq / cols + (double)eps);
+        for (int j = 0; j < cols; ++j) {
+            double v = (xr[j] - mu) * rs;
+            if (gamma) v *= gamma[j];
+            if (beta) v += beta[j];
+            yr[j] = (float)v;
         }
         mean[r] = (float)mu;
         rstd[r] = (float)rs;
     }
 }
 
-/* With xhat = (x - mean) * rstd and g = dy * gamma:
- *   dx = rstd * (g - mean(g) - xhat * mean(g * xhat)). */
 void layernorm_backward_ref(float *dx, float *dgamma, float *dbeta, const float *dy, const float *x,
                             const float *mean, const float *rstd, const float *gamma, int rows,
                             int cols, int accumulate) {
-    for (int r = 0; r < rows; ++r) {
-        const float *xr = x + (int64_t)r * cols;
-        const float *dyr = dy + (int64_t)r * cols;
-        double sum_g = 0.0, sum_gx = 0.0;
-        for (int c = 0; c < cols; ++c) {
-            const double xhat = (xr[c] - mean[r]) * (double)rstd[r];
-            const double g = dyr[c] * (gamma ? (double)gamma[c] : 1.0);
-            sum_g += g;
-            sum_gx += g * xhat;
-        }
-        const double mg = sum_g / cols, mgx = sum_gx / cols;
-        if (dx) {
+    RISE_ASSERT(rows >= 0 && cols > 0, "layernorm_backward: bad shape rows=%d cols=%d", rows, cols);
+    if (dx) {
+        for (int r = 0; r < rows; ++r) {
+            const float *xr = x + (int64_t)r * cols, *dyr = dy + (int64_t)r * cols;
             float *dxr = dx + (int64_t)r * cols;
-            for (int c = 0; c < cols; ++c) {
-                const double xhat = (xr[c] - mean[r]) * (double)rstd[r];
-                const double g = dyr[c] * (gamma ? (double)gamma[c] : 1.0);
-                const float v = (float)(rstd[r] * (g - mg - xhat * mgx));
-                dxr[c] = accumulate ? dxr[c] + v : v;
+            const double mu = mean[r], rs = rstd[r];
+            double sum_g = 0.0, sum_gx = 0.0;
+            for (int j = 0; j < cols; ++j) {
+                const double g = gamma ? (double)dyr[j] * gamma[j] : (double)dyr[j];
+                sum_g += g;
+                sum_gx += g * ((xr[j] - mu) * rs);
+            }
+            const double mean_g = sum_g / cols, mean_gx = sum_gx / cols;
+            for (int j = 0; j < cols; ++j) {
+                const double g = gamma ? (double)dyr[j] * gamma[j] : (double)dyr[j];
+                const double xhat = (xr[j] - mu) * rs;
+                const float v = (float)(rs * (g - mean_g - xhat * mean_gx));
+                dxr[j] = accumulate ? dxr[j] + v : v;
             }
         }
     }
-    /* parameter gradients reduce over rows: column-wise, in double */
-    for (int c = 0; c < cols && (dgamma || dbeta); ++c) {
-        double sg = 0.0, sb = 0.0;
-        for (int r = 0; r < rows; ++r) {
-            const double d = dy[(int64_t)r * cols + c];
-            sg += d * (x[(int64_t)r * cols + c] - mean[r]) * rstd[r];
-            sb += d;
+    if (dgamma || dbeta) {
+        for (int j = 0; j < cols; ++j) {
+            double sg = 0.0, sb = 0.0;
+            for (int r = 0; r < rows; ++r) {
+                const double d = dy[(int64_t)r * cols + j];
+                sg += d * ((x[(int64_t)r * cols + j] - (double)mean[r]) * rstd[r]);
+                sb += d;
+            }
+            if (dgamma) dgamma[j] += (float)sg;
+            if (dbeta) dbeta[j] += (float)sb;
         }
-        if (dgamma) dgamma[c] += (float)sg;
-        if (dbeta) dbeta[c] += (float)sb;
     }
 }

@@ -6,8 +6,9 @@
 #include "common.cuh"
 #include "loss.h"
 
-__global__ void mse_kernel1(float *loss, float *dpred, const float *pred, const float *target,
-                            const float *w, size_t n, float scale) {
+__global__ void __launch_bounds__(1024)
+    mse_kernel1(float *loss, float *dpred, const float *pred, const float *target, const float *w,
+                size_t n, float scale) {
     const double k = n ? (double)scale / (double)n : 0.0;
     double acc = 0.0;
     for (size_t i = threadIdx.x; i < n; i += blockDim.x) {
@@ -20,8 +21,9 @@ __global__ void mse_kernel1(float *loss, float *dpred, const float *pred, const 
     if (threadIdx.x == 0) *loss = (float)(acc * k);
 }
 
-__global__ void expectile_kernel1(float *loss, float *dv, const float *q, const float *v, size_t n,
-                                  float tau, float scale) {
+__global__ void __launch_bounds__(1024)
+    expectile_kernel1(float *loss, float *dv, const float *q, const float *v, size_t n, float tau,
+                      float scale) {
     const double k = n ? (double)scale / (double)n : 0.0;
     double acc = 0.0;
     for (size_t i = threadIdx.x; i < n; i += blockDim.x) {
@@ -54,7 +56,7 @@ extern "C" void expectile_cuda(void *stream, float *loss, float *dv, const float
 extern "C" void td_target_cuda(void *stream, float *y, const float *r, const float *done,
                                const float *v_next, size_t n, float gamma) {
     if (!n) return;
-    td_target_kernel1<<<rise_grid_for(n, 256), 256, 0, RISE_STREAM(stream)>>>(y, r, done, v_next,
-                                                                             n, gamma);
+    td_target_kernel1<<<rise_grid_for(n, 256), 256, 0, RISE_STREAM(stream)>>>(y, r, done, v_next, n,
+                                                                              gamma);
     RISE_CUDA_LAUNCHED();
 }

@@ -38,7 +38,7 @@ extern "C" void adam_cuda(void *stream, float *param, const float *grad, float *
     const float bc1 = 1.0f - powf(hp->beta1, (float)step);
     const float bc2 = 1.0f - powf(hp->beta2, (float)step);
     adam_kernel1<<<rise_grid_for(n, 256), 256, 0, RISE_STREAM(stream)>>>(param, grad, m, v, n, *hp,
-                                                                        bc1, bc2, grad_sumsq);
+                                                                         bc1, bc2, grad_sumsq);
     RISE_CUDA_LAUNCHED();
 }
 

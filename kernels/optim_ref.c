@@ -1,30 +1,39 @@
-/* optim_ref.c - reference Adam/AdamW and Polyak averaging over flat buffers. */
+/* optim_ref.c - CPU reference for Adam/AdamW over a flat buffer and Polyak/EMA.
+ *
+ * Adam (step counts from 1), with c = min(1, max_grad_norm / (sqrt(*grad_sumsq)
+ * + 1e-6)) when max_grad_norm > 0 and grad_sumsq != NULL, else c = 1:
+ *   g = c grad;  m = b1 m + (1-b1) g;  v = b2 v + (1-b2) g^2
+ *   p -= lr (m / (1-b1^t) / (sqrt(v / (1-b2^t)) + eps) + weight_decay p)
+ * The scalars (bias corrections, clip factor) are computed in double once; the
+ * per-element update is float, as a GPU kernel does it. */
 #include "optim.h"
 
 #include <math.h>
 
-/* The factor that clips gradients to max_grad_norm (1 when off). Shared with
- * the CUDA kernel's formula: min(1, max_norm / (norm + 1e-6)). */
-static float clip_factor(const rise_adam_hparams *hp, const float *grad_sumsq) {
-    if (hp->max_grad_norm <= 0.0f || !grad_sumsq) return 1.0f;
-    const float norm = sqrtf(*grad_sumsq);
-    const float f = hp->max_grad_norm / (norm + 1e-6f);
-    return f < 1.0f ? f : 1.0f;
-}
-
 void adam_ref(float *param, const float *grad, float *m, float *v, size_t n,
               const rise_adam_hparams *hp, int step, const float *grad_sumsq) {
-    RISE_ASSERT(step >= 1, "Adam step counts from 1, got %d", step);
-    const float clip = clip_factor(hp, grad_sumsq);
-    const float bc1 = 1.0f - powf(hp->beta1, (float)step);
-    const float bc2 = 1.0f - powf(hp->beta2, (float)step);
+    RISE_ASSERT(step >= 1, "adam: step=%d must count from 1", step);
+    RISE_ASSERT(hp->beta1 >= 0.0f && hp->beta1 < 1.0f && hp->beta2 >= 0.0f && hp->beta2 < 1.0f,
+                "adam: betas (%g, %g) must lie in [0, 1)", (double)hp->beta1, (double)hp->beta2);
+    double clip = 1.0;
+    if (hp->max_grad_norm > 0.0f && grad_sumsq) {
+        const double norm = sqrt((double)*grad_sumsq);
+        const double c = (double)hp->max_grad_norm / (norm + 1e-6);
+        clip = c < 1.0 ? c : 1.0;
+    }
+    const float gscale = (float)clip;
+    const float inv_bc1 = (float)(1.0 / (1.0 - pow((double)hp->beta1, step)));
+    const float inv_bc2 = (float)(1.0 / (1.0 - pow((double)hp->beta2, step)));
+    const float b1 = hp->beta1, b2 = hp->beta2, lr = hp->lr, eps = hp->eps;
+    const float wd = hp->weight_decay;
     for (size_t i = 0; i < n; ++i) {
-        const float g = grad[i] * clip;
-        m[i] = hp->beta1 * m[i] + (1.0f - hp->beta1) * g;
-        v[i] = hp->beta2 * v[i] + (1.0f - hp->beta2) * g * g;
-        const float mhat = m[i] / bc1;
-        const float vhat = v[i] / bc2;
-        param[i] -= hp->lr * (mhat / (sqrtf(vhat) + hp->eps) + hp->weight_decay * param[i]);
+        const float g = grad[i] * gscale;
+        const float mi = b1 * m[i] + (1.0f - b1) * g;
+        const float vi = b2 * v[i] + (1.0f - b2) * g * g;
+        m[i] = mi;
+        v[i] = vi;
+        const float upd = (mi * inv_bc1) / (sqrtf(vi * inv_bc2) + eps);
+        param[i] -= lr * (upd + wd * param[i]);
     }
 }
 

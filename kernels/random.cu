@@ -1,16 +1,27 @@
 /* random.cu - Philox random fills and dropout on the device.
- * Variants: kernel1, one thread per element computing its Philox block with the
- * same (block, lane) mapping as random_ref.c, so uniforms and dropout masks are
- * bitwise equal to the CPU's and normals agree to a few ulp. */
+ * Variants: rand_uniform_kernel1, rand_normal_kernel1, dropout_forward_kernel1,
+ * rand_index_kernel1:
+ * one thread per element (grid-stride) computing element i's Philox block and
+ * lane with philox.h's functions, i.e. exactly random_ref.c's element ->
+ * (block, lane) mapping. The affine maps use __fmul_rn/__fadd_rn so nvcc cannot
+ * contract them into an FMA: uniforms and dropout masks are then bitwise equal
+ * to the CPU's; normals differ by a few ulp (device logf/sinf/cosf). */
 #include "common.cuh"
 #include "random.h"
 
 __global__ void rand_uniform_kernel1(float *y, size_t n, float lo, float hi, rise_rng rng) {
-    RISE_GRID_STRIDE(i, n) y[i] = lo + (hi - lo) * rise_rng_uniform(rng.seed, rng.stream, rng.offset, i);
+    const float width = hi - lo;
+    RISE_GRID_STRIDE(i, n) {
+        const float u = rise_rng_uniform(rng.seed, rng.stream, rng.offset, i);
+        y[i] = __fadd_rn(lo, __fmul_rn(width, u));
+    }
 }
 
 __global__ void rand_normal_kernel1(float *y, size_t n, float mean, float std, rise_rng rng) {
-    RISE_GRID_STRIDE(i, n) y[i] = mean + std * rise_rng_normal(rng.seed, rng.stream, rng.offset, i);
+    RISE_GRID_STRIDE(i, n) {
+        const float z = rise_rng_normal(rng.seed, rng.stream, rng.offset, i);
+        y[i] = __fadd_rn(mean, __fmul_rn(std, z));
+    }
 }
 
 __global__ void dropout_forward_kernel1(float *y, float *mask, const float *x, size_t n, float p,
@@ -18,20 +29,37 @@ __global__ void dropout_forward_kernel1(float *y, float *mask, const float *x, s
     const float keep_scale = 1.0f / (1.0f - p);
     RISE_GRID_STRIDE(i, n) {
         const int keep = p == 0.0f || rise_rng_uniform(rng.seed, rng.stream, rng.offset, i) >= p;
-        mask[i] = keep ? keep_scale : 0.0f;
-        y[i] = x[i] * mask[i];
+        const float m = keep ? keep_scale : 0.0f;
+        mask[i] = m;
+        y[i] = x[i] * m;
     }
 }
 
-extern "C" void rand_uniform_cuda(void *stream, float *y, size_t n, float lo, float hi, rise_rng rng) {
+__global__ void rand_index_kernel1(uint32_t *y, size_t n, uint32_t below, rise_rng rng) {
+    RISE_GRID_STRIDE(i, n) {
+        const uint32_t w = rise_rng_word(rng.seed, rng.stream, rng.offset, i);
+        y[i] = below ? rise_below(w, below) : w;
+    }
+}
+
+extern "C" void rand_index_cuda(void *stream, uint32_t *y, size_t n, uint32_t below, rise_rng rng) {
+    if (!n) return;
+    rand_index_kernel1<<<rise_grid_for(n, 256), 256, 0, RISE_STREAM(stream)>>>(y, n, below, rng);
+    RISE_CUDA_LAUNCHED();
+}
+
+extern "C" void rand_uniform_cuda(void *stream, float *y, size_t n, float lo, float hi,
+                                  rise_rng rng) {
     if (!n) return;
     rand_uniform_kernel1<<<rise_grid_for(n, 256), 256, 0, RISE_STREAM(stream)>>>(y, n, lo, hi, rng);
     RISE_CUDA_LAUNCHED();
 }
 
-extern "C" void rand_normal_cuda(void *stream, float *y, size_t n, float mean, float std, rise_rng rng) {
+extern "C" void rand_normal_cuda(void *stream, float *y, size_t n, float mean, float std,
+                                 rise_rng rng) {
     if (!n) return;
-    rand_normal_kernel1<<<rise_grid_for(n, 256), 256, 0, RISE_STREAM(stream)>>>(y, n, mean, std, rng);
+    rand_normal_kernel1<<<rise_grid_for(n, 256), 256, 0, RISE_STREAM(stream)>>>(y, n, mean, std,
+                                                                                rng);
     RISE_CUDA_LAUNCHED();
 }
 
@@ -40,6 +68,6 @@ extern "C" void dropout_forward_cuda(void *stream, float *y, float *mask, const 
     RISE_ASSERT(p >= 0.0f && p < 1.0f, "dropout probability %g outside [0, 1)", (double)p);
     if (!n) return;
     dropout_forward_kernel1<<<rise_grid_for(n, 256), 256, 0, RISE_STREAM(stream)>>>(y, mask, x, n,
-                                                                                   p, rng);
+                                                                                    p, rng);
     RISE_CUDA_LAUNCHED();
 }

@@ -25,6 +25,11 @@ void rand_normal_cuda(void *stream, float *y, size_t n, float mean, float std, r
 void dropout_forward_cuda(void *stream, float *y, float *mask, const float *x, size_t n, float p,
                           rise_rng rng);
 
+/* y[i] = rise_below(rise_rng_word(rng, i), below), or the raw word when
+ * below == 0: integer draws (batch indices) on the device. Its reference is
+ * philox.h itself (the same two functions on the host). */
+void rand_index_cuda(void *stream, uint32_t *y, size_t n, uint32_t below, rise_rng rng);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,4 +1,10 @@
-/* random_ref.c - reference Philox fills and dropout (element i -> philox.h). */
+/* random_ref.c - CPU reference for Philox random fills and dropout.
+ *
+ * Element i of every op is a pure function of (rng, i) as fixed by philox.h,
+ * so any split of the index range (threads, CUDA blocks) gives the same
+ * numbers. Dropout: element i is kept iff uniform(rng, i) >= p; the mask holds
+ * 1/(1-p) for kept and 0 for dropped elements (p = 0 keeps all with mask 1;
+ * p = 1 drops all). */
 #include "random.h"
 
 void rand_uniform_ref(float *y, size_t n, float lo, float hi, rise_rng rng) {
@@ -12,11 +18,12 @@ void rand_normal_ref(float *y, size_t n, float mean, float std, rise_rng rng) {
 }
 
 void dropout_forward_ref(float *y, float *mask, const float *x, size_t n, float p, rise_rng rng) {
-    RISE_ASSERT(p >= 0.0f && p < 1.0f, "dropout probability %g outside [0, 1)", (double)p);
-    const float keep_scale = 1.0f / (1.0f - p);
+    RISE_ASSERT(p >= 0.0f && p <= 1.0f, "dropout: p=%g outside [0, 1]", (double)p);
+    const float keep_scale = p < 1.0f ? 1.0f / (1.0f - p) : 0.0f;
     for (size_t i = 0; i < n; ++i) {
-        const int keep = p == 0.0f || rise_rng_uniform(rng.seed, rng.stream, rng.offset, i) >= p;
-        mask[i] = keep ? keep_scale : 0.0f;
-        y[i] = x[i] * mask[i];
+        const int keep = rise_rng_uniform(rng.seed, rng.stream, rng.offset, i) >= p;
+        const float m = keep ? keep_scale : 0.0f;
+        mask[i] = m;
+        y[i] = x[i] * m;
     }
 }

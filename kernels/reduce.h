@@ -29,6 +29,13 @@ int reduce_cuda_supports(int variant, size_t n);
 void reduce_cuda_variant(int variant, void *stream, rise_reduce_op op, float *out, const float *x,
                          size_t n);
 
+/* Numbered CUDA variants of reduce_rows (1: block per row, 2: warp per row);
+ * reduce_rows_cuda picks by width. */
+#define REDUCE_ROWS_CUDA_VARIANTS 2
+int reduce_rows_cuda_supports(int variant, int rows, int cols);
+void reduce_rows_cuda_variant(int variant, void *stream, rise_reduce_op op, float *out,
+                              const float *x, int rows, int cols);
+
 #ifdef __cplusplus
 }
 #endif

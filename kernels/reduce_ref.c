@@ -1,40 +1,48 @@
-/* reduce_ref.c - reference reductions (sums in double). MEAN of nothing is 0;
- * MAX/MIN of nothing are -inf/+inf. */
+/* reduce_ref.c - CPU reference for whole-buffer and per-row reductions.
+ *
+ * SUM, SUMSQ and MEAN accumulate in double. Empty input (n = 0): SUM, SUMSQ,
+ * MEAN and ABSMAX give 0 (MEAN divides by nothing), MAX gives -inf and MIN
+ * +inf (the identities of those operations). MAX, MIN and ABSMAX return NaN
+ * if any element is NaN, so a diverged buffer never reports a finite metric. */
 #include "reduce.h"
 
 #include <math.h>
 
-static double reduce_span(rise_reduce_op op, const float *x, size_t n) {
-    double acc = 0.0;
+static float reduce_one(rise_reduce_op op, const float *x, size_t n) {
     switch (op) {
     case RISE_REDUCE_SUM:
-    case RISE_REDUCE_MEAN:
-        for (size_t i = 0; i < n; ++i) acc += x[i];
-        return op == RISE_REDUCE_MEAN ? (n ? acc / (double)n : 0.0) : acc;
-    case RISE_REDUCE_SUMSQ:
-        for (size_t i = 0; i < n; ++i) acc += (double)x[i] * x[i];
-        return acc;
+    case RISE_REDUCE_MEAN: {
+        double s = 0.0;
+        for (size_t i = 0; i < n; ++i) s += x[i];
+        if (op == RISE_REDUCE_MEAN) return n ? (float)(s / (double)n) : 0.0f;
+        return (float)s;
+    }
+    case RISE_REDUCE_SUMSQ: {
+        double s = 0.0;
+        for (size_t i = 0; i < n; ++i) s += (double)x[i] * x[i];
+        return (float)s;
+    }
     case RISE_REDUCE_MAX:
-        acc = -INFINITY;
-        for (size_t i = 0; i < n; ++i) acc = x[i] > acc ? x[i] : acc;
-        return acc;
     case RISE_REDUCE_MIN:
-        acc = INFINITY;
-        for (size_t i = 0; i < n; ++i) acc = x[i] < acc ? x[i] : acc;
-        return acc;
-    case RISE_REDUCE_ABSMAX:
-        for (size_t i = 0; i < n; ++i) acc = fabs(x[i]) > acc ? fabs(x[i]) : acc;
-        return acc;
+    case RISE_REDUCE_ABSMAX: {
+        float best = op == RISE_REDUCE_MAX ? -INFINITY : (op == RISE_REDUCE_MIN ? INFINITY : 0.0f);
+        for (size_t i = 0; i < n; ++i) {
+            const float v = op == RISE_REDUCE_ABSMAX ? fabsf(x[i]) : x[i];
+            if (isnan(v)) return NAN;
+            if (op == RISE_REDUCE_MIN ? v < best : v > best) best = v;
+        }
+        return best;
+    }
     default: break;
     }
-    RISE_ASSERT(0, "unknown reduction %d", (int)op);
-    return 0.0;
+    rise_fatal(__FILE__, __LINE__, "reduce: unknown op %d", (int)op);
 }
 
 void reduce_ref(rise_reduce_op op, float *out, const float *x, size_t n) {
-    *out = (float)reduce_span(op, x, n);
+    *out = reduce_one(op, x, n);
 }
 
 void reduce_rows_ref(rise_reduce_op op, float *out, const float *x, int rows, int cols) {
-    for (int r = 0; r < rows; ++r) out[r] = (float)reduce_span(op, x + (int64_t)r * cols, cols);
+    RISE_ASSERT(rows >= 0 && cols >= 0, "reduce_rows: negative shape rows=%d cols=%d", rows, cols);
+    for (int r = 0; r < rows; ++r) out[r] = reduce_one(op, x + (int64_t)r * cols, (size_t)cols);
 }

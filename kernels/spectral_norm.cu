@@ -1,52 +1,107 @@
 /* spectral_norm.cu - power iteration for sigma_max(W), W [rows, cols] row-major.
- * Variants: kernel1 set, per iteration four launches:
- *   col_matvec   v = W^T u   one thread per column, loops over rows (coalesced)
- *   normalise    x /= |x|    one block; zero vector -> e_0 (as the reference)
- *   row_matvec   u = W v     one warp per row
- *   normalise
- * and one final single-block launch for sigma = u^T W v in a fixed order.
- * Backward: dW += lambda * (squared ? 2 sigma : 1) u v^T, sigma read on device. */
+ * Variants of the forward pass (spectral_norm_forward_cuda_variant):
+ *   1  GEMV kernels, five launches per iteration set:
+ *        sn_col_matvec  v = W^T u   one thread per column, loops over rows
+ *                                   (coalesced across columns, reference order)
+ *        sn_normalise   x /= |x|    one block; a zero vector becomes e_0
+ *        sn_row_matvec  u = W v     one warp per row
+ *        sn_normalise
+ *      and one sn_sigma launch (sigma = u^T W v, fixed order). Spreads W over
+ *      the whole GPU: for big matrices.
+ *   2  sn_fused_kernel: all iterations and sigma in ONE single-block launch
+ *      (the same four steps separated by block barriers, u and v kept in
+ *      global memory, which a barrier makes visible to the block). For the
+ *      small layers of these networks launch latency dominates, and one launch
+ *      also keeps a CUDA graph short.
+ *   spectral_norm_forward_cuda takes 2 up to 256k weights (a 512 x 512 layer)
+ *   and 1 above (a guess from launch cost vs one SM's bandwidth; to be set by
+ *   benchmarks/bench_spectral_norm on a GPU).
+ * Sums are in double; v = W^T u accumulates in the reference's order, the
+ * rest in a fixed tree order, so results match spectral_norm_ref.c to float
+ * rounding (tests: rtol 1e-5).
+ * Backward: sn_backward, dW += lambda * (squared ? 2 sigma : 1) u v^T with
+ * sigma read on the device (no host sync). */
 #include "common.cuh"
 #include "spectral_norm.h"
 
-__global__ void sn_col_matvec(float *v, const float *w, const float *u, int rows, int cols) {
-    const int c = blockIdx.x * blockDim.x + threadIdx.x;
-    if (c >= cols) return;
+/* v[c] = sum_r W[r, c] u[r] for the columns this thread owns. */
+__device__ __forceinline__ void sn_col_matvec_part(float *v, const float *w, const float *u,
+                                                   int rows, int cols, int c0, int step) {
+    for (int c = c0; c < cols; c += step) {
+        double acc = 0.0;
+        for (int r = 0; r < rows; ++r) acc += (double)w[(size_t)r * cols + c] * u[r];
+        v[c] = (float)acc;
+    }
+}
+
+/* Row r of W times v, summed over the warp (every lane gets the result). */
+__device__ __forceinline__ double sn_row_dot(const float *w, const float *v, int r, int cols,
+                                             int lane) {
     double acc = 0.0;
-    for (int r = 0; r < rows; ++r) acc += (double)w[(size_t)r * cols + c] * u[r];
-    v[c] = (float)acc;
+    for (int c = lane; c < cols; c += 32) acc += (double)w[(size_t)r * cols + c] * v[c];
+    return rise_warp_sum(acc);
+}
+
+/* x /= |x| over one block; every thread of the block must call it. */
+__device__ __forceinline__ void sn_normalise_block(float *x, int n) {
+    double s = 0.0;
+    for (int i = threadIdx.x; i < n; i += blockDim.x) s += (double)x[i] * x[i];
+    const double norm = sqrt(rise_block_sum(s)); /* barrier: all reads done before writes */
+    for (int i = threadIdx.x; i < n; i += blockDim.x)
+        x[i] = norm < 1e-30 ? (i == 0 ? 1.0f : 0.0f) : (float)(x[i] / norm);
+}
+
+/* sigma = u^T W v over one block; every thread must call it. */
+__device__ __forceinline__ void sn_sigma_block(float *sigma, const float *w, const float *u,
+                                               const float *v, int rows, int cols) {
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, nwarps = blockDim.x >> 5;
+    double s = 0.0;
+    for (int r = warp; r < rows; r += nwarps) {
+        const double acc = sn_row_dot(w, v, r, cols, lane);
+        if (lane == 0) s += u[r] * acc;
+    }
+    s = rise_block_sum(s); /* only lane 0 of each warp holds a non-zero part */
+    if (threadIdx.x == 0) *sigma = (float)s;
+}
+
+__global__ void sn_col_matvec(float *v, const float *w, const float *u, int rows, int cols) {
+    sn_col_matvec_part(v, w, u, rows, cols, blockIdx.x * blockDim.x + threadIdx.x,
+                       gridDim.x * blockDim.x);
 }
 
 __global__ void sn_row_matvec(float *u, const float *w, const float *v, int rows, int cols) {
     const int lane = threadIdx.x & 31;
     const int r = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
-    if (r >= rows) return;
-    double acc = 0.0;
-    for (int c = lane; c < cols; c += 32) acc += (double)w[(size_t)r * cols + c] * v[c];
-    acc = rise_warp_sum(acc);
+    if (r >= rows) return; /* whole warp */
+    const double acc = sn_row_dot(w, v, r, cols, lane);
     if (lane == 0) u[r] = (float)acc;
 }
 
-__global__ void sn_normalise(float *x, int n) {
-    double s = 0.0;
-    for (int i = threadIdx.x; i < n; i += blockDim.x) s += (double)x[i] * x[i];
-    const double norm = sqrt(rise_block_sum(s));
-    for (int i = threadIdx.x; i < n; i += blockDim.x)
-        x[i] = norm < 1e-30 ? (i == 0 ? 1.0f : 0.0f) : (float)(x[i] / norm);
+__global__ void __launch_bounds__(1024) sn_normalise(float *x, int n) { sn_normalise_block(x, n); }
+
+__global__ void __launch_bounds__(1024)
+    sn_sigma(float *sigma, const float *w, const float *u, const float *v, int rows, int cols) {
+    sn_sigma_block(sigma, w, u, v, rows, cols);
 }
 
-__global__ void sn_sigma(float *sigma, const float *w, const float *u, const float *v, int rows,
-                         int cols) {
-    double s = 0.0;
+__global__ void __launch_bounds__(1024)
+    sn_fused_kernel(float *sigma, float *u, float *v, const float *w, int rows, int cols,
+                    int iters) {
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, nwarps = blockDim.x >> 5;
-    for (int r = warp; r < rows; r += nwarps) {
-        double acc = 0.0;
-        for (int c = lane; c < cols; c += 32) acc += (double)w[(size_t)r * cols + c] * v[c];
-        acc = rise_warp_sum(acc);
-        if (lane == 0) s += u[r] * acc;
+    for (int it = 0; it < iters; ++it) {
+        sn_col_matvec_part(v, w, u, rows, cols, threadIdx.x, blockDim.x);
+        __syncthreads();
+        sn_normalise_block(v, cols);
+        __syncthreads();
+        for (int r = warp; r < rows; r += nwarps) {
+            const double acc = sn_row_dot(w, v, r, cols, lane);
+            if (lane == 0) u[r] = (float)acc;
+        }
+        __syncthreads();
+        sn_normalise_block(u, rows);
+        __syncthreads();
     }
-    s = rise_block_sum(lane == 0 ? s : 0.0);
-    if (threadIdx.x == 0) *sigma = (float)s;
+    sn_sigma_block(sigma, w, u, v, rows, cols);
 }
 
 __global__ void sn_backward(float *dw, const float *sigma, const float *u, const float *v, int rows,
@@ -56,11 +111,22 @@ __global__ void sn_backward(float *dw, const float *sigma, const float *u, const
     RISE_GRID_STRIDE(i, n) dw[i] += k * u[i / cols] * v[i % cols];
 }
 
-extern "C" void spectral_norm_forward_cuda(void *stream, float *sigma, float *u, float *v,
-                                           const float *w, int rows, int cols, int iters) {
-    RISE_ASSERT(rows > 0 && cols > 0, "spectral norm of a %d x %d matrix", rows, cols);
+extern "C" int spectral_norm_cuda_supports(int variant, int rows, int cols) {
+    return (variant == 1 || variant == 2) && rows > 0 && cols > 0;
+}
+
+extern "C" void spectral_norm_forward_cuda_variant(int variant, void *stream, float *sigma,
+                                                   float *u, float *v, const float *w, int rows,
+                                                   int cols, int iters) {
+    RISE_ASSERT(spectral_norm_cuda_supports(variant, rows, cols),
+                "spectral norm: variant %d unsupported for a %d x %d matrix", variant, rows, cols);
     cudaStream_t s = RISE_STREAM(stream);
     if (iters < 1) iters = 1;
+    if (variant == 2) {
+        sn_fused_kernel<<<1, 1024, 0, s>>>(sigma, u, v, w, rows, cols, iters);
+        RISE_CUDA_LAUNCHED();
+        return;
+    }
     for (int it = 0; it < iters; ++it) {
         sn_col_matvec<<<(cols + 127) / 128, 128, 0, s>>>(v, w, u, rows, cols);
         RISE_CUDA_LAUNCHED();
@@ -75,12 +141,18 @@ extern "C" void spectral_norm_forward_cuda(void *stream, float *sigma, float *u,
     RISE_CUDA_LAUNCHED();
 }
 
+extern "C" void spectral_norm_forward_cuda(void *stream, float *sigma, float *u, float *v,
+                                           const float *w, int rows, int cols, int iters) {
+    const int variant = (size_t)rows * cols <= ((size_t)1 << 18) ? 2 : 1;
+    spectral_norm_forward_cuda_variant(variant, stream, sigma, u, v, w, rows, cols, iters);
+}
+
 extern "C" void spectral_norm_backward_cuda(void *stream, float *dw, const float *sigma,
                                             const float *u, const float *v, int rows, int cols,
                                             float lambda, int squared) {
     const size_t n = (size_t)rows * cols;
     if (!n) return;
     sn_backward<<<rise_grid_for(n, 256), 256, 0, RISE_STREAM(stream)>>>(dw, sigma, u, v, rows, cols,
-                                                                       lambda, squared);
+                                                                        lambda, squared);
     RISE_CUDA_LAUNCHED();
 }

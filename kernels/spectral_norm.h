@@ -25,6 +25,14 @@ void spectral_norm_forward_cuda(void *stream, float *sigma, float *u, float *v, 
 void spectral_norm_backward_cuda(void *stream, float *dw, const float *sigma, const float *u,
                                  const float *v, int rows, int cols, float lambda, int squared);
 
+/* Numbered CUDA variants of the forward pass (1: GEMV kernels, several
+ * launches per iteration; 2: one single-block launch for all iterations);
+ * spectral_norm_forward_cuda picks by size. For tests and benchmarks. */
+#define SPECTRAL_NORM_CUDA_VARIANTS 2
+int spectral_norm_cuda_supports(int variant, int rows, int cols);
+void spectral_norm_forward_cuda_variant(int variant, void *stream, float *sigma, float *u, float *v,
+                                        const float *w, int rows, int cols, int iters);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,51 +1,64 @@
-/* spectral_norm_ref.c - reference power iteration for sigma_max(W), W [rows, cols].
- * u [rows] persists between calls, so one iteration per training step
- * tracks sigma as W changes slowly (as torch.nn.utils.spectral_norm does). */
+/* spectral_norm_ref.c - CPU reference for the spectral norm of W [rows, cols]
+ * by power iteration, and its gradient.
+ *
+ * Per iteration: v = W^T u / |W^T u|, u = W v / |W v|; then sigma = u^T W v.
+ * u persists across calls (the caller initialises it to a random unit
+ * vector). Fallbacks when a norm is 0 (W = 0, or u orthogonal to W's column
+ * space, or v in W's null space): the vector whose norm vanished becomes the
+ * constant unit vector (1/sqrt(cols) or 1/sqrt(rows) everywhere), so u and v
+ * stay finite unit vectors and sigma comes out 0 for W = 0. Products and norms
+ * accumulate in double.
+ * Backward: dW += lambda (squared ? 2 sigma : 1) u v^T (accumulates). */
 #include "spectral_norm.h"
 
 #include <math.h>
 
-/* Normalises x in place; a zero vector becomes e_0 so iteration can go on. */
-static void normalise(float *x, int n) {
+/* Normalises x in place; returns 0 (x untouched) when its norm is 0. */
+static int normalise(float *x, int n) {
     double s = 0.0;
     for (int i = 0; i < n; ++i) s += (double)x[i] * x[i];
-    const double norm = sqrt(s);
-    if (norm < 1e-30) {
-        for (int i = 0; i < n; ++i) x[i] = i == 0 ? 1.0f : 0.0f;
-        return;
-    }
-    for (int i = 0; i < n; ++i) x[i] = (float)(x[i] / norm);
+    if (!(s > 0.0) || !isfinite(s)) return 0;
+    const double inv = 1.0 / sqrt(s);
+    for (int i = 0; i < n; ++i) x[i] = (float)(x[i] * inv);
+    return 1;
+}
+
+static void fill_constant_unit(float *x, int n) {
+    const float c = (float)(1.0 / sqrt((double)n));
+    for (int i = 0; i < n; ++i) x[i] = c;
 }
 
 void spectral_norm_forward_ref(float *sigma, float *u, float *v, const float *w, int rows, int cols,
                                int iters) {
-    if (iters < 1) iters = 1;
+    RISE_ASSERT(rows > 0 && cols > 0, "spectral_norm: bad shape rows=%d cols=%d", rows, cols);
+    RISE_ASSERT(iters >= 1, "spectral_norm: iters=%d must be >= 1", iters);
     for (int it = 0; it < iters; ++it) {
-        for (int c = 0; c < cols; ++c) { /* v = W^T u */
+        for (int j = 0; j < cols; ++j) {
             double acc = 0.0;
-            for (int r = 0; r < rows; ++r) acc += (double)w[(int64_t)r * cols + c] * u[r];
-            v[c] = (float)acc;
+            for (int i = 0; i < rows; ++i) acc += (double)w[(int64_t)i * cols + j] * u[i];
+            v[j] = (float)acc;
         }
-        normalise(v, cols);
-        for (int r = 0; r < rows; ++r) { /* u = W v */
+        if (!normalise(v, cols)) fill_constant_unit(v, cols);
+        for (int i = 0; i < rows; ++i) {
             double acc = 0.0;
-            for (int c = 0; c < cols; ++c) acc += (double)w[(int64_t)r * cols + c] * v[c];
-            u[r] = (float)acc;
+            for (int j = 0; j < cols; ++j) acc += (double)w[(int64_t)i * cols + j] * v[j];
+            u[i] = (float)acc;
         }
-        normalise(u, rows);
+        if (!normalise(u, rows)) fill_constant_unit(u, rows);
     }
-    double s = 0.0; /* sigma = u^T W v */
-    for (int r = 0; r < rows; ++r) {
+    double s = 0.0;
+    for (int i = 0; i < rows; ++i) {
         double acc = 0.0;
-        for (int c = 0; c < cols; ++c) acc += (double)w[(int64_t)r * cols + c] * v[c];
-        s += u[r] * acc;
+        for (int j = 0; j < cols; ++j) acc += (double)w[(int64_t)i * cols + j] * v[j];
+        s += (double)u[i] * acc;
     }
     *sigma = (float)s;
 }
 
 void spectral_norm_backward_ref(float *dw, const float *sigma, const float *u, const float *v,
                                 int rows, int cols, float lambda, int squared) {
-    const float k = lambda * (squared ? 2.0f * *sigma : 1.0f);
-    for (int r = 0; r < rows; ++r)
-        for (int c = 0; c < cols; ++c) dw[(int64_t)r * cols + c] += k * u[r] * v[c];
+    RISE_ASSERT(rows > 0 && cols > 0, "spectral_norm: bad shape rows=%d cols=%d", rows, cols);
+    const double coef = (double)lambda * (squared ? 2.0 * (double)*sigma : 1.0);
+    for (int i = 0; i < rows; ++i)
+        for (int j = 0; j < cols; ++j) dw[(int64_t)i * cols + j] += (float)(coef * u[i] * v[j]);
 }

@@ -1,26 +1,34 @@
-/* time_embed_ref.c - reference frequency embedding y = [sin(t f), cos(t f)]. */
+/* time_embed_ref.c - CPU reference for the time embedding
+ *   y[b, i] = sin(t_b f_i), y[b, H + i] = cos(t_b f_i)   for y [B, 2H], t [B], f [H]
+ * and its gradient with respect to the frequencies (learned Fourier features):
+ *   df_i += sum_b t_b (dy[b, i] cos(t_b f_i) - dy[b, H + i] sin(t_b f_i)).
+ * Phases and sums are evaluated in double (large t f loses accuracy in float). */
 #include "time_embed.h"
 
 #include <math.h>
 
 void freq_embed_forward_ref(float *y, const float *t, const float *f, int b, int h) {
-    for (int i = 0; i < b; ++i)
-        for (int j = 0; j < h; ++j) {
-            const float a = t[i] * f[j];
-            y[(int64_t)i * 2 * h + j] = sinf(a);
-            y[(int64_t)i * 2 * h + h + j] = cosf(a);
+    RISE_ASSERT(b >= 0 && h >= 0, "freq_embed: negative shape b=%d h=%d", b, h);
+    for (int bi = 0; bi < b; ++bi) {
+        float *row = y + (int64_t)bi * 2 * h;
+        for (int i = 0; i < h; ++i) {
+            const double phase = (double)t[bi] * (double)f[i];
+            row[i] = (float)sin(phase);
+            row[h + i] = (float)cos(phase);
         }
+    }
 }
 
 void freq_embed_backward_ref(float *df, const float *dy, const float *t, const float *f, int b,
                              int h) {
-    for (int j = 0; j < h; ++j) {
+    RISE_ASSERT(b >= 0 && h >= 0, "freq_embed: negative shape b=%d h=%d", b, h);
+    for (int i = 0; i < h; ++i) {
         double acc = 0.0;
-        for (int i = 0; i < b; ++i) {
-            const double a = (double)t[i] * f[j];
-            acc += dy[(int64_t)i * 2 * h + j] * t[i] * cos(a) -
-                   dy[(int64_t)i * 2 * h + h + j] * t[i] * sin(a);
+        for (int bi = 0; bi < b; ++bi) {
+            const double tb = t[bi], phase = tb * (double)f[i];
+            const float *row = dy + (int64_t)bi * 2 * h;
+            acc += tb * ((double)row[i] * cos(phase) - (double)row[h + i] * sin(phase));
         }
-        df[j] += (float)acc;
+        df[i] += (float)acc;
     }
 }

@@ -11,6 +11,7 @@ packages=(
   libmujoco-dev
   libopenmpi-dev openmpi-bin
   python3 python3-numpy python3-h5py
+  clang libclang-rt-14-dev
 )
 
 missing=()

@@ -13,8 +13,8 @@
 #include "net_harness.h"
 
 #define FD_STEP 2e-3f
-#define FD_ATOL 2e-3
-#define FD_RTOL 2e-2
+#define FD_ATOL 5e-4
+#define FD_RTOL 5e-3
 
 static float *host_dy; /* r of the net being checked */
 

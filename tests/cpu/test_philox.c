@@ -9,13 +9,16 @@ static int eq4(rise_u32x4 r, uint32_t a, uint32_t b, uint32_t c, uint32_t d) {
 int main(void) {
     /* Random123's known-answer vectors for philox4x32_10 */
     rise_u32x4 zero = {{0, 0, 0, 0}};
-    TEST_CHECK(eq4(rise_philox4x32_10(zero, 0, 0), 0x6627e8d5u, 0xe169c58du, 0xbc57ac4cu, 0x9b00dbd8u),
-               "kat: zero counter/key");
+    TEST_CHECK(
+        eq4(rise_philox4x32_10(zero, 0, 0), 0x6627e8d5u, 0xe169c58du, 0xbc57ac4cu, 0x9b00dbd8u),
+        "kat: zero counter/key");
     rise_u32x4 ones = {{~0u, ~0u, ~0u, ~0u}};
-    TEST_CHECK(eq4(rise_philox4x32_10(ones, ~0u, ~0u), 0x408f276du, 0x41c83b0eu, 0xa20bc7c6u, 0x6d5451fdu),
-               "kat: all-ones counter/key");
+    TEST_CHECK(
+        eq4(rise_philox4x32_10(ones, ~0u, ~0u), 0x408f276du, 0x41c83b0eu, 0xa20bc7c6u, 0x6d5451fdu),
+        "kat: all-ones counter/key");
     rise_u32x4 pi = {{0x243f6a88u, 0x85a308d3u, 0x13198a2eu, 0x03707344u}};
-    TEST_CHECK(eq4(rise_philox4x32_10(pi, 0xa4093822u, 0x299f31d0u), 0xd16cfe09u, 0x94fdccebu, 0x5001e420u, 0x24126ea1u),
+    TEST_CHECK(eq4(rise_philox4x32_10(pi, 0xa4093822u, 0x299f31d0u), 0xd16cfe09u, 0x94fdccebu,
+                   0x5001e420u, 0x24126ea1u),
                "kat: pi digits");
 
     /* (seed, stream, block) -> counter/key layout documented in philox.h */
@@ -45,17 +48,24 @@ int main(void) {
     for (int i = 0; i < n; ++i) {
         const double u = rise_rng_uniform(42, 1, 0, (uint64_t)i);
         const double z = rise_rng_normal(42, 2, 0, (uint64_t)i);
-        su += u; su2 += u * u; sn += z; sn2 += z * z; sn4 += z * z * z * z;
+        su += u;
+        su2 += u * u;
+        sn += z;
+        sn2 += z * z;
+        sn4 += z * z * z * z;
         hist[rise_below(rise_rng_word(42, 3, 0, (uint64_t)i), 10)]++;
     }
     const double mu = su / n, vu = su2 / n - mu * mu, mz = sn / n, vz = sn2 / n - mz * mz;
-    TEST_CHECK(fabs(mu - 0.5) < 0.005 && fabs(vu - 1.0 / 12) < 0.002, "uniform mean %g var %g", mu, vu);
+    TEST_CHECK(fabs(mu - 0.5) < 0.005 && fabs(vu - 1.0 / 12) < 0.002, "uniform mean %g var %g", mu,
+               vu);
     TEST_CHECK(fabs(mz) < 0.01 && fabs(vz - 1.0) < 0.02, "normal mean %g var %g", mz, vz);
     TEST_CHECK(fabs(sn4 / n - 3.0) < 0.1, "normal kurtosis %g", sn4 / n);
-    for (int b = 0; b < 10; ++b) TEST_CHECK(abs(hist[b] - n / 10) < 800, "integer bucket %d: %d", b, hist[b]);
+    for (int b = 0; b < 10; ++b)
+        TEST_CHECK(abs(hist[b] - n / 10) < 800, "integer bucket %d: %d", b, hist[b]);
     /* even/odd normals share a block: a Box-Muller pair, uncorrelated */
     double c = 0;
-    for (int i = 0; i < n; i += 2) c += rise_rng_normal(9, 0, 0, i) * rise_rng_normal(9, 0, 0, i + 1);
+    for (int i = 0; i < n; i += 2)
+        c += rise_rng_normal(9, 0, 0, i) * rise_rng_normal(9, 0, 0, i + 1);
     TEST_CHECK(fabs(c / (n / 2)) < 0.01, "pair correlation %g", c / (n / 2));
     return test_finish();
 }

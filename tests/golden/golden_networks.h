@@ -44,6 +44,18 @@ typedef struct {
 
 static const golden_file *golden_g;
 
+/* max over elements of |got - ref| / (atol + rtol |ref|): how much of the tolerance is used
+ * (printed so a shrinking margin is visible in the test log). */
+static double golden_used;
+static double golden_ratio(const float *got, const float *ref, size_t n, double atol, double rtol) {
+    double worst = 0.0;
+    for (size_t i = 0; i < n; ++i) {
+        const double r = fabs((double)got[i] - ref[i]) / (atol + rtol * fabs(ref[i]));
+        worst = r > worst ? r : worst;
+    }
+    return worst;
+}
+
 static const golden_array *golden_need(const char *fmt, const char *a, const char *b) {
     char name[160];
     snprintf(name, sizeof name, fmt, a, b);
@@ -119,6 +131,8 @@ static int golden_compare_params(golden_net *n, rise_backend *be, float *slot, c
         }
         snprintf(label, sizeof label, "[%s] %s", be->name, name);
         ok &= test_close(label, tl, a->data, t->numel, atol * scale, rtol);
+        const double used = golden_ratio(tl, a->data, t->numel, atol * scale, rtol);
+        golden_used = used > golden_used ? used : golden_used;
         free(ours);
         free(tl);
     }
@@ -249,11 +263,17 @@ static void golden_check_net(rise_backend *be, const char *prefix) {
     snprintf(key, sizeof key, "%s.out", prefix);
     snprintf(label, sizeof label, "[%s] %s", be->name, key);
     test_close(label, y, golden_need("%s%s", key, "")->data, ny, GOLDEN_OUT_ATOL, GOLDEN_OUT_RTOL);
+    printf("[%s] %-5s tolerance used: out %.3f", be->name, prefix,
+           golden_ratio(y, golden_need("%s%s", key, "")->data, ny, GOLDEN_OUT_ATOL,
+                        GOLDEN_OUT_RTOL));
     snprintf(key, sizeof key, "%s.loss", prefix);
     snprintf(label, sizeof label, "[%s] %s", be->name, key);
     test_close(label, &loss, golden_need("%s%s", key, "")->data, 1, GOLDEN_OUT_ATOL,
                GOLDEN_OUT_RTOL);
+    golden_used = 0.0;
     golden_compare_params(&n, be, n.p.grad, "grad.", GOLDEN_GRAD_ATOL, GOLDEN_GRAD_RTOL, 1);
+    printf("  grads %.3f", golden_used);
+    golden_used = 0.0;
 
     /* Adam: 3 steps on the same batch, checked after the first and the third. */
     rise_adam_hparams hp = {golden_scalar("adam.lr"), golden_scalar("adam.beta1"),
@@ -265,6 +285,8 @@ static void golden_check_net(rise_backend *be, const char *prefix) {
             golden_compare_params(&n, be, n.p.value, "adam1.", GOLDEN_PAR_ATOL, GOLDEN_PAR_RTOL, 0);
     }
     golden_compare_params(&n, be, n.p.value, "adam3.", GOLDEN_PAR_ATOL, GOLDEN_PAR_RTOL, 0);
+    printf("  adam %.3f", golden_used);
+    golden_used = 0.0;
 
     /* AdamW with global-norm clipping from the initial weights and fresh moments. */
     golden_load_params(&n, be, "");
@@ -279,6 +301,7 @@ static void golden_check_net(rise_backend *be, const char *prefix) {
         rise_params_adam(&n.p, &hp, step, n.gsq);
     }
     golden_compare_params(&n, be, n.p.value, "adamw3.", GOLDEN_PAR_ATOL, GOLDEN_PAR_RTOL, 0);
+    printf("  adamw %.3f\n", golden_used);
     free(y);
     golden_destroy(&n, be);
 }

@@ -1,0 +1,148 @@
+/* info.c - dataset summaries for `rise data info` (see info.h). */
+#include "info.h"
+
+#include <math.h>
+#include <string.h>
+
+void rise_value_stats_compute(rise_value_stats *s, const float *x, int64_t rows, int64_t cols,
+                              int64_t stride) {
+    memset(s, 0, sizeof *s);
+    s->min = INFINITY;
+    s->max = -INFINITY;
+    double sum = 0;
+    for (int64_t r = 0; r < rows; ++r)
+        for (int64_t c = 0; c < cols; ++c) {
+            const float v = x[r * stride + c];
+            if (isnan(v)) {
+                s->nan++;
+            } else if (isinf(v)) {
+                s->inf++;
+            } else {
+                s->finite++;
+                sum += v;
+                if (v < s->min) s->min = v;
+                if (v > s->max) s->max = v;
+            }
+        }
+    s->mean = s->finite ? sum / (double)s->finite : NAN;
+    if (!s->finite) s->min = s->max = NAN;
+}
+
+int64_t rise_episodes_count_nonfinite(const rise_episodes *e) {
+    rise_value_stats s;
+    int64_t bad = 0;
+    rise_value_stats_compute(&s, e->obs, e->n, e->obs_dim, e->obs_dim);
+    bad += s.nan + s.inf;
+    rise_value_stats_compute(&s, e->next_obs, e->n, e->obs_dim, e->obs_dim);
+    bad += s.nan + s.inf;
+    rise_value_stats_compute(&s, e->actions, e->n, e->act_dim, e->act_dim);
+    bad += s.nan + s.inf;
+    rise_value_stats_compute(&s, e->rewards, e->n, 1, 1);
+    bad += s.nan + s.inf;
+    return bad;
+}
+
+static void shape_text(char *buf, size_t n, int ndim, const int64_t *shape) {
+    size_t u = (size_t)snprintf(buf, n, "(N");
+    for (int d = 0; d < ndim && u < n; ++d)
+        u += (size_t)snprintf(buf + u, n - u, ", %lld", (long long)shape[d]);
+    if (u < n) snprintf(buf + u, n - u, ndim ? ")" : ",)");
+}
+
+static void row(FILE *out, const char *name, const char *shape, const rise_value_stats *s) {
+    fprintf(out, "  %-34s %-12s %12.5g %12.5g %12.5g %6lld %6lld\n", name, shape, s->min, s->max,
+            s->mean, (long long)s->nan, (long long)s->inf);
+}
+
+static void matrix_rows(FILE *out, const char *name, const char *shape, const float *x, int64_t n,
+                        int64_t cols, int64_t stride, int per_dim) {
+    rise_value_stats s;
+    rise_value_stats_compute(&s, x, n, cols, stride);
+    row(out, name, shape, &s);
+    if (!per_dim || cols <= 1) return;
+    for (int64_t c = 0; c < cols; ++c) {
+        char label[RISE_NAME_MAX + 32];
+        snprintf(label, sizeof label, "    [%lld]", (long long)c);
+        rise_value_stats_compute(&s, x + c, n, 1, stride);
+        row(out, label, "", &s);
+    }
+}
+
+rise_status rise_data_info(const char *path, const rise_info_opts *opts, FILE *out) {
+    rise_info_opts def = {0};
+    if (!opts) opts = &def;
+    rise_read_opts o;
+    rise_read_opts_default(&o);
+    o.allow_nonfinite = 1;
+    o.filter_key = opts->filter_key;
+    o.format = opts->format;
+    rise_format fmt = opts->format;
+    if (fmt == RISE_FORMAT_AUTO) RISE_TRY(rise_detect_format(path, &fmt));
+    rise_episodes e;
+    RISE_TRY(rise_episodes_load(path, &o, &e));
+    int64_t lmin = INT64_MAX, lmax = 0;
+    for (int64_t d = 0; d < e.n_demos; ++d) {
+        if (e.demos[d].length < lmin) lmin = e.demos[d].length;
+        if (e.demos[d].length > lmax) lmax = e.demos[d].length;
+    }
+    fprintf(out, "file:        %s\n", path);
+    fprintf(out, "format:      %s\n", rise_format_name(fmt));
+    if (e.env_args) {
+        const size_t len = strlen(e.env_args);
+        fprintf(out, "env_args:    %.160s%s\n", e.env_args, len > 160 ? " ..." : "");
+    }
+    fprintf(out, "demos:       %lld (%s .. %s)%s%s\n", (long long)e.n_demos, e.demos[0].name,
+            e.demos[e.n_demos - 1].name, opts->filter_key ? " selected by filter key " : "",
+            opts->filter_key ? opts->filter_key : "");
+    fprintf(out, "transitions: %lld (demo length min %lld, mean %.1f, max %lld)\n", (long long)e.n,
+            (long long)lmin, (double)e.n / (double)e.n_demos, (long long)lmax);
+    fprintf(out, "obs dim:     %lld (%d keys), action dim %lld, state dim %lld\n",
+            (long long)e.obs_dim, e.n_keys, (long long)e.act_dim, (long long)e.state_dim);
+    if (e.n_masks) {
+        fprintf(out, "filter keys:");
+        for (int m = 0; m < e.n_masks; ++m)
+            fprintf(out, "%s %s (%lld demos)", m ? "," : "", e.masks[m].name,
+                    (long long)e.masks[m].count);
+        fprintf(out, "\n");
+    } else {
+        fprintf(out, "filter keys: none\n");
+    }
+    fprintf(out, "\n  %-34s %-12s %12s %12s %12s %6s %6s\n", "dataset", "shape", "min", "max",
+            "mean", "NaN", "Inf");
+    char name[RISE_NAME_MAX + 16], shape[64];
+    for (int pass = 0; pass < 2; ++pass)
+        for (int k = 0; k < e.n_keys; ++k) {
+            const rise_obs_key *key = &e.keys[k];
+            snprintf(name, sizeof name, "%s/%s", pass ? "next_obs" : "obs", key->name);
+            shape_text(shape, sizeof shape, key->ndim, key->shape);
+            matrix_rows(out, name, shape, (pass ? e.next_obs : e.obs) + key->offset, e.n, key->dim,
+                        e.obs_dim, opts->per_dim);
+        }
+    snprintf(shape, sizeof shape, "(N, %lld)", (long long)e.act_dim);
+    matrix_rows(out, "actions", shape, e.actions, e.n, e.act_dim, e.act_dim, opts->per_dim);
+    matrix_rows(out, "rewards", "(N,)", e.rewards, e.n, 1, 1, 0);
+    int64_t dones = 0;
+    for (int64_t i = 0; i < e.n; ++i) dones += e.dones[i];
+    fprintf(out, "  %-34s %-12s %lld of %lld set\n", "dones", "(N,)", (long long)dones,
+            (long long)e.n);
+    if (e.state_dim > 0) {
+        double smin = INFINITY, smax = -INFINITY;
+        int64_t snan = 0;
+        for (int64_t i = 0; i < e.n * e.state_dim; ++i) {
+            const double v = e.states[i];
+            if (!isfinite(v))
+                ++snan;
+            else
+                smin = v < smin ? v : smin, smax = v > smax ? v : smax;
+        }
+        snprintf(shape, sizeof shape, "(N, %lld)", (long long)e.state_dim);
+        fprintf(out, "  %-34s %-12s %12.5g %12.5g %12s %6lld\n", "states", shape, smin, smax, "",
+                (long long)snan);
+    }
+    const int64_t bad = rise_episodes_count_nonfinite(&e);
+    if (bad)
+        fprintf(out, "\nwarning: %lld NaN/Inf values: training would refuse this file\n",
+                (long long)bad);
+    rise_episodes_free(&e);
+    return RISE_OK;
+}

@@ -1,0 +1,241 @@
+/* nn_relabel.c - neighbour relabelling into a pairs set (see pairs.h). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "knn.h"
+#include "pairs.h"
+#include "sequence.h"
+
+void rise_relabel_config_default(rise_relabel_config *c) {
+    memset(c, 0, sizeof *c);
+    c->k = 15;
+    c->threshold = 0.15f;
+    c->l2_normalize = 1;
+    c->skip_expert = 20;
+    c->skip_nonexpert = 50;
+    c->play_to_expert = 1;
+    c->play_to_play = 1;
+    c->match_tol = 0.01f;
+}
+
+void rise_pairs_free(rise_pairs *p) {
+    free(p->obs_idx);
+    free(p->act_idx);
+    free(p->dist);
+    free(p->rule);
+    memset(p, 0, sizeof *p);
+}
+
+static rise_status key_cols(const rise_trainset *ts, const char *key, int64_t *off, int64_t *dim) {
+    if (rise_trainset_key_cols(ts, key, off, dim)) return RISE_OK;
+    char list[1024] = "";
+    size_t u = 0;
+    for (int k = 0; k < ts->n_keys && u < sizeof list; ++k)
+        u += (size_t)snprintf(list + u, sizeof list - u, "%s%s", k ? ", " : "", ts->keys[k].name);
+    return rise_error(RISE_ERR_INVALID,
+                      "relabel: observation key '%s' is not in the training set (keys: %s)", key,
+                      list);
+}
+
+/* Normalised (and optionally unit-length) features of the listed rows. */
+static void features(const rise_trainset *ts, const int64_t *rows, int64_t n, const int64_t *cols,
+                     int64_t F, int l2, float *out) {
+    for (int64_t i = 0; i < n; ++i) {
+        const float *x = ts->obs + rows[i] * ts->obs_dim;
+        float *f = out + i * F;
+        double s = 0;
+        for (int64_t c = 0; c < F; ++c) {
+            const int64_t col = cols[c];
+            f[c] = ts->normalized ? x[col]
+                                  : (x[col] - ts->norm.obs_shift[col]) / ts->norm.obs_scale[col];
+            s += (double)f[c] * f[c];
+        }
+        if (l2 && s > 0) {
+            const float inv = (float)(1.0 / sqrt(s));
+            for (int64_t c = 0; c < F; ++c) f[c] *= inv;
+        }
+    }
+}
+
+/* Raw values of the match key's columns. */
+static void match_values(const rise_trainset *ts, const int64_t *rows, int64_t n, int64_t off,
+                         int64_t dim, float *out) {
+    for (int64_t i = 0; i < n; ++i)
+        for (int64_t c = 0; c < dim; ++c) {
+            const float v = ts->obs[rows[i] * ts->obs_dim + off + c];
+            out[i * dim + c] =
+                ts->normalized ? v * ts->norm.obs_scale[off + c] + ts->norm.obs_shift[off + c] : v;
+        }
+}
+
+typedef struct {
+    int64_t n;
+    int64_t *rows;
+    float *feat, *match;
+    int32_t *group;
+} state_set;
+
+static void set_free(state_set *s) {
+    free(s->rows);
+    free(s->feat);
+    free(s->match);
+    free(s->group);
+}
+
+static rise_status make_set(const rise_trainset *ts, int expert, int skip, const int64_t *cols,
+                            int64_t F, int l2, int64_t moff, int64_t mdim, state_set *s) {
+    memset(s, 0, sizeof *s);
+    for (int64_t i = 0; i < ts->n; ++i) s->n += ts->expert[i] == expert && ts->step[i] >= skip;
+    const size_t n = (size_t)(s->n ? s->n : 1);
+    s->rows = malloc(n * sizeof *s->rows);
+    s->feat = malloc(n * (size_t)F * sizeof *s->feat);
+    s->group = malloc(n * sizeof *s->group);
+    s->match = mdim ? malloc(n * (size_t)mdim * sizeof *s->match) : NULL;
+    if (!s->rows || !s->feat || !s->group || (mdim && !s->match)) {
+        set_free(s);
+        return rise_error(RISE_ERR_NOMEM, "relabel: out of memory for %lld states", (long long)n);
+    }
+    int64_t j = 0;
+    for (int64_t i = 0; i < ts->n; ++i)
+        if (ts->expert[i] == expert && ts->step[i] >= skip) {
+            s->rows[j] = i;
+            s->group[j] = ts->traj[i];
+            ++j;
+        }
+    features(ts, s->rows, s->n, cols, F, l2, s->feat);
+    if (mdim) match_values(ts, s->rows, s->n, moff, mdim, s->match);
+    return RISE_OK;
+}
+
+static rise_status check_config(const rise_relabel_config *c) {
+    if (c->k < 1 || c->k > 1024)
+        return rise_error(RISE_ERR_INVALID, "relabel: k = %d, expected 1..1024", c->k);
+    if (!(c->threshold > 0))
+        return rise_error(RISE_ERR_INVALID, "relabel: threshold %g, expected > 0",
+                          (double)c->threshold);
+    if (c->skip_expert < 0 || c->skip_nonexpert < 0)
+        return rise_error(RISE_ERR_INVALID, "relabel: skip counts must be >= 0");
+    if (c->match_key[0] && !(c->match_tol >= 0))
+        return rise_error(RISE_ERR_INVALID, "relabel: match_tol %g, expected >= 0",
+                          (double)c->match_tol);
+    return RISE_OK;
+}
+
+rise_status rise_relabel_build(const rise_trainset *ts, const rise_relabel_config *c,
+                               rise_pairs *out) {
+    memset(out, 0, sizeof *out);
+    RISE_TRY(check_config(c));
+    /* Feature columns, in key order. */
+    int64_t *cols = malloc((size_t)ts->obs_dim * sizeof *cols), F = 0;
+    if (!cols) return rise_error(RISE_ERR_NOMEM, "out of memory");
+    rise_status st = RISE_OK;
+    if (c->n_feature_keys == 0) {
+        for (int64_t j = 0; j < ts->obs_dim; ++j) cols[F++] = j;
+    } else {
+        for (int k = 0; k < c->n_feature_keys && st == RISE_OK; ++k) {
+            int64_t off, dim;
+            st = key_cols(ts, c->feature_keys[k], &off, &dim);
+            for (int64_t j = 0; st == RISE_OK && j < dim && F < ts->obs_dim; ++j)
+                cols[F++] = off + j;
+        }
+    }
+    int64_t moff = 0, mdim = 0;
+    if (st == RISE_OK && c->match_key[0]) st = key_cols(ts, c->match_key, &moff, &mdim);
+    state_set qs = {0}, rs[RISE_PAIR_RULES] = {{0}};
+    int64_t *nidx[RISE_PAIR_RULES] = {NULL, NULL};
+    float *ndist[RISE_PAIR_RULES] = {NULL, NULL};
+    int32_t *ncount[RISE_PAIR_RULES] = {NULL, NULL};
+    const int on[RISE_PAIR_RULES] = {c->play_to_expert, c->play_to_play};
+    if (st == RISE_OK)
+        st = make_set(ts, 0, c->skip_nonexpert, cols, F, c->l2_normalize, moff, mdim, &qs);
+    out->queries = qs.n;
+    for (int rule = 0; rule < RISE_PAIR_RULES && st == RISE_OK; ++rule) {
+        if (!on[rule]) continue;
+        st = make_set(ts, rule == RISE_PAIR_PLAY_TO_EXPERT,
+                      rule == RISE_PAIR_PLAY_TO_EXPERT ? c->skip_expert : c->skip_nonexpert, cols,
+                      F, c->l2_normalize, moff, mdim, &rs[rule]);
+        if (st != RISE_OK) break;
+        out->references[rule] = rs[rule].n;
+        const size_t nq = (size_t)(qs.n ? qs.n : 1);
+        nidx[rule] = malloc(nq * (size_t)c->k * sizeof *nidx[rule]);
+        ndist[rule] = malloc(nq * (size_t)c->k * sizeof *ndist[rule]);
+        ncount[rule] = calloc(nq, sizeof *ncount[rule]);
+        if (!nidx[rule] || !ndist[rule] || !ncount[rule]) {
+            st = rise_error(RISE_ERR_NOMEM, "relabel: out of memory for neighbour lists");
+            break;
+        }
+        if (qs.n == 0 || rs[rule].n == 0) continue;
+        rise_knn_opts ko;
+        rise_knn_opts_default(&ko);
+        ko.k = c->k;
+        ko.max_dist = c->threshold;
+        if (c->tile_q > 0) ko.tile_q = c->tile_q;
+        if (c->tile_r > 0) ko.tile_r = c->tile_r;
+        if (rule == RISE_PAIR_PLAY_TO_PLAY) {
+            ko.q_group = qs.group;
+            ko.r_group = rs[rule].group;
+        }
+        if (mdim) {
+            ko.q_match = qs.match;
+            ko.r_match = rs[rule].match;
+            ko.match_dim = mdim;
+            ko.match_tol = c->match_tol;
+        }
+        st = rise_knn(qs.feat, qs.n, rs[rule].feat, rs[rule].n, F, &ko, nidx[rule], ndist[rule],
+                      ncount[rule]);
+    }
+    /* Assemble: by query, then rule, then distance. */
+    int64_t total = 0;
+    for (int rule = 0; rule < RISE_PAIR_RULES && st == RISE_OK; ++rule)
+        if (on[rule])
+            for (int64_t i = 0; i < qs.n; ++i) {
+                out->count[rule] += ncount[rule][i];
+                out->queries_matched[rule] += ncount[rule][i] > 0;
+            }
+    total = out->count[0] + out->count[1];
+    if (st == RISE_OK) {
+        const size_t n = (size_t)(total ? total : 1);
+        out->obs_idx = malloc(n * sizeof *out->obs_idx);
+        out->act_idx = malloc(n * sizeof *out->act_idx);
+        out->dist = malloc(n * sizeof *out->dist);
+        out->rule = malloc(n);
+        if (!out->obs_idx || !out->act_idx || !out->dist || !out->rule)
+            st = rise_error(RISE_ERR_NOMEM, "relabel: out of memory for %lld pairs",
+                            (long long)total);
+    }
+    for (int64_t i = 0; st == RISE_OK && i < qs.n; ++i)
+        for (int rule = 0; rule < RISE_PAIR_RULES; ++rule) {
+            if (!on[rule]) continue;
+            for (int32_t s = 0; s < ncount[rule][i]; ++s) {
+                const int64_t p = out->n++;
+                out->obs_idx[p] = qs.rows[i];
+                out->act_idx[p] = rs[rule].rows[nidx[rule][i * c->k + s]];
+                out->dist[p] = ndist[rule][i * c->k + s];
+                out->rule[p] = (uint8_t)rule;
+            }
+        }
+    for (int rule = 0; rule < RISE_PAIR_RULES; ++rule) {
+        set_free(&rs[rule]);
+        free(nidx[rule]);
+        free(ndist[rule]);
+        free(ncount[rule]);
+    }
+    set_free(&qs);
+    free(cols);
+    if (st != RISE_OK) rise_pairs_free(out);
+    return st;
+}
+
+void rise_pairs_gather(const rise_trainset *ts, const rise_pairs *p, const int64_t *pidx, int64_t B,
+                       int To, int Ta, float *obs_hist, float *act_chunk, float *valid) {
+    for (int64_t b = 0; b < B; ++b) {
+        const int64_t k = pidx[b];
+        if (obs_hist)
+            rise_gather_obs_history(ts, &p->obs_idx[k], 1, To, obs_hist + b * To * ts->obs_dim);
+        if (act_chunk)
+            rise_gather_action_chunk(ts, &p->act_idx[k], 1, Ta, act_chunk + b * Ta * ts->act_dim,
+                                     valid ? valid + b * Ta : NULL);
+    }
+}

@@ -1,0 +1,73 @@
+/* pairs.h - neighbour relabelling: the extra (s, a) pairs RISE trains its
+ * behaviour policy on (PAPER.md, support expansion 2).
+ *
+ * For each non-expert state s (time >= skip_nonexpert in its trajectory):
+ *  - play->expert: up to k expert states s' (time >= skip_expert) within
+ *    distance threshold of s give pairs (s, a(s'));
+ *  - play->play: up to k non-expert states s' of *other* trajectories (time
+ *    >= skip_nonexpert) within the threshold give pairs (s, a(s')).
+ * Distances are Euclidean on features = normalised observations (all keys or
+ * the chosen ones), optionally L2-normalised per row. With a match key (the
+ * gripper) a neighbour must agree with s on every column of that key within
+ * match_tol, in raw (unnormalised) units. The pairs are a separate set: the
+ * actor draws batches from it (its own sampler stream); the critic never
+ * sees them. Pairs store transition indices, so an actor batch gathers the
+ * observation history of s and the action chunk starting at s'. */
+#ifndef RISE_DATA_PAIRS_H
+#define RISE_DATA_PAIRS_H
+
+#include <stdint.h>
+
+#include "trainset.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define RISE_RELABEL_MAX_KEYS 32
+
+typedef struct {
+    int k;              /* neighbours per state and rule (paper: 15) */
+    float threshold;    /* distance T (paper: 0.15 square, 0.08 threading) */
+    int l2_normalize;   /* features scaled to unit length (paper: yes) */
+    int skip_expert;    /* first steps of each expert demo left out (20) */
+    int skip_nonexpert; /* first steps of each non-expert trajectory (50) */
+    int play_to_expert; /* rule on/off */
+    int play_to_play;   /* rule on/off */
+    int n_feature_keys; /* 0 = all observation keys */
+    char feature_keys[RISE_RELABEL_MAX_KEYS][RISE_NAME_MAX];
+    char match_key[RISE_NAME_MAX]; /* "" = no match requirement */
+    float match_tol;
+    int64_t tile_q, tile_r; /* kNN tiles (0 = defaults) */
+} rise_relabel_config;
+
+void rise_relabel_config_default(rise_relabel_config *c);
+
+enum { RISE_PAIR_PLAY_TO_EXPERT = 0, RISE_PAIR_PLAY_TO_PLAY = 1, RISE_PAIR_RULES = 2 };
+
+typedef struct {
+    int64_t n;
+    int64_t *obs_idx;                         /* [n] transition whose observation is the input */
+    int64_t *act_idx;                         /* [n] transition whose action is the target */
+    float *dist;                              /* [n] feature distance */
+    uint8_t *rule;                            /* [n] RISE_PAIR_* */
+    int64_t count[RISE_PAIR_RULES];           /* pairs per rule */
+    int64_t queries;                          /* non-expert states searched */
+    int64_t queries_matched[RISE_PAIR_RULES]; /* states with >= 1 neighbour per rule */
+    int64_t references[RISE_PAIR_RULES];      /* candidate states per rule */
+} rise_pairs;
+
+/* Pairs ordered by query, then rule, then distance. */
+rise_status rise_relabel_build(const rise_trainset *ts, const rise_relabel_config *c,
+                               rise_pairs *out);
+void rise_pairs_free(rise_pairs *p);
+
+/* Actor batch from pair indices pidx [B]: obs history [B, To, D] of obs_idx
+ * and action chunk [B, Ta, A] (+ valid [B, Ta]) starting at act_idx. */
+void rise_pairs_gather(const rise_trainset *ts, const rise_pairs *p, const int64_t *pidx, int64_t B,
+                       int To, int Ta, float *obs_hist, float *act_chunk, float *valid);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
