@@ -40,6 +40,5 @@ void rise_layer_norm_backward(const rise_layer_norm *ln, rise_backend *be, const
     for (int e = 0; e < ln->ens; ++e)
         be->layernorm_backward(be, dx + e * rows * h, g + ln->g_off + e * h, g + ln->b_off + e * h,
                                dy + e * rows * h, x + e * rows * h, mean + e * rows,
-                               rstd + e * rows, w + ln->g_off + e * h, batch, ln->cols,
-                               accumulate);
+                               rstd + e * rows, w + ln->g_off + e * h, batch, ln->cols, accumulate);
 }

@@ -3,8 +3,8 @@
 
 #include <stdio.h>
 
-rise_status rise_linear_register(rise_linear *l, rise_params *p, const char *name, int in,
-                                 int out, int ens, int has_bias) {
+rise_status rise_linear_register(rise_linear *l, rise_params *p, const char *name, int in, int out,
+                                 int ens, int has_bias) {
     if (in <= 0 || out <= 0 || ens <= 0)
         return rise_error(RISE_ERR_INVALID,
                           "linear layer '%s': in=%d out=%d ensemble=%d, expected all > 0", name, in,
@@ -46,8 +46,8 @@ void rise_linear_backward(const rise_linear *l, rise_backend *be, const float *w
     const int64_t sx = x_shared ? 0 : (int64_t)batch * l->in;
     const int64_t sw = (int64_t)l->in * l->out, sy = (int64_t)batch * l->out;
     /* dW[e] (in x out) += x[e]^T (in x B) dy[e] (B x out) */
-    be->gemm(be, 1, 0, l->in, l->out, batch, 1.0f, x, l->in, sx, dy, l->out, sy, 1.0f,
-             g + l->w_off, l->out, sw, l->ens);
+    be->gemm(be, 1, 0, l->in, l->out, batch, 1.0f, x, l->in, sx, dy, l->out, sy, 1.0f, g + l->w_off,
+             l->out, sw, l->ens);
     if (l->has_bias) be->bias_grad(be, g + l->b_off, dy, l->ens, batch, l->out);
     if (!dx) return;
     const float beta0 = accumulate_dx ? 1.0f : 0.0f;

@@ -24,8 +24,8 @@ typedef struct {
 
 /* Registers "<name>.w" [E,in,out] (or [in,out] when E == 1) and "<name>.b"
  * [E,out] (or [out]), both initialised U(+-1/sqrt(in)) like PyTorch. */
-rise_status rise_linear_register(rise_linear *l, rise_params *p, const char *name, int in,
-                                 int out, int ens, int has_bias);
+rise_status rise_linear_register(rise_linear *l, rise_params *p, const char *name, int in, int out,
+                                 int ens, int has_bias);
 
 /* y [E,B,out] = x W + b, overwritten. x: [B,in] when x_shared, else [E,B,in].
  * w: the parameter slot to read (p->value, p->target, p->ema). */

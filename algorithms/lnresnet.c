@@ -67,9 +67,9 @@ uint64_t rise_lnresnet_rng_blocks(const rise_lnresnet *m, int batch) {
     return (uint64_t)m->cfg.n_blocks * rise_rng_blocks_uniform(n);
 }
 
-void rise_lnresnet_forward(const rise_lnresnet *m, rise_backend *be, const float *w,
-                           rise_arena *ar, rise_lnresnet_tape *t, const float *x, int batch,
-                           int x_shared, int train, rise_rng rng) {
+void rise_lnresnet_forward(const rise_lnresnet *m, rise_backend *be, const float *w, rise_arena *ar,
+                           rise_lnresnet_tape *t, const float *x, int batch, int x_shared,
+                           int train, rise_rng rng) {
     const rise_lnresnet_config *c = &m->cfg;
     const int run = ar->be != NULL; /* measuring pass: allocate only */
     const int drop = train && c->dropout > 0.0f;
@@ -96,8 +96,8 @@ void rise_lnresnet_forward(const rise_lnresnet *m, rise_backend *be, const float
             t->mean[k] = rise_arena_alloc(ar, rows);
             t->rstd[k] = rise_arena_alloc(ar, rows);
             if (run)
-                rise_layer_norm_forward(&m->ln[k], be, w, t->n[k], t->mean[k], t->rstd[k],
-                                        t->d[k], batch);
+                rise_layer_norm_forward(&m->ln[k], be, w, t->n[k], t->mean[k], t->rstd[k], t->d[k],
+                                        batch);
         }
         t->h[k] = rise_arena_alloc(ar, ni);
         t->a[k] = rise_arena_alloc(ar, ni);
@@ -118,8 +118,8 @@ void rise_lnresnet_forward(const rise_lnresnet *m, rise_backend *be, const float
 }
 
 void rise_lnresnet_backward(const rise_lnresnet *m, rise_backend *be, const float *w, float *g,
-                            rise_arena *ar, const rise_lnresnet_tape *t, const float *dy,
-                            float *dx, int accumulate_dx) {
+                            rise_arena *ar, const rise_lnresnet_tape *t, const float *dy, float *dx,
+                            int accumulate_dx) {
     const rise_lnresnet_config *c = &m->cfg;
     const int run = ar->be != NULL;
     const int batch = t->batch;
@@ -160,6 +160,7 @@ void rise_lnresnet_backward(const rise_lnresnet *m, rise_backend *be, const floa
         }
         be->axpy(be, gr, 1.0f, branch, nh);
     }
-    if (run) rise_linear_backward(&m->in, be, w, g, dx, gr, t->x, batch, t->x_shared, accumulate_dx);
+    if (run)
+        rise_linear_backward(&m->in, be, w, g, dx, gr, t->x, batch, t->x_shared, accumulate_dx);
     rise_arena_rewind(ar, mark);
 }

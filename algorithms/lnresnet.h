@@ -55,20 +55,20 @@ typedef struct {
     float *n[RISE_LNRESNET_MAX_BLOCKS], *mean[RISE_LNRESNET_MAX_BLOCKS];
     float *rstd[RISE_LNRESNET_MAX_BLOCKS];
     float *h[RISE_LNRESNET_MAX_BLOCKS], *a[RISE_LNRESNET_MAX_BLOCKS]; /* inner pre/post act */
-    float *f; /* act(r[N]) */
-    float *y; /* output [E, B, out] */
+    float *f;                                                         /* act(r[N]) */
+    float *y;                                                         /* output [E, B, out] */
 } rise_lnresnet_tape;
 
 /* Philox blocks one train-mode forward draws (the caller advances its offset). */
 uint64_t rise_lnresnet_rng_blocks(const rise_lnresnet *m, int batch);
 
 /* Same arguments as rise_mlp_forward / rise_mlp_backward. */
-void rise_lnresnet_forward(const rise_lnresnet *m, rise_backend *be, const float *w,
-                           rise_arena *ar, rise_lnresnet_tape *t, const float *x, int batch,
-                           int x_shared, int train, rise_rng rng);
+void rise_lnresnet_forward(const rise_lnresnet *m, rise_backend *be, const float *w, rise_arena *ar,
+                           rise_lnresnet_tape *t, const float *x, int batch, int x_shared,
+                           int train, rise_rng rng);
 void rise_lnresnet_backward(const rise_lnresnet *m, rise_backend *be, const float *w, float *g,
-                            rise_arena *ar, const rise_lnresnet_tape *t, const float *dy,
-                            float *dx, int accumulate_dx);
+                            rise_arena *ar, const rise_lnresnet_tape *t, const float *dy, float *dx,
+                            int accumulate_dx);
 
 #ifdef __cplusplus
 }

@@ -53,8 +53,8 @@ rise_status rise_mlp_register(rise_mlp *m, rise_params *p, const char *name,
         RISE_TRY(rise_linear_register(&m->fc[l], p, buf, in, cfg->hidden[l], cfg->ens, 1));
         if (cfg->layernorm) {
             snprintf(buf, sizeof buf, "%s.ln%d", name, l);
-            RISE_TRY(rise_layer_norm_register(&m->ln[l], p, buf, cfg->hidden[l], cfg->ens,
-                                              cfg->ln_eps));
+            RISE_TRY(
+                rise_layer_norm_register(&m->ln[l], p, buf, cfg->hidden[l], cfg->ens, cfg->ln_eps));
         }
         in = cfg->hidden[l];
     }
@@ -104,8 +104,8 @@ void rise_mlp_forward(const rise_mlp *m, rise_backend *be, const float *w, rise_
             t->mean[l] = rise_arena_alloc(ar, rows);
             t->rstd[l] = rise_arena_alloc(ar, rows);
             if (run)
-                rise_layer_norm_forward(&m->ln[l], be, w, t->n[l], t->mean[l], t->rstd[l],
-                                        t->d[l], batch);
+                rise_layer_norm_forward(&m->ln[l], be, w, t->n[l], t->mean[l], t->rstd[l], t->d[l],
+                                        batch);
         }
         t->a[l] = rise_arena_alloc(ar, n);
         if (run) be->act_forward(be, c->act, t->a[l], t->n[l], n);

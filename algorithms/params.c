@@ -30,9 +30,8 @@ rise_status rise_params_add(rise_params *p, const char *name, int ndim, const in
                           "(register every tensor before rise_params_alloc)",
                           name);
     if (!name || !name[0] || strlen(name) >= RISE_PARAM_NAME_MAX)
-        return rise_error(RISE_ERR_INVALID,
-                          "parameter name '%s': expected 1..%d characters", name ? name : "(null)",
-                          RISE_PARAM_NAME_MAX - 1);
+        return rise_error(RISE_ERR_INVALID, "parameter name '%s': expected 1..%d characters",
+                          name ? name : "(null)", RISE_PARAM_NAME_MAX - 1);
     if (ndim < 1 || ndim > RISE_PARAM_MAX_DIMS)
         return rise_error(RISE_ERR_INVALID, "parameter '%s': ndim %d, expected 1..%d", name, ndim,
                           RISE_PARAM_MAX_DIMS);
@@ -81,8 +80,8 @@ rise_status rise_params_alloc(rise_params *p, rise_backend *be, int flags) {
     const size_t slots = (size_t)rise_params_slot_count(p);
     p->buffer = be->alloc(be, slots * p->size * sizeof(float));
     if (!p->buffer)
-        return rise_error_context(RISE_ERR_NOMEM, "parameter buffer (%zu slots x %zu floats): ",
-                                  slots, p->size);
+        return rise_error_context(RISE_ERR_NOMEM,
+                                  "parameter buffer (%zu slots x %zu floats): ", slots, p->size);
     float *s = p->buffer;
     p->value = s;
     p->grad = s + p->size;
@@ -130,7 +129,9 @@ void rise_params_init_values(rise_params *p, uint64_t seed) {
             be->rand_uniform(be, dst, t->numel, -bound, bound, rng);
             break;
         }
-        case RISE_INIT_UNIFORM: be->rand_uniform(be, dst, t->numel, t->init.a, t->init.b, rng); break;
+        case RISE_INIT_UNIFORM:
+            be->rand_uniform(be, dst, t->numel, t->init.a, t->init.b, rng);
+            break;
         case RISE_INIT_NORMAL: be->rand_normal(be, dst, t->numel, t->init.a, t->init.b, rng); break;
         }
     }
@@ -142,8 +143,8 @@ static rise_status slot_tensor(const rise_params *p, rise_param_slot slot, const
     const rise_param_tensor *t = rise_params_tensor(p, name);
     if (!t) return rise_error(RISE_ERR_INVALID, "no parameter named '%s'", name);
     if (t->numel != numel)
-        return rise_error(RISE_ERR_INVALID, "parameter '%s': %zu elements given, expected %zu", name,
-                          numel, t->numel);
+        return rise_error(RISE_ERR_INVALID, "parameter '%s': %zu elements given, expected %zu",
+                          name, numel, t->numel);
     float *base = rise_params_slot(p, slot);
     if (!base) return rise_error(RISE_ERR_INVALID, "parameter buffer has no slot %d", (int)slot);
     *where = base + t->offset;

@@ -29,17 +29,18 @@ rise_status rise_time_embedding_config_check(const rise_time_embedding_config *c
     return RISE_OK;
 }
 
-rise_status rise_time_embedding_register(rise_time_embedding *te, rise_params *p,
-                                         const char *name, const rise_time_embedding_config *cfg) {
+rise_status rise_time_embedding_register(rise_time_embedding *te, rise_params *p, const char *name,
+                                         const rise_time_embedding_config *cfg) {
     RISE_TRY(rise_time_embedding_config_check(cfg));
     memset(te, 0, sizeof *te);
     te->cfg = *cfg;
     if (cfg->kind != RISE_TIME_FOURIER) return RISE_OK;
-    if (!p) return rise_error(RISE_ERR_INVALID, "time embedding '%s': fourier needs a parameter table", name);
+    if (!p)
+        return rise_error(RISE_ERR_INVALID, "time embedding '%s': fourier needs a parameter table",
+                          name);
     char buf[RISE_PARAM_NAME_MAX + 4];
     snprintf(buf, sizeof buf, "%s.f", name);
-    return rise_params_add(p, buf, 1, &cfg->n_freq, rise_init_normal(0.0f, cfg->sigma),
-                           &te->f_off);
+    return rise_params_add(p, buf, 1, &cfg->n_freq, rise_init_normal(0.0f, cfg->sigma), &te->f_off);
 }
 
 rise_status rise_time_embedding_setup(rise_time_embedding *te, rise_backend *be) {

@@ -22,9 +22,9 @@ typedef enum { RISE_TIME_SINUSOIDAL = 0, RISE_TIME_FOURIER } rise_time_embedding
 
 typedef struct {
     rise_time_embedding_kind kind;
-    int n_freq;        /* F: the output has 2F columns */
-    float max_period;  /* sinusoidal */
-    float sigma;       /* fourier init std */
+    int n_freq;       /* F: the output has 2F columns */
+    float max_period; /* sinusoidal */
+    float sigma;      /* fourier init std */
 } rise_time_embedding_config;
 
 /* Learned Fourier, F = 8 (IDQL's 16 output features), sigma = 2 pi * 0.2. */
@@ -33,14 +33,14 @@ rise_status rise_time_embedding_config_check(const rise_time_embedding_config *c
 
 typedef struct {
     rise_time_embedding_config cfg;
-    size_t f_off;      /* fourier: offset of f in the parameter buffer */
-    rise_backend *be;  /* sinusoidal: owner of fixed_f */
-    float *fixed_f;    /* sinusoidal: [F] on the backend */
+    size_t f_off;     /* fourier: offset of f in the parameter buffer */
+    rise_backend *be; /* sinusoidal: owner of fixed_f */
+    float *fixed_f;   /* sinusoidal: [F] on the backend */
 } rise_time_embedding;
 
 /* Fourier registers its parameter in p (p may be NULL for sinusoidal). */
-rise_status rise_time_embedding_register(rise_time_embedding *te, rise_params *p,
-                                         const char *name, const rise_time_embedding_config *cfg);
+rise_status rise_time_embedding_register(rise_time_embedding *te, rise_params *p, const char *name,
+                                         const rise_time_embedding_config *cfg);
 /* Sinusoidal: allocates and uploads the fixed frequencies on be (once, at
  * set-up). Fourier: nothing to do. */
 rise_status rise_time_embedding_setup(rise_time_embedding *te, rise_backend *be);

@@ -14,7 +14,7 @@
 
 rise_toy_config rise_toy_config_default(void) {
     rise_toy_config c;
-    c.steps = 2000;
+    c.steps = 1000;
     c.batch = 256;
     c.width = 64;
     c.blocks = 2;
@@ -48,7 +48,8 @@ rise_status rise_toy_config_check(const rise_toy_config *c) {
 static void make_data(float *x, float *y, int n, uint64_t seed, uint32_t stream) {
     for (int i = 0; i < n; ++i) {
         for (int d = 0; d < TOY_IN; ++d)
-            x[i * TOY_IN + d] = 2.0f * rise_rng_uniform(seed, stream, 0, (uint64_t)i * TOY_IN + d) - 1.0f;
+            x[i * TOY_IN + d] =
+                2.0f * rise_rng_uniform(seed, stream, 0, (uint64_t)i * TOY_IN + d) - 1.0f;
         y[i] = (float)(sin(3.0 * x[i * TOY_IN]) + (double)x[i * TOY_IN + 1] * x[i * TOY_IN + 2]);
     }
 }
@@ -89,8 +90,8 @@ static void train_step(toy_state *s, rise_arena *ar, const rise_toy_config *c, i
     const int run = ar->be != NULL;
     rise_arena_rewind(ar, 0);
     if (run) rise_params_zero_grad(&s->p);
-    rise_lnresnet_forward(&s->net, s->be, s->p.value, ar, &t, s->x_train + first * TOY_IN,
-                          c->batch, 1, 1, rng);
+    rise_lnresnet_forward(&s->net, s->be, s->p.value, ar, &t, s->x_train + first * TOY_IN, c->batch,
+                          1, 1, rng);
     if (run)
         s->be->mse(s->be, s->loss, s->dy, t.y, s->y_train + first, NULL, (size_t)c->batch, 1.0f);
     rise_lnresnet_backward(&s->net, s->be, s->p.value, s->p.grad, ar, &t, s->dy, NULL, 0);
@@ -135,7 +136,8 @@ rise_status rise_toy_regression_run(rise_backend *be, const rise_toy_config *c,
     out->n_params = rise_params_numel(&s.p);
 
     const size_t ntr = (size_t)c->n_train, nte = (size_t)c->n_test;
-    float *hx = malloc((ntr + nte) * TOY_IN * sizeof(float)), *hy = malloc((ntr + nte) * sizeof(float));
+    float *hx = malloc((ntr + nte) * TOY_IN * sizeof(float)),
+          *hy = malloc((ntr + nte) * sizeof(float));
     if (!hx || !hy) {
         free(hx);
         free(hy);
@@ -146,7 +148,8 @@ rise_status rise_toy_regression_run(rise_backend *be, const rise_toy_config *c,
     make_data(hx + ntr * TOY_IN, hy + ntr, c->n_test, c->seed, 1);
     double mean = 0.0, var = 0.0;
     for (size_t i = 0; i < nte; ++i) mean += hy[ntr + i] / (double)nte;
-    for (size_t i = 0; i < nte; ++i) var += (hy[ntr + i] - mean) * (hy[ntr + i] - mean) / (double)nte;
+    for (size_t i = 0; i < nte; ++i)
+        var += (hy[ntr + i] - mean) * (hy[ntr + i] - mean) / (double)nte;
     out->target_variance = (float)var;
     const size_t ndy = (size_t)(c->batch > c->n_test ? c->batch : c->n_test);
     s.x_train = upload_new(be, hx, ntr * TOY_IN);

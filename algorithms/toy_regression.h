@@ -29,7 +29,7 @@ typedef struct {
     int log_every; /* read the train loss back (and call the callback) every this many steps */
 } rise_toy_config;
 
-/* 2000 steps, batch 256, width 64, 2 blocks, lr 1e-3, seed 0, 8192 train / 2048 test
+/* 1000 steps, batch 256, width 64, 2 blocks, lr 1e-3, seed 0, 8192 train / 2048 test
  * rows, log every 20 steps. */
 rise_toy_config rise_toy_config_default(void);
 rise_status rise_toy_config_check(const rise_toy_config *c);

@@ -213,7 +213,8 @@ static int cmd_relabel(int argc, char **argv) {
 static int cmd_check(int argc, char **argv) {
     rise_data_spec spec;
     rise_data_spec_default(&spec);
-    int have_spec = 0;
+    int have_spec = 0, n_sets = 0;
+    const char *sets[MAX_INPUTS];
     for (int i = 1; i < argc; ++i) {
         const char *v;
         if (is_help(argv[i])) {
@@ -230,16 +231,7 @@ static int cmd_check(int argc, char **argv) {
             if (rise_data_spec_add_source(&spec, v) != RISE_OK) return fail("check");
         } else if (!strcmp(argv[i], "--set")) {
             if (!rise_arg_string(argc, argv, &i, &v)) return 2;
-            char key[64];
-            const char *eq = strchr(v, '=');
-            if (!eq || (size_t)(eq - v) >= sizeof key) {
-                fprintf(stderr, "rise data check: --set %s: expected KEY=VALUE\n", v);
-                return 2;
-            }
-            memcpy(key, v, (size_t)(eq - v));
-            key[eq - v] = '\0';
-            const char *k = strncmp(key, "data.", 5) ? key : key + 5;
-            if (rise_data_spec_set(&spec, k, eq + 1) != RISE_OK) return fail("check");
+            if (n_sets < MAX_INPUTS) sets[n_sets++] = v; /* applied after the spec file */
         } else if (argv[i][0] == '-') {
             fprintf(stderr, "rise data check: unknown option '%s'\n", argv[i]);
             return 2;
@@ -252,6 +244,18 @@ static int cmd_check(int argc, char **argv) {
             spec = loaded;
             have_spec = 1;
         }
+    }
+    for (int k = 0; k < n_sets; ++k) {
+        char key[64];
+        const char *eq = strchr(sets[k], '=');
+        if (!eq || (size_t)(eq - sets[k]) >= sizeof key) {
+            fprintf(stderr, "rise data check: --set %s: expected KEY=VALUE\n", sets[k]);
+            return 2;
+        }
+        memcpy(key, sets[k], (size_t)(eq - sets[k]));
+        key[eq - sets[k]] = '\0';
+        const char *name = strncmp(key, "data.", 5) ? key : key + 5;
+        if (rise_data_spec_set(&spec, name, eq + 1) != RISE_OK) return fail("check");
     }
     rise_trainset ts;
     if (rise_trainset_build(&spec, &ts) != RISE_OK) return fail("check");

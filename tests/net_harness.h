@@ -68,8 +68,8 @@ static void tnet_run(tnet *n, rise_arena *ar, int backward) {
         shared = 1;
     }
     if (n->s.kind == TNET_MLP) {
-        rise_mlp_forward(&n->mlp, be, n->p.value, ar, &n->tape.m, x, n->s.batch, shared,
-                         n->s.train, n->s.rng);
+        rise_mlp_forward(&n->mlp, be, n->p.value, ar, &n->tape.m, x, n->s.batch, shared, n->s.train,
+                         n->s.rng);
         n->y = n->tape.m.y;
     } else {
         rise_lnresnet_forward(&n->res, be, n->p.value, ar, &n->tape.r, x, n->s.batch, shared,

@@ -46,15 +46,14 @@ static void check_table(void) {
         TEST_CHECK(n == t->numel, "%s numel %zu vs shape %zu", t->name, t->numel, n);
         TEST_CHECK(rise_params_find(&p, t->name) == i, "lookup of %s", t->name);
     }
-    TEST_CHECK(end <= p.size && p.size % RISE_PARAM_ALIGN == 0, "slot length %zu (end %zu)",
-               p.size, end);
+    TEST_CHECK(end <= p.size && p.size % RISE_PARAM_ALIGN == 0, "slot length %zu (end %zu)", p.size,
+               end);
     /* offsets by hand: 35 -> 0, 7 -> 64, 24 -> 128, 130 -> 192, 24 -> 384; P = 448 */
     TEST_CHECK(p.tensors[2].offset == 128 && p.tensors[3].offset == 192 &&
                    p.tensors[4].offset == 384 && p.size == 448,
                "offsets %zu %zu %zu, P %zu", p.tensors[2].offset, p.tensors[3].offset,
                p.tensors[4].offset, p.size);
-    TEST_CHECK(rise_params_numel(&p) == 35 + 7 + 24 + 130 + 24, "numel %zu",
-               rise_params_numel(&p));
+    TEST_CHECK(rise_params_numel(&p) == 35 + 7 + 24 + 130 + 24, "numel %zu", rise_params_numel(&p));
     TEST_CHECK(rise_params_find(&p, "nope") == -1, "unknown name found");
     TEST_CHECK(rise_params_tensor(&p, "freq") == &p.tensors[3], "tensor by name");
 
@@ -74,8 +73,7 @@ static void check_table(void) {
     char longname[RISE_PARAM_NAME_MAX + 4];
     memset(longname, 'x', sizeof longname - 1);
     longname[sizeof longname - 1] = 0;
-    TEST_CHECK(rise_params_add(&p, longname, 1, bad0, rise_init_const(0), &off) ==
-                   RISE_ERR_INVALID,
+    TEST_CHECK(rise_params_add(&p, longname, 1, bad0, rise_init_const(0), &off) == RISE_ERR_INVALID,
                "over-long name accepted");
     TEST_CHECK(p.count == 5, "failed adds changed the table (%d)", p.count);
     printf("parameter table:\n");
@@ -123,8 +121,8 @@ static void check_slots_and_init(rise_backend *be) {
                mean, sqrt(var));
     int pad_zero = 1;
     for (size_t i = 0; i < P; ++i) {
-        const int in_tensor = (i < 35) || (i >= 64 && i < 71) || (i >= 128 && i < 152) ||
-                              (i >= 192 && i < 322);
+        const int in_tensor =
+            (i < 35) || (i >= 64 && i < 71) || (i >= 128 && i < 152) || (i >= 192 && i < 322);
         if (!in_tensor) pad_zero &= v[i] == 0.0f;
     }
     TEST_CHECK(pad_zero, "padding between tensors is not zero");
@@ -178,7 +176,8 @@ static void check_slots_and_init(rise_backend *be) {
 
     /* one Adam call covers every tensor; the zero padding stays zero */
     be->fill(be, p.grad, 0.0f, P);
-    for (int i = 0; i < p.count; ++i) be->fill(be, p.grad + p.tensors[i].offset, 1.0f, p.tensors[i].numel);
+    for (int i = 0; i < p.count; ++i)
+        be->fill(be, p.grad + p.tensors[i].offset, 1.0f, p.tensors[i].numel);
     const rise_adam_hparams hp = {0.1f, 0.9f, 0.999f, 1e-8f, 0.0f, 0.0f};
     rise_params_adam(&p, &hp, 1, NULL);
     float *after = test_from_backend(be, p.value, P);

@@ -425,6 +425,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             check(same_episodes(&e, &r));
             rise_episodes_free(&r);
             downstream(&b, tmp_path);
+            remove(tmp_path);
         } else {
             check(rise_episodes_count_nonfinite(&e) > 0); /* the only reason to refuse */
         }

@@ -36,7 +36,8 @@ static int golden_load(golden_file *g, const char *path) {
     memset(g, 0, sizeof *g);
     FILE *f = fopen(path, "r");
     if (!f) {
-        fprintf(stderr, "golden file %s: cannot open (regenerate with tests/golden/make_golden.py)\n",
+        fprintf(stderr,
+                "golden file %s: cannot open (regenerate with tests/golden/make_golden.py)\n",
                 path);
         return 1;
     }
@@ -52,7 +53,8 @@ static int golden_load(golden_file *g, const char *path) {
     while (fscanf(f, "%159s", word) == 1) {
         if (word[0] == '#') {
             int c;
-            while ((c = fgetc(f)) != EOF && c != '\n') {}
+            while ((c = fgetc(f)) != EOF && c != '\n') {
+            }
             continue;
         }
         if (strcmp(word, "end") == 0) {

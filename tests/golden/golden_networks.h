@@ -76,7 +76,8 @@ static void golden_to_torch(const rise_param_tensor *t, const float *ours, float
     if (t->ndim == 2 && len > 2 && strcmp(t->name + len - 2, ".w") == 0) {
         const int in = t->shape[0], out = t->shape[1];
         for (int i = 0; i < in; ++i)
-            for (int o = 0; o < out; ++o) torch_layout[(size_t)o * in + i] = ours[(size_t)i * out + o];
+            for (int o = 0; o < out; ++o)
+                torch_layout[(size_t)o * in + i] = ours[(size_t)i * out + o];
     } else {
         memcpy(torch_layout, ours, t->numel * sizeof(float));
     }
@@ -87,7 +88,8 @@ static void golden_from_torch(const rise_param_tensor *t, const float *torch_lay
     if (t->ndim == 2 && len > 2 && strcmp(t->name + len - 2, ".w") == 0) {
         const int in = t->shape[0], out = t->shape[1];
         for (int i = 0; i < in; ++i)
-            for (int o = 0; o < out; ++o) ours[(size_t)i * out + o] = torch_layout[(size_t)o * in + i];
+            for (int o = 0; o < out; ++o)
+                ours[(size_t)i * out + o] = torch_layout[(size_t)o * in + i];
     } else {
         memcpy(ours, torch_layout, t->numel * sizeof(float));
     }
@@ -246,7 +248,8 @@ static void golden_destroy(golden_net *n, rise_backend *be) {
 static size_t golden_count_far(const float *got, const float *ref, size_t n, double atol,
                                double rtol) {
     size_t far = 0;
-    for (size_t i = 0; i < n; ++i) far += !(fabs((double)got[i] - ref[i]) <= atol + rtol * fabs(ref[i]));
+    for (size_t i = 0; i < n; ++i)
+        far += !(fabs((double)got[i] - ref[i]) <= atol + rtol * fabs(ref[i]));
     return far;
 }
 
@@ -263,9 +266,9 @@ static void golden_check_net(rise_backend *be, const char *prefix) {
     snprintf(key, sizeof key, "%s.out", prefix);
     snprintf(label, sizeof label, "[%s] %s", be->name, key);
     test_close(label, y, golden_need("%s%s", key, "")->data, ny, GOLDEN_OUT_ATOL, GOLDEN_OUT_RTOL);
-    printf("[%s] %-5s tolerance used: out %.3f", be->name, prefix,
-           golden_ratio(y, golden_need("%s%s", key, "")->data, ny, GOLDEN_OUT_ATOL,
-                        GOLDEN_OUT_RTOL));
+    printf(
+        "[%s] %-5s tolerance used: out %.3f", be->name, prefix,
+        golden_ratio(y, golden_need("%s%s", key, "")->data, ny, GOLDEN_OUT_ATOL, GOLDEN_OUT_RTOL));
     snprintf(key, sizeof key, "%s.loss", prefix);
     snprintf(label, sizeof label, "[%s] %s", be->name, key);
     test_close(label, &loss, golden_need("%s%s", key, "")->data, 1, GOLDEN_OUT_ATOL,
@@ -276,8 +279,12 @@ static void golden_check_net(rise_backend *be, const char *prefix) {
     golden_used = 0.0;
 
     /* Adam: 3 steps on the same batch, checked after the first and the third. */
-    rise_adam_hparams hp = {golden_scalar("adam.lr"), golden_scalar("adam.beta1"),
-                            golden_scalar("adam.beta2"), golden_scalar("adam.eps"), 0.0f, 0.0f};
+    rise_adam_hparams hp = {golden_scalar("adam.lr"),
+                            golden_scalar("adam.beta1"),
+                            golden_scalar("adam.beta2"),
+                            golden_scalar("adam.eps"),
+                            0.0f,
+                            0.0f};
     for (int step = 1; step <= 3; ++step) {
         if (step > 1) golden_step_grads(&n, be, &n.arena);
         rise_params_adam(&n.p, &hp, step, NULL);
@@ -318,7 +325,8 @@ static void golden_negative_controls(rise_backend *be) {
     golden_step_grads(&n, be, &n.arena);
     float *y = test_from_backend(be, n.y, ny);
     size_t far = golden_count_far(y, ref, ny, GOLDEN_OUT_ATOL, GOLDEN_OUT_RTOL);
-    TEST_CHECK(far > 0, "[%s] mlp with LayerNorm eps 1e-6 still matches the golden output", be->name);
+    TEST_CHECK(far > 0, "[%s] mlp with LayerNorm eps 1e-6 still matches the golden output",
+               be->name);
     free(y);
     /* mish replaced by SiLU (x * sigmoid(x)), a close relative. */
     for (int l = 0; l < n.mlp.cfg.n_hidden; ++l) n.mlp.ln[l].eps = golden_scalar("ln.eps");
