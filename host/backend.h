@@ -93,10 +93,13 @@ struct rise_backend {
 
     /* ---- element-wise ---- */
     void (*fill)(rise_backend *be, float *y, float value, size_t n);
-    void (*scale)(rise_backend *be, float *y, float alpha, size_t n);               /* y *= alpha */
-    void (*axpy)(rise_backend *be, float *y, float alpha, const float *x, size_t n); /* y += alpha x */
-    void (*add)(rise_backend *be, float *y, const float *a, const float *b, size_t n); /* y = a + b */
-    void (*mul)(rise_backend *be, float *y, const float *a, const float *b, size_t n); /* y = a * b */
+    void (*scale)(rise_backend *be, float *y, float alpha, size_t n); /* y *= alpha */
+    void (*axpy)(rise_backend *be, float *y, float alpha, const float *x,
+                 size_t n); /* y += alpha x */
+    void (*add)(rise_backend *be, float *y, const float *a, const float *b,
+                size_t n); /* y = a + b */
+    void (*mul)(rise_backend *be, float *y, const float *a, const float *b,
+                size_t n); /* y = a * b */
     /* dst[r, dst_off + c] (+)= src[r, src_off + c] for r < rows, c < cols: concat and split. */
     void (*copy_cols)(rise_backend *be, float *dst, int dst_ld, int dst_off, const float *src,
                       int src_ld, int src_off, int rows, int cols, int accumulate);
@@ -156,8 +159,8 @@ struct rise_backend {
      * u [rows] persists across steps (initialised to a random unit vector);
      * per iteration v = W^T u / |W^T u|, u = W v / |W v|; *sigma = u^T W v.
      * Backward: dW += lambda * (squared ? 2 sigma : 1) * u v^T. */
-    void (*spectral_norm_forward)(rise_backend *be, float *sigma, float *u, float *v, const float *w,
-                                  int rows, int cols, int iters);
+    void (*spectral_norm_forward)(rise_backend *be, float *sigma, float *u, float *v,
+                                  const float *w, int rows, int cols, int iters);
     void (*spectral_norm_backward)(rise_backend *be, float *dw, const float *sigma, const float *u,
                                    const float *v, int rows, int cols, float lambda, int squared);
 

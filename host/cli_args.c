@@ -20,8 +20,8 @@ int rise_arg_long(int argc, char **argv, int *i, long lo, long hi, long *out) {
     errno = 0;
     const long v = strtol(s, &end, 10);
     if (errno || *end || end == s || v < lo || v > hi) {
-        fprintf(stderr, "rise: option %s expects an integer in [%ld, %ld], got '%s'\n", opt, lo,
-                hi, s);
+        fprintf(stderr, "rise: option %s expects an integer in [%ld, %ld], got '%s'\n", opt, lo, hi,
+                s);
         return 0;
     }
     *out = v;
@@ -35,8 +35,7 @@ int rise_arg_double(int argc, char **argv, int *i, double lo, double hi, double 
     errno = 0;
     const double v = strtod(s, &end);
     if (errno || *end || end == s || !(v >= lo && v <= hi)) {
-        fprintf(stderr, "rise: option %s expects a number in [%g, %g], got '%s'\n", opt, lo, hi,
-                s);
+        fprintf(stderr, "rise: option %s expects a number in [%g, %g], got '%s'\n", opt, lo, hi, s);
         return 0;
     }
     *out = v;

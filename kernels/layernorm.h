@@ -32,8 +32,8 @@ void layernorm_backward_cuda(void *stream, float *dx, float *dgamma, float *dbet
 #define LAYERNORM_CUDA_VARIANTS 2
 int layernorm_cuda_supports(int variant, int rows, int cols);
 void layernorm_forward_cuda_variant(int variant, void *stream, float *y, float *mean, float *rstd,
-                                    const float *x, const float *gamma, const float *beta,
-                                    int rows, int cols, float eps);
+                                    const float *x, const float *gamma, const float *beta, int rows,
+                                    int cols, float eps);
 void layernorm_backward_cuda_variant(int variant, void *stream, float *dx, float *dgamma,
                                      float *dbeta, const float *dy, const float *x,
                                      const float *mean, const float *rstd, const float *gamma,
