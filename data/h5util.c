@@ -542,13 +542,39 @@ rise_status rise_h5_read_strings(hid_t loc, const char *name, const char *file, 
     return RISE_OK;
 }
 
+hid_t rise_h5_file_create(const char *path) {
+    hid_t fcpl = H5Pcreate(H5P_FILE_CREATE); /* also the root group's properties */
+    if (fcpl < 0) return H5I_INVALID_HID;
+    H5Pset_obj_track_times(fcpl, 0);
+    hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, fcpl, H5P_DEFAULT);
+    H5Pclose(fcpl);
+    return f;
+}
+
+hid_t rise_h5_group_create(hid_t loc, const char *name) {
+    hid_t gcpl = H5Pcreate(H5P_GROUP_CREATE);
+    if (gcpl < 0) return H5I_INVALID_HID;
+    H5Pset_obj_track_times(gcpl, 0);
+    hid_t g = H5Gcreate2(loc, name, H5P_DEFAULT, gcpl, H5P_DEFAULT);
+    H5Pclose(gcpl);
+    return g;
+}
+
+hid_t rise_h5_dcpl(void) {
+    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    if (dcpl >= 0) H5Pset_obj_track_times(dcpl, 0);
+    return dcpl;
+}
+
 static rise_status write_data(hid_t loc, const char *name, int rank, const hsize_t *dims,
                               hid_t file_type, hid_t mem_type, const void *data, const char *file) {
     char detail[256];
     hid_t space = rank == 0 ? H5Screate(H5S_SCALAR) : H5Screate_simple(rank, dims, NULL);
-    hid_t ds = space >= 0
-                   ? H5Dcreate2(loc, name, file_type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)
+    hid_t dcpl = rise_h5_dcpl();
+    hid_t ds = space >= 0 && dcpl >= 0
+                   ? H5Dcreate2(loc, name, file_type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT)
                    : -1;
+    if (dcpl >= 0) H5Pclose(dcpl);
     size_t count = 1;
     for (int i = 0; i < rank; ++i) count *= (size_t)dims[i];
     herr_t rc = ds >= 0 ? 0 : -1;

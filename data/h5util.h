@@ -92,6 +92,17 @@ rise_status rise_h5_read_strings(hid_t loc, const char *name, const char *file, 
                                  char ***out, int64_t *count);
 void rise_h5_free_strings(char **s, int64_t count);
 
+/* Object creation without time stamps. HDF5 stamps datasets (and, in newer
+ * file formats, groups) with their creation time unless told otherwise, so
+ * two writes of the same content would differ in a few bytes; every file,
+ * group and dataset rise writes goes through these (or write_data in
+ * h5util.c), so identical content gives byte-identical files. Each returns
+ * the new id or a negative value (HDF5's error stack holds the reason). */
+hid_t rise_h5_file_create(const char *path);
+hid_t rise_h5_group_create(hid_t loc, const char *name);
+/* A dataset creation property list with time tracking off (H5Pclose it). */
+hid_t rise_h5_dcpl(void);
+
 /* Writers (float32 / int64 / uint8 data, variable-length UTF-8 string
  * attributes as h5py writes Python str, fixed-length byte strings as numpy
  * 'S' arrays). */

@@ -103,8 +103,8 @@ static rise_status rise_writer_open_impl(rise_writer **out, const char *path,
     w->n_keys = n_keys;
     w->act_dim = act_dim;
     w->state_dim = state_dim;
-    w->file = H5Fcreate(w->tmp_path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-    if (w->file >= 0) w->data = H5Gcreate2(w->file, "data", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    w->file = rise_h5_file_create(w->tmp_path);
+    if (w->file >= 0) w->data = rise_h5_group_create(w->file, "data");
     if (w->file < 0 || w->data < 0) {
         rise_status st = rise_error(RISE_ERR_IO, "%s: cannot create (temporary %s): %s", path,
                                     w->tmp_path, rise_h5_detail(detail, sizeof detail));
@@ -130,7 +130,7 @@ static rise_status check_rows(const float *x, int64_t rows, int64_t cols, const 
 static rise_status write_keys(rise_writer *w, hid_t g, const char *group, int64_t n,
                               const float *rows) {
     char name[RISE_NAME_MAX + 16];
-    hid_t sub = H5Gcreate2(g, group, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t sub = rise_h5_group_create(g, group);
     if (sub < 0) return rise_error(RISE_ERR_IO, "%s: cannot create group '%s'", w->path, group);
     rise_status st = RISE_OK;
     for (int k = 0; k < w->n_keys && st == RISE_OK; ++k) {
@@ -197,7 +197,7 @@ static rise_status rise_writer_add_demo_impl(rise_writer *w, int64_t id, int64_t
     }
     char name[64];
     snprintf(name, sizeof name, "demo_%lld", (long long)id);
-    hid_t g = H5Gcreate2(w->data, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t g = rise_h5_group_create(w->data, name);
     if (g < 0) return rise_error(RISE_ERR_IO, "%s: cannot create group 'data/%s'", w->path, name);
     rise_status st = rise_h5_write_attr_i64(g, "num_samples", n, w->path);
     hsize_t dims[2] = {(hsize_t)n, (hsize_t)w->act_dim};
@@ -250,7 +250,7 @@ static rise_status rise_writer_close_impl(rise_writer *w) {
     if (st == RISE_OK) st = rise_h5_write_attr_i64(w->data, "total", w->total, w->path);
     if (st == RISE_OK) st = rise_h5_write_attr_string(w->data, "env_args", w->env_args, w->path);
     if (st == RISE_OK && w->masks.n_masks > 0) {
-        hid_t mg = H5Gcreate2(w->file, "mask", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+        hid_t mg = rise_h5_group_create(w->file, "mask");
         if (mg < 0) st = rise_error(RISE_ERR_IO, "%s: cannot create group 'mask'", w->path);
         for (int k = 0; st == RISE_OK && k < w->masks.n_masks; ++k) {
             const rise_mask *m = &w->masks.masks[k];

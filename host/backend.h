@@ -171,6 +171,57 @@ struct rise_backend {
                                int h);
     void (*freq_embed_backward)(rise_backend *be, float *df, const float *dy, const float *t,
                                 const float *f, int b, int h);
+
+    /* ---- diffusion forward process (kernels/diffusion.h): per row b a time
+     * index k_b uniform in [0, n_steps), noise eps ~ N(0, 1), and
+     * xt = sqrt_ab[k_b] x0 + sqrt_1mab[k_b] eps; t_out[b] = k_b. Advance the
+     * rng offset by diffusion_q_sample_blocks(rows, cols). ---- */
+    void (*diffusion_q_sample)(rise_backend *be, float *xt, float *eps, float *t_out,
+                               const float *x0, const float *sqrt_ab, const float *sqrt_1mab,
+                               int rows, int cols, int n_steps, rise_rng rng);
+
+    /* ---- Gaussian actors and CQL's penalty (kernels/gaussian.h); x, mean,
+     * eps, a [B, A]; per-row results [B]; row sums in double. ----
+     * Diagonal Gaussian log-density, z = (x - mean) / exp(log_std):
+     *   logp[b] = sum_j -z^2/2 - log_std - log(2 pi)/2.
+     * log_std is [A] (state-independent, IQL) when log_std_shared, else [B, A].
+     * Backward: dmean = dlogp z / std (overwritten); dlog_std += dlogp (z^2 - 1),
+     * ACCUMULATED in both cases (shared: summed over rows into [A]). */
+    void (*gauss_logprob_forward)(rise_backend *be, float *logp, const float *x, const float *mean,
+                                  const float *log_std, int b, int a, int log_std_shared);
+    void (*gauss_logprob_backward)(rise_backend *be, float *dmean, float *dlog_std,
+                                   const float *dlogp, const float *x, const float *mean,
+                                   const float *log_std, int b, int a, int log_std_shared);
+    /* IQL's advantage weights (no gradient): w = min(exp(beta (q - v)), max_w), [B]. */
+    void (*awr_weights)(rise_backend *be, float *w, const float *q, const float *v, int b,
+                        float beta, float max_w);
+    /* Reparameterised tanh-Gaussian draw (CQL/SAC actor), log_std [B, A]:
+     *   eps[i] = rise_rng_normal(rng, i) (saved), u = mean + exp(log_std) eps,
+     *   a = tanh(u), logp[b] = sum_j -eps^2/2 - log_std - log(2 pi)/2
+     *                                - log(1 - a^2 + 1e-6).
+     * Advance the rng offset by tanh_gauss_sample_blocks(b, a)
+     * (= rise_rng_blocks_normal(b * a)). */
+    void (*tanh_gauss_sample)(rise_backend *be, float *a_out, float *logp, float *eps,
+                              const float *mean, const float *log_std, int b, int a, rise_rng rng);
+    /* Gradients of L(a, logp) w.r.t. mean and log_std through the draw above
+     * (eps fixed), both OVERWRITTEN; da [B, A] and dlogp [B] may be NULL (zero):
+     *   g_u = da (1 - a^2) + dlogp 2 a (1 - a^2) / (1 - a^2 + 1e-6),
+     *   dmean = g_u, dlog_std = g_u exp(log_std) eps - dlogp.
+     * 1 - a^2 is recomputed from u (exact when a saturates); a is the forward's. */
+    void (*tanh_gauss_sample_backward)(rise_backend *be, float *dmean, float *dlog_std,
+                                       const float *da, const float *dlogp, const float *eps,
+                                       const float *mean, const float *log_std, const float *a_in,
+                                       int b, int a);
+    /* out[r] = log sum_c exp(x[r, c]), max-shifted (stable for large x); a row of
+     * no columns or all -inf gives -inf. Backward: dx = dout[r] exp(x - out[r])
+     * (overwritten; 0 on -inf rows), using the float out, so ulp(out) carries
+     * into dx relatively (3e-5 near |out| = 1000). x [R, C], out/dout [R]. */
+    void (*logsumexp_rows_forward)(rise_backend *be, float *out, const float *x, int rows,
+                                   int cols);
+    void (*logsumexp_rows_backward)(rise_backend *be, float *dx, const float *dout, const float *x,
+                                    const float *out, int rows, int cols);
+    /* y = exp(x) element-wise (alpha = exp(log_alpha)); y may alias x. */
+    void (*exp_forward)(rise_backend *be, float *y, const float *x, size_t n);
 };
 
 /* "cpu" or "cuda". Returns NULL with rise_last_error() set (status in *st,

@@ -25,6 +25,8 @@
 #include "../kernels/reduce.h"
 #include "../kernels/spectral_norm.h"
 #include "../kernels/time_embed.h"
+#include "../kernels/diffusion.h"
+#include "../kernels/gaussian.h"
 
 /* Below this many elements per chunk, thread start-up costs more than it saves. */
 #define CPU_GRAIN ((size_t)16384)
@@ -311,6 +313,102 @@ static void cpu_freq_embed_backward(rise_backend *be, float *df, const float *dy
     freq_embed_backward_ref(df, dy, t, f, b, h);
 }
 
+/* ---- diffusion (cheap: B x A elements; single-threaded) ---- */
+
+static void cpu_diffusion_q_sample(rise_backend *be, float *xt, float *eps, float *t_out,
+                                   const float *x0, const float *sqrt_ab, const float *sqrt_1mab,
+                                   int rows, int cols, int n_steps, rise_rng rng) {
+    (void)be;
+    RISE_ASSERT(rows >= 0 && cols >= 0 && n_steps >= 1,
+                "diffusion_q_sample: bad shape rows=%d cols=%d n_steps=%d", rows, cols, n_steps);
+    diffusion_q_sample_ref(xt, eps, t_out, x0, sqrt_ab, sqrt_1mab, rows, cols, n_steps, rng);
+}
+
+/* ---- Gaussian actors (rows independent: chunked by rows; the shared
+ * log_std gradient is a column sum, serial in the reference's order) ---- */
+
+#define GAUSS_SHAPE_OK(op, b, a)                                                                   \
+    RISE_ASSERT((b) >= 0 && (a) >= 0, op ": bad shape b=%d a=%d", (b), (a))
+
+static void cpu_gauss_logprob_forward(rise_backend *be, float *logp, const float *x,
+                                      const float *mean, const float *log_std, int b, int a,
+                                      int log_std_shared) {
+    GAUSS_SHAPE_OK("gauss_logprob_forward", b, a);
+    const size_t sa = (size_t)a;
+    CPU_FOR_CHUNKS((size_t)b, 1, 8 * sa,
+                   gauss_logprob_forward_ref(logp + lo, x + lo * sa, mean + lo * sa,
+                                             log_std_shared ? log_std : log_std + lo * sa,
+                                             (int)(hi - lo), a, log_std_shared));
+}
+
+static void cpu_gauss_logprob_backward(rise_backend *be, float *dmean, float *dlog_std,
+                                       const float *dlogp, const float *x, const float *mean,
+                                       const float *log_std, int b, int a, int log_std_shared) {
+    GAUSS_SHAPE_OK("gauss_logprob_backward", b, a);
+    if (log_std_shared) {
+        gauss_logprob_backward_ref(dmean, dlog_std, dlogp, x, mean, log_std, b, a, 1);
+        return;
+    }
+    const size_t sa = (size_t)a;
+    CPU_FOR_CHUNKS((size_t)b, 1, 8 * sa,
+                   gauss_logprob_backward_ref(dmean + lo * sa, dlog_std + lo * sa, dlogp + lo,
+                                              x + lo * sa, mean + lo * sa, log_std + lo * sa,
+                                              (int)(hi - lo), a, 0));
+}
+
+static void cpu_awr_weights(rise_backend *be, float *w, const float *q, const float *v, int b,
+                            float beta, float max_w) {
+    GAUSS_SHAPE_OK("awr_weights", b, 1);
+    CPU_FOR_CHUNKS((size_t)b, 1, 8,
+                   awr_weights_ref(w + lo, q + lo, v + lo, (int)(hi - lo), beta, max_w));
+}
+
+/* Chunks start on even rows, so on even noise elements: whole Philox blocks. */
+static void cpu_tanh_gauss_sample(rise_backend *be, float *act, float *logp, float *eps,
+                                  const float *mean, const float *log_std, int b, int a,
+                                  rise_rng rng) {
+    GAUSS_SHAPE_OK("tanh_gauss_sample", b, a);
+    const size_t sa = (size_t)a;
+    CPU_FOR_CHUNKS((size_t)b, 2, 32 * sa,
+                   tanh_gauss_sample_ref(act + lo * sa, logp + lo, eps + lo * sa, mean + lo * sa,
+                                         log_std + lo * sa, (int)(hi - lo), a,
+                                         rng_at_block(rng, lo * sa / 2)));
+}
+
+static void cpu_tanh_gauss_sample_backward(rise_backend *be, float *dmean, float *dlog_std,
+                                           const float *da, const float *dlogp, const float *eps,
+                                           const float *mean, const float *log_std,
+                                           const float *act, int b, int a) {
+    GAUSS_SHAPE_OK("tanh_gauss_sample_backward", b, a);
+    const size_t sa = (size_t)a;
+    CPU_FOR_CHUNKS((size_t)b, 1, 16 * sa,
+                   tanh_gauss_sample_backward_ref(
+                       dmean + lo * sa, dlog_std + lo * sa, da ? da + lo * sa : NULL,
+                       dlogp ? dlogp + lo : NULL, eps + lo * sa, mean + lo * sa, log_std + lo * sa,
+                       act + lo * sa, (int)(hi - lo), a));
+}
+
+static void cpu_logsumexp_rows_forward(rise_backend *be, float *out, const float *x, int rows,
+                                       int cols) {
+    GAUSS_SHAPE_OK("logsumexp_rows_forward", rows, cols);
+    const size_t sc = (size_t)cols;
+    CPU_FOR_CHUNKS((size_t)rows, 1, 8 * sc,
+                   logsumexp_rows_forward_ref(out + lo, x + lo * sc, (int)(hi - lo), cols));
+}
+
+static void cpu_logsumexp_rows_backward(rise_backend *be, float *dx, const float *dout,
+                                        const float *x, const float *out, int rows, int cols) {
+    GAUSS_SHAPE_OK("logsumexp_rows_backward", rows, cols);
+    const size_t sc = (size_t)cols;
+    CPU_FOR_CHUNKS((size_t)rows, 1, 8 * sc,
+                   logsumexp_rows_backward_ref(dx + lo * sc, dout + lo, x + lo * sc, out + lo,
+                                               (int)(hi - lo), cols));
+}
+
+static void cpu_exp_forward(rise_backend *be, float *y, const float *x, size_t n) {
+    CPU_FOR_CHUNKS(n, 1, 8, exp_forward_ref(y + lo, x + lo, hi - lo));
+}
+
 rise_backend *rise_backend_cpu_create(rise_status *st) {
     rise_status local;
     if (!st) st = &local;
@@ -357,6 +455,15 @@ rise_backend *rise_backend_cpu_create(rise_status *st) {
     be->spectral_norm_backward = cpu_spectral_norm_backward;
     be->freq_embed_forward = cpu_freq_embed_forward;
     be->freq_embed_backward = cpu_freq_embed_backward;
+    be->diffusion_q_sample = cpu_diffusion_q_sample;
+    be->gauss_logprob_forward = cpu_gauss_logprob_forward;
+    be->gauss_logprob_backward = cpu_gauss_logprob_backward;
+    be->awr_weights = cpu_awr_weights;
+    be->tanh_gauss_sample = cpu_tanh_gauss_sample;
+    be->tanh_gauss_sample_backward = cpu_tanh_gauss_sample_backward;
+    be->logsumexp_rows_forward = cpu_logsumexp_rows_forward;
+    be->logsumexp_rows_backward = cpu_logsumexp_rows_backward;
+    be->exp_forward = cpu_exp_forward;
     *st = RISE_OK;
     return be;
 }

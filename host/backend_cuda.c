@@ -22,6 +22,8 @@
 #include "kernels/reduce.h"
 #include "kernels/spectral_norm.h"
 #include "kernels/time_embed.h"
+#include "kernels/diffusion.h"
+#include "kernels/gaussian.h"
 
 typedef struct {
     cudaStream_t stream;
@@ -220,6 +222,59 @@ static void cuda_freq_embed_backward(rise_backend *be, float *df, const float *d
     freq_embed_backward_cuda(STREAM(be), df, dy, t, f, b, h);
 }
 
+static void cuda_diffusion_q_sample(rise_backend *be, float *xt, float *eps, float *t_out,
+                                    const float *x0, const float *sqrt_ab, const float *sqrt_1mab,
+                                    int rows, int cols, int n_steps, rise_rng rng) {
+    diffusion_q_sample_cuda(STREAM(be), xt, eps, t_out, x0, sqrt_ab, sqrt_1mab, rows, cols,
+                            n_steps, rng);
+}
+
+static void cuda_gauss_logprob_forward(rise_backend *be, float *logp, const float *x,
+                                       const float *mean, const float *log_std, int b, int a,
+                                       int log_std_shared) {
+    gauss_logprob_forward_cuda(STREAM(be), logp, x, mean, log_std, b, a, log_std_shared);
+}
+
+static void cuda_gauss_logprob_backward(rise_backend *be, float *dmean, float *dlog_std,
+                                        const float *dlogp, const float *x, const float *mean,
+                                        const float *log_std, int b, int a, int log_std_shared) {
+    gauss_logprob_backward_cuda(STREAM(be), dmean, dlog_std, dlogp, x, mean, log_std, b, a,
+                                log_std_shared);
+}
+
+static void cuda_awr_weights(rise_backend *be, float *w, const float *q, const float *v, int b,
+                             float beta, float max_w) {
+    awr_weights_cuda(STREAM(be), w, q, v, b, beta, max_w);
+}
+
+static void cuda_tanh_gauss_sample(rise_backend *be, float *act, float *logp, float *eps,
+                                   const float *mean, const float *log_std, int b, int a,
+                                   rise_rng rng) {
+    tanh_gauss_sample_cuda(STREAM(be), act, logp, eps, mean, log_std, b, a, rng);
+}
+
+static void cuda_tanh_gauss_sample_backward(rise_backend *be, float *dmean, float *dlog_std,
+                                            const float *da, const float *dlogp, const float *eps,
+                                            const float *mean, const float *log_std,
+                                            const float *act, int b, int a) {
+    tanh_gauss_sample_backward_cuda(STREAM(be), dmean, dlog_std, da, dlogp, eps, mean, log_std, act,
+                                    b, a);
+}
+
+static void cuda_logsumexp_rows_forward(rise_backend *be, float *out, const float *x, int rows,
+                                        int cols) {
+    logsumexp_rows_forward_cuda(STREAM(be), out, x, rows, cols);
+}
+
+static void cuda_logsumexp_rows_backward(rise_backend *be, float *dx, const float *dout,
+                                         const float *x, const float *out, int rows, int cols) {
+    logsumexp_rows_backward_cuda(STREAM(be), dx, dout, x, out, rows, cols);
+}
+
+static void cuda_exp_forward(rise_backend *be, float *y, const float *x, size_t n) {
+    exp_forward_cuda(STREAM(be), y, x, n);
+}
+
 int rise_backend_cuda_built(void) { return 1; }
 
 rise_backend *rise_backend_cuda_create(rise_status *st) {
@@ -297,6 +352,15 @@ rise_backend *rise_backend_cuda_create(rise_status *st) {
     be->spectral_norm_backward = cuda_spectral_norm_backward;
     be->freq_embed_forward = cuda_freq_embed_forward;
     be->freq_embed_backward = cuda_freq_embed_backward;
+    be->diffusion_q_sample = cuda_diffusion_q_sample;
+    be->gauss_logprob_forward = cuda_gauss_logprob_forward;
+    be->gauss_logprob_backward = cuda_gauss_logprob_backward;
+    be->awr_weights = cuda_awr_weights;
+    be->tanh_gauss_sample = cuda_tanh_gauss_sample;
+    be->tanh_gauss_sample_backward = cuda_tanh_gauss_sample_backward;
+    be->logsumexp_rows_forward = cuda_logsumexp_rows_forward;
+    be->logsumexp_rows_backward = cuda_logsumexp_rows_backward;
+    be->exp_forward = cuda_exp_forward;
     *st = RISE_OK;
     return be;
 }

@@ -7,5 +7,7 @@ int rise_cmd_demo(int argc, char **argv);
 int rise_cmd_data(int argc, char **argv);
 int rise_cmd_gen(int argc, char **argv);
 int rise_cmd_coverage(int argc, char **argv);
+int rise_cmd_train(int argc, char **argv);
+int rise_cmd_eval(int argc, char **argv);
 
 #endif

@@ -15,32 +15,17 @@
 
 #include "cli.h"
 #include "cli_args.h"
+#include "cli_cov.h"
 #include "data/reader.h"
 #include "envs/coverage.h"
 
-typedef struct {
-    const char *task, *policy, *out, *settings, *dataset, *robust_from;
-    long grid, trials, seed, threads, pool;
-    double perturb_dist;
-    long perturb_time, perturb_count, perturb_every, robust_episodes;
-    int quiet, task_given, settings_given;
-} cov_options;
 
-static void cov_usage(FILE *f, const cov_options *d) {
+void rise_cov_usage_options(FILE *f, const cov_options *d) {
     fprintf(f,
-            "usage: rise coverage [options]\n"
-            "Runs a policy from a grid of initial conditions over the task's evaluation region\n"
-            "and reports success per cell, overall success and coverage (fraction of cells\n"
-            "with success >= 0.5), also outside the expert's region.\n\n"
-            "  --task T              task (default %s)\n"
-            "  --policy P            expert | planner | random (default %s)\n"
             "  --grid G              cells per axis (default %ld)\n"
             "  --trials N            episodes per cell, jittered inside it (default %ld)\n"
             "  --seed S              seed of jitter, policy noise, perturbations (default %ld)\n"
             "  --out DIR             write coverage.csv/.json/.png there (default: print only)\n"
-            "  --settings JSON       task settings (default {})\n"
-            "  --dataset FILE        take task and settings from a dataset's env_args (checked\n"
-            "                        against --task/--settings when those are given)\n"
             "  --threads N           threads, 0 = all cores (default %ld)\n"
             "  --pool N              envs stepped together, 0 = 64 per thread (default %ld)\n"
             "  --perturb-dist D      > 0 runs the robustness evaluation: displacement length\n"
@@ -51,7 +36,7 @@ static void cov_usage(FILE *f, const cov_options *d) {
             "  --robust-episodes N   episodes of the robustness evaluation (default %ld)\n"
             "  --robust-from R       expert | eval: where those episodes start (default %s)\n"
             "  --quiet               no progress line\n",
-            d->task, d->policy, d->grid, d->trials, d->seed, d->threads, d->pool, d->perturb_dist,
+            d->grid, d->trials, d->seed, d->threads, d->pool, d->perturb_dist,
             d->perturb_time, d->perturb_count, RISE_MAX_PERTURB, d->perturb_every,
             d->robust_episodes, d->robust_from);
 }
@@ -89,17 +74,63 @@ static rise_status env_from_dataset(const cov_options *o, rise_env **env) {
     return st;
 }
 
+void rise_cov_defaults(cov_options *o) {
+    memset(o, 0, sizeof *o);
+    o->task = "maze";
+    o->policy = "expert";
+    o->settings = "{}";
+    o->robust_from = "expert";
+    o->grid = 10;
+    o->trials = 3;
+    o->perturb_time = 20;
+    o->perturb_count = 1;
+    o->perturb_every = 20;
+    o->robust_episodes = 100;
+}
+
+int rise_cov_parse_option(int argc, char **argv, int *i, cov_options *o) {
+    const char *a = argv[*i];
+    if (!strcmp(a, "--out")) return rise_arg_string(argc, argv, i, &o->out);
+    if (!strcmp(a, "--robust-from")) return rise_arg_string(argc, argv, i, &o->robust_from);
+    if (!strcmp(a, "--grid")) return rise_arg_long(argc, argv, i, 1, 1000, &o->grid);
+    if (!strcmp(a, "--trials")) return rise_arg_long(argc, argv, i, 1, 100000, &o->trials);
+    if (!strcmp(a, "--seed")) return rise_arg_long(argc, argv, i, 0, 1L << 62, &o->seed);
+    if (!strcmp(a, "--threads")) return rise_arg_long(argc, argv, i, 0, 4096, &o->threads);
+    if (!strcmp(a, "--pool")) return rise_arg_long(argc, argv, i, 0, 1 << 20, &o->pool);
+    if (!strcmp(a, "--perturb-dist")) return rise_arg_double(argc, argv, i, 0, 1e6, &o->perturb_dist);
+    if (!strcmp(a, "--perturb-time"))
+        return rise_arg_long(argc, argv, i, 0, 100000000, &o->perturb_time);
+    if (!strcmp(a, "--perturb-count"))
+        return rise_arg_long(argc, argv, i, 1, RISE_MAX_PERTURB, &o->perturb_count);
+    if (!strcmp(a, "--perturb-every"))
+        return rise_arg_long(argc, argv, i, 1, 100000000, &o->perturb_every);
+    if (!strcmp(a, "--robust-episodes"))
+        return rise_arg_long(argc, argv, i, 1, 100000000, &o->robust_episodes);
+    if (!strcmp(a, "--quiet")) {
+        o->quiet = 1;
+        return 1;
+    }
+    return -1;
+}
+
+static void cov_usage(FILE *f, const cov_options *d) {
+    fprintf(f,
+            "usage: rise coverage [options]\n"
+            "Runs a policy from a grid of initial conditions over the task's evaluation region\n"
+            "and reports success per cell, overall success and coverage (fraction of cells\n"
+            "with success >= 0.5), also outside the expert's region.\n\n"
+            "  --task T              task (default %s)\n"
+            "  --policy P            expert | planner | random (default %s)\n"
+            "  --settings JSON       task settings (default {})\n"
+            "  --dataset FILE        take task and settings from a dataset's env_args (checked\n"
+            "                        against --task/--settings when those are given)\n",
+            d->task, d->policy);
+    rise_cov_usage_options(f, d);
+}
+
 int rise_cmd_coverage(int argc, char **argv) {
-    cov_options o = {.task = "maze",
-                     .policy = "expert",
-                     .settings = "{}",
-                     .robust_from = "expert",
-                     .grid = 10,
-                     .trials = 3,
-                     .perturb_time = 20,
-                     .perturb_count = 1,
-                     .perturb_every = 20,
-                     .robust_episodes = 100};
+    cov_options o;
+    rise_cov_defaults(&o);
     const cov_options defaults = o;
     for (int i = 1; i < argc; ++i) {
         const char *a = argv[i];
@@ -115,44 +146,13 @@ int rise_cmd_coverage(int argc, char **argv) {
             o.settings_given = 1;
         } else if (!strcmp(a, "--policy"))
             ok = rise_arg_string(argc, argv, &i, &o.policy);
-        else if (!strcmp(a, "--out"))
-            ok = rise_arg_string(argc, argv, &i, &o.out);
         else if (!strcmp(a, "--dataset"))
             ok = rise_arg_string(argc, argv, &i, &o.dataset);
-        else if (!strcmp(a, "--robust-from"))
-            ok = rise_arg_string(argc, argv, &i, &o.robust_from);
-        else if (!strcmp(a, "--grid"))
-            ok = rise_arg_long(argc, argv, &i, 1, 1000, &o.grid);
-        else if (!strcmp(a, "--trials"))
-            ok = rise_arg_long(argc, argv, &i, 1, 100000, &o.trials);
-        else if (!strcmp(a, "--seed"))
-            ok = rise_arg_long(argc, argv, &i, 0, 1L << 62, &o.seed);
-        else if (!strcmp(a, "--threads"))
-            ok = rise_arg_long(argc, argv, &i, 0, 4096, &o.threads);
-        else if (!strcmp(a, "--pool"))
-            ok = rise_arg_long(argc, argv, &i, 0, 1 << 20, &o.pool);
-        else if (!strcmp(a, "--perturb-dist"))
-            ok = rise_arg_double(argc, argv, &i, 0, 1e6, &o.perturb_dist);
-        else if (!strcmp(a, "--perturb-time"))
-            ok = rise_arg_long(argc, argv, &i, 0, 100000000, &o.perturb_time);
-        else if (!strcmp(a, "--perturb-count"))
-            ok = rise_arg_long(argc, argv, &i, 1, RISE_MAX_PERTURB, &o.perturb_count);
-        else if (!strcmp(a, "--perturb-every"))
-            ok = rise_arg_long(argc, argv, &i, 1, 100000000, &o.perturb_every);
-        else if (!strcmp(a, "--robust-episodes"))
-            ok = rise_arg_long(argc, argv, &i, 1, 100000000, &o.robust_episodes);
-        else if (!strcmp(a, "--quiet"))
-            o.quiet = 1;
-        else {
+        else if ((ok = rise_cov_parse_option(argc, argv, &i, &o)) < 0) {
             fprintf(stderr, "rise coverage: unknown option '%s' (see rise coverage --help)\n", a);
             return 2;
         }
         if (!ok) return 2;
-    }
-    if (strcmp(o.robust_from, "expert") && strcmp(o.robust_from, "eval")) {
-        fprintf(stderr, "rise coverage: --robust-from expects expert or eval, got '%s'\n",
-                o.robust_from);
-        return 2;
     }
     rise_env *env = NULL;
     rise_status st =
@@ -167,11 +167,21 @@ int rise_cmd_coverage(int argc, char **argv) {
         rise_env_destroy(env);
         return 2;
     }
-    if (o.out && !make_dir(o.out)) {
-        rise_policy_destroy(pol);
-        rise_env_destroy(env);
-        return 1;
+    const int rc = rise_cov_evaluate(&o, env, pol, "rise coverage");
+    rise_policy_destroy(pol);
+    rise_env_destroy(env);
+    return rc;
+}
+
+int rise_cov_evaluate(const cov_options *opt, rise_env *env, rise_policy *pol, const char *cmd) {
+    const cov_options o = *opt;
+    rise_status st = RISE_OK;
+    if (strcmp(o.robust_from, "expert") && strcmp(o.robust_from, "eval")) {
+        fprintf(stderr, "%s: --robust-from expects expert or eval, got '%s'\n", cmd,
+                o.robust_from);
+        return 2;
     }
+    if (o.out && !make_dir(o.out)) return 1;
     const char *task = env->info.task, *settings = env->settings_json;
 
     rise_coverage_opts co;
@@ -235,11 +245,9 @@ int rise_cmd_coverage(int argc, char **argv) {
             printf("wrote %s/coverage.{csv,json,png}%s\n", o.out,
                    have_rob ? " and robustness.csv" : "");
     }
-    if (st != RISE_OK) fprintf(stderr, "rise coverage: %s\n", rise_last_error());
+    if (st != RISE_OK) fprintf(stderr, "%s: %s\n", cmd, rise_last_error());
     free(args);
     if (r.rate) rise_coverage_result_free(&r);
     rise_robust_result_free(&rob);
-    rise_policy_destroy(pol);
-    rise_env_destroy(env);
     return st == RISE_OK ? 0 : 1;
 }

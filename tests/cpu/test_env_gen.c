@@ -2,10 +2,12 @@
  * expert succeeds >= 95% from its region (measured and printed), each kind's
  * episodes satisfy its definition, transitions are consistent, generation
  * is deterministic whatever the thread count, and written files read back
- * with the same content and an env_args that rebuilds the env. */
+ * with the same content and an env_args that rebuilds the env; the same
+ * seed writes byte-identical files, another seed different ones. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "data/reader.h"
 #include "envs/gen.h"
@@ -261,6 +263,30 @@ static int same_episodes(const rise_episodes *a, const rise_episodes *b) {
            !memcmp(a->states, b->states, n * a->state_dim * sizeof(double));
 }
 
+/* 1 when both files exist and hold the same bytes; sizes into *na, *nb. */
+static int same_file_bytes(const char *pa, const char *pb, long *na, long *nb) {
+    FILE *fa = fopen(pa, "rb"), *fb = fopen(pb, "rb");
+    int same = fa && fb;
+    *na = *nb = -1;
+    if (same) {
+        fseek(fa, 0, SEEK_END);
+        fseek(fb, 0, SEEK_END);
+        *na = ftell(fa);
+        *nb = ftell(fb);
+        rewind(fa);
+        rewind(fb);
+        same = *na == *nb && *na > 0;
+        int ca = 0, cb = 0;
+        while (same && (ca = getc(fa)) != EOF) {
+            cb = getc(fb);
+            same = ca == cb;
+        }
+    }
+    if (fa) fclose(fa);
+    if (fb) fclose(fb);
+    return same;
+}
+
 static void test_determinism_and_files(void) {
     rise_gen_opts o;
     rise_gen_opts_default(&o);
@@ -278,7 +304,11 @@ static void test_determinism_and_files(void) {
     const char *p1 = "test_env_gen_a.hdf5", *p2 = "test_env_gen_b.hdf5";
     TEST_CHECK(rise_gen_write(p1, e, RISE_GEN_PLAY, &o, 7, a, N_EP) == RISE_OK, "write: %s",
                rise_last_error());
+    /* HDF5 time stamps have 1 s resolution: let the clock tick so a stamp
+     * would show up as a byte difference below. */
+    const time_t t_written = time(NULL);
     run_kind(RISE_GEN_PLAY, &o, b, &st, 2);
+    while (time(NULL) == t_written) nanosleep(&(struct timespec){0, 20000000}, NULL);
     TEST_CHECK(rise_gen_write(p2, e, RISE_GEN_PLAY, &o, 7, b, N_EP) == RISE_OK, "write again");
     rise_read_opts ro;
     rise_read_opts_default(&ro);
@@ -291,6 +321,22 @@ static void test_determinism_and_files(void) {
     TEST_CHECK(rise_episodes_load(p1, &ro, &f1) == RISE_OK, "read back: %s", rise_last_error());
     TEST_CHECK(rise_episodes_load(p2, &ro, &f2) == RISE_OK, "read back 2: %s", rise_last_error());
     TEST_CHECK(same_episodes(&f1, &f2), "same seed, same file content");
+    /* Same seed, byte-identical files (no HDF5 time stamps), though written
+     * at different times from episodes generated with 1 and 2 threads; a
+     * different seed gives different bytes. */
+    long na, nb;
+    TEST_CHECK(same_file_bytes(p1, p2, &na, &nb),
+               "same seed, byte-identical files (%ld and %ld bytes)", na, nb);
+    const char *p3 = "test_env_gen_c.hdf5";
+    rise_episode_buf c[N_EP];
+    TEST_CHECK(rise_gen_run("maze", NULL, RISE_GEN_PLAY, &o, 8, N_EP, 2, c, &st, NULL, NULL) ==
+                       RISE_OK &&
+                   rise_gen_write(p3, e, RISE_GEN_PLAY, &o, 8, c, N_EP) == RISE_OK,
+               "write seed 8: %s", rise_last_error());
+    TEST_CHECK(!same_file_bytes(p1, p3, &na, &nb) && na > 0 && nb > 0,
+               "another seed, different bytes (%ld and %ld bytes)", na, nb);
+    free_bufs(c, N_EP);
+    remove(p3);
     int64_t total = 0;
     int match = f1.n_demos == N_EP && f1.state_dim == 4 && f1.act_dim == 2;
     for (int i = 0; match && i < N_EP; ++i) {

@@ -29,6 +29,8 @@
 #include "kernels/random.h"
 #include "kernels/reduce.h"
 #include "kernels/spectral_norm.h"
+#include "kernels/diffusion.h"
+#include "kernels/gaussian.h"
 
 static rise_backend *cpu, *gpu;
 
@@ -583,6 +585,186 @@ static void test_time_embed(void) {
     sync_ok("time embedding");
 }
 
+/* ---- diffusion forward process: t_out bitwise (integer draws), eps within
+ * rand_normal's few ulp, xt = ca x0 + cn eps (an FMA on the device) ---- */
+
+static void test_diffusion_q_sample(void) {
+    const rise_rng rngs[] = {{0, 0, 0}, {0x123456789abcdefULL, 7, 3}, {42, 1, (1ULL << 32) + 5}};
+    const int rows_list[] = {1, 37, 1000}, cols_list[] = {1, 3, 33};
+    const int n_steps = 50;
+    float *sab = rnd(n_steps, 141, 0.05f, 1.0f), *s1m = rnd(n_steps, 142, 0.05f, 1.0f);
+    float *d_sab = up(sab, n_steps), *d_s1m = up(s1m, n_steps);
+    for (size_t r = 0; r < sizeof rngs / sizeof *rngs; ++r)
+        for (int ri = 0; ri < 3; ++ri)
+            for (int ci = 0; ci < 3; ++ci) {
+                const int rows = rows_list[ri], cols = cols_list[ci];
+                const size_t n = (size_t)rows * cols;
+                float *x0 = rnd(n, 143 + ri, -1, 1), *xt = rnd(n, 144, -1, 1);
+                float *eps = rnd(n, 145, -1, 1), *t = rnd(rows, 146, -1, 1);
+                float *d_x0 = up(x0, n), *d_xt = up(xt, n), *d_eps = up(eps, n);
+                float *d_t = up(t, rows);
+                cpu->diffusion_q_sample(cpu, xt, eps, t, x0, sab, s1m, rows, cols, n_steps,
+                                        rngs[r]);
+                gpu->diffusion_q_sample(gpu, d_xt, d_eps, d_t, d_x0, d_sab, d_s1m, rows, cols,
+                                        n_steps, rngs[r]);
+                char name[128];
+                snprintf(name, sizeof name, "diffusion_q_sample t_out rng#%zu rows=%d cols=%d", r,
+                         rows, cols);
+                check_bits(name, d_t, t, rows * sizeof(float));
+                snprintf(name, sizeof name, "diffusion_q_sample eps rng#%zu rows=%d cols=%d", r,
+                         rows, cols);
+                check(name, d_eps, eps, n, 8 * 4.8e-7, 4 * FLT_EPSILON);
+                snprintf(name, sizeof name, "diffusion_q_sample xt rng#%zu rows=%d cols=%d", r,
+                         rows, cols);
+                check(name, d_xt, xt, n, 8 * 4.8e-7 + 1e-7, 4 * FLT_EPSILON);
+                gpu->free(gpu, d_x0), gpu->free(gpu, d_xt), gpu->free(gpu, d_eps);
+                gpu->free(gpu, d_t);
+                free(x0), free(xt), free(eps), free(t);
+            }
+    gpu->free(gpu, d_sab), gpu->free(gpu, d_s1m);
+    free(sab), free(s1m);
+    sync_ok("diffusion_q_sample");
+}
+
+/* ---- Gaussian actors: log-density (shared and per-row log_std), AWR weights,
+ * the tanh-Gaussian draw and its gradients, logsumexp over rows, exp. The row
+ * ops use the reference's double formulas on the device (float rounding
+ * apart); the noise differs by rise_rng_normal's few ulp, which bounds the
+ * tanh-Gaussian forward tolerances; backward passes start from the CPU's
+ * saved eps / a / out so they compare alone. ---- */
+
+static void test_gaussian(void) {
+    const int shapes_ba[][2] = {{1, 1}, {37, 3}, {1000, 33}, {7, 6}, {257, 1}, {2, 17}};
+    const rise_rng rngs[] = {{1, 2, 3}, {0xdeadbeefcafeULL, 7, (1ULL << 32) + 1}};
+    char name[128];
+    for (size_t s = 0; s < sizeof shapes_ba / sizeof *shapes_ba; ++s) {
+        const int b = shapes_ba[s][0], a = shapes_ba[s][1];
+        const size_t n = (size_t)b * a;
+        float *x = rnd(n, 151 + s, -2, 2), *mean = rnd(n, 152 + s, -2, 2);
+        float *ls = rnd(n, 153 + s, -2, 0.5f), *dlogp = rnd(b, 154 + s, -1, 1);
+        float *da = rnd(n, 155 + s, -1, 1);
+        mean[0] = 15.0f; /* a saturated action: 1 - a^2 below float resolution */
+        float *logp = rnd(b, 156, -1, 1), *dmean = rnd(n, 157, -1, 1), *dls = rnd(n, 158, -1, 1);
+        float *d_x = up(x, n), *d_mean = up(mean, n), *d_ls = up(ls, n), *d_dlogp = up(dlogp, b);
+        float *d_da = up(da, n), *d_logp = up(logp, b), *d_dmean = up(dmean, n),
+              *d_dls = up(dls, n);
+
+        /* gauss_logprob: forward, backward x2 (dlog_std accumulates) */
+        for (int shared = 0; shared < 2; ++shared) {
+            const size_t nls = shared ? (size_t)a : n;
+            cpu->gauss_logprob_forward(cpu, logp, x, mean, ls, b, a, shared);
+            gpu->gauss_logprob_forward(gpu, d_logp, d_x, d_mean, d_ls, b, a, shared);
+            snprintf(name, sizeof name, "gauss_logprob_forward shared=%d b=%d a=%d", shared, b, a);
+            check(name, d_logp, logp, b, 1e-6, 1e-6);
+            gpu->upload(gpu, d_dls, dls, nls * sizeof(float));
+            for (int rep = 0; rep < 2; ++rep) {
+                cpu->gauss_logprob_backward(cpu, dmean, dls, dlogp, x, mean, ls, b, a, shared);
+                gpu->gauss_logprob_backward(gpu, d_dmean, d_dls, d_dlogp, d_x, d_mean, d_ls, b, a,
+                                            shared);
+            }
+            snprintf(name, sizeof name, "gauss_logprob_backward x2 dmean shared=%d b=%d a=%d",
+                     shared, b, a);
+            check(name, d_dmean, dmean, n, 1e-7, 1e-6);
+            snprintf(name, sizeof name, "gauss_logprob_backward x2 dlog_std shared=%d b=%d a=%d",
+                     shared, b, a);
+            check(name, d_dls, dls, nls, 1e-6, 1e-6); /* shared: a double sum, other order */
+        }
+
+        /* awr_weights: beta 3 over q - v in [-3, 3] reaches the clip at 100 */
+        cpu->awr_weights(cpu, logp, x, dlogp, b, 3.0f, 100.0f);
+        gpu->awr_weights(gpu, d_logp, d_x, d_dlogp, b, 3.0f, 100.0f);
+        snprintf(name, sizeof name, "awr_weights b=%d", b);
+        check(name, d_logp, logp, b, 0, 2e-7);
+
+        /* tanh-Gaussian draw: eps as rand_normal, a and logp through it */
+        for (size_t r = 0; r < sizeof rngs / sizeof *rngs; ++r) {
+            float *act = rnd(n, 159, -1, 1), *eps = rnd(n, 160, -1, 1);
+            float *d_act = up(act, n), *d_eps = up(eps, n);
+            cpu->tanh_gauss_sample(cpu, act, logp, eps, mean, ls, b, a, rngs[r]);
+            gpu->tanh_gauss_sample(gpu, d_act, d_logp, d_eps, d_mean, d_ls, b, a, rngs[r]);
+            snprintf(name, sizeof name, "tanh_gauss_sample eps rng#%zu b=%d a=%d", r, b, a);
+            check(name, d_eps, eps, n, 8 * 4.8e-7, 4 * FLT_EPSILON);
+            /* |da/deps| = std (1 - a^2) <= e^0.5 */
+            snprintf(name, sizeof name, "tanh_gauss_sample a rng#%zu b=%d a=%d", r, b, a);
+            check(name, d_act, act, n, 1.7 * 8 * 4.8e-7, 1e-6);
+            /* per element |dlogp/deps| <= |eps| + 2 std <= 10 */
+            snprintf(name, sizeof name, "tanh_gauss_sample logp rng#%zu b=%d a=%d", r, b, a);
+            check(name, d_logp, logp, b, 10 * 8 * 4.8e-7 * a, 1e-6);
+            /* backward from the CPU's eps and a: both, da only, dlogp only, neither */
+            gpu->upload(gpu, d_eps, eps, n * sizeof(float));
+            gpu->upload(gpu, d_act, act, n * sizeof(float));
+            for (int which = 0; which < 4; ++which) {
+                const int use_da = which == 0 || which == 1, use_dl = which == 0 || which == 2;
+                cpu->tanh_gauss_sample_backward(cpu, dmean, dls, use_da ? da : NULL,
+                                                use_dl ? dlogp : NULL, eps, mean, ls, act, b, a);
+                gpu->tanh_gauss_sample_backward(gpu, d_dmean, d_dls, use_da ? d_da : NULL,
+                                                use_dl ? d_dlogp : NULL, d_eps, d_mean, d_ls, d_act,
+                                                b, a);
+                snprintf(name, sizeof name,
+                         "tanh_gauss_sample_backward dmean da=%d dlogp=%d rng#%zu b=%d a=%d",
+                         use_da, use_dl, r, b, a);
+                check(name, d_dmean, dmean, n, 1e-7, 1e-6);
+                snprintf(name, sizeof name,
+                         "tanh_gauss_sample_backward dlog_std da=%d dlogp=%d rng#%zu b=%d a=%d",
+                         use_da, use_dl, r, b, a);
+                check(name, d_dls, dls, n, 1e-7, 1e-6);
+            }
+            gpu->free(gpu, d_act), gpu->free(gpu, d_eps);
+            free(act), free(eps);
+        }
+        gpu->free(gpu, d_x), gpu->free(gpu, d_mean), gpu->free(gpu, d_ls);
+        gpu->free(gpu, d_dlogp), gpu->free(gpu, d_da), gpu->free(gpu, d_logp);
+        gpu->free(gpu, d_dmean), gpu->free(gpu, d_dls);
+        free(x), free(mean), free(ls), free(dlogp), free(da), free(logp), free(dmean), free(dls);
+    }
+
+    /* logsumexp over rows: small values, values near 1000, an all -inf row */
+    const int shapes_rc[][2] = {{1, 1}, {37, 3}, {1000, 33}, {13, 257}, {3, 1003}, {5, 0}};
+    for (size_t s = 0; s < sizeof shapes_rc / sizeof *shapes_rc; ++s)
+        for (int big = 0; big < 2; ++big) {
+            const int rows = shapes_rc[s][0], cols = shapes_rc[s][1];
+            const size_t n = (size_t)rows * cols;
+            float *x = big ? rnd(n, 171 + s, 995, 1005) : rnd(n, 171 + s, -5, 5);
+            if (rows > 1)
+                for (int c = 0; c < cols; ++c) x[c] = -INFINITY;
+            float *dout = rnd(rows, 172, -1, 1), *out = rnd(rows, 173, -1, 1);
+            float *dx = rnd(n, 174, -1, 1);
+            float *d_x = up(x, n), *d_dout = up(dout, rows), *d_out = up(out, rows),
+                  *d_dx = up(dx, n);
+            cpu->logsumexp_rows_forward(cpu, out, x, rows, cols);
+            gpu->logsumexp_rows_forward(gpu, d_out, d_x, rows, cols);
+            snprintf(name, sizeof name, "logsumexp_rows_forward big=%d rows=%d cols=%d", big, rows,
+                     cols);
+            check(name, d_out, out, rows, 1e-6, 1e-6);
+            gpu->upload(gpu, d_out, out, rows * sizeof(float));
+            cpu->logsumexp_rows_backward(cpu, dx, dout, x, out, rows, cols);
+            gpu->logsumexp_rows_backward(gpu, d_dx, d_dout, d_x, d_out, rows, cols);
+            snprintf(name, sizeof name, "logsumexp_rows_backward big=%d rows=%d cols=%d", big, rows,
+                     cols);
+            check(name, d_dx, dx, n, 1e-7, 2e-6); /* float x - out and expf */
+            gpu->free(gpu, d_x), gpu->free(gpu, d_dout), gpu->free(gpu, d_out);
+            gpu->free(gpu, d_dx);
+            free(x), free(dout), free(out), free(dx);
+        }
+
+    /* exp: expf (2 ulp) against the correctly rounded reference; in place too */
+    for (size_t s = 0; s < N_LENGTHS; ++s) {
+        const size_t n = lengths[s];
+        float *x = rnd(n, 181 + s, -80, 80), *y = rnd(n, 182, -1, 1);
+        float *d_x = up(x, n), *d_y = up(y, n);
+        cpu->exp_forward(cpu, y, x, n);
+        gpu->exp_forward(gpu, d_y, d_x, n);
+        snprintf(name, sizeof name, "exp_forward n=%zu", n);
+        check(name, d_y, y, n, 0, 4 * FLT_EPSILON);
+        gpu->exp_forward(gpu, d_x, d_x, n);
+        snprintf(name, sizeof name, "exp_forward in place n=%zu", n);
+        check(name, d_x, y, n, 0, 4 * FLT_EPSILON);
+        gpu->free(gpu, d_x), gpu->free(gpu, d_y);
+        free(x), free(y);
+    }
+    sync_ok("gaussian");
+}
+
 int main(void) {
     gpu = test_backend_or_skip("cuda");
     cpu = test_backend_or_skip("cpu");
@@ -597,6 +779,8 @@ int main(void) {
     test_reduce();
     test_spectral_norm();
     test_time_embed();
+    test_diffusion_q_sample();
+    test_gaussian();
     rise_backend_destroy(gpu);
     rise_backend_destroy(cpu);
     return test_finish();

@@ -1,0 +1,128 @@
+/* agent.h - one training run's learner: BC (MLP or diffusion), IDQL, RISE (and IQL/CQL
+ * once their actors exist), on the backend table.
+ *
+ *   rise_agent *a;
+ *   RISE_TRY(rise_agent_create(&cfg, be, &norm, &a));     networks, optimisers, scratch
+ *   RISE_TRY(rise_agent_attach_data(a, &trainset));        upload-ready sampler, pairs
+ *   for (...) RISE_TRY(rise_agent_step(a));                one gradient step of every net
+ *   rise_agent_metrics(a, &m);                             read back (log interval only)
+ *   rise_agent_policy(a, &pol);                            plugs into envs/ evaluation
+ *
+ * Step k draws its batch from the sampler (a Philox counter) and every other random
+ * number from streams keyed by (seed, k), so a run is a pure function of its config
+ * and data, and the state to checkpoint is small: the parameter buffers (value, grad,
+ * Adam moments, targets, EMA), the spectral power-iteration vectors, the sampler
+ * counters and k (agent_ckpt.c). */
+#ifndef RISE_AGENT_H
+#define RISE_AGENT_H
+
+#include <stdint.h>
+
+#include "../data/normalize.h"
+#include "../data/pairs.h"
+#include "../data/sampler.h"
+#include "../data/trainset.h"
+#include "../envs/policy.h"
+#include "diffusion_policy.h"
+#include "iql_critic.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum {
+    RISE_ALGO_BC_MLP = 0,
+    RISE_ALGO_BC_DIFFUSION,
+    RISE_ALGO_IQL,
+    RISE_ALGO_IDQL,
+    RISE_ALGO_RISE,
+    RISE_ALGO_CQL,
+    RISE_ALGO_COUNT
+} rise_algo;
+
+const char *rise_algo_name(rise_algo a);
+int rise_algo_parse(const char *s, rise_algo *a);
+
+typedef enum { RISE_EXTRACT_ARGMAX = 0, RISE_EXTRACT_EXPECTILE } rise_extract_rule;
+
+typedef struct {
+    rise_algo algo;
+    uint64_t seed;
+    int batch;
+    double expert_ratio; /* < 0: uniform */
+    int obs_dim, act_dim; /* D, A of one frame / one action */
+    int obs_horizon, action_horizon, action_exec;
+    /* policy (diffusion fields obs_dim/act_dim are filled by the agent) */
+    rise_diffusion_config diffusion;
+    float policy_lr, policy_weight_decay, ema, max_grad_norm;
+    float spectral_lambda;
+    /* critic (obs_dim/act_dim filled by the agent) */
+    rise_iql_config critic;
+    /* extraction */
+    int candidates;
+    rise_extract_rule extract_rule;
+    float extract_temperature;
+    /* support expansion */
+    int relabel;
+    rise_relabel_config relabel_cfg;
+    int relabel_every;
+    int noise_copies;
+    float noise_lo, noise_hi;
+} rise_agent_config;
+
+/* RISE's maze-scale defaults for algo (see paper_repro/configs for the real runs). */
+void rise_agent_config_default(rise_agent_config *c, rise_algo algo);
+rise_status rise_agent_config_check(const rise_agent_config *c);
+
+typedef struct rise_agent rise_agent;
+
+/* norm: the statistics the data was normalised with (copied; saved with the model). */
+rise_status rise_agent_create(const rise_agent_config *cfg, rise_backend *be,
+                              const rise_norm_stats *norm, rise_agent **out);
+void rise_agent_free(rise_agent *a);
+
+/* Training data (normalised, kept alive by the caller). Builds relabelled pairs when
+ * configured and prints nothing; pair statistics are in rise_agent_pairs(). */
+rise_status rise_agent_attach_data(rise_agent *a, const rise_trainset *ts);
+const rise_pairs *rise_agent_pairs(const rise_agent *a);
+
+rise_status rise_agent_step(rise_agent *a);
+int64_t rise_agent_step_count(const rise_agent *a);
+
+#define RISE_AGENT_MAX_METRICS 24
+typedef struct {
+    int n;
+    const char *names[RISE_AGENT_MAX_METRICS];
+    double values[RISE_AGENT_MAX_METRICS];
+} rise_agent_metrics;
+
+/* Reads back the last step's losses and diagnostics (synchronises the backend): losses,
+ * gradient norms, Q and V on expert vs non-expert states of the batch, the spread of K
+ * sampled candidates, sigma_max. Returns RISE_ERR_NUMERIC naming the first non-finite
+ * loss or parameter. */
+rise_status rise_agent_metrics_read(rise_agent *a, rise_agent_metrics *m);
+
+/* A policy for envs/ evaluation: normalises observations, samples (K candidates and
+ * argmax of min(Q1, Q2) for IDQL/RISE), un-normalises actions. Randomness from (seed,
+ * episode key, step index). Keep the agent alive while the policy is used. */
+rise_status rise_agent_policy(rise_agent *a, uint64_t seed, rise_policy **out);
+
+/* Checkpoints (agent_ckpt.c): everything a bitwise resume needs. */
+rise_status rise_agent_save(rise_agent *a, const char *path, const char *config_json);
+rise_status rise_agent_load(rise_agent *a, const char *path);
+
+/* For tests and tools. */
+const rise_agent_config *rise_agent_cfg(const rise_agent *a);
+rise_params *rise_agent_policy_params(rise_agent *a);
+rise_iql_critic *rise_agent_critic(rise_agent *a); /* NULL without a critic */
+rise_diffusion *rise_agent_diffusion(rise_agent *a); /* NULL without one */
+const rise_norm_stats *rise_agent_norm(const rise_agent *a);
+/* The training data's env_args and observation layout ("key:dim,..."), from the attached
+ * data or the loaded checkpoint; NULL when unknown. */
+const char *rise_agent_env_args(const rise_agent *a);
+const char *rise_agent_obs_keys(const rise_agent *a);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

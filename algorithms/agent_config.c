@@ -1,0 +1,96 @@
+/* agent_config.c - run configuration -> agent settings (see agent_config.h). */
+#include "agent_config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static int parse_act(const char *s, rise_act *a) {
+    static const char *const names[] = {"identity", "relu", "mish", "gelu", "tanh", "silu"};
+    for (int i = 0; i < RISE_ACT_COUNT; ++i)
+        if (!strcmp(s, names[i])) {
+            *a = (rise_act)i;
+            return 1;
+        }
+    return 0;
+}
+
+rise_status rise_agent_config_from_train(const rise_train_config *t, int obs_dim, int act_dim,
+                                         rise_agent_config *c) {
+    rise_algo algo;
+    if (!rise_algo_parse(t->train_algo, &algo))
+        return rise_error(RISE_ERR_INVALID, "train.algo = '%s' is not an algorithm", t->train_algo);
+    rise_agent_config_default(c, algo);
+    c->seed = (uint64_t)t->train_seed;
+    c->batch = t->train_batch;
+    c->expert_ratio = t->train_expert_ratio;
+    c->obs_dim = obs_dim;
+    c->act_dim = act_dim;
+    c->obs_horizon = t->policy_obs_horizon;
+    c->action_horizon = t->policy_action_horizon;
+    c->action_exec = t->policy_action_exec;
+
+    rise_diffusion_config *d = &c->diffusion;
+    d->lnresnet = !strcmp(t->policy_net, "lnresnet");
+    d->width = t->policy_width;
+    d->depth = t->policy_depth;
+    d->dropout = t->policy_dropout;
+    if (!parse_act(t->policy_act, &d->act))
+        return rise_error(RISE_ERR_INVALID, "policy.act = '%s' is not an activation", t->policy_act);
+    d->time = rise_time_embedding_config_default();
+    d->time.n_freq = t->policy_time_freqs;
+    if (!strcmp(t->policy_time_embed, "sinusoidal")) {
+        d->time.kind = RISE_TIME_SINUSOIDAL;
+        d->time.max_period = 1000.0f;
+    }
+    if (!rise_schedule_parse(t->diffusion_schedule, &d->schedule))
+        return rise_error(RISE_ERR_INVALID, "diffusion.schedule = '%s'", t->diffusion_schedule);
+    if (!rise_sampler_parse(t->diffusion_sampler, &d->sampler))
+        return rise_error(RISE_ERR_INVALID, "diffusion.sampler = '%s'", t->diffusion_sampler);
+    d->train_steps = t->diffusion_train_steps;
+    d->sample_steps = t->diffusion_sample_steps;
+    d->clip = t->diffusion_clip;
+    d->spectral = !strcmp(t->spectral_mode, "code")    ? RISE_SPECTRAL_CODE
+                  : !strcmp(t->spectral_mode, "paper") ? RISE_SPECTRAL_PAPER
+                                                       : RISE_SPECTRAL_NONE;
+    d->code_width = t->spectral_width;
+    d->spectral_iters = t->spectral_iters;
+    c->spectral_lambda = t->spectral_lambda;
+    c->policy_lr = t->policy_lr;
+    c->policy_weight_decay = t->train_weight_decay;
+    c->ema = t->policy_ema;
+    c->max_grad_norm = t->train_max_grad_norm;
+
+    rise_iql_config *q = &c->critic;
+    q->width = t->critic_width;
+    q->depth = t->critic_depth;
+    q->layernorm = t->critic_layernorm;
+    q->discount = t->critic_discount;
+    q->tau = t->critic_tau;
+    q->expectile = t->critic_expectile;
+    q->q_opt.lr = q->v_opt.lr = t->critic_lr;
+    q->q_opt.max_grad_norm = q->v_opt.max_grad_norm = t->train_max_grad_norm;
+
+    c->candidates = t->extract_candidates;
+    c->extract_rule = !strcmp(t->extract_rule, "expectile") ? RISE_EXTRACT_EXPECTILE
+                                                            : RISE_EXTRACT_ARGMAX;
+    c->extract_temperature = t->extract_temperature;
+
+    c->relabel = t->relabel_enable;
+    rise_relabel_config *r = &c->relabel_cfg;
+    r->k = t->relabel_k;
+    r->threshold = t->relabel_threshold;
+    r->l2_normalize = t->relabel_l2_normalize;
+    r->skip_expert = t->relabel_skip_expert;
+    r->skip_nonexpert = t->relabel_skip_nonexpert;
+    r->play_to_play = t->relabel_play_to_play;
+    snprintf(r->match_key, sizeof r->match_key, "%s", t->relabel_match_key);
+    r->match_tol = t->relabel_match_tol;
+    c->relabel_every = t->relabel_every;
+    c->noise_copies = t->noise_copies;
+    c->noise_lo = t->noise_sigma_lo;
+    c->noise_hi = t->noise_sigma_hi;
+    if (t->cql_enable)
+        return rise_error(RISE_ERR_INVALID,
+                          "cql.enable = true: the conservative penalty is not built yet");
+    return rise_agent_config_check(c);
+}

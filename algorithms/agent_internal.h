@@ -1,0 +1,53 @@
+/* agent_internal.h - the agent's state, shared by agent.c (set-up), agent_step.c
+ * (training step, metrics), agent_policy.c (evaluation policy) and agent_ckpt.c
+ * (checkpoints). Not part of the public API. */
+#ifndef RISE_AGENT_INTERNAL_H
+#define RISE_AGENT_INTERNAL_H
+
+#include "agent.h"
+
+/* Philox streams of the agent (far from parameter-init streams and data/ streams). */
+#define RISE_STREAM_AGENT_POLICY 0x41000000u /* +1 dropout */
+#define RISE_STREAM_AGENT_DIAG   0x41000010u /* diagnostic candidate noise */
+#define RISE_STREAM_AGENT_NOISE  0x41000020u /* action-noise expansion */
+#define RISE_STREAM_AGENT_EVAL   0x41000030u /* evaluation sampling */
+#define RISE_AGENT_STEP_BLOCKS(step) ((uint64_t)(step) << 32)
+
+#define RISE_DIAG_STATES 16
+
+struct rise_agent {
+    rise_agent_config cfg;
+    rise_backend *be;
+    rise_norm_stats norm;
+    int has_diffusion, has_critic;
+    rise_params pp; /* policy parameters (EMA slot for diffusion) */
+    rise_diffusion diff;
+    rise_mlp bc; /* bc_mlp */
+    rise_iql_critic critic;
+    rise_arena arena;
+    int64_t step;
+    /* data */
+    const rise_trainset *ts;
+    rise_sampler sampler, pair_sampler;
+    rise_pairs pairs;
+    int has_pairs;
+    int last_policy_from_pairs;
+    /* batch sizes: critic batch B, policy batch Bp = B (1 + M) */
+    int B, Bp, OD, AD; /* OD = To * D, AD = Ta * A */
+    int64_t *idx, *pidx;
+    float *h_obs, *h_next, *h_act, *h_r, *h_d, *h_expert; /* critic batch (host) */
+    float *h_pobs, *h_chunk, *h_valid, *h_noisy, *h_sigma;  /* policy batch (host) */
+    float *d_obs, *d_next, *d_act, *d_r, *d_d;              /* backend */
+    float *d_pobs, *d_chunk;
+    float *pm; /* policy scalars on the backend: [0] loss, [1] grad sumsq */
+    float *d_noise; /* diagnostic sampling noise [RISE_DIAG_STATES * K, ...] */
+    float *d_cand;  /* diagnostic candidates */
+    /* provenance, saved with the model: the data's env_args and obs key layout */
+    char *env_args;
+    char *obs_keys; /* "name:dim,name:dim,..." */
+};
+
+/* agent_step.c: sizes the arena for a training step and the diagnostics. */
+rise_status rise_agent_size_arena(rise_agent *a);
+
+#endif

@@ -1,0 +1,206 @@
+/* agent_policy.c - a trained agent as an envs/ policy (batch of observations in, action
+ * chunks out).
+ *
+ * Per call, on n rows: normalise the observations; BC-MLP runs its network; diffusion
+ * policies replicate each row K times (K = extract.candidates for IDQL/RISE, 1 for
+ * diffusion BC), sample with the EMA weights from noise drawn on the host from Philox
+ * (seed, episode key, step index) so results do not depend on batching, score the
+ * first action of each candidate with min(Q1, Q2) and keep the argmax per row (ties:
+ * the first), or, with extract.rule = expectile, IDQL's resampling with weights tau /
+ * 1 - tau by the sign of Q - V. Actions are un-normalised and clipped to [-1, 1]. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent_internal.h"
+
+typedef struct {
+    rise_agent *a;
+    int K, cap; /* candidates per row; rows x K the buffers hold */
+    rise_arena ar;
+    float *d_obs, *d_noise, *d_x, *d_s0, *d_a0, *d_q, *d_v;
+    float *h_obs, *h_noise, *h_x, *h_q, *h_v;
+} agent_policy;
+
+static void free_buffers(agent_policy *p) {
+    rise_backend *be = p->a->be;
+    float *dev[] = {p->d_obs, p->d_noise, p->d_x, p->d_s0, p->d_a0, p->d_q, p->d_v};
+    for (size_t i = 0; i < sizeof dev / sizeof dev[0]; ++i)
+        if (dev[i]) be->free(be, dev[i]);
+    float *host[] = {p->h_obs, p->h_noise, p->h_x, p->h_q, p->h_v};
+    for (size_t i = 0; i < sizeof host / sizeof host[0]; ++i) free(host[i]);
+    rise_arena_free(&p->ar);
+    p->d_obs = p->d_noise = p->d_x = p->d_s0 = p->d_a0 = p->d_q = p->d_v = NULL;
+    p->h_obs = p->h_noise = p->h_x = p->h_q = p->h_v = NULL;
+    p->cap = 0;
+}
+
+/* The backend work of one call on N = n K rows (measure-safe). */
+static void policy_ops(agent_policy *p, rise_arena *ar, int n) {
+    rise_agent *a = p->a;
+    rise_backend *be = a->be;
+    const int N = n * p->K, D = a->cfg.obs_dim, A = a->cfg.act_dim;
+    const rise_rng none = {0, 0, 0};
+    if (!a->has_diffusion) {
+        rise_mlp_tape t;
+        rise_mlp_forward(&a->bc, be, a->pp.value, ar, &t, p->d_obs, N, 1, 0, none);
+        if (ar->be) be->copy(be, p->d_x, t.y, sizeof(float) * (size_t)N * a->AD);
+        return;
+    }
+    rise_diffusion_sample(&a->diff, be, a->pp.ema, ar, p->d_obs, N, p->d_noise, p->d_x);
+    if (!a->has_critic || p->K == 1) return;
+    if (ar->be) {
+        be->copy_cols(be, p->d_s0, D, 0, p->d_obs, a->OD, a->OD - D, N, D, 0);
+        be->copy_cols(be, p->d_a0, A, 0, p->d_x, a->AD, 0, N, A, 0);
+    }
+    rise_iql_critic_qmin(&a->critic, ar, a->critic.qp.value, p->d_s0, p->d_a0, N, p->d_q);
+    if (a->cfg.extract_rule == RISE_EXTRACT_EXPECTILE)
+        rise_iql_critic_value(&a->critic, ar, p->d_s0, N, p->d_v);
+}
+
+static rise_status ensure_capacity(agent_policy *p, int n) {
+    if (n * p->K <= p->cap) return RISE_OK;
+    rise_agent *a = p->a;
+    rise_backend *be = a->be;
+    free_buffers(p);
+    const int N = (n < 64 ? 64 : n) * p->K;
+    const size_t L = a->has_diffusion ? rise_diffusion_noise_len(&a->diff, N) : 1;
+    const size_t D = (size_t)a->cfg.obs_dim, A = (size_t)a->cfg.act_dim;
+    p->d_obs = be->alloc(be, sizeof(float) * N * a->OD);
+    p->d_noise = be->alloc(be, sizeof(float) * L);
+    p->d_x = be->alloc(be, sizeof(float) * N * a->AD);
+    p->d_s0 = be->alloc(be, sizeof(float) * N * D);
+    p->d_a0 = be->alloc(be, sizeof(float) * N * A);
+    p->d_q = be->alloc(be, sizeof(float) * N);
+    p->d_v = be->alloc(be, sizeof(float) * N);
+    p->h_obs = malloc(sizeof(float) * N * a->OD);
+    p->h_noise = malloc(sizeof(float) * L);
+    p->h_x = malloc(sizeof(float) * N * a->AD);
+    p->h_q = malloc(sizeof(float) * N);
+    p->h_v = malloc(sizeof(float) * N);
+    if (!p->d_obs || !p->d_noise || !p->d_x || !p->d_s0 || !p->d_a0 || !p->d_q || !p->d_v ||
+        !p->h_obs || !p->h_noise || !p->h_x || !p->h_q || !p->h_v) {
+        free_buffers(p);
+        return rise_error(RISE_ERR_NOMEM, "agent policy: out of memory for %d rows", N);
+    }
+    p->cap = N;
+    rise_arena m;
+    rise_arena_init_measure(&m);
+    policy_ops(p, &m, N / p->K);
+    const rise_status st = rise_arena_init(&p->ar, be, m.peak + RISE_ARENA_ALIGN_FLOATS);
+    if (st != RISE_OK) free_buffers(p);
+    return st;
+}
+
+static rise_status agent_act(rise_policy *pol, int n, const float *obs, const rise_policy_ctx *ctx,
+                             float *actions) {
+    agent_policy *p = pol->impl;
+    rise_agent *a = p->a;
+    rise_backend *be = a->be;
+    const rise_agent_config *c = &a->cfg;
+    const int K = p->K, N = n * K, D = c->obs_dim, A = c->act_dim, Ta = c->action_horizon;
+    if (c->obs_horizon != 1)
+        return rise_error(RISE_ERR_INVALID,
+                          "policy.obs_horizon = %d: evaluation of observation histories is not "
+                          "supported yet (the evaluator passes only the current frame)",
+                          c->obs_horizon);
+    RISE_TRY(ensure_capacity(p, n));
+    for (int r = 0; r < n; ++r) {
+        float *row = p->h_obs + (size_t)r * K * D;
+        memcpy(row, obs + (size_t)r * D, sizeof(float) * D);
+        rise_norm_apply_obs(&a->norm, row, 1);
+        for (int k = 1; k < K; ++k) memcpy(row + (size_t)k * D, row, sizeof(float) * D);
+    }
+    be->upload(be, p->d_obs, p->h_obs, sizeof(float) * (size_t)N * D);
+    if (a->has_diffusion) {
+        /* noise[s][row r K + k][j] = normal(seed, key block + t * per_call, k L + s AD + j) */
+        const int S = a->diff.n_steps + 1, AD = a->AD;
+        const uint64_t L = (uint64_t)S * AD, per_call = rise_rng_blocks_normal((uint64_t)K * L);
+        for (int r = 0; r < n; ++r) {
+            const uint64_t off =
+                RISE_ENV_KEY_BLOCKS(ctx->keys[r]) + (uint64_t)ctx->t[r] * per_call;
+            for (int k = 0; k < K; ++k)
+                for (int s = 0; s < S; ++s)
+                    for (int j = 0; j < AD; ++j)
+                        p->h_noise[((size_t)s * N + (size_t)r * K + k) * AD + j] = rise_rng_normal(
+                            pol->seed, RISE_STREAM_AGENT_EVAL, off, (uint64_t)k * L + (uint64_t)s * AD + j);
+        }
+        be->upload(be, p->d_noise, p->h_noise, sizeof(float) * (size_t)S * N * AD);
+    }
+    rise_arena_rewind(&p->ar, 0);
+    policy_ops(p, &p->ar, n);
+    RISE_TRY(be->sync(be));
+    be->download(be, p->h_x, p->d_x, sizeof(float) * (size_t)N * a->AD);
+    const int score = a->has_critic && K > 1;
+    if (score) {
+        be->download(be, p->h_q, p->d_q, sizeof(float) * N);
+        if (c->extract_rule == RISE_EXTRACT_EXPECTILE)
+            be->download(be, p->h_v, p->d_v, sizeof(float) * N);
+    }
+    for (int r = 0; r < n; ++r) {
+        int best = 0;
+        if (score && c->extract_rule == RISE_EXTRACT_ARGMAX) {
+            for (int k = 1; k < K; ++k)
+                if (p->h_q[(size_t)r * K + k] > p->h_q[(size_t)r * K + best]) best = k;
+        } else if (score) {
+            const float tau = c->critic.expectile;
+            double total = 0.0;
+            for (int k = 0; k < K; ++k) {
+                const size_t i = (size_t)r * K + k;
+                total += p->h_q[i] - p->h_v[i] < 0.0f ? 1.0 - tau : tau;
+            }
+            const double u = total * rise_rng_uniform(pol->seed, RISE_STREAM_AGENT_EVAL + 1,
+                                                       RISE_ENV_KEY_BLOCKS(ctx->keys[r]),
+                                                       (uint64_t)ctx->t[r]);
+            double acc = 0.0;
+            for (best = 0; best < K - 1; ++best) {
+                const size_t i = (size_t)r * K + best;
+                acc += p->h_q[i] - p->h_v[i] < 0.0f ? 1.0 - tau : tau;
+                if (u < acc) break;
+            }
+        }
+        float *out = actions + (size_t)r * Ta * A;
+        memcpy(out, p->h_x + ((size_t)r * K + best) * a->AD, sizeof(float) * a->AD);
+        rise_norm_unapply_actions(&a->norm, out, Ta);
+        for (int j = 0; j < Ta * A; ++j) {
+            if (!isfinite(out[j]))
+                return rise_error(RISE_ERR_NUMERIC, "policy produced a non-finite action (row %d)",
+                                  r);
+            out[j] = out[j] < -1.0f ? -1.0f : out[j] > 1.0f ? 1.0f : out[j];
+        }
+    }
+    return RISE_OK;
+}
+
+static void agent_policy_destroy(rise_policy *pol) {
+    agent_policy *p = pol->impl;
+    if (p) {
+        free_buffers(p);
+        free(p);
+    }
+    free(pol);
+}
+
+rise_status rise_agent_policy(rise_agent *a, uint64_t seed, rise_policy **out) {
+    *out = NULL;
+    rise_policy *pol = calloc(1, sizeof *pol);
+    agent_policy *p = calloc(1, sizeof *p);
+    if (!pol || !p) {
+        free(pol);
+        free(p);
+        return rise_error(RISE_ERR_NOMEM, "agent policy: out of memory");
+    }
+    p->a = a;
+    p->K = a->has_diffusion && a->has_critic ? a->cfg.candidates : 1;
+    snprintf(pol->name, sizeof pol->name, "%s", rise_algo_name(a->cfg.algo));
+    pol->obs_dim = a->cfg.obs_dim;
+    pol->act_dim = a->cfg.act_dim;
+    pol->chunk = a->cfg.action_horizon;
+    pol->n_exec = a->cfg.action_exec;
+    pol->seed = seed;
+    pol->act = agent_act;
+    pol->destroy = agent_policy_destroy;
+    pol->impl = p;
+    *out = pol;
+    return RISE_OK;
+}

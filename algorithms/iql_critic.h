@@ -1,0 +1,67 @@
+/* iql_critic.h - IQL's critic: twin Q with Polyak targets and a state value V fitted by
+ * expectile regression, on the backend table (used by IQL, IDQL and RISE).
+ *
+ * One update on a batch (s, a, r, d, s'):
+ *   V:  L_V = mean |tau - 1(u < 0)| u^2,  u = min(Q1', Q2')(s, a) - V(s)   (targets Q')
+ *   Q:  L_Q = sum_i mean (r + gamma (1 - d) V(s') - Q_i(s, a))^2            (V updated)
+ *   Q' <- (1 - rate) Q' + rate Q
+ * in that order, as IQL's reference implementation. Both networks are MLPs (Q is an
+ * ensemble of two sharing one strided-batched GEMM per layer) over [s, a] and s, each
+ * with its own flat parameter buffer and Adam state. Losses and means stay on the
+ * backend (scalars in `metrics`) until the caller reads them. */
+#ifndef RISE_IQL_CRITIC_H
+#define RISE_IQL_CRITIC_H
+
+#include "mlp.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct {
+    int obs_dim, act_dim;
+    int width, depth, layernorm;
+    float discount, tau, expectile;
+    rise_adam_hparams q_opt, v_opt;
+} rise_iql_config;
+
+/* Backend scalars written by an update. */
+enum {
+    RISE_IQL_LOSS_Q = 0,
+    RISE_IQL_LOSS_V,
+    RISE_IQL_Q_MEAN,
+    RISE_IQL_V_MEAN,
+    RISE_IQL_GRAD_Q, /* sum of squared gradients */
+    RISE_IQL_GRAD_V,
+    RISE_IQL_N_METRICS
+};
+
+typedef struct {
+    rise_iql_config cfg;
+    rise_mlp q, v;
+    rise_params qp, vp; /* qp has a target slot */
+    rise_backend *be;
+    float *metrics; /* [RISE_IQL_N_METRICS] on the backend */
+} rise_iql_critic;
+
+rise_status rise_iql_critic_create(rise_iql_critic *c, rise_backend *be, const rise_iql_config *cfg,
+                                   uint64_t seed);
+void rise_iql_critic_free(rise_iql_critic *c);
+
+/* One update; obs/next_obs [B, D], act [B, A], r/done [B] on the backend. step is
+ * 1-based (Adam bias correction). */
+void rise_iql_critic_update(rise_iql_critic *c, rise_arena *ar, const float *obs, const float *act,
+                            const float *next_obs, const float *r, const float *done, int batch,
+                            int step);
+
+/* q [B] = min(Q1, Q2)(s, a) with the parameter slot w (value or target). */
+void rise_iql_critic_qmin(const rise_iql_critic *c, rise_arena *ar, const float *w,
+                          const float *obs, const float *act, int batch, float *q);
+/* v [B] = V(s). */
+void rise_iql_critic_value(const rise_iql_critic *c, rise_arena *ar, const float *obs, int batch,
+                           float *v);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,211 @@
+/* train_run.c - the training loop around an agent: data, run directory, logging,
+ * checkpoints, resume, NaN stop (see train_run.h). */
+#include "train_run.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../host/checkpoint.h"
+#include "../host/progress.h"
+#include "../host/run_log.h"
+#include "agent_config.h"
+
+static void join(char *buf, size_t size, const char *dir, const char *name) {
+    snprintf(buf, size, "%s/%s", dir, name);
+}
+
+static rise_status write_text(const char *path, const char *text) {
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f) return rise_error(RISE_ERR_IO, "%s: cannot write", tmp);
+    const int ok = fputs(text, f) >= 0 && fputc('\n', f) != EOF;
+    if (fclose(f) != 0 || !ok) return rise_error(RISE_ERR_IO, "%s: write failed", tmp);
+    if (rename(tmp, path) != 0) return rise_error(RISE_ERR_IO, "cannot rename %s to %s", tmp, path);
+    return RISE_OK;
+}
+
+static rise_status build_data(const rise_train_config *cfg, rise_trainset *ts) {
+    if (!cfg->has_data)
+        return rise_error(RISE_ERR_INVALID,
+                          "%s: the configuration has no \"data\" object (the dataset spec)",
+                          cfg->source_path[0] ? cfg->source_path : "config");
+    rise_data_spec spec = cfg->data;
+    if (cfg->train_expert_only) {
+        int n = 0;
+        for (int i = 0; i < spec.n_sources; ++i)
+            if (spec.sources[i].role == RISE_ROLE_EXPERT) spec.sources[n++] = spec.sources[i];
+        if (n == 0)
+            return rise_error(RISE_ERR_INVALID, "train.expert_only: the data spec has no expert source");
+        spec.n_sources = n;
+    }
+    RISE_TRY(rise_trainset_build(&spec, ts));
+    const rise_status st = rise_trainset_normalize(ts, NULL);
+    if (st != RISE_OK) rise_trainset_free(ts);
+    return st;
+}
+
+rise_status rise_train_load_config(const char *run_dir, rise_train_config *cfg) {
+    char path[4096];
+    join(path, sizeof path, run_dir, "config.json");
+    return rise_train_config_load(cfg, path);
+}
+
+typedef struct {
+    rise_backend *be;
+    rise_trainset ts;
+    int have_ts;
+    rise_agent *agent;
+    rise_run_log log;
+    int log_open;
+    char *config_json;
+} run_state;
+
+static void run_free(run_state *s) {
+    if (s->log_open) rise_run_log_close(&s->log);
+    rise_agent_free(s->agent);
+    if (s->have_ts) rise_trainset_free(&s->ts);
+    if (s->be) rise_backend_destroy(s->be);
+    free(s->config_json);
+}
+
+static rise_status log_metrics(run_state *s, rise_progress *pr, int64_t step) {
+    rise_agent_metrics m;
+    RISE_TRY(rise_agent_metrics_read(s->agent, &m));
+    RISE_TRY(rise_run_log_row(&s->log, step, m.n, m.names, m.values));
+    for (int i = 0; i < m.n; ++i)
+        if (!strcmp(m.names[i], "loss_pi") || !strcmp(m.names[i], "loss_q") ||
+            !strcmp(m.names[i], "loss_v") || !strcmp(m.names[i], "cand_spread"))
+            rise_progress_value(pr, m.names[i], m.values[i]);
+    return RISE_OK;
+}
+
+rise_status rise_train_run(const rise_train_config *cfg, const char *run_dir, int resume,
+                           const rise_train_opts *o, rise_train_summary *out) {
+    const rise_train_opts none = {0, NULL, NULL};
+    if (!o) o = &none;
+    memset(out, 0, sizeof *out);
+    RISE_TRY(rise_train_config_check(cfg));
+    run_state s;
+    memset(&s, 0, sizeof s);
+    char ckpt[4096], path[4096];
+    join(ckpt, sizeof ckpt, run_dir, "checkpoint.h5");
+    rise_status st = RISE_OK;
+    s.be = rise_backend_create(cfg->train_backend, &st);
+    if (!s.be) return st;
+    st = build_data(cfg, &s.ts);
+    s.have_ts = st == RISE_OK;
+    rise_agent_config ac;
+    if (st == RISE_OK)
+        st = rise_agent_config_from_train(cfg, (int)s.ts.obs_dim, (int)s.ts.act_dim, &ac);
+    if (st == RISE_OK) st = rise_agent_create(&ac, s.be, &s.ts.norm, &s.agent);
+    if (st == RISE_OK) st = rise_agent_attach_data(s.agent, &s.ts);
+    if (st == RISE_OK) st = rise_run_mkdir_p(run_dir);
+    if (st == RISE_OK) {
+        s.config_json = rise_train_config_to_json(cfg);
+        if (!s.config_json) st = rise_error(RISE_ERR_NOMEM, "config to JSON");
+    }
+    if (st == RISE_OK) {
+        join(path, sizeof path, run_dir, "config.json");
+        st = write_text(path, s.config_json);
+    }
+    if (st == RISE_OK) st = rise_run_header_write(run_dir, s.be->name, s.be->name);
+    if (st == RISE_OK && resume) {
+        st = rise_agent_load(s.agent, ckpt);
+        if (st == RISE_OK) st = rise_run_log_truncate_after(run_dir, rise_agent_step_count(s.agent));
+    }
+    if (st == RISE_OK) {
+        st = rise_run_log_open(&s.log, run_dir, resume);
+        s.log_open = st == RISE_OK;
+    }
+    if (st != RISE_OK) {
+        run_free(&s);
+        return st;
+    }
+    const rise_pairs *pairs = rise_agent_pairs(s.agent);
+    out->pairs = pairs ? pairs->n : 0;
+    if (pairs && !o->quiet)
+        fprintf(stderr,
+                "relabelled pairs: %lld (play->expert %lld from %lld states, play->play %lld from "
+                "%lld states; %lld states searched)\n",
+                (long long)pairs->n, (long long)pairs->count[RISE_PAIR_PLAY_TO_EXPERT],
+                (long long)pairs->queries_matched[RISE_PAIR_PLAY_TO_EXPERT],
+                (long long)pairs->count[RISE_PAIR_PLAY_TO_PLAY],
+                (long long)pairs->queries_matched[RISE_PAIR_PLAY_TO_PLAY],
+                (long long)pairs->queries);
+
+    const int64_t total = cfg->train_steps;
+    out->first_step = rise_agent_step_count(s.agent);
+    rise_progress pr;
+    char label[160];
+    snprintf(label, sizeof label, "train %s", cfg->train_algo);
+    rise_progress_init(&pr, o->quiet ? fopen("/dev/null", "w") : stderr, label, (long)total);
+    const double t0 = rise_progress_now();
+    int64_t good = out->first_step; /* step of the last checkpoint known good */
+    while (st == RISE_OK && rise_agent_step_count(s.agent) < total) {
+        st = rise_agent_step(s.agent);
+        if (st != RISE_OK) break;
+        if (o->after_step) o->after_step(s.agent, o->ctx);
+        const int64_t k = rise_agent_step_count(s.agent);
+        if (k % cfg->train_log_every == 0 || k == total) {
+            st = log_metrics(&s, &pr, k);
+            if (st != RISE_OK) break;
+        }
+        const int due = (cfg->train_ckpt_every > 0 && k % cfg->train_ckpt_every == 0) || k == total;
+        if (due) {
+            /* Never checkpoint unchecked state: read the metrics first when this step was not
+             * a log step. */
+            if (k % cfg->train_log_every != 0 && k != total) {
+                rise_agent_metrics m;
+                st = rise_agent_metrics_read(s.agent, &m);
+                if (st != RISE_OK) break;
+            }
+            st = rise_agent_save(s.agent, ckpt, s.config_json);
+            if (st == RISE_OK) good = k;
+        }
+        rise_progress_update(&pr, (long)k);
+    }
+    rise_progress_finish(&pr);
+    if (o->quiet && pr.out) fclose(pr.out);
+    out->last_step = rise_agent_step_count(s.agent);
+    out->seconds = rise_progress_now() - t0;
+    const int64_t ran = out->last_step - out->first_step;
+    out->steps_per_s = out->seconds > 0 ? ran / out->seconds : 0.0;
+    if (st == RISE_ERR_NUMERIC)
+        rise_error_context(st, "training stopped at step %lld (the last good checkpoint, step %lld, "
+                               "is kept in %s): ",
+                           (long long)out->last_step, (long long)good, ckpt);
+    run_free(&s);
+    return st;
+}
+
+rise_status rise_train_load_agent(const char *run_dir, const char *checkpoint, rise_backend *be,
+                                  rise_train_config *cfg, rise_agent **out) {
+    *out = NULL;
+    char ckpt[4096];
+    if (checkpoint)
+        snprintf(ckpt, sizeof ckpt, "%s", checkpoint);
+    else
+        join(ckpt, sizeof ckpt, run_dir, "checkpoint.h5");
+    RISE_TRY(rise_train_load_config(run_dir, cfg));
+    /* The model's dimensions come from its normalisation statistics. */
+    rise_ckpt_reader r;
+    RISE_TRY(rise_ckpt_open(&r, ckpt));
+    rise_norm_stats norm;
+    memset(&norm, 0, sizeof norm);
+    rise_status st = rise_norm_load(&norm, rise_ckpt_loc(&r), "norm", ckpt);
+    rise_ckpt_close(&r);
+    if (st != RISE_OK) return st;
+    rise_agent_config ac;
+    st = rise_agent_config_from_train(cfg, (int)norm.obs_dim, (int)norm.act_dim, &ac);
+    if (st == RISE_OK) st = rise_agent_create(&ac, be, &norm, out);
+    if (st == RISE_OK) st = rise_agent_load(*out, ckpt);
+    if (st != RISE_OK) {
+        rise_agent_free(*out);
+        *out = NULL;
+    }
+    rise_norm_free(&norm);
+    return st;
+}

@@ -1,0 +1,51 @@
+/* train_run.h - a whole training run in a run directory, and loading one back.
+ *
+ * RUN_DIR/ holds config.json (the resolved configuration), header.json (commit,
+ * device, library versions), metrics.csv and metrics.jsonl (one row per log
+ * interval: losses and diagnostics only, no timings, so a resumed run logs the same
+ * bytes as an uninterrupted one), checkpoint.h5 (written atomically every
+ * train.ckpt_every steps and at the end) and, after `rise eval`, eval/.
+ *
+ * NaN/Inf in a loss or in the parameters is caught at the log interval: the run
+ * stops with RISE_ERR_NUMERIC and the last good checkpoint stays as it was. */
+#ifndef RISE_TRAIN_RUN_H
+#define RISE_TRAIN_RUN_H
+
+#include "agent.h"
+#include "train_config.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct {
+    int quiet; /* no progress line */
+    /* Called after every step (tests use it to inject faults); may be NULL. */
+    void (*after_step)(rise_agent *a, void *ctx);
+    void *ctx;
+} rise_train_opts;
+
+typedef struct {
+    int64_t first_step, last_step; /* steps run by this call: (first_step, last_step] */
+    double seconds;
+    double steps_per_s;
+    int64_t pairs; /* relabelled pairs (0 when off) */
+} rise_train_summary;
+
+/* Trains cfg (checked here) into run_dir. resume: continue from run_dir/checkpoint.h5
+ * (the caller loads run_dir/config.json into cfg first, see rise_train_load_config). */
+rise_status rise_train_run(const rise_train_config *cfg, const char *run_dir, int resume,
+                           const rise_train_opts *o, rise_train_summary *out);
+
+/* run_dir/config.json -> cfg. */
+rise_status rise_train_load_config(const char *run_dir, rise_train_config *cfg);
+
+/* An agent rebuilt from a run directory (config.json) and a checkpoint (NULL:
+ * run_dir/checkpoint.h5), on backend be, for evaluation. */
+rise_status rise_train_load_agent(const char *run_dir, const char *checkpoint, rise_backend *be,
+                                  rise_train_config *cfg, rise_agent **out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,117 @@
+/* cli_eval.c - `rise eval`: coverage / robustness of a trained run on its task.
+ *
+ *   rise eval runs/rise_s0                         coverage, 10x10 x 3, into runs/rise_s0/eval
+ *   rise eval runs/rise_s0 --grid 20 --perturb-dist 0.3 --out runs/rise_s0/eval_fine
+ *
+ * The env is rebuilt from the training data's env_args saved in the checkpoint, and
+ * the data's observation layout is checked against the env's. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "algorithms/train_run.h"
+#include "cli.h"
+#include "cli_args.h"
+#include "cli_cov.h"
+
+static void eval_usage(FILE *f, const cov_options *d) {
+    fprintf(f, "usage: rise eval RUN_DIR [--coverage] [--robustness] [options]\n"
+               "Evaluates a trained run's policy on its task (coverage over a grid of initial\n"
+               "conditions; with --perturb-dist > 0 also recovery from perturbations).\n\n"
+               "  --checkpoint FILE     checkpoint to evaluate (default RUN_DIR/checkpoint.h5)\n"
+               "  --coverage            coverage evaluation (the default)\n"
+               "  --robustness          also robustness (sets --perturb-dist 0.3 unless given)\n"
+               "  --backend B           cpu | cuda (default: the run's train.backend)\n"
+               "  (--out defaults to RUN_DIR/eval)\n");
+    rise_cov_usage_options(f, d);
+}
+
+/* "key:dim,..." of the env, to compare with the model's. */
+static void env_layout(const rise_env *env, char *buf, size_t size) {
+    buf[0] = 0;
+    for (int k = 0; k < env->info.n_keys; ++k)
+        snprintf(buf + strlen(buf), size - strlen(buf), "%s%s:%d", k ? "," : "",
+                 env->info.keys[k].name, env->info.keys[k].dim);
+}
+
+int rise_cmd_eval(int argc, char **argv) {
+    cov_options o;
+    rise_cov_defaults(&o);
+    const cov_options defaults = o;
+    const char *run = NULL, *ckpt = NULL, *backend = NULL;
+    int robustness = 0;
+    for (int i = 1; i < argc; ++i) {
+        const char *a = argv[i];
+        int ok = 1;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            eval_usage(stdout, &defaults);
+            return 0;
+        } else if (!strcmp(a, "--checkpoint"))
+            ok = rise_arg_string(argc, argv, &i, &ckpt);
+        else if (!strcmp(a, "--backend"))
+            ok = rise_arg_string(argc, argv, &i, &backend);
+        else if (!strcmp(a, "--coverage"))
+            ;
+        else if (!strcmp(a, "--robustness"))
+            robustness = 1;
+        else if (a[0] != '-' && !run)
+            run = a;
+        else if ((ok = rise_cov_parse_option(argc, argv, &i, &o)) < 0) {
+            fprintf(stderr, "rise eval: unknown option '%s' (see rise eval --help)\n", a);
+            return 2;
+        }
+        if (!ok) return 2;
+    }
+    if (!run) {
+        fprintf(stderr, "rise eval: give the run directory (see rise eval --help)\n");
+        return 2;
+    }
+    if (robustness && o.perturb_dist <= 0.0) o.perturb_dist = 0.3;
+    char out_dir[4096];
+    if (!o.out) {
+        snprintf(out_dir, sizeof out_dir, "%s/eval", run);
+        o.out = out_dir;
+    }
+    rise_train_config cfg;
+    rise_status st = rise_train_load_config(run, &cfg);
+    if (st != RISE_OK) {
+        fprintf(stderr, "rise eval: %s\n", rise_last_error());
+        return 2;
+    }
+    rise_backend *be = rise_backend_create(backend ? backend : cfg.train_backend, &st);
+    if (!be) {
+        fprintf(stderr, "rise eval: %s\n", rise_last_error());
+        return 2;
+    }
+    rise_agent *agent = NULL;
+    rise_env *env = NULL;
+    rise_policy *pol = NULL;
+    st = rise_train_load_agent(run, ckpt, be, &cfg, &agent);
+    if (st == RISE_OK && !rise_agent_env_args(agent))
+        st = rise_error(RISE_ERR_FORMAT, "%s: the checkpoint records no env_args (the training "
+                                         "data had none), so the task cannot be rebuilt",
+                        run);
+    if (st == RISE_OK) st = rise_env_create_from_args(rise_agent_env_args(agent), &env);
+    if (st == RISE_OK && rise_agent_obs_keys(agent)) {
+        char layout[1024];
+        env_layout(env, layout, sizeof layout);
+        if (strcmp(layout, rise_agent_obs_keys(agent)))
+            st = rise_error(RISE_ERR_FORMAT,
+                            "%s: the model was trained on observation keys %s, the %s env has %s",
+                            run, rise_agent_obs_keys(agent), env->info.task, layout);
+    }
+    if (st == RISE_OK) st = rise_agent_policy(agent, (uint64_t)o.seed, &pol);
+    int rc = 2;
+    if (st == RISE_OK) {
+        printf("run %s: %s, step %lld, task %s\n", run, cfg.train_algo,
+               (long long)rise_agent_step_count(agent), env->info.task);
+        rc = rise_cov_evaluate(&o, env, pol, "rise eval");
+    } else {
+        fprintf(stderr, "rise eval: %s\n", rise_last_error());
+    }
+    rise_policy_destroy(pol);
+    rise_env_destroy(env);
+    rise_agent_free(agent);
+    rise_backend_destroy(be);
+    return rc;
+}
