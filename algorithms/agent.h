@@ -107,6 +107,12 @@ rise_status rise_agent_metrics_read(rise_agent *a, rise_agent_metrics *m);
  * episode key, step index). Keep the agent alive while the policy is used. */
 rise_status rise_agent_policy(rise_agent *a, uint64_t seed, rise_policy **out);
 
+/* Extraction's choice among K candidates of one state: argmax of q (ties: the first),
+ * or IDQL's expectile resampling, candidate k drawn with weight tau when q_k >= v_k
+ * else 1 - tau, by the uniform u in [0, 1). v may be NULL for argmax. */
+int rise_extract_pick(rise_extract_rule rule, const float *q, const float *v, int K, float tau,
+                      double u);
+
 /* Checkpoints (agent_ckpt.c): everything a bitwise resume needs. */
 rise_status rise_agent_save(rise_agent *a, const char *path, const char *config_json);
 rise_status rise_agent_load(rise_agent *a, const char *path);

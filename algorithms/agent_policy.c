@@ -139,25 +139,12 @@ static rise_status agent_act(rise_policy *pol, int n, const float *obs, const ri
     }
     for (int r = 0; r < n; ++r) {
         int best = 0;
-        if (score && c->extract_rule == RISE_EXTRACT_ARGMAX) {
-            for (int k = 1; k < K; ++k)
-                if (p->h_q[(size_t)r * K + k] > p->h_q[(size_t)r * K + best]) best = k;
-        } else if (score) {
-            const float tau = c->critic.expectile;
-            double total = 0.0;
-            for (int k = 0; k < K; ++k) {
-                const size_t i = (size_t)r * K + k;
-                total += p->h_q[i] - p->h_v[i] < 0.0f ? 1.0 - tau : tau;
-            }
-            const double u = total * rise_rng_uniform(pol->seed, RISE_STREAM_AGENT_EVAL + 1,
-                                                       RISE_ENV_KEY_BLOCKS(ctx->keys[r]),
-                                                       (uint64_t)ctx->t[r]);
-            double acc = 0.0;
-            for (best = 0; best < K - 1; ++best) {
-                const size_t i = (size_t)r * K + best;
-                acc += p->h_q[i] - p->h_v[i] < 0.0f ? 1.0 - tau : tau;
-                if (u < acc) break;
-            }
+        if (score) {
+            const size_t o = (size_t)r * K;
+            const double u = rise_rng_uniform(pol->seed, RISE_STREAM_AGENT_EVAL + 1,
+                                              RISE_ENV_KEY_BLOCKS(ctx->keys[r]), (uint64_t)ctx->t[r]);
+            best = rise_extract_pick(c->extract_rule, p->h_q + o, p->h_v + o, K,
+                                     c->critic.expectile, u);
         }
         float *out = actions + (size_t)r * Ta * A;
         memcpy(out, p->h_x + ((size_t)r * K + best) * a->AD, sizeof(float) * a->AD);
@@ -170,6 +157,25 @@ static rise_status agent_act(rise_policy *pol, int n, const float *obs, const ri
         }
     }
     return RISE_OK;
+}
+
+int rise_extract_pick(rise_extract_rule rule, const float *q, const float *v, int K, float tau,
+                      double u) {
+    int best = 0;
+    if (rule == RISE_EXTRACT_ARGMAX) {
+        for (int k = 1; k < K; ++k)
+            if (q[k] > q[best]) best = k;
+        return best;
+    }
+    double total = 0.0;
+    for (int k = 0; k < K; ++k) total += q[k] - v[k] < 0.0f ? 1.0 - tau : tau;
+    const double target = u * total;
+    double acc = 0.0;
+    for (best = 0; best < K - 1; ++best) {
+        acc += q[best] - v[best] < 0.0f ? 1.0 - tau : tau;
+        if (target < acc) break;
+    }
+    return best;
 }
 
 static void agent_policy_destroy(rise_policy *pol) {
