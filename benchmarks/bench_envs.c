@@ -1,7 +1,8 @@
 /* bench_envs.c - env step throughput: the maze's raw dynamics and checked
  * env steps on one core, the env pool on one and on all cores (chunks of 1
  * and 8 actions per parallel call), and an end-to-end coverage run of the
- * scripted expert. Actions come from a precomputed Philox table so the
+ * scripted expert; with MuJoCo also the push task's checked env step
+ * against raw mj_step on the same model. Actions come from a precomputed Philox table so the
  * generator is not timed. Validates first (same actions -> identical
  * trajectory, state finite and inside the arena), then warms up, then
  * reports the median of `reps` timed runs. Exits 1 on a wrong result.
@@ -17,6 +18,11 @@
 #include "envs/maze.h"
 #include "host/progress.h"
 #include "kernels/philox.h"
+#ifdef RISE_WITH_MUJOCO
+#include <mujoco/mujoco.h>
+
+#include "envs/push.h"
+#endif
 
 #define TABLE    65536 /* random actions */
 #define SETTINGS "{\"horizon\": 1000000, \"goal_radius\": 0.01}"
@@ -92,6 +98,35 @@ static long pool_steps(pool_case *c) {
     }
     return total;
 }
+
+#ifdef RISE_WITH_MUJOCO
+/* push: checked env steps (substeps mj_steps each) from a fixed start. */
+static long push_env_steps(rise_env *e, long n) {
+    float obs[RISE_PUSH_OBS_DIM];
+    rise_env_step_info si;
+    const double ic[3] = {0.1, 0.1, 0.3};
+    for (long t = 0; t < n; ++t) {
+        if (e->done || !e->started) rise_env_reset(e, 0, ic, obs);
+        if (rise_env_step(e, actions + 2 * (t & (TABLE - 1)), obs, &si) != RISE_OK) return -1;
+    }
+    return n;
+}
+
+/* push: raw mj_step on the env's own model and data, the same ctrl. */
+static long push_raw_steps(const mjModel *m, mjData *d, long n, double max_speed) {
+    for (long t = 0; t < n; ++t) {
+        const float *a = actions + 2 * ((t / 10) & (TABLE - 1));
+        d->ctrl[0] = a[0] * max_speed;
+        d->ctrl[1] = a[1] * max_speed;
+        mj_step(m, d);
+        if ((t & 4095) == 4095) { /* keep the pusher on the table */
+            d->qpos[0] = d->qpos[1] = 0.0;
+            mj_forward(m, d);
+        }
+    }
+    return n;
+}
+#endif
 
 /* ---- validation ---- */
 
@@ -209,6 +244,36 @@ int main(int argc, char **argv) {
             rise_env_pool_destroy(c.pool);
         }
     }
+
+#ifdef RISE_WITH_MUJOCO
+    {
+        /* push: one env step = 10 mj_steps (the default substeps) */
+        rise_env *pe;
+        if (rise_env_create("push", NULL, &pe) != RISE_OK) {
+            fprintf(stderr, "bench_envs: %s\n", rise_last_error());
+            return 1;
+        }
+        const long np = quick ? 2000 : 20000;
+        push_env_steps(pe, np / 10);
+        for (int r = 0; r < reps; ++r) {
+            const double t0 = rise_progress_now();
+            bad |= push_env_steps(pe, np) != np;
+            t[r] = np / (rise_progress_now() - t0);
+        }
+        rows[nr++] = (row){"push env step (checked, 10 mj_step)", 1, median(t, reps), np};
+        const mjModel *pm = rise_push_mj_model(pe);
+        mjData *pd = rise_push_mj_data(pe);
+        push_raw_steps(pm, pd, np, 0.25);
+        for (int r = 0; r < reps; ++r) {
+            const double t0 = rise_progress_now();
+            push_raw_steps(pm, pd, np * 10, 0.25);
+            t[r] = np * 10 / (rise_progress_now() - t0);
+        }
+        rows[nr++] = (row){"push raw mj_step", 1, median(t, reps), np * 10};
+        bad |= !isfinite(pd->qpos[0]);
+        rise_env_destroy(pe);
+    }
+#endif
 
     /* end to end: the expert's 10x10x3 coverage map (policy + pool + bookkeeping) */
     rise_env_create("maze", NULL, &e);

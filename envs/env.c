@@ -10,12 +10,22 @@
 
 #include "env_impl.h"
 #include "kernels/philox.h"
+#include "push.h"
 
 /* ---- registry ---- */
 
 #define RISE_ENV_MAX_TASKS 16
-static const rise_env_task *task_table[RISE_ENV_MAX_TASKS] = {&rise_maze_task};
-static int task_count = 1;
+static const rise_env_task *task_table[RISE_ENV_MAX_TASKS] = {
+    &rise_maze_task,
+#ifdef RISE_WITH_MUJOCO
+    &rise_push_task,
+#endif
+};
+static int task_count = 1
+#ifdef RISE_WITH_MUJOCO
+                        + 1 /* push */
+#endif
+    ;
 static const char *task_names[RISE_ENV_MAX_TASKS + 1];
 
 rise_status rise_env_register_task(const rise_env_task *task) {

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "data/writer.h"
+#include "push.h"
 
 /* Episode i, attempt a uses key i * GEN_KEY_STRIDE + a. */
 #define GEN_KEY_STRIDE 64
@@ -135,6 +136,9 @@ rise_status rise_gen_episode(rise_env *e, rise_gen_kind kind, const rise_gen_opt
     if ((unsigned)kind >= RISE_GEN_KIND_COUNT)
         return rise_error(RISE_ERR_INVALID, "unknown generator kind %d", (int)kind);
     if (strcmp(e->info.task, "maze") == 0) return rise_maze_gen_episode(e, kind, o, seed, key, b);
+#ifdef RISE_WITH_MUJOCO
+    if (strcmp(e->info.task, "push") == 0) return rise_push_gen_episode(e, kind, o, seed, key, b);
+#endif
     return rise_error(RISE_ERR_INVALID, "task %s has no data generators yet", e->info.task);
 }
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "kernels/philox.h"
+#include "push.h"
 
 typedef struct {
     const char *task, *name;
@@ -16,8 +17,15 @@ typedef struct {
 static policy_entry policy_table[MAX_POLICIES] = {
     {"maze", "expert", rise_maze_policy_expert},
     {"maze", "planner", rise_maze_policy_planner},
+#ifdef RISE_WITH_MUJOCO
+    {"push", "expert", rise_push_policy_expert},
+#endif
 };
-static int policy_count = 2;
+static int policy_count = 2
+#ifdef RISE_WITH_MUJOCO
+                          + 1 /* push */
+#endif
+    ;
 static const char *policy_names[MAX_POLICIES + 2];
 
 rise_status rise_policy_register(const char *task, const char *name, rise_policy_factory f) {

@@ -1,7 +1,9 @@
 /* main.c - the `rise` command line: dispatches to subcommands.
  * Run `rise --help` for the list, `rise CMD --help` for a command's options. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -27,7 +29,18 @@ static void usage(FILE *out) {
     fprintf(out, "\nrun 'rise COMMAND --help' for a command's options\n");
 }
 
+/* OpenMP threads that spin while waiting starve each other (and the env pool's
+ * threads) on a loaded machine: the CPU backend issues many short parallel regions.
+ * libgomp reads OMP_WAIT_POLICY when it loads, so when the user has not chosen one,
+ * set "passive" and start again (Linux; on failure just go on). */
+static void prefer_passive_openmp(char **argv) {
+    if (getenv("OMP_WAIT_POLICY")) return;
+    setenv("OMP_WAIT_POLICY", "passive", 1);
+    execv("/proc/self/exe", argv);
+}
+
 int main(int argc, char **argv) {
+    prefer_passive_openmp(argv);
     if (argc < 2) {
         usage(stderr);
         return 2;
