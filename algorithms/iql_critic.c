@@ -147,7 +147,7 @@ void rise_iql_critic_update(rise_iql_critic *c, rise_arena *ar, const float *obs
         if (run) {
             /* mse averages over 2B values; scale 2 makes it the sum of the two means. */
             be->mse(be, m + RISE_IQL_LOSS_Q, dq, t.y, y2, NULL, 2 * (size_t)batch, 2.0f);
-            be->reduce(be, RISE_REDUCE_MEAN, m + RISE_IQL_Q_MEAN, t.y, (size_t)batch);
+            be->reduce(be, RISE_REDUCE_MEAN, m + RISE_IQL_Q_MEAN, t.y, 2 * (size_t)batch);
         }
         rise_mlp_backward(&c->q, be, c->qp.value, c->qp.grad, ar, &t, dq, NULL, 0);
         if (run) {
