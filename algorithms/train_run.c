@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../envs/coverage.h"
 #include "../host/checkpoint.h"
 #include "../host/progress.h"
 #include "../host/run_log.h"
@@ -44,6 +45,60 @@ static rise_status build_data(const rise_train_config *cfg, rise_trainset *ts) {
     RISE_TRY(rise_trainset_build(&spec, ts));
     const rise_status st = rise_trainset_normalize(ts, NULL);
     if (st != RISE_OK) rise_trainset_free(ts);
+    return st;
+}
+
+/* The data's env_args must describe train.task (the env evaluation will rebuild). */
+static rise_status check_task(const rise_train_config *cfg, const rise_trainset *ts) {
+    if (!ts->env_args) return RISE_OK;
+    rise_env *env = NULL;
+    rise_status st = rise_env_create_from_args(ts->env_args, &env);
+    if (st == RISE_OK && strcmp(env->info.task, cfg->train_task))
+        st = rise_error(RISE_ERR_INVALID,
+                        "train.task is '%s' but the data's env_args describe task '%s' (source %s)",
+                        cfg->train_task, env->info.task, ts->spec.sources[0].path);
+    else if (st != RISE_OK)
+        rise_error_context(st, "%s: env_args: ", ts->spec.sources[0].path);
+    rise_env_destroy(env);
+    return st;
+}
+
+/* Coverage during training (train.eval_every): one row of eval_during_training.csv. */
+static rise_status eval_during_training(const rise_train_config *cfg, rise_agent *a,
+                                        const char *run_dir) {
+    const char *args = rise_agent_env_args(a);
+    if (!args) return RISE_OK;
+    rise_env *env = NULL;
+    rise_policy *pol = NULL;
+    rise_coverage_result r;
+    memset(&r, 0, sizeof r);
+    rise_status st = rise_env_create_from_args(args, &env);
+    if (st == RISE_OK) st = rise_agent_policy(a, (uint64_t)cfg->eval_seed, &pol);
+    if (st == RISE_OK) {
+        rise_coverage_opts o;
+        rise_coverage_opts_default(&o);
+        o.grid = cfg->eval_grid;
+        o.trials = cfg->eval_trials;
+        o.seed = (uint64_t)cfg->eval_seed;
+        o.progress = 0;
+        st = rise_coverage_run(env->info.task, env->settings_json, pol, &o, &r);
+    }
+    if (st == RISE_OK) {
+        char path[4096];
+        join(path, sizeof path, run_dir, "eval_during_training.csv");
+        FILE *f = fopen(path, "a");
+        if (!f) {
+            st = rise_error(RISE_ERR_IO, "%s: cannot append", path);
+        } else {
+            if (ftell(f) == 0) fprintf(f, "step,coverage,coverage_outside_expert_region,success\n");
+            fprintf(f, "%lld,%.6g,%.6g,%.6g\n", (long long)rise_agent_step_count(a), r.coverage,
+                    r.coverage_outside, r.success_rate);
+            fclose(f);
+        }
+    }
+    if (r.rate) rise_coverage_result_free(&r);
+    rise_policy_destroy(pol);
+    rise_env_destroy(env);
     return st;
 }
 
@@ -97,6 +152,7 @@ rise_status rise_train_run(const rise_train_config *cfg, const char *run_dir, in
     if (!s.be) return st;
     st = build_data(cfg, &s.ts);
     s.have_ts = st == RISE_OK;
+    if (st == RISE_OK) st = check_task(cfg, &s.ts);
     rise_agent_config ac;
     if (st == RISE_OK)
         st = rise_agent_config_from_train(cfg, (int)s.ts.obs_dim, (int)s.ts.act_dim, &ac);
@@ -165,6 +221,8 @@ rise_status rise_train_run(const rise_train_config *cfg, const char *run_dir, in
             st = rise_agent_save(s.agent, ckpt, s.config_json);
             if (st == RISE_OK) good = k;
         }
+        if (st == RISE_OK && cfg->train_eval_every > 0 && k % cfg->train_eval_every == 0)
+            st = eval_during_training(cfg, s.agent, run_dir);
         rise_progress_update(&pr, (long)k);
     }
     rise_progress_finish(&pr);

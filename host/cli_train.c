@@ -26,8 +26,7 @@ static void train_usage(FILE *f) {
                "                    source, data.<field>=value sets a data spec field\n"
                "  --out DIR         run directory (required)\n"
                "  --resume          continue DIR's run from DIR/checkpoint.h5, with DIR/config.json\n"
-               "  --quiet           no progress line\n\n"
-               "Configuration keys (JSON {\"group\": {\"key\": value}} or --set group.key=value):\n");
+               "  --quiet           no progress line\n\n");
     rise_train_config_print_help(f);
 }
 
