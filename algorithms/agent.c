@@ -63,18 +63,23 @@ void rise_agent_config_default(rise_agent_config *c, rise_algo algo) {
     c->relabel_every = 2;
     c->noise_lo = 0.05f;
     c->noise_hi = 0.2f;
+    c->awr_beta = 3.0f;
+    c->awr_max_weight = 100.0f;
+    c->log_std_min = -5.0f;
+    c->log_std_max = 2.0f;
+    c->cql_alpha = 1.0f;
+    c->cql_target_gap = 5.0f;
+    c->cql_samples = 10;
+    c->cql_actor_lr = 1e-4f;
+    c->cql_entropy_target = -1.0f;
     if (algo == RISE_ALGO_RISE) c->diffusion.spectral = RISE_SPECTRAL_CODE;
 }
 
 rise_status rise_agent_config_check(const rise_agent_config *c) {
     if ((unsigned)c->algo >= RISE_ALGO_COUNT)
         return rise_error(RISE_ERR_INVALID, "agent: unknown algorithm %d", (int)c->algo);
-    if (c->algo == RISE_ALGO_IQL || c->algo == RISE_ALGO_CQL)
-        return rise_error(RISE_ERR_INVALID,
-                          "train.algo = %s: its Gaussian actor is not built yet (available: "
-                          "bc_mlp, bc_diffusion, idql, rise)",
-                          rise_algo_name(c->algo));
-    if (c->batch < 1) return rise_error(RISE_ERR_INVALID, "train.batch = %d, expected >= 1", c->batch);
+    if (c->batch < 1)
+        return rise_error(RISE_ERR_INVALID, "train.batch = %d, expected >= 1", c->batch);
     if (c->obs_dim < 1 || c->act_dim < 1)
         return rise_error(RISE_ERR_INVALID, "agent: obs_dim %d, act_dim %d (>= 1)", c->obs_dim,
                           c->act_dim);
@@ -92,13 +97,38 @@ rise_status rise_agent_config_check(const rise_agent_config *c) {
         return rise_error(RISE_ERR_INVALID, "relabel.every = %d, expected >= 1", c->relabel_every);
     if (!(c->ema >= 0.0f && c->ema < 1.0f))
         return rise_error(RISE_ERR_INVALID, "policy.ema = %g, expected in [0, 1)", (double)c->ema);
+    if (c->algo == RISE_ALGO_IQL || c->algo == RISE_ALGO_CQL) {
+        const char *n = rise_algo_name(c->algo);
+        if (c->obs_horizon != 1 || c->action_horizon != 1)
+            return rise_error(RISE_ERR_INVALID,
+                              "train.algo = %s: its Gaussian actor sees one frame and emits one "
+                              "action (policy.obs_horizon = %d, action_horizon = %d; expected 1)",
+                              n, c->obs_horizon, c->action_horizon);
+        if (c->noise_copies || c->relabel)
+            return rise_error(RISE_ERR_INVALID,
+                              "train.algo = %s: noise.copies and relabel.enable expand a diffusion "
+                              "policy's data and are not defined for it",
+                              n);
+        if (!(c->log_std_min < c->log_std_max))
+            return rise_error(RISE_ERR_INVALID,
+                              "actor.log_std_min = %g, log_std_max = %g: need min < max",
+                              (double)c->log_std_min, (double)c->log_std_max);
+    }
+    if (c->cql_enable && (c->algo == RISE_ALGO_BC_MLP || c->algo == RISE_ALGO_BC_DIFFUSION))
+        return rise_error(RISE_ERR_INVALID, "cql.enable = true: train.algo = %s has no critic",
+                          rise_algo_name(c->algo));
+    if ((c->cql_enable || c->algo == RISE_ALGO_CQL) && (c->cql_samples < 1 || c->cql_samples > 256))
+        return rise_error(RISE_ERR_INVALID, "cql.samples = %d, expected 1..256", c->cql_samples);
     return RISE_OK;
 }
 
 static int uses_diffusion(rise_algo a) {
     return a == RISE_ALGO_BC_DIFFUSION || a == RISE_ALGO_IDQL || a == RISE_ALGO_RISE;
 }
-static int uses_critic(rise_algo a) { return a == RISE_ALGO_IDQL || a == RISE_ALGO_RISE; }
+static int uses_critic(rise_algo a) {
+    return a == RISE_ALGO_IDQL || a == RISE_ALGO_RISE || a == RISE_ALGO_IQL;
+}
+static int uses_gauss(rise_algo a) { return a == RISE_ALGO_IQL || a == RISE_ALGO_CQL; }
 
 static float *dev_alloc(rise_backend *be, size_t floats, rise_status *st) {
     if (*st != RISE_OK) return NULL;
@@ -128,6 +158,8 @@ rise_status rise_agent_create(const rise_agent_config *cfg, rise_backend *be,
     const rise_agent_config *c = &a->cfg;
     a->has_diffusion = uses_diffusion(c->algo);
     a->has_critic = uses_critic(c->algo);
+    a->has_gauss = uses_gauss(c->algo);
+    a->has_cql = c->algo == RISE_ALGO_CQL || (c->cql_enable && a->has_critic);
     a->OD = c->obs_horizon * c->obs_dim;
     a->AD = c->action_horizon * c->act_dim;
     a->B = c->batch;
@@ -143,6 +175,18 @@ rise_status rise_agent_create(const rise_agent_config *cfg, rise_backend *be,
             rise_params_copy_to_ema(&a->pp);
             st = rise_diffusion_setup(&a->diff, be, c->seed);
         }
+    } else if (st == RISE_OK && a->has_gauss) {
+        const rise_gauss_config gc = {c->algo == RISE_ALGO_IQL ? RISE_GAUSS_AWR : RISE_GAUSS_TANH,
+                                      c->obs_dim,
+                                      c->act_dim,
+                                      c->diffusion.width,
+                                      c->diffusion.depth,
+                                      c->diffusion.act,
+                                      c->log_std_min,
+                                      c->log_std_max};
+        st = rise_gauss_actor_register(&a->actor, &a->pp, "policy", &gc);
+        if (st == RISE_OK) st = rise_params_alloc(&a->pp, be, 0);
+        if (st == RISE_OK) rise_params_init_values(&a->pp, c->seed);
     } else if (st == RISE_OK) {
         rise_mlp_config mc = rise_mlp_config_default();
         mc.in_dim = a->OD;
@@ -160,6 +204,26 @@ rise_status rise_agent_create(const rise_agent_config *cfg, rise_backend *be,
         qc.obs_dim = c->obs_dim;
         qc.act_dim = c->act_dim;
         st = rise_iql_critic_create(&a->critic, be, &qc, c->seed);
+    }
+    if (st == RISE_OK && a->has_cql) {
+        const rise_iql_config *q = &c->critic;
+        rise_cql_config kc;
+        memset(&kc, 0, sizeof kc);
+        kc.obs_dim = c->obs_dim;
+        kc.act_dim = c->act_dim;
+        kc.width = q->width;
+        kc.depth = q->depth;
+        kc.layernorm = q->layernorm;
+        kc.discount = q->discount;
+        kc.tau = q->tau;
+        kc.q_opt = q->q_opt;
+        kc.alpha = c->cql_alpha;
+        kc.lagrange = c->cql_lagrange;
+        kc.target_gap = c->cql_target_gap;
+        kc.samples = c->cql_samples;
+        kc.actor_lr = c->cql_actor_lr;
+        kc.entropy_target = c->cql_entropy_target;
+        st = rise_cql_create(&a->cql, be, &kc, c->algo == RISE_ALGO_CQL, c->seed);
     }
     const size_t B = (size_t)a->B, Bp = (size_t)a->Bp, D = (size_t)c->obs_dim,
                  A = (size_t)c->act_dim;
@@ -201,15 +265,16 @@ rise_status rise_agent_create(const rise_agent_config *cfg, rise_backend *be,
 void rise_agent_free(rise_agent *a) {
     if (!a) return;
     rise_backend *be = a->be;
-    float *dev[] = {a->d_obs, a->d_next, a->d_act,   a->d_r,    a->d_d,
-                    a->d_pobs, a->d_chunk, a->pm, a->d_noise, a->d_cand};
+    float *dev[] = {a->d_obs,  a->d_next,  a->d_act, a->d_r,     a->d_d,
+                    a->d_pobs, a->d_chunk, a->pm,    a->d_noise, a->d_cand};
     for (size_t i = 0; i < sizeof dev / sizeof dev[0]; ++i)
         if (dev[i]) be->free(be, dev[i]);
-    void *host[] = {a->idx,    a->pidx,   a->h_obs,   a->h_next,  a->h_act,   a->h_r,  a->h_d,
+    void *host[] = {a->idx,      a->pidx,   a->h_obs,   a->h_next,  a->h_act,   a->h_r,    a->h_d,
                     a->h_expert, a->h_pobs, a->h_chunk, a->h_valid, a->h_noisy, a->h_sigma};
     for (size_t i = 0; i < sizeof host / sizeof host[0]; ++i) free(host[i]);
     if (a->has_diffusion) rise_diffusion_free(&a->diff);
     if (a->has_critic) rise_iql_critic_free(&a->critic);
+    if (a->has_cql) rise_cql_free(&a->cql);
     if (a->has_pairs) rise_pairs_free(&a->pairs);
     rise_arena_free(&a->arena);
     rise_params_free(&a->pp);

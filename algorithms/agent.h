@@ -1,5 +1,5 @@
-/* agent.h - one training run's learner: BC (MLP or diffusion), IDQL, RISE (and IQL/CQL
- * once their actors exist), on the backend table.
+/* agent.h - one training run's learner: BC (MLP or diffusion), IQL (AWR Gaussian actor),
+ * CQL (SAC tanh-Gaussian actor, conservative twin Q), IDQL, RISE, on the backend table.
  *
  *   rise_agent *a;
  *   RISE_TRY(rise_agent_create(&cfg, be, &norm, &a));     networks, optimisers, scratch
@@ -11,8 +11,8 @@
  * Step k draws its batch from the sampler (a Philox counter) and every other random
  * number from streams keyed by (seed, k), so a run is a pure function of its config
  * and data, and the state to checkpoint is small: the parameter buffers (value, grad,
- * Adam moments, targets, EMA), the spectral power-iteration vectors, the sampler
- * counters and k (agent_ckpt.c). */
+ * Adam moments, targets, EMA), the spectral power-iteration vectors, CQL's
+ * temperatures, the sampler counters and k (agent_ckpt.c). */
 #ifndef RISE_AGENT_H
 #define RISE_AGENT_H
 
@@ -23,7 +23,9 @@
 #include "../data/sampler.h"
 #include "../data/trainset.h"
 #include "../envs/policy.h"
+#include "cql_critic.h"
 #include "diffusion_policy.h"
+#include "gaussian_actor.h"
 #include "iql_critic.h"
 
 #ifdef __cplusplus
@@ -49,7 +51,7 @@ typedef struct {
     rise_algo algo;
     uint64_t seed;
     int batch;
-    double expert_ratio; /* < 0: uniform */
+    double expert_ratio;  /* < 0: uniform */
     int obs_dim, act_dim; /* D, A of one frame / one action */
     int obs_horizon, action_horizon, action_exec;
     /* policy (diffusion fields obs_dim/act_dim are filled by the agent) */
@@ -68,6 +70,12 @@ typedef struct {
     int relabel_every;
     int noise_copies;
     float noise_lo, noise_hi;
+    /* Gaussian actors (iql: AWR, cql: tanh-Gaussian); MLP of diffusion.width x depth */
+    float awr_beta, awr_max_weight;
+    float log_std_min, log_std_max;
+    /* conservative penalty: always on for cql, on the IQL critic with cql_enable */
+    int cql_enable, cql_lagrange, cql_samples;
+    float cql_alpha, cql_target_gap, cql_actor_lr, cql_entropy_target;
 } rise_agent_config;
 
 /* RISE's maze-scale defaults for algo (see paper_repro/configs for the real runs). */
@@ -103,7 +111,8 @@ typedef struct {
 rise_status rise_agent_metrics_read(rise_agent *a, rise_agent_metrics *m);
 
 /* A policy for envs/ evaluation: normalises observations, samples (K candidates and
- * argmax of min(Q1, Q2) for IDQL/RISE), un-normalises actions. Randomness from (seed,
+ * argmax of min(Q1, Q2) for IDQL/RISE; the Gaussian actors' mean, tanh(mean) for CQL),
+ * un-normalises actions. Randomness from (seed,
  * episode key, step index). Keep the agent alive while the policy is used. */
 rise_status rise_agent_policy(rise_agent *a, uint64_t seed, rise_policy **out);
 
@@ -120,7 +129,7 @@ rise_status rise_agent_load(rise_agent *a, const char *path);
 /* For tests and tools. */
 const rise_agent_config *rise_agent_cfg(const rise_agent *a);
 rise_params *rise_agent_policy_params(rise_agent *a);
-rise_iql_critic *rise_agent_critic(rise_agent *a); /* NULL without a critic */
+rise_iql_critic *rise_agent_critic(rise_agent *a);   /* NULL without a critic */
 rise_diffusion *rise_agent_diffusion(rise_agent *a); /* NULL without one */
 const rise_norm_stats *rise_agent_norm(const rise_agent *a);
 /* The training data's env_args and observation layout ("key:dim,..."), from the attached

@@ -3,9 +3,10 @@
  *
  * Layout: format ("rise-agent-1"), algo, step, config_json, env_args, obs_keys,
  * params/{policy,q,v} (each network's whole flat buffer: value, grad, Adam moments,
- * target / EMA slots), spectral/state (power-iteration vectors), rng/sampler and
- * rng/pair_sampler (Philox counters), norm/ (normalisation statistics). Every other
- * random number is keyed by the step, so nothing else needs saving. */
+ * target / EMA slots; algo cql's own twin Q is params/q), params/temps (CQL's entropy
+ * temperature and Lagrange multiplier with their Adam moments), spectral/state (power-iteration
+ * vectors), rng/sampler and rng/pair_sampler (Philox counters), norm/ (normalisation statistics).
+ * Every other random number is keyed by the step, so nothing else needs saving. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,6 +55,11 @@ rise_status rise_agent_save(rise_agent *a, const char *path, const char *config_
         put_buffer(&w, be, "params/q", a->critic.qp.buffer, buffer_floats(&a->critic.qp));
         put_buffer(&w, be, "params/v", a->critic.vp.buffer, buffer_floats(&a->critic.vp));
     }
+    if (a->has_cql) {
+        if (a->cql.own_q)
+            put_buffer(&w, be, "params/q", a->cql.qp.buffer, buffer_floats(&a->cql.qp));
+        put_buffer(&w, be, "params/temps", a->cql.tp.buffer, buffer_floats(&a->cql.tp));
+    }
     if (a->has_diffusion && a->diff.n_spec)
         put_buffer(&w, be, "spectral/state", a->diff.spec_state, a->diff.spec_state_len);
     rise_ckpt_put_u64(&w, "rng/sampler", rise_sampler_state(&a->sampler));
@@ -91,6 +97,10 @@ rise_status rise_agent_load(rise_agent *a, const char *path) {
         if (st == RISE_OK)
             st = get_buffer(&r, be, "params/v", a->critic.vp.buffer, buffer_floats(&a->critic.vp));
     }
+    if (st == RISE_OK && a->has_cql && a->cql.own_q)
+        st = get_buffer(&r, be, "params/q", a->cql.qp.buffer, buffer_floats(&a->cql.qp));
+    if (st == RISE_OK && a->has_cql)
+        st = get_buffer(&r, be, "params/temps", a->cql.tp.buffer, buffer_floats(&a->cql.tp));
     if (st == RISE_OK && a->has_diffusion && a->diff.n_spec)
         st = get_buffer(&r, be, "spectral/state", a->diff.spec_state, a->diff.spec_state_len);
     uint64_t s_off = 0, p_off = 0;
@@ -100,10 +110,10 @@ rise_status rise_agent_load(rise_agent *a, const char *path) {
     memset(&norm, 0, sizeof norm);
     if (st == RISE_OK) st = rise_norm_load(&norm, rise_ckpt_loc(&r), "norm", path);
     if (st == RISE_OK && (norm.obs_dim != a->cfg.obs_dim || norm.act_dim != a->cfg.act_dim))
-        st = rise_error(RISE_ERR_FORMAT,
-                        "%s: normalisation has obs_dim %lld, act_dim %lld; the model expects %d, %d",
-                        path, (long long)norm.obs_dim, (long long)norm.act_dim, a->cfg.obs_dim,
-                        a->cfg.act_dim);
+        st = rise_error(
+            RISE_ERR_FORMAT,
+            "%s: normalisation has obs_dim %lld, act_dim %lld; the model expects %d, %d", path,
+            (long long)norm.obs_dim, (long long)norm.act_dim, a->cfg.obs_dim, a->cfg.act_dim);
     if (st == RISE_OK) {
         rise_norm_free(&a->norm);
         a->norm = norm;

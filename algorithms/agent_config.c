@@ -35,7 +35,8 @@ rise_status rise_agent_config_from_train(const rise_train_config *t, int obs_dim
     d->depth = t->policy_depth;
     d->dropout = t->policy_dropout;
     if (!parse_act(t->policy_act, &d->act))
-        return rise_error(RISE_ERR_INVALID, "policy.act = '%s' is not an activation", t->policy_act);
+        return rise_error(RISE_ERR_INVALID, "policy.act = '%s' is not an activation",
+                          t->policy_act);
     d->time = rise_time_embedding_config_default();
     d->time.n_freq = t->policy_time_freqs;
     if (!strcmp(t->policy_time_embed, "sinusoidal")) {
@@ -71,8 +72,8 @@ rise_status rise_agent_config_from_train(const rise_train_config *t, int obs_dim
     q->q_opt.max_grad_norm = q->v_opt.max_grad_norm = t->train_max_grad_norm;
 
     c->candidates = t->extract_candidates;
-    c->extract_rule = !strcmp(t->extract_rule, "expectile") ? RISE_EXTRACT_EXPECTILE
-                                                            : RISE_EXTRACT_ARGMAX;
+    c->extract_rule =
+        !strcmp(t->extract_rule, "expectile") ? RISE_EXTRACT_EXPECTILE : RISE_EXTRACT_ARGMAX;
     c->extract_temperature = t->extract_temperature;
 
     c->relabel = t->relabel_enable;
@@ -89,8 +90,16 @@ rise_status rise_agent_config_from_train(const rise_train_config *t, int obs_dim
     c->noise_copies = t->noise_copies;
     c->noise_lo = t->noise_sigma_lo;
     c->noise_hi = t->noise_sigma_hi;
-    if (t->cql_enable)
-        return rise_error(RISE_ERR_INVALID,
-                          "cql.enable = true: the conservative penalty is not built yet");
+    c->awr_beta = t->actor_awr_beta;
+    c->awr_max_weight = t->actor_awr_max_weight;
+    c->log_std_min = t->actor_log_std_min;
+    c->log_std_max = t->actor_log_std_max;
+    c->cql_enable = t->cql_enable;
+    c->cql_alpha = t->cql_alpha;
+    c->cql_lagrange = t->cql_lagrange;
+    c->cql_target_gap = t->cql_target_gap;
+    c->cql_samples = t->cql_samples;
+    c->cql_actor_lr = t->cql_actor_lr;
+    c->cql_entropy_target = t->cql_entropy_target;
     return rise_agent_config_check(c);
 }

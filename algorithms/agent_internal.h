@@ -7,10 +7,10 @@
 #include "agent.h"
 
 /* Philox streams of the agent (far from parameter-init streams and data/ streams). */
-#define RISE_STREAM_AGENT_POLICY 0x41000000u /* +1 dropout */
-#define RISE_STREAM_AGENT_DIAG   0x41000010u /* diagnostic candidate noise */
-#define RISE_STREAM_AGENT_NOISE  0x41000020u /* action-noise expansion */
-#define RISE_STREAM_AGENT_EVAL   0x41000030u /* evaluation sampling */
+#define RISE_STREAM_AGENT_POLICY     0x41000000u /* +1 dropout */
+#define RISE_STREAM_AGENT_DIAG       0x41000010u /* diagnostic candidate noise */
+#define RISE_STREAM_AGENT_NOISE      0x41000020u /* action-noise expansion */
+#define RISE_STREAM_AGENT_EVAL       0x41000030u /* evaluation sampling */
 #define RISE_AGENT_STEP_BLOCKS(step) ((uint64_t)(step) << 32)
 
 #define RISE_DIAG_STATES 16
@@ -19,8 +19,11 @@ struct rise_agent {
     rise_agent_config cfg;
     rise_backend *be;
     rise_norm_stats norm;
-    int has_diffusion, has_critic;
-    rise_params pp; /* policy parameters (EMA slot for diffusion) */
+    int has_diffusion, has_critic; /* has_critic: the IQL critic (iql, idql, rise) */
+    int has_gauss, has_cql;        /* Gaussian actor (iql, cql); CQL state (penalty on) */
+    rise_params pp;                /* policy parameters (EMA slot for diffusion) */
+    rise_gauss_actor actor;
+    rise_cql cql; /* algo cql: its own twin Q; else the penalty's temperatures only */
     rise_diffusion diff;
     rise_mlp bc; /* bc_mlp */
     rise_iql_critic critic;
@@ -35,11 +38,11 @@ struct rise_agent {
     /* batch sizes: critic batch B, policy batch Bp = B (1 + M) */
     int B, Bp, OD, AD; /* OD = To * D, AD = Ta * A */
     int64_t *idx, *pidx;
-    float *h_obs, *h_next, *h_act, *h_r, *h_d, *h_expert; /* critic batch (host) */
-    float *h_pobs, *h_chunk, *h_valid, *h_noisy, *h_sigma;  /* policy batch (host) */
-    float *d_obs, *d_next, *d_act, *d_r, *d_d;              /* backend */
+    float *h_obs, *h_next, *h_act, *h_r, *h_d, *h_expert;  /* critic batch (host) */
+    float *h_pobs, *h_chunk, *h_valid, *h_noisy, *h_sigma; /* policy batch (host) */
+    float *d_obs, *d_next, *d_act, *d_r, *d_d;             /* backend */
     float *d_pobs, *d_chunk;
-    float *pm; /* policy scalars on the backend: [0] loss, [1] grad sumsq */
+    float *pm; /* policy scalars on the backend: [0] loss, [1] grad sumsq, [2] AWR weight mean */
     float *d_noise; /* diagnostic sampling noise [RISE_DIAG_STATES * K, ...] */
     float *d_cand;  /* diagnostic candidates */
     /* provenance, saved with the model: the data's env_args and obs key layout */

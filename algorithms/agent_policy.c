@@ -7,7 +7,9 @@
  * (seed, episode key, step index) so results do not depend on batching, score the
  * first action of each candidate with min(Q1, Q2) and keep the argmax per row (ties:
  * the first), or, with extract.rule = expectile, IDQL's resampling with weights tau /
- * 1 - tau by the sign of Q - V. Actions are un-normalised and clipped to [-1, 1]. */
+ * 1 - tau by the sign of Q - V. The Gaussian actors act deterministically: IQL with
+ * its mean, CQL with tanh of its mean. Actions are un-normalised and clipped to
+ * [-1, 1]. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +43,10 @@ static void policy_ops(agent_policy *p, rise_arena *ar, int n) {
     rise_backend *be = a->be;
     const int N = n * p->K, D = a->cfg.obs_dim, A = a->cfg.act_dim;
     const rise_rng none = {0, 0, 0};
+    if (a->has_gauss) {
+        rise_gauss_actor_act(&a->actor, be, a->pp.value, ar, p->d_obs, N, p->d_x);
+        return;
+    }
     if (!a->has_diffusion) {
         rise_mlp_tape t;
         rise_mlp_forward(&a->bc, be, a->pp.value, ar, &t, p->d_obs, N, 1, 0, none);
@@ -117,13 +123,13 @@ static rise_status agent_act(rise_policy *pol, int n, const float *obs, const ri
         const int S = a->diff.n_steps + 1, AD = a->AD;
         const uint64_t L = (uint64_t)S * AD, per_call = rise_rng_blocks_normal((uint64_t)K * L);
         for (int r = 0; r < n; ++r) {
-            const uint64_t off =
-                RISE_ENV_KEY_BLOCKS(ctx->keys[r]) + (uint64_t)ctx->t[r] * per_call;
+            const uint64_t off = RISE_ENV_KEY_BLOCKS(ctx->keys[r]) + (uint64_t)ctx->t[r] * per_call;
             for (int k = 0; k < K; ++k)
                 for (int s = 0; s < S; ++s)
                     for (int j = 0; j < AD; ++j)
-                        p->h_noise[((size_t)s * N + (size_t)r * K + k) * AD + j] = rise_rng_normal(
-                            pol->seed, RISE_STREAM_AGENT_EVAL, off, (uint64_t)k * L + (uint64_t)s * AD + j);
+                        p->h_noise[((size_t)s * N + (size_t)r * K + k) * AD + j] =
+                            rise_rng_normal(pol->seed, RISE_STREAM_AGENT_EVAL, off,
+                                            (uint64_t)k * L + (uint64_t)s * AD + j);
         }
         be->upload(be, p->d_noise, p->h_noise, sizeof(float) * (size_t)S * N * AD);
     }
@@ -141,8 +147,9 @@ static rise_status agent_act(rise_policy *pol, int n, const float *obs, const ri
         int best = 0;
         if (score) {
             const size_t o = (size_t)r * K;
-            const double u = rise_rng_uniform(pol->seed, RISE_STREAM_AGENT_EVAL + 1,
-                                              RISE_ENV_KEY_BLOCKS(ctx->keys[r]), (uint64_t)ctx->t[r]);
+            const double u =
+                rise_rng_uniform(pol->seed, RISE_STREAM_AGENT_EVAL + 1,
+                                 RISE_ENV_KEY_BLOCKS(ctx->keys[r]), (uint64_t)ctx->t[r]);
             best = rise_extract_pick(c->extract_rule, p->h_q + o, p->h_v + o, K,
                                      c->critic.expectile, u);
         }

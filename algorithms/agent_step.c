@@ -3,8 +3,14 @@
  * A step: draw B transition indices (sampler), gather the critic batch (s, a_0, r, d, s')
  * and the policy batch (observation history, action chunk; every relabel.every-th step
  * from the relabelled pairs instead; plus M action-noise copies per row) on the host,
- * upload, then on the backend: critic update (V, Q, targets), policy loss + spectral
- * penalty + Adam + EMA. Nothing is read back here. */
+ * upload, then on the backend: critic update (V, Q, targets; with the CQL penalty when
+ * cql.enable), policy loss + spectral penalty + Adam + EMA. Nothing is read back here.
+ * The Gaussian actors train on the critic batch:
+ *   iql: q = min Q'(s, a) (targets before the critic update), critic update, v = V(s)
+ *        (updated V), w = min(exp(beta (q - v)), max_w), AWR loss, Adam (policy.lr);
+ *        this is IQL's reference order (V, actor, Q, targets) with identical inputs.
+ *   cql: temperature + actor gradients with the pre-step Q, critic update with the
+ *        pre-step actor, then the actor's Adam (cql.actor_lr) (cql_critic.h). */
 #include "agent_internal.h"
 
 #include <math.h>
@@ -18,8 +24,8 @@ static void gather_policy_batch(rise_agent *a) {
     const rise_agent_config *c = &a->cfg;
     const rise_trainset *ts = a->ts;
     const int B = a->B, OD = a->OD, AD = a->AD, M = c->noise_copies;
-    a->last_policy_from_pairs = a->has_pairs && a->pairs.n > 0 &&
-                                a->step % c->relabel_every == c->relabel_every - 1;
+    a->last_policy_from_pairs =
+        a->has_pairs && a->pairs.n > 0 && a->step % c->relabel_every == c->relabel_every - 1;
     if (a->last_policy_from_pairs) {
         rise_sampler_next(&a->pair_sampler, a->pidx);
         rise_pairs_gather(ts, &a->pairs, a->pidx, B, c->obs_horizon, c->action_horizon, a->h_pobs,
@@ -47,16 +53,25 @@ static void gather_and_upload(rise_agent *a) {
     rise_sampler_next(&a->sampler, a->idx);
     rise_gather_transitions(a->ts, a->idx, B, a->h_obs, a->h_next, a->h_act, a->h_r, a->h_d,
                             a->h_expert);
-    gather_policy_batch(a);
-    if (a->has_critic) {
+    if (!a->has_gauss) gather_policy_batch(a);
+    if (a->has_critic || a->has_gauss) {
         be->upload(be, a->d_obs, a->h_obs, sizeof(float) * B * D);
         be->upload(be, a->d_next, a->h_next, sizeof(float) * B * D);
         be->upload(be, a->d_act, a->h_act, sizeof(float) * B * A);
         be->upload(be, a->d_r, a->h_r, sizeof(float) * B);
         be->upload(be, a->d_d, a->h_d, sizeof(float) * B);
     }
+    if (a->has_gauss) return;
     be->upload(be, a->d_pobs, a->h_pobs, sizeof(float) * (size_t)a->Bp * a->OD);
     be->upload(be, a->d_chunk, a->h_chunk, sizeof(float) * (size_t)a->Bp * a->AD);
+}
+
+static void policy_adam(rise_agent *a, float lr) {
+    const rise_agent_config *c = &a->cfg;
+    const rise_adam_hparams hp = {
+        lr, 0.9f, 0.999f, 1e-8f, c->policy_weight_decay, c->max_grad_norm};
+    a->be->reduce(a->be, RISE_REDUCE_SUMSQ, a->pm + 1, a->pp.grad, a->pp.size);
+    rise_params_adam(&a->pp, &hp, (int)(a->step + 1), hp.max_grad_norm > 0 ? a->pm + 1 : NULL);
 }
 
 static void policy_update(rise_agent *a, rise_arena *ar) {
@@ -80,28 +95,76 @@ static void policy_update(rise_agent *a, rise_arena *ar) {
         rise_mlp_backward(&a->bc, be, a->pp.value, a->pp.grad, ar, &t, dy, NULL, 0);
     }
     if (run) {
-        const rise_adam_hparams hp = {c->policy_lr, 0.9f, 0.999f, 1e-8f, c->policy_weight_decay,
-                                      c->max_grad_norm};
-        be->reduce(be, RISE_REDUCE_SUMSQ, a->pm + 1, a->pp.grad, a->pp.size);
-        rise_params_adam(&a->pp, &hp, (int)(a->step + 1), hp.max_grad_norm > 0 ? a->pm + 1 : NULL);
+        policy_adam(a, c->policy_lr);
         if (a->has_diffusion) be->polyak(be, a->pp.ema, a->pp.value, a->pp.size, 1.0f - c->ema);
     }
     rise_arena_rewind(ar, mark);
 }
 
+/* IQL's actor: qt = min Q'(s, a) from before the critic update. */
+static void awr_update(rise_agent *a, rise_arena *ar, const float *qt) {
+    const rise_agent_config *c = &a->cfg;
+    rise_backend *be = a->be;
+    const int run = ar->be != NULL, B = a->B;
+    const size_t mark = rise_arena_mark(ar);
+    float *v = rise_arena_alloc(ar, (size_t)B), *wt = rise_arena_alloc(ar, (size_t)B);
+    rise_iql_critic_value(&a->critic, ar, a->d_obs, B, v);
+    if (run) {
+        be->awr_weights(be, wt, qt, v, B, c->awr_beta, c->awr_max_weight);
+        be->reduce(be, RISE_REDUCE_MEAN, a->pm + 2, wt, (size_t)B);
+        rise_params_zero_grad(&a->pp);
+    }
+    rise_gauss_actor_awr(&a->actor, be, a->pp.value, a->pp.grad, ar, a->d_obs, a->d_act, wt, B,
+                         a->pm);
+    if (run) policy_adam(a, c->policy_lr);
+    rise_arena_rewind(ar, mark);
+}
+
+static void cql_step(rise_agent *a, rise_arena *ar, rise_rng rng) {
+    rise_backend *be = a->be;
+    const int run = ar->be != NULL, step = (int)(a->step + 1);
+    if (run) rise_params_zero_grad(&a->pp);
+    rise_cql_actor_grad(&a->cql, &a->actor, a->pp.value, a->pp.grad, ar, a->d_obs, a->B, step, rng);
+    rise_cql_critic_update(&a->cql, &a->actor, a->pp.value, ar, a->d_obs, a->d_act, a->d_next,
+                           a->d_r, a->d_d, a->B, step, rng);
+    if (run) {
+        be->copy(be, a->pm, a->cql.metrics + RISE_CQL_LOSS_PI, sizeof(float));
+        policy_adam(a, a->cfg.cql_actor_lr);
+    }
+}
+
 static void step_ops(rise_agent *a, rise_arena *ar) {
-    if (a->has_critic)
+    const int step = (int)(a->step + 1);
+    const rise_rng crng = {a->cfg.seed, RISE_STREAM_CQL, RISE_AGENT_STEP_BLOCKS(a->step)};
+    if (a->cfg.algo == RISE_ALGO_CQL) {
+        cql_step(a, ar, crng);
+        return;
+    }
+    const size_t mark = rise_arena_mark(ar);
+    float *qt = NULL;
+    if (a->cfg.algo == RISE_ALGO_IQL) {
+        qt = rise_arena_alloc(ar, (size_t)a->B);
+        rise_iql_critic_qmin(&a->critic, ar, a->critic.qp.target, a->d_obs, a->d_act, a->B, qt);
+    }
+    if (a->has_critic && a->has_cql)
+        rise_cql_iql_update(&a->cql, &a->critic, ar, a->d_obs, a->d_act, a->d_next, a->d_r, a->d_d,
+                            a->B, step, crng);
+    else if (a->has_critic)
         rise_iql_critic_update(&a->critic, ar, a->d_obs, a->d_act, a->d_next, a->d_r, a->d_d, a->B,
-                               (int)(a->step + 1));
-    policy_update(a, ar);
+                               step);
+    if (a->cfg.algo == RISE_ALGO_IQL)
+        awr_update(a, ar, qt);
+    else
+        policy_update(a, ar);
+    rise_arena_rewind(ar, mark);
 }
 
 /* Diagnostics on the first RISE_DIAG_STATES policy states: K candidates from the EMA
  * policy and their min(Q1, Q2); Q and V on the critic batch. Device results in *out. */
 typedef struct {
-    float *q, *v;     /* [B] */
-    float *cand_q;    /* [S K] */
-    float *rep;       /* [S K, OD] */
+    float *q, *v;  /* [B] */
+    float *cand_q; /* [S K] */
+    float *rep;    /* [S K, OD] */
 } diag_buffers;
 
 static void diag_ops(rise_agent *a, rise_arena *ar, diag_buffers *o) {
@@ -114,6 +177,9 @@ static void diag_ops(rise_agent *a, rise_arena *ar, diag_buffers *o) {
         o->v = rise_arena_alloc(ar, (size_t)B);
         rise_iql_critic_qmin(&a->critic, ar, a->critic.qp.value, a->d_obs, a->d_act, B, o->q);
         rise_iql_critic_value(&a->critic, ar, a->d_obs, B, o->v);
+    } else if (a->cfg.algo == RISE_ALGO_CQL) {
+        o->q = rise_arena_alloc(ar, (size_t)B);
+        rise_cql_qmin(&a->cql, ar, a->cql.qp.value, a->d_obs, a->d_act, B, o->q);
     }
     if (!a->has_diffusion) return;
     o->rep = rise_arena_alloc(ar, (size_t)SK * a->OD);
@@ -130,7 +196,8 @@ static void diag_ops(rise_agent *a, rise_arena *ar, diag_buffers *o) {
     if (a->has_critic) {
         /* The critic sees the current frame and the first action of each chunk. */
         const int D = a->cfg.obs_dim, A = a->cfg.act_dim;
-        float *s0 = rise_arena_alloc(ar, (size_t)SK * D), *a0 = rise_arena_alloc(ar, (size_t)SK * A);
+        float *s0 = rise_arena_alloc(ar, (size_t)SK * D),
+              *a0 = rise_arena_alloc(ar, (size_t)SK * A);
         if (run) {
             be->copy_cols(be, s0, D, 0, o->rep, a->OD, a->OD - D, SK, D, 0);
             be->copy_cols(be, a0, A, 0, a->d_cand, a->AD, 0, SK, A, 0);
@@ -148,7 +215,8 @@ rise_status rise_agent_size_arena(rise_agent *a) {
     diag_buffers d;
     diag_ops(a, &m, &d);
     if (m.peak > peak) peak = m.peak;
-    return rise_arena_init(&a->arena, a->be, peak + 4 * RISE_ARENA_ALIGN_FLOATS); /* + metric scalars */
+    return rise_arena_init(&a->arena, a->be,
+                           peak + 4 * RISE_ARENA_ALIGN_FLOATS); /* + metric scalars */
 }
 
 rise_status rise_agent_step(rise_agent *a) {
@@ -195,6 +263,52 @@ static rise_status check_params(rise_agent *a, rise_params *p, const char *what)
     return RISE_OK;
 }
 
+/* IQL's actor, CQL's critic, temperatures and penalty. */
+static rise_status gauss_cql_metrics(rise_agent *a, const diag_buffers *d, rise_agent_metrics *m,
+                                     const float *pm) {
+    rise_backend *be = a->be;
+    const int A = a->cfg.act_dim;
+    float km[RISE_CQL_N_METRICS];
+    if (a->has_cql) be->download(be, km, a->cql.metrics, sizeof km);
+    if (a->cfg.algo == RISE_ALGO_CQL) {
+        put(m, "loss_q", km[RISE_CQL_LOSS_TD]);
+        put(m, "q_mean", km[RISE_CQL_Q_MEAN]);
+        put(m, "grad_norm_q", sqrt(km[RISE_CQL_GRAD_Q]));
+        const int B = a->B;
+        float *hq = malloc(sizeof(float) * (size_t)B);
+        if (!hq) return rise_error(RISE_ERR_NOMEM, "metrics: out of memory");
+        be->download(be, hq, d->q, sizeof(float) * B);
+        put(m, "q_expert", masked_mean(hq, a->h_expert, B, 1.0f));
+        put(m, "q_nonexpert", masked_mean(hq, a->h_expert, B, 0.0f));
+        free(hq);
+        put(m, "alpha", km[RISE_CQL_ALPHA]);
+        put(m, "entropy", km[RISE_CQL_ENTROPY]);
+    }
+    if (a->has_cql) {
+        put(m, "cql_penalty", km[RISE_CQL_PENALTY]);
+        put(m, "cql_gap", km[RISE_CQL_GAP]);
+        put(m, "cql_alpha", km[RISE_CQL_WEIGHT]);
+    }
+    if (a->cfg.algo == RISE_ALGO_IQL) {
+        /* the Gaussian's entropy: sum_j clamp(log_std_j) + A log(2 pi e) / 2 */
+        float ls[64];
+        const int n = A < 64 ? A : 64;
+        be->download(be, ls, a->pp.value + a->actor.log_std_off, sizeof(float) * n);
+        double h = 0.0, mean = 0.0;
+        for (int j = 0; j < n; ++j) {
+            const double l = ls[j] < a->cfg.log_std_min   ? a->cfg.log_std_min
+                             : ls[j] > a->cfg.log_std_max ? a->cfg.log_std_max
+                                                          : ls[j];
+            h += l + 1.4189385332046727; /* log(2 pi e) / 2 */
+            mean += l / n;
+        }
+        put(m, "awr_weight_mean", pm[2]);
+        put(m, "log_std_mean", mean);
+        if (n == A) put(m, "entropy", h);
+    }
+    return RISE_OK;
+}
+
 rise_status rise_agent_metrics_read(rise_agent *a, rise_agent_metrics *m) {
     rise_backend *be = a->be;
     memset(m, 0, sizeof *m);
@@ -202,7 +316,7 @@ rise_status rise_agent_metrics_read(rise_agent *a, rise_agent_metrics *m) {
     diag_buffers d;
     diag_ops(a, &a->arena, &d);
     RISE_TRY(be->sync(be));
-    float pm[2];
+    float pm[3];
     be->download(be, pm, a->pm, sizeof pm);
     put(m, "loss_pi", pm[0]);
     put(m, "grad_norm_pi", sqrt(pm[1]));
@@ -227,6 +341,7 @@ rise_status rise_agent_metrics_read(rise_agent *a, rise_agent_metrics *m) {
         put(m, "v_nonexpert", masked_mean(hq + B, a->h_expert, B, 0.0f));
         free(hq);
     }
+    if (a->has_gauss || a->has_cql) RISE_TRY(gauss_cql_metrics(a, &d, m, pm));
     if (a->has_diffusion) {
         const int K = a->cfg.candidates, AD = a->AD;
         const int S = RISE_DIAG_STATES < a->B ? RISE_DIAG_STATES : a->B;
@@ -254,7 +369,8 @@ rise_status rise_agent_metrics_read(rise_agent *a, rise_agent_metrics *m) {
                 double mu = 0.0, m2 = 0.0;
                 for (int k = 0; k < K; ++k) mu += cq[(size_t)s * K + k];
                 mu /= K;
-                for (int k = 0; k < K; ++k) m2 += (cq[(size_t)s * K + k] - mu) * (cq[(size_t)s * K + k] - mu);
+                for (int k = 0; k < K; ++k)
+                    m2 += (cq[(size_t)s * K + k] - mu) * (cq[(size_t)s * K + k] - mu);
                 qstd += sqrt(m2 / K);
             }
         }
@@ -277,6 +393,10 @@ rise_status rise_agent_metrics_read(rise_agent *a, rise_agent_metrics *m) {
     if (a->has_critic) {
         RISE_TRY(check_params(a, &a->critic.qp, "Q"));
         RISE_TRY(check_params(a, &a->critic.vp, "V"));
+    }
+    if (a->has_cql) {
+        if (a->cql.own_q) RISE_TRY(check_params(a, &a->cql.qp, "Q"));
+        RISE_TRY(check_params(a, &a->cql.tp, "temperature"));
     }
     return RISE_OK;
 }

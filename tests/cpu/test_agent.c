@@ -2,6 +2,13 @@
  *  - resume: a RISE run (dropout, relabelled pairs, action noise, spectral penalty,
  *    learned Fourier time embedding) stopped at step 20 and resumed to 40 logs the
  *    same metrics.csv and ends with the same checkpoint bytes as an uninterrupted run;
+ *    the same for IQL, CQL (Lagrangian penalty weight) and IDQL with cql.enable;
+ *  - CQL's penalty by hand: a Q network of constant output c gives
+ *    gap = A log 2 + log N over N uniform candidates, and the Lagrange multiplier's
+ *    first Adam step moves log w' by -lr when gap < target_gap;
+ *  - CQL's whole critic loss (TD + penalty over uniform, pi(s), pi(s') candidates,
+ *    rng fixed) against central finite differences in a few Q parameters;
+ *  - IQL's AWR actor loss falls over 200 steps;
  *  - NaN: a non-finite parameter injected at step 25 stops the run with a clear error,
  *    and the checkpoint of step 20 stays the last one;
  *  - extraction: argmax and expectile choices on hand-made scores;
@@ -12,12 +19,15 @@
 #include <unistd.h>
 
 #include "algorithms/agent.h"
+#include "algorithms/cql_critic.h"
 #include "algorithms/train_run.h"
 #include "envs/gen.h"
 #include "host/checkpoint.h"
 #include "test_util.h"
 
 static char dir[256];
+
+static double first_loss(const char *csv_path, int last);
 
 static void gen(const char *kind_name, int n, uint64_t seed, const char *path) {
     rise_gen_kind kind;
@@ -45,15 +55,18 @@ static void small_config(rise_train_config *c, const char *algo) {
     rise_train_config_default(c);
     snprintf(buf, sizeof buf, "train.algo=%s", algo);
     set(c, buf);
-    const char *kv[] = {"train.steps=40",         "train.batch=32",
-                        "train.log_every=10",     "train.ckpt_every=10",
-                        "policy.width=16",        "policy.depth=1",
-                        "policy.dropout=0.1",     "diffusion.train_steps=10",
-                        "diffusion.sample_steps=5", "critic.width=16",
-                        "extract.candidates=4",   "spectral.width=16",
-                        "relabel.threshold=0.5",  "relabel.skip_expert=0",
-                        "relabel.skip_nonexpert=0", "noise.copies=1"};
+    const char *kv[] = {
+        "train.steps=40",        "train.batch=32",           "train.log_every=10",
+        "train.ckpt_every=10",   "policy.width=16",          "policy.depth=1",
+        "policy.dropout=0.1",    "diffusion.train_steps=10", "diffusion.sample_steps=5",
+        "critic.width=16",       "extract.candidates=4",     "spectral.width=16",
+        "relabel.threshold=0.5", "relabel.skip_expert=0",    "relabel.skip_nonexpert=0",
+        "noise.copies=1"};
     for (size_t i = 0; i < sizeof kv / sizeof kv[0]; ++i) set(c, kv[i]);
+    if (!strcmp(algo, "iql") || !strcmp(algo, "cql")) {
+        set(c, "noise.copies=0"); /* Gaussian actors: no action-noise expansion */
+        set(c, "cql.samples=3");
+    }
     if (!strcmp(algo, "rise")) {
         set(c, "spectral.mode=code");
         set(c, "relabel.enable=true");
@@ -101,7 +114,8 @@ static void test_resume(void) {
     TEST_CHECK(rise_train_run(&c, b, 0, &quiet, &s) == RISE_OK, "run b: %s", rise_last_error());
     rise_train_config r;
     TEST_CHECK(rise_train_load_config(b, &r) == RISE_OK, "resume config: %s", rise_last_error());
-    TEST_CHECK(r.train_steps == 20 && r.relabel_enable == 1, "config.json holds the run's settings");
+    TEST_CHECK(r.train_steps == 20 && r.relabel_enable == 1,
+               "config.json holds the run's settings");
     set(&r, "train.steps=40");
     TEST_CHECK(rise_train_run(&r, b, 1, &quiet, &s) == RISE_OK, "resume b: %s", rise_last_error());
     TEST_CHECK(s.first_step == 20 && s.last_step == 40, "resumed 20 -> 40 (%lld -> %lld)",
@@ -121,6 +135,257 @@ static void test_resume(void) {
     snprintf(pa, sizeof pa, "%s/metrics.csv", a);
     snprintf(pd, sizeof pd, "%s/metrics.csv", d2);
     TEST_CHECK(!same_file(pa, pd), "another seed logs other metrics");
+}
+
+/* Resume bitwise for another algorithm; extra: --set pairs (NULL-terminated). */
+static void test_resume_algo(const char *algo, const char *tag, const char *const *extra) {
+    const rise_train_opts quiet = {1, NULL, NULL};
+    rise_train_config c, r;
+    rise_train_summary s;
+    char a[512], b[512], pa[600], pb[600];
+    snprintf(a, sizeof a, "%s/run_%s_a", dir, tag);
+    snprintf(b, sizeof b, "%s/run_%s_b", dir, tag);
+    small_config(&c, algo);
+    for (int i = 0; extra && extra[i]; ++i) set(&c, extra[i]);
+    TEST_CHECK(rise_train_run(&c, a, 0, &quiet, &s) == RISE_OK, "%s run a: %s", tag,
+               rise_last_error());
+    set(&c, "train.steps=20");
+    TEST_CHECK(rise_train_run(&c, b, 0, &quiet, &s) == RISE_OK, "%s run b: %s", tag,
+               rise_last_error());
+    TEST_CHECK(rise_train_load_config(b, &r) == RISE_OK, "%s resume config", tag);
+    set(&r, "train.steps=40");
+    TEST_CHECK(rise_train_run(&r, b, 1, &quiet, &s) == RISE_OK, "%s resume b: %s", tag,
+               rise_last_error());
+    TEST_CHECK(s.first_step == 20 && s.last_step == 40, "%s resumed 20 -> 40 (%lld -> %lld)", tag,
+               (long long)s.first_step, (long long)s.last_step);
+    snprintf(pa, sizeof pa, "%s/metrics.csv", a);
+    snprintf(pb, sizeof pb, "%s/metrics.csv", b);
+    TEST_CHECK(same_file(pa, pb), "%s: resumed metrics.csv is byte-identical", tag);
+    snprintf(pa, sizeof pa, "%s/checkpoint.h5", a);
+    snprintf(pb, sizeof pb, "%s/checkpoint.h5", b);
+    TEST_CHECK(same_file(pa, pb), "%s: final checkpoints are byte-identical", tag);
+}
+
+/* ---- CQL's critic in isolation (algorithms/cql_critic.h) on tiny hand-made data ---- */
+
+enum { TD = 3, TA = 2, TB = 5 };
+
+typedef struct {
+    rise_backend *be;
+    float *obs, *act, *next, *r, *d;
+} tiny_batch;
+
+static void tiny_batch_make(tiny_batch *t, rise_backend *be) {
+    float obs[TB * TD], next[TB * TD], act[TB * TA], r[TB], d[TB];
+    for (int i = 0; i < TB * TD; ++i) {
+        obs[i] = sinf(0.7f * i + 0.3f);
+        next[i] = cosf(0.4f * i - 0.2f);
+    }
+    for (int i = 0; i < TB * TA; ++i) act[i] = 0.9f * sinf(1.3f * i + 1.0f);
+    for (int i = 0; i < TB; ++i) {
+        r[i] = (float)(i % 2);
+        d[i] = i == TB - 1;
+    }
+    t->be = be;
+    float **dst[5] = {&t->obs, &t->next, &t->act, &t->r, &t->d};
+    const float *src[5] = {obs, next, act, r, d};
+    const size_t n[5] = {TB * TD, TB * TD, TB * TA, TB, TB};
+    for (int i = 0; i < 5; ++i) {
+        *dst[i] = be->alloc(be, sizeof(float) * n[i]);
+        be->upload(be, *dst[i], src[i], sizeof(float) * n[i]);
+    }
+}
+
+static void tiny_batch_free(tiny_batch *t) {
+    float *p[5] = {t->obs, t->next, t->act, t->r, t->d};
+    for (int i = 0; i < 5; ++i) t->be->free(t->be, p[i]);
+}
+
+static rise_cql_config tiny_cql_config(int lagrange, float alpha, float gap, int samples) {
+    rise_cql_config k;
+    memset(&k, 0, sizeof k);
+    k.obs_dim = TD;
+    k.act_dim = TA;
+    k.width = 8;
+    k.depth = 2;
+    k.layernorm = 1;
+    k.discount = 0.9f;
+    k.tau = 0.05f;
+    const rise_adam_hparams adam = {1e-3f, 0.9f, 0.999f, 1e-8f, 0.0f, 0.0f};
+    k.q_opt = adam;
+    k.alpha = alpha;
+    k.lagrange = lagrange;
+    k.target_gap = gap;
+    k.samples = samples;
+    k.actor_lr = 1e-3f;
+    k.entropy_target = -1.0f;
+    return k;
+}
+
+static void test_cql_penalty_hand(void) {
+    rise_status st;
+    rise_backend *be = rise_backend_create("cpu", &st);
+    tiny_batch tb;
+    tiny_batch_make(&tb, be);
+    const int N = 5;
+    const double gap = TA * log(2.0) + log((double)N);
+    for (int lagrange = 0; lagrange <= 1; ++lagrange) {
+        rise_iql_config qc;
+        memset(&qc, 0, sizeof qc);
+        qc.obs_dim = TD;
+        qc.act_dim = TA;
+        qc.width = 8;
+        qc.depth = 2;
+        qc.layernorm = 1;
+        qc.discount = 0.9f;
+        qc.tau = 0.05f;
+        qc.expectile = 0.7f;
+        const rise_adam_hparams adam = {1e-3f, 0.9f, 0.999f, 1e-8f, 0.0f, 0.0f};
+        qc.q_opt = qc.v_opt = adam;
+        rise_iql_critic c;
+        TEST_CHECK(rise_iql_critic_create(&c, be, &qc, 3) == RISE_OK, "critic");
+        /* Q = 0.25 everywhere: zero output weights, bias 0.25 (both members) */
+        const rise_param_tensor *w = rise_params_tensor(&c.qp, "q.out.w");
+        float zeros[64] = {0}, bias[2] = {0.25f, 0.25f};
+        TEST_CHECK(w && w->numel <= 64, "q.out.w found");
+        rise_params_upload(&c.qp, RISE_SLOT_VALUE, "q.out.w", zeros, w->numel);
+        rise_params_upload(&c.qp, RISE_SLOT_VALUE, "q.out.b", bias, 2);
+        const float alpha = lagrange ? 2.0f : 0.5f, target = lagrange ? (float)gap + 1.0f : 0.0f;
+        const rise_cql_config kc = tiny_cql_config(lagrange, alpha, target, N);
+        rise_cql k;
+        TEST_CHECK(rise_cql_create(&k, be, &kc, 0, 3) == RISE_OK, "cql: %s", rise_last_error());
+        const rise_rng rng = {7, RISE_STREAM_CQL, 0};
+        rise_arena m, ar;
+        rise_arena_init_measure(&m);
+        rise_cql_iql_update(&k, &c, &m, tb.obs, tb.act, tb.next, tb.r, tb.d, TB, 1, rng);
+        rise_arena_init(&ar, be, m.peak + 64);
+        rise_cql_iql_update(&k, &c, &ar, tb.obs, tb.act, tb.next, tb.r, tb.d, TB, 1, rng);
+        float km[RISE_CQL_N_METRICS], lp;
+        be->download(be, km, k.metrics, sizeof km);
+        be->download(be, &lp, k.tp.value + k.off_prime, sizeof lp);
+        const double pen = 2.0 * alpha * (gap - target);
+        TEST_CHECK(fabs(km[RISE_CQL_GAP] - gap) < 1e-5,
+                   "lagrange %d: gap %.7g, by hand A log 2 + log N = %.7g", lagrange,
+                   km[RISE_CQL_GAP], gap);
+        TEST_CHECK(fabs(km[RISE_CQL_PENALTY] - pen) < 1e-4 &&
+                       fabs(km[RISE_CQL_WEIGHT] - alpha) < 1e-6,
+                   "lagrange %d: penalty %.7g (by hand %.7g), weight %g", lagrange,
+                   km[RISE_CQL_PENALTY], pen, km[RISE_CQL_WEIGHT]);
+        if (lagrange)
+            TEST_CHECK(fabs(lp - (log(2.0) - 1e-3)) < 1e-6,
+                       "log w' takes one Adam step down (gap < target): %.9g, expected %.9g", lp,
+                       log(2.0) - 1e-3);
+        rise_arena_free(&ar);
+        rise_cql_free(&k);
+        rise_iql_critic_free(&c);
+    }
+    tiny_batch_free(&tb);
+    rise_backend_destroy(be);
+}
+
+/* L_Q = TD + penalty of one rise_cql_critic_update from the saved state (restored). */
+static double cql_loss_at(rise_cql *k, const rise_gauss_actor *pi, const float *pw, rise_arena *ar,
+                          const tiny_batch *tb, const float *qsave, const float *tsave, size_t qn,
+                          size_t tn, float *grad_out) {
+    rise_backend *be = k->be;
+    be->upload(be, k->qp.buffer, qsave, sizeof(float) * qn);
+    be->upload(be, k->tp.buffer, tsave, sizeof(float) * tn);
+    const rise_rng rng = {11, RISE_STREAM_CQL, 0};
+    rise_arena_rewind(ar, 0);
+    rise_cql_critic_update(k, pi, pw, ar, tb->obs, tb->act, tb->next, tb->r, tb->d, TB, 1, rng);
+    be->sync(be);
+    float km[RISE_CQL_N_METRICS];
+    be->download(be, km, k->metrics, sizeof km);
+    if (grad_out) be->download(be, grad_out, k->qp.grad, sizeof(float) * k->qp.size);
+    return (double)km[RISE_CQL_LOSS_TD] + (double)km[RISE_CQL_PENALTY];
+}
+
+static void test_cql_fd(void) {
+    rise_status st;
+    rise_backend *be = rise_backend_create("cpu", &st);
+    tiny_batch tb;
+    tiny_batch_make(&tb, be);
+    rise_params ap;
+    rise_params_init(&ap);
+    rise_gauss_actor pi;
+    const rise_gauss_config gc = {RISE_GAUSS_TANH, TD, TA, 8, 1, RISE_ACT_TANH, -5.0f, 2.0f};
+    TEST_CHECK(rise_gauss_actor_register(&pi, &ap, "policy", &gc) == RISE_OK, "actor");
+    rise_params_alloc(&ap, be, 0);
+    rise_params_init_values(&ap, 5);
+    const rise_cql_config kc = tiny_cql_config(1, 0.7f, 1.0f, 2);
+    rise_cql k;
+    TEST_CHECK(rise_cql_create(&k, be, &kc, 1, 9) == RISE_OK, "cql: %s", rise_last_error());
+    rise_arena m, ar;
+    const rise_rng rng = {11, RISE_STREAM_CQL, 0};
+    rise_arena_init_measure(&m);
+    rise_cql_critic_update(&k, &pi, ap.value, &m, tb.obs, tb.act, tb.next, tb.r, tb.d, TB, 1, rng);
+    rise_arena_init(&ar, be, m.peak + 64);
+    const size_t qn = (size_t)rise_params_slot_count(&k.qp) * k.qp.size;
+    const size_t tn = (size_t)rise_params_slot_count(&k.tp) * k.tp.size;
+    float *qsave = malloc(sizeof(float) * qn), *tsave = malloc(sizeof(float) * tn);
+    float *g = malloc(sizeof(float) * k.qp.size), *pert = malloc(sizeof(float) * qn);
+    be->download(be, qsave, k.qp.buffer, sizeof(float) * qn);
+    be->download(be, tsave, k.tp.buffer, sizeof(float) * tn);
+    cql_loss_at(&k, &pi, ap.value, &ar, &tb, qsave, tsave, qn, tn, g);
+    const char *names[] = {"q.fc0.w", "q.fc1.w", "q.ln1.g", "q.out.w", "q.out.b"};
+    int checked = 0, bad = 0;
+    double worst = 0.0;
+    for (size_t t = 0; t < sizeof names / sizeof names[0]; ++t) {
+        const rise_param_tensor *pt = rise_params_tensor(&k.qp, names[t]);
+        if (!pt) continue;
+        for (size_t j = 0; j < pt->numel; j += pt->numel / 3 + 1) {
+            const size_t i = pt->offset + j;
+            const double h = 3e-3;
+            memcpy(pert, qsave, sizeof(float) * qn);
+            pert[i] = qsave[i] + (float)h;
+            const double lp = cql_loss_at(&k, &pi, ap.value, &ar, &tb, pert, tsave, qn, tn, NULL);
+            pert[i] = qsave[i] - (float)h;
+            const double lm = cql_loss_at(&k, &pi, ap.value, &ar, &tb, pert, tsave, qn, tn, NULL);
+            const double fd =
+                (lp - lm) / ((double)(qsave[i] + (float)h) - (double)(qsave[i] - (float)h));
+            const double err = fabs(fd - g[i]) / (2e-3 + 0.02 * fabs(fd));
+            if (err > worst) worst = err;
+            if (err > 1.0) {
+                ++bad;
+                fprintf(stderr, "  %s[%zu]: analytic %.6g, finite difference %.6g\n", names[t], j,
+                        (double)g[i], fd);
+            }
+            ++checked;
+        }
+    }
+    printf("CQL critic FD check: %d parameters, worst error %.3g of the tolerance\n", checked,
+           worst);
+    TEST_CHECK(checked >= 10 && bad == 0,
+               "CQL critic loss gradient matches finite differences (%d parameters, worst %.3g of "
+               "the tolerance)",
+               checked, worst);
+    free(qsave);
+    free(tsave);
+    free(g);
+    free(pert);
+    rise_arena_free(&ar);
+    rise_cql_free(&k);
+    rise_params_free(&ap);
+    tiny_batch_free(&tb);
+    rise_backend_destroy(be);
+}
+
+static void test_iql_actor_learns(void) {
+    const rise_train_opts quiet = {1, NULL, NULL};
+    rise_train_config c;
+    rise_train_summary s;
+    char run[512], csv[600];
+    snprintf(run, sizeof run, "%s/run_iql_learn", dir);
+    small_config(&c, "iql");
+    set(&c, "train.steps=200");
+    set(&c, "train.log_every=20");
+    set(&c, "policy.lr=0.003");
+    set(&c, "policy.dropout=0");
+    TEST_CHECK(rise_train_run(&c, run, 0, &quiet, &s) == RISE_OK, "iql: %s", rise_last_error());
+    snprintf(csv, sizeof csv, "%s/metrics.csv", run);
+    const double l0 = first_loss(csv, 0), l1 = first_loss(csv, 1);
+    TEST_CHECK(l1 < l0 - 0.5, "IQL's AWR actor loss falls by > 0.5: %g -> %g", l0, l1);
+    printf("IQL AWR actor loss %g -> %g over 200 steps\n", l0, l1);
 }
 
 static void poison(rise_agent *a, void *ctx) {
@@ -192,8 +457,8 @@ static void test_policy_rows(void) {
     for (int i = 0; i < 5; ++i) rise_agent_step(a);
     rise_policy *pol;
     rise_agent_policy(a, 7, &pol);
-    const float obs[3 * 6] = {-0.8f, -0.7f, 0, 0, 1.6f, 1.5f, 0.1f, 0.2f, 0.3f, -0.1f,
-                              0.7f,  0.6f,  0.5f, 0.5f, 0, 0, 0.3f, 0.3f};
+    const float obs[3 * 6] = {-0.8f, -0.7f, 0,    0,    1.6f, 1.5f, 0.1f, 0.2f, 0.3f,
+                              -0.1f, 0.7f,  0.6f, 0.5f, 0.5f, 0,    0,    0.3f, 0.3f};
     const uint64_t keys[3] = {11, 12, 13};
     const int t[3] = {0, 4, 9};
     float act3[6], act1[2];
@@ -203,8 +468,8 @@ static void test_policy_rows(void) {
     /* Same noise and candidates whatever the batch; only GEMM blocking (batch-size
      * dependent in OpenBLAS) may move the last bits. */
     TEST_CHECK(fabsf(act1[0] - act3[2]) < 1e-5f && fabsf(act1[1] - act3[3]) < 1e-5f,
-               "row 1's action does not depend on its batch (%.9g %.9g vs %.9g %.9g)", act1[0], act1[1],
-               act3[2], act3[3]);
+               "row 1's action does not depend on its batch (%.9g %.9g vs %.9g %.9g)", act1[0],
+               act1[1], act3[2], act3[3]);
     int in_range = 1;
     for (int i = 0; i < 6; ++i) in_range &= act3[i] >= -1.0f && act3[i] <= 1.0f;
     TEST_CHECK(in_range, "actions in [-1, 1]");
@@ -268,6 +533,15 @@ int main(void) {
     test_nan_stop();
     test_policy_rows();
     test_bc_learns();
+    const char *const iql_x[] = {NULL};
+    const char *const cql_x[] = {"cql.lagrange=true", "cql.alpha=0.5", "cql.target_gap=2", NULL};
+    const char *const idql_x[] = {"cql.enable=true", "cql.lagrange=true", NULL};
+    test_resume_algo("iql", "iql", iql_x);
+    test_resume_algo("cql", "cql", cql_x);
+    test_resume_algo("idql", "idql_cql", idql_x);
+    test_cql_penalty_hand();
+    test_cql_fd();
+    test_iql_actor_learns();
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     if (test_failed_count == 0 && system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);
