@@ -50,6 +50,17 @@ struct rise_agent {
     char *obs_keys; /* "name:dim,name:dim,..." */
 };
 
+/* Device results of the diagnostics (agent_metrics.c). */
+typedef struct {
+    float *q, *v;  /* [B] */
+    float *cand_q; /* [S K] */
+    float *rep;    /* [S K, OD] */
+} rise_agent_diag;
+
+/* Diagnostics on the first RISE_DIAG_STATES policy states: K candidates from the EMA
+ * policy and their min(Q1, Q2); Q and V on the critic batch (measure-safe). */
+void rise_agent_diag_ops(rise_agent *a, rise_arena *ar, rise_agent_diag *o);
+
 /* agent_step.c: sizes the arena for a training step and the diagnostics. */
 rise_status rise_agent_size_arena(rise_agent *a);
 
