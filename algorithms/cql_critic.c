@@ -3,6 +3,8 @@
  * so each function sizes its own scratch. */
 #include "cql_critic.h"
 
+#include "critic_ops.h"
+
 #include <math.h>
 #include <string.h>
 
@@ -55,32 +57,6 @@ void rise_cql_free(rise_cql *k) {
     rise_params_free(&k->tp);
 }
 
-/* ---- helpers shared with iql_critic.c's conventions ---- */
-
-static float *concat_sa(rise_backend *be, rise_arena *ar, const float *obs, const float *act,
-                        int batch, int D, int A) {
-    float *x = rise_arena_alloc(ar, (size_t)batch * (D + A));
-    if (ar->be) {
-        be->copy_cols(be, x, D + A, 0, obs, D, 0, batch, D, 0);
-        be->copy_cols(be, x, D + A, D, act, A, 0, batch, A, 0);
-    }
-    return x;
-}
-
-static void min2(rise_backend *be, rise_arena *ar, const float *y, int batch, float *out) {
-    float *pair = rise_arena_alloc(ar, 2 * (size_t)batch);
-    if (!ar->be) return;
-    be->copy_cols(be, pair, 2, 0, y, 1, 0, batch, 1, 0);
-    be->copy_cols(be, pair, 2, 1, y + batch, 1, 0, batch, 1, 0);
-    be->reduce_rows(be, RISE_REDUCE_MIN, out, pair, batch, 2);
-}
-
-static void adam_step(rise_params *p, rise_backend *be, const rise_adam_hparams *hp, int step,
-                      float *grad_sumsq) {
-    be->reduce(be, RISE_REDUCE_SUMSQ, grad_sumsq, p->grad, p->size);
-    rise_params_adam(p, hp, step, hp->max_grad_norm > 0.0f ? grad_sumsq : NULL);
-}
-
 /* Adam on the one-float tensor at off of the temperature buffer (gradient set first). */
 static void temp_adam(rise_cql *k, size_t off, float lr, int step) {
     const rise_adam_hparams hp = {lr, 0.9f, 0.999f, 1e-8f, 0.0f, 0.0f};
@@ -91,10 +67,10 @@ static void temp_adam(rise_cql *k, size_t off, float lr, int step) {
 void rise_cql_qmin(const rise_cql *k, rise_arena *ar, const float *w, const float *obs,
                    const float *act, int batch, float *q) {
     const size_t mark = rise_arena_mark(ar);
-    float *x = concat_sa(k->be, ar, obs, act, batch, k->cfg.obs_dim, k->cfg.act_dim);
+    float *x = rise_concat_sa(k->be, ar, obs, act, batch, k->cfg.obs_dim, k->cfg.act_dim);
     rise_mlp_tape t;
     rise_mlp_forward(&k->q, k->be, w, ar, &t, x, batch, 1, 0, no_rng);
-    min2(k->be, ar, t.y, batch, q);
+    rise_min2(k->be, ar, t.y, batch, q);
     rise_arena_rewind(ar, mark);
 }
 
@@ -212,7 +188,7 @@ void rise_cql_actor_grad(rise_cql *k, const rise_gauss_actor *pi, const float *p
         temp_adam(k, k->off_alpha, k->cfg.actor_lr, step);
         be->exp_forward(be, m + RISE_CQL_ALPHA, k->tp.value + k->off_alpha, 1);
     }
-    float *x = concat_sa(be, ar, obs, s.a, B, D, A);
+    float *x = rise_concat_sa(be, ar, obs, s.a, B, D, A);
     rise_mlp_tape t;
     rise_mlp_forward(&k->q, be, k->qp.value, ar, &t, x, B, 1, 0, no_rng);
     float *qmin = rise_arena_alloc(ar, (size_t)B), *diff = rise_arena_alloc(ar, (size_t)B);
@@ -220,7 +196,7 @@ void rise_cql_actor_grad(rise_cql *k, const rise_gauss_actor *pi, const float *p
     float *dx = rise_arena_alloc(ar, (size_t)B * (D + A)),
           *da = rise_arena_alloc(ar, (size_t)B * A);
     float *dlogp = rise_arena_alloc(ar, (size_t)B);
-    min2(be, ar, t.y, B, qmin);
+    rise_min2(be, ar, t.y, B, qmin);
     if (run) {
         /* loss = alpha mean(logp) - mean(min Q) = -alpha entropy - mean(min Q) */
         float *lp = m + RISE_CQL_LOSS_PI;
@@ -265,11 +241,11 @@ void rise_cql_critic_update(rise_cql *k, const rise_gauss_actor *pi, const float
         rise_gauss_sample_tape s;
         const rise_rng r1 = {rng.seed, rng.stream + 1, rng.offset};
         rise_gauss_actor_sample(pi, be, pw, ar, &s, next_obs, B, r1);
-        float *xn = concat_sa(be, ar, next_obs, s.a, B, D, A),
+        float *xn = rise_concat_sa(be, ar, next_obs, s.a, B, D, A),
               *qn = rise_arena_alloc(ar, (size_t)B);
         rise_mlp_tape t;
         rise_mlp_forward(&k->q, be, k->qp.target, ar, &t, xn, B, 1, 0, no_rng);
-        min2(be, ar, t.y, B, qn);
+        rise_min2(be, ar, t.y, B, qn);
         if (run) {
             be->td_target(be, y2, r, done, qn, (size_t)B, k->cfg.discount);
             be->copy(be, y2 + B, y2, sizeof(float) * (size_t)B);
@@ -294,7 +270,7 @@ void rise_cql_critic_update(rise_cql *k, const rise_gauss_actor *pi, const float
         policy_block(k, pi, pw, ar, obs, B, 1, r2, cand, logq);
         policy_block(k, pi, pw, ar, next_obs, B, 2, r3, cand, logq);
     }
-    float *x = concat_sa(be, ar, obs, act, B, D, A);
+    float *x = rise_concat_sa(be, ar, obs, act, B, D, A);
     rise_mlp_tape t;
     float *dq = rise_arena_alloc(ar, 2 * (size_t)B);
     if (run) rise_params_zero_grad(&k->qp);
@@ -306,7 +282,7 @@ void rise_cql_critic_update(rise_cql *k, const rise_gauss_actor *pi, const float
     penalty(k, &k->q, k->qp.value, k->qp.grad, ar, obs, cand, logq, B, C, t.y, dq);
     rise_mlp_backward(&k->q, be, k->qp.value, k->qp.grad, ar, &t, dq, NULL, 0);
     if (run) {
-        adam_step(&k->qp, be, &k->cfg.q_opt, step, m + RISE_CQL_GRAD_Q);
+        rise_params_adam_step(&k->qp, be, &k->cfg.q_opt, step, m + RISE_CQL_GRAD_Q);
         be->polyak(be, k->qp.target, k->qp.value, k->qp.size, k->cfg.tau);
         lagrange_step(k, k->cfg.q_opt.lr, step);
     }
@@ -315,51 +291,28 @@ void rise_cql_critic_update(rise_cql *k, const rise_gauss_actor *pi, const float
 
 /* ---- IQL's critic with the penalty ---- */
 
+typedef struct {
+    rise_cql *k;
+    const float *obs, *cand, *logq;
+    int batch, n;
+} iql_penalty_ctx;
+
+static void iql_penalty_hook(void *ctx, rise_iql_critic *c, rise_arena *ar, const float *q,
+                             float *dq) {
+    const iql_penalty_ctx *p = ctx;
+    penalty(p->k, &c->q, c->qp.value, c->qp.grad, ar, p->obs, p->cand, p->logq, p->batch, p->n, q,
+            dq);
+}
+
 void rise_cql_iql_update(rise_cql *k, rise_iql_critic *c, rise_arena *ar, const float *obs,
                          const float *act, const float *next_obs, const float *r, const float *done,
                          int batch, int step, rise_rng rng) {
     rise_backend *be = c->be;
-    const int run = ar->be != NULL, B = batch, D = c->cfg.obs_dim, A = c->cfg.act_dim;
+    const int run = ar->be != NULL, B = batch, A = c->cfg.act_dim;
     const int N = k->cfg.samples;
     const size_t mark = rise_arena_mark(ar);
-    float *m = c->metrics;
     if (run) set_weight(k);
-    float *x = concat_sa(be, ar, obs, act, B, D, A);
-    /* V toward the expectile of min Q'(s, a), as rise_iql_critic_update */
-    float *qt = rise_arena_alloc(ar, (size_t)B);
-    {
-        const size_t m2 = rise_arena_mark(ar);
-        rise_mlp_tape t;
-        rise_mlp_forward(&c->q, be, c->qp.target, ar, &t, x, B, 1, 0, no_rng);
-        min2(be, ar, t.y, B, qt);
-        rise_arena_rewind(ar, m2);
-    }
-    {
-        const size_t m2 = rise_arena_mark(ar);
-        rise_mlp_tape t;
-        float *dv = rise_arena_alloc(ar, (size_t)B);
-        if (run) rise_params_zero_grad(&c->vp);
-        rise_mlp_forward(&c->v, be, c->vp.value, ar, &t, obs, B, 1, 1, no_rng);
-        if (run) {
-            be->expectile(be, m + RISE_IQL_LOSS_V, dv, qt, t.y, (size_t)B, c->cfg.expectile, 1.0f);
-            be->reduce(be, RISE_REDUCE_MEAN, m + RISE_IQL_V_MEAN, t.y, (size_t)B);
-        }
-        rise_mlp_backward(&c->v, be, c->vp.value, c->vp.grad, ar, &t, dv, NULL, 0);
-        if (run) adam_step(&c->vp, be, &c->cfg.v_opt, step, m + RISE_IQL_GRAD_V);
-        rise_arena_rewind(ar, m2);
-    }
-    /* Q toward r + gamma (1 - d) V(s'), plus the penalty over N uniform candidates */
-    float *y2 = rise_arena_alloc(ar, 2 * (size_t)B);
-    {
-        const size_t m2 = rise_arena_mark(ar);
-        rise_mlp_tape t;
-        rise_mlp_forward(&c->v, be, c->vp.value, ar, &t, next_obs, B, 1, 0, no_rng);
-        if (run) {
-            be->td_target(be, y2, r, done, t.y, (size_t)B, c->cfg.discount);
-            be->copy(be, y2 + B, y2, sizeof(float) * (size_t)B);
-        }
-        rise_arena_rewind(ar, m2);
-    }
+    /* the penalty's candidates: N uniform actions per state */
     float *cand = rise_arena_alloc(ar, (size_t)B * N * A),
           *logq = rise_arena_alloc(ar, (size_t)B * N);
     if (run) {
@@ -367,20 +320,9 @@ void rise_cql_iql_update(rise_cql *k, rise_iql_critic *c, rise_arena *ar, const 
         be->rand_uniform(be, cand, (size_t)B * N * A, -1.0f, 1.0f, r4);
         be->fill(be, logq, (float)A * logf(0.5f), (size_t)B * N);
     }
-    rise_mlp_tape t;
-    float *dq = rise_arena_alloc(ar, 2 * (size_t)B);
-    if (run) rise_params_zero_grad(&c->qp);
-    rise_mlp_forward(&c->q, be, c->qp.value, ar, &t, x, B, 1, 1, no_rng);
-    if (run) {
-        be->mse(be, m + RISE_IQL_LOSS_Q, dq, t.y, y2, NULL, 2 * (size_t)B, 2.0f);
-        be->reduce(be, RISE_REDUCE_MEAN, m + RISE_IQL_Q_MEAN, t.y, 2 * (size_t)B);
-    }
-    penalty(k, &c->q, c->qp.value, c->qp.grad, ar, obs, cand, logq, B, N, t.y, dq);
-    rise_mlp_backward(&c->q, be, c->qp.value, c->qp.grad, ar, &t, dq, NULL, 0);
-    if (run) {
-        adam_step(&c->qp, be, &c->cfg.q_opt, step, m + RISE_IQL_GRAD_Q);
-        be->polyak(be, c->qp.target, c->qp.value, c->qp.size, c->cfg.tau);
-        lagrange_step(k, c->cfg.q_opt.lr, step);
-    }
+    iql_penalty_ctx ctx = {k, obs, cand, logq, B, N};
+    rise_iql_critic_update_hooked(c, ar, obs, act, next_obs, r, done, batch, step, iql_penalty_hook,
+                                  &ctx);
+    if (run) lagrange_step(k, c->cfg.q_opt.lr, step);
     rise_arena_rewind(ar, mark);
 }

@@ -2,6 +2,8 @@
  * skipped on a measuring arena, so the update sizes its own scratch. */
 #include "iql_critic.h"
 
+#include "critic_ops.h"
+
 #include <string.h>
 
 static rise_mlp_config critic_mlp(const rise_iql_config *c, int in, int ens) {
@@ -44,35 +46,14 @@ void rise_iql_critic_free(rise_iql_critic *c) {
     rise_params_free(&c->vp);
 }
 
-/* x [B, D + A] = [obs, act]. */
-static float *concat_sa(const rise_iql_critic *c, rise_arena *ar, const float *obs,
-                        const float *act, int batch) {
-    const int D = c->cfg.obs_dim, A = c->cfg.act_dim;
-    float *x = rise_arena_alloc(ar, (size_t)batch * (D + A));
-    if (ar->be) {
-        c->be->copy_cols(c->be, x, D + A, 0, obs, D, 0, batch, D, 0);
-        c->be->copy_cols(c->be, x, D + A, D, act, A, 0, batch, A, 0);
-    }
-    return x;
-}
-
-/* out [B] = min over the two members of y [2, B]. */
-static void min2(rise_backend *be, rise_arena *ar, const float *y, int batch, float *out) {
-    float *pair = rise_arena_alloc(ar, 2 * (size_t)batch);
-    if (!ar->be) return;
-    be->copy_cols(be, pair, 2, 0, y, 1, 0, batch, 1, 0);
-    be->copy_cols(be, pair, 2, 1, y + batch, 1, 0, batch, 1, 0);
-    be->reduce_rows(be, RISE_REDUCE_MIN, out, pair, batch, 2);
-}
-
 void rise_iql_critic_qmin(const rise_iql_critic *c, rise_arena *ar, const float *w,
                           const float *obs, const float *act, int batch, float *q) {
     const size_t mark = rise_arena_mark(ar);
     const rise_rng none = {0, 0, 0};
-    float *x = concat_sa(c, ar, obs, act, batch);
+    float *x = rise_concat_sa(c->be, ar, obs, act, batch, c->cfg.obs_dim, c->cfg.act_dim);
     rise_mlp_tape t;
     rise_mlp_forward(&c->q, c->be, w, ar, &t, x, batch, 1, 0, none);
-    min2(c->be, ar, t.y, batch, q);
+    rise_min2(c->be, ar, t.y, batch, q);
     rise_arena_rewind(ar, mark);
 }
 
@@ -86,21 +67,22 @@ void rise_iql_critic_value(const rise_iql_critic *c, rise_arena *ar, const float
     rise_arena_rewind(ar, mark);
 }
 
-static void adam_step(rise_params *p, rise_backend *be, const rise_adam_hparams *hp, int step,
-                      float *grad_sumsq) {
-    be->reduce(be, RISE_REDUCE_SUMSQ, grad_sumsq, p->grad, p->size);
-    rise_params_adam(p, hp, step, hp->max_grad_norm > 0.0f ? grad_sumsq : NULL);
-}
-
 void rise_iql_critic_update(rise_iql_critic *c, rise_arena *ar, const float *obs, const float *act,
                             const float *next_obs, const float *r, const float *done, int batch,
                             int step) {
+    rise_iql_critic_update_hooked(c, ar, obs, act, next_obs, r, done, batch, step, NULL, NULL);
+}
+
+void rise_iql_critic_update_hooked(rise_iql_critic *c, rise_arena *ar, const float *obs,
+                                   const float *act, const float *next_obs, const float *r,
+                                   const float *done, int batch, int step, rise_iql_q_hook hook,
+                                   void *hook_ctx) {
     rise_backend *be = c->be;
     const int run = ar->be != NULL;
     const size_t mark = rise_arena_mark(ar);
     const rise_rng none = {0, 0, 0};
     float *m = c->metrics;
-    float *x = concat_sa(c, ar, obs, act, batch);
+    float *x = rise_concat_sa(c->be, ar, obs, act, batch, c->cfg.obs_dim, c->cfg.act_dim);
 
     /* V toward the expectile of the target critics' min. */
     float *qt = rise_arena_alloc(ar, (size_t)batch);
@@ -108,7 +90,7 @@ void rise_iql_critic_update(rise_iql_critic *c, rise_arena *ar, const float *obs
         const size_t m2 = rise_arena_mark(ar);
         rise_mlp_tape t;
         rise_mlp_forward(&c->q, be, c->qp.target, ar, &t, x, batch, 1, 0, none);
-        min2(be, ar, t.y, batch, qt);
+        rise_min2(be, ar, t.y, batch, qt);
         rise_arena_rewind(ar, m2);
     }
     {
@@ -123,7 +105,7 @@ void rise_iql_critic_update(rise_iql_critic *c, rise_arena *ar, const float *obs
             be->reduce(be, RISE_REDUCE_MEAN, m + RISE_IQL_V_MEAN, t.y, (size_t)batch);
         }
         rise_mlp_backward(&c->v, be, c->vp.value, c->vp.grad, ar, &t, dv, NULL, 0);
-        if (run) adam_step(&c->vp, be, &c->cfg.v_opt, step, m + RISE_IQL_GRAD_V);
+        if (run) rise_params_adam_step(&c->vp, be, &c->cfg.v_opt, step, m + RISE_IQL_GRAD_V);
         rise_arena_rewind(ar, m2);
     }
 
@@ -149,9 +131,10 @@ void rise_iql_critic_update(rise_iql_critic *c, rise_arena *ar, const float *obs
             be->mse(be, m + RISE_IQL_LOSS_Q, dq, t.y, y2, NULL, 2 * (size_t)batch, 2.0f);
             be->reduce(be, RISE_REDUCE_MEAN, m + RISE_IQL_Q_MEAN, t.y, 2 * (size_t)batch);
         }
+        if (hook) hook(hook_ctx, c, ar, t.y, dq);
         rise_mlp_backward(&c->q, be, c->qp.value, c->qp.grad, ar, &t, dq, NULL, 0);
         if (run) {
-            adam_step(&c->qp, be, &c->cfg.q_opt, step, m + RISE_IQL_GRAD_Q);
+            rise_params_adam_step(&c->qp, be, &c->cfg.q_opt, step, m + RISE_IQL_GRAD_Q);
             be->polyak(be, c->qp.target, c->qp.value, c->qp.size, c->cfg.tau);
         }
     }

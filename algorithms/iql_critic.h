@@ -54,6 +54,17 @@ void rise_iql_critic_update(rise_iql_critic *c, rise_arena *ar, const float *obs
                             const float *next_obs, const float *r, const float *done, int batch,
                             int step);
 
+/* Extra terms of the Q loss (CQL's penalty on this critic): called once per update, on
+ * the measuring pass too, after the TD loss, with Q(s, a) q [2, B] and its gradient dq
+ * [2, B]. It may add to dq and accumulate further gradients into c->qp.grad; scratch
+ * comes from ar (rewound by the update). */
+typedef void (*rise_iql_q_hook)(void *ctx, rise_iql_critic *c, rise_arena *ar, const float *q,
+                                float *dq);
+void rise_iql_critic_update_hooked(rise_iql_critic *c, rise_arena *ar, const float *obs,
+                                   const float *act, const float *next_obs, const float *r,
+                                   const float *done, int batch, int step, rise_iql_q_hook hook,
+                                   void *hook_ctx);
+
 /* q [B] = min(Q1, Q2)(s, a) with the parameter slot w (value or target). */
 void rise_iql_critic_qmin(const rise_iql_critic *c, rise_arena *ar, const float *w,
                           const float *obs, const float *act, int batch, float *q);
