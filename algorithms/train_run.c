@@ -133,7 +133,7 @@ static rise_status log_metrics(run_state *s, rise_progress *pr, int64_t step) {
     for (int i = 0; i < m.n; ++i)
         if (!strcmp(m.names[i], "loss_pi") || !strcmp(m.names[i], "loss_q") ||
             !strcmp(m.names[i], "loss_v") || !strcmp(m.names[i], "cand_spread"))
-            rise_progress_value(pr, m.names[i], m.values[i]);
+            if (pr) rise_progress_value(pr, m.names[i], m.values[i]);
     return RISE_OK;
 }
 
@@ -197,7 +197,8 @@ rise_status rise_train_run(const rise_train_config *cfg, const char *run_dir, in
     rise_progress pr;
     char label[160];
     snprintf(label, sizeof label, "train %s", cfg->train_algo);
-    rise_progress_init(&pr, o->quiet ? fopen("/dev/null", "w") : stderr, label, (long)total);
+    rise_progress_init(&pr, stderr, label, (long)total);
+    rise_progress *prp = o->quiet ? NULL : &pr;
     const double t0 = rise_progress_now();
     int64_t good = out->first_step; /* step of the last checkpoint known good */
     while (st == RISE_OK && rise_agent_step_count(s.agent) < total) {
@@ -206,7 +207,7 @@ rise_status rise_train_run(const rise_train_config *cfg, const char *run_dir, in
         if (o->after_step) o->after_step(s.agent, o->ctx);
         const int64_t k = rise_agent_step_count(s.agent);
         if (k % cfg->train_log_every == 0 || k == total) {
-            st = log_metrics(&s, &pr, k);
+            st = log_metrics(&s, prp, k);
             if (st != RISE_OK) break;
         }
         const int due = (cfg->train_ckpt_every > 0 && k % cfg->train_ckpt_every == 0) || k == total;
@@ -223,10 +224,9 @@ rise_status rise_train_run(const rise_train_config *cfg, const char *run_dir, in
         }
         if (st == RISE_OK && cfg->train_eval_every > 0 && k % cfg->train_eval_every == 0)
             st = eval_during_training(cfg, s.agent, run_dir);
-        rise_progress_update(&pr, (long)k);
+        if (prp) rise_progress_update(prp, (long)k);
     }
-    rise_progress_finish(&pr);
-    if (o->quiet && pr.out) fclose(pr.out);
+    if (prp) rise_progress_finish(prp);
     out->last_step = rise_agent_step_count(s.agent);
     out->seconds = rise_progress_now() - t0;
     const int64_t ran = out->last_step - out->first_step;

@@ -183,6 +183,8 @@ int rise_cmd_demo(int argc, char **argv) {
            (double)r.final_test_loss);
     printf("  baseline (predict the mean): %.6g; the network explains %.2f%% of the variance\n",
            (double)r.target_variance, 100.0 * (1.0 - r.final_test_loss / r.target_variance));
+    printf("\n  (this checks the network stack; the RISE demo - maze data, BC vs IDQL vs RISE,\n"
+           "  coverage maps - is scripts/demo.sh)\n");
     free(log.steps);
     free(log.losses);
     rise_backend_destroy(be);
