@@ -34,7 +34,7 @@ if [ ! -d "$bindir" ]; then
     exit 2
 fi
 # The op families; other bench_* binaries (envs, data) have their own options.
-families="gemm elementwise activation layernorm random loss optim reduce spectral_norm time_embed"
+families="gemm elementwise activation layernorm random loss optim reduce spectral_norm time_embed gaussian"
 mkdir -p "$out" || exit 2
 : >"$out/all.txt"
 
