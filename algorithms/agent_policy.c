@@ -105,19 +105,20 @@ static rise_status agent_act(rise_policy *pol, int n, const float *obs, const ri
     rise_backend *be = a->be;
     const rise_agent_config *c = &a->cfg;
     const int K = p->K, N = n * K, D = c->obs_dim, A = c->act_dim, Ta = c->action_horizon;
-    if (c->obs_horizon != 1)
+    const int To = c->obs_horizon, OD = a->OD;
+    if (To > 1 && !ctx->hist)
         return rise_error(RISE_ERR_INVALID,
-                          "policy.obs_horizon = %d: evaluation of observation histories is not "
-                          "supported yet (the evaluator passes only the current frame)",
-                          c->obs_horizon);
+                          "policy.obs_horizon = %d but the caller passed no observation history",
+                          To);
     RISE_TRY(ensure_capacity(p, n));
+    /* row r: its To frames (history, or the current observation), normalised, K times */
     for (int r = 0; r < n; ++r) {
-        float *row = p->h_obs + (size_t)r * K * D;
-        memcpy(row, obs + (size_t)r * D, sizeof(float) * D);
-        rise_norm_apply_obs(&a->norm, row, 1);
-        for (int k = 1; k < K; ++k) memcpy(row + (size_t)k * D, row, sizeof(float) * D);
+        float *row = p->h_obs + (size_t)r * K * OD;
+        memcpy(row, To > 1 ? ctx->hist + (size_t)r * OD : obs + (size_t)r * D, sizeof(float) * OD);
+        rise_norm_apply_obs(&a->norm, row, To);
+        for (int k = 1; k < K; ++k) memcpy(row + (size_t)k * OD, row, sizeof(float) * OD);
     }
-    be->upload(be, p->d_obs, p->h_obs, sizeof(float) * (size_t)N * D);
+    be->upload(be, p->d_obs, p->h_obs, sizeof(float) * (size_t)N * OD);
     if (a->has_diffusion) {
         /* noise[s][row r K + k][j] = normal(seed, key block + t * per_call, k L + s AD + j) */
         const int S = a->diff.n_steps + 1, AD = a->AD;
@@ -210,6 +211,7 @@ rise_status rise_agent_policy(rise_agent *a, uint64_t seed, rise_policy **out) {
     pol->act_dim = a->cfg.act_dim;
     pol->chunk = a->cfg.action_horizon;
     pol->n_exec = a->cfg.action_exec;
+    pol->obs_horizon = a->cfg.obs_horizon;
     pol->seed = seed;
     pol->act = agent_act;
     pol->destroy = agent_policy_destroy;

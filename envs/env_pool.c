@@ -16,7 +16,39 @@ struct rise_env_pool {
     rise_env **envs;
     rise_status *status; /* [n] */
     char (*msg)[POOL_MSG];
+    int frames;  /* observation history length (0: none kept) */
+    float *hist; /* [n, frames, D], oldest frame first */
 };
+
+/* Row i's history after an observation: the oldest frame drops out. */
+static void hist_push(rise_env_pool *p, int i, const float *o, int D) {
+    if (!p->hist) return;
+    float *h = p->hist + (size_t)i * p->frames * D;
+    memmove(h, h + D, sizeof(float) * (size_t)(p->frames - 1) * D);
+    memcpy(h + (size_t)(p->frames - 1) * D, o, sizeof(float) * D);
+}
+
+/* Row i's history right after a reset: every frame is the first observation. */
+static void hist_fill(rise_env_pool *p, int i, const float *o, int D) {
+    if (!p->hist) return;
+    for (int f = 0; f < p->frames; ++f)
+        memcpy(p->hist + ((size_t)i * p->frames + f) * D, o, sizeof(float) * D);
+}
+
+rise_status rise_env_pool_keep_history(rise_env_pool *p, int frames) {
+    if (frames < 1) return rise_error(RISE_ERR_INVALID, "env pool: history of %d frames", frames);
+    free(p->hist);
+    p->hist = NULL;
+    p->frames = 0;
+    if (frames == 1) return RISE_OK;
+    const int D = rise_env_pool_info(p)->obs_dim;
+    p->hist = calloc((size_t)p->n * frames * D, sizeof(float));
+    if (!p->hist) return rise_error(RISE_ERR_NOMEM, "env pool: history of %d frames", frames);
+    p->frames = frames;
+    return RISE_OK;
+}
+
+float *rise_env_pool_history(rise_env_pool *p) { return p->hist; }
 
 rise_status rise_env_pool_create(rise_env_pool **out, const char *task, const char *settings_json,
                                  int n, int n_threads) {
@@ -50,6 +82,7 @@ void rise_env_pool_destroy(rise_env_pool *p) {
     free(p->envs);
     free(p->status);
     free(p->msg);
+    free(p->hist);
     free(p);
 }
 
@@ -78,9 +111,11 @@ rise_status rise_env_pool_reset(rise_env_pool *p, const uint8_t *mask, const uin
     for (int i = 0; i < p->n; ++i) {
         p->status[i] = RISE_OK;
         if (mask && !mask[i]) continue;
-        record(p, i,
-               rise_env_reset(p->envs[i], seeds ? seeds[i] : 0, ics ? ics + (size_t)i * C : NULL,
-                              obs + (size_t)i * D));
+        const rise_status st =
+            rise_env_reset(p->envs[i], seeds ? seeds[i] : 0, ics ? ics + (size_t)i * C : NULL,
+                           obs + (size_t)i * D);
+        if (st == RISE_OK) hist_fill(p, i, obs + (size_t)i * D, D);
+        record(p, i, st);
     }
     return first_error(p, "reset");
 }
@@ -108,6 +143,7 @@ rise_status rise_env_pool_step(rise_env_pool *p, const float *actions, int chunk
             st = rise_error(RISE_ERR_INVALID, "n_exec %d exceeds the chunk length %d", want, chunk);
         for (int k = 0; st == RISE_OK && k < want && !e->done; ++k) {
             st = rise_env_step(e, actions + ((size_t)i * chunk + k) * A, obs + (size_t)i * D, &si);
+            if (st == RISE_OK) hist_push(p, i, obs + (size_t)i * D, D);
             reward += si.reward;
             ++steps;
         }

@@ -52,6 +52,13 @@ rise_status rise_env_pool_reset(rise_env_pool *p, const uint8_t *mask, const uin
  * and of the result arrays. Rows whose episode is over must have n_exec 0. */
 rise_status rise_env_pool_step(rise_env_pool *p, const float *actions, int chunk, const int *n_exec,
                                float *obs, const rise_env_pool_result *res);
+/* Keep the last `frames` observations of every row (frames 1: none kept): a reset fills
+ * them with the first observation (as training pads a history), every executed step
+ * appends one. rise_env_pool_history is then [n, frames, D], oldest first (NULL when
+ * none are kept); callers that change an observation outside step (a perturbation)
+ * overwrite the row's last frame. */
+rise_status rise_env_pool_keep_history(rise_env_pool *p, int frames);
+float *rise_env_pool_history(rise_env_pool *p);
 
 #ifdef __cplusplus
 }

@@ -29,14 +29,17 @@ extern "C" {
 typedef struct {
     const uint64_t *keys; /* [n] episode key of each row */
     const int *t;         /* [n] step index within the episode of each row */
+    const float *hist;    /* [n, obs_horizon, D] last observations, oldest first (the last
+                             is obs); NULL unless the policy's obs_horizon > 1 */
 } rise_policy_ctx;
 
 typedef struct rise_policy rise_policy;
 struct rise_policy {
     char name[RISE_ENV_NAME_MAX];
     int obs_dim, act_dim;
-    int chunk;  /* actions per row per call */
-    int n_exec; /* actions executed before the next call (1 <= n_exec <= chunk) */
+    int chunk;       /* actions per row per call */
+    int n_exec;      /* actions executed before the next call (1 <= n_exec <= chunk) */
+    int obs_horizon; /* observation frames it wants in ctx->hist (0 or 1: none) */
     uint64_t seed;
     /* obs [n, obs_dim] -> actions [n, chunk, act_dim] in [-1, 1] */
     rise_status (*act)(rise_policy *p, int n, const float *obs, const rise_policy_ctx *ctx,

@@ -50,6 +50,10 @@ rise_status rise_rollout(rise_env_pool *pool, rise_policy *pol, int64_t n, const
             return rise_error(RISE_ERR_INVALID,
                               "rollout: perturbation times must be >= 0 and increasing");
     const int H = pol->chunk;
+    const int To = pol->obs_horizon > 1 ? pol->obs_horizon : 1;
+    if (To > 1) RISE_TRY(rise_env_pool_keep_history(pool, To));
+    float *hist = rise_env_pool_history(pool);
+    float *hist_c = To > 1 ? calloc((size_t)P * To * D, sizeof *hist_c) : NULL;
     slot *slots = calloc((size_t)P, sizeof *slots);
     float *obs = calloc((size_t)P * D, sizeof *obs);
     float *obs_c = calloc((size_t)P * D, sizeof *obs_c);
@@ -62,8 +66,8 @@ rise_status rise_rollout(rise_env_pool *pool, rise_policy *pol, int64_t n, const
     uint8_t *mask = calloc((size_t)P, 1), *done = calloc((size_t)P, 1);
     uint8_t *success = calloc((size_t)P, 1), *failed = calloc((size_t)P, 1);
     rise_status st = RISE_OK;
-    if (!slots || !obs || !obs_c || !act_c || !act || !seeds || !keys_c || !ic_buf || !t_c ||
-        !rows || !n_exec || !steps || !mask || !done || !success || !failed)
+    if ((To > 1 && !hist_c) || !slots || !obs || !obs_c || !act_c || !act || !seeds || !keys_c ||
+        !ic_buf || !t_c || !rows || !n_exec || !steps || !mask || !done || !success || !failed)
         st = rise_error(RISE_ERR_NOMEM, "out of memory");
     for (int s = 0; s < P && st == RISE_OK; ++s) slots[s].episode = -1;
     int64_t next = 0, finished = 0;
@@ -91,15 +95,21 @@ rise_status rise_rollout(rise_env_pool *pool, rise_policy *pol, int64_t n, const
                 double delta[RISE_ENV_MAX_IC];
                 rise_perturb_delta(plan, PD, key, sl->k, delta);
                 st = rise_env_perturb(rise_env_pool_env(pool, s), delta, obs + (size_t)s * D);
+                if (hist) /* the displaced state is the newest frame */
+                    memcpy(hist + ((size_t)s * To + To - 1) * D, obs + (size_t)s * D,
+                           sizeof(float) * D);
                 sl->k++;
             }
             memcpy(obs_c + (size_t)m * D, obs + (size_t)s * D, sizeof(float) * D);
+            if (hist)
+                memcpy(hist_c + (size_t)m * To * D, hist + (size_t)s * To * D,
+                       sizeof(float) * (size_t)To * D);
             keys_c[m] = key;
             t_c[m] = sl->t;
             rows[m++] = s;
         }
         if (st != RISE_OK || m == 0) break;
-        const rise_policy_ctx ctx = {keys_c, t_c};
+        const rise_policy_ctx ctx = {keys_c, t_c, hist_c};
         st = pol->act(pol, m, obs_c, &ctx, act_c);
         if (st != RISE_OK) {
             rise_error_context(st, "policy '%s': ", pol->name);
@@ -132,6 +142,8 @@ rise_status rise_rollout(rise_env_pool *pool, rise_policy *pol, int64_t n, const
         }
     }
     free(slots);
+    free(hist_c);
+    if (To > 1) rise_env_pool_keep_history(pool, 1);
     free(obs);
     free(obs_c);
     free(act_c);

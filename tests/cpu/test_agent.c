@@ -21,6 +21,7 @@
 #include "algorithms/agent.h"
 #include "algorithms/cql_critic.h"
 #include "algorithms/train_run.h"
+#include "envs/coverage.h"
 #include "envs/gen.h"
 #include "host/checkpoint.h"
 #include "test_util.h"
@@ -462,7 +463,7 @@ static void test_policy_rows(void) {
     const uint64_t keys[3] = {11, 12, 13};
     const int t[3] = {0, 4, 9};
     float act3[6], act1[2];
-    const rise_policy_ctx ctx3 = {keys, t}, ctx1 = {keys + 1, t + 1};
+    const rise_policy_ctx ctx3 = {keys, t, NULL}, ctx1 = {keys + 1, t + 1, NULL};
     TEST_CHECK(pol->act(pol, 3, obs, &ctx3, act3) == RISE_OK, "act: %s", rise_last_error());
     TEST_CHECK(pol->act(pol, 1, obs + 6, &ctx1, act1) == RISE_OK, "act 1 row");
     /* Same noise and candidates whatever the batch; only GEMM blocking (batch-size
@@ -502,6 +503,55 @@ static double first_loss(const char *csv_path, int last) {
     return v;
 }
 
+/* A RISE policy with 2 observation frames and chunks of 3 (2 executed) runs through the
+ * coverage evaluator, which hands it the history. */
+static void test_history_policy(void) {
+    const rise_train_opts quiet = {1, NULL, NULL};
+    rise_train_config c;
+    rise_train_summary s;
+    char run[512];
+    snprintf(run, sizeof run, "%s/run_hist", dir);
+    small_config(&c, "rise");
+    set(&c, "train.steps=10");
+    set(&c, "policy.obs_horizon=2");
+    set(&c, "policy.action_horizon=3");
+    set(&c, "policy.action_exec=2");
+    TEST_CHECK(rise_train_run(&c, run, 0, &quiet, &s) == RISE_OK, "train: %s", rise_last_error());
+    rise_status st;
+    rise_backend *be = rise_backend_create("cpu", &st);
+    rise_train_config lc;
+    rise_agent *a = NULL;
+    TEST_CHECK(rise_train_load_agent(run, NULL, be, &lc, &a) == RISE_OK, "load: %s",
+               rise_last_error());
+    rise_policy *pol = NULL;
+    if (a) rise_agent_policy(a, 0, &pol);
+    TEST_CHECK(pol && pol->obs_horizon == 2 && pol->chunk == 3 && pol->n_exec == 2,
+               "policy asks for 2 frames, chunks of 3, executes 2");
+    rise_coverage_opts o;
+    rise_coverage_opts_default(&o);
+    o.grid = 2;
+    o.trials = 1;
+    o.progress = 0;
+    rise_coverage_result r;
+    memset(&r, 0, sizeof r);
+    if (pol) {
+        st = rise_coverage_run("maze", NULL, pol, &o, &r);
+        TEST_CHECK(st == RISE_OK && r.episodes == 4, "coverage with histories: %s (%lld episodes)",
+                   st == RISE_OK ? "ok" : rise_last_error(), (long long)r.episodes);
+        const float o1[6] = {0};
+        const uint64_t key = 0;
+        const int t0 = 0;
+        const rise_policy_ctx no_hist = {&key, &t0, NULL};
+        float act[6];
+        TEST_CHECK(pol->act(pol, 1, o1, &no_hist, act) == RISE_ERR_INVALID,
+                   "a call without the history is refused");
+    }
+    if (r.rate) rise_coverage_result_free(&r);
+    rise_policy_destroy(pol);
+    rise_agent_free(a);
+    rise_backend_destroy(be);
+}
+
 static void test_bc_learns(void) {
     const rise_train_opts quiet = {1, NULL, NULL};
     rise_train_config c;
@@ -532,6 +582,7 @@ int main(void) {
     test_resume();
     test_nan_stop();
     test_policy_rows();
+    test_history_policy();
     test_bc_learns();
     const char *const iql_x[] = {NULL};
     const char *const cql_x[] = {"cql.lagrange=true", "cql.alpha=0.5", "cql.target_gap=2", NULL};
