@@ -116,6 +116,12 @@ rise_status rise_agent_metrics_read(rise_agent *a, rise_agent_metrics *m);
  * episode key, step index). Keep the agent alive while the policy is used. */
 rise_status rise_agent_policy(rise_agent *a, uint64_t seed, rise_policy **out);
 
+/* Maps the observations an env passes (its keys, in its order) onto the model's inputs
+ * (the training data's keys, by name), so a model trained on keys in another order or on
+ * a subset of them evaluates correctly. Errors name a missing key or a width mismatch.
+ * Without a binding the policy expects observations in the model's own layout. */
+rise_status rise_agent_policy_bind_env(rise_policy *pol, const rise_env_info *info);
+
 /* Extraction's choice among K candidates of one state: argmax of q (ties: the first),
  * or IDQL's expectile resampling, candidate k drawn with weight tau when q_k >= v_k
  * else 1 - tau, by the uniform u in [0, 1). v may be NULL for argmax. */

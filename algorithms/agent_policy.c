@@ -22,6 +22,8 @@ typedef struct {
     rise_arena ar;
     float *d_obs, *d_noise, *d_x, *d_s0, *d_a0, *d_q, *d_v;
     float *h_obs, *h_noise, *h_x, *h_q, *h_v;
+    int env_dim;  /* E: width of the observations the caller passes */
+    int *col_map; /* [D]: model column j <- caller column col_map[j] */
 } agent_policy;
 
 static void free_buffers(agent_policy *p) {
@@ -111,10 +113,14 @@ static rise_status agent_act(rise_policy *pol, int n, const float *obs, const ri
                           "policy.obs_horizon = %d but the caller passed no observation history",
                           To);
     RISE_TRY(ensure_capacity(p, n));
-    /* row r: its To frames (history, or the current observation), normalised, K times */
+    /* row r: its To frames (history, or the current observation) in the model's column
+     * order, normalised, K times */
+    const int E = p->env_dim;
     for (int r = 0; r < n; ++r) {
         float *row = p->h_obs + (size_t)r * K * OD;
-        memcpy(row, To > 1 ? ctx->hist + (size_t)r * OD : obs + (size_t)r * D, sizeof(float) * OD);
+        const float *src = To > 1 ? ctx->hist + (size_t)r * To * E : obs + (size_t)r * E;
+        for (int f = 0; f < To; ++f)
+            for (int j = 0; j < D; ++j) row[f * D + j] = src[(size_t)f * E + p->col_map[j]];
         rise_norm_apply_obs(&a->norm, row, To);
         for (int k = 1; k < K; ++k) memcpy(row + (size_t)k * OD, row, sizeof(float) * OD);
     }
@@ -190,6 +196,7 @@ static void agent_policy_destroy(rise_policy *pol) {
     agent_policy *p = pol->impl;
     if (p) {
         free_buffers(p);
+        free(p->col_map);
         free(p);
     }
     free(pol);
@@ -205,6 +212,14 @@ rise_status rise_agent_policy(rise_agent *a, uint64_t seed, rise_policy **out) {
         return rise_error(RISE_ERR_NOMEM, "agent policy: out of memory");
     }
     p->a = a;
+    p->env_dim = a->cfg.obs_dim;
+    p->col_map = malloc(sizeof(int) * (size_t)a->cfg.obs_dim);
+    if (!p->col_map) {
+        free(pol);
+        free(p);
+        return rise_error(RISE_ERR_NOMEM, "agent policy: out of memory");
+    }
+    for (int j = 0; j < a->cfg.obs_dim; ++j) p->col_map[j] = j;
     p->K = a->has_diffusion && a->has_critic ? a->cfg.candidates : 1;
     snprintf(pol->name, sizeof pol->name, "%s", rise_algo_name(a->cfg.algo));
     pol->obs_dim = a->cfg.obs_dim;
@@ -217,5 +232,53 @@ rise_status rise_agent_policy(rise_agent *a, uint64_t seed, rise_policy **out) {
     pol->destroy = agent_policy_destroy;
     pol->impl = p;
     *out = pol;
+    return RISE_OK;
+}
+
+rise_status rise_agent_policy_bind_env(rise_policy *pol, const rise_env_info *info) {
+    agent_policy *p = pol->impl;
+    const char *keys = p->a->obs_keys;
+    const int D = p->a->cfg.obs_dim;
+    if (!keys) {
+        if (info->obs_dim != D)
+            return rise_error(RISE_ERR_INVALID,
+                              "the model takes %d observation values and records no key names; "
+                              "the %s env has %d",
+                              D, info->task, info->obs_dim);
+        p->env_dim = info->obs_dim;
+        pol->obs_dim = info->obs_dim;
+        return RISE_OK;
+    }
+    /* "name:dim,name:dim,..." in the model's column order */
+    int col = 0;
+    for (const char *k = keys; *k;) {
+        const char *colon = strchr(k, ':'), *comma = strchr(k, ',');
+        if (!colon) break;
+        char name[RISE_ENV_NAME_MAX + 1];
+        const size_t len =
+            (size_t)(colon - k) < sizeof name - 1 ? (size_t)(colon - k) : sizeof name - 1;
+        memcpy(name, k, len);
+        name[len] = 0;
+        const int dim = atoi(colon + 1);
+        const int e = rise_env_find_key(info, name);
+        if (e < 0)
+            return rise_error(
+                RISE_ERR_INVALID,
+                "the model was trained on observation key '%s', which the %s env does "
+                "not have",
+                name, info->task);
+        if (info->keys[e].dim != dim || col + dim > D)
+            return rise_error(RISE_ERR_INVALID,
+                              "observation key '%s' has %d values in the model, %d in the %s env",
+                              name, dim, info->keys[e].dim, info->task);
+        for (int j = 0; j < dim; ++j) p->col_map[col + j] = info->keys[e].offset + j;
+        col += dim;
+        k = comma ? comma + 1 : k + strlen(k);
+    }
+    if (col != D)
+        return rise_error(RISE_ERR_FORMAT, "the model's key list '%s' covers %d of its %d inputs",
+                          keys, col, D);
+    p->env_dim = info->obs_dim;
+    pol->obs_dim = info->obs_dim;
     return RISE_OK;
 }

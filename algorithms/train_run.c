@@ -39,7 +39,8 @@ static rise_status build_data(const rise_train_config *cfg, rise_trainset *ts) {
         for (int i = 0; i < spec.n_sources; ++i)
             if (spec.sources[i].role == RISE_ROLE_EXPERT) spec.sources[n++] = spec.sources[i];
         if (n == 0)
-            return rise_error(RISE_ERR_INVALID, "train.expert_only: the data spec has no expert source");
+            return rise_error(RISE_ERR_INVALID,
+                              "train.expert_only: the data spec has no expert source");
         spec.n_sources = n;
     }
     RISE_TRY(rise_trainset_build(&spec, ts));
@@ -74,6 +75,7 @@ static rise_status eval_during_training(const rise_train_config *cfg, rise_agent
     memset(&r, 0, sizeof r);
     rise_status st = rise_env_create_from_args(args, &env);
     if (st == RISE_OK) st = rise_agent_policy(a, (uint64_t)cfg->eval_seed, &pol);
+    if (st == RISE_OK) st = rise_agent_policy_bind_env(pol, &env->info);
     if (st == RISE_OK) {
         rise_coverage_opts o;
         rise_coverage_opts_default(&o);
@@ -170,7 +172,8 @@ rise_status rise_train_run(const rise_train_config *cfg, const char *run_dir, in
     if (st == RISE_OK) st = rise_run_header_write(run_dir, s.be->name, s.be->name);
     if (st == RISE_OK && resume) {
         st = rise_agent_load(s.agent, ckpt);
-        if (st == RISE_OK) st = rise_run_log_truncate_after(run_dir, rise_agent_step_count(s.agent));
+        if (st == RISE_OK)
+            st = rise_run_log_truncate_after(run_dir, rise_agent_step_count(s.agent));
     }
     if (st == RISE_OK) {
         st = rise_run_log_open(&s.log, run_dir, resume);
@@ -232,8 +235,9 @@ rise_status rise_train_run(const rise_train_config *cfg, const char *run_dir, in
     const int64_t ran = out->last_step - out->first_step;
     out->steps_per_s = out->seconds > 0 ? ran / out->seconds : 0.0;
     if (st == RISE_ERR_NUMERIC)
-        rise_error_context(st, "training stopped at step %lld (the last good checkpoint, step %lld, "
-                               "is kept in %s): ",
+        rise_error_context(st,
+                           "training stopped at step %lld (the last good checkpoint, step %lld, "
+                           "is kept in %s): ",
                            (long long)out->last_step, (long long)good, ckpt);
     run_free(&s);
     return st;

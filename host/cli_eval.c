@@ -4,7 +4,7 @@
  *   rise eval runs/rise_s0 --grid 20 --perturb-dist 0.3 --out runs/rise_s0/eval_fine
  *
  * The env is rebuilt from the training data's env_args saved in the checkpoint, and
- * the data's observation layout is checked against the env's. */
+ * its observation keys are mapped onto the model's by name. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,14 +24,6 @@ static void eval_usage(FILE *f, const cov_options *d) {
                "  --backend B           cpu | cuda (default: the run's train.backend)\n"
                "  (--out defaults to RUN_DIR/eval)\n");
     rise_cov_usage_options(f, d);
-}
-
-/* "key:dim,..." of the env, to compare with the model's. */
-static void env_layout(const rise_env *env, char *buf, size_t size) {
-    buf[0] = 0;
-    for (int k = 0; k < env->info.n_keys; ++k)
-        snprintf(buf + strlen(buf), size - strlen(buf), "%s%s:%d", k ? "," : "",
-                 env->info.keys[k].name, env->info.keys[k].dim);
 }
 
 int rise_cmd_eval(int argc, char **argv) {
@@ -88,19 +80,13 @@ int rise_cmd_eval(int argc, char **argv) {
     rise_policy *pol = NULL;
     st = rise_train_load_agent(run, ckpt, be, &cfg, &agent);
     if (st == RISE_OK && !rise_agent_env_args(agent))
-        st = rise_error(RISE_ERR_FORMAT, "%s: the checkpoint records no env_args (the training "
-                                         "data had none), so the task cannot be rebuilt",
+        st = rise_error(RISE_ERR_FORMAT,
+                        "%s: the checkpoint records no env_args (the training "
+                        "data had none), so the task cannot be rebuilt",
                         run);
     if (st == RISE_OK) st = rise_env_create_from_args(rise_agent_env_args(agent), &env);
-    if (st == RISE_OK && rise_agent_obs_keys(agent)) {
-        char layout[1024];
-        env_layout(env, layout, sizeof layout);
-        if (strcmp(layout, rise_agent_obs_keys(agent)))
-            st = rise_error(RISE_ERR_FORMAT,
-                            "%s: the model was trained on observation keys %s, the %s env has %s",
-                            run, rise_agent_obs_keys(agent), env->info.task, layout);
-    }
     if (st == RISE_OK) st = rise_agent_policy(agent, (uint64_t)o.seed, &pol);
+    if (st == RISE_OK) st = rise_agent_policy_bind_env(pol, &env->info);
     int rc = 2;
     if (st == RISE_OK) {
         printf("run %s: %s, step %lld, task %s\n", run, cfg.train_algo,

@@ -525,6 +525,11 @@ static void test_history_policy(void) {
                rise_last_error());
     rise_policy *pol = NULL;
     if (a) rise_agent_policy(a, 0, &pol);
+    rise_env *env = NULL;
+    rise_env_create("maze", NULL, &env);
+    TEST_CHECK(pol && env && rise_agent_policy_bind_env(pol, &env->info) == RISE_OK, "bind: %s",
+               rise_last_error());
+    rise_env_destroy(env);
     TEST_CHECK(pol && pol->obs_horizon == 2 && pol->chunk == 3 && pol->n_exec == 2,
                "policy asks for 2 frames, chunks of 3, executes 2");
     rise_coverage_opts o;
@@ -548,6 +553,59 @@ static void test_history_policy(void) {
     }
     if (r.rate) rise_coverage_result_free(&r);
     rise_policy_destroy(pol);
+    rise_agent_free(a);
+    rise_backend_destroy(be);
+}
+
+/* A model trained on the keys in another order (goal_rel, agent_pos, agent_vel) and bound
+ * to the maze env acts on the env's observations exactly as the unbound model acts on
+ * the same observations permuted into its order; a key the env lacks is refused. */
+static void test_policy_bind(void) {
+    const rise_train_opts quiet = {1, NULL, NULL};
+    rise_train_config c;
+    rise_train_summary s;
+    char run[512];
+    snprintf(run, sizeof run, "%s/run_keys", dir);
+    small_config(&c, "idql");
+    set(&c, "train.steps=5");
+    set(&c, "data.obs_keys=goal_rel,agent_pos,agent_vel");
+    TEST_CHECK(rise_train_run(&c, run, 0, &quiet, &s) == RISE_OK, "train: %s", rise_last_error());
+    rise_status st;
+    rise_backend *be = rise_backend_create("cpu", &st);
+    rise_train_config lc;
+    rise_agent *a = NULL;
+    TEST_CHECK(rise_train_load_agent(run, NULL, be, &lc, &a) == RISE_OK, "load: %s",
+               rise_last_error());
+    if (!a) return;
+    TEST_CHECK(!strcmp(rise_agent_obs_keys(a), "goal_rel:2,agent_pos:2,agent_vel:2"),
+               "model keys: %s", rise_agent_obs_keys(a));
+    rise_env *env = NULL;
+    rise_env_create("maze", NULL, &env);
+    rise_policy *bound, *raw;
+    rise_agent_policy(a, 3, &bound);
+    rise_agent_policy(a, 3, &raw);
+    TEST_CHECK(rise_agent_policy_bind_env(bound, &env->info) == RISE_OK, "bind: %s",
+               rise_last_error());
+    /* env order: agent_pos, agent_vel, goal_rel */
+    const float env_obs[6] = {-0.8f, -0.7f, 0.1f, 0.2f, 1.6f, 1.5f};
+    const float model_obs[6] = {1.6f, 1.5f, -0.8f, -0.7f, 0.1f, 0.2f};
+    const uint64_t key = 4;
+    const int t = 2;
+    const rise_policy_ctx ctx = {&key, &t, NULL};
+    float a1[2], a2[2];
+    bound->act(bound, 1, env_obs, &ctx, a1);
+    raw->act(raw, 1, model_obs, &ctx, a2);
+    TEST_CHECK(a1[0] == a2[0] && a1[1] == a2[1], "bound policy = permuted input (%g %g vs %g %g)",
+               a1[0], a1[1], a2[0], a2[1]);
+    rise_env *small = NULL;
+    rise_env_create("maze", "{\"goal_rel\": false}", &small);
+    TEST_CHECK(small && rise_agent_policy_bind_env(raw, &small->info) == RISE_ERR_INVALID &&
+                   strstr(rise_last_error(), "goal_rel"),
+               "an env without goal_rel is refused: %s", rise_last_error());
+    rise_env_destroy(small);
+    rise_policy_destroy(bound);
+    rise_policy_destroy(raw);
+    rise_env_destroy(env);
     rise_agent_free(a);
     rise_backend_destroy(be);
 }
@@ -583,6 +641,7 @@ int main(void) {
     test_nan_stop();
     test_policy_rows();
     test_history_policy();
+    test_policy_bind();
     test_bc_learns();
     const char *const iql_x[] = {NULL};
     const char *const cql_x[] = {"cql.lagrange=true", "cql.alpha=0.5", "cql.target_gap=2", NULL};
