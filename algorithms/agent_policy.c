@@ -20,7 +20,7 @@ typedef struct {
     rise_agent *a;
     int K, cap; /* candidates per row; rows x K the buffers hold */
     rise_arena ar;
-    float *d_obs, *d_noise, *d_x, *d_s0, *d_a0, *d_q, *d_v;
+    float *d_obs, *d_noise, *d_x, *d_s0, *d_a0, *d_q, *d_v, *d_sel;
     float *h_obs, *h_noise, *h_x, *h_q, *h_v;
     int env_dim;  /* E: width of the observations the caller passes */
     int *col_map; /* [D]: model column j <- caller column col_map[j] */
@@ -28,15 +28,21 @@ typedef struct {
 
 static void free_buffers(agent_policy *p) {
     rise_backend *be = p->a->be;
-    float *dev[] = {p->d_obs, p->d_noise, p->d_x, p->d_s0, p->d_a0, p->d_q, p->d_v};
+    float *dev[] = {p->d_obs, p->d_noise, p->d_x, p->d_s0, p->d_a0, p->d_q, p->d_v, p->d_sel};
     for (size_t i = 0; i < sizeof dev / sizeof dev[0]; ++i)
         if (dev[i]) be->free(be, dev[i]);
     float *host[] = {p->h_obs, p->h_noise, p->h_x, p->h_q, p->h_v};
     for (size_t i = 0; i < sizeof host / sizeof host[0]; ++i) free(host[i]);
     rise_arena_free(&p->ar);
-    p->d_obs = p->d_noise = p->d_x = p->d_s0 = p->d_a0 = p->d_q = p->d_v = NULL;
+    p->d_obs = p->d_noise = p->d_x = p->d_s0 = p->d_a0 = p->d_q = p->d_v = p->d_sel = NULL;
     p->h_obs = p->h_noise = p->h_x = p->h_q = p->h_v = NULL;
     p->cap = 0;
+}
+
+/* Best-of-K by argmax runs on the backend (fused argmax + gather). */
+static int fused_argmax(const agent_policy *p) {
+    return p->a->has_diffusion && p->a->has_critic && p->K > 1 &&
+           p->a->cfg.extract_rule == RISE_EXTRACT_ARGMAX;
 }
 
 /* The backend work of one call on N = n K rows (measure-safe). */
@@ -64,6 +70,8 @@ static void policy_ops(agent_policy *p, rise_arena *ar, int n) {
     rise_iql_critic_qmin(&a->critic, ar, a->critic.qp.value, p->d_s0, p->d_a0, N, p->d_q);
     if (a->cfg.extract_rule == RISE_EXTRACT_EXPECTILE)
         rise_iql_critic_value(&a->critic, ar, p->d_s0, N, p->d_v);
+    else if (ar->be)
+        be->argmax_select(be, p->d_sel, NULL, p->d_q, p->d_x, n, p->K, a->AD);
 }
 
 static rise_status ensure_capacity(agent_policy *p, int n) {
@@ -81,13 +89,14 @@ static rise_status ensure_capacity(agent_policy *p, int n) {
     p->d_a0 = be->alloc(be, sizeof(float) * N * A);
     p->d_q = be->alloc(be, sizeof(float) * N);
     p->d_v = be->alloc(be, sizeof(float) * N);
+    p->d_sel = be->alloc(be, sizeof(float) * N * a->AD);
     p->h_obs = malloc(sizeof(float) * N * a->OD);
     p->h_noise = malloc(sizeof(float) * L);
     p->h_x = malloc(sizeof(float) * N * a->AD);
     p->h_q = malloc(sizeof(float) * N);
     p->h_v = malloc(sizeof(float) * N);
     if (!p->d_obs || !p->d_noise || !p->d_x || !p->d_s0 || !p->d_a0 || !p->d_q || !p->d_v ||
-        !p->h_obs || !p->h_noise || !p->h_x || !p->h_q || !p->h_v) {
+        !p->d_sel || !p->h_obs || !p->h_noise || !p->h_x || !p->h_q || !p->h_v) {
         free_buffers(p);
         return rise_error(RISE_ERR_NOMEM, "agent policy: out of memory for %d rows", N);
     }
@@ -143,13 +152,19 @@ static rise_status agent_act(rise_policy *pol, int n, const float *obs, const ri
     rise_arena_rewind(&p->ar, 0);
     policy_ops(p, &p->ar, n);
     RISE_TRY(be->sync(be));
-    be->download(be, p->h_x, p->d_x, sizeof(float) * (size_t)N * a->AD);
-    const int score = a->has_critic && K > 1;
+    /* argmax: the winners were gathered on the backend (d_sel [n, AD]); the expectile
+     * rule draws on the host from every candidate's Q and V. */
+    const int fused = fused_argmax(p), score = !fused && a->has_critic && K > 1;
+    if (fused) {
+        be->download(be, p->h_x, p->d_sel, sizeof(float) * (size_t)n * a->AD);
+    } else {
+        be->download(be, p->h_x, p->d_x, sizeof(float) * (size_t)N * a->AD);
+    }
     if (score) {
         be->download(be, p->h_q, p->d_q, sizeof(float) * N);
-        if (c->extract_rule == RISE_EXTRACT_EXPECTILE)
-            be->download(be, p->h_v, p->d_v, sizeof(float) * N);
+        be->download(be, p->h_v, p->d_v, sizeof(float) * N);
     }
+    const int stride = fused ? 1 : K;
     for (int r = 0; r < n; ++r) {
         int best = 0;
         if (score) {
@@ -161,7 +176,7 @@ static rise_status agent_act(rise_policy *pol, int n, const float *obs, const ri
                                      c->critic.expectile, u);
         }
         float *out = actions + (size_t)r * Ta * A;
-        memcpy(out, p->h_x + ((size_t)r * K + best) * a->AD, sizeof(float) * a->AD);
+        memcpy(out, p->h_x + ((size_t)r * stride + best) * a->AD, sizeof(float) * a->AD);
         rise_norm_unapply_actions(&a->norm, out, Ta);
         for (int j = 0; j < Ta * A; ++j) {
             if (!isfinite(out[j]))

@@ -222,6 +222,12 @@ struct rise_backend {
                                     const float *out, int rows, int cols);
     /* y = exp(x) element-wise (alpha = exp(log_alpha)); y may alias x. */
     void (*exp_forward)(rise_backend *be, float *y, const float *x, size_t n);
+
+    /* ---- policy extraction (kernels/extract.h): per row r of score [R, K], the first
+     * k with the largest score (NaN never wins), out[r, :] = cand[r K + k, :] for cand
+     * [R K, W], best_idx[r] = k (as float; NULL to skip). ---- */
+    void (*argmax_select)(rise_backend *be, float *out, float *best_idx, const float *score,
+                          const float *cand, int rows, int k, int width);
 };
 
 /* "cpu" or "cuda". Returns NULL with rise_last_error() set (status in *st,

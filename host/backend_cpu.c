@@ -26,6 +26,7 @@
 #include "../kernels/spectral_norm.h"
 #include "../kernels/time_embed.h"
 #include "../kernels/diffusion.h"
+#include "../kernels/extract.h"
 #include "../kernels/gaussian.h"
 
 /* Below this many elements per chunk, thread start-up costs more than it saves. */
@@ -409,6 +410,16 @@ static void cpu_exp_forward(rise_backend *be, float *y, const float *x, size_t n
     CPU_FOR_CHUNKS(n, 1, 8, exp_forward_ref(y + lo, x + lo, hi - lo));
 }
 
+static void cpu_argmax_select(rise_backend *be, float *out, float *best_idx, const float *score,
+                              const float *cand, int rows, int k, int width) {
+    RISE_ASSERT(rows >= 0 && k >= 1 && width >= 0, "argmax_select: bad shape rows=%d k=%d width=%d",
+                rows, k, width);
+    CPU_FOR_CHUNKS((size_t)rows, 1, (size_t)k + (size_t)width,
+                   argmax_select_ref(out + lo * width, best_idx ? best_idx + lo : NULL,
+                                     score + lo * k, cand + lo * k * width, (int)(hi - lo), k,
+                                     width));
+}
+
 rise_backend *rise_backend_cpu_create(rise_status *st) {
     rise_status local;
     if (!st) st = &local;
@@ -464,6 +475,7 @@ rise_backend *rise_backend_cpu_create(rise_status *st) {
     be->logsumexp_rows_forward = cpu_logsumexp_rows_forward;
     be->logsumexp_rows_backward = cpu_logsumexp_rows_backward;
     be->exp_forward = cpu_exp_forward;
+    be->argmax_select = cpu_argmax_select;
     *st = RISE_OK;
     return be;
 }

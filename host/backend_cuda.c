@@ -23,6 +23,7 @@
 #include "kernels/spectral_norm.h"
 #include "kernels/time_embed.h"
 #include "kernels/diffusion.h"
+#include "kernels/extract.h"
 #include "kernels/gaussian.h"
 
 typedef struct {
@@ -225,8 +226,8 @@ static void cuda_freq_embed_backward(rise_backend *be, float *df, const float *d
 static void cuda_diffusion_q_sample(rise_backend *be, float *xt, float *eps, float *t_out,
                                     const float *x0, const float *sqrt_ab, const float *sqrt_1mab,
                                     int rows, int cols, int n_steps, rise_rng rng) {
-    diffusion_q_sample_cuda(STREAM(be), xt, eps, t_out, x0, sqrt_ab, sqrt_1mab, rows, cols,
-                            n_steps, rng);
+    diffusion_q_sample_cuda(STREAM(be), xt, eps, t_out, x0, sqrt_ab, sqrt_1mab, rows, cols, n_steps,
+                            rng);
 }
 
 static void cuda_gauss_logprob_forward(rise_backend *be, float *logp, const float *x,
@@ -273,6 +274,11 @@ static void cuda_logsumexp_rows_backward(rise_backend *be, float *dx, const floa
 
 static void cuda_exp_forward(rise_backend *be, float *y, const float *x, size_t n) {
     exp_forward_cuda(STREAM(be), y, x, n);
+}
+
+static void cuda_argmax_select(rise_backend *be, float *out, float *best_idx, const float *score,
+                               const float *cand, int rows, int k, int width) {
+    argmax_select_cuda(STREAM(be), out, best_idx, score, cand, rows, k, width);
 }
 
 int rise_backend_cuda_built(void) { return 1; }
@@ -361,6 +367,7 @@ rise_backend *rise_backend_cuda_create(rise_status *st) {
     be->logsumexp_rows_forward = cuda_logsumexp_rows_forward;
     be->logsumexp_rows_backward = cuda_logsumexp_rows_backward;
     be->exp_forward = cuda_exp_forward;
+    be->argmax_select = cuda_argmax_select;
     *st = RISE_OK;
     return be;
 }

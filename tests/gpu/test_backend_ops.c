@@ -765,6 +765,36 @@ static void test_gaussian(void) {
     sync_ok("gaussian");
 }
 
+/* ---- extraction: fused argmax + gather; exact (a choice, then a copy). Scores with
+ * ties (quantised values) and NaNs, K from 1 to 300 (more than a warp's lanes). ---- */
+static void test_argmax_select(void) {
+    const int rows_list[] = {1, 37, 1000}, k_list[] = {1, 16, 33, 300}, w_list[] = {1, 2, 40};
+    for (int ri = 0; ri < 3; ++ri)
+        for (int ki = 0; ki < 4; ++ki)
+            for (int wi = 0; wi < 3; ++wi) {
+                const int rows = rows_list[ri], k = k_list[ki], w = w_list[wi];
+                const size_t ns = (size_t)rows * k, nc = ns * w;
+                float *score = rnd(ns, 151 + ki, -2, 2), *cand = rnd(nc, 152, -1, 1);
+                for (size_t i = 0; i < ns; ++i) {
+                    score[i] = roundf(score[i] * 2.0f) / 2.0f; /* many ties */
+                    if (i % 7 == 3) score[i] = NAN;
+                }
+                float *out = rnd((size_t)rows * w, 153, -1, 1), *idx = rnd(rows, 154, -1, 1);
+                float *d_s = up(score, ns), *d_c = up(cand, nc);
+                float *d_o = up(out, (size_t)rows * w), *d_i = up(idx, rows);
+                cpu->argmax_select(cpu, out, idx, score, cand, rows, k, w);
+                gpu->argmax_select(gpu, d_o, d_i, d_s, d_c, rows, k, w);
+                char name[128];
+                snprintf(name, sizeof name, "argmax_select index rows=%d k=%d w=%d", rows, k, w);
+                check_bits(name, d_i, idx, rows * sizeof(float));
+                snprintf(name, sizeof name, "argmax_select out rows=%d k=%d w=%d", rows, k, w);
+                check_bits(name, d_o, out, (size_t)rows * w * sizeof(float));
+                gpu->free(gpu, d_s), gpu->free(gpu, d_c), gpu->free(gpu, d_o), gpu->free(gpu, d_i);
+                free(score), free(cand), free(out), free(idx);
+            }
+    sync_ok("argmax_select");
+}
+
 int main(void) {
     gpu = test_backend_or_skip("cuda");
     cpu = test_backend_or_skip("cpu");
@@ -781,6 +811,7 @@ int main(void) {
     test_time_embed();
     test_diffusion_q_sample();
     test_gaussian();
+    test_argmax_select();
     rise_backend_destroy(gpu);
     rise_backend_destroy(cpu);
     return test_finish();

@@ -1,0 +1,45 @@
+/* extract.cu - fused argmax + gather of policy extraction (kernels/extract.h).
+ * Variants: kernel1, one warp per row: each lane scans a strided slice of the K scores
+ * keeping (value, first index), a shuffle reduction picks the largest value and, among
+ * equal values, the smallest index (the reference's "first argmax"; NaN never wins), and
+ * the lanes copy the winner's W values. */
+#include "common.cuh"
+#include "extract.h"
+
+/* a beats b: larger value, or equal value and smaller index; NaN loses to any number. */
+__device__ __forceinline__ bool beats(float va, int ia, float vb, int ib) {
+    if (va != va) return false;
+    if (vb != vb) return true;
+    return va > vb || (va == vb && ia < ib);
+}
+
+__global__ void argmax_select_kernel1(float *out, float *best_idx, const float *score,
+                                      const float *cand, int rows, int k, int width) {
+    const int warps = blockDim.x / 32;
+    const int r = blockIdx.x * warps + threadIdx.x / 32;
+    const int lane = threadIdx.x % 32;
+    if (r >= rows) return;
+    const float *s = score + (size_t)r * k;
+    float bv = s[0];
+    int bi = 0;
+    for (int j = lane; j < k; j += 32)
+        if (beats(s[j], j, bv, bi)) bv = s[j], bi = j;
+    for (int off = 16; off > 0; off /= 2) {
+        const float ov = __shfl_down_sync(0xffffffffu, bv, off);
+        const int oi = __shfl_down_sync(0xffffffffu, bi, off);
+        if (beats(ov, oi, bv, bi)) bv = ov, bi = oi;
+    }
+    bi = __shfl_sync(0xffffffffu, bi, 0);
+    const float *src = cand + ((size_t)r * k + bi) * width;
+    for (int w = lane; w < width; w += 32) out[(size_t)r * width + w] = src[w];
+    if (lane == 0 && best_idx) best_idx[r] = (float)bi;
+}
+
+extern "C" void argmax_select_cuda(void *stream, float *out, float *best_idx, const float *score,
+                                   const float *cand, int rows, int k, int width) {
+    if (rows <= 0 || k <= 0) return;
+    const int warps = 8;
+    argmax_select_kernel1<<<(rows + warps - 1) / warps, warps * 32, 0, RISE_STREAM(stream)>>>(
+        out, best_idx, score, cand, rows, k, width);
+    RISE_CUDA_LAUNCHED();
+}
