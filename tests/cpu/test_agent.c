@@ -503,26 +503,35 @@ static double first_loss(const char *csv_path, int last) {
     return v;
 }
 
+/* Trains algo with the small config plus `extra` assignments (NULL-terminated) into
+ * dir/name, then loads it back on a fresh cpu backend (*be) for evaluation. */
+static rise_agent *train_and_load(const char *algo, const char *name, const char *const *extra,
+                                  rise_backend **be) {
+    const rise_train_opts quiet = {1, NULL, NULL};
+    rise_train_config c, lc;
+    rise_train_summary s;
+    char run[512];
+    snprintf(run, sizeof run, "%s/%s", dir, name);
+    small_config(&c, algo);
+    for (int i = 0; extra[i]; ++i) set(&c, extra[i]);
+    TEST_CHECK(rise_train_run(&c, run, 0, &quiet, &s) == RISE_OK, "train %s: %s", name,
+               rise_last_error());
+    rise_status st;
+    *be = rise_backend_create("cpu", &st);
+    rise_agent *a = NULL;
+    TEST_CHECK(rise_train_load_agent(run, NULL, *be, &lc, &a) == RISE_OK, "load %s: %s", name,
+               rise_last_error());
+    return a;
+}
+
 /* A RISE policy with 2 observation frames and chunks of 3 (2 executed) runs through the
  * coverage evaluator, which hands it the history. */
 static void test_history_policy(void) {
-    const rise_train_opts quiet = {1, NULL, NULL};
-    rise_train_config c;
-    rise_train_summary s;
-    char run[512];
-    snprintf(run, sizeof run, "%s/run_hist", dir);
-    small_config(&c, "rise");
-    set(&c, "train.steps=10");
-    set(&c, "policy.obs_horizon=2");
-    set(&c, "policy.action_horizon=3");
-    set(&c, "policy.action_exec=2");
-    TEST_CHECK(rise_train_run(&c, run, 0, &quiet, &s) == RISE_OK, "train: %s", rise_last_error());
+    const char *const extra[] = {"train.steps=10", "policy.obs_horizon=2",
+                                 "policy.action_horizon=3", "policy.action_exec=2", NULL};
+    rise_backend *be;
+    rise_agent *a = train_and_load("rise", "run_hist", extra, &be);
     rise_status st;
-    rise_backend *be = rise_backend_create("cpu", &st);
-    rise_train_config lc;
-    rise_agent *a = NULL;
-    TEST_CHECK(rise_train_load_agent(run, NULL, be, &lc, &a) == RISE_OK, "load: %s",
-               rise_last_error());
     rise_policy *pol = NULL;
     if (a) rise_agent_policy(a, 0, &pol);
     rise_env *env = NULL;
@@ -561,21 +570,10 @@ static void test_history_policy(void) {
  * to the maze env acts on the env's observations exactly as the unbound model acts on
  * the same observations permuted into its order; a key the env lacks is refused. */
 static void test_policy_bind(void) {
-    const rise_train_opts quiet = {1, NULL, NULL};
-    rise_train_config c;
-    rise_train_summary s;
-    char run[512];
-    snprintf(run, sizeof run, "%s/run_keys", dir);
-    small_config(&c, "idql");
-    set(&c, "train.steps=5");
-    set(&c, "data.obs_keys=goal_rel,agent_pos,agent_vel");
-    TEST_CHECK(rise_train_run(&c, run, 0, &quiet, &s) == RISE_OK, "train: %s", rise_last_error());
-    rise_status st;
-    rise_backend *be = rise_backend_create("cpu", &st);
-    rise_train_config lc;
-    rise_agent *a = NULL;
-    TEST_CHECK(rise_train_load_agent(run, NULL, be, &lc, &a) == RISE_OK, "load: %s",
-               rise_last_error());
+    const char *const extra[] = {"train.steps=5", "data.obs_keys=goal_rel,agent_pos,agent_vel",
+                                 NULL};
+    rise_backend *be;
+    rise_agent *a = train_and_load("idql", "run_keys", extra, &be);
     if (!a) return;
     TEST_CHECK(!strcmp(rise_agent_obs_keys(a), "goal_rel:2,agent_pos:2,agent_vel:2"),
                "model keys: %s", rise_agent_obs_keys(a));
