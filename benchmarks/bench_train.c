@@ -131,7 +131,7 @@ int main(int argc, char **argv) {
                 uint64_t *keys = calloc((size_t)n, sizeof *keys);
                 int *t = calloc((size_t)n, sizeof *t);
                 for (int i = 0; i < n; ++i) keys[i] = (uint64_t)i;
-                const rise_policy_ctx ctx = {keys, t};
+                const rise_policy_ctx ctx = {keys, t, NULL};
                 pol->act(pol, n, obs, &ctx, act); /* warm up (sizes the buffers) */
                 const int reps = quick ? 2 : 5;
                 const double t1 = now();
