@@ -682,6 +682,26 @@ rise_status rise_train_config_load(rise_train_config *c, const char *path) {
     return st;
 }
 
+/* "role:path[,role:path...]": the sources become exactly these. */
+static rise_status replace_sources(rise_data_spec *d, const char *list) {
+    d->n_sources = 0;
+    char item[RISE_PATH_MAX + 64];
+    for (const char *p = list; *p;) {
+        const char *comma = strchr(p, ',');
+        const size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        if (len == 0 || len >= sizeof item)
+            return rise_error(RISE_ERR_INVALID, "data.sources: empty or over-long entry in '%s'",
+                              list);
+        memcpy(item, p, len);
+        item[len] = '\0';
+        RISE_TRY(rise_data_spec_add_source(d, item));
+        p += len + (comma ? 1 : 0);
+    }
+    if (d->n_sources == 0)
+        return rise_error(RISE_ERR_INVALID, "data.sources: expected role:path[,role:path...]");
+    return RISE_OK;
+}
+
 rise_status rise_train_config_set(rise_train_config *c, const char *assignment) {
     const char *eq = strchr(assignment, '=');
     const char *dot = strchr(assignment, '.');
@@ -714,8 +734,13 @@ rise_status rise_train_config_set(rise_train_config *c, const char *assignment) 
             *d = c->data;
         else
             rise_data_spec_default(d);
-        const rise_status st = !strcmp(name, "source") ? rise_data_spec_add_source(d, value)
-                                                       : rise_data_spec_set(d, name, value);
+        rise_status st;
+        if (!strcmp(name, "source"))
+            st = rise_data_spec_add_source(d, value);
+        else if (!strcmp(name, "sources"))
+            st = replace_sources(d, value);
+        else
+            st = rise_data_spec_set(d, name, value);
         if (st == RISE_OK) {
             c->data = *d;
             c->has_data = 1;
@@ -797,6 +822,7 @@ void rise_train_config_print_help(FILE *out) {
                 f->help);
     }
     fprintf(out, "\n  data.*: the dataset spec (JSON object \"data\", see data/spec.h):\n"
+                 "    --set data.sources=role:path[,role:path...]  replace the sources\n"
                  "    --set data.source=role:path[:filter_key]   add a source (expert or "
                  "non_expert)\n"
                  "    --set data.reward=rise|dataset, data.terminal=dataset|never|traj_end,\n"

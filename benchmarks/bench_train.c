@@ -1,10 +1,11 @@
 /* bench_train.c - end-to-end training and extraction throughput of the agent.
  *
- *   build/benchmarks/bench_train [--backend cpu|cuda] [--quick] [--json FILE]
+ *   build/benchmarks/bench_train [--backend cpu|cuda] [--batch B] [--width W] [--quick]
+ *                                [--json FILE]
  *
  * Training: steps/s of the IDQL and RISE updates (twin Q + V + diffusion policy; RISE
  * adds the spectral code MLP and every 2nd policy batch from relabelled pairs) at batch
- * 256 and widths 256 (paper-like: LN-ResNet 3 blocks, critic 2 x 256), on maze data
+ * B and width W (default 256 and 256, paper-like: LN-ResNet 3 blocks, critic 2 x W), on maze data
  * generated in a temporary folder. Extraction: latency of one policy call for 1 and 64
  * states with K = 128 candidates x 10 DDIM steps, scored by min(Q1, Q2).
  * Validation: every loss read back at the end must be finite (exit 1 otherwise). */
@@ -50,15 +51,22 @@ typedef struct {
 
 int main(int argc, char **argv) {
     const char *backend = "cpu", *json = NULL;
-    int quick = 0;
+    int quick = 0, batch = 256, width = 256;
     for (int i = 1; i < argc; ++i) {
         if (!strcmp(argv[i], "--backend") && i + 1 < argc) backend = argv[++i];
         else if (!strcmp(argv[i], "--json") && i + 1 < argc) json = argv[++i];
+        else if (!strcmp(argv[i], "--batch") && i + 1 < argc) batch = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--width") && i + 1 < argc) width = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--quick")) quick = 1;
         else {
-            printf("usage: bench_train [--backend cpu|cuda] [--quick] [--json FILE]\n");
+            printf("usage: bench_train [--backend cpu|cuda] [--batch B] [--width W] [--quick] "
+                   "[--json FILE]\n");
             return strcmp(argv[i], "--help") ? 2 : 0;
         }
+    }
+    if (batch < 1 || width < 1) {
+        fprintf(stderr, "bench_train: --batch %d --width %d, expected >= 1\n", batch, width);
+        return 2;
     }
     rise_status st;
     rise_backend *be = rise_backend_create(backend, &st);
@@ -87,14 +95,17 @@ int main(int argc, char **argv) {
     result res[8];
     int nres = 0, bad = 0;
     const int steps = quick ? 5 : 30;
-    printf("bench_train on %s: batch 256, width 256 (policy LN-ResNet 3 blocks, critic 2 x 256)\n",
-           be->name);
+    printf("bench_train on %s: batch %d, width %d (policy LN-ResNet 3 blocks, critic 2 x %d), "
+           "obs %lld, action %lld\n",
+           be->name, batch, width, width, (long long)ts.obs_dim, (long long)ts.act_dim);
     for (int algo = 0; algo < 2; ++algo) {
         rise_agent_config c;
         rise_agent_config_default(&c, algo ? RISE_ALGO_RISE : RISE_ALGO_IDQL);
         c.obs_dim = (int)ts.obs_dim;
         c.act_dim = (int)ts.act_dim;
         c.candidates = 128;
+        c.batch = batch;
+        c.diffusion.width = c.critic.width = width;
         if (algo) {
             c.relabel = 1;
             c.relabel_cfg.threshold = 0.2f;
@@ -152,8 +163,11 @@ int main(int argc, char **argv) {
         if (f) {
             fprintf(f, "[");
             for (int i = 0; i < nres; ++i)
-                fprintf(f, "%s{\"case\": \"%s\", \"backend\": \"%s\", \"value\": %.6g, \"unit\": \"%s\"}",
-                        i ? ", " : "", res[i].name, be->name, res[i].value, res[i].unit);
+                fprintf(f,
+                        "%s{\"case\": \"%s\", \"backend\": \"%s\", \"batch\": %d, \"width\": %d, "
+                        "\"obs_dim\": %lld, \"act_dim\": %lld, \"value\": %.6g, \"unit\": \"%s\"}",
+                        i ? ", " : "", res[i].name, be->name, batch, width, (long long)ts.obs_dim,
+                        (long long)ts.act_dim, res[i].value, res[i].unit);
             fprintf(f, "]\n");
             fclose(f);
         }

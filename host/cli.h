@@ -4,6 +4,7 @@
 #define RISE_CLI_H
 
 int rise_cmd_demo(int argc, char **argv);
+int rise_cmd_selftest(int argc, char **argv);
 int rise_cmd_data(int argc, char **argv);
 int rise_cmd_gen(int argc, char **argv);
 int rise_cmd_coverage(int argc, char **argv);

@@ -14,12 +14,13 @@ typedef struct {
 } rise_command;
 
 static const rise_command commands[] = {
-    {"demo", rise_cmd_demo, "train a small network on the CPU and show its loss falling"},
+    {"demo", rise_cmd_demo, "the main job: maze data, BC vs IDQL vs RISE, coverage table and maps"},
     {"data", rise_cmd_data, "inspect, merge and relabel robomimic-layout HDF5 datasets"},
     {"gen", rise_cmd_gen, "generate expert / play / partial / suboptimal / noisy task data"},
     {"coverage", rise_cmd_coverage, "evaluate a policy's coverage and robustness on a task"},
     {"train", rise_cmd_train, "train BC, IDQL or RISE from a JSON config into a run directory"},
     {"eval", rise_cmd_eval, "evaluate a trained run's coverage and robustness on its task"},
+    {"selftest", rise_cmd_selftest, "train a small network and show its loss falling"},
 };
 
 static void usage(FILE *out) {

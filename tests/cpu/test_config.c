@@ -247,6 +247,19 @@ static void test_set(void) {
                    c.data.n_sources == 1 && !strcmp(c.data.sources[0].path, "/d/e.h5") &&
                    c.data.sources[0].role == RISE_ROLE_EXPERT,
                "data.source: %s", rise_last_error());
+    /* data.sources replaces the list (the demo points a config at its own data). */
+    TEST_CHECK(rise_train_config_set(&c, "data.sources=non_expert:/x/p.h5,expert:/x/e.h5:f1") ==
+                       RISE_OK &&
+                   c.data.n_sources == 2 && !strcmp(c.data.sources[0].path, "/x/p.h5") &&
+                   c.data.sources[0].role == RISE_ROLE_NON_EXPERT &&
+                   !strcmp(c.data.sources[1].path, "/x/e.h5") &&
+                   !strcmp(c.data.sources[1].filter_key, "f1"),
+               "data.sources: %s", rise_last_error());
+    expect_set_error("data.sources=", NEEDLES("data.sources", "role:path"));
+    expect_set_error("data.sources=expert:/a.h5,,x", NEEDLES("data.sources", "empty"));
+    TEST_CHECK(rise_train_config_set(&c, "data.sources=expert:/d/e.h5") == RISE_OK &&
+                   c.data.n_sources == 1,
+               "data.sources back to one: %s", rise_last_error());
     TEST_CHECK(rise_train_config_set(&c, "data.obs_keys=a,b") == RISE_OK &&
                    c.data.n_obs_keys == 2 && !strcmp(c.data.obs_keys[1], "b"),
                "data.obs_keys");

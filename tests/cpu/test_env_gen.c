@@ -195,7 +195,7 @@ static void test_kinds(void) {
         int t = 0;
         while (!si.done) {
             const uint64_t key = 0;
-            const rise_policy_ctx ctx = {&key, &t};
+            const rise_policy_ctx ctx = {&key, &t, NULL};
             planner->act(planner, 1, obs, &ctx, a);
             rise_env_step(e, a, obs, &si);
             ++t;
