@@ -1,11 +1,13 @@
 /* bench_envs.c - env step throughput: the maze's raw dynamics and checked
  * env steps on one core, the env pool on one and on all cores (chunks of 1
  * and 8 actions per parallel call), and an end-to-end coverage run of the
- * scripted expert; with MuJoCo also the push task's checked env step
- * against raw mj_step on the same model. Actions come from a precomputed Philox table so the
- * generator is not timed. Validates first (same actions -> identical
- * trajectory, state finite and inside the arena), then warms up, then
- * reports the median of `reps` timed runs. Exits 1 on a wrong result.
+ * scripted expert; with MuJoCo also the push and square tasks' checked env
+ * steps against raw mj_step on the same model, and square's scripted
+ * expert run end to end (policy and env, one thread). Actions come from a
+ * precomputed Philox table so the generator is not timed. Validates first
+ * (same actions -> identical trajectory, state finite and inside the
+ * arena), then warms up, then reports the median of `reps` timed runs.
+ * Exits 1 on a wrong result.
  *   build/benchmarks/bench_envs [--quick] [--threads N] [--json envs.json] */
 #include <math.h>
 #include <omp.h>
@@ -21,7 +23,9 @@
 #ifdef RISE_WITH_MUJOCO
 #include <mujoco/mujoco.h>
 
+#include "envs/policy.h"
 #include "envs/push.h"
+#include "envs/square.h"
 #endif
 
 #define TABLE    65536 /* random actions */
@@ -125,6 +129,60 @@ static long push_raw_steps(const mjModel *m, mjData *d, long n, double max_speed
         }
     }
     return n;
+}
+
+/* square: checked env steps (substeps mj_steps each) from a fixed start;
+ * 4-dim actions from the table. */
+static long square_env_steps(rise_env *e, long n) {
+    float obs[RISE_SQUARE_OBS_DIM];
+    rise_env_step_info si;
+    const double ic[2] = {-0.1125, 0.17};
+    for (long t = 0; t < n; ++t) {
+        if (e->done || !e->started) rise_env_reset(e, 0, ic, obs);
+        if (rise_env_step(e, actions + 4 * (t & (TABLE / 2 - 1)), obs, &si) != RISE_OK) return -1;
+    }
+    return n;
+}
+
+/* square: raw mj_step on the env's own model and data, gripper velocity
+ * and finger targets from the same table. */
+static long square_raw_steps(const mjModel *m, mjData *d, long n, double max_speed) {
+    for (long t = 0; t < n; ++t) {
+        const float *a = actions + 4 * ((t / 5) & (TABLE / 2 - 1));
+        for (int i = 0; i < 3; ++i) d->ctrl[i] = a[i] * max_speed;
+        d->ctrl[3] = d->ctrl[4] = a[3] > 0.0f ? 0.0 : 0.04;
+        mj_step(m, d);
+        if ((t & 4095) == 4095) { /* keep the gripper over the table */
+            d->qpos[0] = d->qpos[1] = 0.0;
+            d->qpos[2] = 0.15;
+            mj_forward(m, d);
+        }
+    }
+    return n;
+}
+
+/* square: the scripted expert's episodes from its box, policy included;
+ * returns steps, *successes counts the successful episodes. */
+static long square_expert_steps(rise_env *e, rise_policy *p, int episodes, int *successes) {
+    float obs[RISE_SQUARE_OBS_DIM], a[RISE_SQUARE_ACT_DIM];
+    long steps = 0;
+    *successes = 0;
+    for (int k = 0; k < episodes; ++k) {
+        double ic[2];
+        rise_env_sample_expert_ic(e, 7, (uint64_t)k, ic);
+        rise_env_reset(e, 0, ic, obs);
+        rise_env_step_info si = {0};
+        uint64_t key = (uint64_t)k;
+        int t = 0;
+        const rise_policy_ctx ctx = {&key, &t, NULL};
+        for (; !si.done; ++t) {
+            p->act(p, 1, obs, &ctx, a);
+            if (rise_env_step(e, a, obs, &si) != RISE_OK) return -1;
+        }
+        steps += t;
+        *successes += si.success;
+    }
+    return steps;
 }
 #endif
 
@@ -272,6 +330,46 @@ int main(int argc, char **argv) {
         rows[nr++] = (row){"push raw mj_step", 1, median(t, reps), np * 10};
         bad |= !isfinite(pd->qpos[0]);
         rise_env_destroy(pe);
+    }
+    {
+        /* square: one env step = 5 mj_steps (the default substeps) */
+        rise_env *se;
+        rise_policy *sp;
+        if (rise_env_create("square", NULL, &se) != RISE_OK ||
+            rise_policy_create("expert", se, 0, &sp) != RISE_OK) {
+            fprintf(stderr, "bench_envs: %s\n", rise_last_error());
+            return 1;
+        }
+        const long ns = quick ? 2000 : 20000;
+        square_env_steps(se, ns / 10);
+        for (int r = 0; r < reps; ++r) {
+            const double t0 = rise_progress_now();
+            bad |= square_env_steps(se, ns) != ns;
+            t[r] = ns / (rise_progress_now() - t0);
+        }
+        rows[nr++] = (row){"square env step (checked, 5 mj)", 1, median(t, reps), ns};
+        const mjModel *sm = rise_square_mj_model(se);
+        mjData *sd = rise_square_mj_data(se);
+        square_raw_steps(sm, sd, ns, 0.25);
+        for (int r = 0; r < reps; ++r) {
+            const double t0 = rise_progress_now();
+            square_raw_steps(sm, sd, ns * 5, 0.25);
+            t[r] = ns * 5 / (rise_progress_now() - t0);
+        }
+        rows[nr++] = (row){"square raw mj_step", 1, median(t, reps), ns * 5};
+        bad |= !isfinite(sd->qpos[0]);
+        const int ne = quick ? 10 : 50;
+        long steps = 0;
+        int succ = 0;
+        for (int r = 0; r < reps; ++r) {
+            const double t0 = rise_progress_now();
+            steps = square_expert_steps(se, sp, ne, &succ);
+            t[r] = steps / (rise_progress_now() - t0);
+            bad |= steps <= 0 || succ < ne * 95 / 100;
+        }
+        rows[nr++] = (row){"square expert (policy + env)", 1, median(t, reps), steps};
+        rise_policy_destroy(sp);
+        rise_env_destroy(se);
     }
 #endif
 

@@ -11,6 +11,7 @@
 #include "env_impl.h"
 #include "kernels/philox.h"
 #include "push.h"
+#include "square.h"
 
 /* ---- registry ---- */
 
@@ -19,11 +20,13 @@ static const rise_env_task *task_table[RISE_ENV_MAX_TASKS] = {
     &rise_maze_task,
 #ifdef RISE_WITH_MUJOCO
     &rise_push_task,
+    &rise_square_task,
+    &rise_square_hook_task,
 #endif
 };
 static int task_count = 1
 #ifdef RISE_WITH_MUJOCO
-                        + 1 /* push */
+                        + 3 /* push, square, square-hook */
 #endif
     ;
 static const char *task_names[RISE_ENV_MAX_TASKS + 1];

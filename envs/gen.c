@@ -10,6 +10,7 @@
 
 #include "data/writer.h"
 #include "push.h"
+#include "square.h"
 
 /* Episode i, attempt a uses key i * GEN_KEY_STRIDE + a. */
 #define GEN_KEY_STRIDE 64
@@ -138,6 +139,8 @@ rise_status rise_gen_episode(rise_env *e, rise_gen_kind kind, const rise_gen_opt
     if (strcmp(e->info.task, "maze") == 0) return rise_maze_gen_episode(e, kind, o, seed, key, b);
 #ifdef RISE_WITH_MUJOCO
     if (strcmp(e->info.task, "push") == 0) return rise_push_gen_episode(e, kind, o, seed, key, b);
+    if (strcmp(e->info.task, "square") == 0 || strcmp(e->info.task, "square-hook") == 0)
+        return rise_square_gen_episode(e, kind, o, seed, key, b);
 #endif
     return rise_error(RISE_ERR_INVALID, "task %s has no data generators yet", e->info.task);
 }

@@ -7,6 +7,7 @@
 
 #include "kernels/philox.h"
 #include "push.h"
+#include "square.h"
 
 typedef struct {
     const char *task, *name;
@@ -19,11 +20,13 @@ static policy_entry policy_table[MAX_POLICIES] = {
     {"maze", "planner", rise_maze_policy_planner},
 #ifdef RISE_WITH_MUJOCO
     {"push", "expert", rise_push_policy_expert},
+    {"square", "expert", rise_square_policy_expert},
+    {"square-hook", "expert", rise_square_policy_expert},
 #endif
 };
 static int policy_count = 2
 #ifdef RISE_WITH_MUJOCO
-                          + 1 /* push */
+                          + 3 /* push, square, square-hook */
 #endif
     ;
 static const char *policy_names[MAX_POLICIES + 2];
