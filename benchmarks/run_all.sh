@@ -33,8 +33,9 @@ if [ ! -d "$bindir" ]; then
     echo "run_all.sh: '$bindir' does not exist: build first (cmake --build $build)" >&2
     exit 2
 fi
-# The op families; other bench_* binaries (envs, data) have their own options.
-families="gemm elementwise activation layernorm random loss optim reduce spectral_norm time_embed gaussian"
+# The op families (data_ops: the device-resident sampling, gathers, action noise and
+# kNN); the other bench_* binaries (envs, data_load, data_knn, train) have their own options.
+families="gemm elementwise activation layernorm random loss optim reduce spectral_norm time_embed gaussian data_ops"
 mkdir -p "$out" || exit 2
 : >"$out/all.txt"
 

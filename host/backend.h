@@ -63,6 +63,16 @@ typedef struct {
     float max_grad_norm;
 } rise_adam_hparams;
 
+/* Settings of knn_topk (kernels/knn.h); the pointers are backend memory. */
+typedef struct {
+    int k;                            /* neighbours per query, 1 .. 1024 */
+    float max_dist;                   /* Euclidean threshold; <= 0: none */
+    const int32_t *q_group, *r_group; /* [nq], [nr]: only pairs of different groups; or both NULL */
+    const float *q_match, *r_match;   /* [nq, match_dim], [nr, match_dim]; or both NULL */
+    int match_dim;
+    float match_tol; /* pairs need |q_match - r_match| <= match_tol in every column */
+} rise_knn_params;
+
 typedef struct rise_backend rise_backend;
 
 struct rise_backend {
@@ -228,6 +238,65 @@ struct rise_backend {
      * [R K, W], best_idx[r] = k (as float; NULL to skip). ---- */
     void (*argmax_select)(rise_backend *be, float *out, float *best_idx, const float *score,
                           const float *cand, int rows, int k, int width);
+
+    /* ---- device-resident batches (kernels/gather.h): the host sampler and gathers of
+     * data/ reproduced bit for bit from dataset arrays uploaded once, unchanged from
+     * rise_trainset: obs/next_obs [n, D], actions [n, A], rewards/dones [n] (float),
+     * traj/step [n] (int32), traj_start/traj_len [n_traj] (int64). Indices are int32;
+     * an index outside [0, n) aborts (cpu) or traps (cuda: sync reports
+     * RISE_ERR_DEVICE). ----
+     * rise_sampler_next: slot i < batch takes w = rise_rng_word(rng, i) and
+     *   batch_a < 0: idx[i] = rise_below(w, n)                  (uniform, 1 <= n < 2^31)
+     *   else: i < batch_a ? pool_a[rise_below(w, n_a)] : pool_b[rise_below(w, n_b)]
+     * (pools: int32 transition indices, e.g. ts->expert_idx / nonexpert_idx; a pool that
+     * is drawn from needs 1 <= n_x < 2^32). The caller then advances rng.offset by
+     * sample_indices_blocks(batch), as the host sampler advances its counter. */
+    void (*sample_indices)(rise_backend *be, int32_t *idx, int batch, int64_t n,
+                           const int32_t *pool_a, int64_t n_a, const int32_t *pool_b, int64_t n_b,
+                           int batch_a, rise_rng rng);
+    /* out[b, c] = (src[idx[b], c] - shift[c]) / scale[c] for src [n, cols], b < rows: the
+     * transition gather, normalised at gather time with data/normalize.h's formula (its
+     * obs_shift/obs_scale, act_shift/act_scale); shift or scale NULL skips that step, both
+     * NULL is a plain copy. rewards/dones: cols = 1. */
+    void (*gather_rows)(rise_backend *be, float *out, const float *src, int64_t n,
+                        const int32_t *idx, int rows, int cols, const float *shift,
+                        const float *scale);
+    /* rise_gather_obs_history into out [B, To, D]: frame j of row b, i = idx[b],
+     * t = step[i], s = traj_start[traj[i]], is obs[s + max(0, t - (To-1) + j)] (the first
+     * frame repeats). With next_obs non-NULL, rise_gather_next_obs_history instead: frame
+     * To-1 is next_obs[i], frame j < To-1 is obs[s + max(0, t + 1 - (To-1) + j)]. */
+    void (*gather_obs_history)(rise_backend *be, float *out, const float *obs,
+                               const float *next_obs, const int32_t *traj, const int32_t *step,
+                               const int64_t *traj_start, int64_t n, const int32_t *idx, int batch,
+                               int to, int dim);
+    /* rise_gather_action_chunk into out [B, Ta, A]: action j of row b is
+     * actions[s + min(t + j, L - 1)], L = traj_len[traj[i]] (the last action repeats);
+     * valid[b, j] = t + j < L ? 1 : 0 (valid [B, Ta] may be NULL). */
+    void (*gather_action_chunk)(rise_backend *be, float *out, float *valid, const float *actions,
+                                const int32_t *traj, const int32_t *step, const int64_t *traj_start,
+                                const int64_t *traj_len, int64_t n, const int32_t *idx, int batch,
+                                int ta, int act_dim);
+    /* rise_action_noise_ref: M noisy copies of each action a [B, A], row = b M + m:
+     *   out[row, j] = clip(a[b, j] + sigma[m] e, -1, 1), e = rise_rng_normal(rng, row A + j)
+     *   sigma_out[row] = sigma[m], delta_norm[row] = |out[row] - a[b]|_2 (double sum, in j
+     *   order); sigma_out and delta_norm may be NULL. sigma [M] is backend memory. The
+     * caller advances rng.offset by action_noise_blocks(B, M, A). The CUDA normals differ
+     * from the CPU's by a few ulp (philox.h), the arithmetic around them is the same. */
+    void (*action_noise)(rise_backend *be, float *out, float *sigma_out, float *delta_norm,
+                         const float *a, const float *sigma, int batch, int m, int act_dim,
+                         rise_rng rng);
+
+    /* ---- neighbour search (kernels/knn.h): rise_knn's result for Q [nq, F] and
+     * R [nr, F] with int32 outputs: per query the references passing the filters with
+     * d2 = sum ((double)q - r)^2 <= max_dist^2, ordered by (d2, index); the first k give
+     * idx [nq, k] (-1 past the last), dist [nq, k] = (float)sqrt(d2) (+inf past the
+     * last), count [nq]. Equal to rise_knn_brute bit for bit (cuda for any input; cpu,
+     * which runs data/knn.c's tiled rise_knn, while the float squared norms |q|^2, |r|^2
+     * stay finite). scratch: backend memory of knn_topk_scratch_bytes(nq, k) bytes
+     * (overwritten). */
+    void (*knn_topk)(rise_backend *be, int32_t *idx, float *dist, int32_t *count, const float *q,
+                     int nq, const float *r, int nr, int f, const rise_knn_params *p,
+                     void *scratch);
 };
 
 /* "cpu" or "cuda". Returns NULL with rise_last_error() set (status in *st,

@@ -28,6 +28,9 @@
 #include "../kernels/diffusion.h"
 #include "../kernels/extract.h"
 #include "../kernels/gaussian.h"
+#include "../kernels/gather.h"
+#include "../kernels/knn.h"
+#include "../data/knn.h"
 
 /* Below this many elements per chunk, thread start-up costs more than it saves. */
 #define CPU_GRAIN ((size_t)16384)
@@ -420,6 +423,99 @@ static void cpu_argmax_select(rise_backend *be, float *out, float *best_idx, con
                                      width));
 }
 
+/* ---- device-resident batches (rows independent: chunked by rows) ----
+ * A gathered float is a copy, ~1/16 of the work CPU_GRAIN counts per element, so a
+ * gather only splits over threads from ~256K floats: a training batch (B = 256, a few
+ * thousand floats) stays on one thread, where waking a second one costs more than the copy
+ * (a 28k-float action chunk: 10 us on one thread, 42-85 us on two with
+ * OMP_WAIT_POLICY=passive, bench_data_ops). */
+#define CPU_COPY_WORK(floats_per_row) ((floats_per_row) / 16 + 1)
+
+static void cpu_sample_indices(rise_backend *be, int32_t *idx, int batch, int64_t n,
+                               const int32_t *pool_a, int64_t n_a, const int32_t *pool_b,
+                               int64_t n_b, int batch_a, rise_rng rng) {
+    gather_check_sample(batch, n, pool_a, n_a, pool_b, n_b, batch_a);
+    /* slots are absolute, so any split draws the same words */
+    CPU_FOR_CHUNKS(
+        (size_t)batch, 1, 64,
+        sample_indices_ref(idx, (int)lo, (int)hi, n, pool_a, n_a, pool_b, n_b, batch_a, rng));
+}
+
+static void cpu_gather_rows(rise_backend *be, float *out, const float *src, int64_t n,
+                            const int32_t *idx, int rows, int cols, const float *shift,
+                            const float *scale) {
+    RISE_ASSERT(rows >= 0 && cols >= 0 && n >= 0, "gather_rows: bad shape rows=%d cols=%d n=%lld",
+                rows, cols, (long long)n);
+    const size_t sc = (size_t)cols;
+    CPU_FOR_CHUNKS(
+        (size_t)rows, 1, CPU_COPY_WORK(sc),
+        gather_rows_ref(out + lo * sc, src, n, idx + lo, (int)(hi - lo), cols, shift, scale));
+}
+
+static void cpu_gather_obs_history(rise_backend *be, float *out, const float *obs,
+                                   const float *next_obs, const int32_t *traj, const int32_t *step,
+                                   const int64_t *traj_start, int64_t n, const int32_t *idx,
+                                   int batch, int to, int dim) {
+    RISE_ASSERT(batch >= 0 && to >= 1 && dim >= 0 && n >= 0,
+                "gather_obs_history: bad shape batch=%d to=%d dim=%d n=%lld", batch, to, dim,
+                (long long)n);
+    const size_t row = (size_t)to * (size_t)dim;
+    CPU_FOR_CHUNKS((size_t)batch, 1, CPU_COPY_WORK(row),
+                   gather_obs_history_ref(out + lo * row, obs, next_obs, traj, step, traj_start, n,
+                                          idx + lo, (int)(hi - lo), to, dim));
+}
+
+static void cpu_gather_action_chunk(rise_backend *be, float *out, float *valid,
+                                    const float *actions, const int32_t *traj, const int32_t *step,
+                                    const int64_t *traj_start, const int64_t *traj_len, int64_t n,
+                                    const int32_t *idx, int batch, int ta, int act_dim) {
+    RISE_ASSERT(batch >= 0 && ta >= 1 && act_dim >= 0 && n >= 0,
+                "gather_action_chunk: bad shape batch=%d ta=%d act_dim=%d n=%lld", batch, ta,
+                act_dim, (long long)n);
+    const size_t row = (size_t)ta * (size_t)act_dim;
+    CPU_FOR_CHUNKS((size_t)batch, 1, CPU_COPY_WORK(row + (size_t)ta),
+                   gather_action_chunk_ref(out + lo * row, valid ? valid + lo * ta : NULL, actions,
+                                           traj, step, traj_start, traj_len, n, idx + lo,
+                                           (int)(hi - lo), ta, act_dim));
+}
+
+/* Chunks start on even rows, so on even noise elements: whole Philox blocks. */
+static void cpu_action_noise(rise_backend *be, float *out, float *sigma_out, float *delta_norm,
+                             const float *a, const float *sigma, int batch, int m, int act_dim,
+                             rise_rng rng) {
+    RISE_ASSERT(batch >= 0 && m >= 0 && act_dim >= 0,
+                "action_noise: bad shape batch=%d m=%d act_dim=%d", batch, m, act_dim);
+    const size_t sm = (size_t)m, sa = (size_t)act_dim;
+    CPU_FOR_CHUNKS((size_t)batch, 2, 32 * sm * sa,
+                   action_noise_ref(out + lo * sm * sa, sigma_out ? sigma_out + lo * sm : NULL,
+                                    delta_norm ? delta_norm + lo * sm : NULL, a + lo * sa, sigma,
+                                    (int)(hi - lo), m, act_dim,
+                                    rng_at_block(rng, lo * sm * sa / 2)));
+}
+
+/* ---- neighbour search: data/knn.c's tiled kNN (exact, OpenMP over query tiles), its
+ * int64 indices parked in the scratch and narrowed to int32 ---- */
+
+static void cpu_knn_topk(rise_backend *be, int32_t *idx, float *dist, int32_t *count,
+                         const float *q, int nq, const float *r, int nr, int f,
+                         const rise_knn_params *p, void *scratch) {
+    knn_topk_check(p, nq, nr, f, scratch);
+    if (nq == 0) return;
+    rise_knn_opts o;
+    rise_knn_opts_default(&o);
+    o.k = p->k;
+    o.max_dist = p->max_dist;
+    o.q_group = p->q_group, o.r_group = p->r_group;
+    o.q_match = p->q_match, o.r_match = p->r_match;
+    o.match_dim = p->match_dim;
+    o.match_tol = p->match_tol;
+    int64_t *idx64 = (int64_t *)scratch;
+    const rise_status st = rise_knn(q, nq, r, nr, f, &o, idx64, dist, count);
+    RISE_ASSERT(st == RISE_OK, "knn_topk: %s", rise_last_error());
+    const size_t total = (size_t)nq * (size_t)p->k;
+    for (size_t i = 0; i < total; ++i) idx[i] = (int32_t)idx64[i];
+}
+
 rise_backend *rise_backend_cpu_create(rise_status *st) {
     rise_status local;
     if (!st) st = &local;
@@ -476,6 +572,12 @@ rise_backend *rise_backend_cpu_create(rise_status *st) {
     be->logsumexp_rows_backward = cpu_logsumexp_rows_backward;
     be->exp_forward = cpu_exp_forward;
     be->argmax_select = cpu_argmax_select;
+    be->sample_indices = cpu_sample_indices;
+    be->gather_rows = cpu_gather_rows;
+    be->gather_obs_history = cpu_gather_obs_history;
+    be->gather_action_chunk = cpu_gather_action_chunk;
+    be->action_noise = cpu_action_noise;
+    be->knn_topk = cpu_knn_topk;
     *st = RISE_OK;
     return be;
 }

@@ -25,6 +25,8 @@
 #include "kernels/diffusion.h"
 #include "kernels/extract.h"
 #include "kernels/gaussian.h"
+#include "kernels/gather.h"
+#include "kernels/knn.h"
 
 typedef struct {
     cudaStream_t stream;
@@ -281,6 +283,59 @@ static void cuda_argmax_select(rise_backend *be, float *out, float *best_idx, co
     argmax_select_cuda(STREAM(be), out, best_idx, score, cand, rows, k, width);
 }
 
+/* Device-resident batches: argument checks on the host (as the CPU backend's), then one
+ * asynchronous launch each. */
+static void cuda_sample_indices(rise_backend *be, int32_t *idx, int batch, int64_t n,
+                                const int32_t *pool_a, int64_t n_a, const int32_t *pool_b,
+                                int64_t n_b, int batch_a, rise_rng rng) {
+    gather_check_sample(batch, n, pool_a, n_a, pool_b, n_b, batch_a);
+    sample_indices_cuda(STREAM(be), idx, batch, n, pool_a, n_a, pool_b, n_b, batch_a, rng);
+}
+
+static void cuda_gather_rows(rise_backend *be, float *out, const float *src, int64_t n,
+                             const int32_t *idx, int rows, int cols, const float *shift,
+                             const float *scale) {
+    RISE_ASSERT(rows >= 0 && cols >= 0 && n >= 0, "gather_rows: bad shape rows=%d cols=%d n=%lld",
+                rows, cols, (long long)n);
+    gather_rows_cuda(STREAM(be), out, src, n, idx, rows, cols, shift, scale);
+}
+
+static void cuda_gather_obs_history(rise_backend *be, float *out, const float *obs,
+                                    const float *next_obs, const int32_t *traj, const int32_t *step,
+                                    const int64_t *traj_start, int64_t n, const int32_t *idx,
+                                    int batch, int to, int dim) {
+    RISE_ASSERT(batch >= 0 && to >= 1 && dim >= 0 && n >= 0,
+                "gather_obs_history: bad shape batch=%d to=%d dim=%d n=%lld", batch, to, dim,
+                (long long)n);
+    gather_obs_history_cuda(STREAM(be), out, obs, next_obs, traj, step, traj_start, n, idx, batch,
+                            to, dim);
+}
+
+static void cuda_gather_action_chunk(rise_backend *be, float *out, float *valid,
+                                     const float *actions, const int32_t *traj, const int32_t *step,
+                                     const int64_t *traj_start, const int64_t *traj_len, int64_t n,
+                                     const int32_t *idx, int batch, int ta, int act_dim) {
+    RISE_ASSERT(batch >= 0 && ta >= 1 && act_dim >= 0 && n >= 0,
+                "gather_action_chunk: bad shape batch=%d ta=%d act_dim=%d n=%lld", batch, ta,
+                act_dim, (long long)n);
+    gather_action_chunk_cuda(STREAM(be), out, valid, actions, traj, step, traj_start, traj_len, n,
+                             idx, batch, ta, act_dim);
+}
+
+static void cuda_action_noise(rise_backend *be, float *out, float *sigma_out, float *delta_norm,
+                              const float *a, const float *sigma, int batch, int m, int act_dim,
+                              rise_rng rng) {
+    RISE_ASSERT(batch >= 0 && m >= 0 && act_dim >= 0,
+                "action_noise: bad shape batch=%d m=%d act_dim=%d", batch, m, act_dim);
+    action_noise_cuda(STREAM(be), out, sigma_out, delta_norm, a, sigma, batch, m, act_dim, rng);
+}
+
+static void cuda_knn_topk(rise_backend *be, int32_t *idx, float *dist, int32_t *count,
+                          const float *q, int nq, const float *r, int nr, int f,
+                          const rise_knn_params *p, void *scratch) {
+    knn_topk_cuda(STREAM(be), idx, dist, count, q, nq, r, nr, f, p, scratch);
+}
+
 int rise_backend_cuda_built(void) { return 1; }
 
 rise_backend *rise_backend_cuda_create(rise_status *st) {
@@ -368,6 +423,12 @@ rise_backend *rise_backend_cuda_create(rise_status *st) {
     be->logsumexp_rows_backward = cuda_logsumexp_rows_backward;
     be->exp_forward = cuda_exp_forward;
     be->argmax_select = cuda_argmax_select;
+    be->sample_indices = cuda_sample_indices;
+    be->gather_rows = cuda_gather_rows;
+    be->gather_obs_history = cuda_gather_obs_history;
+    be->gather_action_chunk = cuda_gather_action_chunk;
+    be->action_noise = cuda_action_noise;
+    be->knn_topk = cuda_knn_topk;
     *st = RISE_OK;
     return be;
 }

@@ -1,0 +1,168 @@
+/* gather.cu - device-resident batch assembly (kernels/gather.h).
+ * Variants (one each; batches are small, B x D is thousands of elements):
+ *   sample_indices_kernel1       one thread per slot: its Philox word, rise_below, the pool
+ *                                lookup (philox.h's functions, so the host's integers)
+ *   gather_rows_kernel1          one thread per output element (grid-stride, consecutive
+ *                                threads read consecutive columns of one source row)
+ *   gather_obs_history_kernel1   one thread per output element of [B, To, D]
+ *   gather_action_chunk_kernel1  one thread per output element of [B, Ta, A], then one per
+ *                                valid flag of [B, Ta]
+ *   action_noise_kernel1         one thread per noisy row (b, m): its A normals, clip, and
+ *                                the double sum of squared changes in j order
+ * All index maths is int64 as in the references. Float arithmetic uses __fadd_rn /
+ * __fmul_rn / __fdiv_rn / __dadd_rn ... so nvcc cannot contract it into FMAs: gathers are
+ * bitwise equal to the CPU's, and action noise differs only through the normals' few ulp.
+ * An index outside [0, n) traps (see gather.h). */
+#include "common.cuh"
+#include "gather.h"
+
+/* The transition index of batch row b; traps outside [0, n). */
+__device__ __forceinline__ int64_t gather_row_index(const int32_t *idx, int64_t b, int64_t n) {
+    const int64_t i = idx[b];
+    if (i < 0 || i >= n) __trap();
+    return i;
+}
+
+__global__ void sample_indices_kernel1(int32_t *idx, int batch, uint32_t n, const int32_t *pool_a,
+                                       uint32_t n_a, const int32_t *pool_b, uint32_t n_b,
+                                       int batch_a, rise_rng rng) {
+    RISE_GRID_STRIDE(i, (size_t)batch) {
+        const uint32_t w = rise_rng_word(rng.seed, rng.stream, rng.offset, (uint64_t)i);
+        if (batch_a < 0)
+            idx[i] = (int32_t)rise_below(w, n);
+        else if ((int64_t)i < (int64_t)batch_a)
+            idx[i] = pool_a[rise_below(w, n_a)];
+        else
+            idx[i] = pool_b[rise_below(w, n_b)];
+    }
+}
+
+__global__ void gather_rows_kernel1(float *out, const float *src, int64_t n, const int32_t *idx,
+                                    int rows, int cols, const float *shift, const float *scale) {
+    const size_t total = (size_t)rows * (size_t)cols;
+    RISE_GRID_STRIDE(e, total) {
+        const size_t b = e / (size_t)cols, c = e % (size_t)cols;
+        const int64_t i = gather_row_index(idx, (int64_t)b, n);
+        float x = src[(size_t)i * (size_t)cols + c];
+        if (shift) x = __fsub_rn(x, shift[c]);
+        if (scale) x = __fdiv_rn(x, scale[c]);
+        out[e] = x;
+    }
+}
+
+__global__ void gather_obs_history_kernel1(float *out, const float *obs, const float *next_obs,
+                                           const int32_t *traj, const int32_t *step,
+                                           const int64_t *traj_start, int64_t n, const int32_t *idx,
+                                           int batch, int to, int dim) {
+    const size_t frame = (size_t)dim, row = (size_t)to * frame;
+    const size_t total = (size_t)batch * row;
+    RISE_GRID_STRIDE(e, total) {
+        const size_t b = e / row, j = (e % row) / frame, c = e % frame;
+        const int64_t i = gather_row_index(idx, (int64_t)b, n);
+        const int64_t t = step[i], s = traj_start[traj[i]];
+        const int64_t u = t + (next_obs ? 1 : 0) - (int64_t)(to - 1) + (int64_t)j;
+        out[e] = next_obs && u == t + 1 ? next_obs[(size_t)i * frame + c]
+                                        : obs[(size_t)(s + (u < 0 ? 0 : u)) * frame + c];
+    }
+}
+
+__global__ void gather_action_chunk_kernel1(float *out, float *valid, const float *actions,
+                                            const int32_t *traj, const int32_t *step,
+                                            const int64_t *traj_start, const int64_t *traj_len,
+                                            int64_t n, const int32_t *idx, int batch, int ta,
+                                            int act_dim) {
+    const size_t frame = (size_t)act_dim, row = (size_t)ta * frame;
+    const size_t total = (size_t)batch * row;
+    RISE_GRID_STRIDE(e, total) {
+        const size_t b = e / row, j = (e % row) / frame, c = e % frame;
+        const int64_t i = gather_row_index(idx, (int64_t)b, n);
+        const int64_t t = step[i], tr = traj[i];
+        const int64_t s = traj_start[tr], len = traj_len[tr];
+        const int64_t u = t + (int64_t)j < len ? t + (int64_t)j : len - 1;
+        out[e] = actions[(size_t)(s + u) * frame + c];
+    }
+    if (!valid) return;
+    const size_t flags = (size_t)batch * (size_t)ta;
+    RISE_GRID_STRIDE(v, flags) {
+        const size_t b = v / (size_t)ta, j = v % (size_t)ta;
+        const int64_t i = gather_row_index(idx, (int64_t)b, n);
+        const int64_t t = step[i], len = traj_len[traj[i]];
+        valid[v] = t + (int64_t)j < len ? 1.0f : 0.0f;
+    }
+}
+
+__global__ void action_noise_kernel1(float *out, float *sigma_out, float *delta_norm,
+                                     const float *a, const float *sigma, int batch, int m,
+                                     int act_dim, rise_rng rng) {
+    const size_t rows = (size_t)batch * (size_t)m;
+    RISE_GRID_STRIDE(row, rows) {
+        const size_t b = row / (size_t)m, k = row % (size_t)m;
+        const float *ab = a + b * (size_t)act_dim;
+        const float sk = sigma[k];
+        double d2 = 0.0;
+        for (int j = 0; j < act_dim; ++j) {
+            const uint64_t i = (uint64_t)row * (uint64_t)act_dim + (uint64_t)j;
+            const float e = rise_rng_normal(rng.seed, rng.stream, rng.offset, i);
+            float v = __fadd_rn(ab[j], __fmul_rn(sk, e));
+            v = v < -1.0f ? -1.0f : (v > 1.0f ? 1.0f : v);
+            out[row * (size_t)act_dim + j] = v;
+            const double d = __dsub_rn((double)v, (double)ab[j]);
+            d2 = __dadd_rn(d2, __dmul_rn(d, d));
+        }
+        if (sigma_out) sigma_out[row] = sk;
+        if (delta_norm) delta_norm[row] = __double2float_rn(__dsqrt_rn(d2));
+    }
+}
+
+extern "C" void sample_indices_cuda(void *stream, int32_t *idx, int batch, int64_t n,
+                                    const int32_t *pool_a, int64_t n_a, const int32_t *pool_b,
+                                    int64_t n_b, int batch_a, rise_rng rng) {
+    if (batch <= 0) return;
+    sample_indices_kernel1<<<rise_grid_for((size_t)batch, 256), 256, 0, RISE_STREAM(stream)>>>(
+        idx, batch, (uint32_t)n, pool_a, (uint32_t)n_a, pool_b, (uint32_t)n_b, batch_a, rng);
+    RISE_CUDA_LAUNCHED();
+}
+
+extern "C" void gather_rows_cuda(void *stream, float *out, const float *src, int64_t n,
+                                 const int32_t *idx, int rows, int cols, const float *shift,
+                                 const float *scale) {
+    const size_t total = (size_t)rows * (size_t)cols;
+    if (rows <= 0 || cols <= 0) return;
+    gather_rows_kernel1<<<rise_grid_for(total, 256), 256, 0, RISE_STREAM(stream)>>>(
+        out, src, n, idx, rows, cols, shift, scale);
+    RISE_CUDA_LAUNCHED();
+}
+
+extern "C" void gather_obs_history_cuda(void *stream, float *out, const float *obs,
+                                        const float *next_obs, const int32_t *traj,
+                                        const int32_t *step, const int64_t *traj_start, int64_t n,
+                                        const int32_t *idx, int batch, int to, int dim) {
+    const size_t total = (size_t)batch * (size_t)to * (size_t)dim;
+    if (batch <= 0 || to <= 0 || dim <= 0) return;
+    gather_obs_history_kernel1<<<rise_grid_for(total, 256), 256, 0, RISE_STREAM(stream)>>>(
+        out, obs, next_obs, traj, step, traj_start, n, idx, batch, to, dim);
+    RISE_CUDA_LAUNCHED();
+}
+
+extern "C" void gather_action_chunk_cuda(void *stream, float *out, float *valid,
+                                         const float *actions, const int32_t *traj,
+                                         const int32_t *step, const int64_t *traj_start,
+                                         const int64_t *traj_len, int64_t n, const int32_t *idx,
+                                         int batch, int ta, int act_dim) {
+    if (batch <= 0 || ta <= 0) return;
+    /* enough threads for the larger of the two loops (the flags when act_dim is 0) */
+    size_t total = (size_t)batch * (size_t)ta * (size_t)(act_dim > 1 ? act_dim : 1);
+    gather_action_chunk_kernel1<<<rise_grid_for(total, 256), 256, 0, RISE_STREAM(stream)>>>(
+        out, valid, actions, traj, step, traj_start, traj_len, n, idx, batch, ta, act_dim);
+    RISE_CUDA_LAUNCHED();
+}
+
+extern "C" void action_noise_cuda(void *stream, float *out, float *sigma_out, float *delta_norm,
+                                  const float *a, const float *sigma, int batch, int m, int act_dim,
+                                  rise_rng rng) {
+    const size_t rows = (size_t)batch * (size_t)m;
+    if (batch <= 0 || m <= 0) return;
+    action_noise_kernel1<<<rise_grid_for(rows, 128), 128, 0, RISE_STREAM(stream)>>>(
+        out, sigma_out, delta_norm, a, sigma, batch, m, act_dim, rng);
+    RISE_CUDA_LAUNCHED();
+}
