@@ -75,6 +75,7 @@ static void clear_outputs(int64_t nq, int k, int64_t *idx, float *dist) {
 /* Pruning limit of one query: its bound (threshold, or its k-th distance once
  * full) plus the rounding margin, rearranged as in the scan. */
 static float limit(double t2, const double *qbd, int32_t c, int k, float m, float qn) {
+    if (!isfinite(qn)) return INFINITY; /* |q|^2 overflowed float: nothing can be pruned */
     double bound = t2;
     if (c == k && qbd[k - 1] < bound) bound = qbd[k - 1];
     return (float)(bound + (double)(m - 1.0f) * qn) + 1e-30f;
@@ -149,8 +150,10 @@ static void scan_block(const float *q, const float *r, const float *rT, int64_t 
         memcpy(&n0, rnm + jb, sizeof n0);
         memcpy(&n1, rnm + jb + 8, sizeof n1);
         for (int a = 0; a < ni; ++a) {
-            const knn_i8 c0 = n0 - 2.0f * acc[a][0] <= lim[a];
-            const knn_i8 c1 = n1 - 2.0f * acc[a][1] <= lim[a];
+            /* "not above" rather than "<=": a NaN (inf - inf on huge inputs) goes on to
+             * the exact check instead of being pruned */
+            const knn_i8 c0 = (n0 - 2.0f * acc[a][0] > lim[a]) == 0;
+            const knn_i8 c1 = (n1 - 2.0f * acc[a][1] > lim[a]) == 0;
             const knn_i8 any = c0 | c1;
             if (!(any[0] | any[1] | any[2] | any[3] | any[4] | any[5] | any[6] | any[7])) continue;
             uint32_t hit = 0;
@@ -198,6 +201,7 @@ rise_status rise_knn(const float *q, int64_t nq, const float *r, int64_t nr, int
     const float m = 1e-6f * (float)(F + 8);
     for (int64_t j = 0; j < nr; ++j) {
         rnm[j] = (float)sq_norm(r + j * F, F) * (1.0f - m);
+        if (!isfinite(rnm[j])) rnm[j] = -INFINITY; /* overflowed: never pruned */
         for (int64_t f = 0; f < F; ++f) rT[f * nr_pad + j] = r[j * F + f];
     }
     for (int64_t i = 0; i < nq; ++i) {

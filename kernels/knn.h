@@ -9,9 +9,9 @@
  * (a NaN d2 never passes), ordered by (d2, j) ascending; the first k of them are
  *   idx[i, s] = j, dist[i, s] = (float)sqrt(d2) for s < count[i] (<= k),
  *   idx[i, s] = -1, dist[i, s] = +inf past count[i].
- * This is exactly rise_knn_brute's result (same idx, count and dist bits); the CUDA
- * kernels keep it for non-finite and huge inputs too, while the CPU backend, which calls
- * data/knn.c's tiled rise_knn, needs |q|^2 and |r|^2 finite in float (|x| below ~1e19).
+ * This is exactly rise_knn_brute's result (same idx, count and dist bits), for
+ * non-finite and huge inputs too, on both backends (the CPU backend calls data/knn.c's
+ * tiled rise_knn).
  *
  * Scratch: knn_topk_scratch_bytes(nq, k) bytes of backend memory, 8-byte aligned, that
  * the op may overwrite (the CUDA kernels keep each query's sorted double d2 list there;

@@ -123,6 +123,44 @@ static void make_hand(hand_set *h) {
     rise_norm_fit_arrays(&ts->norm, h->obs, h->act, 10, 3, 2, RISE_NORM_NONE, RISE_NORM_NONE);
 }
 
+/* Inputs whose float squared norms overflow (|x| ~ 1e19 and beyond, inf) must not be
+ * pruned by the float pre-filter: the tiled search still equals the brute force. */
+static void test_knn_extreme(void) {
+    enum { NQ = 6, NR = 40, F = 6, K = 3 };
+    float q[NQ * F], r[NR * F];
+    test_fill_random(q, NQ * F, 11, -1, 1);
+    test_fill_random(r, NR * F, 12, -1, 1);
+    for (int f = 0; f < F; ++f) {
+        q[0 * F + f] = 1e19f;             /* |q|^2 overflows */
+        r[5 * F + f] = 1e19f;             /* its exact duplicate */
+        r[6 * F + f] = 1.5e19f;           /* and a near one */
+        q[1 * F + f] = r[7 * F + f] = 3e38f;
+    }
+    q[2 * F] = INFINITY;                  /* distance inf: never within a threshold */
+    r[9 * F + 2] = -INFINITY;
+    for (int thr = 0; thr < 2; ++thr) {
+        rise_knn_opts o;
+        rise_knn_opts_default(&o);
+        o.k = K;
+        o.max_dist = thr ? 1e20f : 0.0f;
+        int64_t i1[NQ * K], i2[NQ * K];
+        float d1[NQ * K], d2[NQ * K];
+        int32_t c1[NQ], c2[NQ];
+        TEST_CHECK(rise_knn(q, NQ, r, NR, F, &o, i1, d1, c1) == RISE_OK, "knn extreme");
+        rise_knn_brute(q, NQ, r, NR, F, &o, i2, d2, c2);
+        int same = 1;
+        for (int i = 0; i < NQ; ++i) {
+            same &= c1[i] == c2[i];
+            for (int s = 0; s < K; ++s)
+                same &= i1[i * K + s] == i2[i * K + s] &&
+                        (d1[i * K + s] == d2[i * K + s] || (isnan(d1[i * K + s]) && isnan(d2[i * K + s])));
+        }
+        TEST_CHECK(same, "knn with overflowing norms (threshold %d) equals the brute force", thr);
+        TEST_CHECK(c2[0] >= 1 && i2[0] == 5, "huge query finds its duplicate (count %d, idx %lld)",
+                   c2[0], (long long)i2[0]);
+    }
+}
+
 static void test_pairs(void) {
     hand_set h;
     make_hand(&h);
@@ -261,6 +299,7 @@ static void test_noise(void) {
 
 int main(void) {
     test_knn();
+    test_knn_extreme();
     test_pairs();
     test_noise();
     return test_finish();
