@@ -72,6 +72,7 @@ void rise_agent_config_default(rise_agent_config *c, rise_algo algo) {
     c->cql_samples = 10;
     c->cql_actor_lr = 1e-4f;
     c->cql_entropy_target = -1.0f;
+    c->data_on_backend = -1;
     if (algo == RISE_ALGO_RISE) c->diffusion.spectral = RISE_SPECTRAL_CODE;
 }
 
@@ -93,6 +94,9 @@ rise_status rise_agent_config_check(const rise_agent_config *c) {
                           c->candidates);
     if (c->noise_copies < 0 || c->noise_copies > 64)
         return rise_error(RISE_ERR_INVALID, "noise.copies = %d, expected 0..64", c->noise_copies);
+    if (c->data_on_backend < -1 || c->data_on_backend > 1)
+        return rise_error(RISE_ERR_INVALID, "train.data_on_backend = %d, expected -1, 0 or 1",
+                          c->data_on_backend);
     if (c->relabel_every < 1)
         return rise_error(RISE_ERR_INVALID, "relabel.every = %d, expected >= 1", c->relabel_every);
     if (!(c->ema >= 0.0f && c->ema < 1.0f))
@@ -164,6 +168,7 @@ rise_status rise_agent_create(const rise_agent_config *cfg, rise_backend *be,
     a->AD = c->action_horizon * c->act_dim;
     a->B = c->batch;
     a->Bp = c->batch * (1 + c->noise_copies);
+    a->data_on_backend = c->data_on_backend < 0 ? be->is_device : c->data_on_backend != 0;
     if (st == RISE_OK && a->has_diffusion) {
         rise_diffusion_config dc = c->diffusion;
         dc.obs_dim = a->OD;
@@ -265,6 +270,7 @@ rise_status rise_agent_create(const rise_agent_config *cfg, rise_backend *be,
 void rise_agent_free(rise_agent *a) {
     if (!a) return;
     rise_backend *be = a->be;
+    rise_agent_data_free(a);
     float *dev[] = {a->d_obs,  a->d_next,  a->d_act, a->d_r,     a->d_d,
                     a->d_pobs, a->d_chunk, a->pm,    a->d_noise, a->d_cand};
     for (size_t i = 0; i < sizeof dev / sizeof dev[0]; ++i)
@@ -311,6 +317,7 @@ rise_status rise_agent_attach_data(rise_agent *a, const rise_trainset *ts) {
     if (a->has_pairs && a->pairs.n > 0)
         RISE_TRY(rise_sampler_init_uniform(&a->pair_sampler, a->pairs.n, c->seed,
                                            RISE_STREAM_PAIR_SAMPLER + (uint32_t)rank, c->batch));
+    if (a->data_on_backend) RISE_TRY(rise_agent_data_upload(a));
     return RISE_OK;
 }
 

@@ -28,6 +28,7 @@ rise_status rise_agent_config_from_train(const rise_train_config *t, int obs_dim
     c->obs_horizon = t->policy_obs_horizon;
     c->action_horizon = t->policy_action_horizon;
     c->action_exec = t->policy_action_exec;
+    c->data_on_backend = t->train_data_on_backend;
 
     rise_diffusion_config *d = &c->diffusion;
     d->lnresnet = !strcmp(t->policy_net, "lnresnet");

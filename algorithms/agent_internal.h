@@ -15,6 +15,19 @@
 
 #define RISE_DIAG_STATES 16
 
+/* Backend copies of the training set and per-step index scratch (agent_data.c). */
+typedef struct {
+    float *obs, *next_obs, *actions, *rewards, *dones, *expert; /* [n, D] .. [n] */
+    int32_t *traj, *step;                                        /* [n] */
+    int64_t *traj_start, *traj_len;                              /* [n_traj] */
+    int32_t *pool_a, *pool_b;     /* the sampler's expert / non-expert pools (mixed batches) */
+    int32_t *pair_obs, *pair_act; /* relabelled pairs: [n_pairs] transition indices */
+    int32_t *idx, *pair_obs_idx, *pair_act_idx; /* [B] this step's draws */
+    int32_t *repeat;                            /* [B M]: row b of each noise copy */
+    float *sigma;                               /* [M] noise levels */
+    float *batch_expert;                        /* [B] expert flags of the critic batch */
+} rise_agent_dev_data;
+
 struct rise_agent {
     rise_agent_config cfg;
     rise_backend *be;
@@ -45,6 +58,9 @@ struct rise_agent {
     float *pm; /* policy scalars on the backend: [0] loss, [1] grad sumsq, [2] AWR weight mean */
     float *d_noise; /* diagnostic sampling noise [RISE_DIAG_STATES * K, ...] */
     float *d_cand;  /* diagnostic candidates */
+    /* the training set resident on the backend (agent_data.c); on when data_on_backend */
+    int data_on_backend;
+    rise_agent_dev_data dd;
     /* provenance, saved with the model: the data's env_args and obs key layout */
     char *env_args;
     char *obs_keys; /* "name:dim,name:dim,..." */
@@ -63,5 +79,11 @@ void rise_agent_diag_ops(rise_agent *a, rise_arena *ar, rise_agent_diag *o);
 
 /* agent_step.c: sizes the arena for a training step and the diagnostics. */
 rise_status rise_agent_size_arena(rise_agent *a);
+
+/* agent_data.c */
+rise_status rise_agent_data_upload(rise_agent *a);
+void rise_agent_data_free(rise_agent *a);
+void rise_agent_data_gather(rise_agent *a);
+const float *rise_agent_batch_expert(rise_agent *a);
 
 #endif

@@ -100,8 +100,9 @@ static rise_status gauss_cql_metrics(rise_agent *a, const rise_agent_diag *d, ri
         float *hq = malloc(sizeof(float) * (size_t)B);
         if (!hq) return rise_error(RISE_ERR_NOMEM, "metrics: out of memory");
         be->download(be, hq, d->q, sizeof(float) * B);
-        put(m, "q_expert", masked_mean(hq, a->h_expert, B, 1.0f));
-        put(m, "q_nonexpert", masked_mean(hq, a->h_expert, B, 0.0f));
+        const float *expert = rise_agent_batch_expert(a);
+        put(m, "q_expert", masked_mean(hq, expert, B, 1.0f));
+        put(m, "q_nonexpert", masked_mean(hq, expert, B, 0.0f));
         free(hq);
         put(m, "alpha", km[RISE_CQL_ALPHA]);
         put(m, "entropy", km[RISE_CQL_ENTROPY]);
@@ -157,10 +158,11 @@ rise_status rise_agent_metrics_read(rise_agent *a, rise_agent_metrics *m) {
         if (!hq) return rise_error(RISE_ERR_NOMEM, "metrics: out of memory");
         be->download(be, hq, d.q, sizeof(float) * B);
         be->download(be, hq + B, d.v, sizeof(float) * B);
-        put(m, "q_expert", masked_mean(hq, a->h_expert, B, 1.0f));
-        put(m, "q_nonexpert", masked_mean(hq, a->h_expert, B, 0.0f));
-        put(m, "v_expert", masked_mean(hq + B, a->h_expert, B, 1.0f));
-        put(m, "v_nonexpert", masked_mean(hq + B, a->h_expert, B, 0.0f));
+        const float *expert = rise_agent_batch_expert(a);
+        put(m, "q_expert", masked_mean(hq, expert, B, 1.0f));
+        put(m, "q_nonexpert", masked_mean(hq, expert, B, 0.0f));
+        put(m, "v_expert", masked_mean(hq + B, expert, B, 1.0f));
+        put(m, "v_nonexpert", masked_mean(hq + B, expert, B, 0.0f));
         free(hq);
     }
     if (a->has_gauss || a->has_cql) RISE_TRY(gauss_cql_metrics(a, &d, m, pm));

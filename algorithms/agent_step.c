@@ -4,8 +4,9 @@
  *
  * A step: draw B transition indices (sampler), gather the critic batch (s, a_0, r, d, s')
  * and the policy batch (observation history, action chunk; every relabel.every-th step
- * from the relabelled pairs instead; plus M action-noise copies per row) on the host,
- * upload, then on the backend: critic update (V, Q, targets; with the CQL penalty when
+ * from the relabelled pairs instead; plus M action-noise copies per row) on the host and
+ * upload it (or, with data_on_backend, do the same on the backend: agent_data.c), then on
+ * the backend: critic update (V, Q, targets; with the CQL penalty when
  * cql.enable), policy loss + spectral penalty + Adam + EMA. Nothing is read back here.
  * The Gaussian actors train on the critic batch:
  *   iql: q = min Q'(s, a) (targets before the critic update), critic update, v = V(s)
@@ -49,6 +50,10 @@ static void gather_policy_batch(rise_agent *a) {
 }
 
 static void gather_and_upload(rise_agent *a) {
+    if (a->data_on_backend) { /* the same batch, assembled on the backend (agent_data.c) */
+        rise_agent_data_gather(a);
+        return;
+    }
     const int B = a->B;
     const size_t D = (size_t)a->cfg.obs_dim, A = (size_t)a->cfg.act_dim;
     rise_backend *be = a->be;

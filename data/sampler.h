@@ -53,6 +53,16 @@ rise_status rise_sampler_init_uniform(rise_sampler *s, int64_t n, uint64_t seed,
 /* Fills idx [batch] and advances the counter. */
 void rise_sampler_next(rise_sampler *s, int64_t *idx);
 
+/* The Philox key of the next batch, and stepping past it: a backend op that draws the
+ * batch itself (kernels/gather.h sample_indices) uses these in place of rise_sampler_next. */
+static inline rise_rng rise_sampler_rng(const rise_sampler *s) {
+    const rise_rng r = {s->seed, s->stream, s->offset};
+    return r;
+}
+static inline void rise_sampler_skip(rise_sampler *s) {
+    s->offset += rise_rng_blocks_uniform((uint64_t)s->batch);
+}
+
 static inline uint64_t rise_sampler_state(const rise_sampler *s) { return s->offset; }
 static inline void rise_sampler_restore(rise_sampler *s, uint64_t state) { s->offset = state; }
 

@@ -24,28 +24,12 @@
 #include "envs/coverage.h"
 #include "envs/gen.h"
 #include "host/checkpoint.h"
+#include "maze_fixture.h"
 #include "test_util.h"
 
 static char dir[256];
 
 static double first_loss(const char *csv_path, int last);
-
-static void gen(const char *kind_name, int n, uint64_t seed, const char *path) {
-    rise_gen_kind kind;
-    rise_gen_kind_parse(kind_name, &kind);
-    rise_gen_opts o;
-    rise_gen_opts_default(&o);
-    rise_episode_buf *bufs = calloc((size_t)n, sizeof *bufs);
-    rise_gen_stats stats;
-    rise_env *env;
-    TEST_CHECK(rise_env_create("maze", NULL, &env) == RISE_OK, "env");
-    rise_status st = rise_gen_run("maze", NULL, kind, &o, seed, n, 1, bufs, &stats, NULL, NULL);
-    if (st == RISE_OK) st = rise_gen_write(path, env, kind, &o, seed, bufs, n);
-    TEST_CHECK(st == RISE_OK, "gen %s: %s", kind_name, rise_last_error());
-    for (int i = 0; i < n; ++i) rise_episode_buf_free(&bufs[i]);
-    free(bufs);
-    rise_env_destroy(env);
-}
 
 static void set(rise_train_config *c, const char *kv) {
     TEST_CHECK(rise_train_config_set(c, kv) == RISE_OK, "--set %s: %s", kv, rise_last_error());
@@ -631,9 +615,9 @@ int main(void) {
     if (!mkdtemp(dir)) return 1;
     char path[512];
     snprintf(path, sizeof path, "%s/expert.h5", dir);
-    gen("expert", 12, 1, path);
+    maze_fixture_gen("expert", 12, 1, path);
     snprintf(path, sizeof path, "%s/play.h5", dir);
-    gen("play", 12, 2, path);
+    maze_fixture_gen("play", 12, 2, path);
     test_pick();
     test_resume();
     test_nan_stop();

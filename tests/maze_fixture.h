@@ -1,0 +1,28 @@
+/* maze_fixture.h - generated maze datasets for tests that train agents: `n` episodes of
+ * one generator kind written as a robomimic-layout file (envs/gen.h). */
+#ifndef RISE_TESTS_MAZE_FIXTURE_H
+#define RISE_TESTS_MAZE_FIXTURE_H
+
+#include <stdlib.h>
+
+#include "envs/gen.h"
+#include "test_util.h"
+
+static void maze_fixture_gen(const char *kind_name, int n, uint64_t seed, const char *path) {
+    rise_gen_kind kind;
+    rise_gen_kind_parse(kind_name, &kind);
+    rise_gen_opts o;
+    rise_gen_opts_default(&o);
+    rise_episode_buf *bufs = calloc((size_t)n, sizeof *bufs);
+    rise_gen_stats stats;
+    rise_env *env;
+    TEST_CHECK(rise_env_create("maze", NULL, &env) == RISE_OK, "env");
+    rise_status st = rise_gen_run("maze", NULL, kind, &o, seed, n, 1, bufs, &stats, NULL, NULL);
+    if (st == RISE_OK) st = rise_gen_write(path, env, kind, &o, seed, bufs, n);
+    TEST_CHECK(st == RISE_OK, "gen %s: %s", kind_name, rise_last_error());
+    for (int i = 0; i < n; ++i) rise_episode_buf_free(&bufs[i]);
+    free(bufs);
+    rise_env_destroy(env);
+}
+
+#endif
