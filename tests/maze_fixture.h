@@ -1,14 +1,17 @@
 /* maze_fixture.h - generated maze datasets for tests that train agents: `n` episodes of
- * one generator kind written as a robomimic-layout file (envs/gen.h). */
+ * one generator kind written as a robomimic-layout file (envs/gen.h), and a normalised
+ * training set of expert and play episodes built from two such files. */
 #ifndef RISE_TESTS_MAZE_FIXTURE_H
 #define RISE_TESTS_MAZE_FIXTURE_H
 
+#include <stdio.h>
 #include <stdlib.h>
 
+#include "data/trainset.h"
 #include "envs/gen.h"
 #include "test_util.h"
 
-static void maze_fixture_gen(const char *kind_name, int n, uint64_t seed, const char *path) {
+static inline void maze_fixture_gen(const char *kind_name, int n, uint64_t seed, const char *path) {
     rise_gen_kind kind;
     rise_gen_kind_parse(kind_name, &kind);
     rise_gen_opts o;
@@ -23,6 +26,25 @@ static void maze_fixture_gen(const char *kind_name, int n, uint64_t seed, const 
     for (int i = 0; i < n; ++i) rise_episode_buf_free(&bufs[i]);
     free(bufs);
     rise_env_destroy(env);
+}
+
+/* dir/expert.h5 (n expert episodes, seed 1) and dir/play.h5 (n play episodes, seed 2) as a
+ * normalised training set. */
+static inline void maze_fixture_trainset(const char *dir, int n, rise_trainset *ts) {
+    char path[600], src[700];
+    rise_data_spec spec;
+    rise_data_spec_default(&spec);
+    snprintf(path, sizeof path, "%s/expert.h5", dir);
+    maze_fixture_gen("expert", n, 1, path);
+    snprintf(src, sizeof src, "expert:%s", path);
+    rise_data_spec_add_source(&spec, src);
+    snprintf(path, sizeof path, "%s/play.h5", dir);
+    maze_fixture_gen("play", n, 2, path);
+    snprintf(src, sizeof src, "non_expert:%s", path);
+    rise_data_spec_add_source(&spec, src);
+    TEST_CHECK(rise_trainset_build(&spec, ts) == RISE_OK &&
+                   rise_trainset_normalize(ts, NULL) == RISE_OK,
+               "trainset: %s", rise_last_error());
 }
 
 #endif

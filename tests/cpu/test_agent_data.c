@@ -112,22 +112,8 @@ static void compare_paths(rise_algo algo, rise_backend *be, const rise_trainset 
 int main(void) {
     snprintf(dir, sizeof dir, "/tmp/rise_test_agent_data_XXXXXX");
     if (!mkdtemp(dir)) return 1;
-    char path[600];
-    rise_data_spec spec;
-    rise_data_spec_default(&spec);
-    snprintf(path, sizeof path, "%s/expert.h5", dir);
-    maze_fixture_gen("expert", 10, 1, path);
-    char src[700];
-    snprintf(src, sizeof src, "expert:%s", path);
-    rise_data_spec_add_source(&spec, src);
-    snprintf(path, sizeof path, "%s/play.h5", dir);
-    maze_fixture_gen("play", 10, 2, path);
-    snprintf(src, sizeof src, "non_expert:%s", path);
-    rise_data_spec_add_source(&spec, src);
     rise_trainset ts;
-    TEST_CHECK(rise_trainset_build(&spec, &ts) == RISE_OK &&
-                   rise_trainset_normalize(&ts, NULL) == RISE_OK,
-               "trainset: %s", rise_last_error());
+    maze_fixture_trainset(dir, 10, &ts);
     rise_status st;
     rise_backend *be = rise_backend_create("cpu", &st);
     TEST_CHECK(be != NULL, "cpu backend");

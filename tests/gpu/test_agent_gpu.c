@@ -113,21 +113,8 @@ int main(void) {
     rise_backend *cpu = rise_backend_create("cpu", &st);
     char dir[] = "/tmp/rise_test_agent_gpu_XXXXXX";
     if (!cpu || !mkdtemp(dir)) return 1;
-    char path[600], src[700];
-    rise_data_spec spec;
-    rise_data_spec_default(&spec);
-    snprintf(path, sizeof path, "%s/expert.h5", dir);
-    maze_fixture_gen("expert", 10, 1, path);
-    snprintf(src, sizeof src, "expert:%s", path);
-    rise_data_spec_add_source(&spec, src);
-    snprintf(path, sizeof path, "%s/play.h5", dir);
-    maze_fixture_gen("play", 10, 2, path);
-    snprintf(src, sizeof src, "non_expert:%s", path);
-    rise_data_spec_add_source(&spec, src);
     rise_trainset ts;
-    TEST_CHECK(rise_trainset_build(&spec, &ts) == RISE_OK &&
-                   rise_trainset_normalize(&ts, NULL) == RISE_OK,
-               "trainset: %s", rise_last_error());
+    maze_fixture_trainset(dir, 10, &ts);
 
     rise_agent *a = make(cpu, &ts, 0), *b = make(gpu, &ts, 0), *other = make(cpu, &ts, 1);
     if (!a || !b || !other) return test_finish();
