@@ -69,7 +69,7 @@ static void demo_usage(FILE *f, const demo_options *d) {
             "  --backend B       cpu | cuda [%s]\n"
             "  --configs DIR     where the maze_<method>.json configs are [%s]\n"
             "  --help            show this help\n"
-            "About 6 minutes on a 2-core CPU with the defaults (rise_no_relabel is RISE with\n"
+            "About 6.5 minutes on a 2-core CPU with the defaults (rise_no_relabel is RISE with\n"
             "the spectral penalty only); `rise selftest` is the quick check of the network stack.\n",
             d->out, d->methods, d->steps, d->seed, d->trials, d->backend, d->configs);
 }
