@@ -119,6 +119,10 @@ rise_status rise_agent_metrics_read(rise_agent *a, rise_agent_metrics *m);
  * episode key, step index). Keep the agent alive while the policy is used. */
 rise_status rise_agent_policy(rise_agent *a, uint64_t seed, rise_policy **out);
 
+/* Evaluates an IDQL/RISE policy with k candidates per state instead of the trained
+ * extract.candidates (k = 1: the diffusion policy alone, no critic). Before the first call. */
+rise_status rise_agent_policy_set_candidates(rise_policy *pol, int k);
+
 /* Maps the observations an env passes (its keys, in its order) onto the model's inputs
  * (the training data's keys, by name), so a model trained on keys in another order or on
  * a subset of them evaluates correctly. Errors name a missing key or a width mismatch.

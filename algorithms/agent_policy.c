@@ -250,6 +250,18 @@ rise_status rise_agent_policy(rise_agent *a, uint64_t seed, rise_policy **out) {
     return RISE_OK;
 }
 
+rise_status rise_agent_policy_set_candidates(rise_policy *pol, int k) {
+    agent_policy *p = pol->impl;
+    if (k < 1) return rise_error(RISE_ERR_INVALID, "candidates = %d, expected >= 1", k);
+    if (!(p->a->has_diffusion && p->a->has_critic))
+        return rise_error(RISE_ERR_INVALID, "a %s policy does not choose among candidates",
+                          rise_algo_name(p->a->cfg.algo));
+    if (p->cap)
+        return rise_error(RISE_ERR_INVALID, "set the candidates before the policy's first call");
+    p->K = k;
+    return RISE_OK;
+}
+
 rise_status rise_agent_policy_bind_env(rise_policy *pol, const rise_env_info *info) {
     agent_policy *p = pol->impl;
     const char *keys = p->a->obs_keys;

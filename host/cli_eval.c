@@ -22,6 +22,8 @@ static void eval_usage(FILE *f, const cov_options *d) {
                "  --coverage            coverage evaluation (the default)\n"
                "  --robustness          also robustness (sets --perturb-dist 0.3 unless given)\n"
                "  --backend B           cpu | cuda (default: the run's train.backend)\n"
+               "  --candidates K        actions sampled per state for the critic to choose from\n"
+               "                        (default: the run's extract.candidates; 1 = the policy alone)\n"
                "  (--out defaults to RUN_DIR/eval)\n");
     rise_cov_usage_options(f, d);
 }
@@ -32,6 +34,7 @@ int rise_cmd_eval(int argc, char **argv) {
     const cov_options defaults = o;
     const char *run = NULL, *ckpt = NULL, *backend = NULL;
     int robustness = 0;
+    long candidates = 0;
     for (int i = 1; i < argc; ++i) {
         const char *a = argv[i];
         int ok = 1;
@@ -42,6 +45,8 @@ int rise_cmd_eval(int argc, char **argv) {
             ok = rise_arg_string(argc, argv, &i, &ckpt);
         else if (!strcmp(a, "--backend"))
             ok = rise_arg_string(argc, argv, &i, &backend);
+        else if (!strcmp(a, "--candidates"))
+            ok = rise_arg_long(argc, argv, &i, 1, 65536, &candidates);
         else if (!strcmp(a, "--coverage"))
             ;
         else if (!strcmp(a, "--robustness"))
@@ -87,6 +92,7 @@ int rise_cmd_eval(int argc, char **argv) {
     if (st == RISE_OK) st = rise_env_create_from_args(rise_agent_env_args(agent), &env);
     if (st == RISE_OK) st = rise_agent_policy(agent, (uint64_t)o.seed, &pol);
     if (st == RISE_OK) st = rise_agent_policy_bind_env(pol, &env->info);
+    if (st == RISE_OK && candidates > 0) st = rise_agent_policy_set_candidates(pol, (int)candidates);
     int rc = 2;
     if (st == RISE_OK) {
         printf("run %s: %s, step %lld, task %s\n", run, cfg.train_algo,

@@ -464,6 +464,21 @@ static void test_policy_rows(void) {
     for (int i = 0; i < m.n; ++i)
         if (!strcmp(m.names[i], "cand_spread")) found = m.values[i] > 0.0;
     TEST_CHECK(found, "candidate spread is reported and positive");
+    /* Evaluating with another K: only before the first call; K = 1 is the policy alone. */
+    TEST_CHECK(rise_agent_policy_set_candidates(pol, 1) != RISE_OK &&
+                   strstr(rise_last_error(), "first call"),
+               "candidates cannot change after the first call");
+    rise_policy *pol1;
+    rise_agent_policy(a, 7, &pol1);
+    TEST_CHECK(rise_agent_policy_set_candidates(pol1, 0) != RISE_OK, "0 candidates refused");
+    TEST_CHECK(rise_agent_policy_set_candidates(pol1, 1) == RISE_OK, "K = 1: %s",
+               rise_last_error());
+    float k1[6];
+    TEST_CHECK(pol1->act(pol1, 3, obs, &ctx3, k1) == RISE_OK, "act with K = 1");
+    int differs = 0;
+    for (int i = 0; i < 6; ++i) differs |= k1[i] != act3[i];
+    TEST_CHECK(differs, "K = 1 (no critic choice) acts differently from K = 8");
+    rise_policy_destroy(pol1);
     rise_policy_destroy(pol);
     rise_agent_free(a);
     rise_trainset_free(&ts);
