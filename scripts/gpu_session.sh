@@ -48,7 +48,8 @@ result "ctest -L gpu" $rc
 
 stage "compute-sanitizer"
 san=$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)
-for t in test_cuda_backend_basics test_backend_ops test_backend_ops_data; do
+[ -x "$san" ] || { san=; result "compute-sanitizer is not installed (CUDA toolkit's)" 1; }
+for t in ${san:+test_cuda_backend_basics test_backend_ops test_backend_ops_data}; do
     for tool in memcheck racecheck; do
         (cd tests && timeout 300 "$san" --tool "$tool" --error-exitcode 9 "../build-gpu/tests/$t") \
             > "$out/sanitizer_${tool}_$t.txt" 2>&1
