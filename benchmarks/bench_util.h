@@ -10,11 +10,14 @@
  *      states for its op) and GFLOP/s, as a fixed-column table on stdout and
  *      as JSON records (--json FILE).
  *
- * Timing caveat: on CUDA, the wall clock around a synchronised call includes
- * launch and synchronisation latency (several microseconds), so small ops look
- * slower than they are. CUDA-event timing (and timing back-to-back launches)
- * is the GPU follow-up; the numbers here are right for large ops and for the
- * CPU backend.
+ * Device backends: one synchronised call would include the launch and the
+ * host synchronisation (several microseconds), so small ops would look slower
+ * than they are. There a repetition is a batch of back-to-back calls on the
+ * stream, as many as take about BENCH_BATCH_S (calibrated per case, at most
+ * BENCH_MAX_BATCH), followed by one sync, and its time per call is recorded:
+ * the per-call cost in a training step, where launches queue behind each
+ * other. --batched forces this on the CPU backend too (for testing it);
+ * --unbatched turns it off.
  *
  * Usage of a binary:  bench_<family> [--backend cpu|cuda] [--reps N] [--warmup N]
  *                                    [--json FILE] [--quick] [--help]
@@ -46,6 +49,8 @@
 #define BENCH_DEFAULT_WARMUP 3
 #define BENCH_QUICK_REPS     3
 #define BENCH_QUICK_WARMUP   1
+#define BENCH_BATCH_S        0.002 /* device batches: about this long per sync */
+#define BENCH_MAX_BATCH      256
 
 typedef struct {
     const char *prog;
@@ -61,6 +66,7 @@ typedef struct {
     int n_wrong;
     int n_errors;
     int header_printed;
+    int batched; /* -1: on for device backends; 0 / 1: forced */
 } bench_ctx;
 
 /* A float array with a host copy (inputs for the reference) and a backend copy. */
@@ -86,6 +92,8 @@ static inline void bench_usage(FILE *out, const char *prog, const char *about) {
             "  --reps N        timed repetitions per case (default: up to %d, stopping after\n"
             "                  %.2f s once %d are done)\n"
             "  --warmup N      untimed calls before timing (default %d)\n"
+            "  --batched, --unbatched  time batches of back-to-back calls per sync (the\n"
+            "                  default on device backends) or one call per sync\n"
             "  --json FILE     also write the results as a JSON array of records\n"
             "  --quick         tiny shapes and %d reps: a smoke run, not a measurement\n"
             "Every case is validated against the CPU reference before it is timed; a wrong\n"
@@ -114,6 +122,7 @@ static inline void bench_init(bench_ctx *c, int argc, char **argv, const char *a
     c->prog = slash ? slash + 1 : argv[0];
     c->backend_name = "cpu";
     c->warmup = -1;
+    c->batched = -1;
     for (int i = 1; i < argc; ++i) {
         const char *a = argv[i];
         const char *val = i + 1 < argc ? argv[i + 1] : NULL;
@@ -143,6 +152,8 @@ static inline void bench_init(bench_ctx *c, int argc, char **argv, const char *a
             ++i;
         } else if (strcmp(a, "--quick") == 0) {
             c->quick = 1;
+        } else if (strcmp(a, "--batched") == 0 || strcmp(a, "--unbatched") == 0) {
+            c->batched = strcmp(a, "--batched") == 0;
         } else {
             fprintf(stderr, "%s: unknown argument '%s'\n", c->prog, a);
             bench_usage(stderr, c->prog, about);
@@ -181,6 +192,10 @@ static inline void bench_init(bench_ctx *c, int argc, char **argv, const char *a
            c->reps ? "fixed" : "adaptive", c->warmup, threads,
            c->quick ? ", QUICK (tiny shapes)" : "");
     if (c->reps) printf("# reps per case: %d\n", c->reps);
+    if (c->batched > 0 || (c->batched < 0 && c->be->is_device))
+        printf("# a rep is a batch of back-to-back calls and one sync (~%g ms); times are per "
+               "call (JSON calls_per_rep)\n",
+               BENCH_BATCH_S * 1e3);
 }
 
 /* ---- buffers ---- */
@@ -358,16 +373,30 @@ static inline void bench_time(bench_ctx *c, const char *op, const char *shape, d
         fprintf(stderr, "%s: out of host memory\n", c->prog);
         exit(1);
     }
+    /* calls per timed repetition: 1, or a batch calibrated to ~BENCH_BATCH_S */
+    int inner = 1;
+    if (c->batched > 0 || (c->batched < 0 && be->is_device)) {
+        for (;;) {
+            const double t0 = bench_now();
+            for (int i = 0; i < inner; ++i) fn(be, arg);
+            if (!bench_sync(c, op, shape)) {
+                free(t);
+                return;
+            }
+            if (bench_now() - t0 >= BENCH_BATCH_S || inner >= BENCH_MAX_BATCH) break;
+            inner *= 2;
+        }
+    }
     int n = 0;
     const double start = bench_now();
     while (n < cap) {
         const double t0 = bench_now();
-        fn(be, arg);
+        for (int i = 0; i < inner; ++i) fn(be, arg);
         if (!bench_sync(c, op, shape)) {
             free(t);
             return;
         }
-        t[n++] = bench_now() - t0;
+        t[n++] = (bench_now() - t0) / inner;
         if (!c->reps && n >= BENCH_MIN_REPS && bench_now() - start >= BENCH_BUDGET_S) break;
     }
     qsort(t, (size_t)n, sizeof *t, bench_cmp_double);
@@ -417,7 +446,8 @@ static inline void bench_time(bench_ctx *c, const char *op, const char *shape, d
         bench_json_number(f, gbps);
         fputs(", \"gflops\": ", f);
         bench_json_number(f, gflops);
-        fprintf(f, ", \"validated\": %s, \"reps\": %d}", validated ? "true" : "false", n);
+        fprintf(f, ", \"validated\": %s, \"reps\": %d, \"calls_per_rep\": %d}",
+                validated ? "true" : "false", n, inner);
         ++c->n_records;
     }
 }
