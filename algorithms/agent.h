@@ -120,8 +120,9 @@ rise_status rise_agent_metrics_read(rise_agent *a, rise_agent_metrics *m);
 rise_status rise_agent_policy(rise_agent *a, uint64_t seed, rise_policy **out);
 
 /* Evaluates an IDQL/RISE policy with k candidates per state instead of the trained
- * extract.candidates (k = 1: the diffusion policy alone, no critic). Before the first call. */
-rise_status rise_agent_policy_set_candidates(rise_policy *pol, int k);
+ * extract.candidates (k = 1: the diffusion policy alone, no critic; 0 keeps it) and with
+ * another rise_extract_rule (-1 keeps it). Before the first call. */
+rise_status rise_agent_policy_set_extraction(rise_policy *pol, int k, int rule);
 
 /* Maps the observations an env passes (its keys, in its order) onto the model's inputs
  * (the training data's keys, by name), so a model trained on keys in another order or on

@@ -19,6 +19,7 @@
 typedef struct {
     rise_agent *a;
     int K, cap; /* candidates per row; rows x K the buffers hold */
+    rise_extract_rule rule;
     rise_arena ar;
     float *d_obs, *d_noise, *d_x, *d_s0, *d_a0, *d_q, *d_v, *d_sel;
     float *h_obs, *h_noise, *h_x, *h_q, *h_v;
@@ -42,7 +43,7 @@ static void free_buffers(agent_policy *p) {
 /* Best-of-K by argmax runs on the backend (fused argmax + gather). */
 static int fused_argmax(const agent_policy *p) {
     return p->a->has_diffusion && p->a->has_critic && p->K > 1 &&
-           p->a->cfg.extract_rule == RISE_EXTRACT_ARGMAX;
+           p->rule == RISE_EXTRACT_ARGMAX;
 }
 
 /* The backend work of one call on N = n K rows (measure-safe). */
@@ -68,7 +69,7 @@ static void policy_ops(agent_policy *p, rise_arena *ar, int n) {
         be->copy_cols(be, p->d_a0, A, 0, p->d_x, a->AD, 0, N, A, 0);
     }
     rise_iql_critic_qmin(&a->critic, ar, a->critic.qp.value, p->d_s0, p->d_a0, N, p->d_q);
-    if (a->cfg.extract_rule == RISE_EXTRACT_EXPECTILE)
+    if (p->rule == RISE_EXTRACT_EXPECTILE)
         rise_iql_critic_value(&a->critic, ar, p->d_s0, N, p->d_v);
     else if (ar->be)
         be->argmax_select(be, p->d_sel, NULL, p->d_q, p->d_x, n, p->K, a->AD);
@@ -172,7 +173,7 @@ static rise_status agent_act(rise_policy *pol, int n, const float *obs, const ri
             const double u =
                 rise_rng_uniform(pol->seed, RISE_STREAM_AGENT_EVAL + 1,
                                  RISE_ENV_KEY_BLOCKS(ctx->keys[r]), (uint64_t)ctx->t[r]);
-            best = rise_extract_pick(c->extract_rule, p->h_q + o, p->h_v + o, K,
+            best = rise_extract_pick(p->rule, p->h_q + o, p->h_v + o, K,
                                      c->critic.expectile, u);
         }
         float *out = actions + (size_t)r * Ta * A;
@@ -236,6 +237,7 @@ rise_status rise_agent_policy(rise_agent *a, uint64_t seed, rise_policy **out) {
     }
     for (int j = 0; j < a->cfg.obs_dim; ++j) p->col_map[j] = j;
     p->K = a->has_diffusion && a->has_critic ? a->cfg.candidates : 1;
+    p->rule = a->cfg.extract_rule;
     snprintf(pol->name, sizeof pol->name, "%s", rise_algo_name(a->cfg.algo));
     pol->obs_dim = a->cfg.obs_dim;
     pol->act_dim = a->cfg.act_dim;
@@ -250,15 +252,18 @@ rise_status rise_agent_policy(rise_agent *a, uint64_t seed, rise_policy **out) {
     return RISE_OK;
 }
 
-rise_status rise_agent_policy_set_candidates(rise_policy *pol, int k) {
+rise_status rise_agent_policy_set_extraction(rise_policy *pol, int k, int rule) {
     agent_policy *p = pol->impl;
-    if (k < 1) return rise_error(RISE_ERR_INVALID, "candidates = %d, expected >= 1", k);
+    if (k < 0) return rise_error(RISE_ERR_INVALID, "candidates = %d, expected >= 1", k);
+    if (rule >= 0 && rule != RISE_EXTRACT_ARGMAX && rule != RISE_EXTRACT_EXPECTILE)
+        return rise_error(RISE_ERR_INVALID, "unknown extraction rule %d", rule);
     if (!(p->a->has_diffusion && p->a->has_critic))
         return rise_error(RISE_ERR_INVALID, "a %s policy does not choose among candidates",
                           rise_algo_name(p->a->cfg.algo));
     if (p->cap)
-        return rise_error(RISE_ERR_INVALID, "set the candidates before the policy's first call");
-    p->K = k;
+        return rise_error(RISE_ERR_INVALID, "set the extraction before the policy's first call");
+    if (k > 0) p->K = k;
+    if (rule >= 0) p->rule = (rise_extract_rule)rule;
     return RISE_OK;
 }
 

@@ -24,6 +24,8 @@ static void eval_usage(FILE *f, const cov_options *d) {
                "  --backend B           cpu | cuda (default: the run's train.backend)\n"
                "  --candidates K        actions sampled per state for the critic to choose from\n"
                "                        (default: the run's extract.candidates; 1 = the policy alone)\n"
+               "  --extract-rule R      argmax | expectile: how the critic chooses (default: the\n"
+               "                        run's extract.rule; expectile = IDQL's weighted resampling)\n"
                "  (--out defaults to RUN_DIR/eval)\n");
     rise_cov_usage_options(f, d);
 }
@@ -35,6 +37,7 @@ int rise_cmd_eval(int argc, char **argv) {
     const char *run = NULL, *ckpt = NULL, *backend = NULL;
     int robustness = 0;
     long candidates = 0;
+    int rule = -1;
     for (int i = 1; i < argc; ++i) {
         const char *a = argv[i];
         int ok = 1;
@@ -47,7 +50,16 @@ int rise_cmd_eval(int argc, char **argv) {
             ok = rise_arg_string(argc, argv, &i, &backend);
         else if (!strcmp(a, "--candidates"))
             ok = rise_arg_long(argc, argv, &i, 1, 65536, &candidates);
-        else if (!strcmp(a, "--coverage"))
+        else if (!strcmp(a, "--extract-rule")) {
+            const char *r = NULL;
+            ok = rise_arg_string(argc, argv, &i, &r);
+            if (ok && strcmp(r, "argmax") && strcmp(r, "expectile")) {
+                fprintf(stderr, "rise eval: --extract-rule expects argmax or expectile, got '%s'\n",
+                        r);
+                ok = 0;
+            }
+            if (ok) rule = strcmp(r, "argmax") ? RISE_EXTRACT_EXPECTILE : RISE_EXTRACT_ARGMAX;
+        } else if (!strcmp(a, "--coverage"))
             ;
         else if (!strcmp(a, "--robustness"))
             robustness = 1;
@@ -92,7 +104,8 @@ int rise_cmd_eval(int argc, char **argv) {
     if (st == RISE_OK) st = rise_env_create_from_args(rise_agent_env_args(agent), &env);
     if (st == RISE_OK) st = rise_agent_policy(agent, (uint64_t)o.seed, &pol);
     if (st == RISE_OK) st = rise_agent_policy_bind_env(pol, &env->info);
-    if (st == RISE_OK && candidates > 0) st = rise_agent_policy_set_candidates(pol, (int)candidates);
+    if (st == RISE_OK && (candidates > 0 || rule >= 0))
+        st = rise_agent_policy_set_extraction(pol, (int)candidates, rule);
     int rc = 2;
     if (st == RISE_OK) {
         printf("run %s: %s, step %lld, task %s\n", run, cfg.train_algo,

@@ -465,19 +465,30 @@ static void test_policy_rows(void) {
         if (!strcmp(m.names[i], "cand_spread")) found = m.values[i] > 0.0;
     TEST_CHECK(found, "candidate spread is reported and positive");
     /* Evaluating with another K: only before the first call; K = 1 is the policy alone. */
-    TEST_CHECK(rise_agent_policy_set_candidates(pol, 1) != RISE_OK &&
+    TEST_CHECK(rise_agent_policy_set_extraction(pol, 1, -1) != RISE_OK &&
                    strstr(rise_last_error(), "first call"),
                "candidates cannot change after the first call");
     rise_policy *pol1;
     rise_agent_policy(a, 7, &pol1);
-    TEST_CHECK(rise_agent_policy_set_candidates(pol1, 0) != RISE_OK, "0 candidates refused");
-    TEST_CHECK(rise_agent_policy_set_candidates(pol1, 1) == RISE_OK, "K = 1: %s",
+    TEST_CHECK(rise_agent_policy_set_extraction(pol1, -1, -1) != RISE_OK,
+               "negative candidates refused");
+    TEST_CHECK(rise_agent_policy_set_extraction(pol1, 1, -1) == RISE_OK, "K = 1: %s",
                rise_last_error());
     float k1[6];
     TEST_CHECK(pol1->act(pol1, 3, obs, &ctx3, k1) == RISE_OK, "act with K = 1");
     int differs = 0;
     for (int i = 0; i < 6; ++i) differs |= k1[i] != act3[i];
     TEST_CHECK(differs, "K = 1 (no critic choice) acts differently from K = 8");
+    rise_policy_destroy(pol1);
+    /* The expectile rule resamples instead of taking the argmax. */
+    rise_agent_policy(a, 7, &pol1);
+    TEST_CHECK(rise_agent_policy_set_extraction(pol1, 0, 7) != RISE_OK, "unknown rule refused");
+    TEST_CHECK(rise_agent_policy_set_extraction(pol1, 0, RISE_EXTRACT_EXPECTILE) == RISE_OK,
+               "expectile rule: %s", rise_last_error());
+    TEST_CHECK(pol1->act(pol1, 3, obs, &ctx3, k1) == RISE_OK, "act with the expectile rule");
+    differs = 0;
+    for (int i = 0; i < 6; ++i) differs |= k1[i] != act3[i];
+    TEST_CHECK(differs, "the expectile rule chooses differently from the argmax");
     rise_policy_destroy(pol1);
     rise_policy_destroy(pol);
     rise_agent_free(a);
