@@ -199,6 +199,7 @@ static int split_methods(const demo_options *o, char *buf, const char **names, i
         }
         names[(*n)++] = m;
     }
+    if (*n == 0) fprintf(stderr, "rise demo: --methods names no method\n");
     return *n > 0;
 }
 
