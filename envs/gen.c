@@ -131,6 +131,23 @@ rise_status rise_gen_record_step(rise_env *e, rise_episode_buf *b, float *obs, c
     return RISE_OK;
 }
 
+rise_status rise_gen_start_ic(rise_env *e, rise_gen_kind kind, uint64_t seed, uint64_t k,
+                              double *ic) {
+    const rise_env_ic_space *s = &e->info.ic;
+    if (kind == RISE_GEN_PLAY)
+        return rise_env_sample_ic(e, NULL, NULL, seed, RISE_STREAM_ENV_IC, k, 1000, ic);
+    if (kind != RISE_GEN_SUBOPTIMAL)
+        return rise_env_sample_ic(e, s->expert_lo, s->expert_hi, seed, RISE_STREAM_ENV_IC, k, 1000,
+                                  ic);
+    for (uint64_t j = 0; j < 64; ++j) {
+        RISE_TRY(
+            rise_env_sample_ic(e, NULL, NULL, seed, RISE_STREAM_ENV_IC, k * 64u + j, 1000, ic));
+        if (!rise_env_ic_in_expert(e, ic)) return RISE_OK;
+    }
+    return rise_error(RISE_ERR_INVALID, "%s suboptimal: no start outside the expert box found",
+                      e->info.task);
+}
+
 rise_status rise_gen_episode(rise_env *e, rise_gen_kind kind, const rise_gen_opts *o, uint64_t seed,
                              uint64_t key, rise_episode_buf *b) {
     rise_episode_buf_clear(b);

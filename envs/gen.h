@@ -81,6 +81,12 @@ void rise_episode_buf_free(rise_episode_buf *b);
 rise_status rise_gen_record_step(rise_env *e, rise_episode_buf *b, float *obs, const float *a,
                                  rise_env_step_info *si);
 
+/* The initial condition of episode key k for a generator kind: play anywhere in the
+ * evaluation box, suboptimal outside the expert box (sub-keys k * 64 + j, so draws stay
+ * disjoint), every other kind inside the expert box. */
+rise_status rise_gen_start_ic(rise_env *e, rise_gen_kind kind, uint64_t seed, uint64_t k,
+                              double *ic);
+
 /* One episode of `kind` into b (cleared first). key identifies the episode. */
 rise_status rise_gen_episode(rise_env *e, rise_gen_kind kind, const rise_gen_opts *o, uint64_t seed,
                              uint64_t key, rise_episode_buf *b);

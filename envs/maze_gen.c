@@ -85,23 +85,6 @@ static int expert_steps_to_goal(const rise_maze *m, int horizon) {
     return horizon;
 }
 
-static rise_status start_ic(rise_env *e, rise_gen_kind kind, uint64_t seed, uint64_t k,
-                            double *ic) {
-    const rise_env_ic_space *s = &e->info.ic;
-    if (kind == RISE_GEN_PLAY)
-        return rise_env_sample_ic(e, NULL, NULL, seed, RISE_STREAM_ENV_IC, k, 1000, ic);
-    if (kind != RISE_GEN_SUBOPTIMAL)
-        return rise_env_sample_ic(e, s->expert_lo, s->expert_hi, seed, RISE_STREAM_ENV_IC, k, 1000,
-                                  ic);
-    /* Out-of-distribution starts: sub-keys k * 64 + j so draws stay disjoint. */
-    for (uint64_t j = 0; j < 64; ++j) {
-        RISE_TRY(
-            rise_env_sample_ic(e, NULL, NULL, seed, RISE_STREAM_ENV_IC, k * 64u + j, 1000, ic));
-        if (!rise_env_ic_in_expert(e, ic)) return RISE_OK;
-    }
-    return rise_error(RISE_ERR_INVALID, "maze suboptimal: no start outside the expert box found");
-}
-
 rise_status rise_maze_gen_episode(rise_env *e, rise_gen_kind kind, const rise_gen_opts *o,
                                   uint64_t seed, uint64_t key, rise_episode_buf *b) {
     rise_maze *m = rise_maze_of(e);
@@ -110,7 +93,7 @@ rise_status rise_maze_gen_episode(rise_env *e, rise_gen_kind kind, const rise_ge
     const int goal = rise_maze_cell_index(RISE_MAZE_N - 1, RISE_MAZE_N - 1);
     double ic[RISE_ENV_MAX_IC];
     float obs[16], a[2];
-    RISE_TRY(start_ic(e, kind, seed, k, ic));
+    RISE_TRY(rise_gen_start_ic(e, kind, seed, k, ic));
     memcpy(b->ic, ic, sizeof ic);
     RISE_TRY(rise_env_reset(e, seed, ic, obs));
 

@@ -71,22 +71,6 @@ static rise_push_pose random_target(const rise_env *e, uint64_t seed, uint64_t k
     return p;
 }
 
-static rise_status start_ic(rise_env *e, rise_gen_kind kind, uint64_t seed, uint64_t k,
-                            double *ic) {
-    const rise_env_ic_space *s = &e->info.ic;
-    if (kind == RISE_GEN_PLAY)
-        return rise_env_sample_ic(e, NULL, NULL, seed, RISE_STREAM_ENV_IC, k, 1000, ic);
-    if (kind != RISE_GEN_SUBOPTIMAL)
-        return rise_env_sample_ic(e, s->expert_lo, s->expert_hi, seed, RISE_STREAM_ENV_IC, k, 1000,
-                                  ic);
-    for (uint64_t j = 0; j < 64; ++j) {
-        RISE_TRY(
-            rise_env_sample_ic(e, NULL, NULL, seed, RISE_STREAM_ENV_IC, k * 64u + j, 1000, ic));
-        if (!rise_env_ic_in_expert(e, ic)) return RISE_OK;
-    }
-    return rise_error(RISE_ERR_INVALID, "push suboptimal: no start outside the expert box found");
-}
-
 static rise_status push_settings_of(const rise_env *e, rise_push_settings *s) {
     const rise_env_task *t = rise_env_find_task("push");
     if (!t) return rise_error(RISE_ERR_INVALID, "push task not registered");
@@ -118,7 +102,7 @@ rise_status rise_push_gen_episode(rise_env *e, rise_gen_kind kind, const rise_ge
     const rise_push_pose goal = {0.0, 0.0, 0.0};
     double ic[RISE_ENV_MAX_IC];
     float obs[RISE_PUSH_OBS_DIM], a[2];
-    RISE_TRY(start_ic(e, kind, seed, k, ic));
+    RISE_TRY(rise_gen_start_ic(e, kind, seed, k, ic));
     memcpy(b->ic, ic, sizeof ic);
     RISE_TRY(rise_env_reset(e, seed, ic, obs));
 

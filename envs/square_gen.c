@@ -114,23 +114,6 @@ static intent random_intent(const rise_env *e, uint64_t seed, uint64_t k, uint64
     return in;
 }
 
-static rise_status start_ic(rise_env *e, rise_gen_kind kind, uint64_t seed, uint64_t k,
-                            double *ic) {
-    const rise_env_ic_space *s = &e->info.ic;
-    if (kind == RISE_GEN_PLAY)
-        return rise_env_sample_ic(e, NULL, NULL, seed, RISE_STREAM_ENV_IC, k, 1000, ic);
-    if (kind != RISE_GEN_SUBOPTIMAL)
-        return rise_env_sample_ic(e, s->expert_lo, s->expert_hi, seed, RISE_STREAM_ENV_IC, k, 1000,
-                                  ic);
-    for (uint64_t j = 0; j < 64; ++j) {
-        RISE_TRY(
-            rise_env_sample_ic(e, NULL, NULL, seed, RISE_STREAM_ENV_IC, k * 64u + j, 1000, ic));
-        if (!rise_env_ic_in_expert(e, ic)) return RISE_OK;
-    }
-    return rise_error(RISE_ERR_INVALID, "%s suboptimal: no start outside the expert box found",
-                      e->info.task);
-}
-
 /* Steps the expert needs from e's current state, on a copy (max_steps if
  * it never gets there). */
 static int expert_steps_to_goal(rise_env *e, const rise_square_settings *s,
@@ -156,7 +139,7 @@ rise_status rise_square_gen_episode(rise_env *e, rise_gen_kind kind, const rise_
     const rise_square_place goal = rise_square_goal_place(rise_square_goal_of(e));
     double ic[RISE_ENV_MAX_IC] = {0.0};
     float obs[RISE_SQUARE_OBS_DIM], a[RISE_SQUARE_ACT_DIM];
-    RISE_TRY(start_ic(e, kind, seed, k, ic));
+    RISE_TRY(rise_gen_start_ic(e, kind, seed, k, ic));
     memcpy(b->ic, ic, sizeof ic);
     RISE_TRY(rise_env_reset(e, seed, ic, obs));
 
