@@ -21,8 +21,8 @@ static void *upload_copy(rise_backend *be, const void *src, size_t bytes, rise_s
     if (*st != RISE_OK) return NULL;
     void *p = be->alloc(be, bytes ? bytes : 4);
     if (!p) {
-        *st = rise_error(RISE_ERR_NOMEM, "agent: out of backend memory for %zu bytes of data",
-                         bytes);
+        *st =
+            rise_error(RISE_ERR_NOMEM, "agent: out of backend memory for %zu bytes of data", bytes);
         return NULL;
     }
     if (src && bytes) be->upload(be, p, src, bytes);
@@ -46,10 +46,10 @@ static int32_t *upload_i32(rise_backend *be, const int64_t *src, int64_t n, rise
 void rise_agent_data_free(rise_agent *a) {
     rise_backend *be = a->be;
     rise_agent_dev_data *d = &a->dd;
-    void *p[] = {d->obs,        d->next_obs, d->actions,  d->rewards,      d->dones,
-                 d->expert,     d->traj,     d->step,     d->traj_start,   d->traj_len,
-                 d->pool_a,     d->pool_b,   d->pair_obs, d->pair_act,     d->idx,
-                 d->pair_obs_idx, d->pair_act_idx, d->repeat, d->sigma,    d->batch_expert};
+    void *p[] = {d->obs,          d->next_obs,     d->actions,  d->rewards,    d->dones,
+                 d->expert,       d->traj,         d->step,     d->traj_start, d->traj_len,
+                 d->pool_a,       d->pool_b,       d->pair_obs, d->pair_act,   d->idx,
+                 d->pair_obs_idx, d->pair_act_idx, d->repeat,   d->sigma,      d->batch_expert};
     for (size_t i = 0; i < sizeof p / sizeof p[0]; ++i)
         if (p[i]) be->free(be, p[i]);
     memset(d, 0, sizeof *d);
@@ -131,8 +131,8 @@ static void gather_policy(rise_agent *a) {
     const rise_rng rng = {c->seed, RISE_STREAM_AGENT_NOISE, RISE_AGENT_STEP_BLOCKS(a->step)};
     be->action_noise(be, a->d_chunk + (size_t)B * a->AD, NULL, NULL, a->d_chunk, d->sigma, B, M,
                      a->AD, rng);
-    be->gather_rows(be, a->d_pobs + (size_t)B * a->OD, a->d_pobs, B, d->repeat, B * M, a->OD,
-                    NULL, NULL);
+    be->gather_rows(be, a->d_pobs + (size_t)B * a->OD, a->d_pobs, B, d->repeat, B * M, a->OD, NULL,
+                    NULL);
 }
 
 void rise_agent_data_gather(rise_agent *a) {

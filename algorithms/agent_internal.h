@@ -18,8 +18,8 @@
 /* Backend copies of the training set and per-step index scratch (agent_data.c). */
 typedef struct {
     float *obs, *next_obs, *actions, *rewards, *dones, *expert; /* [n, D] .. [n] */
-    int32_t *traj, *step;                                        /* [n] */
-    int64_t *traj_start, *traj_len;                              /* [n_traj] */
+    int32_t *traj, *step;                                       /* [n] */
+    int64_t *traj_start, *traj_len;                             /* [n_traj] */
     int32_t *pool_a, *pool_b;     /* the sampler's expert / non-expert pools (mixed batches) */
     int32_t *pair_obs, *pair_act; /* relabelled pairs: [n_pairs] transition indices */
     int32_t *idx, *pair_obs_idx, *pair_act_idx; /* [B] this step's draws */

@@ -42,8 +42,7 @@ static void free_buffers(agent_policy *p) {
 
 /* Best-of-K by argmax runs on the backend (fused argmax + gather). */
 static int fused_argmax(const agent_policy *p) {
-    return p->a->has_diffusion && p->a->has_critic && p->K > 1 &&
-           p->rule == RISE_EXTRACT_ARGMAX;
+    return p->a->has_diffusion && p->a->has_critic && p->K > 1 && p->rule == RISE_EXTRACT_ARGMAX;
 }
 
 /* The backend work of one call on N = n K rows (measure-safe). */
@@ -173,8 +172,7 @@ static rise_status agent_act(rise_policy *pol, int n, const float *obs, const ri
             const double u =
                 rise_rng_uniform(pol->seed, RISE_STREAM_AGENT_EVAL + 1,
                                  RISE_ENV_KEY_BLOCKS(ctx->keys[r]), (uint64_t)ctx->t[r]);
-            best = rise_extract_pick(p->rule, p->h_q + o, p->h_v + o, K,
-                                     c->critic.expectile, u);
+            best = rise_extract_pick(p->rule, p->h_q + o, p->h_v + o, K, c->critic.expectile, u);
         }
         float *out = actions + (size_t)r * Ta * A;
         memcpy(out, p->h_x + ((size_t)r * stride + best) * a->AD, sizeof(float) * a->AD);

@@ -53,11 +53,16 @@ int main(int argc, char **argv) {
     const char *backend = "cpu", *json = NULL;
     int quick = 0, batch = 256, width = 256;
     for (int i = 1; i < argc; ++i) {
-        if (!strcmp(argv[i], "--backend") && i + 1 < argc) backend = argv[++i];
-        else if (!strcmp(argv[i], "--json") && i + 1 < argc) json = argv[++i];
-        else if (!strcmp(argv[i], "--batch") && i + 1 < argc) batch = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--width") && i + 1 < argc) width = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--quick")) quick = 1;
+        if (!strcmp(argv[i], "--backend") && i + 1 < argc)
+            backend = argv[++i];
+        else if (!strcmp(argv[i], "--json") && i + 1 < argc)
+            json = argv[++i];
+        else if (!strcmp(argv[i], "--batch") && i + 1 < argc)
+            batch = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--width") && i + 1 < argc)
+            width = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--quick"))
+            quick = 1;
         else {
             printf("usage: bench_train [--backend cpu|cuda] [--batch B] [--width W] [--quick] "
                    "[--json FILE]\n");
@@ -88,7 +93,8 @@ int main(int argc, char **argv) {
     snprintf(src, sizeof src, "non_expert:%s/play.h5", dir);
     rise_data_spec_add_source(&spec, src);
     rise_trainset ts;
-    if (rise_trainset_build(&spec, &ts) != RISE_OK || rise_trainset_normalize(&ts, NULL) != RISE_OK) {
+    if (rise_trainset_build(&spec, &ts) != RISE_OK ||
+        rise_trainset_normalize(&ts, NULL) != RISE_OK) {
         fprintf(stderr, "bench_train: %s\n", rise_last_error());
         return 1;
     }
@@ -128,8 +134,8 @@ int main(int argc, char **argv) {
             rise_agent_free(a);
             continue;
         }
-        res[nres++] = (result){algo ? "rise_update_steps_per_s" : "idql_update_steps_per_s", sps,
-                               "steps/s"};
+        res[nres++] =
+            (result){algo ? "rise_update_steps_per_s" : "idql_update_steps_per_s", sps, "steps/s"};
         if (algo) {
             /* extraction latency: one call for n states, K = 128, 10 DDIM steps */
             rise_policy *pol;
@@ -147,9 +153,9 @@ int main(int argc, char **argv) {
                 const int reps = quick ? 2 : 5;
                 const double t1 = now();
                 for (int r = 0; r < reps; ++r) pol->act(pol, n, obs, &ctx, act);
-                res[nres++] = (result){n == 1 ? "extract_latency_ms_1_state"
-                                              : "extract_latency_ms_64_states",
-                                       1e3 * (now() - t1) / reps, "ms"};
+                res[nres++] =
+                    (result){n == 1 ? "extract_latency_ms_1_state" : "extract_latency_ms_64_states",
+                             1e3 * (now() - t1) / reps, "ms"};
                 free(obs), free(act), free(keys), free(t);
             }
             rise_policy_destroy(pol);
@@ -157,7 +163,8 @@ int main(int argc, char **argv) {
         rise_agent_free(a);
     }
     printf("%-32s %12s %s\n", "case", "value", "unit");
-    for (int i = 0; i < nres; ++i) printf("%-32s %12.2f %s\n", res[i].name, res[i].value, res[i].unit);
+    for (int i = 0; i < nres; ++i)
+        printf("%-32s %12.2f %s\n", res[i].name, res[i].value, res[i].unit);
     if (json) {
         FILE *f = fopen(json, "w");
         if (f) {

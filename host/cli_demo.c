@@ -56,22 +56,23 @@ static const char *default_configs(void) {
 }
 
 static void demo_usage(FILE *f, const demo_options *d) {
-    fprintf(f,
-            "usage: rise demo [options]\n"
-            "The main job on the maze: generate expert + play data, train each method, evaluate\n"
-            "its coverage over a 10x10 grid of start cells and print a comparison table.\n\n"
-            "  --out DIR         output folder: data/, <method>_s<seed>/, summary.md [%s]\n"
-            "  --methods LIST    comma-separated, each a config CONFIGS/maze_<method>.json\n"
-            "                    (bc_expert bc_all iql cql idql rise rise_no_relabel ...) [%s]\n"
-            "  --steps N         training steps per method [%ld]\n"
-            "  --seed S          training seed [%ld]\n"
-            "  --trials N        coverage episodes per grid cell [%ld]\n"
-            "  --backend B       cpu | cuda [%s]\n"
-            "  --configs DIR     where the maze_<method>.json configs are [%s]\n"
-            "  --help            show this help\n"
-            "About 6.5 minutes on a 2-core CPU with the defaults (rise_no_relabel is RISE with\n"
-            "the spectral penalty only); `rise selftest` is the quick check of the network stack.\n",
-            d->out, d->methods, d->steps, d->seed, d->trials, d->backend, d->configs);
+    fprintf(
+        f,
+        "usage: rise demo [options]\n"
+        "The main job on the maze: generate expert + play data, train each method, evaluate\n"
+        "its coverage over a 10x10 grid of start cells and print a comparison table.\n\n"
+        "  --out DIR         output folder: data/, <method>_s<seed>/, summary.md [%s]\n"
+        "  --methods LIST    comma-separated, each a config CONFIGS/maze_<method>.json\n"
+        "                    (bc_expert bc_all iql cql idql rise rise_no_relabel ...) [%s]\n"
+        "  --steps N         training steps per method [%ld]\n"
+        "  --seed S          training seed [%ld]\n"
+        "  --trials N        coverage episodes per grid cell [%ld]\n"
+        "  --backend B       cpu | cuda [%s]\n"
+        "  --configs DIR     where the maze_<method>.json configs are [%s]\n"
+        "  --help            show this help\n"
+        "About 6.5 minutes on a 2-core CPU with the defaults (rise_no_relabel is RISE with\n"
+        "the spectral penalty only); `rise selftest` is the quick check of the network stack.\n",
+        d->out, d->methods, d->steps, d->seed, d->trials, d->backend, d->configs);
 }
 
 static int make_dir(const char *dir) {
@@ -97,8 +98,9 @@ static int generate(const char *path, const char *kind, const char *episodes, co
         printf("using %s\n", path);
         return 1;
     }
-    char *args[] = {"gen",    "--task", "maze", "--kind", (char *)kind, "--episodes",
-                    (char *)episodes, "--seed", (char *)seed, "--out",  (char *)path, NULL};
+    char *args[] = {"gen",        "--task",     "maze",           "--kind",
+                    (char *)kind, "--episodes", (char *)episodes, "--seed",
+                    (char *)seed, "--out",      (char *)path,     NULL};
     return run_command(rise_cmd_gen, args) == 0;
 }
 
@@ -126,20 +128,22 @@ static int read_coverage(const char *path, demo_row *row) {
 }
 
 static void print_table(FILE *f, const demo_options *o, const demo_row *rows, int n) {
-    fprintf(f, "maze, seed %ld, %ld training steps, 10x10 grid x %ld trials\n\n", o->seed,
-            o->steps, o->trials);
-    fprintf(f, "| method | coverage | coverage outside expert region | success | train s | eval s |\n");
+    fprintf(f, "maze, seed %ld, %ld training steps, 10x10 grid x %ld trials\n\n", o->seed, o->steps,
+            o->trials);
+    fprintf(
+        f, "| method | coverage | coverage outside expert region | success | train s | eval s |\n");
     fprintf(f, "| --- | --- | --- | --- | --- | --- |\n");
     for (int i = 0; i < n; ++i) {
         if (rows[i].ok)
             fprintf(f, "| %s | %.2f | %.2f | %.3f | %.0f | %.0f |\n", rows[i].name,
-                    rows[i].coverage, rows[i].coverage_outside, rows[i].success,
-                    rows[i].train_s, rows[i].eval_s);
+                    rows[i].coverage, rows[i].coverage_outside, rows[i].success, rows[i].train_s,
+                    rows[i].eval_s);
         else
             fprintf(f, "| %s | failed | | | | |\n", rows[i].name);
     }
-    fprintf(f, "\ncoverage = fraction of grid cells whose start succeeds in at least half the "
-               "trials; maps: %s/<method>_s%ld/eval/coverage.png\n",
+    fprintf(f,
+            "\ncoverage = fraction of grid cells whose start succeeds in at least half the "
+            "trials; maps: %s/<method>_s%ld/eval/coverage.png\n",
             o->out, o->seed);
 }
 
@@ -217,8 +221,8 @@ static int run_method(const demo_options *o, const char *m, const char *sources,
     snprintf(s_trials, sizeof s_trials, "%ld", o->trials);
     printf("\n== %s -> %s\n", m, run);
     fflush(stdout);
-    char *train[] = {"train", "--config", config, "--set",  s_seed, "--set",  s_steps, "--set",
-                     s_backend, "--set", s_sources, "--out", run, "--quiet", NULL};
+    char *train[] = {"train",   "--config", config,    "--set", s_seed, "--set",   s_steps, "--set",
+                     s_backend, "--set",    s_sources, "--out", run,    "--quiet", NULL};
     double t0 = now_s();
     if (run_command(rise_cmd_train, train) != 0) return 0;
     row->train_s = now_s() - t0;
@@ -236,7 +240,8 @@ static int run_method(const demo_options *o, const char *m, const char *sources,
 }
 
 int rise_cmd_demo(int argc, char **argv) {
-    demo_options o = {"runs/demo", default_configs(), "cpu", 4000, 0, 3, "bc_expert,idql,rise,rise_no_relabel"};
+    demo_options o = {
+        "runs/demo", default_configs(), "cpu", 4000, 0, 3, "bc_expert,idql,rise,rise_no_relabel"};
     int help = 0;
     if (!parse_options(argc, argv, &o, &help)) return 2;
     if (help) return 0;

@@ -15,18 +15,19 @@
 #include "cli_cov.h"
 
 static void eval_usage(FILE *f, const cov_options *d) {
-    fprintf(f, "usage: rise eval RUN_DIR [--coverage] [--robustness] [options]\n"
-               "Evaluates a trained run's policy on its task (coverage over a grid of initial\n"
-               "conditions; with --perturb-dist > 0 also recovery from perturbations).\n\n"
-               "  --checkpoint FILE     checkpoint to evaluate (default RUN_DIR/checkpoint.h5)\n"
-               "  --coverage            coverage evaluation (the default)\n"
-               "  --robustness          also robustness (sets --perturb-dist 0.3 unless given)\n"
-               "  --backend B           cpu | cuda (default: the run's train.backend)\n"
-               "  --candidates K        actions sampled per state for the critic to choose from\n"
-               "                        (default: the run's extract.candidates; 1 = the policy alone)\n"
-               "  --extract-rule R      argmax | expectile: how the critic chooses (default: the\n"
-               "                        run's extract.rule; expectile = IDQL's weighted resampling)\n"
-               "  (--out defaults to RUN_DIR/eval)\n");
+    fprintf(
+        f, "usage: rise eval RUN_DIR [--coverage] [--robustness] [options]\n"
+           "Evaluates a trained run's policy on its task (coverage over a grid of initial\n"
+           "conditions; with --perturb-dist > 0 also recovery from perturbations).\n\n"
+           "  --checkpoint FILE     checkpoint to evaluate (default RUN_DIR/checkpoint.h5)\n"
+           "  --coverage            coverage evaluation (the default)\n"
+           "  --robustness          also robustness (sets --perturb-dist 0.3 unless given)\n"
+           "  --backend B           cpu | cuda (default: the run's train.backend)\n"
+           "  --candidates K        actions sampled per state for the critic to choose from\n"
+           "                        (default: the run's extract.candidates; 1 = the policy alone)\n"
+           "  --extract-rule R      argmax | expectile: how the critic chooses (default: the\n"
+           "                        run's extract.rule; expectile = IDQL's weighted resampling)\n"
+           "  (--out defaults to RUN_DIR/eval)\n");
     rise_cov_usage_options(f, d);
 }
 

@@ -1,5 +1,5 @@
-/* cli_selftest.c - `rise selftest`: train an LN-ResNet on a synthetic regression problem and show the
- * loss falling.
+/* cli_selftest.c - `rise selftest`: train an LN-ResNet on a synthetic regression problem and show
+ * the loss falling.
  *
  * Run: rise selftest [--steps N] [--batch B] [--width H] [--blocks K] [--lr LR]
  *                [--backend cpu|cuda] [--seed S] [--help]
@@ -41,7 +41,8 @@ static int parse_int(const char *opt, const char *s, int lo, int hi, int *out) {
     errno = 0;
     const long v = strtol(s, &end, 10);
     if (errno || end == s || *end || v < lo || v > hi) {
-        fprintf(stderr, "rise selftest: %s expects an integer in %d..%d, got '%s'\n", opt, lo, hi, s);
+        fprintf(stderr, "rise selftest: %s expects an integer in %d..%d, got '%s'\n", opt, lo, hi,
+                s);
         return 0;
     }
     *out = (int)v;
@@ -121,7 +122,8 @@ int rise_cmd_selftest(int argc, char **argv) {
             if (ok)
                 backend = val;
             else
-                fprintf(stderr, "rise selftest: --backend expects 'cpu' or 'cuda', got '%s'\n", val);
+                fprintf(stderr, "rise selftest: --backend expects 'cpu' or 'cuda', got '%s'\n",
+                        val);
         } else {
             fprintf(stderr, "rise selftest: unknown option '%s' (see rise selftest --help)\n", opt);
             return 2;

@@ -131,12 +131,12 @@ static void test_knn_extreme(void) {
     test_fill_random(q, NQ * F, 11, -1, 1);
     test_fill_random(r, NR * F, 12, -1, 1);
     for (int f = 0; f < F; ++f) {
-        q[0 * F + f] = 1e19f;             /* |q|^2 overflows */
-        r[5 * F + f] = 1e19f;             /* its exact duplicate */
-        r[6 * F + f] = 1.5e19f;           /* and a near one */
+        q[0 * F + f] = 1e19f;   /* |q|^2 overflows */
+        r[5 * F + f] = 1e19f;   /* its exact duplicate */
+        r[6 * F + f] = 1.5e19f; /* and a near one */
         q[1 * F + f] = r[7 * F + f] = 3e38f;
     }
-    q[2 * F] = INFINITY;                  /* distance inf: never within a threshold */
+    q[2 * F] = INFINITY; /* distance inf: never within a threshold */
     r[9 * F + 2] = -INFINITY;
     for (int thr = 0; thr < 2; ++thr) {
         rise_knn_opts o;
@@ -153,7 +153,8 @@ static void test_knn_extreme(void) {
             same &= c1[i] == c2[i];
             for (int s = 0; s < K; ++s)
                 same &= i1[i * K + s] == i2[i * K + s] &&
-                        (d1[i * K + s] == d2[i * K + s] || (isnan(d1[i * K + s]) && isnan(d2[i * K + s])));
+                        (d1[i * K + s] == d2[i * K + s] ||
+                         (isnan(d1[i * K + s]) && isnan(d2[i * K + s])));
         }
         TEST_CHECK(same, "knn with overflowing norms (threshold %d) equals the brute force", thr);
         TEST_CHECK(c2[0] >= 1 && i2[0] == 5, "huge query finds its duplicate (count %d, idx %lld)",

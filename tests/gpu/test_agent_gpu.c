@@ -99,7 +99,8 @@ static rise_agent *make(rise_backend *be, const rise_trainset *ts, uint64_t seed
 }
 
 static void steps(rise_agent *a, int n) {
-    for (int i = 0; i < n; ++i) TEST_CHECK(rise_agent_step(a) == RISE_OK, "step on %s", a->be->name);
+    for (int i = 0; i < n; ++i)
+        TEST_CHECK(rise_agent_step(a) == RISE_OK, "step on %s", a->be->name);
 }
 
 int main(void) {
