@@ -31,9 +31,10 @@ while :; do
   n=$(grep -m1 -oE "stat::number_of_executed_units: *[0-9]+" "$log" | grep -oE "[0-9]+$")
   execs=$((execs + ${n:-0}))
   [ $rc -eq 0 ] && break
-  # Innermost frame that is not the sanitizer runtime or libc.
+  # Innermost frame that is not the sanitizer runtime or libc (libc functions the
+  # sanitizer intercepts, e.g. strdup, appear in the fuzzer binary without a source line).
   frame=$(grep -E "^ +#[0-9]+ 0x" "$log" |
-    grep -vE "__interceptor_|__asan|__sanitizer|__ubsan|libclang_rt|libc\.so|libc-start|sysdeps/| in __(mem|str|wmem)|in (malloc|calloc|realloc|free|memcpy|memmove|memset|strlen)( |$)|fuzzer::" |
+    grep -vE "__interceptor_|__asan|__sanitizer|__ubsan|libclang_rt|libc\.so|libc-start|sysdeps/| in __(mem|str|wmem)|in (malloc|calloc|realloc|free|memcpy|memmove|memset|strlen)( |$)| in (str|mem|wcs)[a-z]* \([^)]*\+0x|fuzzer::" |
     head -1)
   if echo "$frame" | grep -q "libhdf5"; then
     hdf5=$((hdf5 + 1))
