@@ -123,6 +123,13 @@ static int move_ok(const square_env *p, const double *q, const double *d, int he
     return !rise_square_sim_blocked(&p->sim, q, d, held, PERTURB_GAP);
 }
 
+/* move_ok for the fraction f of the displacement delta (dx, dy). */
+static int fraction_ok(const square_env *p, const double *q, const double *delta, int held,
+                       double f) {
+    const double d[3] = {f * delta[0], f * delta[1], 0.0};
+    return move_ok(p, q, d, held);
+}
+
 static rise_status square_perturb(rise_env *e, const double *delta, float *obs) {
     square_env *p = e->impl;
     double q[SQ_NQ];
@@ -131,23 +138,19 @@ static rise_status square_perturb(rise_env *e, const double *delta, float *obs) 
     /* March along delta in 1 mm steps to the first position that would
      * touch an obstacle or leave the table, then refine by bisection: the
      * nut never jumps over the peg, the hook or a finger. */
-    double lo = 0.0, hi = -1.0, d[3] = {0.0, 0.0, 0.0};
+    double lo = 0.0, hi = -1.0;
     const double len = hypot(delta[0], delta[1]);
     const int n = 1 + (int)(len / 0.001);
     for (int i = 1; i <= n && hi < 0.0; ++i) {
         const double f = (double)i / n;
-        d[0] = f * delta[0];
-        d[1] = f * delta[1];
-        if (move_ok(p, q, d, held))
+        if (fraction_ok(p, q, delta, held, f))
             lo = f;
         else
             hi = f;
     }
     for (int it = 0; hi >= 0.0 && it < 30; ++it) {
         const double f = 0.5 * (lo + hi);
-        d[0] = f * delta[0];
-        d[1] = f * delta[1];
-        if (move_ok(p, q, d, held))
+        if (fraction_ok(p, q, delta, held, f))
             lo = f;
         else
             hi = f;

@@ -444,8 +444,7 @@ static void cpu_sample_indices(rise_backend *be, int32_t *idx, int batch, int64_
 static void cpu_gather_rows(rise_backend *be, float *out, const float *src, int64_t n,
                             const int32_t *idx, int rows, int cols, const float *shift,
                             const float *scale) {
-    RISE_ASSERT(rows >= 0 && cols >= 0 && n >= 0, "gather_rows: bad shape rows=%d cols=%d n=%lld",
-                rows, cols, (long long)n);
+    gather_check_shape("gather_rows", rows, 1, 1, cols, n);
     const size_t sc = (size_t)cols;
     CPU_FOR_CHUNKS(
         (size_t)rows, 1, CPU_COPY_WORK(sc),
@@ -456,9 +455,7 @@ static void cpu_gather_obs_history(rise_backend *be, float *out, const float *ob
                                    const float *next_obs, const int32_t *traj, const int32_t *step,
                                    const int64_t *traj_start, int64_t n, const int32_t *idx,
                                    int batch, int to, int dim) {
-    RISE_ASSERT(batch >= 0 && to >= 1 && dim >= 0 && n >= 0,
-                "gather_obs_history: bad shape batch=%d to=%d dim=%d n=%lld", batch, to, dim,
-                (long long)n);
+    gather_check_shape("gather_obs_history", batch, to, 1, dim, n);
     const size_t row = (size_t)to * (size_t)dim;
     CPU_FOR_CHUNKS((size_t)batch, 1, CPU_COPY_WORK(row),
                    gather_obs_history_ref(out + lo * row, obs, next_obs, traj, step, traj_start, n,
@@ -469,9 +466,7 @@ static void cpu_gather_action_chunk(rise_backend *be, float *out, float *valid,
                                     const float *actions, const int32_t *traj, const int32_t *step,
                                     const int64_t *traj_start, const int64_t *traj_len, int64_t n,
                                     const int32_t *idx, int batch, int ta, int act_dim) {
-    RISE_ASSERT(batch >= 0 && ta >= 1 && act_dim >= 0 && n >= 0,
-                "gather_action_chunk: bad shape batch=%d ta=%d act_dim=%d n=%lld", batch, ta,
-                act_dim, (long long)n);
+    gather_check_shape("gather_action_chunk", batch, ta, 1, act_dim, n);
     const size_t row = (size_t)ta * (size_t)act_dim;
     CPU_FOR_CHUNKS((size_t)batch, 1, CPU_COPY_WORK(row + (size_t)ta),
                    gather_action_chunk_ref(out + lo * row, valid ? valid + lo * ta : NULL, actions,
@@ -483,8 +478,7 @@ static void cpu_gather_action_chunk(rise_backend *be, float *out, float *valid,
 static void cpu_action_noise(rise_backend *be, float *out, float *sigma_out, float *delta_norm,
                              const float *a, const float *sigma, int batch, int m, int act_dim,
                              rise_rng rng) {
-    RISE_ASSERT(batch >= 0 && m >= 0 && act_dim >= 0,
-                "action_noise: bad shape batch=%d m=%d act_dim=%d", batch, m, act_dim);
+    gather_check_shape("action_noise", batch, m, 0, act_dim, 0);
     const size_t sm = (size_t)m, sa = (size_t)act_dim;
     CPU_FOR_CHUNKS((size_t)batch, 2, 32 * sm * sa,
                    action_noise_ref(out + lo * sm * sa, sigma_out ? sigma_out + lo * sm : NULL,

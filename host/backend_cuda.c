@@ -295,8 +295,7 @@ static void cuda_sample_indices(rise_backend *be, int32_t *idx, int batch, int64
 static void cuda_gather_rows(rise_backend *be, float *out, const float *src, int64_t n,
                              const int32_t *idx, int rows, int cols, const float *shift,
                              const float *scale) {
-    RISE_ASSERT(rows >= 0 && cols >= 0 && n >= 0, "gather_rows: bad shape rows=%d cols=%d n=%lld",
-                rows, cols, (long long)n);
+    gather_check_shape("gather_rows", rows, 1, 1, cols, n);
     gather_rows_cuda(STREAM(be), out, src, n, idx, rows, cols, shift, scale);
 }
 
@@ -304,9 +303,7 @@ static void cuda_gather_obs_history(rise_backend *be, float *out, const float *o
                                     const float *next_obs, const int32_t *traj, const int32_t *step,
                                     const int64_t *traj_start, int64_t n, const int32_t *idx,
                                     int batch, int to, int dim) {
-    RISE_ASSERT(batch >= 0 && to >= 1 && dim >= 0 && n >= 0,
-                "gather_obs_history: bad shape batch=%d to=%d dim=%d n=%lld", batch, to, dim,
-                (long long)n);
+    gather_check_shape("gather_obs_history", batch, to, 1, dim, n);
     gather_obs_history_cuda(STREAM(be), out, obs, next_obs, traj, step, traj_start, n, idx, batch,
                             to, dim);
 }
@@ -315,9 +312,7 @@ static void cuda_gather_action_chunk(rise_backend *be, float *out, float *valid,
                                      const float *actions, const int32_t *traj, const int32_t *step,
                                      const int64_t *traj_start, const int64_t *traj_len, int64_t n,
                                      const int32_t *idx, int batch, int ta, int act_dim) {
-    RISE_ASSERT(batch >= 0 && ta >= 1 && act_dim >= 0 && n >= 0,
-                "gather_action_chunk: bad shape batch=%d ta=%d act_dim=%d n=%lld", batch, ta,
-                act_dim, (long long)n);
+    gather_check_shape("gather_action_chunk", batch, ta, 1, act_dim, n);
     gather_action_chunk_cuda(STREAM(be), out, valid, actions, traj, step, traj_start, traj_len, n,
                              idx, batch, ta, act_dim);
 }
@@ -325,8 +320,7 @@ static void cuda_gather_action_chunk(rise_backend *be, float *out, float *valid,
 static void cuda_action_noise(rise_backend *be, float *out, float *sigma_out, float *delta_norm,
                               const float *a, const float *sigma, int batch, int m, int act_dim,
                               rise_rng rng) {
-    RISE_ASSERT(batch >= 0 && m >= 0 && act_dim >= 0,
-                "action_noise: bad shape batch=%d m=%d act_dim=%d", batch, m, act_dim);
+    gather_check_shape("action_noise", batch, m, 0, act_dim, 0);
     action_noise_cuda(STREAM(be), out, sigma_out, delta_norm, a, sigma, batch, m, act_dim, rng);
 }
 

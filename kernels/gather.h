@@ -76,6 +76,13 @@ static inline uint64_t action_noise_blocks(int batch, int m, int act_dim) {
 void gather_check_sample(int batch, int64_t n, const int32_t *pool_a, int64_t n_a,
                          const int32_t *pool_b, int64_t n_b, int batch_a);
 
+/* Aborts on a negative shape: `batch` rows of `frames` frames (>= min_frames) of `width`
+ * values, from a dataset of n rows. op names the caller in the message. Both backends
+ * call it before gather_rows (frames 1), the history and chunk gathers (frames To, Ta,
+ * at least 1) and action_noise (frames M, may be 0; n unused, pass 0). */
+void gather_check_shape(const char *op, int batch, int frames, int min_frames, int width,
+                        int64_t n);
+
 /* Slots [i0, i1) of a batch (indices i are absolute, so any split of the batch draws
  * the same numbers): idx[i] for i0 <= i < i1. */
 void sample_indices_ref(int32_t *idx, int i0, int i1, int64_t n, const int32_t *pool_a, int64_t n_a,

@@ -26,6 +26,13 @@ void gather_check_sample(int batch, int64_t n, const int32_t *pool_a, int64_t n_
                     pool_b ? "given" : "missing", (long long)n_b);
 }
 
+void gather_check_shape(const char *op, int batch, int frames, int min_frames, int width,
+                        int64_t n) {
+    RISE_ASSERT(batch >= 0 && frames >= min_frames && width >= 0 && n >= 0,
+                "%s: bad shape batch=%d frames=%d width=%d n=%lld", op, batch, frames, width,
+                (long long)n);
+}
+
 void sample_indices_ref(int32_t *idx, int i0, int i1, int64_t n, const int32_t *pool_a, int64_t n_a,
                         const int32_t *pool_b, int64_t n_b, int batch_a, rise_rng rng) {
     for (int i = i0; i < i1; ++i) {
