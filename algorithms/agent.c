@@ -54,7 +54,7 @@ void rise_agent_config_default(rise_agent_config *c, rise_algo algo) {
     q->discount = 0.99f;
     q->tau = 0.005f;
     q->expectile = 0.9f;
-    const rise_adam_hparams adam = {3e-4f, 0.9f, 0.999f, 1e-8f, 0.0f, 0.0f};
+    const rise_adam_hparams adam = {3e-4f, 0.9f, 0.999f, 1e-8f, 0.0f, 0.0f, NULL};
     q->q_opt = q->v_opt = adam;
     c->candidates = 32;
     c->extract_rule = RISE_EXTRACT_ARGMAX;
@@ -73,6 +73,7 @@ void rise_agent_config_default(rise_agent_config *c, rise_algo algo) {
     c->cql_actor_lr = 1e-4f;
     c->cql_entropy_target = -1.0f;
     c->data_on_backend = -1;
+    c->step_graph = -1;
     if (algo == RISE_ALGO_RISE) c->diffusion.spectral = RISE_SPECTRAL_CODE;
 }
 
@@ -97,6 +98,13 @@ rise_status rise_agent_config_check(const rise_agent_config *c) {
     if (c->data_on_backend < -1 || c->data_on_backend > 1)
         return rise_error(RISE_ERR_INVALID, "train.data_on_backend = %d, expected -1, 0 or 1",
                           c->data_on_backend);
+    if (c->step_graph < -1 || c->step_graph > 1)
+        return rise_error(RISE_ERR_INVALID, "train.step_graph = %d, expected -1, 0 or 1",
+                          c->step_graph);
+    if (c->step_graph == 1 && c->data_on_backend == 0)
+        return rise_error(RISE_ERR_INVALID,
+                          "train.step_graph = 1 needs the batches assembled on the backend, but "
+                          "train.data_on_backend = 0");
     if (c->relabel_every < 1)
         return rise_error(RISE_ERR_INVALID, "relabel.every = %d, expected >= 1", c->relabel_every);
     if (!(c->ema >= 0.0f && c->ema < 1.0f))
@@ -168,7 +176,8 @@ rise_status rise_agent_create(const rise_agent_config *cfg, rise_backend *be,
     a->AD = c->action_horizon * c->act_dim;
     a->B = c->batch;
     a->Bp = c->batch * (1 + c->noise_copies);
-    a->data_on_backend = c->data_on_backend < 0 ? be->is_device : c->data_on_backend != 0;
+    a->data_on_backend =
+        c->data_on_backend < 0 ? be->is_device || c->step_graph == 1 : c->data_on_backend != 0;
     if (st == RISE_OK && a->has_diffusion) {
         rise_diffusion_config dc = c->diffusion;
         dc.obs_dim = a->OD;
@@ -259,6 +268,9 @@ rise_status rise_agent_create(const rise_agent_config *cfg, rise_backend *be,
         a->d_cand = dev_alloc(be, (size_t)nd * a->AD, &st);
     }
     if (st == RISE_OK) st = rise_agent_size_arena(a);
+    const int graphs =
+        c->step_graph < 0 ? be->graph_begin != NULL && a->data_on_backend : c->step_graph == 1;
+    if (st == RISE_OK && graphs) st = rise_agent_clock_init(a);
     if (st != RISE_OK) {
         rise_agent_free(a);
         return st;
@@ -270,6 +282,7 @@ rise_status rise_agent_create(const rise_agent_config *cfg, rise_backend *be,
 void rise_agent_free(rise_agent *a) {
     if (!a) return;
     rise_backend *be = a->be;
+    rise_agent_clock_free(a);
     rise_agent_data_free(a);
     float *dev[] = {a->d_obs,  a->d_next,  a->d_act, a->d_r,     a->d_d,
                     a->d_pobs, a->d_chunk, a->pm,    a->d_noise, a->d_cand};
@@ -317,6 +330,7 @@ rise_status rise_agent_attach_data(rise_agent *a, const rise_trainset *ts) {
     if (a->has_pairs && a->pairs.n > 0)
         RISE_TRY(rise_sampler_init_uniform(&a->pair_sampler, a->pairs.n, c->seed,
                                            RISE_STREAM_PAIR_SAMPLER + (uint32_t)rank, c->batch));
+    if (a->clock) rise_agent_clock_reset(a); /* new buffers, new counters */
     if (a->data_on_backend) RISE_TRY(rise_agent_data_upload(a));
     return RISE_OK;
 }

@@ -79,6 +79,11 @@ typedef struct {
     /* 1: keep the training set on the backend and assemble batches there; 0: gather on the
      * host and upload each batch; -1 (default): 1 on a device backend. Same batches. */
     int data_on_backend;
+    /* 1: keep the step's counters (step number, Philox positions) on the backend and
+     * replay each step as a CUDA graph (algorithms/agent_clock.c; a backend without graphs
+     * runs the same ops eagerly); turns on data_on_backend unless that is 0. 0: off. -1 (default):
+     * 1 where the backend has graphs and data_on_backend is on. Same numbers either way. */
+    int step_graph;
 } rise_agent_config;
 
 /* RISE's maze-scale defaults for algo (see paper_repro/configs for the real runs). */

@@ -121,6 +121,7 @@ rise_status rise_agent_load(rise_agent *a, const char *path) {
         a->step = step;
         rise_sampler_restore(&a->sampler, s_off);
         rise_sampler_restore(&a->pair_sampler, p_off);
+        if (a->clock) rise_agent_clock_reset(a);
         char *s = NULL;
         if (rise_ckpt_has(&r, "env_args") && rise_ckpt_get_string(&r, "env_args", &s) == RISE_OK) {
             free(a->env_args);

@@ -29,6 +29,7 @@ rise_status rise_agent_config_from_train(const rise_train_config *t, int obs_dim
     c->action_horizon = t->policy_action_horizon;
     c->action_exec = t->policy_action_exec;
     c->data_on_backend = t->train_data_on_backend;
+    c->step_graph = t->train_step_graph;
 
     rise_diffusion_config *d = &c->diffusion;
     d->lnresnet = !strcmp(t->policy_net, "lnresnet");

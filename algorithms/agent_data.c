@@ -112,14 +112,11 @@ static void gather_policy(rise_agent *a) {
     rise_agent_dev_data *d = &a->dd;
     const int B = a->B, D = (int)ts->obs_dim, A = (int)ts->act_dim, M = c->noise_copies;
     const int32_t *hist_idx = d->idx, *chunk_idx = d->idx;
-    a->last_policy_from_pairs =
-        a->has_pairs && a->pairs.n > 0 && a->step % c->relabel_every == c->relabel_every - 1;
     if (a->last_policy_from_pairs) {
-        const rise_rng rng = rise_sampler_rng(&a->pair_sampler);
+        const rise_rng rng = rise_agent_sampler_rng(a, &a->pair_sampler, RISE_CLOCK_PAIRS);
         const int64_t np = a->pairs.n;
         be->sample_indices(be, d->pair_obs_idx, B, np, d->pair_obs, np, NULL, 0, B, rng);
         be->sample_indices(be, d->pair_act_idx, B, np, d->pair_act, np, NULL, 0, B, rng);
-        rise_sampler_skip(&a->pair_sampler);
         hist_idx = d->pair_obs_idx;
         chunk_idx = d->pair_act_idx;
     }
@@ -128,7 +125,7 @@ static void gather_policy(rise_agent *a) {
     be->gather_action_chunk(be, a->d_chunk, NULL, d->actions, d->traj, d->step, d->traj_start,
                             d->traj_len, ts->n, chunk_idx, B, c->action_horizon, A);
     if (M == 0) return;
-    const rise_rng rng = {c->seed, RISE_STREAM_AGENT_NOISE, RISE_AGENT_STEP_BLOCKS(a->step)};
+    const rise_rng rng = rise_agent_step_rng(a, RISE_STREAM_AGENT_NOISE);
     be->action_noise(be, a->d_chunk + (size_t)B * a->AD, NULL, NULL, a->d_chunk, d->sigma, B, M,
                      a->AD, rng);
     be->gather_rows(be, a->d_pobs + (size_t)B * a->OD, a->d_pobs, B, d->repeat, B * M, a->OD, NULL,
@@ -139,12 +136,12 @@ void rise_agent_data_gather(rise_agent *a) {
     const rise_trainset *ts = a->ts;
     rise_backend *be = a->be;
     rise_agent_dev_data *d = &a->dd;
-    rise_sampler *s = &a->sampler;
+    const rise_sampler *s = &a->sampler;
     const int B = a->B, D = (int)ts->obs_dim, A = (int)ts->act_dim;
     const int mixed = s->batch_a >= 0;
     be->sample_indices(be, d->idx, B, s->n, mixed ? d->pool_a : NULL, s->n_a,
-                       mixed ? d->pool_b : NULL, s->n_b, (int)s->batch_a, rise_sampler_rng(s));
-    rise_sampler_skip(s);
+                       mixed ? d->pool_b : NULL, s->n_b, (int)s->batch_a,
+                       rise_agent_sampler_rng(a, s, RISE_CLOCK_SAMPLER));
     if (a->has_critic || a->has_gauss) {
         be->gather_rows(be, a->d_obs, d->obs, ts->n, d->idx, B, D, NULL, NULL);
         be->gather_rows(be, a->d_next, d->next_obs, ts->n, d->idx, B, D, NULL, NULL);

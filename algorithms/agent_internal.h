@@ -15,6 +15,15 @@
 
 #define RISE_DIAG_STATES 16
 
+/* The device clock's counters (agent_clock.c). */
+enum {
+    RISE_CLOCK_STEP,        /* steps done: Adam's step is 1 + this */
+    RISE_CLOCK_STEP_BLOCKS, /* steps done << 32: the step-keyed Philox streams */
+    RISE_CLOCK_SAMPLER,     /* the batch sampler's counter */
+    RISE_CLOCK_PAIRS,       /* the pair sampler's counter */
+    RISE_CLOCK_N
+};
+
 /* Backend copies of the training set and per-step index scratch (agent_data.c). */
 typedef struct {
     float *obs, *next_obs, *actions, *rewards, *dones, *expert; /* [n, D] .. [n] */
@@ -61,6 +70,10 @@ struct rise_agent {
     /* the training set resident on the backend (agent_data.c); on when data_on_backend */
     int data_on_backend;
     rise_agent_dev_data dd;
+    /* the device clock (agent_clock.c): on with train.step_graph, else NULL */
+    uint64_t *clock; /* backend memory [RISE_CLOCK_N] */
+    int clock_fresh; /* the clock holds the host's counters */
+    void *graph[2];  /* the captured step per phase: plain, relabelled pairs */
     /* provenance, saved with the model: the data's env_args and obs key layout */
     char *env_args;
     char *obs_keys; /* "name:dim,name:dim,..." */
@@ -85,5 +98,18 @@ rise_status rise_agent_data_upload(rise_agent *a);
 void rise_agent_data_free(rise_agent *a);
 void rise_agent_data_gather(rise_agent *a);
 const float *rise_agent_batch_expert(rise_agent *a);
+
+/* agent_clock.c. The step's rngs and Adam step: by value from the host counters, or read
+ * from the device clock when it is on. */
+rise_status rise_agent_clock_init(rise_agent *a);
+void rise_agent_clock_free(rise_agent *a);
+void rise_agent_clock_reset(rise_agent *a); /* after the host counters or buffers change */
+rise_rng rise_agent_step_rng(const rise_agent *a, uint32_t stream);
+rise_rng rise_agent_sampler_rng(const rise_agent *a, const rise_sampler *s, int counter);
+int rise_agent_adam_step(const rise_agent *a);
+const uint64_t *rise_agent_step_add(const rise_agent *a);
+/* Runs body (the step's ops) on the clock: captured once per phase and replayed where the
+ * backend has graphs, issued directly elsewhere. */
+rise_status rise_agent_clock_step(rise_agent *a, void (*body)(rise_agent *));
 
 #endif

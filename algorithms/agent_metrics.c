@@ -33,7 +33,8 @@ void rise_agent_diag_ops(rise_agent *a, rise_arena *ar, rise_agent_diag *o) {
             for (int k = 0; k < K; ++k)
                 be->copy(be, o->rep + ((size_t)s * K + k) * a->OD, a->d_pobs + (size_t)s * a->OD,
                          sizeof(float) * a->OD);
-        const rise_rng rng = {a->cfg.seed, RISE_STREAM_AGENT_DIAG, RISE_AGENT_STEP_BLOCKS(a->step)};
+        const rise_rng rng = {a->cfg.seed, RISE_STREAM_AGENT_DIAG, RISE_AGENT_STEP_BLOCKS(a->step),
+                              NULL};
         be->rand_normal(be, a->d_noise, rise_diffusion_noise_len(&a->diff, SK), 0.0f, 1.0f, rng);
     }
     rise_diffusion_sample(&a->diff, be, a->pp.ema, ar, o->rep, SK, a->d_noise, a->d_cand);

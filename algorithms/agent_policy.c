@@ -50,7 +50,7 @@ static void policy_ops(agent_policy *p, rise_arena *ar, int n) {
     rise_agent *a = p->a;
     rise_backend *be = a->be;
     const int N = n * p->K, D = a->cfg.obs_dim, A = a->cfg.act_dim;
-    const rise_rng none = {0, 0, 0};
+    const rise_rng none = {0, 0, 0, NULL};
     if (a->has_gauss) {
         rise_gauss_actor_act(&a->actor, be, a->pp.value, ar, p->d_obs, N, p->d_x);
         return;

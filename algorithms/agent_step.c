@@ -27,8 +27,6 @@ static void gather_policy_batch(rise_agent *a) {
     const rise_agent_config *c = &a->cfg;
     const rise_trainset *ts = a->ts;
     const int B = a->B, OD = a->OD, AD = a->AD, M = c->noise_copies;
-    a->last_policy_from_pairs =
-        a->has_pairs && a->pairs.n > 0 && a->step % c->relabel_every == c->relabel_every - 1;
     if (a->last_policy_from_pairs) {
         rise_sampler_next(&a->pair_sampler, a->pidx);
         rise_pairs_gather(ts, &a->pairs, a->pidx, B, c->obs_horizon, c->action_horizon, a->h_pobs,
@@ -40,7 +38,7 @@ static void gather_policy_batch(rise_agent *a) {
     if (M == 0) return;
     /* Rows B + b M + m: copy m of row b, the chunk with noise sigma_m, clipped. */
     rise_action_noise_levels(M, c->noise_lo, c->noise_hi, a->h_sigma);
-    const rise_rng rng = {c->seed, RISE_STREAM_AGENT_NOISE, RISE_AGENT_STEP_BLOCKS(a->step)};
+    const rise_rng rng = rise_agent_step_rng(a, RISE_STREAM_AGENT_NOISE);
     rise_action_noise_ref(a->h_chunk, B, AD, M, a->h_sigma, rng, a->h_noisy, NULL, NULL);
     memcpy(a->h_chunk + (size_t)B * AD, a->h_noisy, sizeof(float) * (size_t)B * M * AD);
     for (int b = 0; b < B; ++b)
@@ -76,9 +74,9 @@ static void gather_and_upload(rise_agent *a) {
 static void policy_adam(rise_agent *a, float lr) {
     const rise_agent_config *c = &a->cfg;
     const rise_adam_hparams hp = {
-        lr, 0.9f, 0.999f, 1e-8f, c->policy_weight_decay, c->max_grad_norm};
+        lr, 0.9f, 0.999f, 1e-8f, c->policy_weight_decay, c->max_grad_norm, rise_agent_step_add(a)};
     a->be->reduce(a->be, RISE_REDUCE_SUMSQ, a->pm + 1, a->pp.grad, a->pp.size);
-    rise_params_adam(&a->pp, &hp, (int)(a->step + 1), hp.max_grad_norm > 0 ? a->pm + 1 : NULL);
+    rise_params_adam(&a->pp, &hp, rise_agent_adam_step(a), hp.max_grad_norm > 0 ? a->pm + 1 : NULL);
 }
 
 static void policy_update(rise_agent *a, rise_arena *ar) {
@@ -86,7 +84,7 @@ static void policy_update(rise_agent *a, rise_arena *ar) {
     rise_backend *be = a->be;
     const int run = ar->be != NULL;
     const size_t mark = rise_arena_mark(ar);
-    const rise_rng rng = {c->seed, RISE_STREAM_AGENT_POLICY, RISE_AGENT_STEP_BLOCKS(a->step)};
+    const rise_rng rng = rise_agent_step_rng(a, RISE_STREAM_AGENT_POLICY);
     if (run) rise_params_zero_grad(&a->pp);
     if (a->has_diffusion) {
         rise_diffusion_loss(&a->diff, be, a->pp.value, a->pp.grad, ar, a->d_pobs, a->d_chunk, NULL,
@@ -95,7 +93,7 @@ static void policy_update(rise_agent *a, rise_arena *ar) {
             rise_diffusion_spectral(&a->diff, be, a->pp.value, a->pp.grad, c->spectral_lambda);
     } else {
         rise_mlp_tape t;
-        const rise_rng drop = {rng.seed, rng.stream + 1, rng.offset};
+        const rise_rng drop = rise_rng_substream(rng, 1);
         rise_mlp_forward(&a->bc, be, a->pp.value, ar, &t, a->d_pobs, a->Bp, 1, 1, drop);
         float *dy = rise_arena_alloc(ar, (size_t)a->Bp * a->AD);
         if (run) be->mse(be, a->pm, dy, t.y, a->d_chunk, NULL, (size_t)a->Bp * a->AD, 1.0f);
@@ -129,7 +127,7 @@ static void awr_update(rise_agent *a, rise_arena *ar, const float *qt) {
 
 static void cql_step(rise_agent *a, rise_arena *ar, rise_rng rng) {
     rise_backend *be = a->be;
-    const int run = ar->be != NULL, step = (int)(a->step + 1);
+    const int run = ar->be != NULL, step = rise_agent_adam_step(a);
     if (run) rise_params_zero_grad(&a->pp);
     rise_cql_actor_grad(&a->cql, &a->actor, a->pp.value, a->pp.grad, ar, a->d_obs, a->B, step, rng);
     rise_cql_critic_update(&a->cql, &a->actor, a->pp.value, ar, a->d_obs, a->d_act, a->d_next,
@@ -141,8 +139,8 @@ static void cql_step(rise_agent *a, rise_arena *ar, rise_rng rng) {
 }
 
 static void step_ops(rise_agent *a, rise_arena *ar) {
-    const int step = (int)(a->step + 1);
-    const rise_rng crng = {a->cfg.seed, RISE_STREAM_CQL, RISE_AGENT_STEP_BLOCKS(a->step)};
+    const int step = rise_agent_adam_step(a);
+    const rise_rng crng = rise_agent_step_rng(a, RISE_STREAM_CQL);
     if (a->cfg.algo == RISE_ALGO_CQL) {
         cql_step(a, ar, crng);
         return;
@@ -179,11 +177,26 @@ rise_status rise_agent_size_arena(rise_agent *a) {
                            peak + 4 * RISE_ARENA_ALIGN_FLOATS); /* + metric scalars */
 }
 
-rise_status rise_agent_step(rise_agent *a) {
-    if (!a->ts) return rise_error(RISE_ERR_INVALID, "agent: no training data attached");
+/* Everything a step issues on the backend (and, on the host path, its gathers). */
+static void step_body(rise_agent *a) {
     gather_and_upload(a);
     rise_arena_rewind(&a->arena, 0);
     step_ops(a, &a->arena);
+}
+
+rise_status rise_agent_step(rise_agent *a) {
+    if (!a->ts) return rise_error(RISE_ERR_INVALID, "agent: no training data attached");
+    const rise_agent_config *c = &a->cfg;
+    a->last_policy_from_pairs = !a->has_gauss && a->has_pairs && a->pairs.n > 0 &&
+                                a->step % c->relabel_every == c->relabel_every - 1;
+    if (a->clock)
+        RISE_TRY(rise_agent_clock_step(a, step_body));
+    else
+        step_body(a);
+    if (a->data_on_backend) { /* the backend drew with the counters; the host path advanced them */
+        rise_sampler_skip(&a->sampler);
+        if (a->last_policy_from_pairs) rise_sampler_skip(&a->pair_sampler);
+    }
     a->step++;
     return RISE_OK;
 }

@@ -10,7 +10,7 @@
 
 #define SCRATCH(k, i) ((k)->metrics + RISE_CQL_N_METRICS + (i))
 
-static const rise_rng no_rng = {0, 0, 0};
+static const rise_rng no_rng = {0, 0, 0, NULL};
 
 rise_status rise_cql_create(rise_cql *k, rise_backend *be, const rise_cql_config *cfg, int own_q,
                             uint64_t seed) {
@@ -59,7 +59,7 @@ void rise_cql_free(rise_cql *k) {
 
 /* Adam on the one-float tensor at off of the temperature buffer (gradient set first). */
 static void temp_adam(rise_cql *k, size_t off, float lr, int step) {
-    const rise_adam_hparams hp = {lr, 0.9f, 0.999f, 1e-8f, 0.0f, 0.0f};
+    const rise_adam_hparams hp = {lr, 0.9f, 0.999f, 1e-8f, 0.0f, 0.0f, k->cfg.q_opt.step_add};
     rise_params *t = &k->tp;
     k->be->adam(k->be, t->value + off, t->grad + off, t->m + off, t->v + off, 1, &hp, step, NULL);
 }
@@ -239,7 +239,7 @@ void rise_cql_critic_update(rise_cql *k, const rise_gauss_actor *pi, const float
     {
         const size_t m2 = rise_arena_mark(ar);
         rise_gauss_sample_tape s;
-        const rise_rng r1 = {rng.seed, rng.stream + 1, rng.offset};
+        const rise_rng r1 = rise_rng_substream(rng, 1);
         rise_gauss_actor_sample(pi, be, pw, ar, &s, next_obs, B, r1);
         float *xn = rise_concat_sa(be, ar, next_obs, s.a, B, D, A),
               *qn = rise_arena_alloc(ar, (size_t)B);
@@ -259,14 +259,14 @@ void rise_cql_critic_update(rise_cql *k, const rise_gauss_actor *pi, const float
         const size_t m2 = rise_arena_mark(ar);
         float *u = rise_arena_alloc(ar, (size_t)B * N * A);
         if (run) {
-            const rise_rng r4 = {rng.seed, rng.stream + 4, rng.offset};
+            const rise_rng r4 = rise_rng_substream(rng, 4);
             be->rand_uniform(be, u, (size_t)B * N * A, -1.0f, 1.0f, r4);
             be->copy_cols(be, cand, C * A, 0, u, N * A, 0, B, N * A, 0);
             be->fill(be, logq, (float)A * logf(0.5f), (size_t)B * C);
         }
         rise_arena_rewind(ar, m2);
-        const rise_rng r2 = {rng.seed, rng.stream + 2, rng.offset};
-        const rise_rng r3 = {rng.seed, rng.stream + 3, rng.offset};
+        const rise_rng r2 = rise_rng_substream(rng, 2);
+        const rise_rng r3 = rise_rng_substream(rng, 3);
         policy_block(k, pi, pw, ar, obs, B, 1, r2, cand, logq);
         policy_block(k, pi, pw, ar, next_obs, B, 2, r3, cand, logq);
     }
@@ -316,7 +316,7 @@ void rise_cql_iql_update(rise_cql *k, rise_iql_critic *c, rise_arena *ar, const 
     float *cand = rise_arena_alloc(ar, (size_t)B * N * A),
           *logq = rise_arena_alloc(ar, (size_t)B * N);
     if (run) {
-        const rise_rng r4 = {rng.seed, rng.stream + 4, rng.offset};
+        const rise_rng r4 = rise_rng_substream(rng, 4);
         be->rand_uniform(be, cand, (size_t)B * N * A, -1.0f, 1.0f, r4);
         be->fill(be, logq, (float)A * logf(0.5f), (size_t)B * N);
     }

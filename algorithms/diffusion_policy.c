@@ -165,7 +165,7 @@ static void net_backward(const rise_diffusion *d, rise_backend *be, const float 
 static const float *obs_features(const rise_diffusion *d, rise_backend *be, const float *w,
                                  rise_arena *ar, rise_mlp_tape *ct, const float *obs, int batch) {
     if (d->cfg.spectral != RISE_SPECTRAL_CODE) return obs;
-    const rise_rng none = {0, 0, 0};
+    const rise_rng none = {0, 0, 0, NULL};
     rise_mlp_forward(&d->code, be, w, ar, ct, obs, batch, 1, 0, none);
     return ct->y;
 }
@@ -194,11 +194,12 @@ void rise_diffusion_loss(const rise_diffusion *d, rise_backend *be, const float 
         be->copy_cols(be, x, I, O + A, emb, E, 0, batch, E, 0);
     }
     net_tape nt;
-    const rise_rng drop = {rng.seed, rng.stream + 1, rng.offset};
+    const rise_rng drop = rise_rng_substream(rng, 1);
     net_forward(d, be, w, ar, &nt, x, batch, 1, drop);
     float *dy = rise_arena_alloc(ar, na), *dx = rise_arena_alloc(ar, (size_t)batch * I);
     if (run) be->mse(be, loss, dy, nt.y, eps, weight, na, 1.0f);
-    const int need_dx = d->cfg.spectral == RISE_SPECTRAL_CODE || d->cfg.time.kind == RISE_TIME_FOURIER;
+    const int need_dx =
+        d->cfg.spectral == RISE_SPECTRAL_CODE || d->cfg.time.kind == RISE_TIME_FOURIER;
     net_backward(d, be, w, g, ar, &nt, dy, need_dx ? dx : NULL);
     if (!need_dx) return;
     if (d->cfg.time.kind == RISE_TIME_FOURIER) {
@@ -250,7 +251,7 @@ void rise_diffusion_sample(const rise_diffusion *d, rise_backend *be, const floa
         be->copy(be, x, noise, sizeof(float) * na);
     }
     const size_t loop_mark = rise_arena_mark(ar);
-    const rise_rng none = {0, 0, 0};
+    const rise_rng none = {0, 0, 0, NULL};
     for (int s = 0; s < d->n_steps; ++s) {
         const rise_reverse_step *r = &d->steps[s];
         rise_arena_rewind(ar, loop_mark);
@@ -275,8 +276,7 @@ void rise_diffusion_sample(const rise_diffusion *d, rise_backend *be, const floa
         } else {
             be->scale(be, x, (float)r->c_x, na);
             be->axpy(be, x, (float)r->c_eps, nt.y, na);
-            if (r->noise > 0.0)
-                be->axpy(be, x, (float)r->noise, noise + (size_t)(s + 1) * na, na);
+            if (r->noise > 0.0) be->axpy(be, x, (float)r->noise, noise + (size_t)(s + 1) * na, na);
         }
         be->clamp(be, x, x, -clip, clip, na);
     }

@@ -38,7 +38,7 @@ rise_status rise_gauss_actor_register(rise_gauss_actor *g, rise_params *p, const
     return RISE_OK;
 }
 
-static const rise_rng no_rng = {0, 0, 0};
+static const rise_rng no_rng = {0, 0, 0, NULL};
 
 void rise_gauss_actor_act(const rise_gauss_actor *g, rise_backend *be, const float *w,
                           rise_arena *ar, const float *obs, int n, float *act) {

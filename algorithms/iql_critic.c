@@ -49,7 +49,7 @@ void rise_iql_critic_free(rise_iql_critic *c) {
 void rise_iql_critic_qmin(const rise_iql_critic *c, rise_arena *ar, const float *w,
                           const float *obs, const float *act, int batch, float *q) {
     const size_t mark = rise_arena_mark(ar);
-    const rise_rng none = {0, 0, 0};
+    const rise_rng none = {0, 0, 0, NULL};
     float *x = rise_concat_sa(c->be, ar, obs, act, batch, c->cfg.obs_dim, c->cfg.act_dim);
     rise_mlp_tape t;
     rise_mlp_forward(&c->q, c->be, w, ar, &t, x, batch, 1, 0, none);
@@ -60,7 +60,7 @@ void rise_iql_critic_qmin(const rise_iql_critic *c, rise_arena *ar, const float 
 void rise_iql_critic_value(const rise_iql_critic *c, rise_arena *ar, const float *obs, int batch,
                            float *v) {
     const size_t mark = rise_arena_mark(ar);
-    const rise_rng none = {0, 0, 0};
+    const rise_rng none = {0, 0, 0, NULL};
     rise_mlp_tape t;
     rise_mlp_forward(&c->v, c->be, c->vp.value, ar, &t, obs, batch, 1, 0, none);
     if (ar->be) c->be->copy(c->be, v, t.y, sizeof(float) * (size_t)batch);
@@ -80,7 +80,7 @@ void rise_iql_critic_update_hooked(rise_iql_critic *c, rise_arena *ar, const flo
     rise_backend *be = c->be;
     const int run = ar->be != NULL;
     const size_t mark = rise_arena_mark(ar);
-    const rise_rng none = {0, 0, 0};
+    const rise_rng none = {0, 0, 0, NULL};
     float *m = c->metrics;
     float *x = rise_concat_sa(c->be, ar, obs, act, batch, c->cfg.obs_dim, c->cfg.act_dim);
 

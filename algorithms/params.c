@@ -121,7 +121,7 @@ void rise_params_init_values(rise_params *p, uint64_t seed) {
     for (int i = 0; i < p->count; ++i) {
         const rise_param_tensor *t = &p->tensors[i];
         float *dst = p->value + t->offset;
-        const rise_rng rng = {seed, (uint32_t)i, 0};
+        const rise_rng rng = {seed, (uint32_t)i, 0, NULL};
         switch (t->init.kind) {
         case RISE_INIT_CONST: be->fill(be, dst, t->init.a, t->numel); break;
         case RISE_INIT_FAN_IN: {

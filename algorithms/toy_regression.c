@@ -70,7 +70,7 @@ typedef struct {
 
 static float test_loss(toy_state *s, int n_test) {
     rise_lnresnet_tape t;
-    const rise_rng rng = {0, 0, 0};
+    const rise_rng rng = {0, 0, 0, NULL};
     rise_arena_rewind(&s->arena, 0);
     rise_lnresnet_forward(&s->net, s->be, s->p.value, &s->arena, &t, s->x_test, n_test, 1, 0, rng);
     float l = 0.0f;
@@ -84,7 +84,7 @@ static float test_loss(toy_state *s, int n_test) {
 static void train_step(toy_state *s, rise_arena *ar, const rise_toy_config *c, int step,
                        const rise_adam_hparams *hp) {
     rise_lnresnet_tape t;
-    const rise_rng rng = {c->seed, 2, 0};
+    const rise_rng rng = {c->seed, 2, 0, NULL};
     const int windows = c->n_train / c->batch;
     const size_t first = (size_t)(step % windows) * c->batch;
     const int run = ar->be != NULL;
@@ -166,7 +166,7 @@ rise_status rise_toy_regression_run(rise_backend *be, const rise_toy_config *c,
     }
 
     /* Size the arena for the larger of a training step and the held-out forward. */
-    const rise_adam_hparams hp = {c->lr, 0.9f, 0.999f, 1e-8f, 0.0f, 0.0f};
+    const rise_adam_hparams hp = {c->lr, 0.9f, 0.999f, 1e-8f, 0.0f, 0.0f, NULL};
     rise_arena m;
     rise_arena_init_measure(&m);
     train_step(&s, &m, c, 0, &hp);
@@ -174,7 +174,7 @@ rise_status rise_toy_regression_run(rise_backend *be, const rise_toy_config *c,
     rise_arena_init_measure(&m);
     {
         rise_lnresnet_tape t;
-        const rise_rng rng = {0, 0, 0};
+        const rise_rng rng = {0, 0, 0, NULL};
         rise_lnresnet_forward(&s.net, be, s.p.value, &m, &t, s.x_test, c->n_test, 1, 0, rng);
     }
     peak = m.peak > peak ? m.peak : peak;

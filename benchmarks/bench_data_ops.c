@@ -198,7 +198,7 @@ static void d_bench(bench_ctx *c, const data_set *s, int op, int B) {
     }
     /* indices: drawn once on the host (the gathers' input) */
     int32_t *idx = malloc(sizeof(int32_t) * (size_t)B);
-    sample_indices_ref(idx, 0, B, s->n, NULL, 0, NULL, 0, -1, (rise_rng){7, 1, 0});
+    sample_indices_ref(idx, 0, B, s->n, NULL, 0, NULL, 0, -1, (rise_rng){7, 1, 0, NULL});
     k.d_idx = bench_upload(c, idx, sizeof(int32_t) * (size_t)B);
     const size_t nout = (size_t)B * (size_t)(op == D_NOISE ? k.M * AN : k.H * (D > A ? D : A));
     k.d_out = bench_backend_alloc(c, nout);

@@ -5,6 +5,7 @@
 
 void rise_action_noise_ref(const float *a, int64_t B, int64_t A, int M, const float *sigma,
                            rise_rng rng, float *out, float *sigma_out, float *delta_norm) {
+    rng = rise_rng_resolve(rng);
     for (int64_t b = 0; b < B; ++b)
         for (int m = 0; m < M; ++m) {
             const int64_t row = b * M + m;

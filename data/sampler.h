@@ -56,7 +56,7 @@ void rise_sampler_next(rise_sampler *s, int64_t *idx);
 /* The Philox key of the next batch, and stepping past it: a backend op that draws the
  * batch itself (kernels/gather.h sample_indices) uses these in place of rise_sampler_next. */
 static inline rise_rng rise_sampler_rng(const rise_sampler *s) {
-    const rise_rng r = {s->seed, s->stream, s->offset};
+    const rise_rng r = {s->seed, s->stream, s->offset, NULL};
     return r;
 }
 static inline void rise_sampler_skip(rise_sampler *s) {

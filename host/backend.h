@@ -61,6 +61,9 @@ typedef struct {
     float eps;
     float weight_decay;
     float max_grad_norm;
+    /* NULL, or a counter in backend memory added to the op's step when it runs
+     * (the agent's device clock, so a captured CUDA graph corrects each replay's bias) */
+    const uint64_t *step_add;
 } rise_adam_hparams;
 
 /* Settings of knn_topk (kernels/knn.h); the pointers are backend memory. */
@@ -74,6 +77,8 @@ typedef struct {
 } rise_knn_params;
 
 typedef struct rise_backend rise_backend;
+
+#define RISE_COUNTERS_MAX 8 /* counters_add's limit */
 
 struct rise_backend {
     const char *name; /* "cpu" or "cuda" */
@@ -115,6 +120,10 @@ struct rise_backend {
                       int src_ld, int src_off, int rows, int cols, int accumulate);
     /* y = clamp(x, lo, hi). */
     void (*clamp)(rise_backend *be, float *y, const float *x, float lo, float hi, size_t n);
+    /* ctr[i] += delta[i] for i < n <= RISE_COUNTERS_MAX: ctr in backend memory, delta on
+     * the host (copied into the op). A captured training step advances its own device
+     * counters with it (algorithms/agent_clock.c). */
+    void (*counters_add)(rise_backend *be, uint64_t *ctr, const uint64_t *delta, int n);
 
     /* ---- activations ----  y = f(x); dx (+)= dy * f'(x). */
     void (*act_forward)(rise_backend *be, rise_act act, float *y, const float *x, size_t n);
@@ -296,6 +305,19 @@ struct rise_backend {
     void (*knn_topk)(rise_backend *be, int32_t *idx, float *dist, int32_t *count, const float *q,
                      int nq, const float *r, int nr, int f, const rise_knn_params *p,
                      void *scratch);
+
+    /* ---- CUDA graphs; all four NULL on a backend without them (cpu) ----
+     * graph_begin starts recording: the ops issued until graph_end are captured, not run.
+     * graph_end stops recording and instantiates the capture into *graph (NULL and an
+     * error on failure; recording stops either way). graph_launch replays it on the
+     * backend's stream; graph_destroy frees it. Captured ops must not allocate, free,
+     * upload, download or sync, and their by-value arguments are frozen: what must change
+     * between replays is read from backend memory (rise_rng.offset_add,
+     * rise_adam_hparams.step_add). */
+    rise_status (*graph_begin)(rise_backend *be);
+    rise_status (*graph_end)(rise_backend *be, void **graph);
+    void (*graph_launch)(rise_backend *be, void *graph);
+    void (*graph_destroy)(rise_backend *be, void *graph);
 };
 
 /* "cpu" or "cuda". Returns NULL with rise_last_error() set (status in *st,

@@ -177,6 +177,11 @@ static void cpu_copy_cols(rise_backend *be, float *dst, int dst_ld, int dst_off,
                                  accumulate));
 }
 
+static void cpu_counters_add(rise_backend *be, uint64_t *ctr, const uint64_t *delta, int n) {
+    (void)be;
+    counters_add_ref(ctr, delta, n);
+}
+
 static void cpu_clamp(rise_backend *be, float *y, const float *x, float lo_v, float hi_v,
                       size_t n) {
     RISE_ASSERT(lo_v <= hi_v, "clamp: lo=%g greater than hi=%g", (double)lo_v, (double)hi_v);
@@ -538,6 +543,7 @@ rise_backend *rise_backend_cpu_create(rise_status *st) {
     be->mul = cpu_mul;
     be->copy_cols = cpu_copy_cols;
     be->clamp = cpu_clamp;
+    be->counters_add = cpu_counters_add;
     be->act_forward = cpu_act_forward;
     be->act_backward = cpu_act_backward;
     be->layernorm_forward = cpu_layernorm_forward;

@@ -31,10 +31,13 @@
 typedef struct {
     cudaStream_t stream;
     cublasHandle_t cublas;
+    void *cublas_workspace; /* CUBLAS_WORKSPACE_BYTES */
     int device;
     rise_status status; /* first error seen, returned by sync */
     char message[512];
 } cuda_impl;
+
+#define CUBLAS_WORKSPACE_BYTES ((size_t)32 << 20)
 
 #define IMPL(be)   ((cuda_impl *)(be)->impl)
 #define STREAM(be) ((void *)IMPL(be)->stream)
@@ -51,6 +54,7 @@ static void cuda_destroy(rise_backend *be) {
     cuda_impl *c = IMPL(be);
     cudaStreamSynchronize(c->stream);
     cublasDestroy(c->cublas);
+    cudaFree(c->cublas_workspace);
     cudaStreamDestroy(c->stream);
     free(c);
     free(be);
@@ -147,6 +151,10 @@ static void cuda_copy_cols(rise_backend *be, float *dst, int dst_ld, int dst_off
                            int src_ld, int src_off, int rows, int cols, int accumulate) {
     copy_cols_cuda(STREAM(be), dst, dst_ld, dst_off, src, src_ld, src_off, rows, cols, accumulate);
 }
+static void cuda_counters_add(rise_backend *be, uint64_t *ctr, const uint64_t *delta, int n) {
+    counters_add_cuda(STREAM(be), ctr, delta, n);
+}
+
 static void cuda_clamp(rise_backend *be, float *y, const float *x, float lo, float hi, size_t n) {
     clamp_cuda(STREAM(be), y, x, lo, hi, n);
 }
@@ -330,6 +338,49 @@ static void cuda_knn_topk(rise_backend *be, int32_t *idx, float *dist, int32_t *
     knn_topk_cuda(STREAM(be), idx, dist, count, q, nq, r, nr, f, p, scratch);
 }
 
+/* ---- CUDA graphs: stream capture in relaxed mode (a library's lazy allocation inside
+ * the capture is allowed; ours are all made beforehand) ---- */
+
+static rise_status cuda_graph_begin(rise_backend *be) {
+    cudaError_t e = cudaStreamBeginCapture(IMPL(be)->stream, cudaStreamCaptureModeRelaxed);
+    if (e != cudaSuccess)
+        return rise_error(RISE_ERR_DEVICE, "cuda backend: cudaStreamBeginCapture: %s",
+                          cudaGetErrorString(e));
+    return RISE_OK;
+}
+
+static rise_status cuda_graph_end(rise_backend *be, void **graph) {
+    *graph = NULL;
+    cudaGraph_t g = NULL;
+    cudaError_t e = cudaStreamEndCapture(IMPL(be)->stream, &g);
+    char parked[400];
+    if (rise_cuda_take_error(parked, sizeof parked)) {
+        if (g) cudaGraphDestroy(g);
+        return rise_error(RISE_ERR_DEVICE, "cuda backend: while capturing a graph: %s", parked);
+    }
+    if (e != cudaSuccess)
+        return rise_error(RISE_ERR_DEVICE, "cuda backend: cudaStreamEndCapture: %s",
+                          cudaGetErrorString(e));
+    cudaGraphExec_t x = NULL;
+    e = cudaGraphInstantiate(&x, g, 0);
+    cudaGraphDestroy(g);
+    if (e != cudaSuccess)
+        return rise_error(RISE_ERR_DEVICE, "cuda backend: cudaGraphInstantiate: %s",
+                          cudaGetErrorString(e));
+    *graph = x;
+    return RISE_OK;
+}
+
+static void cuda_graph_launch(rise_backend *be, void *graph) {
+    cuda_note(be, cudaGraphLaunch((cudaGraphExec_t)graph, IMPL(be)->stream), "cudaGraphLaunch");
+}
+
+static void cuda_graph_destroy(rise_backend *be, void *graph) {
+    if (!graph) return;
+    cuda_note(be, cudaStreamSynchronize(IMPL(be)->stream), "cudaStreamSynchronize");
+    cuda_note(be, cudaGraphExecDestroy((cudaGraphExec_t)graph), "cudaGraphExecDestroy");
+}
+
 int rise_backend_cuda_built(void) { return 1; }
 
 rise_backend *rise_backend_cuda_create(rise_status *st) {
@@ -360,9 +411,20 @@ rise_backend *rise_backend_cuda_create(rise_status *st) {
     if (cs == CUBLAS_STATUS_SUCCESS) cs = cublasSetStream(c->cublas, c->stream);
     /* FP32 GEMMs (no TF32) so results stay comparable with the CPU reference. */
     if (cs == CUBLAS_STATUS_SUCCESS) cs = cublasSetMathMode(c->cublas, CUBLAS_DEFAULT_MATH);
+    /* cuBLAS's own workspace, fixed up front so captured GEMMs never allocate. */
+    if (cs == CUBLAS_STATUS_SUCCESS) {
+        if (cudaMalloc(&c->cublas_workspace, CUBLAS_WORKSPACE_BYTES) != cudaSuccess) {
+            (void)cudaGetLastError();
+            cs = CUBLAS_STATUS_ALLOC_FAILED;
+        } else {
+            cs = cublasSetWorkspace(c->cublas, c->cublas_workspace, CUBLAS_WORKSPACE_BYTES);
+        }
+    }
     if (cs != CUBLAS_STATUS_SUCCESS) {
         *st = rise_error(RISE_ERR_DEVICE, "cuda backend: cuBLAS initialisation failed (status %d)",
                          (int)cs);
+        if (c->cublas_workspace) cudaFree(c->cublas_workspace);
+        if (c->cublas) cublasDestroy(c->cublas);
         cudaStreamDestroy(c->stream);
         free(be);
         free(c);
@@ -389,6 +451,7 @@ rise_backend *rise_backend_cuda_create(rise_status *st) {
     be->mul = cuda_mul;
     be->copy_cols = cuda_copy_cols;
     be->clamp = cuda_clamp;
+    be->counters_add = cuda_counters_add;
     be->act_forward = cuda_act_forward;
     be->act_backward = cuda_act_backward;
     be->layernorm_forward = cuda_layernorm_forward;
@@ -423,6 +486,10 @@ rise_backend *rise_backend_cuda_create(rise_status *st) {
     be->gather_action_chunk = cuda_gather_action_chunk;
     be->action_noise = cuda_action_noise;
     be->knn_topk = cuda_knn_topk;
+    be->graph_begin = cuda_graph_begin;
+    be->graph_end = cuda_graph_end;
+    be->graph_launch = cuda_graph_launch;
+    be->graph_destroy = cuda_graph_destroy;
     *st = RISE_OK;
     return be;
 }

@@ -7,6 +7,7 @@
 __global__ void diffusion_q_sample_kernel1(float *xt, float *eps, float *t_out, const float *x0,
                                            const float *sqrt_ab, const float *sqrt_1mab, int rows,
                                            int cols, int n_steps, rise_rng rng) {
+    rng = rise_rng_resolve(rng);
     const size_t n = (size_t)rows * cols;
     const uint64_t noise_off = rng.offset + rise_rng_blocks_uniform((uint64_t)rows);
     RISE_GRID_STRIDE(i, n) {

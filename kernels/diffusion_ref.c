@@ -7,11 +7,11 @@
 void diffusion_q_sample_ref(float *xt, float *eps, float *t_out, const float *x0,
                             const float *sqrt_ab, const float *sqrt_1mab, int rows, int cols,
                             int n_steps, rise_rng rng) {
+    rng = rise_rng_resolve(rng);
     const uint64_t noise_off = rng.offset + rise_rng_blocks_uniform((uint64_t)rows);
     for (int b = 0; b < rows; ++b) {
-        const uint32_t k =
-            rise_below(rise_rng_word(rng.seed, rng.stream, rng.offset, (uint64_t)b),
-                       (uint32_t)n_steps);
+        const uint32_t k = rise_below(rise_rng_word(rng.seed, rng.stream, rng.offset, (uint64_t)b),
+                                      (uint32_t)n_steps);
         const float ca = sqrt_ab[k], cn = sqrt_1mab[k];
         t_out[b] = (float)k;
         for (int j = 0; j < cols; ++j) {

@@ -1,6 +1,7 @@
-/* elementwise.cu - element-wise arithmetic, column copies and clamping.
+/* elementwise.cu - element-wise arithmetic, column copies, clamping and counter increments.
  * Variants: one grid-stride kernel per op (kernel1); these are bandwidth-bound
- * and launched with 256 threads per block. */
+ * and launched with 256 threads per block. counters_add is one thread per counter,
+ * the increments passed by value so a captured graph holds them. */
 #include "common.cuh"
 #include "elementwise.h"
 
@@ -24,6 +25,14 @@ __global__ void clamp_kernel1(float *y, const float *x, float lo, float hi, size
         const float v = x[i];
         y[i] = v < lo ? lo : (v > hi ? hi : v);
     }
+}
+typedef struct {
+    uint64_t d[RISE_COUNTERS_MAX];
+} counters_delta;
+
+__global__ void counters_add_kernel1(uint64_t *ctr, counters_delta delta, int n) {
+    const int i = (int)threadIdx.x;
+    if (i < n) ctr[i] += delta.d[i];
 }
 __global__ void copy_cols_kernel1(float *dst, int dst_ld, int dst_off, const float *src, int src_ld,
                                   int src_off, int cols, size_t total, int accumulate) {
@@ -65,4 +74,13 @@ extern "C" void copy_cols_cuda(void *stream, float *dst, int dst_ld, int dst_off
     const size_t total = (size_t)rows * cols;
     LAUNCH(copy_cols_kernel1, total, dst, dst_ld, dst_off, src, src_ld, src_off, cols, total,
            accumulate);
+}
+extern "C" void counters_add_cuda(void *stream, uint64_t *ctr, const uint64_t *delta, int n) {
+    RISE_ASSERT(n >= 0 && n <= RISE_COUNTERS_MAX, "counters_add: n=%d outside [0, %d]", n,
+                RISE_COUNTERS_MAX);
+    if (!n) return;
+    counters_delta d = {{0}};
+    for (int i = 0; i < n; ++i) d.d[i] = delta[i];
+    counters_add_kernel1<<<1, RISE_COUNTERS_MAX, 0, RISE_STREAM(stream)>>>(ctr, d, n);
+    RISE_CUDA_LAUNCHED();
 }

@@ -1,5 +1,5 @@
-/* elementwise_ref.c - CPU reference for fill, scale, axpy, add, mul, copy_cols
- * and clamp. In-place use (y aliasing an input) is allowed everywhere. clamp
+/* elementwise_ref.c - CPU reference for fill, scale, axpy, add, mul, copy_cols,
+ * clamp and counters_add. In-place use (y aliasing an input) is allowed everywhere. clamp
  * passes NaN through unchanged so divergence stays visible downstream. */
 #include "elementwise.h"
 
@@ -48,4 +48,10 @@ void clamp_ref(float *y, const float *x, float lo, float hi, size_t n) {
         const float v = x[i];
         y[i] = v < lo ? lo : (v > hi ? hi : v);
     }
+}
+
+void counters_add_ref(uint64_t *ctr, const uint64_t *delta, int n) {
+    RISE_ASSERT(n >= 0 && n <= RISE_COUNTERS_MAX, "counters_add: n=%d outside [0, %d]", n,
+                RISE_COUNTERS_MAX);
+    for (int i = 0; i < n; ++i) ctr[i] += delta[i];
 }

@@ -26,6 +26,7 @@ __device__ __forceinline__ int64_t gather_row_index(const int32_t *idx, int64_t 
 __global__ void sample_indices_kernel1(int32_t *idx, int batch, uint32_t n, const int32_t *pool_a,
                                        uint32_t n_a, const int32_t *pool_b, uint32_t n_b,
                                        int batch_a, rise_rng rng) {
+    rng = rise_rng_resolve(rng);
     RISE_GRID_STRIDE(i, (size_t)batch) {
         const uint32_t w = rise_rng_word(rng.seed, rng.stream, rng.offset, (uint64_t)i);
         if (batch_a < 0)
@@ -94,6 +95,7 @@ __global__ void gather_action_chunk_kernel1(float *out, float *valid, const floa
 __global__ void action_noise_kernel1(float *out, float *sigma_out, float *delta_norm,
                                      const float *a, const float *sigma, int batch, int m,
                                      int act_dim, rise_rng rng) {
+    rng = rise_rng_resolve(rng);
     const size_t rows = (size_t)batch * (size_t)m;
     RISE_GRID_STRIDE(row, rows) {
         const size_t b = row / (size_t)m, k = row % (size_t)m;

@@ -35,6 +35,7 @@ void gather_check_shape(const char *op, int batch, int frames, int min_frames, i
 
 void sample_indices_ref(int32_t *idx, int i0, int i1, int64_t n, const int32_t *pool_a, int64_t n_a,
                         const int32_t *pool_b, int64_t n_b, int batch_a, rise_rng rng) {
+    rng = rise_rng_resolve(rng);
     for (int i = i0; i < i1; ++i) {
         const uint32_t w = rise_rng_word(rng.seed, rng.stream, rng.offset, (uint64_t)i);
         if (batch_a < 0)
@@ -106,6 +107,7 @@ void gather_action_chunk_ref(float *out, float *valid, const float *actions, con
 
 void action_noise_ref(float *out, float *sigma_out, float *delta_norm, const float *a,
                       const float *sigma, int batch, int m, int act_dim, rise_rng rng) {
+    rng = rise_rng_resolve(rng);
     for (int b = 0; b < batch; ++b)
         for (int k = 0; k < m; ++k) {
             const size_t row = (size_t)b * m + k;

@@ -79,6 +79,7 @@ __global__ void awr_weights_kernel1(float *w, const float *q, const float *v, in
 
 __global__ void tanh_gauss_sample_kernel1(float *act, float *logp, float *eps, const float *mean,
                                           const float *log_std, int b, int a, rise_rng rng) {
+    rng = rise_rng_resolve(rng);
     RISE_GRID_STRIDE(r, (size_t)b) {
         double s = 0.0;
         for (int j = 0; j < a; ++j) {

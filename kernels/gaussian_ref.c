@@ -67,6 +67,7 @@ void awr_weights_ref(float *w, const float *q, const float *v, int b, float beta
 
 void tanh_gauss_sample_ref(float *act, float *logp, float *eps, const float *mean,
                            const float *log_std, int b, int a, rise_rng rng) {
+    rng = rise_rng_resolve(rng);
     for (int r = 0; r < b; ++r) {
         double s = 0.0;
         for (int j = 0; j < a; ++j) {

@@ -2,27 +2,31 @@
  * Variants: kernel1, one grid-stride launch over the whole buffer (every
  * tensor of a model at once). The clipping factor is computed in-kernel from
  * the device scalar grad_sumsq, so no host synchronisation is needed; the bias
- * corrections are computed on the host exactly as in optim_ref.c. */
+ * corrections are computed in-kernel in double exactly as in optim_ref.c (the
+ * step may come from a device counter, hp.step_add). */
 #include <math.h>
 
 #include "common.cuh"
 #include "optim.h"
 
 __global__ void adam_kernel1(float *param, const float *grad, float *m, float *v, size_t n,
-                             rise_adam_hparams hp, float bc1, float bc2, const float *grad_sumsq) {
+                             rise_adam_hparams hp, int step, const float *grad_sumsq) {
     float clip = 1.0f;
     if (hp.max_grad_norm > 0.0f && grad_sumsq) {
-        const float f = hp.max_grad_norm / (sqrtf(*grad_sumsq) + 1e-6f);
-        clip = f < 1.0f ? f : 1.0f;
+        const double c = (double)hp.max_grad_norm / (sqrt((double)*grad_sumsq) + 1e-6);
+        clip = (float)(c < 1.0 ? c : 1.0);
     }
+    const double t = (double)step + (hp.step_add ? (double)*hp.step_add : 0.0);
+    const float inv_bc1 = (float)(1.0 / (1.0 - pow((double)hp.beta1, t)));
+    const float inv_bc2 = (float)(1.0 / (1.0 - pow((double)hp.beta2, t)));
     RISE_GRID_STRIDE(i, n) {
         const float g = grad[i] * clip;
         const float mi = hp.beta1 * m[i] + (1.0f - hp.beta1) * g;
         const float vi = hp.beta2 * v[i] + (1.0f - hp.beta2) * g * g;
         m[i] = mi;
         v[i] = vi;
-        const float mhat = mi / bc1, vhat = vi / bc2;
-        param[i] -= hp.lr * (mhat / (sqrtf(vhat) + hp.eps) + hp.weight_decay * param[i]);
+        const float upd = (mi * inv_bc1) / (sqrtf(vi * inv_bc2) + hp.eps);
+        param[i] -= hp.lr * (upd + hp.weight_decay * param[i]);
     }
 }
 
@@ -35,10 +39,8 @@ extern "C" void adam_cuda(void *stream, float *param, const float *grad, float *
                           const float *grad_sumsq) {
     RISE_ASSERT(step >= 1, "Adam step counts from 1, got %d", step);
     if (!n) return;
-    const float bc1 = 1.0f - powf(hp->beta1, (float)step);
-    const float bc2 = 1.0f - powf(hp->beta2, (float)step);
     adam_kernel1<<<rise_grid_for(n, 256), 256, 0, RISE_STREAM(stream)>>>(param, grad, m, v, n, *hp,
-                                                                         bc1, bc2, grad_sumsq);
+                                                                         step, grad_sumsq);
     RISE_CUDA_LAUNCHED();
 }
 

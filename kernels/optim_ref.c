@@ -4,8 +4,9 @@
  * + 1e-6)) when max_grad_norm > 0 and grad_sumsq != NULL, else c = 1:
  *   g = c grad;  m = b1 m + (1-b1) g;  v = b2 v + (1-b2) g^2
  *   p -= lr (m / (1-b1^t) / (sqrt(v / (1-b2^t)) + eps) + weight_decay p)
- * The scalars (bias corrections, clip factor) are computed in double once; the
- * per-element update is float, as a GPU kernel does it. */
+ * with t = step + *hp->step_add when step_add is set. The scalars (bias
+ * corrections, clip factor) are computed in double once; the per-element update
+ * is float, as the GPU kernel does it. */
 #include "optim.h"
 
 #include <math.h>
@@ -22,8 +23,9 @@ void adam_ref(float *param, const float *grad, float *m, float *v, size_t n,
         clip = c < 1.0 ? c : 1.0;
     }
     const float gscale = (float)clip;
-    const float inv_bc1 = (float)(1.0 / (1.0 - pow((double)hp->beta1, step)));
-    const float inv_bc2 = (float)(1.0 / (1.0 - pow((double)hp->beta2, step)));
+    const double t = (double)step + (hp->step_add ? (double)*hp->step_add : 0.0);
+    const float inv_bc1 = (float)(1.0 / (1.0 - pow((double)hp->beta1, t)));
+    const float inv_bc2 = (float)(1.0 / (1.0 - pow((double)hp->beta2, t)));
     const float b1 = hp->beta1, b2 = hp->beta2, lr = hp->lr, eps = hp->eps;
     const float wd = hp->weight_decay;
     for (size_t i = 0; i < n; ++i) {

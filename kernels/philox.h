@@ -26,11 +26,15 @@ typedef struct {
     uint32_t v[4];
 } rise_u32x4;
 
-/* Where a stream of draws comes from; `offset` counts Philox blocks. */
+/* Where a stream of draws comes from; `offset` counts Philox blocks. A draw starts
+ * at block offset + *offset_add when offset_add is set: a counter in the backend's
+ * memory, read by the op when it runs, so a captured CUDA graph draws fresh numbers
+ * on every replay (the agent's device clock, algorithms/agent_clock.c). */
 typedef struct {
     uint64_t seed;
     uint32_t stream;
     uint64_t offset;
+    const uint64_t *offset_add; /* NULL: none */
 } rise_rng;
 
 RISE_HD rise_u32x4 rise_philox4x32_10(rise_u32x4 ctr, uint32_t k0, uint32_t k1) {
@@ -64,14 +68,10 @@ RISE_HD rise_u32x4 rise_philox_block(uint64_t seed, uint32_t stream, uint64_t bl
 }
 
 /* Maps a word to the open interval (0, 1); exact in float (23 bits + 1/2). */
-RISE_HD float rise_u01(uint32_t x) {
-    return ((float)(x >> 9) + 0.5f) * (1.0f / 8388608.0f);
-}
+RISE_HD float rise_u01(uint32_t x) { return ((float)(x >> 9) + 0.5f) * (1.0f / 8388608.0f); }
 
 /* Maps a word to [0, n) by multiply-shift (bias below n / 2^32). */
-RISE_HD uint32_t rise_below(uint32_t x, uint32_t n) {
-    return (uint32_t)(((uint64_t)x * n) >> 32);
-}
+RISE_HD uint32_t rise_below(uint32_t x, uint32_t n) { return (uint32_t)(((uint64_t)x * n) >> 32); }
 
 /* i-th 32-bit word of a draw starting at block `offset`. */
 RISE_HD uint32_t rise_rng_word(uint64_t seed, uint32_t stream, uint64_t offset, uint64_t i) {
@@ -92,6 +92,25 @@ RISE_HD float rise_rng_normal(uint64_t seed, uint32_t stream, uint64_t offset, u
     const float r = sqrtf(-2.0f * logf(u1));
     const float theta = 6.283185307179586f * u2;
     return (i & 1u) ? r * sinf(theta) : r * cosf(theta);
+}
+
+/* The first block of a draw: offset plus the counter it points at, if any. */
+RISE_HD uint64_t rise_rng_start(rise_rng r) {
+    return r.offset + (r.offset_add ? *r.offset_add : 0u);
+}
+
+/* The same draw with the counter folded into offset (what an op uses when it runs;
+ * on CUDA only inside a kernel, where the counter is addressable). */
+RISE_HD rise_rng rise_rng_resolve(rise_rng r) {
+    r.offset = rise_rng_start(r);
+    r.offset_add = 0;
+    return r;
+}
+
+/* The same draw position on stream + k (an op's second, independent stream). */
+RISE_HD rise_rng rise_rng_substream(rise_rng r, uint32_t k) {
+    r.stream += k;
+    return r;
 }
 
 /* Blocks consumed by n uniform/integer words and by n normals. */

@@ -10,6 +10,7 @@
 #include "random.h"
 
 __global__ void rand_uniform_kernel1(float *y, size_t n, float lo, float hi, rise_rng rng) {
+    rng = rise_rng_resolve(rng);
     const float width = hi - lo;
     RISE_GRID_STRIDE(i, n) {
         const float u = rise_rng_uniform(rng.seed, rng.stream, rng.offset, i);
@@ -18,6 +19,7 @@ __global__ void rand_uniform_kernel1(float *y, size_t n, float lo, float hi, ris
 }
 
 __global__ void rand_normal_kernel1(float *y, size_t n, float mean, float std, rise_rng rng) {
+    rng = rise_rng_resolve(rng);
     RISE_GRID_STRIDE(i, n) {
         const float z = rise_rng_normal(rng.seed, rng.stream, rng.offset, i);
         y[i] = __fadd_rn(mean, __fmul_rn(std, z));
@@ -26,6 +28,7 @@ __global__ void rand_normal_kernel1(float *y, size_t n, float mean, float std, r
 
 __global__ void dropout_forward_kernel1(float *y, float *mask, const float *x, size_t n, float p,
                                         rise_rng rng) {
+    rng = rise_rng_resolve(rng);
     const float keep_scale = 1.0f / (1.0f - p);
     RISE_GRID_STRIDE(i, n) {
         const int keep = p == 0.0f || rise_rng_uniform(rng.seed, rng.stream, rng.offset, i) >= p;
@@ -36,6 +39,7 @@ __global__ void dropout_forward_kernel1(float *y, float *mask, const float *x, s
 }
 
 __global__ void rand_index_kernel1(uint32_t *y, size_t n, uint32_t below, rise_rng rng) {
+    rng = rise_rng_resolve(rng);
     RISE_GRID_STRIDE(i, n) {
         const uint32_t w = rise_rng_word(rng.seed, rng.stream, rng.offset, i);
         y[i] = below ? rise_below(w, below) : w;

@@ -176,7 +176,7 @@ static void tnet_grads(tnet *n) {
 /* The configurations every network test runs (at most 16). */
 static int tnet_standard_specs(tnet_spec *out) {
     int n = 0;
-    const rise_rng drop_rng = {777, 5, 3};
+    const rise_rng drop_rng = {777, 5, 3, NULL};
     tnet_spec s;
     memset(&s, 0, sizeof s);
     s.batch = 4;

@@ -196,7 +196,7 @@ static rise_cql_config tiny_cql_config(int lagrange, float alpha, float gap, int
     k.layernorm = 1;
     k.discount = 0.9f;
     k.tau = 0.05f;
-    const rise_adam_hparams adam = {1e-3f, 0.9f, 0.999f, 1e-8f, 0.0f, 0.0f};
+    const rise_adam_hparams adam = {1e-3f, 0.9f, 0.999f, 1e-8f, 0.0f, 0.0f, NULL};
     k.q_opt = adam;
     k.alpha = alpha;
     k.lagrange = lagrange;
@@ -225,7 +225,7 @@ static void test_cql_penalty_hand(void) {
         qc.discount = 0.9f;
         qc.tau = 0.05f;
         qc.expectile = 0.7f;
-        const rise_adam_hparams adam = {1e-3f, 0.9f, 0.999f, 1e-8f, 0.0f, 0.0f};
+        const rise_adam_hparams adam = {1e-3f, 0.9f, 0.999f, 1e-8f, 0.0f, 0.0f, NULL};
         qc.q_opt = qc.v_opt = adam;
         rise_iql_critic c;
         TEST_CHECK(rise_iql_critic_create(&c, be, &qc, 3) == RISE_OK, "critic");
@@ -239,7 +239,7 @@ static void test_cql_penalty_hand(void) {
         const rise_cql_config kc = tiny_cql_config(lagrange, alpha, target, N);
         rise_cql k;
         TEST_CHECK(rise_cql_create(&k, be, &kc, 0, 3) == RISE_OK, "cql: %s", rise_last_error());
-        const rise_rng rng = {7, RISE_STREAM_CQL, 0};
+        const rise_rng rng = {7, RISE_STREAM_CQL, 0, NULL};
         rise_arena m, ar;
         rise_arena_init_measure(&m);
         rise_cql_iql_update(&k, &c, &m, tb.obs, tb.act, tb.next, tb.r, tb.d, TB, 1, rng);
@@ -275,7 +275,7 @@ static double cql_loss_at(rise_cql *k, const rise_gauss_actor *pi, const float *
     rise_backend *be = k->be;
     be->upload(be, k->qp.buffer, qsave, sizeof(float) * qn);
     be->upload(be, k->tp.buffer, tsave, sizeof(float) * tn);
-    const rise_rng rng = {11, RISE_STREAM_CQL, 0};
+    const rise_rng rng = {11, RISE_STREAM_CQL, 0, NULL};
     rise_arena_rewind(ar, 0);
     rise_cql_critic_update(k, pi, pw, ar, tb->obs, tb->act, tb->next, tb->r, tb->d, TB, 1, rng);
     be->sync(be);
@@ -301,7 +301,7 @@ static void test_cql_fd(void) {
     rise_cql k;
     TEST_CHECK(rise_cql_create(&k, be, &kc, 1, 9) == RISE_OK, "cql: %s", rise_last_error());
     rise_arena m, ar;
-    const rise_rng rng = {11, RISE_STREAM_CQL, 0};
+    const rise_rng rng = {11, RISE_STREAM_CQL, 0, NULL};
     rise_arena_init_measure(&m);
     rise_cql_critic_update(&k, &pi, ap.value, &m, tb.obs, tb.act, tb.next, tb.r, tb.d, TB, 1, rng);
     rise_arena_init(&ar, be, m.peak + 64);

@@ -262,7 +262,7 @@ static void test_noise(void) {
     TEST_CHECK(fabsf(sigma[0] - 0.01f) < 1e-7f && fabsf(sigma[4] - 1.0f) < 1e-6f &&
                    fabsf(sigma[2] - 0.1f) < 1e-6f,
                "geometric levels");
-    rise_rng rng = {42, RISE_STREAM_ACTION_NOISE, 7};
+    rise_rng rng = {42, RISE_STREAM_ACTION_NOISE, 7, NULL};
     rise_action_noise_ref(a, B, A, M, sigma, rng, out, sig_out, dn);
     int ok = 1, clipped = 0;
     for (int64_t b = 0; b < B; ++b)

@@ -25,10 +25,12 @@ static void test_schedules(void) {
     TEST_CHECK(rise_schedule_make(&s, RISE_SCHEDULE_COSINE, 100) == RISE_OK, "cosine");
     const double pi = 3.14159265358979323846;
     for (int k = 0; k < 100; k += 11) {
-        const double f0 = cos(0.008 / 1.008 * pi / 2), ft = cos(((k + 1) / 100.0 + 0.008) / 1.008 * pi / 2);
-        const double ref = (ft * ft) / (f0 * f0); /* alpha_bar(k+1) / alpha_bar(0), beta cap not hit */
-        TEST_CHECK(fabs(s.alpha_bar[k] - ref) < 1e-9 || s.beta[k] >= 0.999, "cosine ab[%d] %g vs %g",
-                   k, s.alpha_bar[k], ref);
+        const double f0 = cos(0.008 / 1.008 * pi / 2),
+                     ft = cos(((k + 1) / 100.0 + 0.008) / 1.008 * pi / 2);
+        const double ref =
+            (ft * ft) / (f0 * f0); /* alpha_bar(k+1) / alpha_bar(0), beta cap not hit */
+        TEST_CHECK(fabs(s.alpha_bar[k] - ref) < 1e-9 || s.beta[k] >= 0.999,
+                   "cosine ab[%d] %g vs %g", k, s.alpha_bar[k], ref);
     }
     TEST_CHECK(s.beta[99] <= 0.999 + 1e-12 && s.alpha_bar[99] < 1e-3, "cosine end: beta %g ab %g",
                s.beta[99], s.alpha_bar[99]);
@@ -52,8 +54,8 @@ static void test_sampler_coefficients(void) {
         const double ab = s.alpha_bar[k], abp = k ? s.alpha_bar[k - 1] : 1.0;
         const double xk = sqrt(ab) * x0 + sqrt(1 - ab) * e;
         const double got = st[i].c_x * xk + st[i].c_eps * e;
-        const double mean = sqrt(abp) * s.beta[k] / (1 - ab) * x0 +
-                            sqrt(s.alpha[k]) * (1 - abp) / (1 - ab) * xk;
+        const double mean =
+            sqrt(abp) * s.beta[k] / (1 - ab) * x0 + sqrt(s.alpha[k]) * (1 - abp) / (1 - ab) * xk;
         TEST_CHECK(fabs(got - mean) < 1e-9, "ddpm k=%d: %g vs posterior mean %g", k, got, mean);
     }
     n = rise_sampler_steps(&s, RISE_SAMPLER_DDIM, 10, st);
@@ -83,7 +85,7 @@ static void test_q_sample(rise_backend *be) {
         sn[k] = 0.05f + 0.1f * k;
     }
     for (int i = 0; i < R * C; ++i) x0[i] = (float)((i % 17) - 8) / 8.0f;
-    const rise_rng rng = {42, 9, 1000};
+    const rise_rng rng = {42, 9, 1000, NULL};
     diffusion_q_sample_ref(xt, eps, t, x0, sa, sn, R, C, T, rng);
     int seen[T] = {0}, exact = 1;
     double m = 0, m2 = 0;
@@ -106,7 +108,8 @@ static void test_q_sample(rise_backend *be) {
     m2 = m2 / (R * C) - m * m;
     TEST_CHECK(fabs(m) < 0.05 && fabs(m2 - 1.0) < 0.08, "eps mean %g var %g", m, m2);
     /* the backend op is the same function; a different offset gives other draws */
-    float *d_x0 = be->alloc(be, sizeof(float) * R * C), *d_xt = be->alloc(be, sizeof(float) * R * C);
+    float *d_x0 = be->alloc(be, sizeof(float) * R * C),
+          *d_xt = be->alloc(be, sizeof(float) * R * C);
     float *d_e = be->alloc(be, sizeof(float) * R * C), *d_t = be->alloc(be, sizeof(float) * R);
     float *d_sa = be->alloc(be, sizeof(float) * T), *d_sn = be->alloc(be, sizeof(float) * T);
     be->upload(be, d_x0, x0, sizeof(float) * R * C);
@@ -116,8 +119,8 @@ static void test_q_sample(rise_backend *be) {
     be->download(be, xt2, d_xt, sizeof(float) * R * C);
     be->download(be, eps2, d_e, sizeof(float) * R * C);
     be->download(be, t2, d_t, sizeof(float) * R);
-    TEST_CHECK(!memcmp(xt, xt2, sizeof(float) * R * C) && !memcmp(eps, eps2, sizeof(float) * R * C) &&
-                   !memcmp(t, t2, sizeof(float) * R),
+    TEST_CHECK(!memcmp(xt, xt2, sizeof(float) * R * C) &&
+                   !memcmp(eps, eps2, sizeof(float) * R * C) && !memcmp(t, t2, sizeof(float) * R),
                "backend op = reference, bit for bit");
     rise_rng other = rng;
     other.offset += diffusion_q_sample_blocks(R, C);
@@ -177,7 +180,7 @@ static void fixture_make(fixture *f, rise_backend *be, rise_spectral_mode spectr
     f->loss = be->alloc(be, sizeof(float));
     be->upload(be, f->obs, obs, sizeof obs);
     be->upload(be, f->act, act, sizeof act);
-    f->rng = (rise_rng){5, 77, 0};
+    f->rng = (rise_rng){5, 77, 0, NULL};
     rise_arena m;
     rise_arena_init_measure(&m);
     rise_diffusion_loss(&f->d, be, f->p.value, f->p.grad, &m, f->obs, f->act, NULL, f->B, f->rng,
@@ -247,7 +250,8 @@ static void check_grads(rise_backend *be, rise_spectral_mode spectral, int lnres
             w[i] = keep;
             const double fd = (lp - lm) / (2.0 * h), err = fabs(fd - g[i]);
             const double tol = 2e-3 + 3e-2 * fabs(fd);
-            if (getenv("GRAD_DEBUG")) fprintf(stderr, "%s %s[%zu] %g %g\n", label, pt->name, e, g[i], fd);
+            if (getenv("GRAD_DEBUG"))
+                fprintf(stderr, "%s %s[%zu] %g %g\n", label, pt->name, e, g[i], fd);
             if (err > tol) {
                 ++bad;
                 fprintf(stderr, "  %s %s[%zu]: analytic %g, finite difference %g\n", label,
@@ -270,7 +274,7 @@ static void test_fit_and_sample(rise_backend *be) {
     float act[12];
     for (int b = 0; b < 6; ++b) act[2 * b] = 0.5f, act[2 * b + 1] = -0.3f;
     be->upload(be, f.act, act, sizeof act);
-    const rise_adam_hparams hp = {1e-2f, 0.9f, 0.999f, 1e-8f, 0.0f, 0.0f};
+    const rise_adam_hparams hp = {1e-2f, 0.9f, 0.999f, 1e-8f, 0.0f, 0.0f, NULL};
     float first = 0, last = 0;
     for (int s = 0; s < 600; ++s) {
         f.rng.offset = (uint64_t)s << 20;
@@ -288,7 +292,8 @@ static void test_fit_and_sample(rise_backend *be) {
     const int n = 6;
     float *noise = be->alloc(be, sizeof(float) * rise_diffusion_noise_len(&f.d, n));
     float *x = be->alloc(be, sizeof(float) * n * 2);
-    be->rand_normal(be, noise, rise_diffusion_noise_len(&f.d, n), 0.0f, 1.0f, (rise_rng){1, 2, 3});
+    be->rand_normal(be, noise, rise_diffusion_noise_len(&f.d, n), 0.0f, 1.0f,
+                    (rise_rng){1, 2, 3, NULL});
     rise_arena m;
     rise_arena_init_measure(&m);
     rise_diffusion_sample(&f.d, be, f.p.value, &m, f.obs, n, noise, x);
@@ -298,7 +303,8 @@ static void test_fit_and_sample(rise_backend *be) {
     float hx[12];
     be->download(be, hx, x, sizeof hx);
     double err = 0;
-    for (int b = 0; b < n; ++b) err = fmax(err, fmax(fabs(hx[2 * b] - 0.5), fabs(hx[2 * b + 1] + 0.3)));
+    for (int b = 0; b < n; ++b)
+        err = fmax(err, fmax(fabs(hx[2 * b] - 0.5), fabs(hx[2 * b + 1] + 0.3)));
     TEST_CHECK(err < 0.1, "samples land on the fitted action (max error %g)", err);
     rise_arena_free(&big);
     be->free(be, noise);

@@ -203,7 +203,7 @@ static int dim(int i) { return (int)need("dims")->data[i]; }
 
 static rise_rng golden_rng(void) {
     const rise_rng rng = {(uint64_t)scalar("rng.seed"), (uint32_t)scalar("rng.stream"),
-                          (uint64_t)scalar("rng.offset")};
+                          (uint64_t)scalar("rng.offset"), NULL};
     return rng;
 }
 
@@ -218,13 +218,15 @@ static void agent_build(agent *a, rise_backend *be, const char *tag) {
                                     scalar("hp.beta2"),
                                     scalar("hp.adam_eps"),
                                     0.0f,
-                                    0.0f};
+                                    0.0f,
+                                    NULL};
     const rise_adam_hparams popt = {scalar("hp.policy_lr"),
                                     scalar("hp.beta1"),
                                     scalar("hp.beta2"),
                                     scalar("hp.adam_eps"),
                                     0.0f,
-                                    0.0f};
+                                    0.0f,
+                                    NULL};
     a->policy_opt = popt;
     a->ema_rate = scalar("hp.ema_rate");
 

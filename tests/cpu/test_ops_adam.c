@@ -15,7 +15,7 @@ static rise_backend *be;
 
 static void test_two_steps(void) {
     /* eps = 0: step 1 moves each parameter by exactly -lr sign(g) */
-    const rise_adam_hparams hp = {0.1f, 0.9f, 0.999f, 0.0f, 0.0f, 0.0f};
+    const rise_adam_hparams hp = {0.1f, 0.9f, 0.999f, 0.0f, 0.0f, 0.0f, NULL};
     float p[3] = {1, 2, 3}, m[3] = {0}, v[3] = {0};
     const float g1[3] = {0.5f, -2, 4}, g2[3] = {1, 1, -3};
     be->adam(be, p, g1, m, v, 3, &hp, 1, NULL);
@@ -36,7 +36,7 @@ static void test_two_steps(void) {
 
 static void test_adamw(void) {
     /* zero gradient: the Adam term is 0/(0 + eps) = 0, only decay acts */
-    const rise_adam_hparams hp = {0.1f, 0.9f, 0.999f, 1e-8f, 0.5f, 0.0f};
+    const rise_adam_hparams hp = {0.1f, 0.9f, 0.999f, 1e-8f, 0.5f, 0.0f, NULL};
     float p[2] = {2, -4}, m[2] = {0}, v[2] = {0};
     const float g[2] = {0, 0};
     be->adam(be, p, g, m, v, 2, &hp, 1, NULL);
@@ -46,7 +46,7 @@ static void test_adamw(void) {
 
 static void test_clipping(void) {
     /* g = (3, 4): norm 5, max 1 -> factor 1/(5 + 1e-6) on the gradient */
-    const rise_adam_hparams hp = {0.01f, 0.9f, 0.999f, 1e-8f, 0.0f, 1.0f};
+    const rise_adam_hparams hp = {0.01f, 0.9f, 0.999f, 1e-8f, 0.0f, 1.0f, NULL};
     const float g[2] = {3, 4}, sumsq = 25;
     float p[2] = {0, 0}, m[2] = {0}, v[2] = {0};
     be->adam(be, p, g, m, v, 2, &hp, 1, &sumsq);
@@ -64,7 +64,7 @@ static void test_clipping(void) {
     double ss = 0;
     for (size_t i = 0; i < n; ++i) ss += (double)grad[i] * grad[i];
     const float gsum = (float)ss;
-    rise_adam_hparams clip = {0.01f, 0.9f, 0.999f, 1e-8f, 0.01f, 0.5f};
+    rise_adam_hparams clip = {0.01f, 0.9f, 0.999f, 1e-8f, 0.01f, 0.5f, NULL};
     rise_adam_hparams noclip = clip;
     noclip.max_grad_norm = 0.0f;
     const float factor = (float)(0.5 / (sqrt((double)gsum) + 1e-6));
@@ -113,7 +113,7 @@ static void test_matches_ref(int threads) {
         test_fill_random(p[k], n, 91, -1, 1);
     }
     test_fill_random(g, n, 92, -1, 1);
-    const rise_adam_hparams hp = {1e-3f, 0.9f, 0.999f, 1e-8f, 1e-4f, 1.0f};
+    const rise_adam_hparams hp = {1e-3f, 0.9f, 0.999f, 1e-8f, 1e-4f, 1.0f, NULL};
     const float gsum = 12345.0f;
     for (int step = 1; step <= 2; ++step) {
         be->adam(be, p[0], g, m[0], v[0], n, &hp, step, &gsum);

@@ -54,7 +54,7 @@ static void test_elementwise_and_acts(float *x, float *dy, float *a, float *b) {
 
 static void test_random(float *x, float *a, float *b, float *ma, float *mb) {
     /* odd offset and odd length: chunks must start on Philox block boundaries */
-    const rise_rng rng = {0xfeedULL, 5, 12345};
+    const rise_rng rng = {0xfeedULL, 5, 12345, NULL};
     be->rand_uniform(be, a, N, -3.0f, 2.0f, rng);
     rand_uniform_ref(b, N, -3.0f, 2.0f, rng);
     same("rand_uniform", a, b, N);
@@ -115,7 +115,7 @@ static void test_rows(float *x, float *dy, float *a, float *b) {
 }
 
 static void test_adam(float *x, float *dy) {
-    const rise_adam_hparams hp = {1e-3f, 0.9f, 0.999f, 1e-8f, 0.01f, 1.0f};
+    const rise_adam_hparams hp = {1e-3f, 0.9f, 0.999f, 1e-8f, 0.01f, 1.0f, NULL};
     float *pa = buf(N), *pb = buf(N), *ma = buf(N), *mb = buf(N), *va = buf(N), *vb = buf(N);
     const float sumsq = 4.0f;
     memcpy(pa, x, N * sizeof(float));

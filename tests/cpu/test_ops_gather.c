@@ -97,7 +97,7 @@ static void check_sampler(const fixture *fx, rise_sampler *s, const char *what) 
     const int B = (int)s->batch;
     int64_t *want = malloc(sizeof(int64_t) * (size_t)B);
     int32_t *got = malloc(sizeof(int32_t) * (size_t)B);
-    rise_rng rng = {s->seed, s->stream, s->offset};
+    rise_rng rng = {s->seed, s->stream, s->offset, NULL};
     int ok = 1, advance = 1;
     for (int draw = 0; draw < 5; ++draw) {
         rise_sampler_next(s, want);
@@ -248,8 +248,9 @@ static void test_batches(const fixture *fx, int big) {
 
 static void test_action_noise(void) {
     const int shapes[][3] = {{1, 1, 1}, {7, 3, 3}, {4001, 3, 5}, {64, 8, 16}, {3, 2, 1}};
-    const rise_rng rngs[] = {
-        {0, 0, 0}, {0x123456789abcdefULL, RISE_STREAM_ACTION_NOISE, 3}, {42, 1, (1ULL << 32) + 5}};
+    const rise_rng rngs[] = {{0, 0, 0, NULL},
+                             {0x123456789abcdefULL, RISE_STREAM_ACTION_NOISE, 3, NULL},
+                             {42, 1, (1ULL << 32) + 5, NULL}};
     for (size_t s = 0; s < sizeof shapes / sizeof *shapes; ++s)
         for (size_t r = 0; r < sizeof rngs / sizeof *rngs; ++r) {
             const int B = shapes[s][0], M = shapes[s][1], A = shapes[s][2];

@@ -150,7 +150,7 @@ static void test_exp_hand(void) {
 
 static void test_tanh_sample_hand(void) {
     const int b = 3, a = 2;
-    const rise_rng rng = {1234, 5, 17};
+    const rise_rng rng = {1234, 5, 17, NULL};
     /* rows: tiny std at mean 0 (a = 0), at atanh(1/2) (a = 1/2), at 20 (saturated, a = 1) */
     const float mean[6] = {0, 0, 0.54930614f, 0.54930614f, 20, -20};
     const float ls[6] = {-30, -30, -30, -30, -30, -30};
@@ -233,7 +233,7 @@ static void test_tanh_fd(void) {
     test_fill_random(ls, B * A, 12, -1.5f, 0.0f);
     test_fill_random(da, B * A, 13, -1, 1);
     test_fill_random(dlogp, B, 14, -1, 1);
-    const rise_rng rng = {99, 3, 1000};
+    const rise_rng rng = {99, 3, 1000, NULL};
     float act[B * A], logp[B], eps[B * A];
     be->tanh_gauss_sample(be, act, logp, eps, mean, ls, B, A, rng);
     double md[B * A], lsd[B * A], lpd[B], actd[B * A];
@@ -321,7 +321,7 @@ static void test_chunked(void) {
     test_fill_random(ls, n, 32, -2, 0.5f);
     test_fill_random(da, n, 33, -1, 1);
     test_fill_random(dlogp, B, 34, -1, 1);
-    const rise_rng rng = {777, 2, 12345};
+    const rise_rng rng = {777, 2, 12345, NULL};
     be->tanh_gauss_sample(be, act, logp, eps, mean, ls, B, A, rng);
     tanh_gauss_sample_ref(act_r, logp_r, eps_r, mean, ls, B, A, rng);
     TEST_CHECK(!memcmp(eps, eps_r, n * 4) && !memcmp(act, act_r, n * 4) &&

@@ -18,7 +18,7 @@ static rise_backend *be;
 
 static void test_uniform(void) {
     float *y = malloc(N * 4), *z = malloc(N * 4);
-    const rise_rng rng = {0x1234abcd5678ULL, 3, 1000};
+    const rise_rng rng = {0x1234abcd5678ULL, 3, 1000, NULL};
     be->rand_uniform(be, y, N, -2.0f, 4.0f, rng);
     int inside = 1, mapped = 1;
     double mean = 0;
@@ -31,15 +31,15 @@ static void test_uniform(void) {
     TEST_CHECK(mapped, "element i = lo + (hi - lo) rise_rng_uniform(seed, stream, offset, i)");
     TEST_CHECK(fabs(mean / N - 1.0) < 0.02, "uniform(-2, 4) mean %g", mean / N);
     /* word i lives in block offset + i/4: starting 5 blocks later skips 20 values */
-    const rise_rng later = {rng.seed, rng.stream, rng.offset + 5};
+    const rise_rng later = {rng.seed, rng.stream, rng.offset + 5, NULL};
     be->rand_uniform(be, z, N - 20, -2.0f, 4.0f, later);
     TEST_CHECK(memcmp(z, y + 20, (N - 20) * 4) == 0, "offset + 5 blocks = 20 uniforms later");
-    const rise_rng other_stream = {rng.seed, rng.stream + 1, rng.offset};
+    const rise_rng other_stream = {rng.seed, rng.stream + 1, rng.offset, NULL};
     be->rand_uniform(be, z, N, -2.0f, 4.0f, other_stream);
     int same = 0;
     for (int i = 0; i < N; ++i) same += z[i] == y[i];
     TEST_CHECK(same < 100, "another stream differs (%d equal values)", same);
-    const rise_rng other_seed = {rng.seed + 1, rng.stream, rng.offset};
+    const rise_rng other_seed = {rng.seed + 1, rng.stream, rng.offset, NULL};
     be->rand_uniform(be, z, N, -2.0f, 4.0f, other_seed);
     same = 0;
     for (int i = 0; i < N; ++i) same += z[i] == y[i];
@@ -51,7 +51,7 @@ static void test_uniform(void) {
 
 static void test_normal(void) {
     float *y = malloc(N * 4), *z = malloc(N * 4);
-    const rise_rng rng = {7, 1, 0};
+    const rise_rng rng = {7, 1, 0, NULL};
     be->rand_normal(be, y, N, 1.0f, 2.0f, rng);
     double s = 0, s2 = 0;
     int mapped = 1;
@@ -64,7 +64,7 @@ static void test_normal(void) {
     TEST_CHECK(fabs(mean - 1) < 0.03 && fabs(var - 4) < 0.1, "N(1, 2^2): mean %g var %g", mean,
                var);
     /* normals take two per block: 3 blocks later = 6 values later */
-    const rise_rng later = {7, 1, 3};
+    const rise_rng later = {7, 1, 3, NULL};
     be->rand_normal(be, z, N - 6, 1.0f, 2.0f, later);
     TEST_CHECK(memcmp(z, y + 6, (N - 6) * 4) == 0, "offset + 3 blocks = 6 normals later");
     free(y), free(z);
@@ -73,7 +73,7 @@ static void test_normal(void) {
 static void test_dropout(void) {
     float *x = malloc(N * 4), *y = malloc(N * 4), *m = malloc(N * 4), *m2 = malloc(N * 4);
     test_fill_random(x, N, 71, -1, 1);
-    rise_rng rng = {99, 5, 40};
+    rise_rng rng = {99, 5, 40, NULL};
     be->dropout_forward(be, y, m, x, N, 0.0f, rng);
     int ident = 1;
     for (int i = 0; i < N; ++i) ident &= y[i] == x[i] && m[i] == 1.0f;
@@ -108,7 +108,7 @@ static void test_matches_ref(int threads) {
     omp_set_num_threads(threads);
     float *a = malloc(N * 4), *b = malloc(N * 4), *x = malloc(N * 4), *ma = malloc(N * 4),
           *mb = malloc(N * 4);
-    const rise_rng rng = {0xfeedULL, 9, 123456789ULL};
+    const rise_rng rng = {0xfeedULL, 9, 123456789ULL, NULL};
     be->rand_uniform(be, a, N, 0.0f, 1.0f, rng), rand_uniform_ref(b, N, 0.0f, 1.0f, rng);
     TEST_CHECK(memcmp(a, b, N * 4) == 0, "rand_uniform == ref (%d threads)", threads);
     be->rand_normal(be, a, N, 0.5f, 3.0f, rng), rand_normal_ref(b, N, 0.5f, 3.0f, rng);

@@ -178,7 +178,7 @@ static void check_slots_and_init(rise_backend *be) {
     be->fill(be, p.grad, 0.0f, P);
     for (int i = 0; i < p.count; ++i)
         be->fill(be, p.grad + p.tensors[i].offset, 1.0f, p.tensors[i].numel);
-    const rise_adam_hparams hp = {0.1f, 0.9f, 0.999f, 1e-8f, 0.0f, 0.0f};
+    const rise_adam_hparams hp = {0.1f, 0.9f, 0.999f, 1e-8f, 0.0f, 0.0f, NULL};
     rise_params_adam(&p, &hp, 1, NULL);
     float *after = test_from_backend(be, p.value, P);
     int moved = 1, pad = 1;

@@ -142,7 +142,7 @@ static int golden_compare_params(golden_net *n, rise_backend *be, float *slot, c
 }
 
 static void golden_forward(golden_net *n, rise_backend *be, rise_arena *ar, void *tape) {
-    const rise_rng rng = {0, 0, 0};
+    const rise_rng rng = {0, 0, 0, NULL};
     if (n->is_resnet) {
         rise_lnresnet_tape *t = tape;
         rise_lnresnet_forward(&n->res, be, n->p.value, ar, t, n->x, n->batch, 1, 1, rng);
@@ -284,7 +284,8 @@ static void golden_check_net(rise_backend *be, const char *prefix) {
                             golden_scalar("adam.beta2"),
                             golden_scalar("adam.eps"),
                             0.0f,
-                            0.0f};
+                            0.0f,
+                            NULL};
     for (int step = 1; step <= 3; ++step) {
         if (step > 1) golden_step_grads(&n, be, &n.arena);
         rise_params_adam(&n.p, &hp, step, NULL);

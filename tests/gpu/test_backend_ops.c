@@ -316,7 +316,8 @@ static void test_layernorm(void) {
 /* ---- Philox: random fills, dropout, integer draws ---- */
 
 static void test_random(void) {
-    const rise_rng rngs[] = {{0, 0, 0}, {0x123456789abcdefULL, 7, 3}, {42, 1, (1ULL << 32) + 5}};
+    const rise_rng rngs[] = {
+        {0, 0, 0, NULL}, {0x123456789abcdefULL, 7, 3, NULL}, {42, 1, (1ULL << 32) + 5, NULL}};
     for (size_t r = 0; r < sizeof rngs / sizeof *rngs; ++r)
         for (size_t s = 0; s < N_LENGTHS; ++s) {
             const rise_rng rng = rngs[r];
@@ -411,7 +412,7 @@ static void test_optim(void) {
     for (size_t s = 0; s < N_LENGTHS; ++s)
         for (int variant = 0; variant < 3; ++variant) { /* plain, AdamW, clipped AdamW */
             const size_t n = lengths[s];
-            rise_adam_hparams hp = {3e-3f, 0.9f, 0.999f, 1e-8f, 0.0f, 0.0f};
+            rise_adam_hparams hp = {3e-3f, 0.9f, 0.999f, 1e-8f, 0.0f, 0.0f, NULL};
             if (variant >= 1) hp.weight_decay = 0.01f;
             if (variant == 2) hp.max_grad_norm = 0.5f;
             float *p = rnd(n, 71 + s, -1, 1), *m = rnd(n, 72, 0, 0), *v = rnd(n, 73, 0, 0);
@@ -589,7 +590,8 @@ static void test_time_embed(void) {
  * rand_normal's few ulp, xt = ca x0 + cn eps (an FMA on the device) ---- */
 
 static void test_diffusion_q_sample(void) {
-    const rise_rng rngs[] = {{0, 0, 0}, {0x123456789abcdefULL, 7, 3}, {42, 1, (1ULL << 32) + 5}};
+    const rise_rng rngs[] = {
+        {0, 0, 0, NULL}, {0x123456789abcdefULL, 7, 3, NULL}, {42, 1, (1ULL << 32) + 5, NULL}};
     const int rows_list[] = {1, 37, 1000}, cols_list[] = {1, 3, 33};
     const int n_steps = 50;
     float *sab = rnd(n_steps, 141, 0.05f, 1.0f), *s1m = rnd(n_steps, 142, 0.05f, 1.0f);
@@ -635,7 +637,7 @@ static void test_diffusion_q_sample(void) {
 
 static void test_gaussian(void) {
     const int shapes_ba[][2] = {{1, 1}, {37, 3}, {1000, 33}, {7, 6}, {257, 1}, {2, 17}};
-    const rise_rng rngs[] = {{1, 2, 3}, {0xdeadbeefcafeULL, 7, (1ULL << 32) + 1}};
+    const rise_rng rngs[] = {{1, 2, 3, NULL}, {0xdeadbeefcafeULL, 7, (1ULL << 32) + 1, NULL}};
     char name[128];
     for (size_t s = 0; s < sizeof shapes_ba / sizeof *shapes_ba; ++s) {
         const int b = shapes_ba[s][0], a = shapes_ba[s][1];

@@ -136,8 +136,9 @@ static void free_dataset(dataset *s) {
 static void test_sample_indices(const dataset *s) {
     const int batches[] = {1, 7, 257, 5000};
     const int mixes[] = {-1, 0, 1, 2}; /* batch_a: uniform, none, some, all */
-    const rise_rng rngs[] = {
-        {0, 0, 0}, {0x123456789abcdefULL, 0x53000007u, 3}, {42, 1, (1ULL << 32) - 3}};
+    const rise_rng rngs[] = {{0, 0, 0, NULL},
+                             {0x123456789abcdefULL, 0x53000007u, 3, NULL},
+                             {42, 1, (1ULL << 32) - 3, NULL}};
     char name[128];
     for (size_t b = 0; b < 4; ++b)
         for (size_t mx = 0; mx < 4; ++mx)
@@ -247,7 +248,8 @@ static void test_all_gathers(const dataset *s) {
 
 static void test_action_noise(void) {
     const int shapes[][3] = {{1, 1, 1}, {7, 3, 3}, {4001, 3, 5}, {64, 8, 16}, {3, 2, 1}};
-    const rise_rng rngs[] = {{1, 2, 3}, {0xdeadbeefcafeULL, 0x4E000000u, (1ULL << 32) + 1}};
+    const rise_rng rngs[] = {{1, 2, 3, NULL},
+                             {0xdeadbeefcafeULL, 0x4E000000u, (1ULL << 32) + 1, NULL}};
     char name[128];
     for (size_t si = 0; si < sizeof shapes / sizeof *shapes; ++si)
         for (size_t r = 0; r < 2; ++r) {

@@ -1,0 +1,105 @@
+/* agent_clock.c - the training step's counters in backend memory, and the step replayed
+ * as a CUDA graph.
+ *
+ * Four by-value inputs of a step change from one step to the next: the step number
+ * (Adam's bias correction) and three Philox positions (the step-keyed streams at
+ * step << 32, the batch sampler's counter and the pair sampler's). With the device
+ * clock on (train.step_graph) they live in backend memory instead: every rng of the
+ * step points its offset_add at a clock counter, every Adam its step_add, and the step
+ * ends with counters_add advancing them. The op sequence is then the same at every step
+ * of a phase (a plain step or a relabelled-pair step), so on a backend with graphs each
+ * phase is captured once and replayed; on the CPU the same sequence runs eagerly, which
+ * is how the tests hold it against the by-value step bit for bit. The host keeps its own
+ * counters (a->step, the samplers), advanced by rise_agent_step, and uploads them when
+ * the device copy may be stale: the first step, and after attaching data or loading a
+ * checkpoint. */
+#include "agent_internal.h"
+
+rise_status rise_agent_clock_init(rise_agent *a) {
+    rise_backend *be = a->be;
+    a->clock = be->alloc(be, sizeof(uint64_t) * RISE_CLOCK_N);
+    if (!a->clock) return rise_error(RISE_ERR_NOMEM, "agent: out of backend memory for the clock");
+    const uint64_t *step = a->clock + RISE_CLOCK_STEP;
+    if (a->has_critic) a->critic.cfg.q_opt.step_add = a->critic.cfg.v_opt.step_add = step;
+    if (a->has_cql) a->cql.cfg.q_opt.step_add = step;
+    a->clock_fresh = 0;
+    return RISE_OK;
+}
+
+void rise_agent_clock_reset(rise_agent *a) {
+    a->clock_fresh = 0;
+    for (int p = 0; p < 2; ++p)
+        if (a->graph[p]) {
+            a->be->graph_destroy(a->be, a->graph[p]);
+            a->graph[p] = NULL;
+        }
+}
+
+void rise_agent_clock_free(rise_agent *a) {
+    if (!a->clock) return;
+    rise_agent_clock_reset(a);
+    a->be->free(a->be, a->clock);
+    a->clock = NULL;
+}
+
+rise_rng rise_agent_step_rng(const rise_agent *a, uint32_t stream) {
+    rise_rng r = {a->cfg.seed, stream, RISE_AGENT_STEP_BLOCKS(a->step), NULL};
+    if (a->clock) {
+        r.offset = 0;
+        r.offset_add = a->clock + RISE_CLOCK_STEP_BLOCKS;
+    }
+    return r;
+}
+
+rise_rng rise_agent_sampler_rng(const rise_agent *a, const rise_sampler *s, int counter) {
+    rise_rng r = rise_sampler_rng(s);
+    if (a->clock) {
+        r.offset = 0;
+        r.offset_add = a->clock + counter;
+    }
+    return r;
+}
+
+int rise_agent_adam_step(const rise_agent *a) { return a->clock ? 1 : (int)(a->step + 1); }
+
+const uint64_t *rise_agent_step_add(const rise_agent *a) {
+    return a->clock ? a->clock + RISE_CLOCK_STEP : NULL;
+}
+
+/* Host counters -> device clock. */
+static void clock_upload(rise_agent *a) {
+    const uint64_t h[RISE_CLOCK_N] = {(uint64_t)a->step, RISE_AGENT_STEP_BLOCKS(a->step),
+                                      a->sampler.offset, a->pair_sampler.offset};
+    a->be->upload(a->be, a->clock, h, sizeof h);
+    a->clock_fresh = 1;
+}
+
+/* The step's last op: the clock moves on by one step of this phase. */
+static void clock_advance(rise_agent *a, int pair_step) {
+    const uint64_t delta[RISE_CLOCK_N] = {
+        1, RISE_AGENT_STEP_BLOCKS(1), rise_rng_blocks_uniform((uint64_t)a->sampler.batch),
+        pair_step ? rise_rng_blocks_uniform((uint64_t)a->pair_sampler.batch) : 0};
+    a->be->counters_add(a->be, a->clock, delta, RISE_CLOCK_N);
+}
+
+rise_status rise_agent_clock_step(rise_agent *a, void (*body)(rise_agent *)) {
+    rise_backend *be = a->be;
+    if (!a->clock_fresh) clock_upload(a);
+    const int phase = a->last_policy_from_pairs;
+    if (!be->graph_begin) { /* no graphs: the captured sequence, run as it is issued */
+        body(a);
+        clock_advance(a, phase);
+        return RISE_OK;
+    }
+    if (!a->graph[phase]) {
+        RISE_TRY(be->graph_begin(be));
+        body(a);
+        clock_advance(a, phase);
+        const rise_status st = be->graph_end(be, &a->graph[phase]);
+        if (st != RISE_OK)
+            return rise_error_context(st, "agent: capturing the training step failed "
+                                          "(train.step_graph = 0 runs it without a graph): ");
+    }
+    be->graph_launch(be, a->graph[phase]);
+    return RISE_OK;
+}

@@ -1,0 +1,133 @@
+/* test_agent_graph.c - the training step replayed as a CUDA graph against the same step
+ * issued op by op, both on the CUDA backend (exit 77 without a GPU).
+ *
+ * For RISE (mixed batches, relabelled-pair steps, a noise copy, histories), IDQL with the
+ * conservative penalty, IQL, CQL and MLP BC: one agent with step_graph 0 (by-value
+ * counters, no graph) and one with step_graph 1 (device clock, one graph per phase),
+ * 30 steps each. The graph runs the same kernels with the same inputs, so every
+ * parameter buffer must agree to a relative RMS difference of 1e-6 (bitwise is expected
+ * and reported; cuBLAS may pick another algorithm inside a capture), the device clock
+ * must hold the host's counters, both phases of RISE must have been captured, and a
+ * negative control (the graph agent with another seed) must differ by more than 0.1.
+ * RISE_TEST_AGENT_BACKEND=cpu runs the harness on the CPU (no graphs: the clocked step
+ * runs eagerly; every difference is then 0).
+ * Run: ctest -L gpu -R test_agent_graph */
+#include <math.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "algorithms/agent.h"
+#include "algorithms/agent_internal.h"
+#include "maze_fixture.h"
+#include "test_util.h"
+
+static rise_agent *make(rise_backend *be, const rise_trainset *ts, rise_algo algo, int penalty,
+                        int graph, uint64_t seed) {
+    rise_agent_config c;
+    rise_agent_config_default(&c, algo);
+    c.seed = seed;
+    c.obs_dim = (int)ts->obs_dim;
+    c.act_dim = (int)ts->act_dim;
+    c.batch = 64;
+    c.diffusion.width = 32;
+    c.diffusion.depth = 2;
+    c.diffusion.code_width = 32;
+    c.critic.width = 32;
+    c.candidates = 4;
+    c.cql_enable = penalty;
+    c.cql_samples = 4;
+    c.data_on_backend = 1;
+    c.step_graph = graph;
+    if (algo == RISE_ALGO_RISE) {
+        c.expert_ratio = 0.25;
+        c.obs_horizon = 2;
+        c.action_horizon = 4;
+        c.noise_copies = 1;
+        c.relabel = 1;
+        c.relabel_cfg.threshold = 0.5f;
+        c.relabel_cfg.skip_expert = c.relabel_cfg.skip_nonexpert = 0;
+    }
+    rise_agent *a = NULL;
+    TEST_CHECK(rise_agent_create(&c, be, &ts->norm, &a) == RISE_OK &&
+                   rise_agent_attach_data(a, ts) == RISE_OK,
+               "%s agent (step_graph %d): %s", rise_algo_name(algo), graph, rise_last_error());
+    return a;
+}
+
+/* Relative RMS difference over every parameter buffer; *bitwise: all equal. */
+static double param_diff(rise_agent *x, rise_agent *y, int *bitwise) {
+    rise_params *px[] = {&x->pp, &x->critic.qp, &x->critic.vp, &x->cql.qp, &x->cql.tp};
+    rise_params *py[] = {&y->pp, &y->critic.qp, &y->critic.vp, &y->cql.qp, &y->cql.tp};
+    double num = 0, den = 0;
+    *bitwise = 1;
+    for (int i = 0; i < 5; ++i) {
+        if (!px[i]->value || !px[i]->size) continue;
+        float *a = test_from_backend(x->be, px[i]->value, px[i]->size);
+        float *b = test_from_backend(y->be, py[i]->value, py[i]->size);
+        for (size_t k = 0; k < px[i]->size; ++k) {
+            num += ((double)a[k] - b[k]) * ((double)a[k] - b[k]);
+            den += (double)a[k] * a[k];
+        }
+        *bitwise &= memcmp(a, b, sizeof(float) * px[i]->size) == 0;
+        free(a), free(b);
+    }
+    return den > 0 ? sqrt(num / den) : sqrt(num);
+}
+
+static int clock_matches(rise_agent *a) {
+    uint64_t k[RISE_CLOCK_N];
+    a->be->download(a->be, k, a->clock, sizeof k);
+    return k[RISE_CLOCK_STEP] == (uint64_t)a->step &&
+           k[RISE_CLOCK_STEP_BLOCKS] == (uint64_t)a->step << 32 &&
+           k[RISE_CLOCK_SAMPLER] == a->sampler.offset &&
+           k[RISE_CLOCK_PAIRS] == a->pair_sampler.offset;
+}
+
+static void compare(rise_backend *be, const rise_trainset *ts, rise_algo algo, int penalty) {
+    const char *name = penalty ? "idql+cql" : rise_algo_name(algo);
+    rise_agent *eager = make(be, ts, algo, penalty, 0, 0),
+               *graph = make(be, ts, algo, penalty, 1, 0);
+    rise_agent *other = make(be, ts, algo, penalty, 1, 1);
+    if (!eager || !graph || !other) return;
+    for (int s = 0; s < 30; ++s)
+        TEST_CHECK(rise_agent_step(eager) == RISE_OK && rise_agent_step(graph) == RISE_OK &&
+                       rise_agent_step(other) == RISE_OK,
+                   "%s step %d: %s", name, s, rise_last_error());
+    TEST_CHECK(be->sync(be) == RISE_OK, "%s: %s", name, rise_last_error());
+    int bitwise = 0, ctrl_bitwise = 0;
+    const double d = param_diff(eager, graph, &bitwise),
+                 ctrl = param_diff(eager, other, &ctrl_bitwise);
+    printf("%-9s graph vs eager: relative RMS %.3g (%s); other seed %.3g\n", name, d,
+           bitwise ? "bitwise equal" : "not bitwise", ctrl);
+    TEST_CHECK(d <= 1e-6, "%s: graph and eager steps agree (%.3g <= 1e-6)", name, d);
+    TEST_CHECK(ctrl > 0.1, "%s: negative control differs (%.3g > 0.1)", name, ctrl);
+    TEST_CHECK(clock_matches(graph), "%s: the device clock holds the host's counters", name);
+    if (be->graph_begin) {
+        TEST_CHECK(graph->graph[0] != NULL, "%s: the plain step was captured", name);
+        if (algo == RISE_ALGO_RISE)
+            TEST_CHECK(graph->graph[1] != NULL, "%s: the pair step was captured", name);
+    }
+    rise_agent_free(eager);
+    rise_agent_free(graph);
+    rise_agent_free(other);
+}
+
+int main(void) {
+    const char *name = getenv("RISE_TEST_AGENT_BACKEND");
+    rise_backend *be = test_backend_or_skip(name ? name : "cuda");
+    char dir[] = "/tmp/rise_test_agent_graph_XXXXXX";
+    if (!mkdtemp(dir)) return 1;
+    rise_trainset ts;
+    maze_fixture_trainset(dir, 10, &ts);
+    compare(be, &ts, RISE_ALGO_RISE, 0);
+    compare(be, &ts, RISE_ALGO_IDQL, 1);
+    compare(be, &ts, RISE_ALGO_IQL, 0);
+    compare(be, &ts, RISE_ALGO_CQL, 0);
+    compare(be, &ts, RISE_ALGO_BC_MLP, 0);
+    rise_trainset_free(&ts);
+    rise_backend_destroy(be);
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    if (test_failed_count == 0 && system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);
+    return test_finish();
+}
