@@ -1,15 +1,18 @@
 /* agent_policy.c - a trained agent as an envs/ policy (batch of observations in, action
  * chunks out).
  *
- * Per call, on n rows: normalise the observations; BC-MLP runs its network; diffusion
- * policies replicate each row K times (K = extract.candidates for IDQL/RISE, 1 for
- * diffusion BC), sample with the EMA weights from noise drawn on the host from Philox
- * (seed, episode key, step index) so results do not depend on batching, score the
- * first action of each candidate with min(Q1, Q2) and keep the argmax per row (ties:
- * the first), or, with extract.rule = expectile, IDQL's resampling with weights tau /
- * 1 - tau by the sign of Q - V. The Gaussian actors act deterministically: IQL with
- * its mean, CQL with tanh of its mean. Actions are un-normalised and clipped to
- * [-1, 1]. */
+ * Per call, on n rows: normalise the observations on the host and upload the n rows
+ * (and each row's Philox position); on the backend, BC-MLP runs its network; diffusion
+ * policies repeat each row K times (K = extract.candidates for IDQL/RISE, 1 for
+ * diffusion BC), draw the candidates' noise from Philox (seed, episode key, step index:
+ * candidate_noise) so results do not depend on batching, sample with the EMA weights,
+ * score the first action of each candidate with min(Q1, Q2) and keep the argmax per row
+ * (ties: the first), or, with extract.rule = expectile, IDQL's resampling with weights
+ * tau / 1 - tau by the sign of Q - V (drawn on the host). The Gaussian actors act
+ * deterministically: IQL with its mean, CQL with tanh of its mean. Actions are
+ * un-normalised and clipped to [-1, 1]. Where the backend has graphs (and
+ * train.step_graph is not 0) the backend part is captured once per (n, seed) and
+ * replayed. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,22 +24,34 @@ typedef struct {
     int K, cap; /* candidates per row; rows x K the buffers hold */
     rise_extract_rule rule;
     rise_arena ar;
-    float *d_obs, *d_noise, *d_x, *d_s0, *d_a0, *d_q, *d_v, *d_sel;
-    float *h_obs, *h_noise, *h_x, *h_q, *h_v;
+    float *d_rows, *d_obs, *d_noise, *d_x, *d_s0, *d_a0, *d_q, *d_v, *d_sel;
+    int32_t *d_rep;     /* [cap]: candidate row r K + k <- row r */
+    uint64_t *d_rowoff; /* [cap / K]: each row's Philox position */
+    float *h_rows, *h_x, *h_q, *h_v;
+    uint64_t *h_rowoff;
+    void *graph; /* the captured backend part of a call, for graph_n rows and graph_seed */
+    int graph_n;
+    uint64_t graph_seed;
     int env_dim;  /* E: width of the observations the caller passes */
     int *col_map; /* [D]: model column j <- caller column col_map[j] */
 } agent_policy;
 
 static void free_buffers(agent_policy *p) {
     rise_backend *be = p->a->be;
-    float *dev[] = {p->d_obs, p->d_noise, p->d_x, p->d_s0, p->d_a0, p->d_q, p->d_v, p->d_sel};
+    if (p->graph) be->graph_destroy(be, p->graph);
+    p->graph = NULL;
+    void *dev[] = {p->d_rows, p->d_obs, p->d_noise, p->d_x,   p->d_s0,    p->d_a0,
+                   p->d_q,    p->d_v,   p->d_sel,   p->d_rep, p->d_rowoff};
     for (size_t i = 0; i < sizeof dev / sizeof dev[0]; ++i)
         if (dev[i]) be->free(be, dev[i]);
-    float *host[] = {p->h_obs, p->h_noise, p->h_x, p->h_q, p->h_v};
+    void *host[] = {p->h_rows, p->h_x, p->h_q, p->h_v, p->h_rowoff};
     for (size_t i = 0; i < sizeof host / sizeof host[0]; ++i) free(host[i]);
     rise_arena_free(&p->ar);
-    p->d_obs = p->d_noise = p->d_x = p->d_s0 = p->d_a0 = p->d_q = p->d_v = p->d_sel = NULL;
-    p->h_obs = p->h_noise = p->h_x = p->h_q = p->h_v = NULL;
+    p->d_rows = p->d_obs = p->d_noise = p->d_x = p->d_s0 = p->d_a0 = p->d_q = p->d_v = p->d_sel =
+        NULL;
+    p->d_rep = NULL;
+    p->d_rowoff = p->h_rowoff = NULL;
+    p->h_rows = p->h_x = p->h_q = p->h_v = NULL;
     p->cap = 0;
 }
 
@@ -45,12 +60,19 @@ static int fused_argmax(const agent_policy *p) {
     return p->a->has_diffusion && p->a->has_critic && p->K > 1 && p->rule == RISE_EXTRACT_ARGMAX;
 }
 
-/* The backend work of one call on N = n K rows (measure-safe). */
-static void policy_ops(agent_policy *p, rise_arena *ar, int n) {
+/* The backend work of one call on N = n K rows (measure-safe): the rows repeated K times,
+ * the candidates' noise, the network(s) and the choice. */
+static void policy_ops(agent_policy *p, rise_arena *ar, int n, uint64_t seed) {
     rise_agent *a = p->a;
     rise_backend *be = a->be;
     const int N = n * p->K, D = a->cfg.obs_dim, A = a->cfg.act_dim;
     const rise_rng none = {0, 0, 0, NULL};
+    if (ar->be) {
+        be->gather_rows(be, p->d_obs, p->d_rows, n, p->d_rep, N, a->OD, NULL, NULL);
+        if (a->has_diffusion)
+            be->candidate_noise(be, p->d_noise, p->d_rowoff, n, p->K, a->diff.n_steps + 1, a->AD,
+                                seed, RISE_STREAM_AGENT_EVAL);
+    }
     if (a->has_gauss) {
         rise_gauss_actor_act(&a->actor, be, a->pp.value, ar, p->d_obs, N, p->d_x);
         return;
@@ -79,9 +101,10 @@ static rise_status ensure_capacity(agent_policy *p, int n) {
     rise_agent *a = p->a;
     rise_backend *be = a->be;
     free_buffers(p);
-    const int N = (n < 64 ? 64 : n) * p->K;
+    const int rows = n < 64 ? 64 : n, N = rows * p->K;
     const size_t L = a->has_diffusion ? rise_diffusion_noise_len(&a->diff, N) : 1;
     const size_t D = (size_t)a->cfg.obs_dim, A = (size_t)a->cfg.act_dim;
+    p->d_rows = be->alloc(be, sizeof(float) * rows * a->OD);
     p->d_obs = be->alloc(be, sizeof(float) * N * a->OD);
     p->d_noise = be->alloc(be, sizeof(float) * L);
     p->d_x = be->alloc(be, sizeof(float) * N * a->AD);
@@ -90,23 +113,59 @@ static rise_status ensure_capacity(agent_policy *p, int n) {
     p->d_q = be->alloc(be, sizeof(float) * N);
     p->d_v = be->alloc(be, sizeof(float) * N);
     p->d_sel = be->alloc(be, sizeof(float) * N * a->AD);
-    p->h_obs = malloc(sizeof(float) * N * a->OD);
-    p->h_noise = malloc(sizeof(float) * L);
+    p->d_rep = be->alloc(be, sizeof(int32_t) * N);
+    p->d_rowoff = be->alloc(be, sizeof(uint64_t) * rows);
+    p->h_rows = malloc(sizeof(float) * rows * a->OD);
     p->h_x = malloc(sizeof(float) * N * a->AD);
     p->h_q = malloc(sizeof(float) * N);
     p->h_v = malloc(sizeof(float) * N);
-    if (!p->d_obs || !p->d_noise || !p->d_x || !p->d_s0 || !p->d_a0 || !p->d_q || !p->d_v ||
-        !p->d_sel || !p->h_obs || !p->h_noise || !p->h_x || !p->h_q || !p->h_v) {
+    p->h_rowoff = malloc(sizeof(uint64_t) * rows);
+    int32_t *rep = malloc(sizeof(int32_t) * N);
+    if (!p->d_rows || !p->d_obs || !p->d_noise || !p->d_x || !p->d_s0 || !p->d_a0 || !p->d_q ||
+        !p->d_v || !p->d_sel || !p->d_rep || !p->d_rowoff || !p->h_rows || !p->h_x || !p->h_q ||
+        !p->h_v || !p->h_rowoff || !rep) {
+        free(rep);
         free_buffers(p);
         return rise_error(RISE_ERR_NOMEM, "agent policy: out of memory for %d rows", N);
     }
+    for (int i = 0; i < N; ++i) rep[i] = i / p->K;
+    be->upload(be, p->d_rep, rep, sizeof(int32_t) * N);
+    free(rep);
     p->cap = N;
     rise_arena m;
     rise_arena_init_measure(&m);
-    policy_ops(p, &m, N / p->K);
+    policy_ops(p, &m, N / p->K, 0);
     const rise_status st = rise_arena_init(&p->ar, be, m.peak + RISE_ARENA_ALIGN_FLOATS);
     if (st != RISE_OK) free_buffers(p);
     return st;
+}
+
+/* The backend part of a call on n rows, captured once per (n, seed) where the backend has
+ * graphs. */
+static rise_status run_backend(agent_policy *p, int n, uint64_t seed) {
+    rise_backend *be = p->a->be;
+    if (!be->graph_begin || p->a->cfg.step_graph == 0) {
+        rise_arena_rewind(&p->ar, 0);
+        policy_ops(p, &p->ar, n, seed);
+        return RISE_OK;
+    }
+    if (p->graph && (p->graph_n != n || p->graph_seed != seed)) {
+        be->graph_destroy(be, p->graph);
+        p->graph = NULL;
+    }
+    if (!p->graph) {
+        RISE_TRY(be->graph_begin(be));
+        rise_arena_rewind(&p->ar, 0);
+        policy_ops(p, &p->ar, n, seed);
+        const rise_status st = be->graph_end(be, &p->graph);
+        if (st != RISE_OK)
+            return rise_error_context(st, "agent policy: capturing the extraction failed "
+                                          "(train.step_graph = 0 runs it without a graph): ");
+        p->graph_n = n;
+        p->graph_seed = seed;
+    }
+    be->graph_launch(be, p->graph);
+    return RISE_OK;
 }
 
 static rise_status agent_act(rise_policy *pol, int n, const float *obs, const rise_policy_ctx *ctx,
@@ -123,34 +182,25 @@ static rise_status agent_act(rise_policy *pol, int n, const float *obs, const ri
                           To);
     RISE_TRY(ensure_capacity(p, n));
     /* row r: its To frames (history, or the current observation) in the model's column
-     * order, normalised, K times */
+     * order, normalised; its candidates' noise starts at its own Philox position */
     const int E = p->env_dim;
     for (int r = 0; r < n; ++r) {
-        float *row = p->h_obs + (size_t)r * K * OD;
+        float *row = p->h_rows + (size_t)r * OD;
         const float *src = To > 1 ? ctx->hist + (size_t)r * To * E : obs + (size_t)r * E;
         for (int f = 0; f < To; ++f)
             for (int j = 0; j < D; ++j) row[f * D + j] = src[(size_t)f * E + p->col_map[j]];
         rise_norm_apply_obs(&a->norm, row, To);
-        for (int k = 1; k < K; ++k) memcpy(row + (size_t)k * OD, row, sizeof(float) * OD);
     }
-    be->upload(be, p->d_obs, p->h_obs, sizeof(float) * (size_t)N * OD);
+    be->upload(be, p->d_rows, p->h_rows, sizeof(float) * (size_t)n * OD);
     if (a->has_diffusion) {
         /* noise[s][row r K + k][j] = normal(seed, key block + t * per_call, k L + s AD + j) */
-        const int S = a->diff.n_steps + 1, AD = a->AD;
-        const uint64_t L = (uint64_t)S * AD, per_call = rise_rng_blocks_normal((uint64_t)K * L);
-        for (int r = 0; r < n; ++r) {
-            const uint64_t off = RISE_ENV_KEY_BLOCKS(ctx->keys[r]) + (uint64_t)ctx->t[r] * per_call;
-            for (int k = 0; k < K; ++k)
-                for (int s = 0; s < S; ++s)
-                    for (int j = 0; j < AD; ++j)
-                        p->h_noise[((size_t)s * N + (size_t)r * K + k) * AD + j] =
-                            rise_rng_normal(pol->seed, RISE_STREAM_AGENT_EVAL, off,
-                                            (uint64_t)k * L + (uint64_t)s * AD + j);
-        }
-        be->upload(be, p->d_noise, p->h_noise, sizeof(float) * (size_t)S * N * AD);
+        const uint64_t L = (uint64_t)(a->diff.n_steps + 1) * (uint64_t)a->AD;
+        const uint64_t per_call = rise_rng_blocks_normal((uint64_t)K * L);
+        for (int r = 0; r < n; ++r)
+            p->h_rowoff[r] = RISE_ENV_KEY_BLOCKS(ctx->keys[r]) + (uint64_t)ctx->t[r] * per_call;
+        be->upload(be, p->d_rowoff, p->h_rowoff, sizeof(uint64_t) * (size_t)n);
     }
-    rise_arena_rewind(&p->ar, 0);
-    policy_ops(p, &p->ar, n);
+    RISE_TRY(run_backend(p, n, pol->seed));
     RISE_TRY(be->sync(be));
     /* argmax: the winners were gathered on the backend (d_sel [n, AD]); the expectile
      * rule draws on the host from every candidate's Q and V. */

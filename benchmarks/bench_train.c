@@ -1,13 +1,16 @@
 /* bench_train.c - end-to-end training and extraction throughput of the agent.
  *
- *   build/benchmarks/bench_train [--backend cpu|cuda] [--batch B] [--width W] [--quick]
- *                                [--json FILE]
+ *   build/benchmarks/bench_train [--backend cpu|cuda] [--batch B] [--width W]
+ *                                [--graph auto|on|off] [--quick] [--json FILE]
  *
  * Training: steps/s of the IDQL and RISE updates (twin Q + V + diffusion policy; RISE
  * adds the spectral code MLP and every 2nd policy batch from relabelled pairs) at batch
  * B and width W (default 256 and 256, paper-like: LN-ResNet 3 blocks, critic 2 x W), on maze data
  * generated in a temporary folder. Extraction: latency of one policy call for 1 and 64
- * states with K = 128 candidates x 10 DDIM steps, scored by min(Q1, Q2).
+ * states with K = 128 candidates x 10 DDIM steps, scored by min(Q1, Q2). --graph sets
+ * train.step_graph: on replays each step as a CUDA graph (on the CPU: the same ops on the
+ * device clock, run eagerly), off issues it op by op, auto (default) is on where the
+ * backend has graphs.
  * Validation: every loss read back at the end must be finite (exit 1 otherwise). */
 #include <math.h>
 #include <stdio.h>
@@ -51,7 +54,7 @@ typedef struct {
 
 int main(int argc, char **argv) {
     const char *backend = "cpu", *json = NULL;
-    int quick = 0, batch = 256, width = 256;
+    int quick = 0, batch = 256, width = 256, graph = -1;
     for (int i = 1; i < argc; ++i) {
         if (!strcmp(argv[i], "--backend") && i + 1 < argc)
             backend = argv[++i];
@@ -61,11 +64,18 @@ int main(int argc, char **argv) {
             batch = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--width") && i + 1 < argc)
             width = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--quick"))
+        else if (!strcmp(argv[i], "--graph") && i + 1 < argc) {
+            const char *g = argv[++i];
+            graph = !strcmp(g, "on") ? 1 : !strcmp(g, "off") ? 0 : !strcmp(g, "auto") ? -1 : -2;
+            if (graph == -2) {
+                fprintf(stderr, "bench_train: --graph %s, expected auto, on or off\n", g);
+                return 2;
+            }
+        } else if (!strcmp(argv[i], "--quick"))
             quick = 1;
         else {
-            printf("usage: bench_train [--backend cpu|cuda] [--batch B] [--width W] [--quick] "
-                   "[--json FILE]\n");
+            printf("usage: bench_train [--backend cpu|cuda] [--batch B] [--width W] "
+                   "[--graph auto|on|off] [--quick] [--json FILE]\n");
             return strcmp(argv[i], "--help") ? 2 : 0;
         }
     }
@@ -101,9 +111,11 @@ int main(int argc, char **argv) {
     result res[8];
     int nres = 0, bad = 0;
     const int steps = quick ? 5 : 30;
+    if (graph < 0) graph = be->graph_begin != NULL;
+    const char *graph_mode = !graph ? "off" : be->graph_begin ? "cuda graph" : "clock, no graph";
     printf("bench_train on %s: batch %d, width %d (policy LN-ResNet 3 blocks, critic 2 x %d), "
-           "obs %lld, action %lld\n",
-           be->name, batch, width, width, (long long)ts.obs_dim, (long long)ts.act_dim);
+           "obs %lld, action %lld, step graph: %s\n",
+           be->name, batch, width, width, (long long)ts.obs_dim, (long long)ts.act_dim, graph_mode);
     for (int algo = 0; algo < 2; ++algo) {
         rise_agent_config c;
         rise_agent_config_default(&c, algo ? RISE_ALGO_RISE : RISE_ALGO_IDQL);
@@ -112,6 +124,7 @@ int main(int argc, char **argv) {
         c.candidates = 128;
         c.batch = batch;
         c.diffusion.width = c.critic.width = width;
+        c.step_graph = graph;
         if (algo) {
             c.relabel = 1;
             c.relabel_cfg.threshold = 0.2f;
@@ -172,9 +185,10 @@ int main(int argc, char **argv) {
             for (int i = 0; i < nres; ++i)
                 fprintf(f,
                         "%s{\"case\": \"%s\", \"backend\": \"%s\", \"batch\": %d, \"width\": %d, "
-                        "\"obs_dim\": %lld, \"act_dim\": %lld, \"value\": %.6g, \"unit\": \"%s\"}",
-                        i ? ", " : "", res[i].name, be->name, batch, width, (long long)ts.obs_dim,
-                        (long long)ts.act_dim, res[i].value, res[i].unit);
+                        "\"step_graph\": \"%s\", \"obs_dim\": %lld, \"act_dim\": %lld, "
+                        "\"value\": %.6g, \"unit\": \"%s\"}",
+                        i ? ", " : "", res[i].name, be->name, batch, width, graph_mode,
+                        (long long)ts.obs_dim, (long long)ts.act_dim, res[i].value, res[i].unit);
             fprintf(f, "]\n");
             fclose(f);
         }

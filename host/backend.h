@@ -247,6 +247,11 @@ struct rise_backend {
      * [R K, W], best_idx[r] = k (as float; NULL to skip). ---- */
     void (*argmax_select)(rise_backend *be, float *out, float *best_idx, const float *score,
                           const float *cand, int rows, int k, int width);
+    /* The candidates' starting noise (kernels/extract.h): y [S, n K, W] with
+     * y[s, r K + k, j] = rise_rng_normal(seed, stream, row_offset[r], (k S + s) W + j);
+     * row_offset [n] (backend memory) is row r's own Philox position. */
+    void (*candidate_noise)(rise_backend *be, float *y, const uint64_t *row_offset, int n, int k,
+                            int s, int w, uint64_t seed, uint32_t stream);
 
     /* ---- device-resident batches (kernels/gather.h): the host sampler and gathers of
      * data/ reproduced bit for bit from dataset arrays uploaded once, unchanged from

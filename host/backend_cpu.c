@@ -418,6 +418,14 @@ static void cpu_exp_forward(rise_backend *be, float *y, const float *x, size_t n
     CPU_FOR_CHUNKS(n, 1, 8, exp_forward_ref(y + lo, x + lo, hi - lo));
 }
 
+static void cpu_candidate_noise(rise_backend *be, float *y, const uint64_t *row_offset, int n,
+                                int k, int s, int w, uint64_t seed, uint32_t stream) {
+    RISE_ASSERT(n >= 0 && k >= 1 && s >= 0 && w >= 0,
+                "candidate_noise: bad shape n=%d k=%d s=%d w=%d", n, k, s, w);
+    CPU_FOR_CHUNKS((size_t)n, 1, (size_t)k * (size_t)s * (size_t)w * 8,
+                   candidate_noise_ref(y, row_offset, (int)lo, (int)hi, n, k, s, w, seed, stream));
+}
+
 static void cpu_argmax_select(rise_backend *be, float *out, float *best_idx, const float *score,
                               const float *cand, int rows, int k, int width) {
     RISE_ASSERT(rows >= 0 && k >= 1 && width >= 0, "argmax_select: bad shape rows=%d k=%d width=%d",
@@ -572,6 +580,7 @@ rise_backend *rise_backend_cpu_create(rise_status *st) {
     be->logsumexp_rows_backward = cpu_logsumexp_rows_backward;
     be->exp_forward = cpu_exp_forward;
     be->argmax_select = cpu_argmax_select;
+    be->candidate_noise = cpu_candidate_noise;
     be->sample_indices = cpu_sample_indices;
     be->gather_rows = cpu_gather_rows;
     be->gather_obs_history = cpu_gather_obs_history;

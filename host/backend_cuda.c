@@ -286,6 +286,11 @@ static void cuda_exp_forward(rise_backend *be, float *y, const float *x, size_t 
     exp_forward_cuda(STREAM(be), y, x, n);
 }
 
+static void cuda_candidate_noise(rise_backend *be, float *y, const uint64_t *row_offset, int n,
+                                 int k, int s, int w, uint64_t seed, uint32_t stream) {
+    candidate_noise_cuda(STREAM(be), y, row_offset, n, k, s, w, seed, stream);
+}
+
 static void cuda_argmax_select(rise_backend *be, float *out, float *best_idx, const float *score,
                                const float *cand, int rows, int k, int width) {
     argmax_select_cuda(STREAM(be), out, best_idx, score, cand, rows, k, width);
@@ -480,6 +485,7 @@ rise_backend *rise_backend_cuda_create(rise_status *st) {
     be->logsumexp_rows_backward = cuda_logsumexp_rows_backward;
     be->exp_forward = cuda_exp_forward;
     be->argmax_select = cuda_argmax_select;
+    be->candidate_noise = cuda_candidate_noise;
     be->sample_indices = cuda_sample_indices;
     be->gather_rows = cuda_gather_rows;
     be->gather_obs_history = cuda_gather_obs_history;

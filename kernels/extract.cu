@@ -1,10 +1,32 @@
-/* extract.cu - fused argmax + gather of policy extraction (kernels/extract.h).
- * Variants: kernel1, one warp per row: each lane scans a strided slice of the K scores
- * keeping (value, first index), a shuffle reduction picks the largest value and, among
- * equal values, the smallest index (the reference's "first argmax"; NaN never wins), and
- * the lanes copy the winner's W values. */
+/* extract.cu - the candidates' noise and the fused argmax + gather of policy extraction
+ * (kernels/extract.h). candidate_noise kernel1: one thread per value, grid-stride (each
+ * computes the Philox block of its Box-Muller pair). argmax_select kernel1: one warp per row: each
+ * lane scans a strided slice of the K scores keeping (value, first index), a shuffle reduction
+ * picks the largest value and, among equal values, the smallest index (the reference's "first
+ * argmax"; NaN never wins), and the lanes copy the winner's W values. */
 #include "common.cuh"
 #include "extract.h"
+#include "philox.h"
+
+__global__ void candidate_noise_kernel1(float *y, const uint64_t *row_offset, int n, int k, int s,
+                                        int w, uint64_t seed, uint32_t stream) {
+    const size_t N = (size_t)n * (size_t)k, total = (size_t)s * N * (size_t)w;
+    RISE_GRID_STRIDE(i, total) {
+        const size_t j = i % (size_t)w, row = (i / (size_t)w) % N, t = i / ((size_t)w * N);
+        const size_t r = row / (size_t)k, c = row % (size_t)k;
+        const uint64_t e = ((uint64_t)c * (uint64_t)s + t) * (uint64_t)w + j;
+        y[i] = rise_rng_normal(seed, stream, row_offset[r], e);
+    }
+}
+
+extern "C" void candidate_noise_cuda(void *stream, float *y, const uint64_t *row_offset, int n,
+                                     int k, int s, int w, uint64_t seed, uint32_t philox_stream) {
+    const size_t total = (size_t)s * (size_t)n * (size_t)k * (size_t)w;
+    if (!total) return;
+    candidate_noise_kernel1<<<rise_grid_for(total, 256), 256, 0, RISE_STREAM(stream)>>>(
+        y, row_offset, n, k, s, w, seed, philox_stream);
+    RISE_CUDA_LAUNCHED();
+}
 
 /* a beats b: larger value, or equal value and smaller index; NaN loses to any number. */
 __device__ __forceinline__ bool beats(float va, int ia, float vb, int ib) {

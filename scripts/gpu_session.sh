@@ -7,9 +7,10 @@
 #      steps against the CPU backend);
 #   3. compute-sanitizer memcheck and racecheck on the op tests;
 #   4. the op benchmarks on the cuda backend and bench_train at batch 256/512 x width
-#      256/512 (steps/s, extraction latency).
+#      256/512, each with and without the CUDA graph step (steps/s, extraction latency).
 # Everything goes to OUT_DIR (default gpu-results): nvidia-smi.txt, build.log,
-# ctest_gpu.txt, sanitizer_*.txt, bench/ (JSON + tables), train_b*_w*.json, summary.txt.
+# ctest_gpu.txt, sanitizer_*.txt, bench/ (JSON + tables), train_b*_w*_graph_*.json,
+# summary.txt.
 # The PyTorch comparison (benchmarks/peers/compare.py) needs torch installed and is not
 # run here. Exit status: 0 when every stage passed.
 #   scripts/gpu_session.sh [OUT_DIR]
@@ -49,7 +50,7 @@ result "ctest -L gpu" $rc
 stage "compute-sanitizer"
 san=$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)
 [ -x "$san" ] || { san=; result "compute-sanitizer is not installed (CUDA toolkit's)" 1; }
-for t in ${san:+test_cuda_backend_basics test_backend_ops test_backend_ops_data}; do
+for t in ${san:+test_cuda_backend_basics test_backend_ops test_backend_ops_data test_backend_clock}; do
     for tool in memcheck racecheck; do
         (cd tests && timeout 300 "$san" --tool "$tool" --error-exitcode 9 "../build-gpu/tests/$t") \
             > "$out/sanitizer_${tool}_$t.txt" 2>&1
@@ -66,11 +67,14 @@ result "benchmarks/run_all.sh --backend cuda" $?
 stage "training and extraction"
 for b in 256 512; do
     for w in 256 512; do
-        timeout 300 build-gpu/benchmarks/bench_train --backend cuda --batch $b --width $w \
-            --json "$out/train_b${b}_w${w}.json" > "$out/train_b${b}_w${w}.txt" 2>&1
-        rc=$?
-        tail -5 "$out/train_b${b}_w${w}.txt" >> "$out/summary.txt"
-        result "bench_train batch $b width $w" $rc
+        for g in on off; do
+            name="train_b${b}_w${w}_graph_$g"
+            timeout 300 build-gpu/benchmarks/bench_train --backend cuda --batch $b --width $w \
+                --graph $g --json "$out/$name.json" > "$out/$name.txt" 2>&1
+            rc=$?
+            tail -5 "$out/$name.txt" >> "$out/summary.txt"
+            result "bench_train batch $b width $w graph $g" $rc
+        done
     done
 done
 echo "summary: $out/summary.txt"

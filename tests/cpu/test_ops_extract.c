@@ -1,11 +1,14 @@
-/* test_ops_extract.c - the fused argmax + gather of policy extraction: hand cases (first
- * of tied maxima, negatives, NaN never winning, a row of NaN, K = 1), and the threaded
- * backend op against the serial reference on a large batch, bit for bit. */
+/* test_ops_extract.c - policy extraction's ops. The fused argmax + gather: hand cases
+ * (first of tied maxima, negatives, NaN never winning, a row of NaN, K = 1), and the
+ * threaded backend op against the serial reference on a large batch, bit for bit. The
+ * candidates' noise: the documented Philox mapping element by element, a row's values
+ * independent of the other rows of the call, and the threaded op equal to the reference. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "kernels/extract.h"
+#include "kernels/philox.h"
 #include "test_util.h"
 
 static void hand_cases(void) {
@@ -58,8 +61,45 @@ static void backend_matches_reference(void) {
     rise_backend_destroy(be);
 }
 
+static void candidate_noise(void) {
+    enum { N = 3, K = 4, S = 5, W = 6 };
+    const uint64_t seed = 0x1234567ULL, off[N] = {7, 1ULL << 40, 99};
+    const uint32_t stream = 0x41000030u;
+    float y[S * N * K * W], one[S * K * W];
+    candidate_noise_ref(y, off, 0, N, N, K, S, W, seed, stream);
+    int mapped = 1;
+    for (int s = 0; s < S; ++s)
+        for (int r = 0; r < N; ++r)
+            for (int k = 0; k < K; ++k)
+                for (int j = 0; j < W; ++j)
+                    mapped &= y[((s * N + r) * K + k) * W + j] ==
+                              rise_rng_normal(seed, stream, off[r], (uint64_t)(k * S + s) * W + j);
+    TEST_CHECK(mapped,
+               "candidate_noise: y[s, r K + k, j] = normal(row_offset[r], (k S + s) W + j)");
+    candidate_noise_ref(one, off + 1, 0, 1, 1, K, S, W, seed, stream);
+    int alone = 1;
+    for (int s = 0; s < S; ++s)
+        alone &= !memcmp(one + s * K * W, y + (s * N + 1) * K * W, sizeof(float) * K * W);
+    TEST_CHECK(alone, "candidate_noise: row 1 alone draws what it draws among 3 rows");
+    TEST_CHECK(y[0] != y[(N * K) * W], "candidate_noise: denoising steps draw different values");
+
+    rise_status st;
+    rise_backend *be = rise_backend_create("cpu", &st);
+    enum { R = 700 };
+    uint64_t *offs = malloc(sizeof(uint64_t) * R);
+    for (int r = 0; r < R; ++r) offs[r] = ((uint64_t)r << 24) + 3u * (uint64_t)r;
+    const size_t len = (size_t)S * R * K * W;
+    float *a = malloc(sizeof(float) * len), *b = malloc(sizeof(float) * len);
+    candidate_noise_ref(a, offs, 0, R, R, K, S, W, seed, stream);
+    be->candidate_noise(be, b, offs, R, K, S, W, seed, stream);
+    TEST_CHECK(!memcmp(a, b, sizeof(float) * len), "candidate_noise: threaded op = reference");
+    free(a), free(b), free(offs);
+    rise_backend_destroy(be);
+}
+
 int main(void) {
     hand_cases();
     backend_matches_reference();
+    candidate_noise();
     return test_finish();
 }

@@ -9,6 +9,9 @@
  * and reported; cuBLAS may pick another algorithm inside a capture), the device clock
  * must hold the host's counters, both phases of RISE must have been captured, and a
  * negative control (the graph agent with another seed) must differ by more than 0.1.
+ * RISE's extraction (K candidates, argmax) is compared the same way: calls of 5 rows
+ * (captured, then replayed with new observations and steps) and of 2 rows (recaptured),
+ * actions within 1e-5.
  * RISE_TEST_AGENT_BACKEND=cpu runs the harness on the CPU (no graphs: the clocked step
  * runs eagerly; every difference is then 0).
  * Run: ctest -L gpu -R test_agent_graph */
@@ -83,6 +86,42 @@ static int clock_matches(rise_agent *a) {
            k[RISE_CLOCK_PAIRS] == a->pair_sampler.offset;
 }
 
+/* Actions of the two agents' policies on the same calls. */
+static void compare_policies(rise_agent *eager, rise_agent *graph) {
+    rise_policy *pe = NULL, *pg = NULL;
+    TEST_CHECK(rise_agent_policy(eager, 3, &pe) == RISE_OK &&
+                   rise_agent_policy(graph, 3, &pg) == RISE_OK,
+               "policies: %s", rise_last_error());
+    if (!pe || !pg) return;
+    const int D = eager->cfg.obs_dim, To = eager->cfg.obs_horizon;
+    const int W = eager->cfg.action_horizon * eager->cfg.act_dim;
+    const int calls[3] = {5, 5, 2};
+    double worst = 0;
+    for (int c = 0; c < 3; ++c) {
+        const int n = calls[c];
+        float *obs = malloc(sizeof(float) * n * D), *hist = malloc(sizeof(float) * n * To * D);
+        float *ae = malloc(sizeof(float) * n * W), *ag = malloc(sizeof(float) * n * W);
+        uint64_t keys[5];
+        int t[5];
+        test_fill_random(hist, (size_t)n * To * D, 40 + c, -0.5f, 0.5f);
+        for (int r = 0; r < n; ++r) {
+            keys[r] = (uint64_t)(r + 10 * c);
+            t[r] = 3 * c + r;
+            memcpy(obs + r * D, hist + ((size_t)r * To + To - 1) * D, sizeof(float) * D);
+        }
+        const rise_policy_ctx ctx = {keys, t, hist};
+        TEST_CHECK(pe->act(pe, n, obs, &ctx, ae) == RISE_OK &&
+                       pg->act(pg, n, obs, &ctx, ag) == RISE_OK,
+                   "policy call %d: %s", c, rise_last_error());
+        for (int i = 0; i < n * W; ++i) worst = fmax(worst, fabs((double)ae[i] - ag[i]));
+        free(obs), free(hist), free(ae), free(ag);
+    }
+    printf("extraction graph vs eager: worst action difference %.3g\n", worst);
+    TEST_CHECK(worst <= 1e-5, "extraction: graph and eager actions agree (%.3g <= 1e-5)", worst);
+    rise_policy_destroy(pe);
+    rise_policy_destroy(pg);
+}
+
 static void compare(rise_backend *be, const rise_trainset *ts, rise_algo algo, int penalty) {
     const char *name = penalty ? "idql+cql" : rise_algo_name(algo);
     rise_agent *eager = make(be, ts, algo, penalty, 0, 0),
@@ -102,6 +141,7 @@ static void compare(rise_backend *be, const rise_trainset *ts, rise_algo algo, i
     TEST_CHECK(d <= 1e-6, "%s: graph and eager steps agree (%.3g <= 1e-6)", name, d);
     TEST_CHECK(ctrl > 0.1, "%s: negative control differs (%.3g > 0.1)", name, ctrl);
     TEST_CHECK(clock_matches(graph), "%s: the device clock holds the host's counters", name);
+    if (algo == RISE_ALGO_RISE) compare_policies(eager, graph);
     if (be->graph_begin) {
         TEST_CHECK(graph->graph[0] != NULL, "%s: the plain step was captured", name);
         if (algo == RISE_ALGO_RISE)

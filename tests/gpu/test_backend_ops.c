@@ -797,6 +797,29 @@ static void test_argmax_select(void) {
     sync_ok("argmax_select");
 }
 
+/* ---- extraction: the candidates' noise; normals within philox.h's few ulp. Shapes with
+ * odd widths (Box-Muller pairs straddle rows) and 64 rows x 128 candidates. ---- */
+static void test_candidate_noise(void) {
+    const int shapes4[][4] = {{1, 1, 1, 1}, {3, 5, 2, 7}, {64, 128, 11, 32}}; /* n K S W */
+    for (int c = 0; c < 3; ++c) {
+        const int n = shapes4[c][0], k = shapes4[c][1], s = shapes4[c][2], w = shapes4[c][3];
+        uint64_t *off = malloc(sizeof(uint64_t) * n);
+        for (int r = 0; r < n; ++r) off[r] = ((uint64_t)(r + 3) << 24) + 17u * (uint64_t)r;
+        uint64_t *d_off = gpu->alloc(gpu, sizeof(uint64_t) * n);
+        gpu->upload(gpu, d_off, off, sizeof(uint64_t) * n);
+        const size_t len = (size_t)s * n * k * w;
+        float *ref = malloc(sizeof(float) * len), *d_y = gpu->alloc(gpu, sizeof(float) * len);
+        cpu->candidate_noise(cpu, ref, off, n, k, s, w, 0xfeedULL, 0x41000030u);
+        gpu->candidate_noise(gpu, d_y, d_off, n, k, s, w, 0xfeedULL, 0x41000030u);
+        char name[96];
+        snprintf(name, sizeof name, "candidate_noise n=%d K=%d S=%d W=%d", n, k, s, w);
+        check(name, d_y, ref, len, 1e-5, 1e-5);
+        gpu->free(gpu, d_y), gpu->free(gpu, d_off);
+        free(ref), free(off);
+    }
+    sync_ok("candidate_noise");
+}
+
 int main(void) {
     gpu = test_backend_or_skip("cuda");
     cpu = test_backend_or_skip("cpu");
@@ -814,6 +837,7 @@ int main(void) {
     test_diffusion_q_sample();
     test_gaussian();
     test_argmax_select();
+    test_candidate_noise();
     rise_backend_destroy(gpu);
     rise_backend_destroy(cpu);
     return test_finish();
