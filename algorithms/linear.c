@@ -32,23 +32,34 @@ rise_status rise_linear_register(rise_linear *l, rise_params *p, const char *nam
     return RISE_OK;
 }
 
-void rise_linear_forward(const rise_linear *l, rise_backend *be, const float *w, float *y,
-                         const float *x, int batch, int x_shared) {
+static void linear_gemm(const rise_linear *l, rise_backend *be, const float *w, float *y,
+                        const float *x, int batch, int x_shared) {
     const int64_t sx = x_shared ? 0 : (int64_t)batch * l->in;
     be->gemm(be, 0, 0, batch, l->out, l->in, 1.0f, x, l->in, sx, w + l->w_off, l->out,
              (int64_t)l->in * l->out, 0.0f, y, l->out, (int64_t)batch * l->out, l->ens);
+}
+
+void rise_linear_forward(const rise_linear *l, rise_backend *be, const float *w, float *y,
+                         const float *x, int batch, int x_shared) {
+    linear_gemm(l, be, w, y, x, batch, x_shared);
     if (l->has_bias) be->bias_add(be, y, w + l->b_off, l->ens, batch, l->out);
 }
 
-void rise_linear_backward(const rise_linear *l, rise_backend *be, const float *w, float *g,
-                          float *dx, const float *dy, const float *x, int batch, int x_shared,
-                          int accumulate_dx) {
+void rise_linear_forward_act(const rise_linear *l, rise_backend *be, const float *w, float *y,
+                             float *a, rise_act act, const float *x, int batch, int x_shared) {
+    linear_gemm(l, be, w, y, x, batch, x_shared);
+    be->bias_act_forward(be, act, y, a, l->has_bias ? w + l->b_off : NULL, l->ens, batch, l->out);
+}
+
+/* dW += x^T dy and dx (+)= dy W^T: the backward without the bias. */
+static void weight_input_backward(const rise_linear *l, rise_backend *be, const float *w, float *g,
+                                  float *dx, const float *dy, const float *x, int batch,
+                                  int x_shared, int accumulate_dx) {
     const int64_t sx = x_shared ? 0 : (int64_t)batch * l->in;
     const int64_t sw = (int64_t)l->in * l->out, sy = (int64_t)batch * l->out;
     /* dW[e] (in x out) += x[e]^T (in x B) dy[e] (B x out) */
     be->gemm(be, 1, 0, l->in, l->out, batch, 1.0f, x, l->in, sx, dy, l->out, sy, 1.0f, g + l->w_off,
              l->out, sw, l->ens);
-    if (l->has_bias) be->bias_grad(be, g + l->b_off, dy, l->ens, batch, l->out);
     if (!dx) return;
     const float beta0 = accumulate_dx ? 1.0f : 0.0f;
     if (!x_shared || l->ens == 1) {
@@ -62,4 +73,19 @@ void rise_linear_backward(const rise_linear *l, rise_backend *be, const float *w
     for (int e = 0; e < l->ens; ++e)
         be->gemm(be, 0, 1, batch, l->in, l->out, 1.0f, dy + e * sy, l->out, 0,
                  w + l->w_off + e * sw, l->out, 0, e == 0 ? beta0 : 1.0f, dx, l->in, 0, 1);
+}
+
+void rise_linear_backward(const rise_linear *l, rise_backend *be, const float *w, float *g,
+                          float *dx, const float *dy, const float *x, int batch, int x_shared,
+                          int accumulate_dx) {
+    weight_input_backward(l, be, w, g, dx, dy, x, batch, x_shared, accumulate_dx);
+    if (l->has_bias) be->bias_grad(be, g + l->b_off, dy, l->ens, batch, l->out);
+}
+
+void rise_linear_backward_act(const rise_linear *l, rise_backend *be, const float *w, float *g,
+                              float *dx, float *dy, const float *da, const float *y, rise_act act,
+                              const float *x, int batch, int x_shared, int accumulate_dx) {
+    be->act_bias_backward(be, act, dy, l->has_bias ? g + l->b_off : NULL, da, y, l->ens, batch,
+                          l->out);
+    weight_input_backward(l, be, w, g, dx, dy, x, batch, x_shared, accumulate_dx);
 }

@@ -3,7 +3,8 @@
  * Weights are [E, in, out] row-major (so x W is a plain row-major GEMM), bias
  * [E, out]. The input is either shared by every member ([B, in], GEMM stride 0)
  * or per member ([E, B, in]); the output is always [E, B, out]. Each pass is ONE
- * strided-batched GEMM over all members, plus the bias epilogue. Parameters live
+ * strided-batched GEMM over all members, plus the bias epilogue (fused with the
+ * activation that follows, in the _act forms). Parameters live
  * in a rise_params buffer; the layer only stores their offsets, so the same
  * layer reads the value slot, writes the grad slot, and can be evaluated with
  * the target or EMA slot (pass that slot as `w`). */
@@ -38,6 +39,17 @@ void rise_linear_forward(const rise_linear *l, rise_backend *be, const float *w,
 void rise_linear_backward(const rise_linear *l, rise_backend *be, const float *w, float *g,
                           float *dx, const float *dy, const float *x, int batch, int x_shared,
                           int accumulate_dx);
+
+/* y = x W + b and a = f(y) with the bias and activation in one pass (y keeps the
+ * pre-activation for the backward). */
+void rise_linear_forward_act(const rise_linear *l, rise_backend *be, const float *w, float *y,
+                             float *a, rise_act act, const float *x, int batch, int x_shared);
+
+/* The backward of rise_linear_forward_act from da = dL/da: dy = da f'(y) (written to dy,
+ * [E,B,out] scratch) with the bias gradient in the same pass, then as rise_linear_backward. */
+void rise_linear_backward_act(const rise_linear *l, rise_backend *be, const float *w, float *g,
+                              float *dx, float *dy, const float *da, const float *y, rise_act act,
+                              const float *x, int batch, int x_shared, int accumulate_dx);
 
 #ifdef __cplusplus
 }

@@ -103,8 +103,7 @@ void rise_lnresnet_forward(const rise_lnresnet *m, rise_backend *be, const float
         t->a[k] = rise_arena_alloc(ar, ni);
         t->r[k + 1] = rise_arena_alloc(ar, nh);
         if (run) {
-            rise_linear_forward(&m->fc1[k], be, w, t->h[k], t->n[k], batch, 0);
-            be->act_forward(be, c->act, t->a[k], t->h[k], ni);
+            rise_linear_forward_act(&m->fc1[k], be, w, t->h[k], t->a[k], c->act, t->n[k], batch, 0);
             rise_linear_forward(&m->fc2[k], be, w, t->r[k + 1], t->a[k], batch, 0);
             be->axpy(be, t->r[k + 1], 1.0f, t->r[k], nh);
         }
@@ -141,8 +140,8 @@ void rise_lnresnet_backward(const rise_lnresnet *m, rise_backend *be, const floa
         /* The residual branch's gradient is added to gr only after fc2 has
          * consumed gr for its own weight gradient. */
         rise_linear_backward(&m->fc2[k], be, w, g, da, gr, t->a[k], batch, 0, 0);
-        be->act_backward(be, c->act, dh, da, t->h[k], ni, 0);
-        rise_linear_backward(&m->fc1[k], be, w, g, dn, dh, t->n[k], batch, 0, 0);
+        rise_linear_backward_act(&m->fc1[k], be, w, g, dn, dh, da, t->h[k], c->act, t->n[k], batch,
+                                 0, 0);
         if (c->layernorm && !drop) {
             rise_layer_norm_backward(&m->ln[k], be, w, g, gr, dn, t->d[k], t->mean[k], t->rstd[k],
                                      batch, 1);

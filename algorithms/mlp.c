@@ -90,6 +90,16 @@ void rise_mlp_forward(const rise_mlp *m, rise_backend *be, const float *w, rise_
     for (int l = 0; l < c->n_hidden; ++l) {
         const size_t n = hidden_elems(m, l, batch), rows = (size_t)c->ens * batch;
         t->z[l] = rise_arena_alloc(ar, n);
+        if (!drop && !c->layernorm) { /* Linear + activation, the bias fused with f */
+            t->d[l] = t->n[l] = t->z[l];
+            t->a[l] = rise_arena_alloc(ar, n);
+            if (run)
+                rise_linear_forward_act(&m->fc[l], be, w, t->z[l], t->a[l], c->act, in, batch,
+                                        in_shared);
+            in = t->a[l];
+            in_shared = 0;
+            continue;
+        }
         if (run) rise_linear_forward(&m->fc[l], be, w, t->z[l], in, batch, in_shared);
         t->d[l] = t->z[l];
         if (drop) {
@@ -146,6 +156,17 @@ void rise_mlp_backward(const rise_mlp *m, rise_backend *be, const float *w, floa
     for (int l = L - 1; l >= 0; --l) {
         const size_t n = hidden_elems(m, l, batch);
         float *dn = rise_arena_alloc(ar, n);
+        float *dbelow = l > 0 ? rise_arena_alloc(ar, hidden_elems(m, l - 1, batch)) : NULL;
+        float *dxl = l > 0 ? dbelow : dx;
+        const float *xl = l > 0 ? t->a[l - 1] : t->x;
+        const int shared = l > 0 ? 0 : t->x_shared, acc = l > 0 ? 0 : accumulate_dx;
+        if (!drop && !c->layernorm) { /* the forward's fused Linear + activation */
+            if (run)
+                rise_linear_backward_act(&m->fc[l], be, w, g, dxl, dn, ga, t->z[l], c->act, xl,
+                                         batch, shared, acc);
+            ga = dbelow;
+            continue;
+        }
         if (run) be->act_backward(be, c->act, dn, ga, t->n[l], n, 0);
         float *dd = dn;
         if (c->layernorm) {
@@ -159,12 +180,7 @@ void rise_mlp_backward(const rise_mlp *m, rise_backend *be, const float *w, floa
             dz = rise_arena_alloc(ar, n);
             if (run) be->mul(be, dz, dd, t->mask[l], n);
         }
-        float *dbelow = NULL;
-        if (l > 0) dbelow = rise_arena_alloc(ar, hidden_elems(m, l - 1, batch));
-        if (run)
-            rise_linear_backward(&m->fc[l], be, w, g, l > 0 ? dbelow : dx, dz,
-                                 l > 0 ? t->a[l - 1] : t->x, batch, l > 0 ? 0 : t->x_shared,
-                                 l > 0 ? 0 : accumulate_dx);
+        if (run) rise_linear_backward(&m->fc[l], be, w, g, dxl, dz, xl, batch, shared, acc);
         ga = dbelow;
     }
     rise_arena_rewind(ar, mark);

@@ -129,6 +129,14 @@ struct rise_backend {
     void (*act_forward)(rise_backend *be, rise_act act, float *y, const float *x, size_t n);
     void (*act_backward)(rise_backend *be, rise_act act, float *dx, const float *dy, const float *x,
                          size_t n, int accumulate);
+    /* The linear layer's fused epilogues, for h, a, dh, da [E,B,N] and bias, dbias [E,N]
+     * (either may be NULL: no bias): h[e,b,:] += bias[e,:], a = f(h) (h keeps the
+     * pre-activation); dh = da f'(h) (overwritten), dbias[e,:] += sum_b dh[e,b,:]. Each is
+     * the composition bias_add + act_forward, act_backward + bias_grad in one pass. */
+    void (*bias_act_forward)(rise_backend *be, rise_act act, float *h, float *a, const float *bias,
+                             int e, int b, int n);
+    void (*act_bias_backward)(rise_backend *be, rise_act act, float *dh, float *dbias,
+                              const float *da, const float *h, int e, int b, int n);
 
     /* ---- LayerNorm over the last dim (rows x cols); gamma/beta may be NULL
      * (no affine). mean/rstd [rows] are saved for backward.

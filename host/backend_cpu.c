@@ -201,6 +201,31 @@ static void cpu_act_backward(rise_backend *be, rise_act act, float *dx, const fl
     CPU_FOR_CHUNKS(n, 1, 8, act_backward_ref(act, dx + lo, dy + lo, x + lo, hi - lo, accumulate));
 }
 
+/* Rows chunked per member: the bias (and the activation on the cache-hot chunk) in one
+ * sweep. */
+static void cpu_bias_act_forward(rise_backend *be, rise_act act, float *h, float *a,
+                                 const float *bias, int e, int b, int n) {
+    RISE_ASSERT((int)act >= 0 && act < RISE_ACT_COUNT, "bias_act_forward: unknown act %d",
+                (int)act);
+    RISE_ASSERT(e >= 0 && b >= 0 && n >= 0, "bias_act_forward: negative shape e=%d b=%d n=%d", e, b,
+                n);
+    for (int ei = 0; ei < e; ++ei) {
+        const size_t m = (size_t)ei * b * n;
+        const float *bb = bias ? bias + (size_t)ei * n : NULL;
+        CPU_FOR_CHUNKS(
+            (size_t)b, 1, 8 * (size_t)n,
+            bias_act_forward_ref(act, h + m + lo * n, a + m + lo * n, bb, 1, (int)(hi - lo), n));
+    }
+}
+
+static void cpu_act_bias_backward(rise_backend *be, rise_act act, float *dh, float *dbias,
+                                  const float *da, const float *h, int e, int b, int n) {
+    RISE_ASSERT(e >= 0 && b >= 0 && n >= 0, "act_bias_backward: negative shape e=%d b=%d n=%d", e,
+                b, n);
+    cpu_act_backward(be, act, dh, da, h, (size_t)e * b * n, 0);
+    if (dbias) bias_grad_ref(dbias, dh, e, b, n);
+}
+
 /* ---- LayerNorm ---- */
 
 static void cpu_layernorm_forward(rise_backend *be, float *y, float *mean, float *rstd,
@@ -554,6 +579,8 @@ rise_backend *rise_backend_cpu_create(rise_status *st) {
     be->counters_add = cpu_counters_add;
     be->act_forward = cpu_act_forward;
     be->act_backward = cpu_act_backward;
+    be->bias_act_forward = cpu_bias_act_forward;
+    be->act_bias_backward = cpu_act_bias_backward;
     be->layernorm_forward = cpu_layernorm_forward;
     be->layernorm_backward = cpu_layernorm_backward;
     be->dropout_forward = cpu_dropout_forward;

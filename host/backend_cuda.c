@@ -155,6 +155,16 @@ static void cuda_counters_add(rise_backend *be, uint64_t *ctr, const uint64_t *d
     counters_add_cuda(STREAM(be), ctr, delta, n);
 }
 
+static void cuda_bias_act_forward(rise_backend *be, rise_act act, float *h, float *a,
+                                  const float *bias, int e, int b, int n) {
+    bias_act_forward_cuda(STREAM(be), act, h, a, bias, e, b, n);
+}
+
+static void cuda_act_bias_backward(rise_backend *be, rise_act act, float *dh, float *dbias,
+                                   const float *da, const float *h, int e, int b, int n) {
+    act_bias_backward_cuda(STREAM(be), act, dh, dbias, da, h, e, b, n);
+}
+
 static void cuda_clamp(rise_backend *be, float *y, const float *x, float lo, float hi, size_t n) {
     clamp_cuda(STREAM(be), y, x, lo, hi, n);
 }
@@ -459,6 +469,8 @@ rise_backend *rise_backend_cuda_create(rise_status *st) {
     be->counters_add = cuda_counters_add;
     be->act_forward = cuda_act_forward;
     be->act_backward = cuda_act_backward;
+    be->bias_act_forward = cuda_bias_act_forward;
+    be->act_bias_backward = cuda_act_bias_backward;
     be->layernorm_forward = cuda_layernorm_forward;
     be->layernorm_backward = cuda_layernorm_backward;
     be->dropout_forward = cuda_dropout_forward;

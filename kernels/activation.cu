@@ -2,7 +2,12 @@
  * Variants:
  *   act_forward_kernel1 / act_backward_kernel1: one grid-stride kernel per
  *   direction, the activation chosen by a switch that is uniform across the
- *   grid (no divergence). Computed in float; activation_ref.c uses double, so
+ *   grid (no divergence).
+ *   bias_act_forward_kernel1: the linear layer's bias and activation in one grid-stride
+ *   pass. act_bias_backward_kernel1: one thread per (member, column) walking the rows
+ *   (coalesced across columns, deterministic order, as bias_grad_kernel1), writing
+ *   da f'(h) and summing it for the bias gradient in double.
+ *   Computed in float; activation_ref.c uses double, so
  *   results agree to a few float ulp (tests: atol 1e-6, rtol 1e-5; GELU/mish
  *   lose relative accuracy where 1 + tanh(.) cancels, hence the atol). */
 #include "activation.h"
@@ -18,6 +23,54 @@ __global__ void act_backward_kernel1(rise_act act, float *dx, const float *dy, c
         const float g = dy[i] * rise_act_derivative(act, x[i]);
         dx[i] = accumulate ? dx[i] + g : g;
     }
+}
+
+__global__ void bias_act_forward_kernel1(rise_act act, float *h, float *a, const float *bias, int b,
+                                         int n, size_t total) {
+    RISE_GRID_STRIDE(i, total) {
+        float v = h[i];
+        if (bias) {
+            const size_t e = i / ((size_t)b * n), j = i % (size_t)n;
+            v += bias[e * n + j];
+            h[i] = v;
+        }
+        a[i] = rise_act_value(act, v);
+    }
+}
+
+__global__ void act_bias_backward_kernel1(rise_act act, float *dh, float *dbias, const float *da,
+                                          const float *h, int e, int b, int n) {
+    const size_t col = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
+    if (col >= (size_t)e * n) return;
+    const size_t ei = col / n, j = col % n, first = ei * (size_t)b * n + j;
+    double acc = 0.0;
+    for (int r = 0; r < b; ++r) {
+        const size_t i = first + (size_t)r * n;
+        const float g = da[i] * rise_act_derivative(act, h[i]);
+        dh[i] = g;
+        acc += g;
+    }
+    if (dbias) dbias[col] += (float)acc;
+}
+
+extern "C" void bias_act_forward_cuda(void *stream, rise_act act, float *h, float *a,
+                                      const float *bias, int e, int b, int n) {
+    RISE_ASSERT((unsigned)act < RISE_ACT_COUNT, "unknown activation %d", (int)act);
+    const size_t total = (size_t)e * b * n;
+    if (!total) return;
+    bias_act_forward_kernel1<<<rise_grid_for(total, 256), 256, 0, RISE_STREAM(stream)>>>(
+        act, h, a, bias, b, n, total);
+    RISE_CUDA_LAUNCHED();
+}
+
+extern "C" void act_bias_backward_cuda(void *stream, rise_act act, float *dh, float *dbias,
+                                       const float *da, const float *h, int e, int b, int n) {
+    RISE_ASSERT((unsigned)act < RISE_ACT_COUNT, "unknown activation %d", (int)act);
+    const size_t cols = (size_t)e * n;
+    if (!cols || b <= 0) return;
+    act_bias_backward_kernel1<<<(unsigned)((cols + 127) / 128), 128, 0, RISE_STREAM(stream)>>>(
+        act, dh, dbias, da, h, e, b, n);
+    RISE_CUDA_LAUNCHED();
 }
 
 extern "C" void act_forward_cuda(void *stream, rise_act act, float *y, const float *x, size_t n) {

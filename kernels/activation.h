@@ -1,4 +1,6 @@
-/* activation.h - activations relu, mish, gelu (tanh form), tanh, silu and their derivatives.
+/* activation.h - activations relu, mish, gelu (tanh form), tanh, silu and their derivatives,
+ * and the linear layer's fused epilogues: bias + activation forward, activation backward
+ * + bias gradient (one pass each instead of two).
  *
  * <op>_ref: plain C reference (the specification; long reductions in double).
  * <op>_cuda: CUDA dispatcher (kernels/activation.cu); `stream` is a cudaStream_t
@@ -26,9 +28,19 @@ int act_parse(const char *name);
 void act_forward_ref(rise_act act, float *y, const float *x, size_t n);
 void act_backward_ref(rise_act act, float *dx, const float *dy, const float *x, size_t n,
                       int accumulate);
+/* h[e,b,:] += bias[e,:], a = f(h), for h, a [E,B,N]; bias may be NULL. */
+void bias_act_forward_ref(rise_act act, float *h, float *a, const float *bias, int e, int b, int n);
+/* dh = da f'(h) (overwritten), dbias[e,:] += sum_b dh[e,b,:] (double, row order); dbias may
+ * be NULL. Equal bit for bit to act_backward_ref followed by bias_grad_ref. */
+void act_bias_backward_ref(rise_act act, float *dh, float *dbias, const float *da, const float *h,
+                           int e, int b, int n);
 void act_forward_cuda(void *stream, rise_act act, float *y, const float *x, size_t n);
 void act_backward_cuda(void *stream, rise_act act, float *dx, const float *dy, const float *x,
                        size_t n, int accumulate);
+void bias_act_forward_cuda(void *stream, rise_act act, float *h, float *a, const float *bias, int e,
+                           int b, int n);
+void act_bias_backward_cuda(void *stream, rise_act act, float *dh, float *dbias, const float *da,
+                            const float *h, int e, int b, int n);
 
 #ifdef __cplusplus
 }

@@ -11,8 +11,11 @@
  *          is 1 in double, which also keeps exp from overflowing.
  *   gelu   0.5 x (1 + tanh(c (x + 0.044715 x^3))), c = sqrt(2/pi)
  *          (PyTorch approximate="tanh")
- *   tanh, silu = x sigmoid(x), identity. */
+ *   tanh, silu = x sigmoid(x), identity.
+ * The linear layer's fused epilogues (bias_act_forward_ref, act_bias_backward_ref) are
+ * defined as the compositions with bias_add_ref and bias_grad_ref. */
 #include "activation.h"
+#include "gemm.h"
 
 #include <math.h>
 #include <string.h>
@@ -130,4 +133,16 @@ void act_backward_ref(rise_act act, float *dx, const float *dy, const float *x, 
         const float g = (float)((double)dy[i] * act_derivative_d(act, x[i]));
         dx[i] = accumulate ? dx[i] + g : g;
     }
+}
+
+void bias_act_forward_ref(rise_act act, float *h, float *a, const float *bias, int e, int b,
+                          int n) {
+    if (bias) bias_add_ref(h, bias, e, b, n);
+    act_forward_ref(act, a, h, (size_t)e * b * n);
+}
+
+void act_bias_backward_ref(rise_act act, float *dh, float *dbias, const float *da, const float *h,
+                           int e, int b, int n) {
+    act_backward_ref(act, dh, da, h, (size_t)e * b * n, 0);
+    if (dbias) bias_grad_ref(dbias, dh, e, b, n);
 }

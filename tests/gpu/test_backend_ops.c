@@ -244,6 +244,39 @@ static void test_activations(void) {
     sync_ok("activations");
 }
 
+/* ---- the linear layer's fused epilogues: the same tolerances as the activations (the
+ * bias sum is in double on both sides); shapes with an ensemble and rows past a block ---- */
+static void test_fused_epilogues(void) {
+    const int shapes3[][3] = {{1, 1, 1}, {1, 300, 257}, {3, 57, 41}}; /* E B N */
+    for (int act = 0; act < RISE_ACT_COUNT; ++act)
+        for (int c = 0; c < 3; ++c) {
+            const int e = shapes3[c][0], b = shapes3[c][1], n = shapes3[c][2];
+            const size_t t = (size_t)e * b * n, nb = (size_t)e * n;
+            float *h = rnd(t, 61 + c, -5, 5), *bias = rnd(nb, 62 + c, -1, 1);
+            float *a = rnd(t, 63, -1, 1), *da = rnd(t, 64 + c, -1, 1), *dh = rnd(t, 65, -1, 1);
+            float *db = rnd(nb, 66, -1, 1);
+            float *d_h = up(h, t), *d_bias = up(bias, nb), *d_a = up(a, t), *d_da = up(da, t);
+            float *d_dh = up(dh, t), *d_db = up(db, nb);
+            char name[96];
+            cpu->bias_act_forward(cpu, (rise_act)act, h, a, bias, e, b, n);
+            gpu->bias_act_forward(gpu, (rise_act)act, d_h, d_a, d_bias, e, b, n);
+            snprintf(name, sizeof name, "bias_act_forward %s e=%d b=%d n=%d",
+                     act_name((rise_act)act), e, b, n);
+            check(name, d_h, h, t, 1e-6, 1e-6);
+            check(name, d_a, a, t, 1e-6, 1e-5);
+            cpu->act_bias_backward(cpu, (rise_act)act, dh, db, da, h, e, b, n);
+            gpu->act_bias_backward(gpu, (rise_act)act, d_dh, d_db, d_da, d_h, e, b, n);
+            snprintf(name, sizeof name, "act_bias_backward %s e=%d b=%d n=%d",
+                     act_name((rise_act)act), e, b, n);
+            check(name, d_dh, dh, t, 2e-6, 2e-5);
+            check(name, d_db, db, nb, 1e-4, 1e-4);
+            gpu->free(gpu, d_h), gpu->free(gpu, d_bias), gpu->free(gpu, d_a);
+            gpu->free(gpu, d_da), gpu->free(gpu, d_dh), gpu->free(gpu, d_db);
+            free(h), free(bias), free(a), free(da), free(dh), free(db);
+        }
+    sync_ok("fused epilogues");
+}
+
 /* ---- LayerNorm: table dispatcher and both variants ---- */
 
 static void test_layernorm(void) {
@@ -827,6 +860,7 @@ int main(void) {
     test_bias();
     test_elementwise();
     test_activations();
+    test_fused_epilogues();
     test_layernorm();
     test_random();
     test_losses();
