@@ -2,6 +2,7 @@
  * The training step is in agent_step.c, evaluation in agent_policy.c, checkpoints in
  * agent_ckpt.c. */
 #include "agent_internal.h"
+#include "backend_knn.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -324,7 +325,9 @@ rise_status rise_agent_attach_data(rise_agent *a, const rise_trainset *ts) {
     const int rank = ts->spec.shard_rank;
     RISE_TRY(rise_sampler_init(&a->sampler, ts, c->seed, rank, c->batch, c->expert_ratio));
     if (c->relabel && !a->has_pairs) {
-        RISE_TRY(rise_relabel_build(ts, &c->relabel_cfg, &a->pairs));
+        /* on a GPU the neighbour search runs there (same pairs, backend_knn.h) */
+        RISE_TRY(rise_relabel_build_with(
+            ts, &c->relabel_cfg, a->be->is_device ? rise_backend_knn : NULL, a->be, &a->pairs));
         a->has_pairs = 1;
     }
     if (a->has_pairs && a->pairs.n > 0)

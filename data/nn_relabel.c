@@ -123,9 +123,22 @@ static rise_status check_config(const rise_relabel_config *c) {
     return RISE_OK;
 }
 
+static rise_status host_knn(void *ctx, const float *q, int64_t nq, const float *r, int64_t nr,
+                            int64_t F, const rise_knn_opts *o, int64_t *idx, float *dist,
+                            int32_t *count) {
+    (void)ctx;
+    return rise_knn(q, nq, r, nr, F, o, idx, dist, count);
+}
+
 rise_status rise_relabel_build(const rise_trainset *ts, const rise_relabel_config *c,
                                rise_pairs *out) {
+    return rise_relabel_build_with(ts, c, NULL, NULL, out);
+}
+
+rise_status rise_relabel_build_with(const rise_trainset *ts, const rise_relabel_config *c,
+                                    rise_knn_fn knn, void *ctx, rise_pairs *out) {
     memset(out, 0, sizeof *out);
+    if (!knn) knn = host_knn;
     RISE_TRY(check_config(c));
     /* Feature columns, in key order. */
     int64_t *cols = malloc((size_t)ts->obs_dim * sizeof *cols), F = 0;
@@ -183,8 +196,8 @@ rise_status rise_relabel_build(const rise_trainset *ts, const rise_relabel_confi
             ko.match_dim = mdim;
             ko.match_tol = c->match_tol;
         }
-        st = rise_knn(qs.feat, qs.n, rs[rule].feat, rs[rule].n, F, &ko, nidx[rule], ndist[rule],
-                      ncount[rule]);
+        st = knn(ctx, qs.feat, qs.n, rs[rule].feat, rs[rule].n, F, &ko, nidx[rule], ndist[rule],
+                 ncount[rule]);
     }
     /* Assemble: by query, then rule, then distance. */
     int64_t total = 0;

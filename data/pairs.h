@@ -18,6 +18,7 @@
 
 #include <stdint.h>
 
+#include "knn.h"
 #include "trainset.h"
 
 #ifdef __cplusplus
@@ -60,6 +61,17 @@ typedef struct {
 /* Pairs ordered by query, then rule, then distance. */
 rise_status rise_relabel_build(const rise_trainset *ts, const rise_relabel_config *c,
                                rise_pairs *out);
+
+/* A neighbour search with rise_knn's contract (data/knn.h); ctx is the caller's. */
+typedef rise_status (*rise_knn_fn)(void *ctx, const float *q, int64_t nq, const float *r,
+                                   int64_t nr, int64_t F, const rise_knn_opts *o, int64_t *idx,
+                                   float *dist, int32_t *count);
+
+/* rise_relabel_build with the searches done by knn (NULL: rise_knn on the host), e.g. on
+ * a GPU (algorithms/backend_knn.h). Any search with rise_knn's exact semantics gives the
+ * same pairs. */
+rise_status rise_relabel_build_with(const rise_trainset *ts, const rise_relabel_config *c,
+                                    rise_knn_fn knn, void *ctx, rise_pairs *out);
 void rise_pairs_free(rise_pairs *p);
 
 /* Actor batch from pair indices pidx [B]: obs history [B, To, D] of obs_idx

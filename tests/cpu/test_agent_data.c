@@ -6,13 +6,16 @@
  * included), sampler counters, parameters and metrics, for RISE with mixed
  * expert / non-expert batches, for IQL (Gaussian actor) and for MLP BC. On a GPU the
  * same code path runs with the CUDA ops (tests/gpu/test_backend_ops_data.c checks those
- * against the CPU's).
+ * against the CPU's). Neighbour relabelling with its searches run through the backend's
+ * knn_topk op (algorithms/backend_knn.c, what a GPU agent does at attach) builds exactly
+ * the host's pairs, with trajectory groups (play to play) and a match key.
  * Run: ctest -R test_agent_data */
 #include <string.h>
 #include <unistd.h>
 
 #include "algorithms/agent.h"
 #include "algorithms/agent_internal.h"
+#include "algorithms/backend_knn.h"
 #include "maze_fixture.h"
 #include "test_util.h"
 
@@ -109,6 +112,41 @@ static void compare_paths(rise_algo algo, rise_backend *be, const rise_trainset 
     rise_agent_free(d);
 }
 
+static int same_pairs(const rise_pairs *a, const rise_pairs *b) {
+    const size_t n = (size_t)a->n;
+    return a->n == b->n && !memcmp(a->obs_idx, b->obs_idx, n * sizeof(int64_t)) &&
+           !memcmp(a->act_idx, b->act_idx, n * sizeof(int64_t)) &&
+           !memcmp(a->dist, b->dist, n * sizeof(float)) && !memcmp(a->rule, b->rule, n) &&
+           !memcmp(a->count, b->count, sizeof a->count) &&
+           !memcmp(a->queries_matched, b->queries_matched, sizeof a->queries_matched);
+}
+
+static void relabel_on_backend(rise_backend *be, const rise_trainset *ts) {
+    for (int variant = 0; variant < 3; ++variant) {
+        rise_relabel_config c;
+        rise_relabel_config_default(&c);
+        c.skip_expert = c.skip_nonexpert = 0;
+        c.threshold = variant == 0 ? 0.3f : 0.8f;
+        c.k = variant == 2 ? 3 : 15;
+        if (variant == 2) { /* a match key: the first observation key, loosely */
+            snprintf(c.match_key, sizeof c.match_key, "%s", ts->keys[0].name);
+            c.match_tol = 0.2f;
+        }
+        rise_pairs host, dev;
+        TEST_CHECK(rise_relabel_build(ts, &c, &host) == RISE_OK, "relabel on the host: %s",
+                   rise_last_error());
+        TEST_CHECK(rise_relabel_build_with(ts, &c, rise_backend_knn, be, &dev) == RISE_OK,
+                   "relabel through the backend: %s", rise_last_error());
+        TEST_CHECK(host.n > 0 && host.count[RISE_PAIR_PLAY_TO_PLAY] > 0,
+                   "variant %d: pairs of both rules exist (%lld)", variant, (long long)host.n);
+        TEST_CHECK(same_pairs(&host, &dev),
+                   "variant %d: the backend's search builds the host's %lld pairs", variant,
+                   (long long)host.n);
+        rise_pairs_free(&host);
+        rise_pairs_free(&dev);
+    }
+}
+
 int main(void) {
     snprintf(dir, sizeof dir, "/tmp/rise_test_agent_data_XXXXXX");
     if (!mkdtemp(dir)) return 1;
@@ -120,6 +158,7 @@ int main(void) {
     compare_paths(RISE_ALGO_RISE, be, &ts);
     compare_paths(RISE_ALGO_IQL, be, &ts);
     compare_paths(RISE_ALGO_BC_MLP, be, &ts);
+    relabel_on_backend(be, &ts);
     rise_backend_destroy(be);
     rise_trainset_free(&ts);
     char cmd[600];

@@ -12,7 +12,9 @@
  * update; the RMS over a whole buffer is what stays small. Tolerances: 1 step 1e-2 (params)
  * and 1e-3 relative on losses; 100 steps 5e-2 and 5e-2. A negative control trains the CPU
  * agent with another seed and must land at least 10x beyond the 100-step tolerance, so the
- * comparison can fail. RISE_TEST_AGENT_BACKEND=cpu runs the whole test CPU against CPU (to
+ * comparison can fail. The relabelled pairs, built at attach with the search on the GPU
+ * (algorithms/backend_knn.c), must equal the CPU agent's bit for bit.
+ * RISE_TEST_AGENT_BACKEND=cpu runs the whole test CPU against CPU (to
  * check the harness without a GPU; every error is then 0). */
 #include <math.h>
 #include <string.h>
@@ -119,6 +121,13 @@ int main(void) {
 
     rise_agent *a = make(cpu, &ts, 0), *b = make(gpu, &ts, 0), *other = make(cpu, &ts, 1);
     if (!a || !b || !other) return test_finish();
+    const rise_pairs *pa = &a->pairs, *pb = &b->pairs;
+    TEST_CHECK(pa->n > 0 && pa->n == pb->n &&
+                   !memcmp(pa->obs_idx, pb->obs_idx, sizeof(int64_t) * (size_t)pa->n) &&
+                   !memcmp(pa->act_idx, pb->act_idx, sizeof(int64_t) * (size_t)pa->n) &&
+                   !memcmp(pa->dist, pb->dist, sizeof(float) * (size_t)pa->n),
+               "relabelled pairs equal on both backends (%lld, %lld)", (long long)pa->n,
+               (long long)pb->n);
     tracked ta, tb, to;
     track(&ta, a);
     track(&tb, b);
