@@ -8,6 +8,9 @@
  * upload it (or, with data_on_backend, do the same on the backend: agent_data.c), then on
  * the backend: critic update (V, Q, targets; with the CQL penalty when
  * cql.enable), policy loss + spectral penalty + Adam + EMA. Nothing is read back here.
+ * With the device clock (agent_clock.c) the same ops read the step number and Philox
+ * positions from backend memory, and the step is replayed as a CUDA graph where the
+ * backend has graphs.
  * The Gaussian actors train on the critic batch:
  *   iql: q = min Q'(s, a) (targets before the critic update), critic update, v = V(s)
  *        (updated V), w = min(exp(beta (q - v)), max_w), AWR loss, Adam (policy.lr);
