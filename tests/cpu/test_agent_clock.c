@@ -15,6 +15,7 @@
 
 #include "algorithms/agent.h"
 #include "algorithms/agent_internal.h"
+#include "agent_fixture.h"
 #include "maze_fixture.h"
 #include "test_util.h"
 
@@ -22,30 +23,6 @@ static char dir[256];
 
 static int same(const float *x, const float *y, size_t n) {
     return n == 0 || memcmp(x, y, n * sizeof(float)) == 0;
-}
-
-static void small_config(rise_agent_config *c, rise_algo algo, const rise_trainset *ts) {
-    rise_agent_config_default(c, algo);
-    c->obs_dim = (int)ts->obs_dim;
-    c->act_dim = (int)ts->act_dim;
-    c->batch = 24;
-    c->diffusion.width = 16;
-    c->diffusion.depth = 1;
-    c->diffusion.code_width = 16;
-    c->diffusion.train_steps = 10;
-    c->critic.width = 16;
-    c->candidates = 4;
-    c->cql_samples = 3;
-    c->data_on_backend = 1;
-    if (algo == RISE_ALGO_RISE) {
-        c->expert_ratio = 0.25;
-        c->obs_horizon = 2;
-        c->action_horizon = 3;
-        c->noise_copies = 2;
-        c->relabel = 1;
-        c->relabel_cfg.threshold = 0.5f;
-        c->relabel_cfg.skip_expert = c->relabel_cfg.skip_nonexpert = 0;
-    }
 }
 
 /* Every parameter buffer of the agent, flattened into a comparable list. */
@@ -104,7 +81,8 @@ static rise_agent *make(const rise_agent_config *c, rise_backend *be, const rise
 static void compare(rise_algo algo, int cql_penalty, rise_backend *be, const rise_trainset *ts) {
     const char *name = cql_penalty ? "idql+cql" : rise_algo_name(algo);
     rise_agent_config c;
-    small_config(&c, algo, ts);
+    agent_fixture_config(&c, algo, ts, 24, 16, 1);
+    c.data_on_backend = 1;
     c.cql_enable = cql_penalty;
     c.step_graph = 0;
     rise_agent *plain = make(&c, be, ts);
@@ -163,7 +141,7 @@ int main(void) {
     compare(RISE_ALGO_CQL, 0, be, &ts);
     compare(RISE_ALGO_BC_MLP, 0, be, &ts);
     rise_agent_config c;
-    small_config(&c, RISE_ALGO_IDQL, &ts);
+    agent_fixture_config(&c, RISE_ALGO_IDQL, &ts, 24, 16, 1);
     c.step_graph = 1;
     c.data_on_backend = 0;
     TEST_CHECK(rise_agent_config_check(&c) != RISE_OK &&

@@ -16,6 +16,7 @@
 #include "algorithms/agent.h"
 #include "algorithms/agent_internal.h"
 #include "algorithms/backend_knn.h"
+#include "agent_fixture.h"
 #include "maze_fixture.h"
 #include "test_util.h"
 
@@ -25,32 +26,10 @@ static int same(const float *x, const float *y, size_t n) {
     return n == 0 || memcmp(x, y, n * sizeof(float)) == 0;
 }
 
-static void small_agent_config(rise_agent_config *c, rise_algo algo, const rise_trainset *ts) {
-    rise_agent_config_default(c, algo);
-    c->obs_dim = (int)ts->obs_dim;
-    c->act_dim = (int)ts->act_dim;
-    c->batch = 24;
-    c->diffusion.width = 16;
-    c->diffusion.depth = 1;
-    c->diffusion.code_width = 16;
-    c->diffusion.train_steps = 10;
-    c->critic.width = 16;
-    c->candidates = 4;
-    if (algo == RISE_ALGO_RISE) {
-        c->expert_ratio = 0.25;
-        c->obs_horizon = 2;
-        c->action_horizon = 3;
-        c->noise_copies = 2;
-        c->relabel = 1;
-        c->relabel_cfg.threshold = 0.5f;
-        c->relabel_cfg.skip_expert = c->relabel_cfg.skip_nonexpert = 0;
-    }
-}
-
 static void compare_paths(rise_algo algo, rise_backend *be, const rise_trainset *ts) {
     const char *name = rise_algo_name(algo);
     rise_agent_config c;
-    small_agent_config(&c, algo, ts);
+    agent_fixture_config(&c, algo, ts, 24, 16, 1);
     rise_agent *h = NULL, *d = NULL;
     c.data_on_backend = 0;
     TEST_CHECK(rise_agent_create(&c, be, &ts->norm, &h) == RISE_OK, "%s host agent: %s", name,

@@ -2,7 +2,8 @@
  * (exit 77 without a GPU).
  *
  * Run: ctest -L gpu -R test_agent_gpu. Both agents train on the same generated maze data with
- * the same config (spectral code MLP, relabelled pairs every 2nd step, one action-noise copy,
+ * the same config (tests/agent_fixture.h: spectral code MLP, relabelled pairs every 2nd step,
+ * two action-noise copies per row, an observation history of 2,
  * dropout); the CPU agent gathers on the host, the CUDA agent on the device
  * (data_on_backend), and every Philox stream is the same, so the only differences are float
  * rounding (cuBLAS and reduction orders, FMA contraction, a few ulp in normal draws).
@@ -22,6 +23,7 @@
 
 #include "algorithms/agent.h"
 #include "algorithms/agent_internal.h"
+#include "agent_fixture.h"
 #include "maze_fixture.h"
 #include "test_util.h"
 
@@ -79,20 +81,8 @@ static double metric_error(rise_agent *ref, rise_agent *got) {
 
 static rise_agent *make(rise_backend *be, const rise_trainset *ts, uint64_t seed) {
     rise_agent_config c;
-    rise_agent_config_default(&c, RISE_ALGO_RISE);
+    agent_fixture_config(&c, RISE_ALGO_RISE, ts, 64, 32, 2);
     c.seed = seed;
-    c.obs_dim = (int)ts->obs_dim;
-    c.act_dim = (int)ts->act_dim;
-    c.batch = 64;
-    c.diffusion.width = 32;
-    c.diffusion.depth = 2;
-    c.diffusion.code_width = 32;
-    c.critic.width = 32;
-    c.candidates = 4;
-    c.noise_copies = 1;
-    c.relabel = 1;
-    c.relabel_cfg.threshold = 0.5f;
-    c.relabel_cfg.skip_expert = c.relabel_cfg.skip_nonexpert = 0;
     rise_agent *a = NULL;
     TEST_CHECK(rise_agent_create(&c, be, &ts->norm, &a) == RISE_OK &&
                    rise_agent_attach_data(a, ts) == RISE_OK,

@@ -21,35 +21,18 @@
 
 #include "algorithms/agent.h"
 #include "algorithms/agent_internal.h"
+#include "agent_fixture.h"
 #include "maze_fixture.h"
 #include "test_util.h"
 
 static rise_agent *make(rise_backend *be, const rise_trainset *ts, rise_algo algo, int penalty,
                         int graph, uint64_t seed) {
     rise_agent_config c;
-    rise_agent_config_default(&c, algo);
+    agent_fixture_config(&c, algo, ts, 64, 32, 2);
     c.seed = seed;
-    c.obs_dim = (int)ts->obs_dim;
-    c.act_dim = (int)ts->act_dim;
-    c.batch = 64;
-    c.diffusion.width = 32;
-    c.diffusion.depth = 2;
-    c.diffusion.code_width = 32;
-    c.critic.width = 32;
-    c.candidates = 4;
     c.cql_enable = penalty;
-    c.cql_samples = 4;
     c.data_on_backend = 1;
     c.step_graph = graph;
-    if (algo == RISE_ALGO_RISE) {
-        c.expert_ratio = 0.25;
-        c.obs_horizon = 2;
-        c.action_horizon = 4;
-        c.noise_copies = 1;
-        c.relabel = 1;
-        c.relabel_cfg.threshold = 0.5f;
-        c.relabel_cfg.skip_expert = c.relabel_cfg.skip_nonexpert = 0;
-    }
     rise_agent *a = NULL;
     TEST_CHECK(rise_agent_create(&c, be, &ts->norm, &a) == RISE_OK &&
                    rise_agent_attach_data(a, ts) == RISE_OK,
