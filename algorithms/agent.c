@@ -73,6 +73,7 @@ void rise_agent_config_default(rise_agent_config *c, rise_algo algo) {
     c->cql_samples = 10;
     c->cql_actor_lr = 1e-4f;
     c->cql_entropy_target = -1.0f;
+    c->cql_reward_scale = 1.0f;
     c->data_on_backend = -1;
     c->step_graph = -1;
     if (algo == RISE_ALGO_RISE) c->diffusion.spectral = RISE_SPECTRAL_CODE;
@@ -132,6 +133,9 @@ rise_status rise_agent_config_check(const rise_agent_config *c) {
                           rise_algo_name(c->algo));
     if ((c->cql_enable || c->algo == RISE_ALGO_CQL) && (c->cql_samples < 1 || c->cql_samples > 256))
         return rise_error(RISE_ERR_INVALID, "cql.samples = %d, expected 1..256", c->cql_samples);
+    if (!(c->cql_reward_scale > 0.0f))
+        return rise_error(RISE_ERR_INVALID, "cql.reward_scale = %g, expected > 0",
+                          (double)c->cql_reward_scale);
     return RISE_OK;
 }
 
@@ -238,6 +242,8 @@ rise_status rise_agent_create(const rise_agent_config *cfg, rise_backend *be,
         kc.samples = c->cql_samples;
         kc.actor_lr = c->cql_actor_lr;
         kc.entropy_target = c->cql_entropy_target;
+        kc.reward_scale = c->cql_reward_scale;
+        kc.reward_bias = c->cql_reward_bias;
         st = rise_cql_create(&a->cql, be, &kc, c->algo == RISE_ALGO_CQL, c->seed);
     }
     const size_t B = (size_t)a->B, Bp = (size_t)a->Bp, D = (size_t)c->obs_dim,

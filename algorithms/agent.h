@@ -76,6 +76,7 @@ typedef struct {
     /* conservative penalty: always on for cql, on the IQL critic with cql_enable */
     int cql_enable, cql_lagrange, cql_samples;
     float cql_alpha, cql_target_gap, cql_actor_lr, cql_entropy_target;
+    float cql_reward_scale, cql_reward_bias; /* critic reward r -> scale r + bias */
     /* 1: keep the training set on the backend and assemble batches there; 0: gather on the
      * host and upload each batch; -1 (default): 1 on a device backend. Same batches. */
     int data_on_backend;

@@ -103,5 +103,7 @@ rise_status rise_agent_config_from_train(const rise_train_config *t, int obs_dim
     c->cql_samples = t->cql_samples;
     c->cql_actor_lr = t->cql_actor_lr;
     c->cql_entropy_target = t->cql_entropy_target;
+    c->cql_reward_scale = t->cql_reward_scale;
+    c->cql_reward_bias = t->cql_reward_bias;
     return rise_agent_config_check(c);
 }

@@ -74,6 +74,18 @@ void rise_cql_qmin(const rise_cql *k, rise_arena *ar, const float *w, const floa
     rise_arena_rewind(ar, mark);
 }
 
+/* r~ [B] = reward_scale r + reward_bias in the arena (r itself with the identity). */
+static const float *critic_reward(const rise_cql *k, rise_arena *ar, const float *r, int B) {
+    const float scale = k->cfg.reward_scale != 0.0f ? k->cfg.reward_scale : 1.0f;
+    if (scale == 1.0f && k->cfg.reward_bias == 0.0f) return r;
+    float *rt = rise_arena_alloc(ar, (size_t)B);
+    if (ar->be) {
+        k->be->fill(k->be, rt, k->cfg.reward_bias, (size_t)B);
+        k->be->axpy(k->be, rt, scale, r, (size_t)B);
+    }
+    return rt;
+}
+
 /* ---- the penalty ---- */
 
 /* w at the start of a critic update: cql.alpha, or clamp(exp(log w'), 0, 1e6). */
@@ -234,7 +246,8 @@ void rise_cql_critic_update(rise_cql *k, const rise_gauss_actor *pi, const float
     const size_t mark = rise_arena_mark(ar);
     float *m = k->metrics;
     if (run) set_weight(k);
-    /* y = r + gamma (1 - d) min Q'(s', a'), a' ~ pi(s') */
+    /* y = r~ + gamma (1 - d) min Q'(s', a'), a' ~ pi(s') */
+    const float *rt = critic_reward(k, ar, r, B);
     float *y2 = rise_arena_alloc(ar, 2 * (size_t)B);
     {
         const size_t m2 = rise_arena_mark(ar);
@@ -247,7 +260,7 @@ void rise_cql_critic_update(rise_cql *k, const rise_gauss_actor *pi, const float
         rise_mlp_forward(&k->q, be, k->qp.target, ar, &t, xn, B, 1, 0, no_rng);
         rise_min2(be, ar, t.y, B, qn);
         if (run) {
-            be->td_target(be, y2, r, done, qn, (size_t)B, k->cfg.discount);
+            be->td_target(be, y2, rt, done, qn, (size_t)B, k->cfg.discount);
             be->copy(be, y2 + B, y2, sizeof(float) * (size_t)B);
         }
         rise_arena_rewind(ar, m2);
@@ -320,9 +333,10 @@ void rise_cql_iql_update(rise_cql *k, rise_iql_critic *c, rise_arena *ar, const 
         be->rand_uniform(be, cand, (size_t)B * N * A, -1.0f, 1.0f, r4);
         be->fill(be, logq, (float)A * logf(0.5f), (size_t)B * N);
     }
+    const float *rt = critic_reward(k, ar, r, B);
     iql_penalty_ctx ctx = {k, obs, cand, logq, B, N};
-    rise_iql_critic_update_hooked(c, ar, obs, act, next_obs, r, done, batch, step, iql_penalty_hook,
-                                  &ctx);
+    rise_iql_critic_update_hooked(c, ar, obs, act, next_obs, rt, done, batch, step,
+                                  iql_penalty_hook, &ctx);
     if (run) lagrange_step(k, c->cfg.q_opt.lr, step);
     rise_arena_rewind(ar, mark);
 }

@@ -22,6 +22,10 @@
  *   critic:      y = r + gamma (1 - d) min_i Q'_i(s', a'), a' ~ pi(s') (no entropy term);
  *                L_Q = sum_i [mean_b (Q_i(s_b, a_b) - y_b)^2 + pen_i]; Adam; Polyak Q'
  *   Lagrange:    log w' Adam step (lr critic.lr) on the same step's gap.
+ * Rewards: both critic updates train on r~ = reward_scale r + reward_bias instead of r
+ * (CQL's reference maps sparse 0/1 AntMaze rewards to (r - 0.5) 4: scale 4, bias -2).
+ * The penalty does not scale with r, so the transform sets how much a reward step
+ * weighs against it. reward_scale 0 (a zero-initialised config) is read as 1.
  * Randomness: streams RISE_STREAM_CQL + 0..4 at the caller's offset (the step). */
 #ifndef RISE_CQL_CRITIC_H
 #define RISE_CQL_CRITIC_H
@@ -47,6 +51,8 @@ typedef struct {
     int samples;          /* N per source */
     float actor_lr;       /* entropy temperature's Adam lr (algo cql) */
     float entropy_target; /* per action dim */
+    float reward_scale;   /* r~ = reward_scale r + reward_bias; 0 is read as 1 */
+    float reward_bias;
 } rise_cql_config;
 
 /* Backend scalars in `metrics`. */

@@ -285,6 +285,56 @@ static double cql_loss_at(rise_cql *k, const rise_gauss_actor *pi, const float *
     return (double)km[RISE_CQL_LOSS_TD] + (double)km[RISE_CQL_PENALTY];
 }
 
+/* cql.reward_scale / reward_bias: one critic update with r -> 4 r - 2 equals the update with
+ * scale 1 on rewards transformed beforehand, and differs from the untransformed update. */
+static void test_cql_reward_transform(void) {
+    rise_status st;
+    rise_backend *be = rise_backend_create("cpu", &st);
+    tiny_batch tb;
+    tiny_batch_make(&tb, be);
+    float r[TB], shifted[TB];
+    be->download(be, r, tb.r, sizeof r);
+    for (int i = 0; i < TB; ++i) shifted[i] = -2.0f + 4.0f * r[i];
+    float *d_shifted = test_to_backend(be, shifted, TB);
+    rise_params ap;
+    rise_params_init(&ap);
+    rise_gauss_actor pi;
+    const rise_gauss_config gc = {RISE_GAUSS_TANH, TD, TA, 8, 1, RISE_ACT_TANH, -5.0f, 2.0f};
+    TEST_CHECK(rise_gauss_actor_register(&pi, &ap, "policy", &gc) == RISE_OK, "actor");
+    rise_params_alloc(&ap, be, 0);
+    rise_params_init_values(&ap, 5);
+    float *q[3];
+    for (int v = 0; v < 3; ++v) { /* 0: transform in the update, 1: beforehand, 2: none */
+        rise_cql_config kc = tiny_cql_config(0, 0.7f, 0.0f, 2);
+        if (v == 0) kc.reward_scale = 4.0f, kc.reward_bias = -2.0f;
+        rise_cql k;
+        TEST_CHECK(rise_cql_create(&k, be, &kc, 1, 9) == RISE_OK, "cql: %s", rise_last_error());
+        const rise_rng rng = {11, RISE_STREAM_CQL, 0, NULL};
+        const float *rew = v == 1 ? d_shifted : tb.r;
+        rise_arena m, ar;
+        rise_arena_init_measure(&m);
+        rise_cql_critic_update(&k, &pi, ap.value, &m, tb.obs, tb.act, tb.next, rew, tb.d, TB, 1,
+                               rng);
+        rise_arena_init(&ar, be, m.peak + 64);
+        rise_cql_critic_update(&k, &pi, ap.value, &ar, tb.obs, tb.act, tb.next, rew, tb.d, TB, 1,
+                               rng);
+        q[v] = test_from_backend(be, k.qp.value, k.qp.size);
+        if (v == 2) {
+            TEST_CHECK(!memcmp(q[0], q[1], sizeof(float) * k.qp.size),
+                       "cql.reward_scale 4, bias -2 = the update on 4 r - 2");
+            TEST_CHECK(memcmp(q[0], q[2], sizeof(float) * k.qp.size) != 0,
+                       "the transform changes the update");
+        }
+        rise_arena_free(&ar);
+        rise_cql_free(&k);
+    }
+    for (int v = 0; v < 3; ++v) free(q[v]);
+    be->free(be, d_shifted);
+    rise_params_free(&ap);
+    tiny_batch_free(&tb);
+    rise_backend_destroy(be);
+}
+
 static void test_cql_fd(void) {
     rise_status st;
     rise_backend *be = rise_backend_create("cpu", &st);
@@ -659,6 +709,7 @@ int main(void) {
     test_resume_algo("idql", "idql_cql", idql_x);
     test_cql_penalty_hand();
     test_cql_fd();
+    test_cql_reward_transform();
     test_iql_actor_learns();
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
