@@ -285,17 +285,19 @@ static double cql_loss_at(rise_cql *k, const rise_gauss_actor *pi, const float *
     return (double)km[RISE_CQL_LOSS_TD] + (double)km[RISE_CQL_PENALTY];
 }
 
-/* cql.reward_scale / reward_bias: one critic update with r -> 4 r - 2 equals the update with
- * scale 1 on rewards transformed beforehand, and differs from the untransformed update. */
+/* CQL's reward transform (cql.reward_scale, cql.reward_bias): an update on rewards r with
+ * scale 4 and bias -2 equals, bitwise, the identity's update on 4 r - 2, for algo cql's
+ * critic and for IQL's critic with the penalty; without the transform they differ. */
 static void test_cql_reward_transform(void) {
     rise_status st;
     rise_backend *be = rise_backend_create("cpu", &st);
     tiny_batch tb;
     tiny_batch_make(&tb, be);
-    float r[TB], shifted[TB];
-    be->download(be, r, tb.r, sizeof r);
-    for (int i = 0; i < TB; ++i) shifted[i] = -2.0f + 4.0f * r[i];
-    float *d_shifted = test_to_backend(be, shifted, TB);
+    float h_r[TB], h_rt[TB];
+    be->download(be, h_r, tb.r, sizeof h_r);
+    for (int i = 0; i < TB; ++i) h_rt[i] = 4.0f * h_r[i] - 2.0f;
+    float *rt = be->alloc(be, sizeof h_rt);
+    be->upload(be, rt, h_rt, sizeof h_rt);
     rise_params ap;
     rise_params_init(&ap);
     rise_gauss_actor pi;
@@ -303,33 +305,62 @@ static void test_cql_reward_transform(void) {
     TEST_CHECK(rise_gauss_actor_register(&pi, &ap, "policy", &gc) == RISE_OK, "actor");
     rise_params_alloc(&ap, be, 0);
     rise_params_init_values(&ap, 5);
-    float *q[3];
-    for (int v = 0; v < 3; ++v) { /* 0: transform in the update, 1: beforehand, 2: none */
-        rise_cql_config kc = tiny_cql_config(0, 0.7f, 0.0f, 2);
-        if (v == 0) kc.reward_scale = 4.0f, kc.reward_bias = -2.0f;
+    const rise_rng rng = {11, RISE_STREAM_CQL, 0, NULL};
+    /* run 0: scale 4, bias -2 on r; run 1: identity on 4 r - 2; run 2: identity on r */
+    float q[3][2][512];
+    size_t n[2] = {0, 0};
+    for (int run = 0; run < 3; ++run) {
+        rise_cql_config kc = tiny_cql_config(0, 0.5f, 0.0f, 2);
+        if (run == 0) {
+            kc.reward_scale = 4.0f;
+            kc.reward_bias = -2.0f;
+        }
+        const float *r = run == 1 ? rt : tb.r;
         rise_cql k;
         TEST_CHECK(rise_cql_create(&k, be, &kc, 1, 9) == RISE_OK, "cql: %s", rise_last_error());
-        const rise_rng rng = {11, RISE_STREAM_CQL, 0, NULL};
-        const float *rew = v == 1 ? d_shifted : tb.r;
         rise_arena m, ar;
         rise_arena_init_measure(&m);
-        rise_cql_critic_update(&k, &pi, ap.value, &m, tb.obs, tb.act, tb.next, rew, tb.d, TB, 1,
-                               rng);
+        rise_cql_critic_update(&k, &pi, ap.value, &m, tb.obs, tb.act, tb.next, r, tb.d, TB, 1, rng);
         rise_arena_init(&ar, be, m.peak + 64);
-        rise_cql_critic_update(&k, &pi, ap.value, &ar, tb.obs, tb.act, tb.next, rew, tb.d, TB, 1,
+        rise_cql_critic_update(&k, &pi, ap.value, &ar, tb.obs, tb.act, tb.next, r, tb.d, TB, 1,
                                rng);
-        q[v] = test_from_backend(be, k.qp.value, k.qp.size);
-        if (v == 2) {
-            TEST_CHECK(!memcmp(q[0], q[1], sizeof(float) * k.qp.size),
-                       "cql.reward_scale 4, bias -2 = the update on 4 r - 2");
-            TEST_CHECK(memcmp(q[0], q[2], sizeof(float) * k.qp.size) != 0,
-                       "the transform changes the update");
-        }
+        n[0] = k.qp.size < 512 ? k.qp.size : 512;
+        be->download(be, q[run][0], k.qp.value, sizeof(float) * n[0]);
         rise_arena_free(&ar);
         rise_cql_free(&k);
+        /* IQL's critic with the penalty, same transform */
+        rise_iql_config qc;
+        memset(&qc, 0, sizeof qc);
+        qc.obs_dim = TD;
+        qc.act_dim = TA;
+        qc.width = 8;
+        qc.depth = 2;
+        qc.layernorm = 1;
+        qc.discount = 0.9f;
+        qc.tau = 0.05f;
+        qc.expectile = 0.7f;
+        qc.q_opt = qc.v_opt = kc.q_opt;
+        rise_iql_critic c;
+        TEST_CHECK(rise_iql_critic_create(&c, be, &qc, 3) == RISE_OK, "critic");
+        TEST_CHECK(rise_cql_create(&k, be, &kc, 0, 3) == RISE_OK, "cql: %s", rise_last_error());
+        rise_arena_init_measure(&m);
+        rise_cql_iql_update(&k, &c, &m, tb.obs, tb.act, tb.next, r, tb.d, TB, 1, rng);
+        rise_arena_init(&ar, be, m.peak + 64);
+        rise_cql_iql_update(&k, &c, &ar, tb.obs, tb.act, tb.next, r, tb.d, TB, 1, rng);
+        n[1] = c.qp.size < 512 ? c.qp.size : 512;
+        be->download(be, q[run][1], c.qp.value, sizeof(float) * n[1]);
+        rise_arena_free(&ar);
+        rise_cql_free(&k);
+        rise_iql_critic_free(&c);
     }
-    for (int v = 0; v < 3; ++v) free(q[v]);
-    be->free(be, d_shifted);
+    for (int i = 0; i < 2; ++i) {
+        const char *name = i ? "IQL critic + penalty" : "algo cql critic";
+        TEST_CHECK(n[i] > 0 && !memcmp(q[0][i], q[1][i], sizeof(float) * n[i]),
+                   "%s: scale 4, bias -2 on r equals the identity on 4 r - 2 (bitwise)", name);
+        TEST_CHECK(memcmp(q[0][i], q[2][i], sizeof(float) * n[i]) != 0,
+                   "%s: the transformed update differs from the one on r", name);
+    }
+    be->free(be, rt);
     rise_params_free(&ap);
     tiny_batch_free(&tb);
     rise_backend_destroy(be);
