@@ -8,9 +8,9 @@
  * and only the sampler counters live there (rise_agent_step advances them; on the device
  * clock the ops read them from backend memory). The ops reproduce rise_sampler_next and
  * the data/sequence.h gathers bit for bit, so both paths train identically
- * (test_agent_data checks it on the CPU backend). Relabelled pairs are drawn by sampling their obs_idx and
- * act_idx arrays as pools with the pair sampler's key (the same draw for both), which is
- * rise_pairs_gather's batch. */
+ * (test_agent_data checks it on the CPU backend). Relabelled pairs are drawn by sampling their
+ * obs_idx and act_idx arrays as pools with the pair sampler's key (the same draw for both), which
+ * is rise_pairs_gather's batch. */
 #include "agent_internal.h"
 
 #include <stdlib.h>

@@ -207,6 +207,21 @@ static rise_cql_config tiny_cql_config(int lagrange, float alpha, float gap, int
     return k;
 }
 
+/* The tiny IQL critic the CQL tests put the penalty on (Adam set by the caller). */
+static rise_iql_config tiny_iql_config(void) {
+    rise_iql_config qc;
+    memset(&qc, 0, sizeof qc);
+    qc.obs_dim = TD;
+    qc.act_dim = TA;
+    qc.width = 8;
+    qc.depth = 2;
+    qc.layernorm = 1;
+    qc.discount = 0.9f;
+    qc.tau = 0.05f;
+    qc.expectile = 0.7f;
+    return qc;
+}
+
 static void test_cql_penalty_hand(void) {
     rise_status st;
     rise_backend *be = rise_backend_create("cpu", &st);
@@ -215,16 +230,7 @@ static void test_cql_penalty_hand(void) {
     const int N = 5;
     const double gap = TA * log(2.0) + log((double)N);
     for (int lagrange = 0; lagrange <= 1; ++lagrange) {
-        rise_iql_config qc;
-        memset(&qc, 0, sizeof qc);
-        qc.obs_dim = TD;
-        qc.act_dim = TA;
-        qc.width = 8;
-        qc.depth = 2;
-        qc.layernorm = 1;
-        qc.discount = 0.9f;
-        qc.tau = 0.05f;
-        qc.expectile = 0.7f;
+        rise_iql_config qc = tiny_iql_config();
         const rise_adam_hparams adam = {1e-3f, 0.9f, 0.999f, 1e-8f, 0.0f, 0.0f, NULL};
         qc.q_opt = qc.v_opt = adam;
         rise_iql_critic c;
@@ -329,16 +335,7 @@ static void test_cql_reward_transform(void) {
         rise_arena_free(&ar);
         rise_cql_free(&k);
         /* IQL's critic with the penalty, same transform */
-        rise_iql_config qc;
-        memset(&qc, 0, sizeof qc);
-        qc.obs_dim = TD;
-        qc.act_dim = TA;
-        qc.width = 8;
-        qc.depth = 2;
-        qc.layernorm = 1;
-        qc.discount = 0.9f;
-        qc.tau = 0.05f;
-        qc.expectile = 0.7f;
+        rise_iql_config qc = tiny_iql_config();
         qc.q_opt = qc.v_opt = kc.q_opt;
         rise_iql_critic c;
         TEST_CHECK(rise_iql_critic_create(&c, be, &qc, 3) == RISE_OK, "critic");
