@@ -186,6 +186,9 @@ static void tiny_batch_free(tiny_batch *t) {
     for (int i = 0; i < 5; ++i) t->be->free(t->be, p[i]);
 }
 
+/* Adam of the tiny critics below. */
+static const rise_adam_hparams tiny_adam = {1e-3f, 0.9f, 0.999f, 1e-8f, 0.0f, 0.0f, NULL};
+
 static rise_cql_config tiny_cql_config(int lagrange, float alpha, float gap, int samples) {
     rise_cql_config k;
     memset(&k, 0, sizeof k);
@@ -196,8 +199,7 @@ static rise_cql_config tiny_cql_config(int lagrange, float alpha, float gap, int
     k.layernorm = 1;
     k.discount = 0.9f;
     k.tau = 0.05f;
-    const rise_adam_hparams adam = {1e-3f, 0.9f, 0.999f, 1e-8f, 0.0f, 0.0f, NULL};
-    k.q_opt = adam;
+    k.q_opt = tiny_adam;
     k.alpha = alpha;
     k.lagrange = lagrange;
     k.target_gap = gap;
@@ -207,7 +209,7 @@ static rise_cql_config tiny_cql_config(int lagrange, float alpha, float gap, int
     return k;
 }
 
-/* The tiny IQL critic the CQL tests put the penalty on (Adam set by the caller). */
+/* The tiny IQL critic the CQL tests put the penalty on. */
 static rise_iql_config tiny_iql_config(void) {
     rise_iql_config qc;
     memset(&qc, 0, sizeof qc);
@@ -219,6 +221,7 @@ static rise_iql_config tiny_iql_config(void) {
     qc.discount = 0.9f;
     qc.tau = 0.05f;
     qc.expectile = 0.7f;
+    qc.q_opt = qc.v_opt = tiny_adam;
     return qc;
 }
 
@@ -230,9 +233,7 @@ static void test_cql_penalty_hand(void) {
     const int N = 5;
     const double gap = TA * log(2.0) + log((double)N);
     for (int lagrange = 0; lagrange <= 1; ++lagrange) {
-        rise_iql_config qc = tiny_iql_config();
-        const rise_adam_hparams adam = {1e-3f, 0.9f, 0.999f, 1e-8f, 0.0f, 0.0f, NULL};
-        qc.q_opt = qc.v_opt = adam;
+        const rise_iql_config qc = tiny_iql_config();
         rise_iql_critic c;
         TEST_CHECK(rise_iql_critic_create(&c, be, &qc, 3) == RISE_OK, "critic");
         /* Q = 0.25 everywhere: zero output weights, bias 0.25 (both members) */
@@ -335,8 +336,7 @@ static void test_cql_reward_transform(void) {
         rise_arena_free(&ar);
         rise_cql_free(&k);
         /* IQL's critic with the penalty, same transform */
-        rise_iql_config qc = tiny_iql_config();
-        qc.q_opt = qc.v_opt = kc.q_opt;
+        const rise_iql_config qc = tiny_iql_config();
         rise_iql_critic c;
         TEST_CHECK(rise_iql_critic_create(&c, be, &qc, 3) == RISE_OK, "critic");
         TEST_CHECK(rise_cql_create(&k, be, &kc, 0, 3) == RISE_OK, "cql: %s", rise_last_error());
