@@ -1,10 +1,10 @@
-/* backend_knn.h - data/knn.h's neighbour search run by a backend's knn_topk op, so
+/* backend_knn.h - kernels/knn_search.h's neighbour search run by a backend's knn_topk op, so
  * neighbour relabelling (data/pairs.h) can search on the GPU. The op equals rise_knn bit
  * for bit, so the pairs do not depend on where the search ran. */
 #ifndef RISE_BACKEND_KNN_H
 #define RISE_BACKEND_KNN_H
 
-#include "data/knn.h"
+#include "kernels/knn_search.h"
 #include "host/backend.h"
 
 #ifdef __cplusplus

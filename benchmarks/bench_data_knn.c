@@ -16,7 +16,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "data/knn.h"
+#include "kernels/knn_search.h"
 #include "data/pairs.h"
 
 static double now(void) {

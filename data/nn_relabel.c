@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "knn.h"
+#include "kernels/knn_search.h"
 #include "pairs.h"
 #include "sequence.h"
 

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "h5util.h"
+#include "host/h5util.h"
 
 const char *rise_norm_mode_name(rise_norm_mode m) {
     switch (m) {

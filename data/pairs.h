@@ -18,7 +18,7 @@
 
 #include <stdint.h>
 
-#include "knn.h"
+#include "kernels/knn_search.h"
 #include "trainset.h"
 
 #ifdef __cplusplus
@@ -62,7 +62,7 @@ typedef struct {
 rise_status rise_relabel_build(const rise_trainset *ts, const rise_relabel_config *c,
                                rise_pairs *out);
 
-/* A neighbour search with rise_knn's contract (data/knn.h); ctx is the caller's. */
+/* A neighbour search with rise_knn's contract (kernels/knn_search.h); ctx is the caller's. */
 typedef rise_status (*rise_knn_fn)(void *ctx, const float *q, int64_t nq, const float *r,
                                    int64_t nr, int64_t F, const rise_knn_opts *o, int64_t *idx,
                                    float *dist, int32_t *count);

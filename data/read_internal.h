@@ -4,7 +4,7 @@
 
 #include <hdf5.h>
 
-#include "h5util.h"
+#include "host/h5util.h"
 #include "reader.h"
 
 rise_status rise_robomimic_list_fid(hid_t f, const char *file, const char *filter_key,

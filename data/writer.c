@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "h5util.h"
+#include "host/h5util.h"
 
 struct rise_writer {
     char *path, *tmp_path;

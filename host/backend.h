@@ -313,7 +313,7 @@ struct rise_backend {
      * d2 = sum ((double)q - r)^2 <= max_dist^2, ordered by (d2, index); the first k give
      * idx [nq, k] (-1 past the last), dist [nq, k] = (float)sqrt(d2) (+inf past the
      * last), count [nq]. Equal to rise_knn_brute bit for bit on both backends, for any
-     * input (cpu runs data/knn.c's tiled rise_knn). scratch: backend memory of
+     * input (cpu runs kernels/knn_search.c's tiled rise_knn). scratch: backend memory of
      * knn_topk_scratch_bytes(nq, k) bytes (overwritten). */
     void (*knn_topk)(rise_backend *be, int32_t *idx, float *dist, int32_t *count, const float *q,
                      int nq, const float *r, int nr, int f, const rise_knn_params *p,

@@ -30,7 +30,7 @@
 #include "../kernels/gaussian.h"
 #include "../kernels/gather.h"
 #include "../kernels/knn.h"
-#include "../data/knn.h"
+#include "../kernels/knn_search.h"
 
 /* Below this many elements per chunk, thread start-up costs more than it saves. */
 #define CPU_GRAIN ((size_t)16384)
@@ -525,7 +525,7 @@ static void cpu_action_noise(rise_backend *be, float *out, float *sigma_out, flo
                                     rng_at_block(rng, lo * sm * sa / 2)));
 }
 
-/* ---- neighbour search: data/knn.c's tiled kNN (exact, OpenMP over query tiles), its
+/* ---- neighbour search: kernels/knn_search.c's tiled kNN (exact, OpenMP over query tiles), its
  * int64 indices parked in the scratch and narrowed to int32 ---- */
 
 static void cpu_knn_topk(rise_backend *be, int32_t *idx, float *dist, int32_t *count,

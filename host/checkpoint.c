@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "data/h5util.h"
+#include "host/h5util.h"
 
 #define CKPT_NAME_MAX 1024
 

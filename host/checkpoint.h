@@ -65,8 +65,8 @@ rise_status rise_ckpt_put_string(rise_ckpt_writer *w, const char *name, const ch
  * for writers that take an HDF5 location, e.g. rise_norm_save(s, loc,
  * "norm"). The writer owns the id: do not close it. H5I_INVALID_HID on
  * error (the writer remembers it, so commit fails). Datasets a caller
- * creates there itself should use rise_h5_dcpl() (data/h5util.h) to stay
- * byte-reproducible; data/h5util.h's writers already do. */
+ * creates there itself should use rise_h5_dcpl() (host/h5util.h) to stay
+ * byte-reproducible; host/h5util.h's writers already do. */
 hid_t rise_ckpt_group(rise_ckpt_writer *w, const char *name);
 /* Flush, close, fsync, rename over the final path, fsync the directory.
  * The writer is released whatever the outcome. */

@@ -1,5 +1,5 @@
 /* knn.h - thresholded k-nearest-neighbour search on backend-resident data, the
- * semantics of data/knn.h (rise_knn / rise_knn_brute) with int32 outputs.
+ * semantics of kernels/knn_search.h (rise_knn / rise_knn_brute) with int32 outputs.
  *
  * For each query row q_i of Q [nq, F], the references r_j of R [nr, F] that pass
  *   group:  q_group[i] != r_group[j]                                  (when set)
@@ -10,7 +10,7 @@
  *   idx[i, s] = j, dist[i, s] = (float)sqrt(d2) for s < count[i] (<= k),
  *   idx[i, s] = -1, dist[i, s] = +inf past count[i].
  * This is exactly rise_knn_brute's result (same idx, count and dist bits), for
- * non-finite and huge inputs too, on both backends (the CPU backend calls data/knn.c's
+ * non-finite and huge inputs too, on both backends (the CPU backend calls kernels/knn_search.c's
  * tiled rise_knn).
  *
  * Scratch: knn_topk_scratch_bytes(nq, k) bytes of backend memory, 8-byte aligned, that

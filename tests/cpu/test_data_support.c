@@ -10,7 +10,7 @@
 #include <math.h>
 
 #include "data/action_noise.h"
-#include "data/knn.h"
+#include "kernels/knn_search.h"
 #include "data/pairs.h"
 #include "data/sampler.h"
 #include "data/sequence.h"

@@ -1,10 +1,10 @@
 /* test_ops_knn.c - the knn_topk op of the CPU backend and its reference knn_topk_ref
- * (kernels/knn.h) against rise_knn_brute (data/knn.h), exactly: same idx (narrowed to
+ * (kernels/knn.h) against rise_knn_brute (kernels/knn_search.h), exactly: same idx (narrowed to
  * int32), same count, dist bit for bit. Awkward shapes: one query, one reference, k
  * above the references, F = 1 / 3 / 20 / 67, quantised data with many exact ties,
  * thresholds, the group (other trajectory) and match (gripper) filters, duplicates of
  * the query itself, and a hand case. Run: ctest -R test_ops_knn */
-#include "data/knn.h"
+#include "kernels/knn_search.h"
 #include "kernels/knn.h"
 #include "test_util.h"
 

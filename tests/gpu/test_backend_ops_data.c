@@ -24,7 +24,7 @@
 #ifdef RISE_WITH_CUDA
 #include <cuda_runtime_api.h>
 
-#include "data/knn.h"
+#include "kernels/knn_search.h"
 #include "kernels/gather.h"
 #include "kernels/knn.h"
 
@@ -370,7 +370,7 @@ static void knn_run(const knn_case *c, const float *hq, const float *hr, int cpu
     rise_knn_brute(hq, nq, hr, nr, f, &o, bi, bd, bc);
     for (size_t e = 0; e < nqk; ++e) bi32[e] = (int32_t)bi[e];
     char what[200];
-    if (cpu_too) { /* the CPU backend (data/knn.c's tiled search) agrees with it */
+    if (cpu_too) { /* the CPU backend (kernels/knn_search.c's tiled search) agrees with it */
         int32_t *ci = malloc(sizeof(int32_t) * (nqk + 1)), *cc = malloc(sizeof(int32_t) * (nq + 1));
         float *cd = malloc(sizeof(float) * (nqk + 1));
         void *cs = cpu->alloc(cpu, knn_topk_scratch_bytes(nq, k) + 8);

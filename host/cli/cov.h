@@ -1,4 +1,4 @@
-/* cli_cov.h - the coverage / robustness options and evaluation shared by
+/* cli/cov.h - the coverage / robustness options and evaluation shared by
  * `rise coverage` (scripted policies) and `rise eval` (trained runs). */
 #ifndef RISE_CLI_COV_H
 #define RISE_CLI_COV_H

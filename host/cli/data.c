@@ -1,4 +1,4 @@
-/* cli_data.c - `rise data`: inspect, merge, relabel and check datasets.
+/* cli/data.c - `rise data`: inspect, merge, relabel and check datasets.
  *
  *   rise data info FILE... [--per-dim] [--filter-key K] [--format F]
  *   rise data merge -o OUT IN[:TAG]... [--keys a,b] [--allow-env-mismatch]
@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "cli_args.h"
+#include "args.h"
 #include "data/fileops.h"
 #include "data/info.h"
 #include "data/trainset.h"

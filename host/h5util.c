@@ -1,4 +1,4 @@
-/* h5util.c - checked HDF5 reads and writes for data/ (see h5util.h). */
+/* h5util.c - checked HDF5 reads and writes shared by data/ and host/checkpoint (see h5util.h). */
 #include "h5util.h"
 
 #include <errno.h>

@@ -1,5 +1,5 @@
-/* cli_args.c - checked option values for the command line. */
-#include "cli_args.h"
+/* cli/args.c - checked option values for the command line. */
+#include "args.h"
 
 #include <errno.h>
 #include <stdio.h>

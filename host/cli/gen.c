@@ -1,4 +1,4 @@
-/* cli_gen.c - `rise gen`: generate a dataset of one kind for a task and
+/* cli/gen.c - `rise gen`: generate a dataset of one kind for a task and
  * write it as robomimic-layout HDF5.
  *
  *   rise gen --task maze --kind expert --episodes 100 --seed 0 --out expert.h5
@@ -11,9 +11,9 @@
 #include <string.h>
 
 #include "cli.h"
-#include "cli_args.h"
+#include "args.h"
 #include "envs/gen.h"
-#include "progress.h"
+#include "host/progress.h"
 
 typedef struct {
     const char *task, *kind, *out, *settings;

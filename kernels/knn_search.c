@@ -1,5 +1,5 @@
-/* knn.c - tiled GEMM kNN with exact re-checking (see knn.h). */
-#include "knn.h"
+/* knn_search.c - tiled GEMM kNN with exact re-checking (see knn_search.h). */
+#include "knn_search.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* cli_demo.c - `rise demo`: the main job end to end on the maze.
+/* cli/demo.c - `rise demo`: the main job end to end on the maze.
  *
  *   rise demo                                   runs/demo, 4000 steps, BC / IDQL / RISE
  *   rise demo --steps 1500 --methods bc_expert,rise --out runs/quick
@@ -23,7 +23,7 @@
 #include <cjson/cJSON.h>
 
 #include "cli.h"
-#include "cli_args.h"
+#include "args.h"
 
 #define DEMO_MAX_METHODS 16
 

@@ -1,4 +1,4 @@
-/* cli_args.h - option-value parsing shared by the `rise` subcommands. Each
+/* cli/args.h - option-value parsing shared by the `rise` subcommands. Each
  * reads argv[*i + 1], checks it, advances *i, and on bad input prints which
  * option, what was expected and what was found, then returns 0. */
 #ifndef RISE_CLI_ARGS_H

@@ -1,4 +1,4 @@
-/* cli_train.c - `rise train`: train an algorithm from a JSON config into a run directory.
+/* cli/train.c - `rise train`: train an algorithm from a JSON config into a run directory.
  *
  *   rise train --config paper_repro/configs/maze_rise.json --out runs/rise_s0
  *   rise train --config C.json --set train.seed=1 --set critic.lr=1e-4 --out runs/x
@@ -11,7 +11,7 @@
 
 #include "algorithms/train_run.h"
 #include "cli.h"
-#include "cli_args.h"
+#include "args.h"
 
 #define MAX_SETS 256
 

@@ -1,4 +1,4 @@
-/* main.c - the `rise` command line: dispatches to subcommands.
+/* cli/main.c - the `rise` command line: dispatches to subcommands.
  * Run `rise --help` for the list, `rise CMD --help` for a command's options. */
 #include <stdio.h>
 #include <stdlib.h>

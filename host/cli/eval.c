@@ -1,4 +1,4 @@
-/* cli_eval.c - `rise eval`: coverage / robustness of a trained run on its task.
+/* cli/eval.c - `rise eval`: coverage / robustness of a trained run on its task.
  *
  *   rise eval runs/rise_s0                         coverage, 10x10 x 3, into runs/rise_s0/eval
  *   rise eval runs/rise_s0 --grid 20 --perturb-dist 0.3 --out runs/rise_s0/eval_fine
@@ -11,8 +11,8 @@
 
 #include "algorithms/train_run.h"
 #include "cli.h"
-#include "cli_args.h"
-#include "cli_cov.h"
+#include "args.h"
+#include "cov.h"
 
 static void eval_usage(FILE *f, const cov_options *d) {
     fprintf(

@@ -1,4 +1,4 @@
-/* knn.h - tiled brute-force k-nearest neighbours with a distance threshold.
+/* knn_search.h - tiled brute-force k-nearest neighbours with a distance threshold.
  *
  * For each query row q_i of Q [nq, F] find up to k rows r_j of R [nr, F]
  * with |q_i - r_j| <= max_dist (Euclidean), nearest first, ties broken by
@@ -15,8 +15,8 @@
  * block, references streamed through shared memory, per-query top-k).
  * Outputs: idx [nq, k] (-1 past the last neighbour), dist [nq, k], count
  * [nq] (neighbours found). */
-#ifndef RISE_DATA_KNN_H
-#define RISE_DATA_KNN_H
+#ifndef RISE_KERNELS_KNN_SEARCH_H
+#define RISE_KERNELS_KNN_SEARCH_H
 
 #include <stdint.h>
 

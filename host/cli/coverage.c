@@ -1,4 +1,4 @@
-/* cli_coverage.c - `rise coverage`: success of a policy over a grid of
+/* cli/coverage.c - `rise coverage`: success of a policy over a grid of
  * initial conditions (and, optionally, recovery from perturbations).
  *
  *   rise coverage --task maze --policy expert --out runs/cov_expert
@@ -14,8 +14,8 @@
 #include <sys/stat.h>
 
 #include "cli.h"
-#include "cli_args.h"
-#include "cli_cov.h"
+#include "args.h"
+#include "cov.h"
 #include "data/reader.h"
 #include "envs/coverage.h"
 

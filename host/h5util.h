@@ -1,11 +1,11 @@
-/* h5util.h - the HDF5 calls data/ needs, each checked, with errors that name
+/* h5util.h - the HDF5 calls data/ and checkpoints need, each checked, with errors that name
  * the file, the path inside it, what was expected and what was found.
  *
- * Internal to data/ (the readers, writers and `rise data`). HDF5's own error
+ * Used by data/ (the readers, writers and `rise data`) and host/checkpoint.c. HDF5's own error
  * stack printing is switched off while these run (rise_h5_quiet_begin/end);
  * its innermost message is appended to ours instead. */
-#ifndef RISE_DATA_H5UTIL_H
-#define RISE_DATA_H5UTIL_H
+#ifndef RISE_HOST_H5UTIL_H
+#define RISE_HOST_H5UTIL_H
 
 #include <hdf5.h>
 #include <stddef.h>

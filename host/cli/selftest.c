@@ -1,4 +1,4 @@
-/* cli_selftest.c - `rise selftest`: train an LN-ResNet on a synthetic regression problem and show
+/* cli/selftest.c - `rise selftest`: train an LN-ResNet on a synthetic regression problem and show
  * the loss falling.
  *
  * Run: rise selftest [--steps N] [--batch B] [--width H] [--blocks K] [--lr LR]
@@ -13,10 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../algorithms/toy_regression.h"
-#include "backend.h"
+#include "algorithms/toy_regression.h"
+#include "host/backend.h"
 #include "cli.h"
-#include "progress.h"
+#include "host/progress.h"
 
 static void selftest_usage(FILE *out, const rise_toy_config *d) {
     fprintf(out,

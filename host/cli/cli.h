@@ -1,4 +1,4 @@
-/* cli.h - the `rise` command's subcommands, one file each (host/cli_*.c).
+/* cli/cli.h - the `rise` command's subcommands, one file each (host/cli/).
  * Each returns a process exit code: 0 success, 1 runtime failure, 2 usage. */
 #ifndef RISE_CLI_H
 #define RISE_CLI_H
