@@ -11,17 +11,19 @@
 
 double rise_stats_mean(const double *x, int n) {
     if (n < 1) return NAN;
-    double s = 0.0;
+    /* long double: the mean of a few values comes out correctly rounded, so a table printed
+     * from it rounds as one printed from exact arithmetic would */
+    long double s = 0.0L;
     for (int i = 0; i < n; ++i) s += x[i];
-    return s / n;
+    return (double)(s / n);
 }
 
 double rise_stats_sd(const double *x, int n) {
     if (n < 2) return 0.0;
-    const double m = rise_stats_mean(x, n);
-    double s = 0.0;
+    const long double m = rise_stats_mean(x, n);
+    long double s = 0.0L;
     for (int i = 0; i < n; ++i) s += (x[i] - m) * (x[i] - m);
-    return sqrt(s / (n - 1));
+    return (double)sqrtl(s / (n - 1));
 }
 
 /* 1 + d1/(1 + d2/(1 + ...)) for I_x(a, b); converges fast when x < (a + 1)/(a + b + 2). */
