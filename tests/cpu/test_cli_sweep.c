@@ -179,6 +179,13 @@ static void test_kill_slurm_resume(void) {
     text = read_all(p);
     const int expect_resume = text && strstr(text, "\"train_done\":\tfalse") && exists(p2);
     free(text);
+    /* and the training child died at once rather than run on as an orphan to its last step */
+    path_of(p, sizeof p, out, "idql/s0", "metrics.csv");
+    text = read_all(p);
+    if (expect_resume)
+        TEST_CHECK(text && !strstr(text, "\n200,"),
+                   "the killed sweep's child trained on to the end");
+    free(text);
 
     /* the Slurm script covers exactly the unfinished runs */
     const char *const emit[] = {"sweep", spec, "--emit", "slurm", NULL};
@@ -257,9 +264,17 @@ static void test_interrupt(void) {
     sleep_ms(200); /* the children are running */
     kill(pid, SIGINT);
     TEST_CHECK(wait_exit(pid) == 130, "interrupted sweep exits with 130");
-    int free_all = 1;
-    for (int i = 0; i < 4; ++i) free_all &= lock_free(out2, runs[i]);
+    int free_all = 1, finished = 0;
+    for (int i = 0; i < 4; ++i) {
+        free_all &= lock_free(out2, runs[i]);
+        char m[700];
+        path_of(m, sizeof m, out2, runs[i], "metrics.csv");
+        char *rows = read_all(m);
+        finished += rows && strstr(rows, "\n200,") != NULL;
+        free(rows);
+    }
     TEST_CHECK(free_all, "no child holds a run after Ctrl-C");
+    TEST_CHECK(finished == 0, "%d training(s) ran on to their last step after Ctrl-C", finished);
     char *text = read_all(log);
     TEST_CHECK(text && strstr(text, "interrupted: run the same command to continue"),
                "interrupt message:\n%s", text ? text : "");
