@@ -240,15 +240,25 @@ int rise_cmd_sweep(int argc, char **argv) {
     }
     if (!sweep_check_configs(&s)) goto done;
     rc = 1;
-    if (sweep_mkdirs(o.out) != RISE_OK) {
-        fprintf(stderr, "rise sweep: %s\n", rise_last_error());
-        goto done;
+    if (o.dry_run && o.out[0] != '/') { /* look, create nothing */
+        char cwd[PATH_MAX];
+        if (!getcwd(cwd, sizeof cwd) ||
+            snprintf(out_abs, sizeof out_abs, "%s/%s", cwd, o.out) >= (int)sizeof out_abs) {
+            fprintf(stderr, "rise sweep: %s: path too long\n", o.out);
+            goto done;
+        }
+        o.out = out_abs;
+    } else if (!o.dry_run) {
+        if (sweep_mkdirs(o.out) != RISE_OK) {
+            fprintf(stderr, "rise sweep: %s\n", rise_last_error());
+            goto done;
+        }
+        if (!realpath(o.out, out_abs)) {
+            fprintf(stderr, "rise sweep: %s: %s\n", o.out, strerror(errno));
+            goto done;
+        }
+        o.out = out_abs;
     }
-    if (!realpath(o.out, out_abs)) {
-        fprintf(stderr, "rise sweep: %s: %s\n", o.out, strerror(errno));
-        goto done;
-    }
-    o.out = out_abs;
     if (!o.dry_run && !save_spec_copy(&s, o.out)) goto done;
     if (emit)
         rc = sweep_emit_slurm(&s, &o, spec_path, script);

@@ -262,7 +262,7 @@ static void format_column(const report *R, int p, const sweep_column *c, char *b
     int any = 0;
     for (int q = 0; q < c->n_metrics; ++q)
         any |= R->cells[(size_t)p * s->n_metrics + c->metric[q]].n > 0;
-    if (!any) {
+    if (!any && c->show != SWEEP_SHOW_N) {
         snprintf(buf, size, "-");
         return;
     }
