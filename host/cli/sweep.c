@@ -238,6 +238,17 @@ int rise_cmd_sweep(int argc, char **argv) {
             snprintf(out_buf, sizeof out_buf, "runs/sweeps/%s", s.name);
         o.out = out_buf;
     }
+    if (o.only) {
+        int selected = 0;
+        for (int r = 0; r < s.n_runs; ++r) selected += sweep_selected(&o, &s, r);
+        if (!selected) {
+            fprintf(stderr,
+                    "rise sweep: --only '%s' matches none of the %d runs (such as '%s'; see "
+                    "--dry-run)\n",
+                    o.only, s.n_runs, s.runs[0].dir);
+            goto done;
+        }
+    }
     if (!sweep_check_configs(&s)) goto done;
     rc = 1;
     if (o.dry_run && o.out[0] != '/') { /* look, create nothing */
