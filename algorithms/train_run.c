@@ -6,9 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../envs/coverage.h"
 #include "../host/checkpoint.h"
+#include "../host/paths.h"
 #include "../host/progress.h"
 #include "../host/run_log.h"
 #include "agent_config.h"
@@ -19,7 +21,7 @@ static void join(char *buf, size_t size, const char *dir, const char *name) {
 
 static rise_status write_text(const char *path, const char *text) {
     char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
     FILE *f = fopen(tmp, "w");
     if (!f) return rise_error(RISE_ERR_IO, "%s: cannot write", tmp);
     const int ok = fputs(text, f) >= 0 && fputc('\n', f) != EOF;
@@ -62,6 +64,20 @@ static rise_status check_task(const rise_train_config *cfg, const rise_trainset 
         rise_error_context(st, "%s: env_args: ", ts->spec.sources[0].path);
     rise_env_destroy(env);
     return st;
+}
+
+/* A process killed while writing one of the run's files (a checkpoint, most likely: it is
+ * the biggest) leaves FILE.tmp.<pid> behind. Those of processes that are gone are removed;
+ * a live process's are not, as another run may be writing into this folder right now. */
+static void remove_stale_temps(const char *run_dir, int quiet) {
+    static const char *const files[] = {"checkpoint.h5", "config.json", "header.json",
+                                        "metrics.csv", "metrics.jsonl"};
+    int removed = 0;
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; ++i)
+        removed += rise_remove_stale_temps(run_dir, files[i]);
+    if (removed && !quiet)
+        fprintf(stderr, "removed %d stale temporary file%s left in %s by killed runs\n", removed,
+                removed == 1 ? "" : "s", run_dir);
 }
 
 /* Coverage during training (train.eval_every): one row of eval_during_training.csv. */
@@ -161,6 +177,7 @@ rise_status rise_train_run(const rise_train_config *cfg, const char *run_dir, in
     if (st == RISE_OK) st = rise_agent_create(&ac, s.be, &s.ts.norm, &s.agent);
     if (st == RISE_OK) st = rise_agent_attach_data(s.agent, &s.ts);
     if (st == RISE_OK) st = rise_run_mkdir_p(run_dir);
+    if (st == RISE_OK) remove_stale_temps(run_dir, o->quiet);
     if (st == RISE_OK) {
         s.config_json = rise_train_config_to_json(cfg);
         if (!s.config_json) st = rise_error(RISE_ERR_NOMEM, "config to JSON");

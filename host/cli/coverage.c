@@ -15,6 +15,7 @@
 
 #include "cli.h"
 #include "args.h"
+#include "host/paths.h"
 #include "cov.h"
 #include "data/reader.h"
 #include "envs/coverage.h"
@@ -41,11 +42,6 @@ void rise_cov_usage_options(FILE *f, const cov_options *d) {
             d->robust_episodes, d->robust_from);
 }
 
-static int make_dir(const char *dir) {
-    if (mkdir(dir, 0775) == 0 || errno == EEXIST) return 1;
-    fprintf(stderr, "rise coverage: cannot create directory %s: %s\n", dir, strerror(errno));
-    return 0;
-}
 
 /* Builds the env from --dataset's env_args, checked against --task/--settings. */
 static rise_status env_from_dataset(const cov_options *o, rise_env **env) {
@@ -181,7 +177,10 @@ int rise_cov_evaluate(const cov_options *opt, rise_env *env, rise_policy *pol, c
                 o.robust_from);
         return 2;
     }
-    if (o.out && !make_dir(o.out)) return 1;
+    if (o.out && rise_mkdir_p(o.out) != RISE_OK) {
+        fprintf(stderr, "%s: %s\n", cmd, rise_last_error());
+        return 1;
+    }
     const char *task = env->info.task, *settings = env->settings_json;
 
     rise_coverage_opts co;

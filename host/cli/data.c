@@ -13,6 +13,7 @@
 
 #include "cli.h"
 #include "args.h"
+#include "host/paths.h"
 #include "data/fileops.h"
 #include "data/info.h"
 #include "data/trainset.h"
@@ -135,8 +136,9 @@ static int cmd_merge(int argc, char **argv) {
         fprintf(stderr, "rise data merge: need -o OUT and at least one input\n");
         return 2;
     }
-    if (rise_data_merge(in, n, out, &o) != RISE_OK) return fail("merge");
-    if (o.dropped_states) printf("note: inputs disagree on states; states were left out\n");
+    if (rise_mkdir_parent(out) != RISE_OK || rise_data_merge(in, n, out, &o) != RISE_OK)
+        return fail("merge");
+    if (o.notes[0]) printf("%s\n", o.notes);
     printf("wrote %s from %d file%s\n", out, n, n == 1 ? "" : "s");
     return 0;
 }
@@ -205,7 +207,8 @@ static int cmd_relabel(int argc, char **argv) {
         fprintf(stderr, "rise data relabel: need IN and -o OUT\n");
         return 2;
     }
-    if (rise_data_relabel(in, out, &o) != RISE_OK) return fail("relabel");
+    if (rise_mkdir_parent(out) != RISE_OK || rise_data_relabel(in, out, &o) != RISE_OK)
+        return fail("relabel");
     printf("wrote %s\n", out);
     return 0;
 }
