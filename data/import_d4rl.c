@@ -201,6 +201,7 @@ rise_status rise_d4rl_read_fid(hid_t f, const char *file, const rise_read_opts *
         const int64_t *shapes[1] = {L.obs_shape};
         st = rise_episodes_set_keys(e, 1, &key, &L.obs_ndim, shapes);
         if (st != RISE_OK) goto done;
+        e->keys[0].image = rise_read_is_image(L.obs_ndim, L.obs_u8);
     }
     e->act_dim = L.act_dim;
     int64_t n_sel = 0, total = 0;

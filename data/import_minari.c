@@ -156,8 +156,8 @@ static rise_status minari_env_args(hid_t f, const char *file, char **out) {
     if (args) {
         cJSON_AddStringToObject(args, "env_name", id->valuestring);
         cJSON_AddStringToObject(args, "type", "gymnasium");
-        cJSON_AddItemToObject(args, "env_kwargs", cJSON_IsObject(kw) ? cJSON_Duplicate(kw, 1)
-                                                                     : cJSON_CreateObject());
+        cJSON_AddItemToObject(args, "env_kwargs",
+                              cJSON_IsObject(kw) ? cJSON_Duplicate(kw, 1) : cJSON_CreateObject());
         cJSON_AddItemToObject(args, "env_spec", cJSON_Duplicate(spec, 1));
         *out = cJSON_PrintUnformatted(args);
         if (!*out) st = rise_error(RISE_ERR_NOMEM, "out of memory");

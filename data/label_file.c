@@ -78,7 +78,8 @@ static rise_status rewrite_demo(hid_t data, const rise_demo *d, const rise_relab
     float *rew = malloc((size_t)n * sizeof *rew), *tmp = malloc((size_t)n * sizeof *tmp);
     uint8_t *done = malloc((size_t)n);
     double *v = malloc((size_t)n * sizeof *v);
-    rise_status st = rew && tmp && done && v ? RISE_OK : rise_error(RISE_ERR_NOMEM, "out of memory");
+    rise_status st =
+        rew && tmp && done && v ? RISE_OK : rise_error(RISE_ERR_NOMEM, "out of memory");
     /* The file's values first: what the options do not change stays as it was. */
     snprintf(where, sizeof where, "data/%s/rewards", d->name);
     if (st == RISE_OK) st = rise_read_vector(g, "rewards", in, where, n, rew);
@@ -121,7 +122,8 @@ static rise_status write_masks(hid_t src, hid_t dst, const rise_demo_list *chose
         if (sg >= 0) H5Gclose(sg);
     }
     if (st == RISE_OK && o->add_mask) {
-        const char **names = malloc((size_t)(chosen->n_demos ? chosen->n_demos : 1) * sizeof *names);
+        const char **names =
+            malloc((size_t)(chosen->n_demos ? chosen->n_demos : 1) * sizeof *names);
         if (!names) st = rise_error(RISE_ERR_NOMEM, "out of memory");
         for (int64_t i = 0; names && i < chosen->n_demos; ++i) names[i] = chosen->demos[i].name;
         if (names) st = rise_h5_write_strings(dg, o->add_mask, names, chosen->n_demos, out);

@@ -70,9 +70,9 @@ static void note(rise_merge_opts *o, const char *fmt, const char *a, const char 
 /* One input as the merge sees it: a robomimic-layout file (the input itself, or its
  * conversion), its selected demos, and the layout of its first one. */
 typedef struct {
-    const char *path;   /* what the user named (messages) */
-    char *copy_from;    /* robomimic-layout file demos are copied from */
-    int converted;      /* copy_from is a temporary conversion */
+    const char *path;    /* what the user named (messages) */
+    char *copy_from;     /* robomimic-layout file demos are copied from */
+    int converted;       /* copy_from is a temporary conversion */
     rise_demo_list list; /* selected demos, in number order */
     rise_episodes first; /* the first selected demo, loaded (keys, dims, env_args) */
 } merge_source;
@@ -149,7 +149,8 @@ static rise_status open_source(const rise_merge_input *in, int index, const char
     if (s->list.n_demos == 0)
         return rise_error(RISE_ERR_INVALID, "%s: no demos selected%s%s", in->path,
                           filter ? " by filter key " : "", filter ? filter : "");
-    rise_status st = load_first_demo(s->copy_from, filter, keys, n_keys, s->list.n_demos, &s->first);
+    rise_status st =
+        load_first_demo(s->copy_from, filter, keys, n_keys, s->list.n_demos, &s->first);
     if (st != RISE_OK && s->converted) {
         /* Name the user's file, not the temporary conversion. */
         char old[1536];
@@ -241,9 +242,9 @@ static rise_status copy_obs_group(hid_t src_demo, hid_t dst_demo, const char *gr
     hid_t sg = H5Gopen2(src_demo, grp, H5P_DEFAULT);
     if (sg < 0) return rise_error(RISE_ERR_FORMAT, "%s: cannot open group '%s'", file, where);
     hid_t dg = rise_h5_group_create(dst_demo, grp);
-    rise_status st = dg < 0 ? rise_error(RISE_ERR_IO, "%s: cannot create group '%s'", p->out_path,
-                                         where)
-                            : rise_h5_copy_attrs(sg, dg, NULL, 0, file, where);
+    rise_status st =
+        dg < 0 ? rise_error(RISE_ERR_IO, "%s: cannot create group '%s'", p->out_path, where)
+               : rise_h5_copy_attrs(sg, dg, NULL, 0, file, where);
     for (int k = 0; st == RISE_OK && k < p->layout->n_keys; ++k) {
         const char *key = p->layout->keys[k].name;
         char kw[sizeof where + RISE_NAME_MAX + 2];
@@ -367,12 +368,14 @@ static void note_extra_keys(hid_t f, const merge_source *s, const rise_episodes 
     if (rise_read_link_names(g, s->path, where, &names, &n) == RISE_OK)
         for (int64_t i = 0; i < n; ++i)
             if (rise_episodes_find_key(layout, names[i]) < 0 && used < sizeof list)
-                used += (size_t)snprintf(list + used, sizeof list - used, "%s%s",
-                                         used ? ", " : "", names[i]);
+                used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", used ? ", " : "",
+                                         names[i]);
     rise_error_clear();
     rise_h5_free_strings(names, n);
     H5Gclose(g);
-    if (used) note(opts, "%s: observation keys %s are not among the merged keys; left out", s->path, list);
+    if (used)
+        note(opts, "%s: observation keys %s are not among the merged keys; left out", s->path,
+             list);
 }
 
 static rise_status write_masks(hid_t file, const mask_set *masks, const char *out) {
@@ -409,8 +412,8 @@ static rise_status write_merged(const merge_source *s, int n, const rise_merge_i
         return rise_error(RISE_ERR_IO, "%s: cannot create (temporary %s): %s", out, tmp_path,
                           rise_h5_detail(detail, sizeof detail));
     hid_t data = rise_h5_group_create(file, "data");
-    rise_status st = data < 0 ? rise_error(RISE_ERR_IO, "%s: cannot create group 'data'", out)
-                              : RISE_OK;
+    rise_status st =
+        data < 0 ? rise_error(RISE_ERR_IO, "%s: cannot create group 'data'", out) : RISE_OK;
     mask_set masks = {0};
     int64_t next = 0, total = 0;
     const copy_plan plan = {data, out, &s[0].first, keep_states};

@@ -317,6 +317,8 @@ rise_status rise_read_choose_keys(rise_episodes *e, const rise_read_opts *o, cha
         if (st != RISE_OK) goto done;
     }
     st = rise_episodes_set_keys(e, n, names, ndims, shapes);
+    for (int i = 0; st == RISE_OK && i < n; ++i)
+        e->keys[i].image = rise_read_is_image(ndims[i], u8[i]);
     if (st != RISE_OK) rise_error_context(st, "%s: ", file);
 done:
     free(names);

@@ -63,7 +63,7 @@ typedef struct {
     /* Load image-shaped keys (per-step rank >= 3, or uint8 of rank >= 2) as flat columns
      * instead of refusing them: `rise data info`, merge and relabel, never training. */
     int allow_images;
-    size_t max_bytes;    /* refuse files that would need more memory (0 = no limit) */
+    size_t max_bytes; /* refuse files that would need more memory (0 = no limit) */
 } rise_read_opts;
 
 void rise_read_opts_default(rise_read_opts *o);

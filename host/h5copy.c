@@ -35,8 +35,8 @@ static rise_status copy_one_attr(hid_t src, const char *name, attr_walk *w) {
            (H5Tget_class(type) == H5T_STRING && H5Tis_variable_str(type) > 0);
     buf = calloc((size_t)(n > 0 ? n : 1), size ? size : 1);
     if (!buf) {
-        st = rise_error(RISE_ERR_NOMEM, "%s: out of memory copying attribute '%s' of '%s'",
-                        w->file, name, w->where);
+        st = rise_error(RISE_ERR_NOMEM, "%s: out of memory copying attribute '%s' of '%s'", w->file,
+                        name, w->where);
         goto done;
     }
     /* Read in the file's own type: the bytes (or, for variable-length data, the pointers

@@ -23,8 +23,8 @@ rise_status rise_mkdir_p(const char *dir) {
         *s = '\0';
         struct stat sb;
         if (mkdir(p, 0775) != 0 && errno != EEXIST) {
-            st = rise_error(RISE_ERR_IO, "%s: cannot create folder %s: %s", dir, p,
-                            strerror(errno));
+            st =
+                rise_error(RISE_ERR_IO, "%s: cannot create folder %s: %s", dir, p, strerror(errno));
             break;
         }
         if (stat(p, &sb) != 0 || !S_ISDIR(sb.st_mode)) {

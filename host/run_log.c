@@ -387,12 +387,28 @@ static int is_hex_commit(const char *s) {
 
 rise_status rise_run_header_write(const char *run_dir, const char *backend_name,
                                   const char *device_desc) {
+    return rise_run_header_write_extra(run_dir, backend_name, device_desc, NULL);
+}
+
+rise_status rise_run_header_write_extra(const char *run_dir, const char *backend_name,
+                                        const char *device_desc, const char *extra_json) {
     RISE_TRY(rise_run_mkdir_p(run_dir));
+    cJSON *extra = NULL;
+    if (extra_json) {
+        extra = cJSON_Parse(extra_json);
+        if (!cJSON_IsObject(extra)) {
+            cJSON_Delete(extra);
+            return rise_error(RISE_ERR_INVALID,
+                              "%s/header.json: the extra fields are not a JSON object: %.80s",
+                              run_dir, extra_json);
+        }
+    }
     cJSON *h = cJSON_CreateObject();
     cJSON *v = cJSON_CreateObject();
     if (!h || !v) {
         cJSON_Delete(h);
         cJSON_Delete(v);
+        cJSON_Delete(extra);
         return rise_error(RISE_ERR_NOMEM, "out of memory");
     }
 
@@ -452,6 +468,12 @@ rise_status rise_run_header_write(const char *run_dir, const char *backend_name,
     }
 #endif
     cJSON_AddItemToObject(h, "versions", v);
+    while (extra && extra->child) {
+        cJSON *item = cJSON_DetachItemViaPointer(extra, extra->child);
+        cJSON_DeleteItemFromObjectCaseSensitive(h, item->string);
+        cJSON_AddItemToObject(h, item->string, item);
+    }
+    cJSON_Delete(extra);
 
     char *text = cJSON_Print(h);
     cJSON_Delete(h);

@@ -46,13 +46,17 @@ static int cmd_info(int argc, char **argv) {
     for (int i = 1; i < argc; ++i) {
         const char *v;
         if (is_help(argv[i])) {
-            printf("usage: rise data info FILE... [--per-dim] [--filter-key K] [--format F]\n"
+            printf("usage: rise data info FILE... [--per-dim] [--env-args] [--filter-key K] "
+                   "[--format F]\n"
                    "  --per-dim       a line per column of every dataset\n"
+                   "  --env-args      print data.attrs['env_args'] whole\n"
                    "  --filter-key K  only the demos of mask/K\n"
                    "  --format F      auto (default), robomimic, d4rl or minari\n");
             return 0;
         } else if (!strcmp(argv[i], "--per-dim")) {
             o.per_dim = 1;
+        } else if (!strcmp(argv[i], "--env-args")) {
+            o.env_args_whole = 1;
         } else if (!strcmp(argv[i], "--filter-key")) {
             if (!rise_arg_string(argc, argv, &i, &o.filter_key)) return 2;
         } else if (!strcmp(argv[i], "--format")) {

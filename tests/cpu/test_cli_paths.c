@@ -72,8 +72,7 @@ static void test_nested_outputs_and_resume(void) {
                "merge into a new folder");
     snprintf(path, sizeof path, "%s/merged/y/all.h5", a);
     TEST_CHECK(exists(path), "merge wrote %s", path);
-    TEST_CHECK(run(a, "data relabel data/x/play.h5 -o relabelled/z/play.h5 --role non_expert") ==
-                   0,
+    TEST_CHECK(run(a, "data relabel data/x/play.h5 -o relabelled/z/play.h5 --role non_expert") == 0,
                "relabel into a new folder");
     snprintf(path, sizeof path, "%s/relabelled/z/play.h5", a);
     TEST_CHECK(exists(path), "relabel wrote %s", path);
