@@ -90,7 +90,7 @@ rise_status rise_train_resolve_task(const char *setting, const rise_trainset *ts
     } else if (k == ENV_RISE) { /* a rise task's settings must parse */
         rise_env *env = NULL;
         st = rise_env_create_from_args(ts->env_args, &env);
-        if (st != RISE_OK) rise_error_context(st, "%s: data.attrs['env_args']: ", src);
+        if (st != RISE_OK) rise_error_context(st, "%s: ", src);
         rise_env_destroy(env);
     }
     if (st == RISE_OK && !strcmp(setting, "none")) {

@@ -170,12 +170,37 @@ static int same_field(const cJSON *a, const cJSON *b, const char *name) {
     return cJSON_Compare(x, y, 1);
 }
 
-static void describe_env(const cJSON *args, char *buf, size_t n) {
-    const cJSON *name = cJSON_GetObjectItemCaseSensitive(args, "env_name");
-    char *kw = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(args, "env_kwargs"));
-    snprintf(buf, n, "'%s' (env_kwargs %.120s)", cJSON_IsString(name) ? name->valuestring : "?",
-             kw ? kw : "none");
-    free(kw);
+/* Where two env_args differ on the environment, in words: "env_name 'a' vs 'b'", or the first
+ * env_kwargs field that differs. */
+static void describe_difference(const cJSON *a, const cJSON *b, char *buf, size_t n) {
+    for (size_t f = 0; f < 2; ++f) {
+        const char *name = env_identity[f];
+        if (same_field(a, b, name)) continue;
+        char *x = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(a, name));
+        char *y = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(b, name));
+        snprintf(buf, n, "%s %.100s vs %.100s", name, x ? x : "(none)", y ? y : "(none)");
+        free(x);
+        free(y);
+        return;
+    }
+    const cJSON *ka = cJSON_GetObjectItemCaseSensitive(a, "env_kwargs");
+    const cJSON *kb = cJSON_GetObjectItemCaseSensitive(b, "env_kwargs");
+    snprintf(buf, n, "env_kwargs (one has none)");
+    for (const cJSON *f = ka ? ka->child : NULL; f; f = f->next) {
+        const cJSON *g = cJSON_GetObjectItemCaseSensitive(kb, f->string);
+        if (g && cJSON_Compare(f, g, 1)) continue;
+        char *x = cJSON_PrintUnformatted(f), *y = g ? cJSON_PrintUnformatted(g) : NULL;
+        snprintf(buf, n, "env_kwargs.%s %.100s vs %.100s", f->string, x ? x : "?",
+                 y ? y : "(none)");
+        free(x);
+        free(y);
+        return;
+    }
+    for (const cJSON *g = kb ? kb->child : NULL; g; g = g->next)
+        if (!cJSON_GetObjectItemCaseSensitive(ka, g->string)) {
+            snprintf(buf, n, "env_kwargs.%s (none) vs present", g->string);
+            return;
+        }
 }
 
 /* The merged env_args: the first input's, checked against the others on the fields that name
@@ -194,14 +219,13 @@ static rise_status merge_env_args(const merge_source *s, int n, const rise_merge
         for (size_t f = 0; f < sizeof env_identity / sizeof env_identity[0]; ++f)
             same &= same_field(args[0], args[i], env_identity[f]);
         if (!same && !opts->allow_env_mismatch) {
-            char a[256], b[256];
-            describe_env(args[i], a, sizeof a);
-            describe_env(args[0], b, sizeof b);
+            char diff[320];
+            describe_difference(args[i], args[0], diff, sizeof diff);
             st = rise_error(RISE_ERR_FORMAT,
-                            "%s: env_args describe env %s, but %s's describe env %s (different "
+                            "%s: env_args describe another environment than %s's: %s (different "
                             "tasks?); pass --allow-env-mismatch to merge anyway and keep the "
                             "first file's",
-                            s[i].path, a, s[0].path, b);
+                            s[i].path, s[0].path, diff);
         }
     }
     if (st == RISE_OK && args[0]) {
