@@ -13,6 +13,7 @@
 #include "data/info.h"
 #include "data/reader.h"
 #include "fixtures/data_fixtures.h"
+#include "host/h5util.h"
 #include "test_util.h"
 
 static int run(const char *cmd) {
@@ -329,7 +330,65 @@ static void test_merge_relabel_keep(void) {
     } else {
         printf("note: /usr/bin/python3 lacks h5py; the h5py checks skipped\n");
     }
+    /* --keys: obs/ and next_obs/ keep only the chosen keys; everything else comes along. */
+    const char *only[1] = {"robot0_eef_pos"};
+    mo.obs_keys = only;
+    mo.n_obs_keys = 1;
+    TEST_CHECK(rise_data_merge(in, 2, out, &mo) == RISE_OK, "merge --keys: %s", rise_last_error());
+    hid_t f = H5Fopen(out, H5F_ACC_RDONLY, H5P_DEFAULT);
+    TEST_CHECK(f >= 0 && rise_h5_exists(f, "data/demo_0/obs/robot0_eef_pos") &&
+                   !rise_h5_exists(f, "data/demo_0/obs/object") &&
+                   !rise_h5_exists(f, "data/demo_5/next_obs/object") &&
+                   rise_h5_exists(f, "data/demo_5/actions"),
+               "--keys keeps only robot0_eef_pos in obs/ and next_obs/");
+    if (f >= 0) H5Fclose(f);
     remove(a), remove(b), remove(out), remove(rel);
+}
+
+static char *info_of(const char *path) {
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    rise_info_opts io = {0};
+    const rise_status st = rise_data_info(path, &io, out);
+    fclose(out);
+    TEST_CHECK(st == RISE_OK, "info %s: %s", path, rise_last_error());
+    return text;
+}
+
+/* `rise data info`: env_args on whole lines (robomimic writes them indented over many), the
+ * states' mean, "1 key". */
+static void test_info(const char *d4) {
+    char path[256];
+    fx_path(path, sizeof path, "foreign_info.h5");
+    fx_robomimic fx;
+    fx_default(&fx);
+    fx.env_args = "{\n    \"env_name\": \"Lift\",\n    \"type\": 1,\n    \"env_kwargs\": {\n"
+                  "        \"robots\": [\n            \"Panda\"\n        ],\n"
+                  "        \"controller_configs\": {\"type\": \"OSC_POSE\", \"input_max\": 1, "
+                  "\"input_min\": -1, \"output_max\": [0.05, 0.05, 0.05, 0.5, 0.5, 0.5], "
+                  "\"output_min\": [-0.05, -0.05, -0.05, -0.5, -0.5, -0.5], \"kp\": 150, "
+                  "\"damping\": 1, \"impedance_mode\": \"fixed\", \"kp_limits\": [0, 300], "
+                  "\"damping_limits\": [0, 10], \"uncouple_pos_ori\": true, "
+                  "\"control_delta\": true, \"interpolation\": null, "
+                  "\"ramp_ratio\": 0.2}\n    }\n}";
+    fx_write_robomimic(path, &fx);
+    char *text = info_of(path);
+    TEST_CHECK(text && strstr(text, "env_args:    env_name \"Lift\", type 1\n") &&
+                   strstr(text, "env_kwargs: 2 fields: robots, controller_configs") &&
+                   !strstr(text, " ...\n"),
+               "env_args summarised on whole lines:\n%s", text ? text : "");
+    const char *states = text ? strstr(text, "  states ") : NULL;
+    double lo = 0, hi = 0, mean = NAN;
+    char shape[32], shape2[32];
+    if (states) sscanf(states, " states %31s %31s %lf %lf %lf", shape, shape2, &lo, &hi, &mean);
+    TEST_CHECK(states && mean > 1.0 / 3.0 && mean < 1.0 / 3.0 + 1e-4,
+               "states have a mean column (%g)", mean);
+    free(text);
+    text = info_of(d4);
+    TEST_CHECK(text && strstr(text, "(1 key)"), "one key, not 1 keys:\n%s", text ? text : "");
+    free(text);
+    remove(path);
 }
 
 /* Minari and D4RL through relabel and merge keep their env_args. */
@@ -375,6 +434,7 @@ int main(void) {
     test_minari_env_args(mi, mi_meta, d4);
     test_merge_relabel_keep();
     test_foreign_env_args_carried(mi, d4);
+    test_info(d4);
     char dir[300];
     snprintf(dir, sizeof dir, "%s.d", mi);
     remove(mi_meta);
