@@ -311,7 +311,7 @@ rise_status rise_train_data_report(const rise_train_config *cfg, const rise_trai
                     (long long)pairs->queries);
     }
     /* Notices after the summary, so they are the last thing a user reads before training. */
-    if (notices && !keys_given && task->foreign)
+    if (notices && !keys_given && task->foreign && ts->n_keys > 1)
         fprintf(notices,
                 "notice: data.obs_keys is not set, so every observation key of %s is used, in "
                 "name order: %s. To choose, --set data.obs_keys=%s (leaving out the ones you do "

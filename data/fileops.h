@@ -46,6 +46,9 @@ typedef struct {
     int set_dones;
     rise_terminal_mode dones; /* dataset keeps them; never; traj_end */
     const char *add_mask;     /* NULL, or a filter key to add listing the selected demos */
+    /* NULL, or a JSON object to store as data.attrs["env_args"] (e.g. naming the environment
+     * of a D4RL file, which records none); else the input's env_args are kept. */
+    const char *env_args;
 } rise_relabel_opts;
 
 rise_status rise_data_relabel(const char *in, const char *out, const rise_relabel_opts *opts);

@@ -5,6 +5,7 @@
  * every attribute) and only the rewards and dones of the chosen demos are rewritten, in their
  * own dtypes, plus the filter key asked for. D4RL and Minari inputs are converted to the
  * robomimic layout (rise's writer), their env_args carried over. */
+#include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +46,11 @@ static rise_status relabel_converted(const char *in, const char *out, const rise
                      e.dones + e.demos[d].start);
     }
     if (st == RISE_OK && o->add_mask) st = rise_episodes_add_mask(&e, o->add_mask, all, e.n_demos);
+    if (st == RISE_OK && o->env_args) {
+        free(e.env_args);
+        e.env_args = strdup(o->env_args);
+        if (!e.env_args) st = rise_error(RISE_ERR_NOMEM, "out of memory");
+    }
     if (st == RISE_OK) st = rise_episodes_write(&e, out);
     free(all);
     rise_episodes_free(&e);
@@ -155,6 +161,10 @@ static rise_status relabel_copy(const char *in, const char *out, const rise_rela
     }
     for (int64_t i = 0; st == RISE_OK && i < chosen.n_demos; ++i)
         if (o->set_reward || o->set_dones) st = rewrite_demo(data, &chosen.demos[i], o, in, out);
+    if (st == RISE_OK && o->env_args) {
+        if (H5Aexists(data, "env_args") > 0) H5Adelete(data, "env_args");
+        st = rise_h5_write_attr_string(data, "env_args", o->env_args, out);
+    }
     if (data >= 0) H5Gclose(data);
     if (dst >= 0 && H5Fclose(dst) < 0 && st == RISE_OK)
         st = rise_error(RISE_ERR_IO, "%s: closing failed: %s", out,
@@ -165,6 +175,16 @@ static rise_status relabel_copy(const char *in, const char *out, const rise_rela
 }
 
 rise_status rise_data_relabel(const char *in, const char *out, const rise_relabel_opts *opts) {
+    if (opts->env_args) {
+        cJSON *j = cJSON_Parse(opts->env_args);
+        const int ok = cJSON_IsObject(j);
+        cJSON_Delete(j);
+        if (!ok)
+            return rise_error(RISE_ERR_INVALID,
+                              "--env-args '%.80s': expected a JSON object, e.g. '{\"env_name\": "
+                              "\"hopper-medium-v2\", \"type\": \"d4rl\"}'",
+                              opts->env_args);
+    }
     rise_format fmt;
     RISE_TRY(rise_detect_format(in, &fmt));
     if (fmt != RISE_FORMAT_ROBOMIMIC) return relabel_converted(in, out, opts);

@@ -4,7 +4,7 @@
  *   rise data merge -o OUT IN[:TAG]... [--keys a,b] [--allow-env-mismatch]
  *   rise data relabel IN -o OUT [--role expert|non_expert] [--reward V]
  *                     [--reward-last V] [--dones dataset|never|traj_end]
- *                     [--filter-key K] [--mask NAME]
+ *                     [--filter-key K] [--mask NAME] [--env-args JSON]
  *   rise data check [SPEC.json] [--source ROLE:PATH[:FILTER]]... [--set KEY=VALUE]...
  * Run `rise data COMMAND --help` for details. Exit codes: 0 ok, 1 failure, 2 usage. */
 #include <stdio.h>
@@ -162,6 +162,8 @@ static int cmd_relabel(int argc, char **argv) {
                 "  --dones M         dataset (keep), never, traj_end (1 at each demo's end)\n"
                 "  --filter-key K    change only the demos of mask/K\n"
                 "  --mask NAME       add (or replace) filter key NAME listing the changed demos\n"
+                "  --env-args JSON   store JSON as data.attrs['env_args'] (e.g. name the\n"
+                "                    environment of a D4RL file); else the input's are kept\n"
                 "OUT may be IN: the file is replaced atomically.\n");
             return 0;
         } else if (!strcmp(argv[i], "-o") || !strcmp(argv[i], "--out")) {
@@ -197,6 +199,8 @@ static int cmd_relabel(int argc, char **argv) {
             if (!rise_arg_string(argc, argv, &i, &o.filter_key)) return 2;
         } else if (!strcmp(argv[i], "--mask")) {
             if (!rise_arg_string(argc, argv, &i, &o.add_mask)) return 2;
+        } else if (!strcmp(argv[i], "--env-args")) {
+            if (!rise_arg_string(argc, argv, &i, &o.env_args)) return 2;
         } else if (argv[i][0] == '-') {
             fprintf(stderr, "rise data relabel: unknown option '%s'\n", argv[i]);
             return 2;

@@ -330,6 +330,18 @@ static void test_merge_relabel_keep(void) {
     } else {
         printf("note: /usr/bin/python3 lacks h5py; the h5py checks skipped\n");
     }
+    /* --env-args replaces the env_args of a robomimic file. */
+    rise_relabel_opts eo = {0};
+    eo.env_args = "{\"env_name\": \"Other\", \"type\": 2}";
+    TEST_CHECK(rise_data_relabel(a, rel, &eo) == RISE_OK, "relabel --env-args: %s",
+               rise_last_error());
+    TEST_CHECK(load(rel, NULL, 0, 0, &r) && r.env_args && strstr(r.env_args, "\"Other\""),
+               "env_args replaced");
+    if (r.n) rise_episodes_free(&r);
+    eo.env_args = "[1]";
+    TEST_CHECK(rise_data_relabel(a, rel, &eo) == RISE_ERR_INVALID &&
+                   strstr(rise_last_error(), "expected a JSON object"),
+               "--env-args must be an object");
     /* --keys: obs/ and next_obs/ keep only the chosen keys; everything else comes along. */
     const char *only[1] = {"robot0_eef_pos"};
     mo.obs_keys = only;

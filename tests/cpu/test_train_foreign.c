@@ -143,8 +143,8 @@ static rise_status do_train(void *ctx) {
 }
 
 /* FORMAT file -> relabel (expert / non_expert) -> merge with tags -> train -> header.json. */
-static void workflow(const char *kind, const char *src, const char *env_name,
-                     const char *environment) {
+static void workflow(const char *kind, const char *src, const char *set_env_args,
+                     const char *env_name, const char *environment, int keys_notice) {
     char ex[400], pl[400], all[400], run[400], kv[600];
     snprintf(ex, sizeof ex, "%s/%s_expert.h5", dir, kind);
     snprintf(pl, sizeof pl, "%s/%s_play.h5", dir, kind);
@@ -153,6 +153,7 @@ static void workflow(const char *kind, const char *src, const char *env_name,
     rise_relabel_opts ro = {0};
     ro.set_reward = 1;
     ro.reward = 1.0f;
+    ro.env_args = set_env_args;
     TEST_CHECK(rise_data_relabel(src, ex, &ro) == RISE_OK, "%s relabel: %s", kind,
                rise_last_error());
     ro.reward = 0.0f;
@@ -172,8 +173,13 @@ static void workflow(const char *kind, const char *src, const char *env_name,
     char *err = capture_stderr(do_train, &t, &st);
     TEST_CHECK(st == RISE_OK, "%s: train on foreign data: %s", kind, rise_last_error());
     TEST_CHECK(err && strstr(err, "notice: the data's environment is") &&
-                   strstr(err, "notice: data.obs_keys is not set"),
-               "%s: notices (task, keys chosen) even when quiet:\n%s", kind, err ? err : "");
+                   !strstr(err, "notice: data.obs_keys is not set") == !keys_notice,
+               "%s: notices (task%s) even when quiet:\n%s", kind,
+               keys_notice ? ", keys chosen" : "", err ? err : "");
+    if (keys_notice)
+        TEST_CHECK(err && strstr(err, "in name order: object (2), robot0_eef_pos (3)") &&
+                       strstr(err, "--set data.obs_keys=object,robot0_eef_pos"),
+                   "%s: the keys chosen are named:\n%s", kind, err ? err : "");
     free(err);
     cJSON *h = header(run);
     const cJSON *task = at(h, "task", NULL), *env = at(h, "data", "environment");
@@ -226,8 +232,16 @@ static void test_workflows(void) {
                 "{\"id\": \"PointMaze_UMaze-v3\", \"kwargs\": {\"continuing_task\": true}}");
     H5Fclose(f);
     fx_write_d4rl(d4);
-    workflow("minari", mi, "PointMaze_UMaze-v3", "PointMaze_UMaze-v3 (gymnasium)");
-    workflow("d4rl", d4, NULL, "none named");
+    workflow("minari", mi, NULL, "PointMaze_UMaze-v3", "PointMaze_UMaze-v3 (gymnasium)", 0);
+    workflow("d4rl", d4, NULL, NULL, "none named", 0);
+    workflow("d4rl_named", d4, "{\"env_name\": \"hopper-medium-v2\", \"type\": \"d4rl\"}",
+             "hopper-medium-v2", "hopper-medium-v2 (d4rl)", 0);
+    char rm[300];
+    snprintf(rm, sizeof rm, "%s/robomimic.h5", dir);
+    fx_robomimic fx;
+    fx_default(&fx); /* keys robot0_eef_pos (3) and object (2); env_args type 1 */
+    fx_write_robomimic(rm, &fx);
+    workflow("robomimic", rm, NULL, "Maze", "Maze (robomimic env type 1: robosuite)", 1);
 }
 
 static void test_zero_pairs(void) {
