@@ -166,6 +166,10 @@ static const char *const env_identity[] = {"env_name", "type", "env_kwargs"};
 static int same_field(const cJSON *a, const cJSON *b, const char *name) {
     const cJSON *x = cJSON_GetObjectItemCaseSensitive(a, name);
     const cJSON *y = cJSON_GetObjectItemCaseSensitive(b, name);
+    /* No env_kwargs and {} both mean the environment's defaults. */
+    const int kw = !strcmp(name, "env_kwargs");
+    if (kw && !x && cJSON_IsObject(y) && !y->child) return 1;
+    if (kw && !y && cJSON_IsObject(x) && !x->child) return 1;
     if (!x || !y) return !x && !y;
     return cJSON_Compare(x, y, 1);
 }
@@ -185,7 +189,7 @@ static void describe_difference(const cJSON *a, const cJSON *b, char *buf, size_
     }
     const cJSON *ka = cJSON_GetObjectItemCaseSensitive(a, "env_kwargs");
     const cJSON *kb = cJSON_GetObjectItemCaseSensitive(b, "env_kwargs");
-    snprintf(buf, n, "env_kwargs (one has none)");
+    snprintf(buf, n, "env_kwargs %s vs %s", ka ? "given" : "(none)", kb ? "given" : "(none)");
     for (const cJSON *f = ka ? ka->child : NULL; f; f = f->next) {
         const cJSON *g = cJSON_GetObjectItemCaseSensitive(kb, f->string);
         if (g && cJSON_Compare(f, g, 1)) continue;

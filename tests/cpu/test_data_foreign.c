@@ -357,6 +357,51 @@ static void test_merge_relabel_keep(void) {
     remove(a), remove(b), remove(out), remove(rel);
 }
 
+/* Merge compares the environment (env_name, type, env_kwargs; none and {} alike) and keeps
+ * other env_args fields only where every input agrees. */
+static void test_merge_env_identity(void) {
+    const char *args[3] = {"{\"env_name\": \"Pendulum-v1\", \"type\": \"gymnasium\", "
+                           "\"env_kwargs\": {}, \"origin\": \"minari\", \"shared\": 1}",
+                           "{\"env_name\": \"Pendulum-v1\", \"type\": \"gymnasium\", "
+                           "\"origin\": \"d4rl\", \"shared\": 1}",
+                           "{\"env_name\": \"Pendulum-v1\", \"type\": \"gymnasium\", "
+                           "\"env_kwargs\": {\"g\": 9.81}}"};
+    char path[3][256], out[256];
+    for (int i = 0; i < 3; ++i) {
+        char name[32];
+        snprintf(name, sizeof name, "foreign_env%d.h5", i);
+        fx_path(path[i], sizeof path[i], name);
+        rise_obs_key k = rise_obs_key_1d("x", 2);
+        rise_writer *w;
+        float obs[2] = {0}, act[1] = {0}, rew[1] = {0};
+        uint8_t done[1] = {1};
+        TEST_CHECK(rise_writer_open(&w, path[i], &k, 1, 1, 0, args[i]) == RISE_OK &&
+                       rise_writer_add_demo(w, -1, 1, obs, NULL, act, rew, done, NULL, NULL) ==
+                           RISE_OK &&
+                       rise_writer_close(w) == RISE_OK,
+                   "write %s", path[i]);
+    }
+    fx_path(out, sizeof out, "foreign_env_out.h5");
+    rise_merge_input in[2] = {{path[0], NULL, NULL}, {path[1], NULL, NULL}};
+    rise_merge_opts mo;
+    memset(&mo, 0, sizeof mo);
+    TEST_CHECK(rise_data_merge(in, 2, out, &mo) == RISE_OK, "no env_kwargs = {}: %s",
+               rise_last_error());
+    rise_episodes e;
+    TEST_CHECK(load(out, NULL, 0, 0, &e) && e.env_args && strstr(e.env_args, "\"shared\":1") &&
+                   !strstr(e.env_args, "origin") && strstr(mo.notes, "'origin' differs"),
+               "differing fields left out with a note: %s / %s", e.env_args ? e.env_args : "",
+               mo.notes);
+    if (e.n) rise_episodes_free(&e);
+    in[1].path = path[2];
+    TEST_CHECK(rise_data_merge(in, 2, out, &mo) == RISE_ERR_FORMAT &&
+                   strstr(rise_last_error(), "env_kwargs.g 9.81 vs (none)") &&
+                   strstr(rise_last_error(), "another environment"),
+               "other env_kwargs refused: %s", rise_last_error());
+    for (int i = 0; i < 3; ++i) remove(path[i]);
+    remove(out);
+}
+
 static char *info_of(const char *path) {
     char *text = NULL;
     size_t len = 0;
@@ -447,6 +492,7 @@ int main(void) {
     test_merge_relabel_keep();
     test_foreign_env_args_carried(mi, d4);
     test_info(d4);
+    test_merge_env_identity();
     char dir[300];
     snprintf(dir, sizeof dir, "%s.d", mi);
     remove(mi_meta);
