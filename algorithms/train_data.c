@@ -228,10 +228,10 @@ rise_status rise_train_data_report(const rise_train_config *cfg, const rise_trai
         cJSON_AddNumberToObject(o, "transitions", (double)steps);
         cJSON_AddItemToArray(srcs, o);
         if (summary)
-            fprintf(summary, "  %-10s %s%s%s%s: %lld demos, %lld transitions\n",
+            fprintf(summary, "  %-10s %s%s%s%s: %lld demo%s, %lld transitions\n",
                     rise_role_name(src->role), src->path, src->filter_key[0] ? " [mask/" : "",
                     src->filter_key, src->filter_key[0] ? "]" : "", (long long)demos,
-                    (long long)steps);
+                    demos == 1 ? "" : "s", (long long)steps);
     }
     cJSON_AddNumberToObject(data, "transitions", (double)ts->n);
     cJSON_AddNumberToObject(data, "trajectories", (double)ts->n_traj);

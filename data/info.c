@@ -156,8 +156,8 @@ rise_status rise_data_info(const char *path, const rise_info_opts *opts, FILE *o
     if (e.n_masks) {
         fprintf(out, "filter keys:");
         for (int m = 0; m < e.n_masks; ++m)
-            fprintf(out, "%s %s (%lld demos)", m ? "," : "", e.masks[m].name,
-                    (long long)e.masks[m].count);
+            fprintf(out, "%s %s (%lld demo%s)", m ? "," : "", e.masks[m].name,
+                    (long long)e.masks[m].count, e.masks[m].count == 1 ? "" : "s");
         fprintf(out, "\n");
     } else {
         fprintf(out, "filter keys: none\n");
