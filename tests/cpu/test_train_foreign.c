@@ -234,6 +234,20 @@ static void test_workflows(void) {
     fx_write_d4rl(d4);
     workflow("minari", mi, NULL, "PointMaze_UMaze-v3", "PointMaze_UMaze-v3 (gymnasium)", 0);
     workflow("d4rl", d4, NULL, NULL, "none named", 0);
+    /* Coverage during training needs a task. */
+    rise_train_config c;
+    char kv[600], run[400];
+    tiny(&c, "bc_mlp");
+    set(&c, "train.eval_every=2");
+    snprintf(kv, sizeof kv, "data.source=expert:%s", mi);
+    set(&c, kv);
+    snprintf(run, sizeof run, "%s/run_eval_every", dir);
+    train_call t = {&c, run, 1};
+    rise_status st;
+    free(capture_stderr(do_train, &t, &st));
+    TEST_CHECK(st == RISE_ERR_INVALID && strstr(rise_last_error(), "train.eval_every = 2") &&
+                   strstr(rise_last_error(), "PointMaze_UMaze-v3"),
+               "eval_every without a task: %s", rise_last_error());
     workflow("d4rl_named", d4, "{\"env_name\": \"hopper-medium-v2\", \"type\": \"d4rl\"}",
              "hopper-medium-v2", "hopper-medium-v2 (d4rl)", 0);
     char rm[300];
