@@ -30,7 +30,7 @@ static void train_usage(FILE *f) {
             "                    data.<field>=value sets a data spec field\n"
             "  --out DIR         run directory (required)\n"
             "  --resume          continue DIR's run from DIR/checkpoint.h5, with DIR/config.json\n"
-            "  --quiet           no progress line\n\n");
+            "  --quiet           no progress line or data summary (notices still print)\n\n");
     rise_train_config_print_help(f);
 }
 
