@@ -4,6 +4,8 @@
  * there is all a new field needs (plus its range check below, if it has one). */
 #include "train_config.h"
 
+#include "../host/paths.h"
+
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <float.h>
@@ -702,21 +704,6 @@ static rise_status replace_sources(rise_data_spec *d, const char *list) {
     return RISE_OK;
 }
 
-static rise_status absolute_from_cwd(char *path, const char *origin) {
-    if (path[0] == '/') return RISE_OK;
-    char cwd[RISE_PATH_MAX], joined[2 * RISE_PATH_MAX + 2];
-    if (!getcwd(cwd, sizeof cwd))
-        return rise_error(RISE_ERR_IO, "%s: cannot read the working folder: %s", origin,
-                          strerror(errno));
-    const char *rel = path;
-    while (rel[0] == '.' && rel[1] == '/') rel += 2;
-    const int n = snprintf(joined, sizeof joined, "%s/%s", cwd, rel);
-    if (n < 0 || n >= RISE_PATH_MAX)
-        return rise_error(RISE_ERR_INVALID, "%s: the path %s/%s is too long", origin, cwd, rel);
-    memcpy(path, joined, (size_t)n + 1);
-    return RISE_OK;
-}
-
 rise_status rise_train_config_set(rise_train_config *c, const char *assignment) {
     const char *eq = strchr(assignment, '=');
     const char *dot = strchr(assignment, '.');
@@ -750,18 +737,25 @@ rise_status rise_train_config_set(rise_train_config *c, const char *assignment) 
         else
             rise_data_spec_default(d);
         rise_status st;
-        const int before = d->n_sources;
+        const int kept = !strcmp(name, "sources") ? 0 : d->n_sources;
         if (!strcmp(name, "source"))
             st = rise_data_spec_add_source(d, value);
         else if (!strcmp(name, "sources"))
             st = replace_sources(d, value);
         else
             st = rise_data_spec_set(d, name, value);
-        /* A relative path on the command line means the working folder; made absolute, as a
-         * config file's are, so the run's config.json (and --resume) finds it from anywhere. */
-        const int first_new = !strcmp(name, "sources") ? 0 : before;
-        for (int i = first_new; st == RISE_OK && i < d->n_sources; ++i)
-            st = absolute_from_cwd(d->sources[i].path, origin);
+        /* A path typed on the command line means the working folder's file: stored absolute,
+         * the run's config.json (read back on --resume, from any folder) still finds it. */
+        for (int i = kept; st == RISE_OK && i < d->n_sources; ++i)
+            if (d->sources[i].path[0] != '/') {
+                char abs[RISE_PATHS_MAX];
+                st = rise_path_absolute(d->sources[i].path, abs, sizeof abs);
+                if (st == RISE_OK && strlen(abs) >= sizeof d->sources[i].path)
+                    st = rise_error(RISE_ERR_INVALID, "%s: longer than %d characters", abs,
+                                    (int)sizeof d->sources[i].path - 1);
+                if (st == RISE_OK)
+                    snprintf(d->sources[i].path, sizeof d->sources[i].path, "%s", abs);
+            }
         if (st == RISE_OK) {
             c->data = *d;
             c->has_data = 1;

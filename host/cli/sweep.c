@@ -21,6 +21,7 @@
 #include "algorithms/train_config.h"
 #include "args.h"
 #include "cli.h"
+#include "host/paths.h"
 #include "sweep.h"
 
 static void sweep_usage(FILE *f) {
@@ -260,7 +261,7 @@ int rise_cmd_sweep(int argc, char **argv) {
         }
         o.out = out_abs;
     } else if (!o.dry_run) {
-        if (sweep_mkdirs(o.out) != RISE_OK) {
+        if (rise_mkdir_p(o.out) != RISE_OK) {
             fprintf(stderr, "rise sweep: %s\n", rise_last_error());
             goto done;
         }

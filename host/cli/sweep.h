@@ -78,10 +78,8 @@ rise_status sweep_done_write(const char *out, const sweep_spec *s, int run, cons
 /* Removes the markers and the checkpoint of a stale run, so that it trains from scratch. */
 rise_status sweep_run_reset(const char *out, const sweep_spec *s, int run);
 
-/* text to path through a temporary file, fsync and rename. */
+/* text to path through a temporary file (path.tmp.<pid>), fsync and rename. */
 rise_status sweep_write_atomic(const char *path, const char *text);
-/* mkdir -p */
-rise_status sweep_mkdirs(const char *dir);
 /* The run directories selected by o->only (1: selected). */
 int sweep_selected(const sweep_options *o, const sweep_spec *s, int run);
 

@@ -18,6 +18,7 @@
 
 #include "host/line_plot.h"
 #include "host/stats.h"
+#include "host/paths.h"
 #include "sweep.h"
 
 /* ---- reading a run's metrics ---- */
@@ -572,7 +573,7 @@ int sweep_report(const char *dir, const sweep_report_options *o) {
                     s.metrics[m].name, s.metrics[m].kind == SWEEP_METRIC_JSON ? "key" : "column",
                     s.metrics[m].key, s.metrics[m].file, missing, R.n_finished, s.runs[first].dir);
     }
-    if (!aggregate(&R) || sweep_mkdirs(out) != RISE_OK) {
+    if (!aggregate(&R) || rise_mkdir_p(out) != RISE_OK) {
         fprintf(stderr, "rise sweep report: %s\n", rise_last_error());
         goto done;
     }

@@ -18,6 +18,7 @@
  * SIGTERM (SIGKILL after 10 s or a second signal); finished stages stay recorded, and the
  * same command continues where it stopped. */
 #define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
+#include "host/paths.h"
 #include "sweep.h"
 
 #include <errno.h>
@@ -275,15 +276,9 @@ static int run_prepare(const sweep_spec *s, const sweep_options *o) {
             return 0;
         }
         /* rise gen and friends write into an existing folder */
-        char parent[PATH_MAX];
-        snprintf(parent, sizeof parent, "%s", p->creates_path);
-        char *slash = strrchr(parent, '/');
-        if (slash && slash != parent) {
-            *slash = '\0';
-            if (sweep_mkdirs(parent) != RISE_OK) {
-                fprintf(stderr, "rise sweep: prepare[%d]: %s\n", i, rise_last_error());
-                return 0;
-            }
+        if (rise_mkdir_parent(p->creates_path) != RISE_OK) {
+            fprintf(stderr, "rise sweep: prepare[%d]: %s\n", i, rise_last_error());
+            return 0;
         }
         printf("prepare: %s (log %s)\n", p->creates, log);
         log_command(log, "prepare", &c);
@@ -397,7 +392,7 @@ static int start_unit(const sweep_spec *s, const sweep_options *o, int r, slot *
     sl->u.run = r;
     sweep_run_path(o->out, s, r, NULL, sl->u.dir, sizeof sl->u.dir);
     snprintf(sl->log, sizeof sl->log, "%s/sweep.log", sl->u.dir);
-    const rise_status ms = sweep_mkdirs(sl->u.dir);
+    const rise_status ms = rise_mkdir_p(sl->u.dir);
     if (ms != RISE_OK) {
         status_line("FAILED  %s: %s", s->runs[r].dir, rise_last_error());
         ++t->failed;
@@ -433,6 +428,9 @@ static int start_unit(const sweep_spec *s, const sweep_options *o, int r, slot *
         end_unit(sl);
         return 0;
     }
+    /* temporaries of a sweep killed mid-write (their writer is gone: we hold the lock) */
+    rise_remove_stale_temps(sl->u.dir, "sweep_state.json");
+    rise_remove_stale_temps(sl->u.dir, "sweep_done.json");
     sweep_state_read(o->out, s, r, &sl->st);
     if (sweep_state_write(o->out, s, r, &sl->st) != RISE_OK) {
         status_line("FAILED  %s: %s", s->runs[r].dir, rise_last_error());

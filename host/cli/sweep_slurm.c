@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "host/paths.h"
 #include "sweep.h"
 
 static void quoted(FILE *f, const char *s) {
@@ -57,7 +58,7 @@ int sweep_emit_slurm(const sweep_spec *s, const sweep_options *o, const char *sp
         return 0;
     }
     snprintf(logs, sizeof logs, "%s/slurm", o->out);
-    if (sweep_mkdirs(logs) != RISE_OK) { /* sbatch does not create the output folder */
+    if (rise_mkdir_p(logs) != RISE_OK) { /* sbatch does not create the output folder */
         fprintf(stderr, "rise sweep: %s\n", rise_last_error());
         free(todo);
         return 1;

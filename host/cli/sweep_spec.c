@@ -689,8 +689,8 @@ static rise_status parse_metrics(sweep_spec *s, const cJSON *v) {
                               fn, name);
         for (int q = 0; q < i; ++q)
             if (!strcmp(s->metrics[q].name, name))
-                return rise_error(RISE_ERR_INVALID, "%s: %s: \"%s\" is defined twice", s->path,
-                                  fn, name);
+                return rise_error(RISE_ERR_INVALID, "%s: %s: \"%s\" is defined twice", s->path, fn,
+                                  name);
         RISE_TRY(get_string(s, cJSON_GetObjectItemCaseSensitive(e, "file"), ff, &file));
         if (file[0] == '/' || strstr(file, ".."))
             return rise_error(RISE_ERR_INVALID,

@@ -305,7 +305,7 @@ rise_status sweep_run_reset(const char *out, const sweep_spec *s, int run) {
 
 rise_status sweep_write_atomic(const char *path, const char *text) {
     char tmp[8300];
-    snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, (long)getpid());
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
     const int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) return rise_error(RISE_ERR_IO, "%s: cannot create: %s", tmp, strerror(errno));
     const size_t len = strlen(text);
@@ -341,23 +341,6 @@ rise_status sweep_write_atomic(const char *path, const char *text) {
             fsync(dfd);
             close(dfd);
         }
-    }
-    return RISE_OK;
-}
-
-rise_status sweep_mkdirs(const char *dir) {
-    char buf[8192];
-    snprintf(buf, sizeof buf, "%s", dir);
-    for (char *p = buf + 1;; ++p) {
-        const char c = *p;
-        if (c == '/' || c == '\0') {
-            *p = '\0';
-            if (mkdir(buf, 0775) != 0 && errno != EEXIST)
-                return rise_error(RISE_ERR_IO, "%s: cannot create directory: %s", buf,
-                                  strerror(errno));
-            *p = c;
-        }
-        if (c == '\0') break;
     }
     return RISE_OK;
 }

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "host/cli/sweep.h"
+#include "host/paths.h"
 #include "host/stats.h"
 #include "test_util.h"
 
@@ -49,7 +50,7 @@ static void make_run(const sweep_spec *s, const sweep_spec *marker_spec, int run
                      double loss) {
     char path[1024], text[256];
     sweep_run_path(out, s, run, "eval", path, sizeof path);
-    TEST_CHECK(sweep_mkdirs(path) == RISE_OK, "mkdir %s", path);
+    TEST_CHECK(rise_mkdir_p(path) == RISE_OK, "mkdir %s", path);
     sweep_run_path(out, s, run, "eval/coverage.json", path, sizeof path);
     snprintf(text, sizeof text, "{\"coverage\": %.17g, \"robustness\": {\"rate\": %.17g}}",
              coverage, 1.0 - coverage);
@@ -128,7 +129,7 @@ int main(void) {
     snprintf(root, sizeof root, "/tmp/rise_test_sweep_report_%ld", (long)getpid());
     snprintf(out, sizeof out, "%s/out", root);
     char path[1024];
-    TEST_CHECK(sweep_mkdirs(out) == RISE_OK, "mkdir");
+    TEST_CHECK(rise_mkdir_p(out) == RISE_OK, "mkdir");
     snprintf(path, sizeof path, "%s/cfg_a.json", root);
     write_file(path, "{}");
     snprintf(path, sizeof path, "%s/cfg_b.json", root);
