@@ -149,8 +149,8 @@ int rise_api_policy_set_extraction(rise_api_policy *p, int candidates, const cha
         else if (!strcmp(rule, "expectile"))
             r = RISE_EXTRACT_EXPECTILE;
         else
-            return rise_error(RISE_ERR_INVALID, "extraction rule '%s': expected argmax or expectile",
-                              rule);
+            return rise_error(RISE_ERR_INVALID,
+                              "extraction rule '%s': expected argmax or expectile", rule);
     }
     if (candidates < 0)
         return rise_error(RISE_ERR_INVALID, "candidates = %d, expected >= 1 (0 keeps the run's)",
