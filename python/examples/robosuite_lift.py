@@ -141,8 +141,9 @@ def write_scripted(path, n, seed, horizon):
 
 
 # ---------------------------------------------------------------- training
-def write_config(path, algo, steps, obs_keys, width):
-    """A Lift-sized config: the maze settings with wider networks."""
+def write_config(path, algo, steps, sources, obs_keys, width):
+    """A Lift-sized config: the maze settings with wider networks. sources: [(role,
+    "path[:filter_key]")]."""
     cfg = {
         "train": {"algo": algo, "steps": steps, "batch": 256, "log_every": max(steps // 20, 1),
                   "ckpt_every": steps},
@@ -155,6 +156,12 @@ def write_config(path, algo, steps, obs_keys, width):
         "data": {"sources": [], "obs_keys": obs_keys, "reward": "rise", "terminal": "dataset",
                  "obs_norm": "gaussian", "act_norm": "minmax"},
     }
+    for role, spec in sources:
+        file, _, filter_key = spec.partition(":")
+        src = {"path": os.path.abspath(file), "role": role}
+        if filter_key:
+            src["filter_key"] = filter_key
+        cfg["data"]["sources"].append(src)
     if algo == "bc_diffusion":
         for k in ("critic", "extract", "spectral"):
             cfg.pop(k)
@@ -164,12 +171,10 @@ def write_config(path, algo, steps, obs_keys, width):
 
 def train(rise_bin, out, algo, steps, expert, non_expert, obs_keys, width):
     config = os.path.join(out, "lift_%s.json" % algo)
-    write_config(config, algo, steps, obs_keys, width)
+    sources = [("expert", s) for s in expert] + [("non_expert", s) for s in non_expert]
+    write_config(config, algo, steps, sources, obs_keys, width)
     run = os.path.join(out, algo)
-    sources = ",".join(["expert:" + os.path.abspath(s) for s in expert] +
-                       ["non_expert:" + os.path.abspath(s) for s in non_expert])
-    cmd = [rise_bin, "train", "--config", config, "--set", "data.sources=" + sources,
-           "--out", run]
+    cmd = [rise_bin, "train", "--config", config, "--out", run]
     print("+ " + " ".join(cmd), flush=True)
     subprocess.check_call(cmd)
     return run
