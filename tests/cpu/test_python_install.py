@@ -1,12 +1,14 @@
 """test_python_install.py - `pip install ./python` gives a working package that carries its
-own librise.so: installed (offline: --no-build-isolation --no-deps) into a fresh folder, it
-imports with RISE_LIBRARY unset and without the checkout on the path, loads the library from
-inside the package, and a policy trained here loads and acts.
+own librise.so: a clean copy of python/ (no build/ left from earlier installs) installed
+(offline: --no-build-isolation --no-deps) into a fresh folder, with the build's library named
+by RISE_LIBRARY, imports with RISE_LIBRARY unset and without the checkout on the path, loads
+the library from inside the package, and a policy trained here loads and acts.
 
-Run: ctest -R test_python_install (uses the build's librise.so via RISE_LIBRARY at install).
+Run: ctest -R test_python_install.
 """
 import importlib.util
 import os
+import shutil
 import subprocess
 import sys
 
@@ -19,7 +21,9 @@ for module in ("pip", "setuptools"):
         skip("%s lacks %s (scripts/setup.sh makes .venv with both)" % (sys.executable, module))
 tmp = fresh_dir("python_install")
 target = os.path.join(tmp, "site")
-src = os.path.join(os.environ["RISE_SOURCE_DIR"], "python")
+src = os.path.join(tmp, "python")
+shutil.copytree(os.path.join(os.environ["RISE_SOURCE_DIR"], "python"), src,
+                ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
 r = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--disable-pip-version-check",
                     "--no-build-isolation", "--no-deps", "--target", target, src],
                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
