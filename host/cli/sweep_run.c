@@ -583,7 +583,8 @@ int sweep_run_local(const sweep_spec *s, const sweep_options *o) {
     }
     if (o->prepare_only) n_todo = 0;
     rise_progress pr;
-    rise_progress_init(&pr, stdout, "sweep runs", n_todo);
+    rise_progress_init(&pr, stdout, "sweep", n_todo);
+    rise_progress_set_unit(&pr, "runs");
     int next = 0, shown = 0;
     while (!stop_signal) {
         for (int k = 0; k < o->jobs && next < n_todo && !stop_signal; ++k)
