@@ -464,7 +464,7 @@ static int write_plot(const report *R, const sweep_plot *pl, const char *path) {
         rise_plot p;
         memset(&p, 0, sizeof p);
         p.title = title;
-        p.x_label = ax ? ax->key : "run";
+        p.x_label = ax ? ax->key : s->has_table ? s->table.row_title : "run";
         p.y_label = ylabel;
         p.log_x = pl->log_x && numeric;
         p.n_categories = numeric ? 0 : n_cats;
