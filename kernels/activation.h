@@ -13,8 +13,11 @@
  *   mish   x tanh(softplus(x)), linear (tanh(softplus(x)) = 1) above RISE_MISH_LINEAR_ABOVE
  *   gelu   0.5 x (1 + tanh(RISE_GELU_K (x + RISE_GELU_C x^3)))  (PyTorch approximate="tanh")
  *   tanh, silu = x sigmoid(x), identity
- * Edge values follow the formulas on both sides: mish, gelu and silu of -inf are NaN
- * (-inf times 0), of +inf +inf; NaN in gives NaN out except relu (0).
+ * Edge values follow the formulas, the same on both sides: where a formula multiplies an
+ * infinite x by 0 the result is NaN (mish, gelu and silu at -inf; the derivatives of
+ * mish, gelu and silu at +-inf); +inf gives +inf for mish, gelu, silu; tanh'(+-inf) = 0;
+ * NaN in gives NaN out except relu and relu' (0, as x > 0 is false). Every finite x gives
+ * a finite result on both sides (the float gelu' does not overflow).
  * Precision: the reference evaluates in double and rounds once (activation_ref.c; its
  * mish uses one exponential: with e = exp(x), n = e (e + 2), tanh(softplus(x)) =
  * n / (n + 2)); the CUDA kernels evaluate the float forms act_value_f /
@@ -80,9 +83,12 @@ RISE_HD float act_derivative_f(rise_act act, float x) {
     }
     case RISE_ACT_GELU: {
         const float k = (float)RISE_GELU_K, c = (float)RISE_GELU_C;
-        const float t = tanhf(k * (x + c * x * x * x));
+        const float t = tanhf(k * (x + c * x * x * x)), s = 1.0f - t * t;
+        /* x^2 overflows float above ~1e19 while s is already 0: the term is 0 there, as in
+         * the double reference (at +-inf both give NaN) */
+        if (s == 0.0f && isfinite(x)) return 0.5f * (1.0f + t);
         const float dinner = k * (1.0f + 3.0f * c * x * x);
-        return 0.5f * (1.0f + t) + 0.5f * x * (1.0f - t * t) * dinner;
+        return 0.5f * (1.0f + t) + 0.5f * x * s * dinner;
     }
     case RISE_ACT_TANH: {
         const float t = tanhf(x);
