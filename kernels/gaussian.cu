@@ -40,9 +40,9 @@ __global__ void gauss_logprob_backward_kernel1(float *dmean, float *dlog_std, co
     const size_t n = (size_t)b * a;
     RISE_GRID_STRIDE(i, n) {
         const size_t r = i / a, j = i % a;
-        const double ls = log_std_shared ? log_std[j] : log_std[i];
-        dmean[i] = (float)gauss_logprob_dmean(dlogp[r], x[i], mean[i], ls);
-        if (!log_std_shared) dlog_std[i] += (float)gauss_logprob_dls(dlogp[r], x[i], mean[i], ls);
+        const double istd = exp(-(double)(log_std_shared ? log_std[j] : log_std[i]));
+        dmean[i] = (float)gauss_logprob_dmean(dlogp[r], x[i], mean[i], istd);
+        if (!log_std_shared) dlog_std[i] += (float)gauss_logprob_dls(dlogp[r], x[i], mean[i], istd);
     }
 }
 
@@ -51,11 +51,11 @@ __global__ void __launch_bounds__(256)
     gauss_logprob_backward_shared_kernel1(float *dlog_std, const float *dlogp, const float *x,
                                           const float *mean, const float *log_std, int b, int a) {
     const int j = blockIdx.x;
-    const double ls = log_std[j];
+    const double istd = exp(-(double)log_std[j]);
     double acc = 0.0;
     for (int r = threadIdx.x; r < b; r += blockDim.x) {
         const size_t i = (size_t)r * a + j;
-        acc += gauss_logprob_dls(dlogp[r], x[i], mean[i], ls);
+        acc += gauss_logprob_dls(dlogp[r], x[i], mean[i], istd);
     }
     acc = rise_block_sum(acc);
     if (threadIdx.x == 0) dlog_std[j] += (float)acc;
@@ -74,7 +74,7 @@ __global__ void tanh_gauss_sample_kernel1(float *act, float *logp, float *eps, c
         for (int j = 0; j < a; ++j) {
             const size_t i = r * a + j;
             const float e = rise_rng_normal(rng.seed, rng.stream, rng.offset, (uint64_t)i);
-            const double u = tanh_gauss_u(mean[i], log_std[i], e);
+            const double u = tanh_gauss_u(mean[i], exp((double)log_std[i]), e);
             eps[i] = e;
             act[i] = (float)tanh(u);
             s += tanh_gauss_logp_term(e, log_std[i], u);
@@ -91,7 +91,7 @@ __global__ void tanh_gauss_sample_backward_kernel1(float *dmean, float *dlog_std
     RISE_GRID_STRIDE(i, n) {
         const double gl = dlogp ? (double)dlogp[i / a] : 0.0;
         const double sd = exp((double)log_std[i]);
-        const double u = tanh_gauss_u(mean[i], log_std[i], eps[i]);
+        const double u = tanh_gauss_u(mean[i], sd, eps[i]);
         const double gu =
             tanh_gauss_grad_u(da ? (double)da[i] : 0.0, gl, gauss_sech2(u), (double)act[i]);
         dmean[i] = (float)gu;

@@ -77,14 +77,14 @@ RISE_HD double gauss_logprob_term(float x, float mean, double ls) {
     return -0.5 * z * z - ls - RISE_HALF_LOG_2PI;
 }
 
-/* dmean = g z / std and the dlog_std term g (z^2 - 1) of one element. */
-RISE_HD double gauss_logprob_dmean(double g, float x, float mean, double ls) {
-    const double istd = exp(-ls), z = ((double)x - (double)mean) * istd;
+/* dmean = g z / std and the dlog_std term g (z^2 - 1) of one element, istd = exp(-ls). */
+RISE_HD double gauss_logprob_dmean(double g, float x, float mean, double istd) {
+    const double z = ((double)x - (double)mean) * istd;
     return g * z * istd;
 }
 
-RISE_HD double gauss_logprob_dls(double g, float x, float mean, double ls) {
-    const double z = ((double)x - (double)mean) * exp(-ls);
+RISE_HD double gauss_logprob_dls(double g, float x, float mean, double istd) {
+    const double z = ((double)x - (double)mean) * istd;
     return g * (z * z - 1.0);
 }
 
@@ -93,8 +93,9 @@ RISE_HD float awr_weight(float q, float v, float beta, float max_w) {
     return (float)(e > (double)max_w ? (double)max_w : e); /* NaN stays NaN */
 }
 
-RISE_HD double tanh_gauss_u(float mean, float ls, float eps) {
-    return (double)mean + exp((double)ls) * (double)eps;
+/* u = mean + std eps, std = exp(ls) (the caller's, so the backward reuses it). */
+RISE_HD double tanh_gauss_u(float mean, double std, float eps) {
+    return (double)mean + std * (double)eps;
 }
 
 /* Element j's term of the tanh-Gaussian logp. */

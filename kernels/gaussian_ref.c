@@ -26,9 +26,9 @@ void gauss_logprob_backward_ref(float *dmean, float *dlog_std, const float *dlog
         double col = 0.0;
         for (int r = 0; r < b; ++r) {
             const size_t i = (size_t)r * a + j;
-            const double ls = log_std_shared ? log_std[j] : log_std[i];
-            dmean[i] = (float)gauss_logprob_dmean(dlogp[r], x[i], mean[i], ls);
-            const double dls = gauss_logprob_dls(dlogp[r], x[i], mean[i], ls);
+            const double istd = exp(-(double)(log_std_shared ? log_std[j] : log_std[i]));
+            dmean[i] = (float)gauss_logprob_dmean(dlogp[r], x[i], mean[i], istd);
+            const double dls = gauss_logprob_dls(dlogp[r], x[i], mean[i], istd);
             if (log_std_shared)
                 col += dls;
             else
@@ -52,7 +52,7 @@ void tanh_gauss_sample_ref(float *act, float *logp, float *eps, const float *mea
         for (int j = 0; j < a; ++j) {
             const size_t i = (size_t)r * a + j;
             const float e = rise_rng_normal(rng.seed, rng.stream, rng.offset, (uint64_t)i);
-            const double u = tanh_gauss_u(mean[i], log_std[i], e);
+            const double u = tanh_gauss_u(mean[i], exp((double)log_std[i]), e);
             eps[i] = e;
             act[i] = (float)tanh(u);
             s += tanh_gauss_logp_term(e, log_std[i], u);
@@ -70,7 +70,7 @@ void tanh_gauss_sample_backward_ref(float *dmean, float *dlog_std, const float *
         for (int j = 0; j < a; ++j) {
             const size_t i = (size_t)r * a + j;
             const double sd = exp((double)log_std[i]);
-            const double u = tanh_gauss_u(mean[i], log_std[i], eps[i]);
+            const double u = tanh_gauss_u(mean[i], sd, eps[i]);
             const double gu =
                 tanh_gauss_grad_u(da ? (double)da[i] : 0.0, gl, gauss_sech2(u), (double)act[i]);
             dmean[i] = (float)gu;

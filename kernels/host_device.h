@@ -32,13 +32,15 @@ RISE_HD float rise_clampf(float v, float lo, float hi) { return v < lo ? lo : (v
 /* max(a, b), NaN if either is NaN (a canonical quiet NaN, so the result does not
  * depend on which operand carried it). */
 RISE_HD double rise_max_nan(double a, double b) {
-    if (isnan(a) || isnan(b)) return nan("");
-    return b > a ? b : a;
+    if (b > a) return b;
+    if (a >= b) return a;
+    return nan(""); /* neither comparison holds: a or b is NaN */
 }
 
 RISE_HD double rise_min_nan(double a, double b) {
-    if (isnan(a) || isnan(b)) return nan("");
-    return b < a ? b : a;
+    if (b < a) return b;
+    if (a <= b) return a;
+    return nan("");
 }
 
 #if defined(__CUDA_ARCH__)
