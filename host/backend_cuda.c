@@ -48,7 +48,9 @@ static void cuda_note(rise_backend *be, cudaError_t e, const char *what) {
     if (e != cudaSuccess) rise_device_status_note(&IMPL(be)->errors, what, cudaGetErrorString(e));
 }
 
-/* Moves a failure a kernel launcher parked (kernels/cuda_errors.h) into the bookkeeping. */
+/* Moves a failure a kernel launcher parked (kernels/cuda_errors.h) into the bookkeeping.
+ * The parking slot is one per process: with two backends driven from two threads, one
+ * backend may take the other's failure (a limit of the launchers not seeing a backend). */
 static void cuda_take_parked(rise_backend *be) {
     char parked[400];
     if (rise_cuda_take_error(parked, sizeof parked))
