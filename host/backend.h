@@ -1,9 +1,10 @@
 /* backend.h - the backend table: every op the algorithms may call.
  *
  * Algorithms never see CUDA. They hold a `rise_backend *` and call ops through
- * its function pointers; `rise_backend_create("cpu"|"cuda")` returns the CPU
- * reference implementation (plain C, OpenBLAS, OpenMP) or the CUDA one
- * (cuBLAS + handwritten kernels). All pointers passed to ops live in that
+ * its function pointers; `rise_backend_create("ref"|"cpu"|"cuda")` returns the
+ * reference implementation (plain C, OpenBLAS, OpenMP: the specification), the
+ * fast CPU one (vectorised kernels validated against the reference) or the CUDA
+ * one (cuBLAS + handwritten kernels). All pointers passed to ops live in that
  * backend's memory (alloc/upload/download move data in and out). Ops are
  * asynchronous on CUDA; `sync` waits and returns the first error seen.
  *
@@ -81,7 +82,7 @@ typedef struct rise_backend rise_backend;
 #define RISE_COUNTERS_MAX 8 /* counters_add's limit */
 
 struct rise_backend {
-    const char *name; /* "cpu" or "cuda" */
+    const char *name; /* "ref", "cpu" or "cuda" */
     int is_device;    /* 1 when memory is not host-addressable */
     void *impl;       /* backend private state (stream, handles, error) */
     void *stream;     /* opaque cudaStream_t for kernels' _cuda_variant launchers; NULL on cpu */
@@ -333,7 +334,7 @@ struct rise_backend {
     void (*graph_destroy)(rise_backend *be, void *graph);
 };
 
-/* "cpu" or "cuda". Returns NULL with rise_last_error() set (status in *st,
+/* "ref", "cpu" (also for NULL) or "cuda". Returns NULL with rise_last_error() set (status in *st,
  * RISE_ERR_NO_DEVICE when CUDA was not built or no GPU is present). */
 rise_backend *rise_backend_create(const char *name, rise_status *st);
 void rise_backend_destroy(rise_backend *be);
@@ -341,7 +342,8 @@ void rise_backend_destroy(rise_backend *be);
 /* Whether the CUDA backend was compiled into this build. */
 int rise_backend_cuda_built(void);
 
-/* Implementations (host/backend_cpu.c, host/backend_cuda.c). */
+/* Implementations (host/backend_ref.c, host/backend_cpu.c, host/backend_cuda.c). */
+rise_backend *rise_backend_ref_create(rise_status *st);
 rise_backend *rise_backend_cpu_create(rise_status *st);
 rise_backend *rise_backend_cuda_create(rise_status *st);
 

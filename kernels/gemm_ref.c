@@ -6,22 +6,10 @@
  * run in order, so a C stride of 0 accumulates the batches sequentially. */
 #include "gemm.h"
 
-/* Leading dimensions must hold the stored (pre-transpose) row length. */
-static void gemm_check(int trans_a, int trans_b, int m, int n, int k, int lda, int ldb, int ldc,
-                       int batch) {
-    RISE_ASSERT(m >= 0 && n >= 0 && k >= 0 && batch >= 0,
-                "gemm: negative shape m=%d n=%d k=%d batch=%d", m, n, k, batch);
-    RISE_ASSERT(lda >= (trans_a ? m : k), "gemm: lda=%d too small for op(A) %dx%d (trans_a=%d)",
-                lda, m, k, trans_a);
-    RISE_ASSERT(ldb >= (trans_b ? k : n), "gemm: ldb=%d too small for op(B) %dx%d (trans_b=%d)",
-                ldb, k, n, trans_b);
-    RISE_ASSERT(ldc >= n, "gemm: ldc=%d smaller than n=%d", ldc, n);
-}
-
 void gemm_ref(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda,
               int64_t stride_a, const float *b, int ldb, int64_t stride_b, float beta, float *c,
               int ldc, int64_t stride_c, int batch) {
-    gemm_check(trans_a, trans_b, m, n, k, lda, ldb, ldc, batch);
+    gemm_check_shape(trans_a, trans_b, m, n, k, lda, ldb, ldc, batch);
     for (int bi = 0; bi < batch; ++bi) {
         const float *ab = a + (int64_t)bi * stride_a;
         const float *bb = b + (int64_t)bi * stride_b;

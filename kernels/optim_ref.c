@@ -16,27 +16,8 @@ void adam_ref(float *param, const float *grad, float *m, float *v, size_t n,
     RISE_ASSERT(step >= 1, "adam: step=%d must count from 1", step);
     RISE_ASSERT(hp->beta1 >= 0.0f && hp->beta1 < 1.0f && hp->beta2 >= 0.0f && hp->beta2 < 1.0f,
                 "adam: betas (%g, %g) must lie in [0, 1)", (double)hp->beta1, (double)hp->beta2);
-    double clip = 1.0;
-    if (hp->max_grad_norm > 0.0f && grad_sumsq) {
-        const double norm = sqrt((double)*grad_sumsq);
-        const double c = (double)hp->max_grad_norm / (norm + 1e-6);
-        clip = c < 1.0 ? c : 1.0;
-    }
-    const float gscale = (float)clip;
-    const double t = (double)step + (hp->step_add ? (double)*hp->step_add : 0.0);
-    const float inv_bc1 = (float)(1.0 / (1.0 - pow((double)hp->beta1, t)));
-    const float inv_bc2 = (float)(1.0 / (1.0 - pow((double)hp->beta2, t)));
-    const float b1 = hp->beta1, b2 = hp->beta2, lr = hp->lr, eps = hp->eps;
-    const float wd = hp->weight_decay;
-    for (size_t i = 0; i < n; ++i) {
-        const float g = grad[i] * gscale;
-        const float mi = b1 * m[i] + (1.0f - b1) * g;
-        const float vi = b2 * v[i] + (1.0f - b2) * g * g;
-        m[i] = mi;
-        v[i] = vi;
-        const float upd = (mi * inv_bc1) / (sqrtf(vi * inv_bc2) + eps);
-        param[i] -= lr * (upd + wd * param[i]);
-    }
+    const adam_scalars s = adam_scalars_of(hp, step, grad_sumsq);
+    for (size_t i = 0; i < n; ++i) adam_element(&param[i], grad[i], &m[i], &v[i], s);
 }
 
 void polyak_ref(float *target, const float *src, size_t n, float tau) {

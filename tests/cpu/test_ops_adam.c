@@ -129,7 +129,7 @@ static void test_matches_ref(int threads) {
 }
 
 int main(void) {
-    be = test_backend_or_skip("cpu");
+    be = test_backend_or_skip("ref");
     test_two_steps();
     test_adamw();
     test_clipping();

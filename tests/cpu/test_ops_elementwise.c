@@ -103,7 +103,7 @@ static void test_large_matches_ref(int threads) {
 }
 
 int main(void) {
-    be = test_backend_or_skip("cpu");
+    be = test_backend_or_skip("ref");
     test_hand();
     test_copy_cols();
     test_large_matches_ref(1);

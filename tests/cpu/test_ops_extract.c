@@ -37,7 +37,7 @@ static void hand_cases(void) {
 
 static void backend_matches_reference(void) {
     rise_status st;
-    rise_backend *be = rise_backend_create("cpu", &st);
+    rise_backend *be = rise_backend_create("ref", &st);
     enum { R = 5000, K = 33, W = 5 };
     float *score = malloc(sizeof(float) * R * K), *cand = malloc(sizeof(float) * R * K * W);
     float *o_ref = malloc(sizeof(float) * R * W), *o_be = malloc(sizeof(float) * R * W);
@@ -84,7 +84,7 @@ static void candidate_noise(void) {
     TEST_CHECK(y[0] != y[(N * K) * W], "candidate_noise: denoising steps draw different values");
 
     rise_status st;
-    rise_backend *be = rise_backend_create("cpu", &st);
+    rise_backend *be = rise_backend_create("ref", &st);
     enum { R = 700 };
     uint64_t *offs = malloc(sizeof(uint64_t) * R);
     for (int r = 0; r < R; ++r) offs[r] = ((uint64_t)r << 24) + 3u * (uint64_t)r;

@@ -140,7 +140,7 @@ static void test_bias(void) {
 }
 
 int main(void) {
-    be = test_backend_or_skip("cpu");
+    be = test_backend_or_skip("ref");
     test_gemm_hand();
     test_gemm_edge();
     test_gemm_sweep();

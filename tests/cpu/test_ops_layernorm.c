@@ -133,7 +133,7 @@ static void test_large(void) {
 }
 
 int main(void) {
-    be = test_backend_or_skip("cpu");
+    be = test_backend_or_skip("ref");
     test_hand();
     test_gradients();
     test_large();

@@ -105,7 +105,7 @@ static void test_fd(void) {
 }
 
 int main(void) {
-    be = test_backend_or_skip("cpu");
+    be = test_backend_or_skip("ref");
     test_hand();
     test_fd();
     rise_backend_destroy(be);
