@@ -9,6 +9,7 @@
 
 #include "../envs/coverage.h"
 #include "../host/checkpoint.h"
+#include "../host/cpu_info.h"
 #include "../host/progress.h"
 #include "../host/run_log.h"
 #include "agent_config.h"
@@ -152,7 +153,8 @@ rise_status rise_train_run(const rise_train_config *cfg, const char *run_dir, in
     rise_status st = RISE_OK;
     s.be = rise_backend_create(cfg->train_backend, &st);
     if (!s.be) return st;
-    st = build_data(cfg, &s.ts);
+    st = rise_backend_set_precision_name(s.be, cfg->train_precision);
+    if (st == RISE_OK) st = build_data(cfg, &s.ts);
     s.have_ts = st == RISE_OK;
     if (st == RISE_OK) st = check_task(cfg, &s.ts);
     rise_agent_config ac;
@@ -169,7 +171,12 @@ rise_status rise_train_run(const rise_train_config *cfg, const char *run_dir, in
         join(path, sizeof path, run_dir, "config.json");
         st = write_text(path, s.config_json);
     }
-    if (st == RISE_OK) st = rise_run_header_write(run_dir, s.be->name, s.be->name);
+    if (st == RISE_OK) {
+        char device[512];
+        snprintf(device, sizeof device, "%s, %s",
+                 s.be->is_device ? s.be->name : rise_cpu_description(), cfg->train_precision);
+        st = rise_run_header_write(run_dir, s.be->name, device);
+    }
     if (st == RISE_OK && resume) {
         st = rise_agent_load(s.agent, ckpt);
         if (st == RISE_OK)

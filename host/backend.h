@@ -77,6 +77,9 @@ typedef struct {
     float match_tol; /* pairs need |q_match - r_match| <= match_tol in every column */
 } rise_knn_params;
 
+/* Precision of the GEMM inputs (accumulation and every other op stay fp32). */
+typedef enum { RISE_PRECISION_FP32 = 0, RISE_PRECISION_BF16 } rise_precision;
+
 typedef struct rise_backend rise_backend;
 
 #define RISE_COUNTERS_MAX 8 /* counters_add's limit */
@@ -95,6 +98,10 @@ struct rise_backend {
     void (*download)(rise_backend *be, void *host_dst, const void *src, size_t bytes);
     void (*copy)(rise_backend *be, void *dst, const void *src, size_t bytes);
     rise_status (*sync)(rise_backend *be);
+    /* GEMM input precision for the ops that follow; NULL on a backend that computes in
+     * fp32 only (ref, cuda). bf16 rounds GEMM inputs to bfloat16 and accumulates in fp32;
+     * an error where the processor has no bf16 matmul. */
+    rise_status (*set_precision)(rise_backend *be, rise_precision p);
 
     /* ---- dense algebra ----
      * C[b] = alpha * op(A[b]) * op(B[b]) + beta * C[b], b < batch, row-major;
@@ -338,6 +345,10 @@ struct rise_backend {
  * RISE_ERR_NO_DEVICE when CUDA was not built or no GPU is present). */
 rise_backend *rise_backend_create(const char *name, rise_status *st);
 void rise_backend_destroy(rise_backend *be);
+
+/* Parses "fp32" / "bf16" and applies it (fp32 is every backend's default); a clear error
+ * for an unknown name or a backend without that precision. */
+rise_status rise_backend_set_precision_name(rise_backend *be, const char *precision);
 
 /* Whether the CUDA backend was compiled into this build. */
 int rise_backend_cuda_built(void);

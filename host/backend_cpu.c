@@ -41,6 +41,11 @@ static void cpu_gemm(rise_backend *be, int trans_a, int trans_b, int m, int n, i
              beta, c, ldc, stride_c, batch);
 }
 
+static rise_status cpu_set_precision(rise_backend *be, rise_precision p) {
+    return gemm_cpu_set_precision(gemm_state(be), p == RISE_PRECISION_BF16 ? GEMM_CPU_BF16
+                                                                            : GEMM_CPU_FP32);
+}
+
 static void cpu_bias_grad(rise_backend *be, float *dbias, const float *dy, int e, int b, int n) {
     bias_grad_cpu(dbias, dy, e, b, n);
 }
@@ -133,6 +138,7 @@ rise_backend *rise_backend_cpu_create(rise_status *st) {
         return NULL;
     }
     be->gemm = cpu_gemm;
+    be->set_precision = cpu_set_precision;
     be->bias_grad = cpu_bias_grad;
     be->act_forward = cpu_act_forward;
     be->act_backward = cpu_act_backward;

@@ -67,7 +67,9 @@ static inline vf8 act_derivative_v(rise_act act, vf8 x) {
         const vf8 sig = vf_div(e, vf_add(vf_set1(1.0f), e));
         const vf8 dt =
             vf_mul(vf_div(vf_mul(vf_set1(4.0f), vf_add(n, vf_set1(1.0f))), vf_mul(d, d)), sig);
-        return vf_select(vf_gt(x, vf_set1(20.0f)), vf_set1(1.0f), vf_fma(x, dt, t));
+        /* x > 20: the reference's t = 1, dt = 0, so t + x dt (NaN at x = +inf, as there) */
+        const vf8 big = vf_gt(x, vf_set1(20.0f));
+        return vf_fma(x, vf_select(big, _mm256_setzero_ps(), dt), vf_select(big, vf_set1(1.0f), t));
     }
     case RISE_ACT_GELU: {
         const vf8 x2 = vf_mul(x, x);
