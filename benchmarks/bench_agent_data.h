@@ -46,15 +46,34 @@ static inline int bench_agent_trainset(char *dir, rise_trainset *ts) {
 }
 
 /* The agent both benchmarks time: IDQL or RISE at batch B and width W (LN-ResNet policy of
- * 3 blocks, critic 2 x W), K = 128 candidates; RISE with relabelled pairs every 2nd step. */
+ * 3 blocks, critic 2 x W), K = 128 candidates; RISE with relabelled pairs every 2nd step.
+ * IQL as CORL's single-file IQL (benchmarks/peers/iql_torch.py): twin Q and V MLPs 2 x W
+ * with ReLU and no LayerNorm, Gaussian actor MLP 2 x W (ReLU, tanh mean, state-independent
+ * log-std), expectile 0.7, beta 3, discount 0.99, tau 0.005, Adam lr 3e-4. */
 static inline void bench_agent_config(rise_agent_config *c, const rise_trainset *ts, rise_algo algo,
-                                      int batch, int width) {
+                                      int batch, int width, int depth, int code_width) {
     rise_agent_config_default(c, algo);
     c->obs_dim = (int)ts->obs_dim;
     c->act_dim = (int)ts->act_dim;
     c->candidates = 128;
     c->batch = batch;
     c->diffusion.width = c->critic.width = width;
+    if (depth > 0) c->diffusion.depth = depth;
+    if (code_width > 0) c->diffusion.code_width = code_width;
+    if (algo == RISE_ALGO_IQL) {
+        c->diffusion.lnresnet = 0;
+        c->diffusion.depth = 2;
+        c->diffusion.act = RISE_ACT_RELU;
+        c->diffusion.dropout = 0.0f;
+        c->critic.layernorm = 0;
+        c->critic.depth = 2;
+        c->critic.expectile = 0.7f;
+        c->critic.discount = 0.99f;
+        c->critic.tau = 0.005f;
+        c->critic.q_opt.lr = c->critic.v_opt.lr = c->policy_lr = 3e-4f;
+        c->awr_beta = 3.0f;
+        c->awr_max_weight = 100.0f;
+    }
     if (algo == RISE_ALGO_RISE) {
         c->relabel = 1;
         c->relabel_cfg.threshold = 0.2f;

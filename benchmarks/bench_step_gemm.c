@@ -17,11 +17,11 @@
  * Each result is validated against gemm_ref first (fp32: |err| <= 1e-5 (1 + sqrt k) + 1e-5
  * |ref|; bf16: inputs rounded to 8 significant bits, 2^-7 sqrt(k) max|a| max|b|). Per
  * signature the best of 40 repetitions of a >= 1 ms loop is kept (the machine may be
- * shared, the windows are short so that some of them run uncontended); the table gives microseconds per call, GFLOP/s, and the step's total per
- * library (calls x time), so the best column total is the step's GEMM time: its
- * reciprocal is the GEMM-bound limit of steps/s. --clock cpu times process CPU time
- * instead of wall time (all threads' work: on a busy machine the fairer comparison of
- * libraries at one thread). Exit 1 on a wrong result. */
+ * shared, the windows are short so that some of them run uncontended); the table gives microseconds
+ * per call, GFLOP/s, and the step's total per library (calls x time), so the best column total is
+ * the step's GEMM time: its reciprocal is the GEMM-bound limit of steps/s. --clock cpu times
+ * process CPU time instead of wall time (all threads' work: on a busy machine the fairer comparison
+ * of libraries at one thread). Exit 1 on a wrong result. */
 #include <math.h>
 #include <string.h>
 #include <time.h>
@@ -29,6 +29,7 @@
 #include <omp.h>
 
 #include "bench_agent_data.h"
+#include "host/runtime.h"
 #include "kernels/gemm.h"
 
 typedef struct {
@@ -79,6 +80,7 @@ enum { LIB_BLAS, LIB_BLAS1, LIB_DNNL, LIB_BF16, LIB_AUTO, N_LIBS };
 static const char *const lib_names[N_LIBS] = {"blas", "blas1", "dnnl", "dnnl_bf16", "auto"};
 
 int main(int argc, char **argv) {
+    rise_runtime_policy(argv); /* the rise command's OpenMP policy (host/runtime.h) */
     int batch = 256, width = 256, quick = 0, extract = 0;
     const char *algo_name = "rise", *json = NULL;
     clockid_t clk = CLOCK_MONOTONIC;
@@ -118,7 +120,7 @@ int main(int argc, char **argv) {
     }
     rise_agent_config c;
     bench_agent_config(&c, &ts, strcmp(algo_name, "idql") ? RISE_ALGO_RISE : RISE_ALGO_IDQL, batch,
-                       width);
+                       width, 0, 0);
     real_gemm = be->gemm;
     be->gemm = recording_gemm;
     rise_agent *a = NULL;

@@ -1,12 +1,15 @@
 /* bench_train.c - end-to-end training and extraction throughput of the agent.
  *
  *   build/benchmarks/bench_train [--backend cpu|ref|cuda] [--precision fp32|bf16]
- *                                [--algo idql,rise] [--batch B] [--width W] [--steps N]
+ *                                [--algo idql,rise,iql] [--batch B] [--width W] [--depth D]
+ *                                [--code-width C] [--steps N]
  *                                [--no-extract] [--graph auto|on|off] [--quick] [--json FILE]
  *
  * Training: steps/s of the IDQL and RISE updates (twin Q + V + diffusion policy; RISE
- * adds the spectral code MLP and every 2nd policy batch from relabelled pairs) at batch
- * B and width W (default 256 and 256, paper-like: LN-ResNet 3 blocks, critic 2 x W), on
+ * adds the spectral code MLP and every 2nd policy batch from relabelled pairs) and of IQL
+ * (CORL's sizes: MLPs 2 x W, AWR Gaussian actor; bench_agent_data.h) at batch
+ * B and width W (default 256 and 256, paper-like: LN-ResNet of D = 3 blocks, spectral code
+ * MLP of width C = 512, critic 2 x W; the maze runs' size is W 128, D 2, C 128), on
  * maze data generated in a temporary folder; also the process CPU time per step and, on a
  * CPU backend, the step's GEMM work (GFLOP) and the time spent inside GEMM calls (the
  * backend's gemm entry wrapped by this benchmark), so the rest of the step shows.
@@ -24,6 +27,7 @@
 #include <time.h>
 
 #include "bench_agent_data.h"
+#include "host/runtime.h"
 #include "host/cpu_info.h"
 
 static double now(clockid_t id) {
@@ -53,8 +57,10 @@ static void counting_gemm(rise_backend *be, int ta, int tb, int m, int n, int k,
 }
 
 int main(int argc, char **argv) {
-    const char *backend = "cpu", *json = NULL, *precision = "fp32", *algos = "idql,rise";
-    int quick = 0, batch = 256, width = 256, graph = -1, steps = 0, extract = 1;
+    rise_runtime_policy(argv); /* the rise command's OpenMP policy (host/runtime.h) */
+    const char *backend = "cpu", *json = NULL, *precision = "fp32", *algos = "idql,rise,iql";
+    int quick = 0, batch = 256, width = 256, graph = -1, steps = 0, extract = 1, depth = 3;
+    int code_width = 512;
     for (int i = 1; i < argc; ++i) {
         if (!strcmp(argv[i], "--backend") && i + 1 < argc)
             backend = argv[++i];
@@ -68,6 +74,10 @@ int main(int argc, char **argv) {
             batch = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--width") && i + 1 < argc)
             width = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--depth") && i + 1 < argc)
+            depth = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--code-width") && i + 1 < argc)
+            code_width = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--steps") && i + 1 < argc)
             steps = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--no-extract"))
@@ -83,7 +93,8 @@ int main(int argc, char **argv) {
             quick = 1;
         else {
             printf("usage: bench_train [--backend cpu|ref|cuda] [--precision fp32|bf16] "
-                   "[--algo idql,rise] [--batch B] [--width W] [--steps N] [--no-extract] "
+                   "[--algo idql,rise,iql] [--batch B] [--width W] [--depth D] [--code-width C] "
+                   "[--steps N] [--no-extract] "
                    "[--graph auto|on|off] [--quick] [--json FILE]\n");
             return strcmp(argv[i], "--help") ? 2 : 0;
         }
@@ -117,14 +128,21 @@ int main(int argc, char **argv) {
     if (steps <= 0) steps = quick ? 5 : 30;
     if (graph < 0) graph = be->graph_begin != NULL;
     const char *graph_mode = !graph ? "off" : be->graph_begin ? "cuda graph" : "clock, no graph";
-    printf("bench_train on %s (%s, precision %s): batch %d, width %d (policy LN-ResNet 3 "
-           "blocks, critic 2 x %d), obs %lld, action %lld, step graph: %s\n",
+    printf("bench_train on %s (%s, precision %s): batch %d, width %d (policy LN-ResNet %d "
+           "blocks, code MLP %d, critic 2 x %d), obs %lld, action %lld, step graph: %s\n",
            be->name, be->is_device ? "device" : rise_cpu_description(), precision, batch, width,
-           width, (long long)ts.obs_dim, (long long)ts.act_dim, graph_mode);
-    for (int algo = 0; algo < 2; ++algo) {
-        if (!strstr(algos, algo ? "rise" : "idql")) continue;
+           depth, code_width, width, (long long)ts.obs_dim, (long long)ts.act_dim, graph_mode);
+    static const rise_algo algo_ids[3] = {RISE_ALGO_IDQL, RISE_ALGO_RISE, RISE_ALGO_IQL};
+    static const char *const algo_keys[3] = {"idql", "rise", "iql"};
+    for (int ai = 0; ai < 3; ++ai) {
+        if (!strstr(algos, algo_keys[ai])) continue;
+        const int algo = ai == 1; /* RISE: the extraction cases */
+        char key[3][64];
+        snprintf(key[0], 64, "%s_update_steps_per_s", algo_keys[ai]);
+        snprintf(key[1], 64, "%s_update_cpu_ms_per_step", algo_keys[ai]);
+        snprintf(key[2], 64, "%s_update_gemm", algo_keys[ai]);
         rise_agent_config c;
-        bench_agent_config(&c, &ts, algo ? RISE_ALGO_RISE : RISE_ALGO_IDQL, batch, width);
+        bench_agent_config(&c, &ts, algo_ids[ai], batch, width, depth, code_width);
         c.step_graph = graph;
         rise_agent *a = NULL;
         st = rise_agent_create(&c, be, &ts.norm, &a);
@@ -145,17 +163,14 @@ int main(int argc, char **argv) {
             rise_agent_free(a);
             continue;
         }
-        res[nres++] = (result){algo ? "rise_update_steps_per_s" : "idql_update_steps_per_s",
-                               steps / wall, "steps/s"};
-        res[nres++] = (result){algo ? "rise_update_cpu_ms_per_step" : "idql_update_cpu_ms_per_step",
-                               1e3 * cpu / steps, "ms"};
+        res[nres++] = (result){strdup(key[0]), steps / wall, "steps/s"};
+        res[nres++] = (result){strdup(key[1]), 1e3 * cpu / steps, "ms"};
         if (!be->is_device) {
-            res[nres++] = (result){algo ? "rise_update_gemm_gflop_per_step"
-                                        : "idql_update_gemm_gflop_per_step",
-                                   step_gflop, "GFLOP"};
-            res[nres++] =
-                (result){algo ? "rise_update_gemm_ms_per_step" : "idql_update_gemm_ms_per_step",
-                         1e3 * step_gemm_s, "ms"};
+            char *k1 = malloc(80), *k2 = malloc(80);
+            snprintf(k1, 80, "%s_gflop_per_step", key[2]);
+            snprintf(k2, 80, "%s_ms_per_step", key[2]);
+            res[nres++] = (result){k1, step_gflop, "GFLOP"};
+            res[nres++] = (result){k2, 1e3 * step_gemm_s, "ms"};
         }
         if (algo && extract) {
             /* extraction latency: one call for n states, K = 128, 10 DDIM steps */
