@@ -24,7 +24,7 @@ static void eval_usage(FILE *f, const cov_options *d) {
            "  --checkpoint FILE     checkpoint to evaluate (default RUN_DIR/checkpoint.h5)\n"
            "  --coverage            coverage evaluation (the default)\n"
            "  --robustness          also robustness (sets --perturb-dist 0.3 unless given)\n"
-           "  --backend B           cpu | cuda (default: the run's train.backend)\n"
+           "  --backend B           cpu | ref | cuda (default: the run's train.backend)\n"
            "  --candidates K        actions sampled per state for the critic to choose from\n"
            "                        (default: the run's extract.candidates; 1 = the policy alone)\n"
            "  --extract-rule R      argmax | expectile: how the critic chooses (default: the\n"
