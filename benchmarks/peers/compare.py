@@ -130,6 +130,10 @@ def main():
                 got = run_json(cmd, env)
                 for k, key in metrics.items():
                     samples[c][name][k].append(got.get(key, float("nan")))
+                    print(f"round {r + 1} {c} {name} {k}: {samples[c][name][k][-1]:.3f}",
+                          file=sys.stderr, flush=True)
+        with open(os.path.join(args.out, "compare_partial.json"), "w") as f:
+            json.dump({"rounds_done": r + 1, "samples": samples}, f, indent=1)
     print(f"\n{cpu_model()}; {args.threads} threads, OMP_WAIT_POLICY={args.wait_policy}, "
           f"backend {args.backend}, precision {args.precision}; medians of {args.rounds} "
           f"alternating rounds")
