@@ -417,9 +417,9 @@ static void test_thread_independence(void) {
     same("fast ops: 1 thread vs 2 threads", out[0], out[1], total);
     same("fast ops: run to run (1 thread)", out[0], out[2], total);
     same("fast ops: run to run (2 threads)", out[1], out[3], total);
-    for (int t = 0; t < 4; ++t) free(out[t]);
     TEST_CHECK(out[0][o_red + 1] != 0.0f, "the cancelling sum keeps its rounding error (%g)",
                (double)out[0][o_red + 1]);
+    for (int t = 0; t < 4; ++t) free(out[t]);
     free(x), free(dy), free(cancel);
 }
 
