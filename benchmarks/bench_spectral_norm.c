@@ -17,7 +17,7 @@ typedef struct {
 static void run_fwd(rise_backend *be, void *arg) {
     sn_case *k = arg;
     be->spectral_norm_forward(be, k->sigma.dev, k->u.dev, k->v.dev, k->w.dev, k->rows, k->cols,
-                              k->iters);
+                              k->iters, 0.0f);
 }
 
 static void run_bwd(rise_backend *be, void *arg) {
@@ -50,7 +50,7 @@ static void sn_bench(bench_ctx *c, int rows, int cols, int iters) {
     k.dw = bench_buf_random(c, n, 3, -1.0f, 1.0f);
 
     float *u = bench_buf_host_copy(c, &k.u), *v = bench_host_alloc(c, cols), sigma = 0.0f;
-    spectral_norm_forward_ref(&sigma, u, v, k.w.host, rows, cols, iters);
+    spectral_norm_forward_ref(&sigma, u, v, k.w.host, rows, cols, iters, 0.0f);
     float *dw = bench_buf_host_copy(c, &k.dw);
     spectral_norm_backward_ref(dw, &sigma, u, v, rows, cols, 0.1f, 0);
 

@@ -66,6 +66,16 @@ typedef struct {
     const uint64_t *step_add;
 } rise_adam_hparams;
 
+/* The EMA of a model's weights (ema op). Update n (= step + *step_add, counting from 1)
+ * uses decay d_n = rise_ema_decay(n, power, max_decay) (kernels/optim.h):
+ * power > 0: diffusers' EMAModel warm-up, 0 at n = 1, then min(max_decay, 1 - n^-power);
+ * power 0: the fixed decay max_decay. */
+typedef struct {
+    float max_decay;
+    float power;
+    const uint64_t *step_add; /* as in rise_adam_hparams */
+} rise_ema_hparams;
+
 /* Settings of knn_topk (kernels/knn.h); the pointers are backend memory. */
 typedef struct {
     int k;                            /* neighbours per query, 1 .. 1024 */
@@ -175,6 +185,9 @@ struct rise_backend {
                  const rise_adam_hparams *hp, int step, const float *grad_sumsq);
     /* target = (1 - tau) * target + tau * src: Polyak averaging and EMA alike. */
     void (*polyak)(rise_backend *be, float *target, const float *src, size_t n, float tau);
+    /* The same with tau = 1 - d_n of update n = step (+ *hp->step_add) (rise_ema_hparams). */
+    void (*ema)(rise_backend *be, float *target, const float *src, size_t n,
+                const rise_ema_hparams *hp, int step);
 
     /* ---- reductions: *out = reduce(x[0..n)) ---- */
     void (*reduce)(rise_backend *be, rise_reduce_op op, float *out, const float *x, size_t n);
@@ -184,10 +197,12 @@ struct rise_backend {
 
     /* ---- spectral norm of W [rows, cols] by power iteration ----
      * u [rows] persists across steps (initialised to a random unit vector);
-     * per iteration v = W^T u / |W^T u|, u = W v / |W v|; *sigma = u^T W v.
+     * per iteration v = W^T u / |W^T u|, u = W v / |W v|; *sigma = u^T W v. iters
+     * iterations, or with tol > 0 up to iters, stopping after the first whose unit u moved
+     * by at most tol (kernels/spectral_norm.h's rise_spectral_converged).
      * Backward: dW += lambda * (squared ? 2 sigma : 1) * u v^T. */
     void (*spectral_norm_forward)(rise_backend *be, float *sigma, float *u, float *v,
-                                  const float *w, int rows, int cols, int iters);
+                                  const float *w, int rows, int cols, int iters, float tol);
     void (*spectral_norm_backward)(rise_backend *be, float *dw, const float *sigma, const float *u,
                                    const float *v, int rows, int cols, float lambda, int squared);
 

@@ -307,6 +307,12 @@ static void cpu_polyak(rise_backend *be, float *target, const float *src, size_t
     CPU_FOR_CHUNKS(n, 1, 1, polyak_ref(target + lo, src + lo, hi - lo, tau));
 }
 
+static void cpu_ema(rise_backend *be, float *target, const float *src, size_t n,
+                    const rise_ema_hparams *hp, int step) {
+    RISE_ASSERT(step >= 1, "ema: step=%d must count from 1", step);
+    CPU_FOR_CHUNKS(n, 1, 1, ema_ref(target + lo, src + lo, hi - lo, hp, step));
+}
+
 /* ---- reductions ---- */
 
 static void cpu_reduce(rise_backend *be, rise_reduce_op op, float *out, const float *x, size_t n) {
@@ -323,8 +329,8 @@ static void cpu_reduce_rows(rise_backend *be, rise_reduce_op op, float *out, con
 /* ---- spectral norm (power iteration is sequential) ---- */
 
 static void cpu_spectral_norm_forward(rise_backend *be, float *sigma, float *u, float *v,
-                                      const float *w, int rows, int cols, int iters) {
-    spectral_norm_forward_ref(sigma, u, v, w, rows, cols, iters);
+                                      const float *w, int rows, int cols, int iters, float tol) {
+    spectral_norm_forward_ref(sigma, u, v, w, rows, cols, iters, tol);
 }
 
 static void cpu_spectral_norm_backward(rise_backend *be, float *dw, const float *sigma,
@@ -591,6 +597,7 @@ rise_backend *rise_backend_cpu_create(rise_status *st) {
     be->td_target = cpu_td_target;
     be->adam = cpu_adam;
     be->polyak = cpu_polyak;
+    be->ema = cpu_ema;
     be->reduce = cpu_reduce;
     be->reduce_rows = cpu_reduce_rows;
     be->spectral_norm_forward = cpu_spectral_norm_forward;

@@ -3,7 +3,8 @@
  * tensor of a model at once). The clipping factor is computed in-kernel from
  * the device scalar grad_sumsq, so no host synchronisation is needed; the bias
  * corrections are computed in-kernel in double exactly as in optim_ref.c (the
- * step may come from a device counter, hp.step_add). */
+ * step may come from a device counter, hp.step_add). The EMA's decay is computed
+ * in-kernel from the step the same way (rise_ema_decay, shared with optim_ref.c). */
 #include <math.h>
 
 #include "common.cuh"
@@ -34,6 +35,13 @@ __global__ void polyak_kernel1(float *target, const float *src, size_t n, float 
     RISE_GRID_STRIDE(i, n) target[i] = (1.0f - tau) * target[i] + tau * src[i];
 }
 
+__global__ void ema_kernel1(float *target, const float *src, size_t n, rise_ema_hparams hp,
+                            int step) {
+    const double t = (double)step + (hp.step_add ? (double)*hp.step_add : 0.0);
+    const float tau = (float)(1.0 - rise_ema_decay(t, (double)hp.power, (double)hp.max_decay));
+    RISE_GRID_STRIDE(i, n) target[i] = (1.0f - tau) * target[i] + tau * src[i];
+}
+
 extern "C" void adam_cuda(void *stream, float *param, const float *grad, float *m, float *v,
                           size_t n, const rise_adam_hparams *hp, int step,
                           const float *grad_sumsq) {
@@ -47,5 +55,13 @@ extern "C" void adam_cuda(void *stream, float *param, const float *grad, float *
 extern "C" void polyak_cuda(void *stream, float *target, const float *src, size_t n, float tau) {
     if (!n) return;
     polyak_kernel1<<<rise_grid_for(n, 256), 256, 0, RISE_STREAM(stream)>>>(target, src, n, tau);
+    RISE_CUDA_LAUNCHED();
+}
+
+extern "C" void ema_cuda(void *stream, float *target, const float *src, size_t n,
+                         const rise_ema_hparams *hp, int step) {
+    RISE_ASSERT(step >= 1, "ema: step=%d must count from 1", step);
+    if (!n) return;
+    ema_kernel1<<<rise_grid_for(n, 256), 256, 0, RISE_STREAM(stream)>>>(target, src, n, *hp, step);
     RISE_CUDA_LAUNCHED();
 }

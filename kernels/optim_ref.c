@@ -6,7 +6,9 @@
  *   p -= lr (m / (1-b1^t) / (sqrt(v / (1-b2^t)) + eps) + weight_decay p)
  * with t = step + *hp->step_add when step_add is set. The scalars (bias
  * corrections, clip factor) are computed in double once; the per-element update
- * is float, as the GPU kernel does it. */
+ * is float, as the GPU kernel does it.
+ * EMA: tau = (float)(1 - rise_ema_decay(n)) for update n = step (+ *step_add), then
+ * the Polyak update (the decay is computed in double once, as in the kernel). */
 #include "optim.h"
 
 #include <math.h>
@@ -41,4 +43,14 @@ void adam_ref(float *param, const float *grad, float *m, float *v, size_t n,
 
 void polyak_ref(float *target, const float *src, size_t n, float tau) {
     for (size_t i = 0; i < n; ++i) target[i] = (1.0f - tau) * target[i] + tau * src[i];
+}
+
+void ema_ref(float *target, const float *src, size_t n, const rise_ema_hparams *hp, int step) {
+    RISE_ASSERT(step >= 1, "ema: step=%d must count from 1", step);
+    RISE_ASSERT(hp->max_decay >= 0.0f && hp->max_decay <= 1.0f && hp->power >= 0.0f,
+                "ema: max_decay %g must lie in [0, 1] and power %g be >= 0", (double)hp->max_decay,
+                (double)hp->power);
+    const double t = (double)step + (hp->step_add ? (double)*hp->step_add : 0.0);
+    const float tau = (float)(1.0 - rise_ema_decay(t, (double)hp->power, (double)hp->max_decay));
+    polyak_ref(target, src, n, tau);
 }

@@ -2,8 +2,10 @@
  * by power iteration, and its gradient.
  *
  * Per iteration: v = W^T u / |W^T u|, u = W v / |W v|; then sigma = u^T W v.
- * u persists across calls (the caller initialises it to a random unit
- * vector). Fallbacks when a norm is 0 (W = 0, or u orthogonal to W's column
+ * With tol > 0 the loop stops after the first iteration whose u moved by at most
+ * tol (rise_spectral_converged, spectral_norm.h). u persists across calls (the
+ * caller initialises it to a random unit vector), so a warm start converges in a
+ * few iterations. Fallbacks when a norm is 0 (W = 0, or u orthogonal to W's column
  * space, or v in W's null space): the vector whose norm vanished becomes the
  * constant unit vector (1/sqrt(cols) or 1/sqrt(rows) everywhere), so u and v
  * stay finite unit vectors and sigma comes out 0 for W = 0. Products and norms
@@ -29,9 +31,10 @@ static void fill_constant_unit(float *x, int n) {
 }
 
 void spectral_norm_forward_ref(float *sigma, float *u, float *v, const float *w, int rows, int cols,
-                               int iters) {
+                               int iters, float tol) {
     RISE_ASSERT(rows > 0 && cols > 0, "spectral_norm: bad shape rows=%d cols=%d", rows, cols);
     RISE_ASSERT(iters >= 1, "spectral_norm: iters=%d must be >= 1", iters);
+    RISE_ASSERT(tol >= 0.0f, "spectral_norm: tol=%g must be >= 0", (double)tol);
     for (int it = 0; it < iters; ++it) {
         for (int j = 0; j < cols; ++j) {
             double acc = 0.0;
@@ -39,12 +42,17 @@ void spectral_norm_forward_ref(float *sigma, float *u, float *v, const float *w,
             v[j] = (float)acc;
         }
         if (!normalise(v, cols)) fill_constant_unit(v, cols);
+        double dot = 0.0, s_new = 0.0, s_old = 0.0;
         for (int i = 0; i < rows; ++i) {
             double acc = 0.0;
             for (int j = 0; j < cols; ++j) acc += (double)w[(int64_t)i * cols + j] * v[j];
+            dot += acc * u[i];
+            s_old += (double)u[i] * u[i];
+            s_new += acc * acc;
             u[i] = (float)acc;
         }
         if (!normalise(u, rows)) fill_constant_unit(u, rows);
+        if (tol > 0.0f && rise_spectral_converged(dot, s_new, s_old, (double)tol)) break;
     }
     double s = 0.0;
     for (int i = 0; i < rows; ++i) {

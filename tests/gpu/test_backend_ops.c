@@ -541,48 +541,54 @@ static void test_reduce(void) {
 /* ---- spectral norm: forward (table + variants), backward x2 ---- */
 
 static void test_spectral_norm(void) {
-    for (size_t s = 0; s < N_SHAPES; ++s)
-        for (int variant = 0; variant <= SPECTRAL_NORM_CUDA_VARIANTS; ++variant) {
-            const int rows = shapes[s][0], cols = shapes[s][1];
-            if (variant && !spectral_norm_cuda_supports(variant, rows, cols)) continue;
-            const size_t n = (size_t)rows * cols;
-            float *w = rnd(n, 121 + s, -1, 1), *u = rnd(rows, 122, -1, 1);
-            float *v = rnd(cols, 123, -1, 1), sigma = 0.0f;
-            float *d_w = up(w, n), *d_u = up(u, rows), *d_v = up(v, cols), *d_sigma = up(&sigma, 1);
-            cpu->spectral_norm_forward(cpu, &sigma, u, v, w, rows, cols, 3);
-            if (variant) {
-                spectral_norm_forward_cuda_variant(variant, NULL, d_sigma, d_u, d_v, d_w, rows,
-                                                   cols, 3);
-                variant_done();
-            } else {
-                gpu->spectral_norm_forward(gpu, d_sigma, d_u, d_v, d_w, rows, cols, 3);
+    for (int conv = 0; conv < 2; ++conv) /* 3 iterations; to convergence (tol 1e-6) */
+        for (size_t s = 0; s < N_SHAPES; ++s)
+            for (int variant = 0; variant <= SPECTRAL_NORM_CUDA_VARIANTS; ++variant) {
+                const int rows = shapes[s][0], cols = shapes[s][1];
+                const int iters = conv ? 500 : 3;
+                const float tol = conv ? 1e-6f : 0.0f;
+                if (variant && !spectral_norm_cuda_supports(variant, rows, cols, tol)) continue;
+                const size_t n = (size_t)rows * cols;
+                float *w = rnd(n, 121 + s, -1, 1), *u = rnd(rows, 122, -1, 1);
+                float *v = rnd(cols, 123, -1, 1), sigma = 0.0f;
+                float *d_w = up(w, n), *d_u = up(u, rows), *d_v = up(v, cols);
+                float *d_sigma = up(&sigma, 1);
+                cpu->spectral_norm_forward(cpu, &sigma, u, v, w, rows, cols, iters, tol);
+                if (variant) {
+                    spectral_norm_forward_cuda_variant(variant, NULL, d_sigma, d_u, d_v, d_w, rows,
+                                                       cols, iters, tol);
+                    variant_done();
+                } else {
+                    gpu->spectral_norm_forward(gpu, d_sigma, d_u, d_v, d_w, rows, cols, iters, tol);
+                }
+                char name[96];
+                snprintf(name, sizeof name, "spectral_norm_forward v%d %dx%d tol %g", variant, rows,
+                         cols, (double)tol);
+                /* converged runs may stop one iteration apart: u within ~tol */
+                check(name, d_sigma, &sigma, 1, 1e-6, 1e-5);
+                check(name, d_u, u, rows, conv ? 4e-6 : 1e-6, 1e-5);
+                check(name, d_v, v, cols, conv ? 4e-6 : 1e-6, 1e-5);
+                /* backward from the CPU's u, v, sigma */
+                gpu->upload(gpu, d_u, u, rows * sizeof(float));
+                gpu->upload(gpu, d_v, v, cols * sizeof(float));
+                gpu->upload(gpu, d_sigma, &sigma, sizeof(float));
+                float *dw = rnd(n, 124, -1, 1), *d_dw = up(dw, n);
+                for (int squared = 0; squared < 2; ++squared) {
+                    cpu->spectral_norm_backward(cpu, dw, &sigma, u, v, rows, cols, 0.1f, squared);
+                    gpu->spectral_norm_backward(gpu, d_dw, d_sigma, d_u, d_v, rows, cols, 0.1f,
+                                                squared);
+                }
+                snprintf(name, sizeof name, "spectral_norm_backward x2 %dx%d", rows, cols);
+                check(name, d_dw, dw, n, 1e-6, 1e-6);
+                gpu->free(gpu, d_w), gpu->free(gpu, d_u), gpu->free(gpu, d_v);
+                gpu->free(gpu, d_sigma), gpu->free(gpu, d_dw);
+                free(w), free(u), free(v), free(dw);
             }
-            char name[96];
-            snprintf(name, sizeof name, "spectral_norm_forward v%d %dx%d", variant, rows, cols);
-            check(name, d_sigma, &sigma, 1, 1e-6, 1e-5);
-            check(name, d_u, u, rows, 1e-6, 1e-5);
-            check(name, d_v, v, cols, 1e-6, 1e-5);
-            /* backward from the CPU's u, v, sigma */
-            gpu->upload(gpu, d_u, u, rows * sizeof(float));
-            gpu->upload(gpu, d_v, v, cols * sizeof(float));
-            gpu->upload(gpu, d_sigma, &sigma, sizeof(float));
-            float *dw = rnd(n, 124, -1, 1), *d_dw = up(dw, n);
-            for (int squared = 0; squared < 2; ++squared) {
-                cpu->spectral_norm_backward(cpu, dw, &sigma, u, v, rows, cols, 0.1f, squared);
-                gpu->spectral_norm_backward(gpu, d_dw, d_sigma, d_u, d_v, rows, cols, 0.1f,
-                                            squared);
-            }
-            snprintf(name, sizeof name, "spectral_norm_backward x2 %dx%d", rows, cols);
-            check(name, d_dw, dw, n, 1e-6, 1e-6);
-            gpu->free(gpu, d_w), gpu->free(gpu, d_u), gpu->free(gpu, d_v);
-            gpu->free(gpu, d_sigma), gpu->free(gpu, d_dw);
-            free(w), free(u), free(v), free(dw);
-        }
     /* a zero matrix: both sides fall back to e_0 */
     float zero[6] = {0}, u0[2] = {1, 1}, v0[3] = {0}, sg = 1.0f;
     float *d_w = up(zero, 6), *d_u = up(u0, 2), *d_v = up(v0, 3), *d_s = up(&sg, 1);
-    cpu->spectral_norm_forward(cpu, &sg, u0, v0, zero, 2, 3, 2);
-    gpu->spectral_norm_forward(gpu, d_s, d_u, d_v, d_w, 2, 3, 2);
+    cpu->spectral_norm_forward(cpu, &sg, u0, v0, zero, 2, 3, 2, 0.0f);
+    gpu->spectral_norm_forward(gpu, d_s, d_u, d_v, d_w, 2, 3, 2, 0.0f);
     check("spectral_norm zero matrix u", d_u, u0, 2, 0, 0);
     check("spectral_norm zero matrix v", d_v, v0, 3, 0, 0);
     check("spectral_norm zero matrix sigma", d_s, &sg, 1, 0, 0);
