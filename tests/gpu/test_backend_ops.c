@@ -439,7 +439,7 @@ static void test_losses(void) {
     sync_ok("losses");
 }
 
-/* ---- optimiser: three Adam steps (clipped by a device grad norm), Polyak ---- */
+/* ---- optimiser: three Adam steps (clipped by a device grad norm), Polyak, EMA ---- */
 
 static void test_optim(void) {
     for (size_t s = 0; s < N_LENGTHS; ++s)
@@ -474,6 +474,19 @@ static void test_optim(void) {
             }
             snprintf(name, sizeof name, "polyak x2 n=%zu", n);
             check(name, d_p, p, n, 2e-6, 1e-5);
+            /* EMA with the warm-up: updates 1, 2 by value, then 2 + a device step_add of 5 */
+            const uint64_t add = 5;
+            uint64_t *d_add = gpu->alloc(gpu, sizeof add);
+            gpu->upload(gpu, d_add, &add, sizeof add);
+            for (int step = 1; step <= 3; ++step) {
+                rise_ema_hparams eh = {0.9999f, 0.75f, NULL}, dh = eh;
+                if (step == 3) eh.step_add = &add, dh.step_add = d_add;
+                cpu->ema(cpu, p, src, n, &eh, step == 3 ? 2 : step);
+                gpu->ema(gpu, d_p, d_src, n, &dh, step == 3 ? 2 : step);
+            }
+            snprintf(name, sizeof name, "ema warm-up x3 n=%zu", n);
+            check(name, d_p, p, n, 2e-6, 1e-5);
+            gpu->free(gpu, d_add);
             gpu->free(gpu, d_p), gpu->free(gpu, d_m), gpu->free(gpu, d_v);
             gpu->free(gpu, d_sumsq), gpu->free(gpu, d_src);
             free(p), free(m), free(v), free(src);
