@@ -12,6 +12,9 @@
 # (the configs paper_repro/configs/<task>_<method>.json point there).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+# OpenMP threads that spin while they wait starve each other on a shared, busy machine: an
+# IDQL evaluation took 156 s instead of 5 s with the default policy at load 25 on 2 cores.
+export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-passive}"
 task=maze; seeds="0 1 2"; steps=4000; out=runs/maze_coverage; build=build; trials=3
 methods="bc_expert bc_all idql rise"
 while [ $# -gt 0 ]; do
