@@ -26,6 +26,11 @@
  *   - the policy step with the rng offset + 1 (other k and eps);
  *   - the RISE step with lambda 0 (no spectral gradient on pi.code.out.w).
  *
+ * This test pins the building blocks under rise's earlier rules, which remain options: Q
+ * toward V after its update (IQL's order: the zero-initialised rise_iql_config), one
+ * power-iteration step (spectral_iters 1, tol 0) and a fixed EMA rate applied after Adam.
+ * RISE's defaults, which follow its official code, are held to PyTorch by
+ * test_golden_rise.c through the whole agent.
  * Run: ctest -R test_golden_agent (or ./test_golden_agent from tests/). Exit 0 pass, 1 fail. */
 #include <stdarg.h>
 
