@@ -320,10 +320,8 @@ rise_status rise_relabel_diagnose(const rise_trainset *ts, const rise_relabel_co
     if (st == RISE_OK && c->match_key[0]) st = key_cols(ts, c->match_key, &moff, &mdim);
     out->has_match = mdim > 0;
     state_set qs = {0}, rs = {0};
-    if (st == RISE_OK)
-        st = make_set(ts, 0, c->skip_nonexpert, cols, F, c->l2_normalize, moff, mdim, &qs);
-    if (st == RISE_OK)
-        st = make_set(ts, 1, c->skip_expert, cols, F, c->l2_normalize, moff, mdim, &rs);
+    if (st == RISE_OK) st = make_set(ts, 0, c->skip_nonexpert, cols, F, c, moff, mdim, &qs);
+    if (st == RISE_OK) st = make_set(ts, 1, c->skip_expert, cols, F, c, moff, mdim, &rs);
     out->queries = qs.n;
     out->references = rs.n;
     const int64_t cap = 4096, stride = qs.n > cap ? (qs.n + cap - 1) / cap : 1;
