@@ -86,13 +86,14 @@ static void run_schedule(rise_backend *be, const rise_trainset *ts, int L, int E
     }
     const char *mode = critic_on_pairs ? "critic on pairs" : "critic rests";
     TEST_CHECK(sched_ok && pair_steps > 0,
-               "block %d, every %d (%s): pair steps where (s / L) %% E == E - 1 (%lld of %d)", L,
-               E, mode, (long long)pair_steps, steps);
-    TEST_CHECK(rest_ok, "block %d, every %d (%s): the critic moves exactly in its update steps",
-               L, E, mode);
+               "block %d, every %d (%s): pair steps where (s / L) %% E == E - 1 (%lld of %d)", L, E,
+               mode, (long long)pair_steps, steps);
+    TEST_CHECK(rest_ok, "block %d, every %d (%s): the critic moves exactly in its update steps", L,
+               E, mode);
     TEST_CHECK(move_ok, "block %d, every %d: the policy and its EMA move every step", L, E);
-    TEST_CHECK(sampler_ok, "block %d, every %d (%s): the regular sampler moves only with the critic",
-               L, E, mode);
+    TEST_CHECK(sampler_ok,
+               "block %d, every %d (%s): the regular sampler moves only with the critic", L, E,
+               mode);
     TEST_CHECK(count_ok && rise_agent_critic_steps_before(a, steps) == critic_updates,
                "block %d, every %d (%s): the critic's own update count (%lld)", L, E, mode,
                (long long)critic_updates);

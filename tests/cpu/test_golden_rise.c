@@ -97,10 +97,9 @@ static void data_build(golden_data *g) {
 
 static void data_free(golden_data *g) {
     rise_trainset *ts = &g->ts;
-    void *p[] = {ts->obs,        ts->next_obs,    ts->actions,  ts->rewards,
-                 ts->dones,      ts->traj,        ts->step,     ts->expert,
-                 ts->traj_start, ts->traj_len,    ts->traj_expert, ts->expert_idx,
-                 ts->nonexpert_idx};
+    void *p[] = {ts->obs,         ts->next_obs,   ts->actions,      ts->rewards,    ts->dones,
+                 ts->traj,        ts->step,       ts->expert,       ts->traj_start, ts->traj_len,
+                 ts->traj_expert, ts->expert_idx, ts->nonexpert_idx};
     for (size_t i = 0; i < sizeof p / sizeof p[0]; ++i) free(p[i]);
     rise_norm_free(&ts->norm);
 }
@@ -120,9 +119,9 @@ typedef enum {
 } variant;
 
 static const char *const variant_names[N_VARIANTS] = {
-    "golden",        "Q toward V after its update",  "critic updated in pair steps",
-    "fixed EMA",     "EMA after the Adam step",      "one power-iteration step",
-    "filter first",  "normalised relabel features"};
+    "golden",       "Q toward V after its update", "critic updated in pair steps",
+    "fixed EMA",    "EMA after the Adam step",     "one power-iteration step",
+    "filter first", "normalised relabel features"};
 
 static rise_agent *agent_build(rise_backend *be, const rise_trainset *ts, variant v) {
     rise_agent_config c;
@@ -226,18 +225,18 @@ static size_t policy_far(rise_agent *a, const char *tag, int check, stats *s) {
 
 /* The critic after step 1 (values, Q target; with grads, the gradients of its update). */
 static size_t critic_far(rise_agent *a, int grads, int check, stats *s) {
-    size_t far = compare_group(&a->critic.qp, RISE_SLOT_VALUE, "s1", NULL, PAR_ATOL, PAR_RTOL, 0,
-                               check, s);
+    size_t far =
+        compare_group(&a->critic.qp, RISE_SLOT_VALUE, "s1", NULL, PAR_ATOL, PAR_RTOL, 0, check, s);
     if (grads) {
         far += compare_group(&a->critic.qp, RISE_SLOT_GRAD, "s1.grad", NULL, GRAD_ATOL, GRAD_RTOL,
                              1, check, s);
         far += compare_group(&a->critic.vp, RISE_SLOT_GRAD, "s1.grad", NULL, GRAD_ATOL, GRAD_RTOL,
                              1, check, s);
     }
-    far += compare_group(&a->critic.qp, RISE_SLOT_TARGET, "s1.target", NULL, PAR_ATOL, PAR_RTOL,
-                         0, check, s);
-    far += compare_group(&a->critic.vp, RISE_SLOT_VALUE, "s1", NULL, PAR_ATOL, PAR_RTOL, 0, check,
-                         s);
+    far += compare_group(&a->critic.qp, RISE_SLOT_TARGET, "s1.target", NULL, PAR_ATOL, PAR_RTOL, 0,
+                         check, s);
+    far +=
+        compare_group(&a->critic.vp, RISE_SLOT_VALUE, "s1", NULL, PAR_ATOL, PAR_RTOL, 0, check, s);
     return far;
 }
 
@@ -277,7 +276,8 @@ static void check_golden(rise_backend *be, const rise_trainset *ts) {
     /* sampling with the EMA weights, DDIM then DDPM (diffusers: x0 clipped only) */
     const golden_array *so_ = need("sample.obs"), *sn = need("sample.noise");
     const int N = 3, AD = a->AD;
-    float *obs = test_to_backend(be, so_->data, so_->n), *noise = test_to_backend(be, sn->data, sn->n);
+    float *obs = test_to_backend(be, so_->data, so_->n),
+          *noise = test_to_backend(be, sn->data, sn->n);
     float *x = be->alloc(be, sizeof(float) * (size_t)N * AD);
     rise_diffusion *d = &a->diff;
     for (int ddpm = 0; ddpm < 2; ++ddpm) {
@@ -299,15 +299,14 @@ static void check_golden(rise_backend *be, const rise_trainset *ts) {
                 stats ss = {0, 0};
                 test_close(name, hx, want->data, want->n, OUT_ATOL, OUT_RTOL);
                 track(&ss, hx, want->data, want->n, OUT_ATOL, OUT_RTOL);
-                printf("%s (x0 clipped): max |err| %.3g (tolerance used %.3f)\n", name,
-                       ss.abs_err, ss.used);
+                printf("%s (x0 clipped): max |err| %.3g (tolerance used %.3f)\n", name, ss.abs_err,
+                       ss.used);
             } else {
                 /* xt (IDQL's rule, no x0 clip) must differ; both (x0 and x_t) differs only
                  * where some x_t leaves [-1, 1], which these samples may never do */
                 const size_t far = count_far(hx, want->data, want->n, OUT_ATOL, OUT_RTOL);
                 if (rule == RISE_CLIP_XT)
-                    TEST_CHECK(far > 0, "%s with IDQL's x_t rule matches diffusers' x0 rule",
-                               name);
+                    TEST_CHECK(far > 0, "%s with IDQL's x_t rule matches diffusers' x0 rule", name);
                 printf("%s %s, clip rule %s: %zu of %zu far\n",
                        rule == RISE_CLIP_XT ? "negative control" : "for information", name,
                        rule == RISE_CLIP_XT ? "xt" : "both", far, want->n);
@@ -332,16 +331,17 @@ static void check_negative(rise_backend *be, const rise_trainset *ts, variant v)
         if (v == NEG_V_AFTER) far = critic_far(a, 1, 0, NULL), where = "critic after step 1";
         if (v == NEG_EMA_AFTER) far = policy_far(a, "s1", 0, NULL), where = "policy after step 1";
         if (v == NEG_ONE_ITERATION) {
-            far = policy_far(a, "s1", 0, NULL) +
-                  count_far((float[]){read1(be, a->diff.sigma)}, need("s1.sigma")->data, 1,
-                            OUT_ATOL, OUT_RTOL);
+            far = policy_far(a, "s1", 0, NULL) + count_far((float[]){read1(be, a->diff.sigma)},
+                                                           need("s1.sigma")->data, 1, OUT_ATOL,
+                                                           OUT_RTOL);
             where = "policy and sigma after step 1";
         }
         if (v == NEG_CRITIC_ON_PAIRS || v == NEG_FIXED_EMA) {
             TEST_CHECK(rise_agent_step(a) == RISE_OK, "%s step 2", variant_names[v]);
             if (v == NEG_CRITIC_ON_PAIRS)
                 far = critic_far(a, 0, 0, NULL), where = "critic after step 2";
-            if (v == NEG_FIXED_EMA) far = policy_far(a, "s2", 0, NULL), where = "policy after step 2";
+            if (v == NEG_FIXED_EMA)
+                far = policy_far(a, "s2", 0, NULL), where = "policy after step 2";
         }
     }
     TEST_CHECK(far > 0, "negative control '%s' is within the tolerance of the golden %s",
