@@ -944,7 +944,7 @@ static void test_spectral_norm_edges(void) {
     char name[128];
     for (int kind = 0; kind < 3; ++kind)
         for (int variant = 0; variant <= SPECTRAL_NORM_CUDA_VARIANTS; ++variant) {
-            if (variant && !spectral_norm_cuda_supports(variant, rows, cols)) continue;
+            if (variant && !spectral_norm_cuda_supports(variant, rows, cols, 0.0f)) continue;
             float *w = rnd(n, 211, -1, 1), sigma = 0.0f;
             if (kind == 0)
                 for (int r = 0; r < rows; ++r) w[(size_t)r * cols] = 0.0f;
@@ -952,12 +952,12 @@ static void test_spectral_norm_edges(void) {
             if (kind == 2) w[7] = NAN;
             float u[5] = {1, 0, 0, 0, 0}, v[4] = {0};
             float *d_w = up(w, n), *d_u = up(u, rows), *d_v = up(v, cols), *d_s = up(&sigma, 1);
-            cpu->spectral_norm_forward(cpu, &sigma, u, v, w, rows, cols, 1);
+            cpu->spectral_norm_forward(cpu, &sigma, u, v, w, rows, cols, 1, 0.0f);
             if (variant)
                 spectral_norm_forward_cuda_variant(variant, vstream(), d_s, d_u, d_v, d_w, rows,
-                                                   cols, 1);
+                                                   cols, 1, 0.0f);
             else
-                gpu->spectral_norm_forward(gpu, d_s, d_u, d_v, d_w, rows, cols, 1);
+                gpu->spectral_norm_forward(gpu, d_s, d_u, d_v, d_w, rows, cols, 1, 0.0f);
             snprintf(name, sizeof name, "spectral_norm %s v%d",
                      kind == 0   ? "zero first column"
                      : kind == 1 ? "zero matrix"
