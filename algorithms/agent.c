@@ -319,7 +319,7 @@ void rise_agent_free(rise_agent *a) {
     if (a->has_diffusion) rise_diffusion_free(&a->diff);
     if (a->has_critic) rise_iql_critic_free(&a->critic);
     if (a->has_cql) rise_cql_free(&a->cql);
-    if (a->has_pairs) rise_pairs_free(&a->pairs);
+    if (a->has_pairs && !a->pairs_shared) rise_pairs_free(&a->pairs);
     rise_arena_free(&a->arena);
     rise_params_free(&a->pp);
     rise_norm_free(&a->norm);
@@ -360,6 +360,20 @@ rise_status rise_agent_attach_data(rise_agent *a, const rise_trainset *ts) {
     if (a->clock) rise_agent_clock_reset(a); /* new buffers, new counters */
     if (a->data_on_backend) RISE_TRY(rise_agent_data_upload(a));
     return RISE_OK;
+}
+
+rise_status rise_agent_attach_data_sharing(rise_agent *a, const rise_trainset *ts,
+                                           const rise_agent *from) {
+    RISE_ASSERT(from->ts == ts, "agent: sharing pairs built for another training set");
+    RISE_ASSERT(a->cfg.relabel == from->cfg.relabel &&
+                    !memcmp(&a->cfg.relabel_cfg, &from->cfg.relabel_cfg, sizeof a->cfg.relabel_cfg),
+                "agent: sharing pairs built with other relabelling settings");
+    if (from->has_pairs && !a->has_pairs) {
+        a->pairs = from->pairs; /* the arrays stay from's */
+        a->has_pairs = 1;
+        a->pairs_shared = 1;
+    }
+    return rise_agent_attach_data(a, ts);
 }
 
 const rise_pairs *rise_agent_pairs(const rise_agent *a) { return a->has_pairs ? &a->pairs : NULL; }

@@ -106,6 +106,12 @@ void rise_agent_free(rise_agent *a);
 /* Training data (normalised, kept alive by the caller). Builds relabelled pairs when
  * configured and prints nothing; pair statistics are in rise_agent_pairs(). */
 rise_status rise_agent_attach_data(rise_agent *a, const rise_trainset *ts);
+/* As rise_agent_attach_data, with the relabelled pairs `from` built for the same data (they
+ * depend only on the data and the relabelling settings, not on the seed): the agents of
+ * train.seeds share one set instead of building it once each. `from` (attached to ts, with
+ * the same relabelling settings) must outlive a. */
+rise_status rise_agent_attach_data_sharing(rise_agent *a, const rise_trainset *ts,
+                                           const rise_agent *from);
 const rise_pairs *rise_agent_pairs(const rise_agent *a);
 
 rise_status rise_agent_step(rise_agent *a);

@@ -57,6 +57,7 @@ struct rise_agent {
     rise_sampler sampler, pair_sampler;
     rise_pairs pairs;
     int has_pairs;
+    int pairs_shared; /* the pairs belong to another agent (rise_agent_attach_data_sharing) */
     /* this step's phase (rise_agent_step): the policy's batch from the pairs; the critic
      * updated; the regular batch drawn (for the critic or the policy) */
     int last_policy_from_pairs, last_critic_update, last_regular_batch;

@@ -18,7 +18,7 @@
 
 /* ---- the descriptor table ---- */
 
-typedef enum { FT_INT, FT_BOOL, FT_FLOAT, FT_STRING } field_type;
+typedef enum { FT_INT, FT_BOOL, FT_FLOAT, FT_STRING, FT_INTS } field_type;
 
 typedef struct {
     field_type type;
@@ -41,6 +41,7 @@ static const char *type_name(field_type t) {
     case FT_BOOL: return "bool";
     case FT_FLOAT: return "float";
     case FT_STRING: return "string";
+    case FT_INTS: return "ints";
     }
     return "?";
 }
@@ -60,6 +61,12 @@ static float float_of(const rise_train_config *c, const field_desc *f) {
 }
 static const char *str_of(const rise_train_config *c, const field_desc *f) {
     return (const char *)c + f->offset;
+}
+static rise_cfg_ints *ints_at(rise_train_config *c, const field_desc *f) {
+    return (rise_cfg_ints *)((char *)c + f->offset);
+}
+static const rise_cfg_ints *ints_of(const rise_train_config *c, const field_desc *f) {
+    return (const rise_cfg_ints *)((const char *)c + f->offset);
 }
 
 static const field_desc *find_field(const char *group, const char *name) {
@@ -255,6 +262,7 @@ static rise_status check_choice(const field_desc *f, const char *value) {
 #define RISE_CFG_DEFAULT_BOOL(member, def)   c->member = (def) ? 1 : 0;
 #define RISE_CFG_DEFAULT_FLOAT(member, def)  c->member = (float)(def);
 #define RISE_CFG_DEFAULT_STRING(member, def) snprintf(c->member, sizeof c->member, "%s", def);
+#define RISE_CFG_DEFAULT_INTS(member, def)   c->member.n = 0; /* lists default to [] */
 
 void rise_train_config_default(rise_train_config *c) {
     memset(c, 0, sizeof *c);
@@ -301,6 +309,31 @@ static rise_status float_between(const char *key, float v, double lo, int lo_ope
 #define OPEN   1
 #define CLOSED 0
 
+/* train.seeds: distinct seeds >= 0, given instead of train.seed. */
+static rise_status check_seeds(const rise_train_config *c) {
+    const rise_cfg_ints *l = &c->train_seeds;
+    if (l->n < 0 || l->n > RISE_CFG_INTS_MAX)
+        return rise_error(RISE_ERR_INVALID, "train.seeds: %d entries, expected at most %d", l->n,
+                          RISE_CFG_INTS_MAX);
+    for (int i = 0; i < l->n; ++i) {
+        if (l->v[i] < 0)
+            return rise_error(RISE_ERR_INVALID, "train.seeds: seed %d: expected an integer >= 0",
+                              l->v[i]);
+        for (int j = 0; j < i; ++j)
+            if (l->v[j] == l->v[i])
+                return rise_error(RISE_ERR_INVALID,
+                                  "train.seeds: seed %d is listed twice (each seed is one agent "
+                                  "and one run directory)",
+                                  l->v[i]);
+    }
+    if (l->n > 0 && c->train_seed != 0)
+        return rise_error(RISE_ERR_INVALID,
+                          "train.seed = %d and train.seeds = [...] are both given: train.seeds "
+                          "lists every seed to train (add %d to it, and leave train.seed at 0)",
+                          c->train_seed, c->train_seed);
+    return RISE_OK;
+}
+
 rise_status rise_train_config_check(const rise_train_config *c) {
     /* Generic: finite floats, choices, non-empty strings where there are choices. */
     for (int i = 0; i < N_FIELDS; ++i) {
@@ -322,6 +355,8 @@ rise_status rise_train_config_check(const rise_train_config *c) {
     if (!c->train_task[0])
         return rise_error(RISE_ERR_INVALID, "train.task = '': expected a task name (e.g. maze)");
     CHECK_INT(train, seed, 0, INT_MAX);
+    RISE_TRY(check_seeds(c));
+    CHECK_INT(train, seed_threads, 0, 4096);
     CHECK_INT(train, steps, 1, INT_MAX);
     CHECK_INT(train, batch, 1, INT_MAX);
     CHECK_FLOAT(train, expert_ratio, -inf, CLOSED, 1.0, CLOSED);
@@ -418,7 +453,60 @@ static void format_value(const rise_train_config *c, const field_desc *f, char *
     case FT_BOOL: snprintf(buf, size, "%s", int_of(c, f) ? "true" : "false"); break;
     case FT_FLOAT: format_float(buf, size, float_of(c, f)); break;
     case FT_STRING: snprintf(buf, size, "%s", str_of(c, f)); break;
+    case FT_INTS: {
+        const rise_cfg_ints *l = ints_of(c, f);
+        size_t used = 0;
+        int w = snprintf(buf, size, "[");
+        for (int i = 0; i < l->n && w >= 0 && (size_t)w < size - used; ++i) {
+            used += (size_t)w;
+            w = snprintf(buf + used, size - used, "%s%d", i ? "," : "", l->v[i]);
+        }
+        if (w >= 0 && (size_t)w < size - used) {
+            used += (size_t)w;
+            snprintf(buf + used, size - used, "]");
+        }
+        break;
     }
+    }
+}
+
+/* "[1,2,3]", "1,2,3", "[]" or "" into a list of integers. */
+static rise_status ints_from_text(rise_cfg_ints *out, const field_desc *f, const char *value,
+                                  const char *origin) {
+    rise_cfg_ints l;
+    memset(&l, 0, sizeof l);
+    const char *p = value;
+    while (*p == ' ') ++p;
+    const int bracket = *p == '[';
+    if (bracket) ++p;
+    for (;;) {
+        while (*p == ' ') ++p;
+        if (!*p || *p == ']') break;
+        char *end;
+        errno = 0;
+        const long v = strtol(p, &end, 10);
+        if (end == p || errno || v < INT_MIN || v > INT_MAX)
+            return rise_error(RISE_ERR_INVALID,
+                              "%s: %s: expected a list of integers like [0,1,2], found '%s'",
+                              origin, f->key, value);
+        if (l.n == RISE_CFG_INTS_MAX)
+            return rise_error(RISE_ERR_INVALID, "%s: %s: more than %d entries", origin, f->key,
+                              RISE_CFG_INTS_MAX);
+        l.v[l.n++] = (int)v;
+        p = end;
+        while (*p == ' ') ++p;
+        if (*p == ',') ++p;
+        else if (*p && *p != ']')
+            return rise_error(RISE_ERR_INVALID,
+                              "%s: %s: expected a list of integers like [0,1,2], found '%s'",
+                              origin, f->key, value);
+    }
+    if (bracket != (*p == ']') || (*p == ']' && p[1 + strspn(p + 1, " ")] != '\0'))
+        return rise_error(RISE_ERR_INVALID,
+                          "%s: %s: expected a list of integers like [0,1,2], found '%s'", origin,
+                          f->key, value);
+    *out = l;
+    return RISE_OK;
 }
 
 /* Parses command-line text into the field of c. `origin` prefixes messages. */
@@ -462,6 +550,7 @@ static rise_status set_from_text(rise_train_config *c, const field_desc *f, cons
                               origin, f->key, RISE_CFG_STR_MAX - 1, strlen(value));
         snprintf(str_at(c, f), RISE_CFG_STR_MAX, "%s", value);
         break;
+    case FT_INTS: return ints_from_text(ints_at(c, f), f, value, origin);
     }
     return RISE_OK;
 }
@@ -527,6 +616,22 @@ static rise_status set_from_json(rise_train_config *c, const field_desc *f, cons
                               origin, f->key, RISE_CFG_STR_MAX - 1, strlen(v->valuestring));
         snprintf(str_at(c, f), RISE_CFG_STR_MAX, "%s", v->valuestring);
         break;
+    case FT_INTS: {
+        if (!cJSON_IsArray(v)) return wrong_type(origin, f->key, "a list of integers", v);
+        rise_cfg_ints l;
+        memset(&l, 0, sizeof l);
+        for (const cJSON *e = v->child; e; e = e->next) {
+            const double d = cJSON_IsNumber(e) ? e->valuedouble : 0.5;
+            if (!cJSON_IsNumber(e) || d != floor(d) || d < INT_MIN || d > INT_MAX)
+                return wrong_type(origin, f->key, "a list of integers", e);
+            if (l.n == RISE_CFG_INTS_MAX)
+                return rise_error(RISE_ERR_INVALID, "%s: %s: more than %d entries", origin,
+                                  f->key, RISE_CFG_INTS_MAX);
+            l.v[l.n++] = (int)d;
+        }
+        *ints_at(c, f) = l;
+        break;
+    }
     }
     return RISE_OK;
 }
@@ -797,6 +902,16 @@ char *rise_train_config_to_json(const rise_train_config *c) {
                                            : cJSON_AddNullToObject(g, f->name)) != NULL;
             break;
         case FT_STRING: ok = cJSON_AddStringToObject(g, f->name, str_of(c, f)) != NULL; break;
+        case FT_INTS: {
+            const rise_cfg_ints *l = ints_of(c, f);
+            cJSON *a = cJSON_AddArrayToObject(g, f->name);
+            ok = a != NULL;
+            for (int k = 0; ok && k < l->n; ++k) {
+                cJSON *e = cJSON_CreateNumber(l->v[k]);
+                ok = e != NULL && cJSON_AddItemToArray(a, e);
+            }
+            break;
+        }
         }
     }
     if (ok && c->has_data) {
@@ -868,7 +983,7 @@ rise_status rise_train_config_get(const rise_train_config *c, const char *key, c
         snprintf(group, sizeof group, "%.*s", dot ? (int)(dot - key) : (int)strlen(key), key);
         return unknown_key_error("config", group, dot ? dot + 1 : "");
     }
-    char tmp[RISE_CFG_STR_MAX + 32];
+    char tmp[RISE_CFG_STR_MAX + 12 * RISE_CFG_INTS_MAX + 32];
     format_value(c, f, tmp, sizeof tmp);
     if (strlen(tmp) >= size)
         return rise_error(RISE_ERR_INVALID, "%s: value needs %zu bytes, buffer has %zu", key,

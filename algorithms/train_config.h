@@ -2,7 +2,8 @@
  * train_config_fields.def (every field listed once there, with its default and help).
  *
  * A field X(TYPE, group, name, default, help) becomes the C member `group_name`
- * (int for INT and BOOL, float for FLOAT, char[RISE_CFG_STR_MAX] for STRING), the JSON
+ * (int for INT and BOOL, float for FLOAT, char[RISE_CFG_STR_MAX] for STRING, rise_cfg_ints
+ * for INTS: a JSON list of integers, "[0,1,2]" or "0,1,2" on the command line), the JSON
  * path {"group": {"name": value}} and the command-line key "group.name". The config's
  * JSON "data" object is the dataset spec (data/spec.h), parsed with relative source paths
  * resolved against the config file's folder.
@@ -23,11 +24,19 @@ extern "C" {
 #endif
 
 #define RISE_CFG_STR_MAX 128
+#define RISE_CFG_INTS_MAX 64
+
+/* A list of integers (INTS); entries past n are zero, so two lists compare with memcmp. */
+typedef struct {
+    int n;
+    int v[RISE_CFG_INTS_MAX];
+} rise_cfg_ints;
 
 #define RISE_CFG_MEMBER_INT(member)    int member;
 #define RISE_CFG_MEMBER_BOOL(member)   int member;
 #define RISE_CFG_MEMBER_FLOAT(member)  float member;
 #define RISE_CFG_MEMBER_STRING(member) char member[RISE_CFG_STR_MAX];
+#define RISE_CFG_MEMBER_INTS(member)   rise_cfg_ints member;
 
 typedef struct {
 #define X(TYPE, group, name, def, help) RISE_CFG_MEMBER_##TYPE(group##_##name)
@@ -76,7 +85,7 @@ char *rise_train_config_to_json(const rise_train_config *c);
 /* The table of every key (group.name), type, default and help (`rise train --help`). */
 void rise_train_config_print_help(FILE *out);
 
-/* Help text / type name ("int", "float", "bool", "string") of a key "group.name"; NULL
+/* Help text / type name ("int", "float", "bool", "string", "ints") of a key "group.name"; NULL
  * when the key is unknown. */
 const char *rise_train_config_key_help(const char *key);
 const char *rise_train_config_key_type(const char *key);

@@ -29,14 +29,26 @@ typedef struct {
 } rise_train_opts;
 
 typedef struct {
-    int64_t first_step, last_step; /* steps run by this call: (first_step, last_step] */
+    int64_t first_step, last_step; /* steps run by this call: (first_step, last_step] (the
+                                      slowest seed's, with train.seeds) */
     double seconds;
-    double steps_per_s;
-    int64_t pairs; /* relabelled pairs (0 when off) */
+    double steps_per_s; /* all seeds together */
+    int64_t pairs;      /* relabelled pairs (0 when off) */
+    int seeds;          /* agents trained: 1, or the length of train.seeds */
+    int64_t steps_run;  /* steps run by this call, all seeds together */
 } rise_train_summary;
 
 /* Trains cfg (checked here) into run_dir. resume: continue from run_dir/checkpoint.h5
- * (the caller loads run_dir/config.json into cfg first, see rise_train_load_config). */
+ * (the caller loads run_dir/config.json into cfg first, see rise_train_load_config).
+ *
+ * train.seeds = [S0, S1, ...]: one agent per seed, trained side by side in this process
+ * (algorithms/seed_pool.h) on one training set (relabelled pairs built once), each into
+ * run_dir/s<S> exactly as `rise train --set train.seed=S --out run_dir/s<S>` would train it
+ * (the same config.json, metrics and checkpoint, byte for byte on the CPU backends), so
+ * each seed's directory is a run of its own for `rise eval` and `--resume`. run_dir gets
+ * the pack's config.json (with train.seeds), which `--resume` of run_dir reads; resuming
+ * continues each seed from its checkpoint (one without a checkpoint starts from 0). A seed
+ * that fails (NaN) stops alone; the others finish, and the first failure is returned. */
 rise_status rise_train_run(const rise_train_config *cfg, const char *run_dir, int resume,
                            const rise_train_opts *o, rise_train_summary *out);
 
@@ -44,7 +56,8 @@ rise_status rise_train_run(const rise_train_config *cfg, const char *run_dir, in
 rise_status rise_train_load_config(const char *run_dir, rise_train_config *cfg);
 
 /* An agent rebuilt from a run directory (config.json) and a checkpoint (NULL:
- * run_dir/checkpoint.h5), on backend be, for evaluation. */
+ * run_dir/checkpoint.h5), on backend be, for evaluation. The directory of a train.seeds
+ * pack is refused with the names of its seeds' directories. */
 rise_status rise_train_load_agent(const char *run_dir, const char *checkpoint, rise_backend *be,
                                   rise_train_config *cfg, rise_agent **out);
 

@@ -8,6 +8,9 @@ add_library(rise_deps INTERFACE)
 
 find_package(OpenMP REQUIRED COMPONENTS C)
 target_link_libraries(rise_deps INTERFACE OpenMP::OpenMP_C)
+# POSIX threads: the worker threads that step the agents of train.seeds.
+find_package(Threads REQUIRED)
+target_link_libraries(rise_deps INTERFACE Threads::Threads)
 
 # OpenBLAS: Debian's OpenMP build when present (libopenblas-openmp-dev), so BLAS threads
 # come from the same OpenMP pool as everything else; otherwise whichever build pkg-config

@@ -4,6 +4,7 @@
  *   rise train --set train.algo=idql --set data.source=expert:lift.hdf5 --out runs/lift
  *   rise train --config C.json --set train.seed=1 --set critic.lr=1e-4 --out runs/x
  *   rise train --out runs/x --resume [--set train.steps=40000]
+ *   rise train --config C.json --set train.seeds=[0,1,2] --out runs/p    runs/p/s0, s1, s2
  *
  * The resolved configuration, metrics (CSV + JSONL), a header and checkpoints go to
  * the run directory (algorithms/train_run.h). */
@@ -23,7 +24,10 @@ static void train_usage(FILE *f) {
             "Trains bc_mlp, bc_diffusion, iql, cql, idql or rise on the config's \"data\" (a\n"
             "dataset spec: expert and non-expert sources) and writes RUN_DIR/config.json,\n"
             "header.json (with a summary of the data), metrics.csv, metrics.jsonl and\n"
-            "checkpoint.h5. Without --config, the defaults below and --set.\n\n"
+            "checkpoint.h5. Without --config, the defaults below and --set.\n"
+            "With --set train.seeds=[0,1,2] it trains one agent per seed in this process, each\n"
+            "into RUN_DIR/s<seed> as `--set train.seed=<seed> --out RUN_DIR/s<seed>` would;\n"
+            "--resume of RUN_DIR continues them all, of RUN_DIR/s<seed> that seed alone.\n\n"
             "  --config FILE     JSON configuration (see paper_repro/configs/)\n"
             "  --set KEY=VALUE   override one key (repeatable); data.source=role:path adds a\n"
             "                    source (a relative path means the working folder's file),\n"
@@ -95,6 +99,16 @@ int rise_cmd_train(int argc, char **argv) {
     if (st != RISE_OK) {
         fprintf(stderr, "rise train: %s\n", rise_last_error());
         return 1;
+    }
+    if (cfg.train_seeds.n > 0) {
+        printf("trained %s, %d seeds, steps %lld..%lld in %.1fs (%.1f steps/s in all, %.1f per "
+               "seed); run directories",
+               cfg.train_algo, sum.seeds, (long long)sum.first_step, (long long)sum.last_step,
+               sum.seconds, sum.steps_per_s, sum.steps_per_s / sum.seeds);
+        for (int i = 0; i < cfg.train_seeds.n; ++i)
+            printf("%s %s/s%d", i ? "," : "", out, cfg.train_seeds.v[i]);
+        printf("\n");
+        return 0;
     }
     printf("trained %s steps %lld..%lld in %.1fs (%.1f steps/s); run directory %s\n",
            cfg.train_algo, (long long)sum.first_step, (long long)sum.last_step, sum.seconds,
