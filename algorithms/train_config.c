@@ -495,7 +495,8 @@ static rise_status ints_from_text(rise_cfg_ints *out, const field_desc *f, const
         l.v[l.n++] = (int)v;
         p = end;
         while (*p == ' ') ++p;
-        if (*p == ',') ++p;
+        if (*p == ',')
+            ++p;
         else if (*p && *p != ']')
             return rise_error(RISE_ERR_INVALID,
                               "%s: %s: expected a list of integers like [0,1,2], found '%s'",
@@ -625,8 +626,8 @@ static rise_status set_from_json(rise_train_config *c, const field_desc *f, cons
             if (!cJSON_IsNumber(e) || d != floor(d) || d < INT_MIN || d > INT_MAX)
                 return wrong_type(origin, f->key, "a list of integers", e);
             if (l.n == RISE_CFG_INTS_MAX)
-                return rise_error(RISE_ERR_INVALID, "%s: %s: more than %d entries", origin,
-                                  f->key, RISE_CFG_INTS_MAX);
+                return rise_error(RISE_ERR_INVALID, "%s: %s: more than %d entries", origin, f->key,
+                                  RISE_CFG_INTS_MAX);
             l.v[l.n++] = (int)d;
         }
         *ints_at(c, f) = l;

@@ -23,7 +23,7 @@
 extern "C" {
 #endif
 
-#define RISE_CFG_STR_MAX 128
+#define RISE_CFG_STR_MAX  128
 #define RISE_CFG_INTS_MAX 64
 
 /* A list of integers (INTS); entries past n are zero, so two lists compare with memcmp. */

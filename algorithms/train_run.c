@@ -198,8 +198,7 @@ static rise_status report_and_header(const rise_train_task *task, const rise_tra
     }
     char *json = NULL;
     RISE_TRY(rise_train_data_report(r->cfg, task, ts, pairs, have_diag ? &diag : NULL,
-                                    print ? stderr : NULL, print && !quiet ? stderr : NULL,
-                                    &json));
+                                    print ? stderr : NULL, print && !quiet ? stderr : NULL, &json));
     char device[512]; /* the processor (model, vector extensions, threads) and precision */
     snprintf(device, sizeof device, "%s, %s",
              r->be->is_device ? r->be->name : rise_cpu_description(), r->cfg->train_precision);
@@ -405,6 +404,7 @@ static rise_status train(rise_train_config *cfg, const char *run_dir, int resume
         for (int i = 0; i < s.n; ++i) {
             seed_run *r = &s.runs[i];
             const int64_t k = rise_agent_step_count(r->agent);
+            jobs[i].target = -1; /* not in this round */
             if (r->st != RISE_OK || k >= total) continue;
             jobs[i].target = s.pack ? next_boundary(r->cfg, k) : k + 1;
             if (k < slowest) slowest = k;
@@ -414,7 +414,7 @@ static rise_status train(rise_train_config *cfg, const char *run_dir, int resume
         rise_seed_pool_run(pool, jobs, s.n);
         for (int i = 0; i < s.n; ++i) {
             seed_run *r = &s.runs[i];
-            if (r->st != RISE_OK) continue;
+            if (r->st != RISE_OK || jobs[i].target < 0) continue;
             if (jobs[i].st != RISE_OK) {
                 r->st = jobs[i].st;
                 snprintf(r->error, sizeof r->error, "%s", jobs[i].error);
