@@ -390,6 +390,10 @@ void rise_backend_destroy(rise_backend *be);
 /* Whether the CUDA backend was compiled into this build. */
 int rise_backend_cuda_built(void);
 
+/* The CUDA backend's cublasHandle_t and cudnnHandle_t (NULL without cuDNN), opaquely, for
+ * tests and benchmarks that call kernel variants directly; both NULL without CUDA. */
+void rise_backend_cuda_libs(rise_backend *be, void **cublas, void **cudnn);
+
 /* Implementations (host/backend_cpu.c, host/backend_cuda.c). */
 rise_backend *rise_backend_cpu_create(rise_status *st);
 rise_backend *rise_backend_cuda_create(rise_status *st);
