@@ -149,6 +149,7 @@ static void test_errors(void) {
     set(&c, "policy.action_horizon=1");
     set(&c, "policy.obs_horizon=1");
     set(&c, "policy.action_exec=1");
+    set(&c, "policy.unet_down_dims=16");
     TEST_CHECK(rise_train_run(&c, run, 0, &quiet, &s) != RISE_OK &&
                    strstr(rise_last_error(), "policy.net = unet"),
                "unet on iql refused: %s", rise_last_error());
