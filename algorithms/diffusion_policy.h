@@ -35,10 +35,10 @@ extern "C" {
 typedef enum { RISE_SPECTRAL_NONE = 0, RISE_SPECTRAL_CODE, RISE_SPECTRAL_PAPER } rise_spectral_mode;
 
 typedef struct {
-    int obs_dim;    /* To * D */
-    int act_dim;    /* Ta * A */
-    int lnresnet;   /* 1: LN-ResNet denoiser, 0: MLP (ignored with unet) */
-    int unet;       /* 1: Diffusion Policy's conditional U-Net (then unet_cfg below) */
+    int obs_dim;  /* To * D */
+    int act_dim;  /* Ta * A */
+    int lnresnet; /* 1: LN-ResNet denoiser, 0: MLP (ignored with unet) */
+    int unet;     /* 1: Diffusion Policy's conditional U-Net (then unet_cfg below) */
     /* act_dim A per step, horizon T = Ta, and its sizes; cond_dim is set to obs_dim */
     rise_unet_config unet_cfg;
     int width, depth;

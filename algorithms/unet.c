@@ -176,7 +176,7 @@ static int steps_at(const rise_unet *u, int level) { return u->cfg.horizon >> le
 
 /* The convolution over t_in input steps (for the up convs: t_in is the doubled length). */
 static rise_conv1d_shape conv_shape(const rise_unet_conv *c, int batch, int t_in) {
-    rise_conv1d_shape s = {batch, t_in, c->ci, conv1d_out_len(t_in, c->k, c->stride, c->pad),
+    rise_conv1d_shape s = {batch, t_in, c->ci,     conv1d_out_len(t_in, c->k, c->stride, c->pad),
                            c->co, c->k, c->stride, c->pad};
     return s;
 }
@@ -213,9 +213,9 @@ static void conv_fwd(rise_backend *be, const float *w, const rise_unet_conv *c, 
 }
 
 /* dx (+)= ..., dw and db += ...; dx may be NULL. */
-static void conv_bwd(rise_backend *be, const float *w, float *g, const rise_unet_conv *c,
-                     float *dx, const float *dy, const float *x, int batch, int t_in,
-                     int accumulate, float *ws) {
+static void conv_bwd(rise_backend *be, const float *w, float *g, const rise_unet_conv *c, float *dx,
+                     const float *dy, const float *x, int batch, int t_in, int accumulate,
+                     float *ws) {
     const rise_conv1d_shape s = conv_shape(c, batch, t_in);
     be->conv1d_backward_weight(be, &s, g + c->w_off, g + c->b_off, dy, x, ws);
     if (dx) be->conv1d_backward_data(be, &s, dx, dy, w + c->w_off, accumulate, ws);
@@ -269,14 +269,14 @@ static void block_backward(const rise_unet *u, rise_backend *be, const float *w,
     const size_t n = (size_t)batch * T * b->co;
     /* out = mish(n2) + skip(x) */
     be->act_backward(be, RISE_ACT_MISH, s1, dout, bt->n2, n, 0); /* dn2 */
-    be->group_norm_backward(be, s2, g + b->gn2.g_off, g + b->gn2.b_off, s1, bt->h2, bt->m2,
-                            bt->r2, w + b->gn2.g_off, batch, T, b->co, G, 0); /* dh2 */
-    conv_bwd(be, w, g, &b->conv2, s1, s2, bt->f, batch, T, 0, ws);               /* df */
-    be->film_backward(be, s2, se, s1, bt->a1, bt->e, batch, T, b->co);          /* da1, de */
+    be->group_norm_backward(be, s2, g + b->gn2.g_off, g + b->gn2.b_off, s1, bt->h2, bt->m2, bt->r2,
+                            w + b->gn2.g_off, batch, T, b->co, G, 0);  /* dh2 */
+    conv_bwd(be, w, g, &b->conv2, s1, s2, bt->f, batch, T, 0, ws);     /* df */
+    be->film_backward(be, s2, se, s1, bt->a1, bt->e, batch, T, b->co); /* da1, de */
     rise_linear_backward(&b->film, be, w, g, dmcond, se, mcond, batch, 1, 1);
     be->act_backward(be, RISE_ACT_MISH, s1, s2, bt->n1, n, 0); /* dn1 */
-    be->group_norm_backward(be, s2, g + b->gn1.g_off, g + b->gn1.b_off, s1, bt->h1, bt->m1,
-                            bt->r1, w + b->gn1.g_off, batch, T, b->co, G, 0); /* dh1 */
+    be->group_norm_backward(be, s2, g + b->gn1.g_off, g + b->gn1.b_off, s1, bt->h1, bt->m1, bt->r1,
+                            w + b->gn1.g_off, batch, T, b->co, G, 0); /* dh1 */
     conv_bwd(be, w, g, &b->conv1, dx, s2, bt->x, batch, T, 0, ws);
     if (b->has_skip)
         conv_bwd(be, w, g, &b->skip, dx, dout, bt->x, batch, T, 1, ws);
@@ -397,7 +397,8 @@ void rise_unet_backward(const rise_unet *u, rise_backend *be, const float *w, fl
     float *se = rise_arena_alloc(ar, (size_t)batch * 2 * max_co);
     float *dmcond = rise_arena_alloc(ar, (size_t)batch * CT);
     float *dskip[RISE_UNET_MAX_LEVELS] = {0};
-    for (int l = 1; l < L; ++l) dskip[l] = rise_arena_alloc(ar, (size_t)batch * steps_at(u, l) * d[l]);
+    for (int l = 1; l < L; ++l)
+        dskip[l] = rise_arena_alloc(ar, (size_t)batch * steps_at(u, l) * d[l]);
     float *ds2 = rise_arena_alloc(ar, (size_t)batch * E);
     float *ds1 = rise_arena_alloc(ar, (size_t)batch * 4 * E);
     float *dh1 = rise_arena_alloc(ar, (size_t)batch * 4 * E);
@@ -413,8 +414,7 @@ void rise_unet_backward(const rise_unet *u, rise_backend *be, const float *w, fl
     be->act_backward(be, RISE_ACT_MISH, s2, s1, t->fn, nf, 0);
     be->group_norm_backward(be, s1, g + u->final_gn.g_off, g + u->final_gn.b_off, s2, t->fh, t->fm,
                             t->fr, w + u->final_gn.g_off, batch, T, d[0], G, 0);
-    conv_bwd(be, w, g, &u->final_conv, ga, s1, t->final_in, batch, T, 0,
-             t->ws);
+    conv_bwd(be, w, g, &u->final_conv, ga, s1, t->final_in, batch, T, 0, t->ws);
     int bi = u->n_blocks - 1;
     for (int j = L - 2; j >= 0; --j) {
         const int lv = L - 1 - j, Tl = steps_at(u, lv), C = d[lv];

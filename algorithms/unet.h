@@ -69,7 +69,7 @@ typedef struct {
 } rise_unet_gn;
 
 typedef struct {
-    int ci, co, level; /* level: time resolution T / 2^level */
+    int ci, co, level;                 /* level: time resolution T / 2^level */
     rise_unet_conv conv1, conv2, skip; /* skip: 1x1 when ci != co */
     int has_skip;
     rise_unet_gn gn1, gn2;

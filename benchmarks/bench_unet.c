@@ -133,7 +133,8 @@ static double net_flops(const rise_unet *u, int batch) {
         f += conv_flops(&u->down[l], batch, c->horizon >> (l + 1));
         f += conv_flops(&u->up[l], batch, c->horizon >> (c->n_levels - 1 - l));
     }
-    f += conv_flops(&u->final_conv, batch, c->horizon) + conv_flops(&u->final_out, batch, c->horizon);
+    f += conv_flops(&u->final_conv, batch, c->horizon) +
+         conv_flops(&u->final_out, batch, c->horizon);
     f += 16.0 * batch * (double)c->step_embed * c->step_embed; /* Linears E -> 4E -> E */
     return 3.0 * f; /* forward + backward (data and weight) */
 }
@@ -217,8 +218,8 @@ static void net_bench(bench_ctx *c, const char *label, int d0, int d1, int d2, i
         if (cpu) cpu->destroy(cpu);
     }
     free(y);
-    bench_time(c, "unet_fwd_bwd", shape, 4.0 * 3.0 * rise_params_numel(&n.p), net_flops(&n.u, batch),
-               ok, run_net, &n);
+    bench_time(c, "unet_fwd_bwd", shape, 4.0 * 3.0 * rise_params_numel(&n.p),
+               net_flops(&n.u, batch), ok, run_net, &n);
     net_free(c->be, &n);
 }
 

@@ -350,9 +350,9 @@ struct rise_backend {
      * values, y = (x - mean) rstd gamma[c] + beta[c], mean/rstd [B, G] saved for
      * backward (gamma/beta may be NULL: no affine). Backward: dx (+)= ...,
      * dgamma += ..., dbeta += ... (either may be NULL). ---- */
-    void (*group_norm_forward)(rise_backend *be, float *y, float *mean, float *rstd,
-                               const float *x, const float *gamma, const float *beta, int b, int t,
-                               int c, int groups, float eps);
+    void (*group_norm_forward)(rise_backend *be, float *y, float *mean, float *rstd, const float *x,
+                               const float *gamma, const float *beta, int b, int t, int c,
+                               int groups, float eps);
     void (*group_norm_backward)(rise_backend *be, float *dx, float *dgamma, float *dbeta,
                                 const float *dy, const float *x, const float *mean,
                                 const float *rstd, const float *gamma, int b, int t, int c,
@@ -363,10 +363,10 @@ struct rise_backend {
      *   y[b,t,c] = emb[b,c] x[b,t,c] + emb[b,C+c]
      * Backward (all overwritten): dx = dy scale, demb[b,c] = sum_t dy x,
      * demb[b,C+c] = sum_t dy (dx or demb may be NULL: skipped). ---- */
-    void (*film_forward)(rise_backend *be, float *y, const float *x, const float *emb, int b,
-                         int t, int c);
-    void (*film_backward)(rise_backend *be, float *dx, float *demb, const float *dy,
-                          const float *x, const float *emb, int b, int t, int c);
+    void (*film_forward)(rise_backend *be, float *y, const float *x, const float *emb, int b, int t,
+                         int c);
+    void (*film_backward)(rise_backend *be, float *dx, float *demb, const float *dy, const float *x,
+                          const float *emb, int b, int t, int c);
 
     /* ---- CUDA graphs; all four NULL on a backend without them (cpu) ----
      * graph_begin starts recording: the ops issued until graph_end are captured, not run.

@@ -308,8 +308,7 @@ static void cpu_conv1d_backward_weight(rise_backend *be, const rise_conv1d_shape
     if (m == 0) return;
     if (dw) {
         const float *col = cpu_conv1d_cols(s, x, ws);
-        cpu_gemm(be, 1, 0, s->c_out, kk, m, 1.0f, dy, s->c_out, 0, col, kk, 0, 1.0f, dw, kk, 0,
-                 1);
+        cpu_gemm(be, 1, 0, s->c_out, kk, m, 1.0f, dy, s->c_out, 0, col, kk, 0, 1.0f, dw, kk, 0, 1);
     }
     if (dbias) bias_grad_ref(dbias, dy, 1, m, s->c_out);
 }
@@ -338,9 +337,8 @@ static void cpu_group_norm_backward(rise_backend *be, float *dx, float *dgamma, 
     if (dx)
         CPU_FOR_CHUNKS((size_t)b, 1, 4 * row,
                        group_norm_backward_ref(dx + lo * row, NULL, NULL, dy + lo * row,
-                                               x + lo * row, mean + lo * groups,
-                                               rstd + lo * groups, gamma, (int)(hi - lo), t, c,
-                                               groups, accumulate));
+                                               x + lo * row, mean + lo * groups, rstd + lo * groups,
+                                               gamma, (int)(hi - lo), t, c, groups, accumulate));
     if (dgamma || dbeta)
         group_norm_backward_ref(NULL, dgamma, dbeta, dy, x, mean, rstd, gamma, b, t, c, groups, 0);
 }
@@ -351,9 +349,9 @@ static void cpu_film_forward(rise_backend *be, float *y, const float *x, const f
                              int t, int c) {
     RISE_ASSERT(b >= 0 && t >= 0 && c > 0, "film_forward: bad shape b=%d t=%d c=%d", b, t, c);
     const size_t row = (size_t)t * c;
-    CPU_FOR_CHUNKS((size_t)b, 1, row,
-                   film_forward_ref(y + lo * row, x + lo * row, emb + lo * 2 * c, (int)(hi - lo),
-                                    t, c));
+    CPU_FOR_CHUNKS(
+        (size_t)b, 1, row,
+        film_forward_ref(y + lo * row, x + lo * row, emb + lo * 2 * c, (int)(hi - lo), t, c));
 }
 
 static void cpu_film_backward(rise_backend *be, float *dx, float *demb, const float *dy,
@@ -362,8 +360,8 @@ static void cpu_film_backward(rise_backend *be, float *dx, float *demb, const fl
     const size_t row = (size_t)t * c;
     CPU_FOR_CHUNKS((size_t)b, 1, 2 * row,
                    film_backward_ref(dx ? dx + lo * row : NULL, demb ? demb + lo * 2 * c : NULL,
-                                     dy + lo * row, x + lo * row, emb + lo * 2 * c,
-                                     (int)(hi - lo), t, c));
+                                     dy + lo * row, x + lo * row, emb + lo * 2 * c, (int)(hi - lo),
+                                     t, c));
 }
 
 /* ---- randomness: chunks start on Philox block boundaries ---- */

@@ -154,12 +154,12 @@ static int cudnn_conv_make(cudnn_conv *d, const rise_conv1d_shape *s) {
         cudnnCreateFilterDescriptor(&d->w) != CUDNN_STATUS_SUCCESS ||
         cudnnCreateConvolutionDescriptor(&d->c) != CUDNN_STATUS_SUCCESS)
         return 0;
-    return cudnnSetTensor4dDescriptor(d->x, CUDNN_TENSOR_NHWC, CUDNN_DATA_FLOAT, s->batch,
-                                      s->c_in, 1, s->t_in) == CUDNN_STATUS_SUCCESS &&
-           cudnnSetTensor4dDescriptor(d->y, CUDNN_TENSOR_NHWC, CUDNN_DATA_FLOAT, s->batch,
-                                      s->c_out, 1, s->t_out) == CUDNN_STATUS_SUCCESS &&
-           cudnnSetFilter4dDescriptor(d->w, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NHWC, s->c_out,
-                                      s->c_in, 1, s->k) == CUDNN_STATUS_SUCCESS &&
+    return cudnnSetTensor4dDescriptor(d->x, CUDNN_TENSOR_NHWC, CUDNN_DATA_FLOAT, s->batch, s->c_in,
+                                      1, s->t_in) == CUDNN_STATUS_SUCCESS &&
+           cudnnSetTensor4dDescriptor(d->y, CUDNN_TENSOR_NHWC, CUDNN_DATA_FLOAT, s->batch, s->c_out,
+                                      1, s->t_out) == CUDNN_STATUS_SUCCESS &&
+           cudnnSetFilter4dDescriptor(d->w, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NHWC, s->c_out, s->c_in,
+                                      1, s->k) == CUDNN_STATUS_SUCCESS &&
            cudnnSetConvolution2dDescriptor(d->c, 0, s->pad, 1, s->stride, 1, 1,
                                            CUDNN_CROSS_CORRELATION,
                                            CUDNN_DATA_FLOAT) == CUDNN_STATUS_SUCCESS &&
@@ -173,9 +173,7 @@ static void cudnn_conv_free(cudnn_conv *d) {
     if (d->c) cudnnDestroyConvolutionDescriptor(d->c);
 }
 
-static int fp32_math(cudnnMathType_t m) {
-    return m == CUDNN_DEFAULT_MATH || m == CUDNN_FMA_MATH;
-}
+static int fp32_math(cudnnMathType_t m) { return m == CUDNN_DEFAULT_MATH || m == CUDNN_FMA_MATH; }
 
 /* The three algorithms for a shape (heuristics only: no device work); 0 when cuDNN offers
  * no deterministic FP32 algorithm within the workspace cap for one of the passes. */
@@ -219,8 +217,8 @@ static int cudnn_pick(cudnnHandle_t h, const cudnn_conv *d, cudnn_algos *a) {
     found = 0;
     cudnnConvolutionBwdFilterAlgoPerf_t pw[CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT];
     if (cudnnGetConvolutionBackwardFilterAlgorithm_v7(h, d->x, d->y, d->c, d->w,
-                                                      CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT,
-                                                      &n, pw) != CUDNN_STATUS_SUCCESS)
+                                                      CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT, &n,
+                                                      pw) != CUDNN_STATUS_SUCCESS)
         return 0;
     for (int i = 0; i < n && !found; ++i)
         if (pw[i].status == CUDNN_STATUS_SUCCESS && pw[i].determinism == CUDNN_DETERMINISTIC &&
@@ -368,11 +366,11 @@ extern "C" void conv1d_backward_data_cuda_variant(int variant, void *stream, voi
         }
         RISE_ASSERT(ws != NULL, "conv1d_backward_data variant 2: NULL workspace");
         float *dcol = (float *)ws;
-        gemm_cuda(cublas, 0, 0, m, kk, s->c_out, 1.0f, dy, s->c_out, 0, w, kk, 0, 0.0f, dcol, kk,
-                  0, 1);
+        gemm_cuda(cublas, 0, 0, m, kk, s->c_out, 1.0f, dy, s->c_out, 0, w, kk, 0, 0.0f, dcol, kk, 0,
+                  1);
         const size_t n = (size_t)s->batch * s->t_in * s->c_in;
-        conv1d_col2im_kernel<<<rise_grid_for(n, 256), 256, 0, RISE_STREAM(stream)>>>(
-            *s, dx, dcol, accumulate);
+        conv1d_col2im_kernel<<<rise_grid_for(n, 256), 256, 0, RISE_STREAM(stream)>>>(*s, dx, dcol,
+                                                                                     accumulate);
         RISE_CUDA_LAUNCHED();
         return;
     }
@@ -404,8 +402,8 @@ extern "C" void conv1d_backward_weight_cuda_variant(int variant, void *stream, v
     }
     if (dw && variant == 2) {
         const float *col = conv1d_cols2(stream, s, x, ws);
-        gemm_cuda(cublas, 1, 0, s->c_out, kk, m, 1.0f, dy, s->c_out, 0, col, kk, 0, 1.0f, dw, kk,
-                  0, 1);
+        gemm_cuda(cublas, 1, 0, s->c_out, kk, m, 1.0f, dy, s->c_out, 0, col, kk, 0, 1.0f, dw, kk, 0,
+                  1);
     }
 #ifdef RISE_WITH_CUDNN
     if (dw && variant == 3) {
@@ -413,9 +411,9 @@ extern "C" void conv1d_backward_weight_cuda_variant(int variant, void *stream, v
         cudnn_algos a;
         cudnn_plan(cudnn, s, &d, &a);
         const float one = 1.0f;
-        RISE_CUDNN_CHECK(cudnnConvolutionBackwardFilter((cudnnHandle_t)cudnn, &one, d.x, x, d.y,
-                                                        dy, d.c, a.bwd_filter, ws, a.ws, &one,
-                                                        d.w, dw));
+        RISE_CUDNN_CHECK(cudnnConvolutionBackwardFilter((cudnnHandle_t)cudnn, &one, d.x, x, d.y, dy,
+                                                        d.c, a.bwd_filter, ws, a.ws, &one, d.w,
+                                                        dw));
         cudnn_conv_free(&d);
     }
 #endif

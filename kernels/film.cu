@@ -15,8 +15,8 @@ __global__ void film_forward_kernel1(float *y, const float *x, const float *emb,
     }
 }
 
-__global__ void film_backward_dx_kernel1(float *dx, const float *dy, const float *emb, int t,
-                                         int c, size_t n) {
+__global__ void film_backward_dx_kernel1(float *dx, const float *dy, const float *emb, int t, int c,
+                                         size_t n) {
     RISE_GRID_STRIDE(i, n) {
         const int ch = (int)(i % c);
         const size_t b = i / ((size_t)t * c);

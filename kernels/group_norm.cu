@@ -147,8 +147,8 @@ extern "C" void group_norm_forward_cuda_variant(int variant, void *stream, float
                                                 const float *beta, int b, int t, int c, int groups,
                                                 float eps) {
     RISE_ASSERT(group_norm_cuda_supports(variant, b, t, c, groups),
-                "group_norm: variant %d unsupported for b=%d t=%d c=%d groups=%d", variant, b, t,
-                c, groups);
+                "group_norm: variant %d unsupported for b=%d t=%d c=%d groups=%d", variant, b, t, c,
+                groups);
     const int bgs = b * groups;
     if (bgs == 0) return;
     if (variant == 1)
@@ -166,8 +166,8 @@ extern "C" void group_norm_backward_cuda_variant(int variant, void *stream, floa
                                                  const float *rstd, const float *gamma, int b,
                                                  int t, int c, int groups, int accumulate) {
     RISE_ASSERT(group_norm_cuda_supports(variant, b, t, c, groups),
-                "group_norm: variant %d unsupported for b=%d t=%d c=%d groups=%d", variant, b, t,
-                c, groups);
+                "group_norm: variant %d unsupported for b=%d t=%d c=%d groups=%d", variant, b, t, c,
+                groups);
     const int bgs = b * groups;
     if (bgs == 0) return;
     if (dx) {
@@ -196,8 +196,8 @@ extern "C" void group_norm_forward_cuda(void *stream, float *y, float *mean, flo
 
 extern "C" void group_norm_backward_cuda(void *stream, float *dx, float *dgamma, float *dbeta,
                                          const float *dy, const float *x, const float *mean,
-                                         const float *rstd, const float *gamma, int b, int t,
-                                         int c, int groups, int accumulate) {
+                                         const float *rstd, const float *gamma, int b, int t, int c,
+                                         int groups, int accumulate) {
     if (t == 0 || b == 0) return;
     group_norm_backward_cuda_variant(group_norm_pick(t, c, groups), stream, dx, dgamma, dbeta, dy,
                                      x, mean, rstd, gamma, b, t, c, groups, accumulate);

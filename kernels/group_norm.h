@@ -52,17 +52,15 @@ void group_norm_backward_ref(float *dx, float *dgamma, float *dbeta, const float
 void group_norm_forward_cuda(void *stream, float *y, float *mean, float *rstd, const float *x,
                              const float *gamma, const float *beta, int b, int t, int c, int groups,
                              float eps);
-void group_norm_backward_cuda(void *stream, float *dx, float *dgamma, float *dbeta,
-                              const float *dy, const float *x, const float *mean,
-                              const float *rstd, const float *gamma, int b, int t, int c,
-                              int groups, int accumulate);
+void group_norm_backward_cuda(void *stream, float *dx, float *dgamma, float *dbeta, const float *dy,
+                              const float *x, const float *mean, const float *rstd,
+                              const float *gamma, int b, int t, int c, int groups, int accumulate);
 /* Numbered variants for tests and benchmarks: 1 one block per (b, g), 2 one warp per (b, g). */
 #define GROUP_NORM_CUDA_VARIANTS 2
 int group_norm_cuda_supports(int variant, int b, int t, int c, int groups);
-void group_norm_forward_cuda_variant(int variant, void *stream, float *y, float *mean,
-                                     float *rstd, const float *x, const float *gamma,
-                                     const float *beta, int b, int t, int c, int groups,
-                                     float eps);
+void group_norm_forward_cuda_variant(int variant, void *stream, float *y, float *mean, float *rstd,
+                                     const float *x, const float *gamma, const float *beta, int b,
+                                     int t, int c, int groups, float eps);
 void group_norm_backward_cuda_variant(int variant, void *stream, float *dx, float *dgamma,
                                       float *dbeta, const float *dy, const float *x,
                                       const float *mean, const float *rstd, const float *gamma,

@@ -61,8 +61,7 @@ static void tunet_forward(tunet *n) {
 }
 
 static void tunet_backward(tunet *n) {
-    rise_unet_backward(&n->u, n->be, n->p.value, n->p.grad, &n->arena, &n->tape, n->dy,
-                       n->dcond);
+    rise_unet_backward(&n->u, n->be, n->p.value, n->p.grad, &n->arena, &n->tape, n->dy, n->dcond);
 }
 
 static int tunet_build(tunet *n, rise_backend *be, const tunet_spec *s) {
@@ -97,8 +96,8 @@ static int tunet_build(tunet *n, rise_backend *be, const tunet_spec *s) {
     for (int b = 0; b < s->batch; ++b) hk[b] = (float)((7 * b + 3) % 100);
     be->upload(be, n->k, hk, sizeof(float) * s->batch);
     free(hk);
-    n->cond = tunet_upload(be, (size_t)s->batch * (c->cond_dim ? c->cond_dim : 1), s->seed + 2,
-                           -1, 1);
+    n->cond =
+        tunet_upload(be, (size_t)s->batch * (c->cond_dim ? c->cond_dim : 1), s->seed + 2, -1, 1);
     n->dy = tunet_upload(be, n->ny, s->seed + 3, -1, 1);
     n->dcond = be->alloc(be, sizeof(float) * s->batch * (c->cond_dim ? c->cond_dim : 1));
     rise_arena m;

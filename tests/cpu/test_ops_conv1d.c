@@ -286,7 +286,7 @@ int main(void) {
     test_conv_backend(3, 17, 9, 6, 3, 2, 1);
     test_conv_backend(2, 16, 7, 5, 4, 2, 1);
     test_conv_backend(4, 11, 19, 3, 1, 1, 0);
-    test_conv_backend(1, 3, 2, 2, 5, 1, 2); /* kernel wider than the sequence */
+    test_conv_backend(1, 3, 2, 2, 5, 1, 2);   /* kernel wider than the sequence */
     test_conv_backend(40, 16, 8, 9, 5, 1, 2); /* enough rows for the OpenMP chunks */
     test_group_norm_hand();
     test_group_norm_fd();

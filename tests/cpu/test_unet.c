@@ -48,8 +48,8 @@ static void check_grads(const tunet_spec *s, const char *label, size_t stride) {
             if (err > 1) ++bad;
             if (err > worst) {
                 worst = err;
-                snprintf(worst_name, sizeof worst_name, "%s[%zu] fd %.6g analytic %.6g", t->name,
-                         e, fd, an);
+                snprintf(worst_name, sizeof worst_name, "%s[%zu] fd %.6g analytic %.6g", t->name, e,
+                         fd, an);
             }
         }
     }

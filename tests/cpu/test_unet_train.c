@@ -30,13 +30,20 @@ static void unet_config(rise_train_config *c, const char *algo) {
     rise_train_config_default(c);
     snprintf(buf, sizeof buf, "train.algo=%s", algo);
     set(c, buf);
-    const char *kv[] = {"train.batch=32",          "train.log_every=10",
-                        "train.ckpt_every=0",      "policy.net=unet",
-                        "policy.unet_down_dims=16,32", "policy.unet_step_embed=16",
-                        "policy.obs_horizon=2",    "policy.action_horizon=8",
-                        "policy.action_exec=4",    "diffusion.train_steps=10",
-                        "diffusion.sample_steps=5", "critic.width=16",
-                        "extract.candidates=4",    "spectral.width=16"};
+    const char *kv[] = {"train.batch=32",
+                        "train.log_every=10",
+                        "train.ckpt_every=0",
+                        "policy.net=unet",
+                        "policy.unet_down_dims=16,32",
+                        "policy.unet_step_embed=16",
+                        "policy.obs_horizon=2",
+                        "policy.action_horizon=8",
+                        "policy.action_exec=4",
+                        "diffusion.train_steps=10",
+                        "diffusion.sample_steps=5",
+                        "critic.width=16",
+                        "extract.candidates=4",
+                        "spectral.width=16"};
     for (size_t i = 0; i < sizeof kv / sizeof kv[0]; ++i) set(c, kv[i]);
     snprintf(buf, sizeof buf, "data.source=expert:%s/expert.h5", dir);
     set(c, buf);
@@ -78,8 +85,7 @@ static void test_bc_learns(void) {
     set(&c, "train.steps=150");
     set(&c, "train.expert_only=true");
     set(&c, "policy.lr=0.001");
-    TEST_CHECK(rise_train_run(&c, run, 0, &quiet, &s) == RISE_OK, "bc unet: %s",
-               rise_last_error());
+    TEST_CHECK(rise_train_run(&c, run, 0, &quiet, &s) == RISE_OK, "bc unet: %s", rise_last_error());
     snprintf(csv, sizeof csv, "%s/metrics.csv", run);
     const double l0 = csv_value(csv, "loss_pi", 0), l1 = csv_value(csv, "loss_pi", 1);
     printf("U-Net diffusion BC loss: %.4f at step 10 -> %.4f at step 150\n", l0, l1);
@@ -93,9 +99,10 @@ static void test_rise_runs_and_acts(void) {
     char run[512], ck[600];
     snprintf(run, sizeof run, "%s/rise_unet", dir);
     unet_config(&c, "rise");
-    const char *kv[] = {"train.steps=20",         "spectral.mode=code",     "relabel.enable=true",
-                        "relabel.threshold=0.5",  "relabel.skip_expert=0",  "relabel.skip_nonexpert=0",
-                        "noise.copies=1",         "train.expert_ratio=0.25"};
+    const char *kv[] = {"train.steps=20",        "spectral.mode=code",
+                        "relabel.enable=true",   "relabel.threshold=0.5",
+                        "relabel.skip_expert=0", "relabel.skip_nonexpert=0",
+                        "noise.copies=1",        "train.expert_ratio=0.25"};
     for (size_t i = 0; i < sizeof kv / sizeof kv[0]; ++i) set(&c, kv[i]);
     TEST_CHECK(rise_train_run(&c, run, 0, &quiet, &s) == RISE_OK, "rise unet: %s",
                rise_last_error());

@@ -32,14 +32,13 @@ static int golden_unet_main(const char *backend) {
         const char *name;
         float *dst;
         size_t n;
-    } inputs[] = {{"x", n.x, n.nx}, {"k", n.k, (size_t)s.batch}, {"cond", n.cond, nc},
-                  {"r", n.dy, n.ny}};
+    } inputs[] = {
+        {"x", n.x, n.nx}, {"k", n.k, (size_t)s.batch}, {"cond", n.cond, nc}, {"r", n.dy, n.ny}};
     for (size_t i = 0; i < sizeof inputs / sizeof inputs[0]; ++i) {
         const golden_array *a = golden_find(&gf, inputs[i].name);
         TEST_CHECK(a && a->n == inputs[i].n, "golden %s: missing or %zu values (want %zu)",
                    inputs[i].name, a ? a->n : 0, inputs[i].n);
-        if (a && a->n == inputs[i].n)
-            be->upload(be, inputs[i].dst, a->data, sizeof(float) * a->n);
+        if (a && a->n == inputs[i].n) be->upload(be, inputs[i].dst, a->data, sizeof(float) * a->n);
     }
     int found = 0;
     for (int i = 0; i < n.p.count; ++i) {

@@ -54,8 +54,8 @@ static void conv_case(int b, int ti, int ci, int co, int k, int st, int p) {
         for (int rep = 0; rep < 2; ++rep) {
             conv1d_backward_data_cuda_variant(v, gpu->stream, cublas, cudnn, &s, gx, ddy, dw_, rep,
                                               ws);
-            conv1d_backward_weight_cuda_variant(v, gpu->stream, cublas, cudnn, &s, gw, gb, ddy,
-                                                dx_, ws);
+            conv1d_backward_weight_cuda_variant(v, gpu->stream, cublas, cudnn, &s, gw, gb, ddy, dx_,
+                                                ws);
         }
         TEST_CHECK(gpu->sync(gpu) == RISE_OK, "conv1d variant %d: %s", v, rise_last_error());
         float *hy = host_from(y, ny), *hx = host_from(gx, nx), *hw = host_from(gw, nw),
@@ -90,11 +90,14 @@ static void gn_case(int b, int t, int c, int groups) {
     group_norm_forward_ref(yr, mr, rr, x, g, be_, b, t, c, groups, 1e-5f);
     group_norm_backward_ref(dxr, dgr, dbr, dy, x, mr, rr, g, b, t, c, groups, 0);
     group_norm_backward_ref(dxr, dgr, dbr, dy, x, mr, rr, g, b, t, c, groups, 1);
-    float *dxd = dev_from(x, n), *dg = dev_from(g, c), *dbe = dev_from(be_, c), *ddy = dev_from(dy, n);
+    float *dxd = dev_from(x, n), *dg = dev_from(g, c), *dbe = dev_from(be_, c),
+          *ddy = dev_from(dy, n);
     for (int v = 1; v <= GROUP_NORM_CUDA_VARIANTS; ++v) {
         if (!group_norm_cuda_supports(v, b, t, c, groups)) continue;
-        float *y = gpu->alloc(gpu, 4 * n), *m = gpu->alloc(gpu, 4 * ng), *r = gpu->alloc(gpu, 4 * ng);
-        float *gx = gpu->alloc(gpu, 4 * n), *gg = gpu->alloc(gpu, 4 * c), *gb = gpu->alloc(gpu, 4 * c);
+        float *y = gpu->alloc(gpu, 4 * n), *m = gpu->alloc(gpu, 4 * ng),
+              *r = gpu->alloc(gpu, 4 * ng);
+        float *gx = gpu->alloc(gpu, 4 * n), *gg = gpu->alloc(gpu, 4 * c),
+              *gb = gpu->alloc(gpu, 4 * c);
         group_norm_forward_cuda_variant(v, gpu->stream, y, m, r, dxd, dg, dbe, b, t, c, groups,
                                         1e-5f);
         for (int rep = 0; rep < 2; ++rep)
