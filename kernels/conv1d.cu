@@ -15,11 +15,14 @@
  * The dispatcher takes 3 when cuDNN is available and supports the shape, else 2 (which
  * wins until a GPU benchmark says otherwise is to be measured: benchmarks/bench_conv1d).
  * Every variant is graph-safe: descriptors are host objects, the algorithm choice is
- * host-side heuristics (no trial runs), the workspace is the caller's. */
+ * host-side heuristics (no trial runs), the workspace is the caller's. cuDNN plans
+ * (descriptors + algorithms) are cached per (handle, shape), so an eager step pays the
+ * heuristics once per shape. */
 #include "common.cuh"
 #include "conv1d.h"
 #include "gemm.h"
 
+#include <pthread.h>
 #include <string.h>
 
 #ifdef RISE_WITH_CUDNN
@@ -230,9 +233,32 @@ static int cudnn_pick(cudnnHandle_t h, const cudnn_conv *d, cudnn_algos *a) {
     return found;
 }
 
-/* Descriptors and algorithms of a shape; 0 when cuDNN cannot run it. */
-static int cudnn_plan(void *cudnn, const rise_conv1d_shape *s, cudnn_conv *d, cudnn_algos *a) {
-    if (!cudnn || s->batch < 1) return 0;
+/* Descriptors and algorithms per (handle, shape), cached: a plan costs three heuristic
+ * queries (host work only), and an eager step would otherwise pay them for every
+ * convolution. The cache never evicts (a run has a few dozen shapes); past
+ * CONV1D_PLAN_CACHE entries a plan is built into the caller's storage and freed after
+ * use. Negative answers (cuDNN cannot run the shape) are cached too. */
+#define CONV1D_PLAN_CACHE 256
+
+typedef struct {
+    void *handle;
+    rise_conv1d_shape s;
+    int ok;
+    cudnn_conv d;
+    cudnn_algos a;
+} cudnn_plan_entry;
+
+static cudnn_plan_entry plan_cache[CONV1D_PLAN_CACHE];
+static int plan_count;
+static pthread_mutex_t plan_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int same_shape(const rise_conv1d_shape *a, const rise_conv1d_shape *b) {
+    return a->batch == b->batch && a->t_in == b->t_in && a->c_in == b->c_in &&
+           a->t_out == b->t_out && a->c_out == b->c_out && a->k == b->k && a->stride == b->stride &&
+           a->pad == b->pad;
+}
+
+static int plan_build(void *cudnn, const rise_conv1d_shape *s, cudnn_conv *d, cudnn_algos *a) {
     if (!cudnn_conv_make(d, s)) {
         cudnn_conv_free(d);
         return 0;
@@ -242,6 +268,51 @@ static int cudnn_plan(void *cudnn, const rise_conv1d_shape *s, cudnn_conv *d, cu
         return 0;
     }
     return 1;
+}
+
+/* The plan of a shape, or NULL when cuDNN cannot run it. *tmp is used (and *owned set)
+ * when the cache is full; the caller then frees tmp->d. */
+static const cudnn_plan_entry *cudnn_plan(void *cudnn, const rise_conv1d_shape *s,
+                                          cudnn_plan_entry *tmp, int *owned) {
+    *owned = 0;
+    if (!cudnn || s->batch < 1) return NULL;
+    pthread_mutex_lock(&plan_lock);
+    for (int i = 0; i < plan_count; ++i)
+        if (plan_cache[i].handle == cudnn && same_shape(&plan_cache[i].s, s)) {
+            const cudnn_plan_entry *e = &plan_cache[i];
+            pthread_mutex_unlock(&plan_lock);
+            return e->ok ? e : NULL;
+        }
+    cudnn_plan_entry *e = plan_count < CONV1D_PLAN_CACHE ? &plan_cache[plan_count] : tmp;
+    memset(e, 0, sizeof *e);
+    e->handle = cudnn;
+    e->s = *s;
+    e->ok = plan_build(cudnn, s, &e->d, &e->a);
+    if (e == tmp)
+        *owned = e->ok;
+    else
+        ++plan_count;
+    pthread_mutex_unlock(&plan_lock);
+    return e->ok ? e : NULL;
+}
+
+static void cudnn_plan_release(cudnn_plan_entry *tmp, int owned) {
+    if (owned) cudnn_conv_free(&tmp->d);
+}
+
+/* Drops the plans of a handle being destroyed (entries after it move down). */
+static void cudnn_plans_forget(void *cudnn) {
+    pthread_mutex_lock(&plan_lock);
+    int j = 0;
+    for (int i = 0; i < plan_count; ++i) {
+        if (plan_cache[i].handle == cudnn) {
+            if (plan_cache[i].ok) cudnn_conv_free(&plan_cache[i].d);
+            continue;
+        }
+        plan_cache[j++] = plan_cache[i];
+    }
+    plan_count = j;
+    pthread_mutex_unlock(&plan_lock);
 }
 #endif
 
@@ -263,7 +334,9 @@ extern "C" void *conv1d_cudnn_create(void *stream) {
 
 extern "C" void conv1d_cudnn_destroy(void *cudnn) {
 #ifdef RISE_WITH_CUDNN
-    if (cudnn) cudnnDestroy((cudnnHandle_t)cudnn);
+    if (!cudnn) return;
+    cudnn_plans_forget(cudnn);
+    cudnnDestroy((cudnnHandle_t)cudnn);
 #endif
 }
 
@@ -273,11 +346,11 @@ extern "C" int conv1d_cuda_supports(int variant, const rise_conv1d_shape *s, con
 #ifdef RISE_WITH_CUDNN
     if (variant == 3) {
         if (s->batch == 0) return cudnn != NULL;
-        cudnn_conv d;
-        cudnn_algos a;
-        if (!cudnn_plan((void *)cudnn, s, &d, &a)) return 0;
-        cudnn_conv_free(&d);
-        return 1;
+        cudnn_plan_entry tmp;
+        int owned;
+        const int ok = cudnn_plan((void *)cudnn, s, &tmp, &owned) != NULL;
+        cudnn_plan_release(&tmp, owned);
+        return ok;
     }
 #endif
     return 0;
@@ -294,11 +367,12 @@ extern "C" size_t conv1d_cuda_workspace_bytes(int variant, void *cudnn,
     if (variant == 2) return sizeof(float) * conv1d_col_floats(s);
 #ifdef RISE_WITH_CUDNN
     if (variant == 3 && s->batch > 0) {
-        cudnn_conv d;
-        cudnn_algos a;
-        if (!cudnn_plan(cudnn, s, &d, &a)) return 0;
-        cudnn_conv_free(&d);
-        return a.ws;
+        cudnn_plan_entry tmp;
+        int owned;
+        const cudnn_plan_entry *e = cudnn_plan(cudnn, s, &tmp, &owned);
+        const size_t ws = e ? e->a.ws : 0;
+        cudnn_plan_release(&tmp, owned);
+        return ws;
     }
 #endif
     return 0;
@@ -332,13 +406,13 @@ extern "C" void conv1d_forward_cuda_variant(int variant, void *stream, void *cub
     }
 #ifdef RISE_WITH_CUDNN
     if (variant == 3) {
-        cudnn_conv d;
-        cudnn_algos a;
-        cudnn_plan(cudnn, s, &d, &a);
+        cudnn_plan_entry tmp;
+        int owned;
+        const cudnn_plan_entry *e = cudnn_plan(cudnn, s, &tmp, &owned);
         const float one = 1.0f, zero = 0.0f;
-        RISE_CUDNN_CHECK(cudnnConvolutionForward((cudnnHandle_t)cudnn, &one, d.x, x, d.w, w, d.c,
-                                                 a.fwd, ws, a.ws, &zero, d.y, y));
-        cudnn_conv_free(&d);
+        RISE_CUDNN_CHECK(cudnnConvolutionForward((cudnnHandle_t)cudnn, &one, e->d.x, x, e->d.w, w,
+                                                 e->d.c, e->a.fwd, ws, e->a.ws, &zero, e->d.y, y));
+        cudnn_plan_release(&tmp, owned);
     }
 #endif
     if (bias) bias_add_cuda(stream, y, bias, 1, m, s->c_out);
@@ -376,13 +450,14 @@ extern "C" void conv1d_backward_data_cuda_variant(int variant, void *stream, voi
     }
 #ifdef RISE_WITH_CUDNN
     if (variant == 3) {
-        cudnn_conv d;
-        cudnn_algos a;
-        cudnn_plan(cudnn, s, &d, &a);
+        cudnn_plan_entry tmp;
+        int owned;
+        const cudnn_plan_entry *e = cudnn_plan(cudnn, s, &tmp, &owned);
         const float one = 1.0f, beta = accumulate ? 1.0f : 0.0f;
-        RISE_CUDNN_CHECK(cudnnConvolutionBackwardData((cudnnHandle_t)cudnn, &one, d.w, w, d.y, dy,
-                                                      d.c, a.bwd_data, ws, a.ws, &beta, d.x, dx));
-        cudnn_conv_free(&d);
+        RISE_CUDNN_CHECK(cudnnConvolutionBackwardData((cudnnHandle_t)cudnn, &one, e->d.w, w, e->d.y,
+                                                      dy, e->d.c, e->a.bwd_data, ws, e->a.ws, &beta,
+                                                      e->d.x, dx));
+        cudnn_plan_release(&tmp, owned);
     }
 #endif
 }
@@ -407,14 +482,14 @@ extern "C" void conv1d_backward_weight_cuda_variant(int variant, void *stream, v
     }
 #ifdef RISE_WITH_CUDNN
     if (dw && variant == 3) {
-        cudnn_conv d;
-        cudnn_algos a;
-        cudnn_plan(cudnn, s, &d, &a);
+        cudnn_plan_entry tmp;
+        int owned;
+        const cudnn_plan_entry *e = cudnn_plan(cudnn, s, &tmp, &owned);
         const float one = 1.0f;
-        RISE_CUDNN_CHECK(cudnnConvolutionBackwardFilter((cudnnHandle_t)cudnn, &one, d.x, x, d.y, dy,
-                                                        d.c, a.bwd_filter, ws, a.ws, &one, d.w,
-                                                        dw));
-        cudnn_conv_free(&d);
+        RISE_CUDNN_CHECK(cudnnConvolutionBackwardFilter((cudnnHandle_t)cudnn, &one, e->d.x, x,
+                                                        e->d.y, dy, e->d.c, e->a.bwd_filter, ws,
+                                                        e->a.ws, &one, e->d.w, dw));
+        cudnn_plan_release(&tmp, owned);
     }
 #endif
     if (dbias) bias_grad_cuda(stream, dbias, dy, 1, m, s->c_out);
