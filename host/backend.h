@@ -248,17 +248,9 @@ struct rise_backend {
                      int nq, const float *r, int nr, int f, const rise_knn_params *p,
                      void *scratch);
 
-    /* ---- 1-D convolution, channels last (kernels/conv1d.h): x [B, Ti, Ci], y [B, To, Co],
-     * w [Co, K, Ci], bias [Co] (may be NULL; dbias may be NULL):
-     *   forward          y[b,t,o] = bias[o] + sum_{k,i} w[o,k,i] x[b, t s - p + k, i]
-     *                    (x = 0 outside [0, Ti); y overwritten)
-     *   backward_data    dx (+)= dL/dx for dy = dL/dy; run on its own it is the
-     *                    transposed convolution (ConvTranspose1d) from dy [B, To, Co] to
-     *                    dx [B, Ti, Ci] with the same w, which is how the U-Net up-samples
-     *   backward_weight  dw += dL/dw, dbias += sum_{b,t} dy (accumulate, as every
-     *                    parameter gradient)
-     * ws: workspace of conv1d_workspace_bytes(shape) bytes of backend memory (overwritten;
-     * may be NULL when that is 0), taken from the arena so a step allocates nothing. ---- */
+    /* ---- 1-D convolution over channels-last sequences, forward, backward-data (also the
+     * transposed convolution) and backward-weight + bias, with a caller's workspace
+     * (kernels/conv1d.h) ---- */
     size_t (*conv1d_workspace_bytes)(rise_backend *be, const rise_conv1d_shape *s);
     void (*conv1d_forward)(rise_backend *be, const rise_conv1d_shape *s, float *y, const float *x,
                            const float *w, const float *bias, void *ws);
@@ -267,11 +259,7 @@ struct rise_backend {
     void (*conv1d_backward_weight)(rise_backend *be, const rise_conv1d_shape *s, float *dw,
                                    float *dbias, const float *dy, const float *x, void *ws);
 
-    /* ---- GroupNorm over channels-last x [B, T, C] (kernels/group_norm.h): G groups of
-     * C/G consecutive channels; per (b, g) the mean and biased variance over T x C/G
-     * values, y = (x - mean) rstd gamma[c] + beta[c], mean/rstd [B, G] saved for
-     * backward (gamma/beta may be NULL: no affine). Backward: dx (+)= ...,
-     * dgamma += ..., dbeta += ... (either may be NULL). ---- */
+    /* ---- GroupNorm over channels-last sequences (kernels/group_norm.h) ---- */
     void (*group_norm_forward)(rise_backend *be, float *y, float *mean, float *rstd, const float *x,
                                const float *gamma, const float *beta, int b, int t, int c,
                                int groups, float eps);
@@ -280,11 +268,7 @@ struct rise_backend {
                                 const float *rstd, const float *gamma, int b, int t, int c,
                                 int groups, int accumulate);
 
-    /* ---- FiLM over channels-last x [B, T, C] (kernels/film.h): emb [B, 2C] holds per
-     * row a scale (columns 0..C-1) and a bias (C..2C-1), broadcast over time:
-     *   y[b,t,c] = emb[b,c] x[b,t,c] + emb[b,C+c]
-     * Backward (all overwritten): dx = dy scale, demb[b,c] = sum_t dy x,
-     * demb[b,C+c] = sum_t dy (dx or demb may be NULL: skipped). ---- */
+    /* ---- FiLM: per-row scale and bias broadcast over time (kernels/film.h) ---- */
     void (*film_forward)(rise_backend *be, float *y, const float *x, const float *emb, int b, int t,
                          int c);
     void (*film_backward)(rise_backend *be, float *dx, float *demb, const float *dy, const float *x,

@@ -310,8 +310,7 @@ static void cpu_conv1d_backward_weight(rise_backend *be, const rise_conv1d_shape
 static void cpu_group_norm_forward(rise_backend *be, float *y, float *mean, float *rstd,
                                    const float *x, const float *gamma, const float *beta, int b,
                                    int t, int c, int groups, float eps) {
-    RISE_ASSERT(group_norm_shape_ok(b, t, c, groups),
-                "group_norm_forward: bad shape b=%d t=%d c=%d groups=%d", b, t, c, groups);
+    group_norm_check("group_norm_forward", b, t, c, groups);
     const size_t row = (size_t)t * c;
     CPU_FOR_CHUNKS((size_t)b, 1, 4 * row,
                    group_norm_forward_ref(y + lo * row, mean + lo * groups, rstd + lo * groups,
@@ -323,8 +322,7 @@ static void cpu_group_norm_backward(rise_backend *be, float *dx, float *dgamma, 
                                     const float *dy, const float *x, const float *mean,
                                     const float *rstd, const float *gamma, int b, int t, int c,
                                     int groups, int accumulate) {
-    RISE_ASSERT(group_norm_shape_ok(b, t, c, groups),
-                "group_norm_backward: bad shape b=%d t=%d c=%d groups=%d", b, t, c, groups);
+    group_norm_check("group_norm_backward", b, t, c, groups);
     const size_t row = (size_t)t * c;
     if (dx)
         CPU_FOR_CHUNKS((size_t)b, 1, 4 * row,
@@ -339,7 +337,7 @@ static void cpu_group_norm_backward(rise_backend *be, float *dx, float *dgamma, 
 
 static void cpu_film_forward(rise_backend *be, float *y, const float *x, const float *emb, int b,
                              int t, int c) {
-    RISE_ASSERT(b >= 0 && t >= 0 && c > 0, "film_forward: bad shape b=%d t=%d c=%d", b, t, c);
+    film_check("film_forward", b, t, c);
     const size_t row = (size_t)t * c;
     CPU_FOR_CHUNKS(
         (size_t)b, 1, row,
@@ -348,7 +346,7 @@ static void cpu_film_forward(rise_backend *be, float *y, const float *x, const f
 
 static void cpu_film_backward(rise_backend *be, float *dx, float *demb, const float *dy,
                               const float *x, const float *emb, int b, int t, int c) {
-    RISE_ASSERT(b >= 0 && t >= 0 && c > 0, "film_backward: bad shape b=%d t=%d c=%d", b, t, c);
+    film_check("film_backward", b, t, c);
     const size_t row = (size_t)t * c;
     CPU_FOR_CHUNKS((size_t)b, 1, 2 * row,
                    film_backward_ref(dx ? dx + lo * row : NULL, demb ? demb + lo * 2 * c : NULL,

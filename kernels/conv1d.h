@@ -1,19 +1,35 @@
 /* conv1d.h - 1-D convolution over channels-last sequences: forward, backward-data,
- * backward-weight (+ bias gradient). The U-Net's convolutions, its strided
- * down-sampling and (as backward-data) its transposed up-sampling.
+ * backward-weight (+ bias gradient). The U-Net's convolutions, its strided down-sampling
+ * and (as backward-data) its transposed up-sampling. The one description of the op (the
+ * backend table in host/backend.h points here).
  *
- * Layout: x [B, Ti, Ci], y [B, To, Co] (time-major rows, channels contiguous, so a
- * 1x1 convolution is a plain Linear over B*T rows), w [Co, K, Ci] (cuDNN's NHWC
- * filter layout with H = 1; PyTorch's Conv1d weight [Co, Ci, K] permuted), bias [Co]:
- *   y[b, t, o] = bias[o] + sum_{k, i} w[o, k, i] x[b, t s - p + k, i]
- * with x = 0 outside [0, Ti). To = (Ti + 2p - K) / s + 1 (floor). Semantics of the
- * three backend ops are on the table in host/backend.h.
+ * Shape rise_conv1d_shape s (host/backend.h): x [B, Ti, Ci], y [B, To, Co] (time-major
+ * rows, channels contiguous, so a 1x1 convolution is a plain Linear over B*T rows),
+ * w [Co, K, Ci] (cuDNN's NHWC filter layout with H = 1; PyTorch's Conv1d weight
+ * [Co, Ci, K] permuted), bias [Co]; To = (Ti + 2p - K) / s + 1 (floor).
+ *   forward          y[b,t,o] = bias[o] + sum_{k,i} w[o,k,i] x[b, t s - p + k, i]
+ *                    (x = 0 outside [0, Ti); y overwritten; bias may be NULL)
+ *   backward_data    dx (+)= dL/dx from dy = dL/dy (overwrite, or += with accumulate).
+ *                    Run on its own it is the transposed convolution (ConvTranspose1d)
+ *                    from dy [B, To, Co] to dx [B, Ti, Ci] with the same w: the U-Net's
+ *                    up-sampling ConvTranspose1d(C, C, 4, 2, 1) of T steps is
+ *                    backward_data of the shape {B, 2T, C, T, C, 4, 2, 1}
+ *   backward_weight  dw += dL/dw, dbias += sum_{b,t} dy (accumulated, as every
+ *                    parameter gradient; dw or dbias may be NULL: skipped)
+ * Workspace: ws holds conv1d_workspace_bytes(s) bytes of backend memory (overwritten; may
+ * be NULL when that is 0), taken from the arena so a step allocates nothing; the CPU
+ * backend and CUDA variant 2 keep the im2col matrix there, cuDNN its algorithm's scratch.
+ * Edge rules: batch 0 does nothing; NaN/Inf propagate as through any sum of products.
+ * Argument rules (conv1d_check, abort): positive sizes, batch >= 0, and t_out equal to
+ * the formula above.
+ * Precision: the reference sums in double; the CPU backend's OpenBLAS and the CUDA
+ * variants in float, within 1e-5 relative of it at these sizes (tests use 2e-5).
  *
- * <op>_ref: the plain C specification (direct loops, sums in double).
+ * <op>_ref: the plain C specification (direct loops, kernels/conv1d_ref.c).
  * conv1d_im2col_ref / conv1d_col2im_ref: the lowering the CPU backend and CUDA
  * variant 2 use, y = col(x) w^T with col [B To, K Ci]; tested against the direct loops.
- * <op>_cuda: CUDA dispatcher (kernels/conv1d.cu); stream, cuBLAS and cuDNN handles are
- * passed opaquely so this header needs no CUDA types. */
+ * <op>_cuda: CUDA variants and dispatcher (kernels/conv1d.cu); stream, cuBLAS and cuDNN
+ * handles are passed opaquely so this header needs no CUDA types. */
 #ifndef RISE_KERNELS_CONV1D_H
 #define RISE_KERNELS_CONV1D_H
 
@@ -65,7 +81,13 @@ static inline size_t conv1d_col_floats(const rise_conv1d_shape *s) {
 }
 
 /* Aborts with the shape when it is inconsistent (a programmer error). */
-void conv1d_check(const char *op, const rise_conv1d_shape *s);
+static inline void conv1d_check(const char *op, const rise_conv1d_shape *s) {
+    RISE_ASSERT(conv1d_shape_ok(s),
+                "%s: inconsistent shape batch=%d t_in=%d c_in=%d t_out=%d c_out=%d k=%d "
+                "stride=%d pad=%d (t_out should be %d)",
+                op, s->batch, s->t_in, s->c_in, s->t_out, s->c_out, s->k, s->stride, s->pad,
+                conv1d_out_len(s->t_in, s->k, s->stride, s->pad));
+}
 
 /* ---- CPU reference ---- */
 void conv1d_forward_ref(const rise_conv1d_shape *s, float *y, const float *x, const float *w,

@@ -6,14 +6,6 @@
  * hold it to these loops. */
 #include "conv1d.h"
 
-void conv1d_check(const char *op, const rise_conv1d_shape *s) {
-    RISE_ASSERT(conv1d_shape_ok(s),
-                "%s: inconsistent shape batch=%d t_in=%d c_in=%d t_out=%d c_out=%d k=%d "
-                "stride=%d pad=%d (t_out should be %d)",
-                op, s->batch, s->t_in, s->c_in, s->t_out, s->c_out, s->k, s->stride, s->pad,
-                conv1d_out_len(s->t_in, s->k, s->stride, s->pad));
-}
-
 void conv1d_forward_ref(const rise_conv1d_shape *s, float *y, const float *x, const float *w,
                         const float *bias) {
     conv1d_check("conv1d_forward", s);

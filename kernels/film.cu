@@ -43,7 +43,7 @@ __global__ void film_backward_emb_kernel1(float *demb, const float *dy, const fl
 
 extern "C" void film_forward_cuda(void *stream, float *y, const float *x, const float *emb, int b,
                                   int t, int c) {
-    RISE_ASSERT(b >= 0 && t >= 0 && c > 0, "film_forward: bad shape b=%d t=%d c=%d", b, t, c);
+    film_check("film_forward", b, t, c);
     const size_t n = (size_t)b * t * c;
     if (n == 0) return;
     film_forward_kernel1<<<rise_grid_for(n, 256), 256, 0, RISE_STREAM(stream)>>>(y, x, emb, t, c,
@@ -53,7 +53,7 @@ extern "C" void film_forward_cuda(void *stream, float *y, const float *x, const 
 
 extern "C" void film_backward_cuda(void *stream, float *dx, float *demb, const float *dy,
                                    const float *x, const float *emb, int b, int t, int c) {
-    RISE_ASSERT(b >= 0 && t >= 0 && c > 0, "film_backward: bad shape b=%d t=%d c=%d", b, t, c);
+    film_check("film_backward", b, t, c);
     const size_t n = (size_t)b * t * c;
     if (dx && n) {
         film_backward_dx_kernel1<<<rise_grid_for(n, 256), 256, 0, RISE_STREAM(stream)>>>(

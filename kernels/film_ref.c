@@ -2,7 +2,7 @@
 #include "film.h"
 
 void film_forward_ref(float *y, const float *x, const float *emb, int b, int t, int c) {
-    RISE_ASSERT(b >= 0 && t >= 0 && c > 0, "film_forward: bad shape b=%d t=%d c=%d", b, t, c);
+    film_check("film_forward", b, t, c);
     for (int bi = 0; bi < b; ++bi) {
         const float *sc = emb + (int64_t)bi * 2 * c, *bs = sc + c;
         for (int ti = 0; ti < t; ++ti) {
@@ -14,7 +14,7 @@ void film_forward_ref(float *y, const float *x, const float *emb, int b, int t, 
 
 void film_backward_ref(float *dx, float *demb, const float *dy, const float *x, const float *emb,
                        int b, int t, int c) {
-    RISE_ASSERT(b >= 0 && t >= 0 && c > 0, "film_backward: bad shape b=%d t=%d c=%d", b, t, c);
+    film_check("film_backward", b, t, c);
     for (int bi = 0; bi < b; ++bi) {
         const float *sc = emb + (int64_t)bi * 2 * c;
         if (dx)

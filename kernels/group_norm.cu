@@ -189,6 +189,8 @@ extern "C" void group_norm_backward_cuda_variant(int variant, void *stream, floa
 extern "C" void group_norm_forward_cuda(void *stream, float *y, float *mean, float *rstd,
                                         const float *x, const float *gamma, const float *beta,
                                         int b, int t, int c, int groups, float eps) {
+    group_norm_check("group_norm_forward", b, t, c, groups);
+    group_norm_check_eps(eps);
     if (t == 0 || b == 0) return;
     group_norm_forward_cuda_variant(group_norm_pick(t, c, groups), stream, y, mean, rstd, x, gamma,
                                     beta, b, t, c, groups, eps);
@@ -198,6 +200,7 @@ extern "C" void group_norm_backward_cuda(void *stream, float *dx, float *dgamma,
                                          const float *dy, const float *x, const float *mean,
                                          const float *rstd, const float *gamma, int b, int t, int c,
                                          int groups, int accumulate) {
+    group_norm_check("group_norm_backward", b, t, c, groups);
     if (t == 0 || b == 0) return;
     group_norm_backward_cuda_variant(group_norm_pick(t, c, groups), stream, dx, dgamma, dbeta, dy,
                                      x, mean, rstd, gamma, b, t, c, groups, accumulate);

@@ -11,10 +11,8 @@
 
 void group_norm_forward_ref(float *y, float *mean, float *rstd, const float *x, const float *gamma,
                             const float *beta, int b, int t, int c, int groups, float eps) {
-    RISE_ASSERT(group_norm_shape_ok(b, t, c, groups),
-                "group_norm_forward: bad shape b=%d t=%d c=%d groups=%d (c must divide)", b, t, c,
-                groups);
-    RISE_ASSERT(eps >= 0.0f, "group_norm_forward: eps=%g must be >= 0", (double)eps);
+    group_norm_check("group_norm_forward", b, t, c, groups);
+    group_norm_check_eps(eps);
     const int cg = c / groups;
     for (int bi = 0; bi < b; ++bi)
         for (int g = 0; g < groups; ++g) {
@@ -45,8 +43,7 @@ void group_norm_forward_ref(float *y, float *mean, float *rstd, const float *x, 
 void group_norm_backward_ref(float *dx, float *dgamma, float *dbeta, const float *dy,
                              const float *x, const float *mean, const float *rstd,
                              const float *gamma, int b, int t, int c, int groups, int accumulate) {
-    RISE_ASSERT(group_norm_shape_ok(b, t, c, groups),
-                "group_norm_backward: bad shape b=%d t=%d c=%d groups=%d", b, t, c, groups);
+    group_norm_check("group_norm_backward", b, t, c, groups);
     const int cg = c / groups;
     if (dx) {
         for (int bi = 0; bi < b; ++bi)

@@ -6,11 +6,13 @@
  * one and two groups); finite-difference gradients of L = sum R y in double for each op;
  * the CPU backend's im2col + OpenBLAS path against the direct-loop reference on awkward
  * shapes (odd lengths, channels not multiples of anything, pointwise), with accumulation
- * run twice. Run: ctest -R test_ops_conv1d. */
+ * run twice; the headers' edge rules (empty batches, NaN) and argument checks (aborts).
+ * Run: ctest -R test_ops_conv1d. */
 #include "kernels/conv1d.h"
 #include "kernels/film.h"
 #include "kernels/group_norm.h"
 #include "test_util.h"
+#include "expect_abort.h"
 
 static rise_backend *be;
 
@@ -272,6 +274,56 @@ static void test_film(void) {
     test_close("film fd demb", des, fe, NE, 1e-5, 1e-4);
 }
 
+/* The headers' edge and argument rules: empty batches do nothing, NaN spreads as the header
+ * says, bad shapes abort on the reference and the CPU backend alike. */
+static void test_edges(void) {
+    /* batch 0: nothing written */
+    rise_conv1d_shape s = shape(0, 4, 2, 3, 3, 1, 1);
+    float y[4] = {7, 7, 7, 7}, w[18] = {0}, x[8] = {0};
+    be->conv1d_forward(be, &s, y, x, w, NULL, NULL);
+    be->conv1d_backward_data(be, &s, y, x, w, 0, NULL);
+    TEST_CHECK(y[0] == 7 && y[3] == 7, "conv1d batch 0 writes nothing");
+    float gy[4] = {7, 7, 7, 7}, gm[2], gr[2];
+    be->group_norm_forward(be, gy, gm, gr, x, NULL, NULL, 0, 2, 2, 1, 1e-5f);
+    be->film_forward(be, gy, x, w, 0, 2, 2);
+    TEST_CHECK(gy[0] == 7 && gy[3] == 7, "group_norm / film batch 0 write nothing");
+    /* a NaN in one group spreads to that group only; the other group stays finite */
+    /* x [1, 2, 4]: group 0 = channels 0-1 (1 2 5 6), group 1 = channels 2-3 (NaN 4 7 8) */
+    const float xn[8] = {1, 2, NAN, 4, 5, 6, 7, 8};
+    float yn[8], mn[2], rn[2];
+    be->group_norm_forward(be, yn, mn, rn, xn, NULL, NULL, 1, 2, 4, 2, 1e-5f);
+    TEST_CHECK(isnan(yn[2]) && isnan(yn[3]) && isnan(yn[6]) && isnan(yn[7]),
+               "group_norm: NaN spreads over its group");
+    TEST_CHECK(isfinite(yn[0]) && isfinite(yn[1]) && isfinite(yn[4]) && isfinite(yn[5]),
+               "group_norm: the other group stays finite");
+    /* a NaN input of a convolution reaches exactly the outputs whose taps read it */
+    const float xc[5] = {1, 1, NAN, 1, 1}, wc[3] = {1, 1, 1};
+    float yc[5];
+    s = shape(1, 5, 1, 1, 3, 1, 1);
+    float *ws = ws_for(&s);
+    be->conv1d_forward(be, &s, yc, xc, wc, NULL, ws);
+    free(ws);
+    TEST_CHECK(isfinite(yc[0]) && isnan(yc[1]) && isnan(yc[2]) && isnan(yc[3]) && isfinite(yc[4]),
+               "conv1d: NaN reaches the outputs whose window holds it");
+    /* argument rules */
+    rise_conv1d_shape bad = shape(1, 4, 2, 3, 3, 1, 1);
+    bad.t_out = 3; /* the formula says 4 */
+    TEST_EXPECT_ABORT("conv1d_forward_ref, t_out off", conv1d_forward_ref(&bad, y, x, w, NULL));
+    TEST_EXPECT_ABORT("cpu conv1d_forward, t_out off",
+                      be->conv1d_forward(be, &bad, y, x, w, NULL, NULL));
+    TEST_EXPECT_ABORT("cpu conv1d_backward_weight, t_out off",
+                      be->conv1d_backward_weight(be, &bad, w, NULL, y, x, NULL));
+    TEST_EXPECT_ABORT("group_norm, groups not dividing c",
+                      be->group_norm_forward(be, gy, gm, gr, x, NULL, NULL, 1, 2, 3, 2, 1e-5f));
+    TEST_EXPECT_ABORT("group_norm_backward_ref, groups 0",
+                      group_norm_backward_ref(gy, NULL, NULL, x, x, gm, gr, NULL, 1, 2, 2, 0, 0));
+    TEST_EXPECT_ABORT("group_norm, negative eps",
+                      group_norm_forward_ref(gy, gm, gr, x, NULL, NULL, 1, 2, 2, 1, -1.0f));
+    TEST_EXPECT_ABORT("film, c = 0", be->film_forward(be, gy, x, w, 1, 2, 0));
+    TEST_EXPECT_ABORT("film_backward_ref, negative t",
+                      film_backward_ref(gy, NULL, x, x, w, 1, -1, 2));
+}
+
 int main(void) {
     rise_status st;
     be = rise_backend_create("cpu", &st);
@@ -291,6 +343,7 @@ int main(void) {
     test_group_norm_hand();
     test_group_norm_fd();
     test_film();
+    test_edges();
     be->destroy(be);
     return test_finish();
 }
