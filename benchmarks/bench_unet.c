@@ -3,7 +3,8 @@
  *
  * Convolutions (validated against conv1d_ref.c's direct loops): the U-Net's K = 5 block
  * convolution, the stride-2 down-sampling and the transposed up-sampling (backward-data),
- * at batch 64. Bytes: x, w, y once; FLOPs 2 B To Co K Ci per pass.
+ * at batch 64. Bytes: x, w, y once; FLOPs 2 B To Co K Ci per pass. On CUDA each row is
+ * repeated per variant (v1 direct, v2 im2col + cuBLAS, v3 cuDNN) for choosing the default.
  * Whole network: batch 256, chunks of T = 16 actions of A = 7, condition D = 46 (2 frames
  * of square's 23), at the CPU-scale down dims [64, 128, 256] (step embedding 128) and the
  * paper's [256, 512, 1024] (256). Validated: y is finite, and on a device backend equal to
@@ -22,12 +23,25 @@
 typedef struct {
     rise_conv1d_shape s;
     int transposed; /* time the backward-data (the up-sampling's forward) */
+    int variant;    /* 0: the backend's op; 1..3: that CUDA variant (conv1d.cu) */
+    void *cublas, *cudnn;
     bench_buf x, w, b, y, dx, dw;
     float *ws;
 } conv_case;
 
 static void run_conv(rise_backend *be, void *arg) {
     conv_case *k = arg;
+#ifdef RISE_WITH_CUDA
+    if (k->variant) {
+        if (k->transposed)
+            conv1d_backward_data_cuda_variant(k->variant, be->stream, k->cublas, k->cudnn, &k->s,
+                                              k->dx.dev, k->y.dev, k->w.dev, 0, k->ws);
+        else
+            conv1d_forward_cuda_variant(k->variant, be->stream, k->cublas, k->cudnn, &k->s,
+                                        k->y.dev, k->x.dev, k->w.dev, k->b.dev, k->ws);
+        return;
+    }
+#endif
     if (k->transposed)
         be->conv1d_backward_data(be, &k->s, k->dx.dev, k->y.dev, k->w.dev, 0, k->ws);
     else
@@ -36,16 +50,28 @@ static void run_conv(rise_backend *be, void *arg) {
 
 static void run_conv_bwd_weight(rise_backend *be, void *arg) {
     conv_case *k = arg;
+#ifdef RISE_WITH_CUDA
+    if (k->variant) {
+        conv1d_backward_weight_cuda_variant(k->variant, be->stream, k->cublas, k->cudnn, &k->s,
+                                            k->dw.dev, NULL, k->y.dev, k->x.dev, k->ws);
+        return;
+    }
+#endif
     be->conv1d_backward_weight(be, &k->s, k->dw.dev, NULL, k->y.dev, k->x.dev, k->ws);
 }
 
-static void conv_bench(bench_ctx *c, const char *label, int b, int ti, int ci, int co, int kk,
-                       int st, int pad, int transposed) {
+static void conv_bench_variant(bench_ctx *c, const char *label, int b, int ti, int ci, int co,
+                               int kk, int st, int pad, int transposed, int variant) {
     conv_case k;
     memset(&k, 0, sizeof k);
     rise_conv1d_shape s = {b, ti, ci, conv1d_out_len(ti, kk, st, pad), co, kk, st, pad};
     k.s = s;
     k.transposed = transposed;
+    k.variant = variant;
+    rise_backend_cuda_libs(c->be, &k.cublas, &k.cudnn);
+#ifdef RISE_WITH_CUDA
+    if (variant && !conv1d_cuda_supports(variant, &s, k.cudnn)) return;
+#endif
     const size_t nx = (size_t)b * ti * ci, ny = (size_t)b * s.t_out * co, nw = (size_t)co * kk * ci;
     k.x = bench_buf_random(c, nx, 1, -1, 1);
     k.w = bench_buf_random(c, nw, 2, -0.1f, 0.1f);
@@ -53,10 +79,18 @@ static void conv_bench(bench_ctx *c, const char *label, int b, int ti, int ci, i
     k.y = bench_buf_random(c, ny, 4, -1, 1);
     k.dx = bench_buf_const(c, nx, 0.0f);
     k.dw = bench_buf_const(c, nw, 0.0f);
-    const size_t wsb = c->be->conv1d_workspace_bytes(c->be, &s);
+    size_t wsb = c->be->conv1d_workspace_bytes(c->be, &s);
+#ifdef RISE_WITH_CUDA
+    if (variant) wsb = conv1d_cuda_workspace_bytes(variant, k.cudnn, &s);
+#endif
     k.ws = wsb ? bench_backend_alloc(c, (wsb + 3) / 4) : NULL;
     char shape[96];
-    snprintf(shape, sizeof shape, "%s B=%d T=%d %d->%d K=%d s=%d", label, b, ti, ci, co, kk, st);
+    if (variant)
+        snprintf(shape, sizeof shape, "%s B=%d T=%d %d->%d K=%d s=%d v%d", label, b, ti, ci, co, kk,
+                 st, variant);
+    else
+        snprintf(shape, sizeof shape, "%s B=%d T=%d %d->%d K=%d s=%d", label, b, ti, ci, co, kk,
+                 st);
     const double flops = 2.0 * b * s.t_out * (double)co * kk * ci;
     const double bytes = 4.0 * (nx + ny + nw);
     const char *op = transposed ? "conv1d_bwd_data" : "conv1d_fwd";
@@ -95,6 +129,18 @@ static void conv_bench(bench_ctx *c, const char *label, int b, int ti, int ci, i
     if (k.ws) c->be->free(c->be, k.ws);
     bench_buf *all[] = {&k.x, &k.w, &k.b, &k.y, &k.dx, &k.dw};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; ++i) bench_buf_free(c, all[i]);
+}
+
+/* The backend's op, and on CUDA each variant the shape supports (the dispatcher's choice
+ * is the unnumbered row). */
+static void conv_bench(bench_ctx *c, const char *label, int b, int ti, int ci, int co, int kk,
+                       int st, int pad, int transposed) {
+    conv_bench_variant(c, label, b, ti, ci, co, kk, st, pad, transposed, 0);
+#ifdef RISE_WITH_CUDA
+    if (c->be->is_device)
+        for (int v = 1; v <= CONV1D_CUDA_VARIANTS; ++v)
+            conv_bench_variant(c, label, b, ti, ci, co, kk, st, pad, transposed, v);
+#endif
 }
 
 /* ---- the whole network ---- */
