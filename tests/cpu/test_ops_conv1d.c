@@ -129,8 +129,8 @@ static void test_conv_backend(int b, int ti, int ci, int co, int k, int st, int 
     be->conv1d_forward(be, &s, y, x, w, bias, ws);
     conv1d_forward_ref(&s, yr, x, w, bias);
     char name[96];
-    snprintf(name, sizeof name, "conv1d cpu forward b%d t%d ci%d co%d k%d s%d p%d", b, ti, ci, co,
-             k, st, p);
+    snprintf(name, sizeof name, "conv1d %s forward b%d t%d ci%d co%d k%d s%d p%d", be->name, b, ti,
+             ci, co, k, st, p);
     test_close(name, y, yr, ny, 1e-5, 1e-5);
     for (int rep = 0; rep < 2; ++rep) {
         be->conv1d_backward_data(be, &s, dx, dy, w, rep, ws);
