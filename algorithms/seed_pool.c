@@ -85,6 +85,20 @@ static void *worker_main(void *arg) {
     return NULL;
 }
 
+void rise_seed_pool_plan(int n, int on_device, int seed_threads, int omp_threads, int *workers,
+                         int *omp_per) {
+    int w = 0;
+    if (omp_threads < 1) omp_threads = 1;
+    if (n > 1 && !on_device) {
+        w = seed_threads > 0 ? seed_threads : omp_threads;
+        if (w > n) w = n;
+        if (w == 1) w = 0; /* one thread: the caller, with every OpenMP thread */
+    }
+    const int per = w ? omp_threads / w : omp_threads;
+    *workers = w;
+    *omp_per = per > 0 ? per : 1;
+}
+
 rise_status rise_seed_pool_create(int workers, int omp_threads, rise_seed_pool **out) {
     *out = NULL;
     RISE_ASSERT(workers >= 0 && omp_threads >= 1, "seed pool: %d workers, %d OpenMP threads",

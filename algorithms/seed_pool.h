@@ -40,6 +40,15 @@ typedef struct {
 
 typedef struct rise_seed_pool rise_seed_pool;
 
+/* The threads-per-seed policy: *workers threads stepping n agents, each running its ops on
+ * *omp_per OpenMP threads, out of omp_threads in all. seed_threads > 0 asks for that many
+ * workers (train.seed_threads); 0 takes min(n, omp_threads): one agent per core, each op
+ * single-threaded, which beat one agent at a time on every OpenMP thread at the maze and
+ * paper sizes (docs/performance.md, "Seeds in one process"). One agent, or a device
+ * backend (asynchronous launches), is stepped by the caller: *workers = 0. */
+void rise_seed_pool_plan(int n, int on_device, int seed_threads, int omp_threads, int *workers,
+                         int *omp_per);
+
 /* workers >= 0 threads (0: the caller steps), each running its ops on omp_threads >= 1
  * OpenMP threads. */
 rise_status rise_seed_pool_create(int workers, int omp_threads, rise_seed_pool **out);

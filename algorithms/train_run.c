@@ -322,20 +322,13 @@ static rise_status seed_boundary(seed_run *r, rise_progress *prp) {
     return RISE_OK;
 }
 
-/* Worker threads for the seeds: on a CPU backend min(seeds, OpenMP threads) of them
- * (train.seed_threads), each running its ops on an equal share of the OpenMP threads; one
- * seed, or a GPU backend, is stepped by the calling thread. */
+/* Worker threads for the seeds (the policy is rise_seed_pool_plan's). */
 static rise_status open_pool(const rise_train_config *cfg, const run_state *s,
                              rise_seed_pool **pool) {
-    const int threads = omp_get_max_threads();
-    int workers = 0;
-    if (s->n > 1 && !s->runs[0].be->is_device) {
-        workers = cfg->train_seed_threads > 0 ? cfg->train_seed_threads : threads;
-        if (workers > s->n) workers = s->n;
-        if (workers == 1) workers = 0; /* one thread: the caller, with every OpenMP thread */
-    }
-    const int per = workers ? threads / workers : threads;
-    return rise_seed_pool_create(workers, per > 0 ? per : 1, pool);
+    int workers, per;
+    rise_seed_pool_plan(s->n, s->runs[0].be->is_device, cfg->train_seed_threads,
+                        omp_get_max_threads(), &workers, &per);
+    return rise_seed_pool_create(workers, per, pool);
 }
 
 static rise_status train(rise_train_config *cfg, const char *run_dir, int resume,

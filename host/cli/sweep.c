@@ -43,6 +43,8 @@ static void sweep_usage(FILE *f) {
         "  --dry-run          list every run's status (new, partial, done, stale) and commands\n"
         "  --redo-stale       train runs recorded with another definition again, from scratch\n"
         "  --prepare-only     run the spec's prepare steps (data generation) and stop\n"
+        "  --no-pack          train each seed in a process of its own (default: a point's\n"
+        "                     unfinished seeds train in one, --set train.seeds=[...])\n"
         "  --emit slurm       write a Slurm array job (one task per unfinished run, each task\n"
         "                     `rise sweep SPEC --only RUN`) instead of running\n"
         "  --script FILE      where --emit writes (default OUT/sweep.slurm)\n\n"
@@ -188,6 +190,8 @@ int rise_cmd_sweep(int argc, char **argv) {
             o.redo_stale = 1;
         else if (!strcmp(a, "--prepare-only"))
             o.prepare_only = 1;
+        else if (!strcmp(a, "--no-pack"))
+            o.no_pack = 1;
         else if (!strcmp(a, "--emit")) {
             ok = rise_arg_string(argc, argv, &i, &emit);
             if (ok && strcmp(emit, "slurm")) {

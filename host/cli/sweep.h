@@ -28,6 +28,7 @@ typedef struct {
     int redo_stale;   /* train stale runs again from scratch */
     int dry_run;      /* list runs and commands, run nothing */
     int prepare_only; /* run the prepare steps and stop */
+    int no_pack;      /* train every seed in a process of its own */
     const char *exe;  /* the rise executable, absolute */
 } sweep_options;
 

@@ -1,22 +1,24 @@
 /* cli/sweep_run.c - the local sweep runner: `rise train` and `rise eval` as child processes
  * of this one (fork + exec of the rise executable), N at a time.
  *
- * Each unit of work is a point and its seeds; today a unit holds one seed and its stages are
- * `rise train --config C --set ... --set train.seed=S --out RUN` (or `rise train --out RUN
- * --resume` when a checkpoint of the same definition is there), then each eval of the spec
- * (`rise eval RUN [--out RUN/<name>] ARGS`). Stages recorded in RUN/sweep_state.json are
- * skipped; the completion marker RUN/sweep_done.json is written last (sweep.h).
- *
- * Seeds packed into one process (`train.seeds = [...]`, one agent per seed, each writing
- * OUT/<point>/s<seed>) will plug in at unit_train_command: a unit then holds a point's
- * unfinished seeds and trains them with one `rise train --set train.seeds=[...] --out
- * OUT/<point>`; evals, markers, resume and the report stay per run directory, unchanged.
+ * Each unit of work is a point and its unfinished seeds. When the spec's seed is train.seed,
+ * the unit trains them in one process, `rise train --config C --set ... --set
+ * train.seeds=[S1,S2,...] --out OUT/<point>`, which writes each seed's run into
+ * OUT/<point>/s<S> exactly as `--set train.seed=S --out OUT/<point>/s<S>` would (bitwise on
+ * the CPU; algorithms/train_run.h); a stopped pack continues with `rise train --out
+ * OUT/<point> --resume --set train.seeds=[...]` (each seed from its checkpoint). Otherwise
+ * (another seed key, --no-pack, one seed left) a run trains alone: `rise train ... --set
+ * train.seed=S --out RUN`, or `rise train --out RUN --resume`. Then each eval of the spec
+ * runs per run (`rise eval RUN [--out RUN/<name>] ARGS`). Stages recorded in
+ * RUN/sweep_state.json are skipped; the completion marker RUN/sweep_done.json is written
+ * last (sweep.h). A pack's output goes to OUT/<point>/sweep.log, and each of its runs'
+ * sweep.log records the command and how it ended.
  *
  * Children run in their own process group, in the spec's folder, with stdout and stderr
- * appended to RUN/sweep.log, OMP_NUM_THREADS = threads per job, and PR_SET_PDEATHSIG so a
- * killed sweep takes them along. SIGINT/SIGTERM/SIGHUP stop the sweep cleanly: children get
- * SIGTERM (SIGKILL after 10 s or a second signal); finished stages stay recorded, and the
- * same command continues where it stopped. */
+ * appended to the log, OMP_NUM_THREADS = threads per job, every lock of the unit's runs
+ * held, and PR_SET_PDEATHSIG so a killed sweep takes them along. SIGINT/SIGTERM/SIGHUP stop
+ * the sweep cleanly: children get SIGTERM (SIGKILL after 10 s or a second signal); finished
+ * stages stay recorded, and the same command continues where it stopped. */
 #define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
 #include "host/paths.h"
 #include "sweep.h"
@@ -36,7 +38,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
+#include "algorithms/train_config.h"
 #include "host/progress.h"
+
+/* seeds trained in one process at most (the length of a train.seeds list) */
+#define SWEEP_PACK_MAX RISE_CFG_INTS_MAX
 
 #define MAX_ARGS 600
 
@@ -109,17 +117,64 @@ static void cmd_print(FILE *f, const command *c) {
     }
 }
 
-/* Holds the paths a unit's command lines point into. */
+/* ---- units: a point's runs, trained in one process where possible ---- */
+
+/* One run of a unit: the paths its command lines point into, its lock, its stages. */
 typedef struct {
     int run;
     char dir[PATH_MAX]; /* OUT/<run dir>, absolute */
     char seed[256];     /* seed_key=S */
     char eval_out[PATH_MAX + 80];
     char threads[32];
+    char log[PATH_MAX + 16]; /* its sweep.log */
+    int lock_fd;
+    sweep_stages st;
+    int alive;    /* claimed, neither finished nor failed */
+    int in_train; /* trained by the command running now */
+} member;
+
+/* A unit of work: one run, or a point's runs that train together (train.seeds). */
+typedef struct {
+    int active;
+    int n, cap;
+    member *m;
+    int packable; /* its seeds may train in one process */
+    int stage;    /* 0: training; 1: evaluations */
+    int cur;      /* evaluations: the member being evaluated, and which eval */
+    int eval;
+    int pack; /* the running training command trains several seeds */
+    pid_t pid;
+    double t_stage;
+    char point_dir[PATH_MAX]; /* OUT/<point dir>: a pack's --out */
+    char pack_log[PATH_MAX + 16];
+    char seeds[12 * SWEEP_PACK_MAX + 32]; /* train.seeds=[...] */
 } unit;
 
-static int unit_train_command(const sweep_spec *s, const sweep_options *o, unit *u, int resume,
-                              command *c) {
+static int file_exists(const char *path) {
+    struct stat sb;
+    return stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
+}
+
+static int has_checkpoint(const member *m) {
+    char ckpt[PATH_MAX + 32];
+    snprintf(ckpt, sizeof ckpt, "%s/checkpoint.h5", m->dir);
+    return file_exists(ckpt);
+}
+
+/* Seeds of a point may share a process when the spec's seed is train.seed and nothing in
+ * the point's --set list gives train.seeds itself. */
+static int point_packable(const sweep_spec *s, const sweep_options *o, int point) {
+    if (o->no_pack || strcmp(s->seed_key, "train.seed")) return 0;
+    const sweep_point *p = &s->points[point];
+    for (int k = 0; k < p->n_sets; ++k)
+        if (!strncmp(p->sets[k], "train.seeds=", 12) ||
+            !strncmp(p->sets[k], "train.seed_threads=", 19))
+            return 0;
+    return 1;
+}
+
+static int single_train_command(const sweep_spec *s, const sweep_options *o, member *u, int resume,
+                                command *c) {
     const sweep_point *p = &s->points[s->runs[u->run].point];
     c->n = 0;
     int ok = cmd_add(c, o->exe) && cmd_add(c, "train");
@@ -131,7 +186,95 @@ static int unit_train_command(const sweep_spec *s, const sweep_options *o, unit 
            cmd_add(c, u->dir);
 }
 
-static int unit_eval_command(const sweep_spec *s, const sweep_options *o, unit *u, int i,
+/* `rise train ... --set train.seeds=[the members in_train] --out OUT/<point>` (resume: the
+ * point's config.json, each seed from its checkpoint or from scratch). */
+static int pack_train_command(const sweep_spec *s, const sweep_options *o, unit *un, int resume,
+                              command *c) {
+    const sweep_point *p = &s->points[s->runs[un->m[0].run].point];
+    size_t used = (size_t)snprintf(un->seeds, sizeof un->seeds, "train.seeds=[");
+    for (int k = 0, first = 1; k < un->n; ++k)
+        if (un->m[k].in_train && used < sizeof un->seeds) {
+            used += (size_t)snprintf(un->seeds + used, sizeof un->seeds - used, "%s%lld",
+                                     first ? "" : ",", s->runs[un->m[k].run].seed);
+            first = 0;
+        }
+    if (used + 2 > sizeof un->seeds) return 0;
+    snprintf(un->seeds + used, sizeof un->seeds - used, "]");
+    c->n = 0;
+    int ok = cmd_add(c, o->exe) && cmd_add(c, "train");
+    if (resume)
+        return ok && cmd_add(c, "--out") && cmd_add(c, un->point_dir) && cmd_add(c, "--resume") &&
+               cmd_add(c, "--set") && cmd_add(c, un->seeds);
+    ok = ok && cmd_add(c, "--config") && cmd_add(c, p->config_path);
+    for (int k = 0; ok && k < p->n_sets; ++k) ok = cmd_add(c, "--set") && cmd_add(c, p->sets[k]);
+    return ok && cmd_add(c, "--set") && cmd_add(c, un->seeds) && cmd_add(c, "--out") &&
+           cmd_add(c, un->point_dir);
+}
+
+/* The "train" object of a config.json without the keys that name seeds. */
+static cJSON *config_without_seeds(const char *path) {
+    char *text = NULL;
+    FILE *f = fopen(path, "rb");
+    if (f) {
+        fseek(f, 0, SEEK_END);
+        const long n = ftell(f);
+        fseek(f, 0, SEEK_SET);
+        text = n >= 0 ? malloc((size_t)n + 1) : NULL;
+        if (text) text[fread(text, 1, (size_t)n, f)] = '\0';
+        fclose(f);
+    }
+    cJSON *j = text ? cJSON_Parse(text) : NULL;
+    free(text);
+    cJSON *t = cJSON_GetObjectItemCaseSensitive(j, "train");
+    cJSON_DeleteItemFromObjectCaseSensitive(t, "seed");
+    cJSON_DeleteItemFromObjectCaseSensitive(t, "seeds");
+    cJSON_DeleteItemFromObjectCaseSensitive(t, "seed_threads");
+    return j;
+}
+
+/* A pack may resume member k's checkpoint when the point's config.json (the last pack's)
+ * is the configuration k trained with, seeds aside. */
+static int pack_resumes(const unit *un, int k) {
+    char a[PATH_MAX + 32], b[PATH_MAX + 32];
+    snprintf(a, sizeof a, "%s/config.json", un->point_dir);
+    snprintf(b, sizeof b, "%s/config.json", un->m[k].dir);
+    cJSON *x = config_without_seeds(a), *y = config_without_seeds(b);
+    const int same = x && y && cJSON_Compare(x, y, 1);
+    cJSON_Delete(x);
+    cJSON_Delete(y);
+    return same;
+}
+
+/* The unit's next training command: every member still to train in one process when the
+ * unit is packable (a member's checkpoint resumes in the pack when the point's config.json
+ * is the one it trained with, else alone first), one at a time otherwise. Flags the members
+ * it trains (in_train). 1: a command in c; 0: none left; -1: it does not fit. */
+static int next_train(const sweep_spec *s, const sweep_options *o, unit *un, command *c) {
+    int pending = 0, lone = -1, first = -1, ckpts = 0;
+    for (int k = 0; k < un->n; ++k) {
+        member *m = &un->m[k];
+        m->in_train = 0;
+        if (!m->alive || m->st.train_done) continue;
+        ++pending;
+        if (first < 0) first = k;
+        if (!has_checkpoint(m)) continue;
+        ++ckpts;
+        if (lone < 0 && (!un->packable || !pack_resumes(un, k))) lone = k;
+    }
+    if (!pending) return 0;
+    if (un->packable && pending >= 2 && lone < 0) {
+        for (int k = 0; k < un->n; ++k)
+            un->m[k].in_train = un->m[k].alive && !un->m[k].st.train_done;
+        un->pack = 1;
+        return pack_train_command(s, o, un, ckpts > 0, c) ? 1 : -1;
+    }
+    const int k = lone >= 0 ? lone : first;
+    un->m[k].in_train = 1;
+    un->pack = 0;
+    return single_train_command(s, o, &un->m[k], has_checkpoint(&un->m[k]), c) ? 1 : -1;
+}
+
+static int unit_eval_command(const sweep_spec *s, const sweep_options *o, member *u, int i,
                              command *c) {
     const sweep_eval *e = &s->evals[i];
     c->n = 0;
@@ -180,8 +323,10 @@ static void log_command(const char *log, const char *stage, const command *c) {
     fclose(f);
 }
 
-/* Starts c in cwd with output appended to log; keep_fd (or -1) stays open across exec. */
-static pid_t launch(const command *c, const char *cwd, const char *log, int threads, int keep_fd) {
+/* Starts c in cwd with output appended to log; the n_keep descriptors keep (the runs' locks)
+ * stay open across exec. */
+static pid_t launch(const command *c, const char *cwd, const char *log, int threads,
+                    const int *keep, int n_keep) {
     const pid_t parent = getpid();
     fflush(stdout);
     fflush(stderr);
@@ -193,7 +338,8 @@ static pid_t launch(const command *c, const char *cwd, const char *log, int thre
     const int in = open("/dev/null", O_RDONLY);
     const int fd = open(log, O_WRONLY | O_APPEND | O_CREAT, 0644);
     if (in < 0 || fd < 0 || dup2(in, 0) < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0) _exit(126);
-    if (keep_fd >= 0) fcntl(keep_fd, F_SETFD, 0);
+    for (int i = 0; i < n_keep; ++i)
+        if (keep[i] >= 0) fcntl(keep[i], F_SETFD, 0);
     if (chdir(cwd) != 0) {
         dprintf(2, "rise sweep: cannot enter %s: %s\n", cwd, strerror(errno));
         _exit(126);
@@ -256,11 +402,6 @@ static void stop_children(pid_t *pids, int n) {
 
 /* ---- the prepare steps ---- */
 
-static int file_exists(const char *path) {
-    struct stat sb;
-    return stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
-}
-
 static int run_prepare(const sweep_spec *s, const sweep_options *o) {
     char log[PATH_MAX];
     snprintf(log, sizeof log, "%s/sweep_prepare.log", o->out);
@@ -283,7 +424,7 @@ static int run_prepare(const sweep_spec *s, const sweep_options *o) {
         printf("prepare: %s (log %s)\n", p->creates, log);
         log_command(log, "prepare", &c);
         const double t0 = now_s();
-        const pid_t pid = launch(&c, s->dir, log, o->threads, -1);
+        const pid_t pid = launch(&c, s->dir, log, o->threads, NULL, 0);
         if (pid < 0) {
             fprintf(stderr, "rise sweep: cannot start a process: %s\n", strerror(errno));
             return 0;
@@ -319,17 +460,6 @@ static int run_prepare(const sweep_spec *s, const sweep_options *o) {
 
 /* ---- the runner ---- */
 
-typedef struct {
-    int active;
-    unit u;
-    int lock_fd;
-    int stage; /* 0: train, 1 + i: eval i */
-    pid_t pid;
-    double t_stage;
-    sweep_stages st;
-    char log[PATH_MAX];
-} slot;
-
 static int lock_run(const char *dir) {
     char path[PATH_MAX + 16];
     snprintf(path, sizeof path, "%s/sweep.lock", dir);
@@ -349,60 +479,114 @@ static void status_line(const char *fmt, const char *dir, const char *detail) {
     fflush(stdout);
 }
 
-/* Starts the slot's next stage, or returns 0 when none is left. -1: a start failed. */
-static int next_stage(const sweep_spec *s, const sweep_options *o, slot *sl) {
-    command c;
-    for (;;) {
-        if (sl->stage == 0 && !sl->st.train_done) {
-            char ckpt[PATH_MAX + 32];
-            snprintf(ckpt, sizeof ckpt, "%s/checkpoint.h5", sl->u.dir);
-            if (!unit_train_command(s, o, &sl->u, file_exists(ckpt), &c)) return -1;
-            log_command(sl->log, "train", &c);
-            break;
-        }
-        if (sl->stage >= 1 && sl->stage <= s->n_evals && !sl->st.eval_done[sl->stage - 1]) {
-            if (!unit_eval_command(s, o, &sl->u, sl->stage - 1, &c)) return -1;
-            char what[80];
-            snprintf(what, sizeof what, "eval %s", s->evals[sl->stage - 1].name);
-            log_command(sl->log, what, &c);
-            break;
-        }
-        if (sl->stage > s->n_evals) return 0;
-        ++sl->stage;
-    }
-    sl->t_stage = now_s();
-    sl->pid = launch(&c, s->dir, sl->log, o->threads, sl->lock_fd);
-    return sl->pid > 0 ? 1 : -1;
-}
-
-static void end_unit(slot *sl) {
-    if (sl->lock_fd >= 0) close(sl->lock_fd);
-    sl->lock_fd = -1;
-    sl->active = 0;
-}
-
 typedef struct {
     int done, failed, stale, busy, skipped;
 } tally;
 
-/* Claims run r for a slot: lock, status again (another sweep may have finished it), state. */
-static int start_unit(const sweep_spec *s, const sweep_options *o, int r, slot *sl, tally *t) {
-    memset(sl, 0, sizeof *sl);
-    sl->lock_fd = -1;
-    sl->u.run = r;
-    sweep_run_path(o->out, s, r, NULL, sl->u.dir, sizeof sl->u.dir);
-    snprintf(sl->log, sizeof sl->log, "%s/sweep.log", sl->u.dir);
-    const rise_status ms = rise_mkdir_p(sl->u.dir);
-    if (ms != RISE_OK) {
+static void release(member *m) {
+    if (m->lock_fd >= 0) close(m->lock_fd);
+    m->lock_fd = -1;
+    m->alive = 0;
+}
+
+static void member_failed(const sweep_spec *s, member *m, const char *why, tally *t) {
+    status_line("FAILED  %s: %s", s->runs[m->run].dir, why);
+    ++t->failed;
+    release(m);
+}
+
+/* Every stage of m recorded: the completion marker, and the run is done. */
+static void member_finished(const sweep_spec *s, const sweep_options *o, member *m, tally *t) {
+    if (sweep_done_write(o->out, s, m->run, &m->st) != RISE_OK) {
+        member_failed(s, m, rise_last_error(), t);
+        return;
+    }
+    char detail[160];
+    double total = m->st.train_s;
+    for (int i = 0; i < s->n_evals; ++i) total += m->st.eval_s[i];
+    snprintf(detail, sizeof detail, " (%.0f s)", total);
+    status_line("done    %s%s", s->runs[m->run].dir, detail);
+    ++t->done;
+    release(m);
+}
+
+/* Starts the unit's next command (training, then each member's evals), finishing members
+ * on the way; 1: a command runs, 0: the unit has ended. */
+static int advance(const sweep_spec *s, const sweep_options *o, unit *un, tally *t) {
+    command c;
+    int keep[SWEEP_PACK_MAX];
+    for (int k = 0; k < un->n; ++k) keep[k] = un->m[k].lock_fd;
+    if (un->stage == 0) {
+        const int r = next_train(s, o, un, &c);
+        if (r == 1) {
+            int solo = 0;
+            for (int k = 0; k < un->n; ++k)
+                if (un->m[k].in_train) {
+                    log_command(un->m[k].log, "train", &c);
+                    solo = k;
+                }
+            /* a pack's output goes to OUT/<point>/sweep.log, a run's to its own */
+            const char *log = un->pack ? un->pack_log : un->m[solo].log;
+            if (un->pack) log_command(log, "train", &c);
+            un->t_stage = now_s();
+            un->pid = launch(&c, s->dir, log, o->threads, keep, un->n);
+            if (un->pid > 0) return 1;
+        }
+        for (int k = 0; k < un->n; ++k)
+            if (r != 0 && un->m[k].alive && (r < 0 || un->m[k].in_train))
+                member_failed(
+                    s, &un->m[k],
+                    r < 0 ? "its command has too many arguments" : "cannot start its command", t);
+        if (r == 0)
+            un->stage = 1;
+        else
+            return advance(s, o, un, t);
+    }
+    for (int k = 0; k < un->n; ++k) {
+        member *m = &un->m[k];
+        if (!m->alive) continue;
+        int i = 0;
+        while (i < s->n_evals && m->st.eval_done[i]) ++i;
+        if (i == s->n_evals) {
+            member_finished(s, o, m, t);
+            continue;
+        }
+        if (!unit_eval_command(s, o, m, i, &c)) {
+            member_failed(s, m, "its eval command has too many arguments", t);
+            continue;
+        }
+        char what[80];
+        snprintf(what, sizeof what, "eval %s", s->evals[i].name);
+        log_command(m->log, what, &c);
+        un->cur = k;
+        un->eval = i;
+        un->t_stage = now_s();
+        un->pid = launch(&c, s->dir, m->log, o->threads, keep, un->n);
+        if (un->pid > 0) return 1;
+        member_failed(s, m, "cannot start its command", t);
+    }
+    un->active = 0;
+    return 0;
+}
+
+/* Claims run r into m: lock, status again (another sweep may have finished it), state.
+ * 1: claimed, with work to do; 0: not (counted in t). */
+static int claim_run(const sweep_spec *s, const sweep_options *o, int r, member *m, tally *t) {
+    memset(m, 0, sizeof *m);
+    m->lock_fd = -1;
+    m->run = r;
+    sweep_run_path(o->out, s, r, NULL, m->dir, sizeof m->dir);
+    snprintf(m->log, sizeof m->log, "%s/sweep.log", m->dir);
+    if (rise_mkdir_p(m->dir) != RISE_OK) {
         status_line("FAILED  %s: %s", s->runs[r].dir, rise_last_error());
         ++t->failed;
         return 0;
     }
-    sl->lock_fd = lock_run(sl->u.dir);
-    if (sl->lock_fd < 0) {
+    m->lock_fd = lock_run(m->dir);
+    if (m->lock_fd < 0) {
         status_line("busy    %s: %s", s->runs[r].dir,
-                    sl->lock_fd == -1 ? "another process is running it; skipped"
-                                      : "cannot create its lock file; skipped");
+                    m->lock_fd == -1 ? "another process is running it; skipped"
+                                     : "cannot create its lock file; skipped");
         ++t->busy;
         return 0;
     }
@@ -410,137 +594,152 @@ static int start_unit(const sweep_spec *s, const sweep_options *o, int r, slot *
     sweep_run_status st = sweep_run_check(o->out, s, r, 1, why, sizeof why);
     if (st == SWEEP_RUN_STALE && o->redo_stale) {
         if (sweep_run_reset(o->out, s, r) != RISE_OK) {
-            status_line("FAILED  %s: %s", s->runs[r].dir, rise_last_error());
-            ++t->failed;
-            end_unit(sl);
+            member_failed(s, m, rise_last_error(), t);
             return 0;
         }
         st = SWEEP_RUN_NEW;
     }
     if (st == SWEEP_RUN_DONE) {
         ++t->skipped;
-        end_unit(sl);
+        release(m);
         return 0;
     }
     if (st == SWEEP_RUN_STALE) {
         status_line("stale   %s: %s (remove it, or run with --redo-stale)", s->runs[r].dir, why);
         ++t->stale;
-        end_unit(sl);
+        release(m);
         return 0;
     }
     /* temporaries of a sweep killed mid-write (their writer is gone: we hold the lock) */
-    rise_remove_stale_temps(sl->u.dir, "sweep_state.json");
-    rise_remove_stale_temps(sl->u.dir, "sweep_done.json");
-    sweep_state_read(o->out, s, r, &sl->st);
-    if (sweep_state_write(o->out, s, r, &sl->st) != RISE_OK) {
-        status_line("FAILED  %s: %s", s->runs[r].dir, rise_last_error());
-        ++t->failed;
-        end_unit(sl);
+    rise_remove_stale_temps(m->dir, "sweep_state.json");
+    rise_remove_stale_temps(m->dir, "sweep_done.json");
+    sweep_state_read(o->out, s, r, &m->st);
+    if (sweep_state_write(o->out, s, r, &m->st) != RISE_OK) {
+        member_failed(s, m, rise_last_error(), t);
         return 0;
     }
-    sl->active = 1;
-    const int started = next_stage(s, o, sl);
-    if (started == 1) return 1;
-    if (started == 0) { /* every stage recorded already: only the marker was missing */
-        if (sweep_done_write(o->out, s, r, &sl->st) == RISE_OK) {
-            ++t->done;
-            status_line("done    %s%s", s->runs[r].dir, "");
-        } else {
-            ++t->failed;
-            status_line("FAILED  %s: %s", s->runs[r].dir, rise_last_error());
-        }
-    } else {
-        ++t->failed;
-        status_line("FAILED  %s: %s", s->runs[r].dir, "cannot start its command");
-    }
-    end_unit(sl);
-    return 0;
+    m->alive = 1;
+    return 1;
 }
 
-/* A child of sl ended with status; 1 when the unit goes on, 0 when it ended. */
-static int stage_ended(const sweep_spec *s, const sweep_options *o, slot *sl, int status,
+/* Fills un with todo[*next] and, when its point's seeds may share a process, the runs of
+ * the same point after it; starts its first command. */
+static void start_unit(const sweep_spec *s, const sweep_options *o, const int *todo, int n_todo,
+                       int *next, unit *un, tally *t) {
+    member *m = un->m;
+    const int cap = un->cap;
+    memset(un, 0, sizeof *un);
+    un->m = m;
+    un->cap = cap;
+    const int point = s->runs[todo[*next]].point;
+    un->packable = point_packable(s, o, point);
+    snprintf(un->point_dir, sizeof un->point_dir, "%s/%s", o->out, s->points[point].dir);
+    snprintf(un->pack_log, sizeof un->pack_log, "%s/sweep.log", un->point_dir);
+    do {
+        if (claim_run(s, o, todo[*next], &un->m[un->n], t)) ++un->n;
+        ++*next;
+    } while (un->packable && un->n < un->cap && *next < n_todo &&
+             s->runs[todo[*next]].point == point);
+    if (un->n == 0) return;
+    un->active = 1;
+    advance(s, o, un, t);
+}
+
+/* A child of un ended with status; 1 when the unit goes on, 0 when it ended. */
+static int stage_ended(const sweep_spec *s, const sweep_options *o, unit *un, int status,
                        tally *t) {
-    const double took = now_s() - sl->t_stage;
-    const char *dir = s->runs[sl->u.run].dir;
-    char how[128];
+    const double took = now_s() - un->t_stage;
+    char how[128], what[256];
     describe_exit(status, how, sizeof how);
-    char stage[80];
-    if (sl->stage == 0)
-        snprintf(stage, sizeof stage, "train");
-    else
-        snprintf(stage, sizeof stage, "eval %s", s->evals[sl->stage - 1].name);
-    char what[256];
-    snprintf(what, sizeof what, "%s %s", stage, how);
-    log_line(sl->log, "%s after %.1f s", what, took);
-    sl->pid = 0;
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        char last[512], msg[1024];
-        last_line(sl->log, last, sizeof last);
-        snprintf(msg, sizeof msg, "%s (%s/sweep.log: %s)", what, sl->u.dir, last);
-        status_line("FAILED  %s: %s", dir, msg);
-        ++t->failed;
-        end_unit(sl);
-        return 0;
-    }
-    if (sl->stage == 0) {
-        sl->st.train_done = 1;
-        sl->st.train_s = took;
+    const int ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    un->pid = 0;
+    if (un->stage == 0) {
+        snprintf(what, sizeof what, "train %s", how);
+        char last[512] = "", msg[PATH_MAX + 1024];
+        if (un->pack) {
+            log_line(un->pack_log, "%s after %.1f s", what, took);
+            last_line(un->pack_log, last, sizeof last);
+        }
+        for (int k = 0; k < un->n; ++k) {
+            member *m = &un->m[k];
+            if (!m->in_train) continue;
+            log_line(m->log, "%s after %.1f s", what, took);
+            if (!ok) {
+                if (!un->pack) last_line(m->log, last, sizeof last);
+                snprintf(msg, sizeof msg, "%s (%s: %s)", what, un->pack ? un->pack_log : m->log,
+                         last);
+                member_failed(s, m, msg, t);
+                continue;
+            }
+            m->st.train_done = 1;
+            m->st.train_s = took;
+            if (sweep_state_write(o->out, s, m->run, &m->st) != RISE_OK)
+                member_failed(s, m, rise_last_error(), t);
+        }
     } else {
-        sl->st.eval_done[sl->stage - 1] = 1;
-        sl->st.eval_s[sl->stage - 1] = took;
+        member *m = &un->m[un->cur];
+        snprintf(what, sizeof what, "eval %s %s", s->evals[un->eval].name, how);
+        log_line(m->log, "%s after %.1f s", what, took);
+        if (!ok) {
+            char last[512], msg[PATH_MAX + 1024];
+            last_line(m->log, last, sizeof last);
+            snprintf(msg, sizeof msg, "%s (%s: %s)", what, m->log, last);
+            member_failed(s, m, msg, t);
+        } else {
+            m->st.eval_done[un->eval] = 1;
+            m->st.eval_s[un->eval] = took;
+            if (sweep_state_write(o->out, s, m->run, &m->st) != RISE_OK)
+                member_failed(s, m, rise_last_error(), t);
+        }
     }
-    rise_status rs = sweep_state_write(o->out, s, sl->u.run, &sl->st);
-    int started = 0;
-    if (rs == RISE_OK) {
-        ++sl->stage;
-        started = next_stage(s, o, sl);
-        if (started == 1) return 1;
-        if (started == 0) rs = sweep_done_write(o->out, s, sl->u.run, &sl->st);
-    }
-    if (rs == RISE_OK && started == 0) {
-        char detail[160];
-        double total = sl->st.train_s;
-        for (int i = 0; i < s->n_evals; ++i) total += sl->st.eval_s[i];
-        snprintf(detail, sizeof detail, " (%.0f s)", total);
-        status_line("done    %s%s", dir, detail);
-        ++t->done;
-    } else {
-        status_line("FAILED  %s: %s", dir,
-                    rs != RISE_OK ? rise_last_error() : "cannot start its next command");
-        ++t->failed;
-    }
-    end_unit(sl);
-    return 0;
+    return advance(s, o, un, t);
 }
 
 static void print_dry_run(const sweep_spec *s, const sweep_options *o) {
-    for (int r = 0; r < s->n_runs; ++r) {
-        if (!sweep_selected(o, s, r)) continue;
-        char why[320];
-        const sweep_run_status st = sweep_run_check(o->out, s, r, 1, why, sizeof why);
-        printf("%-8s %s%s%s\n", sweep_status_name(st), s->runs[r].dir, why[0] ? ": " : "", why);
-        if (st == SWEEP_RUN_DONE) continue;
-        unit u;
-        memset(&u, 0, sizeof u);
-        u.run = r;
-        sweep_run_path(o->out, s, r, NULL, u.dir, sizeof u.dir);
+    member *ms = calloc(SWEEP_PACK_MAX, sizeof *ms);
+    unit un;
+    if (!ms) return;
+    for (int r = 0; r < s->n_runs;) {
+        memset(&un, 0, sizeof un);
+        un.m = ms;
+        const int point = s->runs[r].point;
+        un.packable = point_packable(s, o, point);
+        snprintf(un.point_dir, sizeof un.point_dir, "%s/%s", o->out, s->points[point].dir);
+        /* the runs of this point (one unit per run when they do not pack) */
+        for (; r < s->n_runs && s->runs[r].point == point && un.n < SWEEP_PACK_MAX; ++r) {
+            if (!sweep_selected(o, s, r)) continue;
+            char why[320];
+            const sweep_run_status st = sweep_run_check(o->out, s, r, 1, why, sizeof why);
+            printf("%-8s %s%s%s\n", sweep_status_name(st), s->runs[r].dir, why[0] ? ": " : "", why);
+            if (st == SWEEP_RUN_DONE || (st == SWEEP_RUN_STALE && !o->redo_stale)) continue;
+            member *m = &un.m[un.n++];
+            memset(m, 0, sizeof *m);
+            m->run = r;
+            m->alive = 1;
+            sweep_run_path(o->out, s, r, NULL, m->dir, sizeof m->dir);
+            if (st != SWEEP_RUN_STALE) sweep_state_read(o->out, s, r, &m->st);
+            if (!un.packable) {
+                ++r; /* one run per unit */
+                break;
+            }
+        }
         command c;
-        sweep_stages stages;
-        sweep_state_read(o->out, s, r, &stages);
-        char ckpt[PATH_MAX + 32];
-        snprintf(ckpt, sizeof ckpt, "%s/checkpoint.h5", u.dir);
-        if (!stages.train_done && unit_train_command(s, o, &u, file_exists(ckpt), &c)) {
+        while (next_train(s, o, &un, &c) == 1) {
             printf("    ");
             cmd_print(stdout, &c);
             putchar('\n');
+            for (int k = 0; k < un.n; ++k)
+                if (un.m[k].in_train) un.m[k].st.train_done = 1;
         }
-        for (int i = 0; i < s->n_evals; ++i)
-            if (!stages.eval_done[i] && unit_eval_command(s, o, &u, i, &c)) {
-                printf("    ");
-                cmd_print(stdout, &c);
-                putchar('\n');
-            }
+        for (int k = 0; k < un.n; ++k)
+            for (int i = 0; i < s->n_evals; ++i)
+                if (!un.m[k].st.eval_done[i] && unit_eval_command(s, o, &un.m[k], i, &c)) {
+                    printf("    ");
+                    cmd_print(stdout, &c);
+                    putchar('\n');
+                }
     }
+    free(ms);
 }
 
 int sweep_run_local(const sweep_spec *s, const sweep_options *o) {
@@ -548,11 +747,19 @@ int sweep_run_local(const sweep_spec *s, const sweep_options *o) {
         print_dry_run(s, o);
         return 0;
     }
+    const int cap = s->n_seeds < SWEEP_PACK_MAX ? s->n_seeds : SWEEP_PACK_MAX;
     int *todo = malloc((size_t)s->n_runs * sizeof *todo);
-    slot *slots = calloc((size_t)o->jobs, sizeof *slots);
-    if (!todo || !slots) {
+    unit *units = calloc((size_t)o->jobs, sizeof *units);
+    int ok = todo && units;
+    for (int k = 0; ok && k < o->jobs; ++k) {
+        units[k].cap = cap > 0 ? cap : 1;
+        units[k].m = calloc((size_t)units[k].cap, sizeof *units[k].m);
+        ok = units[k].m != NULL;
+    }
+    if (!ok) {
+        for (int k = 0; units && k < o->jobs; ++k) free(units[k].m);
         free(todo);
-        free(slots);
+        free(units);
         fprintf(stderr, "rise sweep: out of memory\n");
         return 1;
     }
@@ -567,10 +774,13 @@ int sweep_run_local(const sweep_spec *s, const sweep_options *o) {
         n_stale += st == SWEEP_RUN_STALE;
     }
     printf("rise sweep %s: %d runs selected of %d; %d finished already, %d to run%s (%d at a "
-           "time, %d threads each) in %s\n",
+           "time, %d threads each%s) in %s\n",
            s->name, n_todo + n_done, s->n_runs, n_done, n_todo,
            n_stale ? (o->redo_stale ? ", stale ones from scratch" : ", stale ones reported") : "",
-           o->jobs, o->threads, o->out);
+           o->jobs, o->threads,
+           s->n_seeds > 1 && point_packable(s, o, 0) ? "; a point's seeds train in one process"
+                                                     : "",
+           o->out);
     fflush(stdout);
     struct sigaction old[3];
     install_handlers(old);
@@ -588,16 +798,17 @@ int sweep_run_local(const sweep_spec *s, const sweep_options *o) {
     int next = 0, shown = 0;
     while (!stop_signal) {
         for (int k = 0; k < o->jobs && next < n_todo && !stop_signal; ++k)
-            while (!slots[k].active && next < n_todo) start_unit(s, o, todo[next++], &slots[k], &t);
+            while (!units[k].active && next < n_todo)
+                start_unit(s, o, todo, n_todo, &next, &units[k], &t);
         int active = 0, reaped = 0;
         for (int k = 0; k < o->jobs; ++k) {
-            if (!slots[k].active) continue;
+            if (!units[k].active) continue;
             int status;
-            if (waitpid(slots[k].pid, &status, WNOHANG) == slots[k].pid) {
+            if (waitpid(units[k].pid, &status, WNOHANG) == units[k].pid) {
                 reaped = 1;
-                stage_ended(s, o, &slots[k], status, &t);
+                stage_ended(s, o, &units[k], status, &t);
             }
-            active += slots[k].active;
+            active += units[k].active;
         }
         const int ended = t.done + t.failed + t.stale + t.busy + t.skipped;
         if (ended != shown) rise_progress_update(&pr, shown = ended);
@@ -608,18 +819,25 @@ int sweep_run_local(const sweep_spec *s, const sweep_options *o) {
         pid_t pids[256];
         int n = 0;
         for (int k = 0; k < o->jobs && n < 256; ++k)
-            if (slots[k].active && slots[k].pid > 0) pids[n++] = slots[k].pid;
+            if (units[k].active && units[k].pid > 0) pids[n++] = units[k].pid;
         if (isatty(fileno(stdout))) fputs("\r\033[K", stdout);
         printf("rise sweep: %s, stopping %d running command(s)...\n",
                strsignal(stop_signal > 0 ? stop_signal : -stop_signal), n);
         fflush(stdout);
         stop_children(pids, n);
-        for (int k = 0; k < o->jobs; ++k)
-            if (slots[k].active) {
-                log_line(slots[k].log, "%s after %.1f s", "stopped by the sweep",
-                         now_s() - slots[k].t_stage);
-                end_unit(&slots[k]);
+        for (int k = 0; k < o->jobs; ++k) {
+            unit *un = &units[k];
+            if (!un->active) continue;
+            for (int j = 0; j < un->n; ++j) {
+                member *m = &un->m[j];
+                if (!m->alive) continue;
+                if (un->stage == 0 ? m->in_train : j == un->cur)
+                    log_line(m->log, "%s after %.1f s", "stopped by the sweep",
+                             now_s() - un->t_stage);
+                release(m);
             }
+            un->active = 0;
+        }
         rc = 130;
     } else if (n_todo > 0) {
         rise_progress_finish(&pr);
@@ -629,7 +847,8 @@ int sweep_run_local(const sweep_spec *s, const sweep_options *o) {
            s->name, t.done, n_done + t.skipped, t.failed, t.stale, t.busy,
            rc == 130 ? "; interrupted: run the same command to continue" : "");
     if (rc == 0 && (t.failed || t.stale || t.busy)) rc = 1;
+    for (int k = 0; k < o->jobs; ++k) free(units[k].m);
     free(todo);
-    free(slots);
+    free(units);
     return rc;
 }

@@ -1,11 +1,14 @@
 /* test_cli_sweep.c - `rise sweep` end to end through the rise executable: a tiny real sweep
- * (BC and IDQL on a few maze episodes, 2 seeds, a few training steps, a 2x2 coverage grid)
- * is killed (SIGKILL) while a run trains, its children must die with it; the Slurm script is
- * emitted for the unfinished runs and one array task is run by hand; the sweep resumes and
- * skips what finished (markers untouched, one training per log); Ctrl-C stops a sweep with
- * exit status 130 and no child left; a failing run is reported without stopping the others; a
- * changed definition is reported stale and --redo-stale trains it again; the report's numbers
- * equal those computed here from the runs' own files, and its plot decodes. */
+ * (BC and IDQL on a few maze episodes, 2 seeds, a few training steps, a 2x2 coverage grid),
+ * one process per seed (--no-pack), is killed (SIGKILL) while a run trains, its children must die
+ * with it; the Slurm script is emitted for the unfinished runs and one array task is run by hand;
+ * the sweep resumes and skips what finished (markers untouched, one training per log); Ctrl-C stops
+ * a sweep with exit status 130 and no child left; a failing run is reported without stopping the
+ * others; a changed definition is reported stale and --redo-stale trains it again; the report's
+ * numbers equal those computed here from the runs' own files, and its plot decodes. Packed seeds:
+ * IDQL with 3 seeds trained in one process (train.seeds) is killed mid-training and resumed
+ * as a pack, and every run's metrics, checkpoint and coverage equal those of the same sweep
+ * run one process per seed, byte for byte; the dry run shows the pack's command. */
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -137,7 +140,7 @@ static const char *const runs[4] = {"bc/s0", "bc/s1", "idql/s0", "idql/s1"};
 /* 1. run, kill -9 while idql/s0 trains; 2. Slurm script, one task by hand; 3. resume. */
 static void test_kill_slurm_resume(void) {
     char log[600], p[600], p2[600];
-    const char *const dry[] = {"sweep", spec, "--dry-run", NULL};
+    const char *const dry[] = {"sweep", spec, "--dry-run", "--no-pack", NULL};
     snprintf(log, sizeof log, "%s/dry.log", root);
     TEST_CHECK(rise(dry, log) == 0, "dry run");
     char *text = read_all(log);
@@ -146,7 +149,7 @@ static void test_kill_slurm_resume(void) {
                "dry run lists the runs and commands:\n%s", text ? text : "");
     free(text);
 
-    const char *const run1[] = {"sweep", spec, "--jobs", "1", NULL};
+    const char *const run1[] = {"sweep", spec, "--jobs", "1", "--no-pack", NULL};
     snprintf(log, sizeof log, "%s/run1.log", root);
     const pid_t pid = spawn(run1, log);
     path_of(p, sizeof p, out, "bc/s1", "sweep_done.json");
@@ -226,7 +229,7 @@ static void test_kill_slurm_resume(void) {
     free(text);
 
     /* resume: the finished runs are skipped, the last one runs */
-    const char *const run2[] = {"sweep", spec, "--jobs", "2", NULL};
+    const char *const run2[] = {"sweep", spec, "--jobs", "2", "--no-pack", NULL};
     snprintf(log, sizeof log, "%s/run2.log", root);
     TEST_CHECK(rise(run2, log) == 0, "resumed sweep");
     text = read_all(log);
@@ -255,7 +258,7 @@ static void test_kill_slurm_resume(void) {
 static void test_interrupt(void) {
     char out2[400], log[600], p[700];
     snprintf(out2, sizeof out2, "%s/out2", root);
-    const char *const args[] = {"sweep", spec, "--jobs", "2", "--out", out2, NULL};
+    const char *const args[] = {"sweep", spec, "--jobs", "2", "--out", out2, "--no-pack", NULL};
     snprintf(log, sizeof log, "%s/int.log", root);
     const pid_t pid = spawn(args, log);
     path_of(p, sizeof p, out2, "bc/s1", "sweep.log");
@@ -412,6 +415,97 @@ static void test_report(void) {
     }
 }
 
+static int same_bytes(const char *a, const char *b) {
+    FILE *fa = fopen(a, "rb"), *fb = fopen(b, "rb");
+    int same = fa && fb, ca = 0, cb = 0;
+    while (same && (ca = fgetc(fa)) == (cb = fgetc(fb)) && ca != EOF) {
+    }
+    same = same && ca == EOF && cb == EOF;
+    if (fa) fclose(fa);
+    if (fb) fclose(fb);
+    return same;
+}
+
+/* A point's seeds in one process: killed mid-training, resumed as a pack, equal to one
+ * process per seed. */
+static void test_pack(void) {
+    const char *src = RISE_SOURCE_DIR;
+    char path[400], log[600], ref[400], packed[400], p[700], q[700];
+    snprintf(path, sizeof path, "%s/pack.json", root);
+    snprintf(ref, sizeof ref, "%s/pack_ref", root);
+    snprintf(packed, sizeof packed, "%s/pack_out", root);
+    FILE *f = fopen(path, "w");
+    fprintf(f,
+            "{\"config\": \"%s/paper_repro/configs/maze_idql.json\", \"seeds\": [0, 1, 2],\n"
+            " \"set\": {\"train.steps\": 400, \"train.log_every\": 50, \"train.ckpt_every\": 50,\n"
+            "         \"policy.width\": 32, \"critic.width\": 32, \"extract.candidates\": 4,\n"
+            "         \"diffusion.sample_steps\": 2,\n"
+            "         \"data.sources\": \"expert:data/e.h5,non_expert:data/p.h5\"},\n"
+            " \"evals\": [{\"args\": [\"--grid\", 2, \"--trials\", 1]}]}\n",
+            src);
+    fclose(f);
+    const char *const dry[] = {"sweep", path, "--out", packed, "--dry-run", NULL};
+    snprintf(log, sizeof log, "%s/pack_dry.log", root);
+    TEST_CHECK(rise(dry, log) == 0, "pack dry run");
+    char *text = read_all(log);
+    snprintf(q, sizeof q, "--set 'train.seeds=[0,1,2]' --out %s/maze_idql\n", packed);
+    TEST_CHECK(text && strstr(text, q) && count(text, " train ") == 1,
+               "the dry run shows one training command for the 3 seeds:\n%s", text ? text : "");
+    free(text);
+    const char *const single[] = {"sweep", path, "--out", ref, "--no-pack", NULL};
+    snprintf(log, sizeof log, "%s/pack_ref.log", root);
+    TEST_CHECK(rise(single, log) == 0, "one process per seed (see %s)", log);
+
+    const char *const run[] = {"sweep", path, "--out", packed, NULL};
+    snprintf(log, sizeof log, "%s/pack_run1.log", root);
+    const pid_t pid = spawn(run, log);
+    path_of(p, sizeof p, packed, "maze_idql/s2", "checkpoint.h5");
+    path_of(q, sizeof q, packed, "maze_idql/s0", "sweep_done.json");
+    const double t0 = now_s();
+    int ended = 0, status;
+    while (!exists(p) && now_s() - t0 < 300 && !ended) {
+        ended = waitpid(pid, &status, WNOHANG) == pid;
+        sleep_ms(5);
+    }
+    const int killed_mid = !ended && !exists(q);
+    if (!ended) {
+        kill(pid, SIGKILL);
+        wait_exit(pid);
+    }
+    if (!killed_mid) printf("note: the pack finished training before the kill; resume not seen\n");
+    const double t1 = now_s();
+    while (!lock_free(packed, "maze_idql/s0") && now_s() - t1 < 20) sleep_ms(20);
+    snprintf(log, sizeof log, "%s/pack_run2.log", root);
+    TEST_CHECK(rise(run, log) == 0, "the packed sweep resumed (see %s)", log);
+    snprintf(p, sizeof p, "%s/maze_idql/sweep.log", packed);
+    text = read_all(p);
+    TEST_CHECK(text && count(text, " train: ") == 1 + killed_mid &&
+                   count(text, "'train.seeds=[0,1,2]'") == 1 + killed_mid &&
+                   (!killed_mid || strstr(text, "--resume --set 'train.seeds=[0,1,2]'")),
+               "one process trained the 3 seeds%s:\n%s", killed_mid ? ", then resumed them" : "",
+               text ? text : "");
+    free(text);
+    static const char *const files[] = {"metrics.csv", "checkpoint.h5", "eval/coverage.csv"};
+    for (int k = 0; k < 3; ++k) {
+        char run_dir[32];
+        snprintf(run_dir, sizeof run_dir, "maze_idql/s%d", k);
+        path_of(p, sizeof p, packed, run_dir, "sweep_done.json");
+        TEST_CHECK(exists(p), "%s finished", run_dir);
+        path_of(p, sizeof p, packed, run_dir, "sweep.log");
+        text = read_all(p);
+        TEST_CHECK(count(text, " train: ") == 1 + killed_mid && count(text, " eval eval: ") == 1,
+                   "%s's log records the pack's training and its own eval:\n%s", run_dir,
+                   text ? text : "");
+        free(text);
+        for (int i = 0; i < 3; ++i) {
+            path_of(p, sizeof p, packed, run_dir, files[i]);
+            path_of(q, sizeof q, ref, run_dir, files[i]);
+            TEST_CHECK(same_bytes(p, q), "%s: the pack's %s is the single run's", run_dir,
+                       files[i]);
+        }
+    }
+}
+
 int main(void) {
     snprintf(root, sizeof root, "/tmp/rise_test_cli_sweep_%ld", (long)getpid());
     snprintf(spec, sizeof spec, "%s/spec.json", root);
@@ -426,6 +520,7 @@ int main(void) {
     test_failure();
     test_report();
     test_stale();
+    test_pack();
     const int rc = test_finish();
     if (rc == 0) {
         char cmd[400];
