@@ -407,12 +407,31 @@ static int is_hex_commit(const char *s) {
 
 rise_status rise_run_header_write(const char *run_dir, const char *backend_name,
                                   const char *device_desc) {
-    RISE_TRY(rise_run_mkdir_p(run_dir));
+    return rise_run_header_write_extra(run_dir, backend_name, device_desc, NULL);
+}
+
+rise_status rise_run_header_write_extra(const char *run_dir, const char *backend_name,
+                                        const char *device_desc, const char *extra_json) {
+    cJSON *extra = NULL;
+    if (extra_json) {
+        extra = cJSON_Parse(extra_json);
+        if (!cJSON_IsObject(extra)) {
+            cJSON_Delete(extra);
+            return rise_error(RISE_ERR_INVALID,
+                              "header.json: extra fields are not a JSON object: %s", extra_json);
+        }
+    }
+    const rise_status mk = rise_run_mkdir_p(run_dir);
+    if (mk != RISE_OK) {
+        cJSON_Delete(extra);
+        return mk;
+    }
     cJSON *h = cJSON_CreateObject();
     cJSON *v = cJSON_CreateObject();
     if (!h || !v) {
         cJSON_Delete(h);
         cJSON_Delete(v);
+        cJSON_Delete(extra);
         return rise_error(RISE_ERR_NOMEM, "out of memory");
     }
 
@@ -472,6 +491,11 @@ rise_status rise_run_header_write(const char *run_dir, const char *backend_name,
     }
 #endif
     cJSON_AddItemToObject(h, "versions", v);
+    while (extra && extra->child) { /* move each extra field over */
+        cJSON *item = cJSON_DetachItemViaPointer(extra, extra->child);
+        cJSON_AddItemToObject(h, item->string, item);
+    }
+    cJSON_Delete(extra);
 
     char *text = cJSON_Print(h);
     cJSON_Delete(h);

@@ -9,12 +9,14 @@ __global__ void diffusion_q_sample_kernel1(float *xt, float *eps, float *t_out, 
                                            int cols, int n_steps, rise_rng rng) {
     rng = rise_rng_resolve(rng);
     const size_t n = (size_t)rows * cols;
-    const uint64_t noise_off = rng.offset + rise_rng_blocks_uniform((uint64_t)rows);
+    const uint64_t row_skip = diffusion_q_sample_row_skip(rng, rows);
+    const uint64_t noise_skip = diffusion_q_sample_noise_skip(rng, rows, cols);
+    const uint64_t noise_off = diffusion_q_sample_noise_offset(rng, rows);
     RISE_GRID_STRIDE(i, n) {
         const size_t b = i / cols;
-        const uint32_t k =
-            rise_below(rise_rng_word(rng.seed, rng.stream, rng.offset, b), (uint32_t)n_steps);
-        const float e = rise_rng_normal(rng.seed, rng.stream, noise_off, i);
+        const uint32_t k = rise_below(rise_rng_word(rng.seed, rng.stream, rng.offset, row_skip + b),
+                                      (uint32_t)n_steps);
+        const float e = rise_rng_normal(rng.seed, rng.stream, noise_off, noise_skip + i);
         eps[i] = e;
         xt[i] = sqrt_ab[k] * x0[i] + sqrt_1mab[k] * e;
         if (i % cols == 0) t_out[b] = (float)k;

@@ -8,6 +8,9 @@
  * with sqrt_ab / sqrt_1mab [n_steps] the schedule's sqrt(alpha_bar) and
  * sqrt(1 - alpha_bar) (backend memory). eps is the epsilon-prediction target.
  * The caller advances its rng offset by diffusion_q_sample_blocks(rows, cols).
+ * Under a data-parallel window (philox.h) the rows are rows row0.. of the whole batch:
+ * k_b is word row0 + b and the noise starts blocks_uniform(rows_total) blocks in, at
+ * element row0 * cols, so each rank draws what one process would for its rows.
  * Semantics are documented once, on the backend table (host/backend.h). */
 #ifndef RISE_KERNELS_DIFFUSION_H
 #define RISE_KERNELS_DIFFUSION_H
@@ -20,6 +23,17 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* The window's positions of the time indices and the noise (shared by both sides). */
+RISE_HD uint64_t diffusion_q_sample_row_skip(rise_rng rng, int rows) {
+    return rise_rng_slice(rng, (uint64_t)rows).skip;
+}
+RISE_HD uint64_t diffusion_q_sample_noise_skip(rise_rng rng, int rows, int cols) {
+    return rise_rng_slice(rng, (uint64_t)rows * (uint64_t)cols).skip;
+}
+RISE_HD uint64_t diffusion_q_sample_noise_offset(rise_rng rng, int rows) {
+    return rng.offset + rise_rng_blocks_uniform(rise_rng_span(rng, (uint64_t)rows));
+}
 
 static inline uint64_t diffusion_q_sample_blocks(int rows, int cols) {
     return rise_rng_blocks_uniform((uint64_t)rows) +

@@ -10,28 +10,29 @@
 #include "random.h"
 
 __global__ void rand_uniform_kernel1(float *y, size_t n, float lo, float hi, rise_rng rng) {
-    rng = rise_rng_resolve(rng);
+    rng = rise_rng_slice(rise_rng_resolve(rng), n);
     const float width = hi - lo;
     RISE_GRID_STRIDE(i, n) {
-        const float u = rise_rng_uniform(rng.seed, rng.stream, rng.offset, i);
+        const float u = rise_rng_uniform(rng.seed, rng.stream, rng.offset, rng.skip + i);
         y[i] = __fadd_rn(lo, __fmul_rn(width, u));
     }
 }
 
 __global__ void rand_normal_kernel1(float *y, size_t n, float mean, float std, rise_rng rng) {
-    rng = rise_rng_resolve(rng);
+    rng = rise_rng_slice(rise_rng_resolve(rng), n);
     RISE_GRID_STRIDE(i, n) {
-        const float z = rise_rng_normal(rng.seed, rng.stream, rng.offset, i);
+        const float z = rise_rng_normal(rng.seed, rng.stream, rng.offset, rng.skip + i);
         y[i] = __fadd_rn(mean, __fmul_rn(std, z));
     }
 }
 
 __global__ void dropout_forward_kernel1(float *y, float *mask, const float *x, size_t n, float p,
                                         rise_rng rng) {
-    rng = rise_rng_resolve(rng);
+    rng = rise_rng_slice(rise_rng_resolve(rng), n);
     const float keep_scale = 1.0f / (1.0f - p);
     RISE_GRID_STRIDE(i, n) {
-        const int keep = p == 0.0f || rise_rng_uniform(rng.seed, rng.stream, rng.offset, i) >= p;
+        const int keep =
+            p == 0.0f || rise_rng_uniform(rng.seed, rng.stream, rng.offset, rng.skip + i) >= p;
         const float m = keep ? keep_scale : 0.0f;
         mask[i] = m;
         y[i] = x[i] * m;
@@ -39,9 +40,9 @@ __global__ void dropout_forward_kernel1(float *y, float *mask, const float *x, s
 }
 
 __global__ void rand_index_kernel1(uint32_t *y, size_t n, uint32_t below, rise_rng rng) {
-    rng = rise_rng_resolve(rng);
+    rng = rise_rng_slice(rise_rng_resolve(rng), n);
     RISE_GRID_STRIDE(i, n) {
-        const uint32_t w = rise_rng_word(rng.seed, rng.stream, rng.offset, i);
+        const uint32_t w = rise_rng_word(rng.seed, rng.stream, rng.offset, rng.skip + i);
         y[i] = below ? rise_below(w, below) : w;
     }
 }
