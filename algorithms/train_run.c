@@ -365,11 +365,14 @@ rise_status rise_train_run(const rise_train_config *cfg, const char *run_dir, in
     const int64_t ran = out->last_step - out->first_step;
     out->steps_per_s = out->seconds > 0 ? ran / out->seconds : 0.0;
     out->shared_error = world > 1 && st != RISE_OK;
-    if (st == RISE_ERR_NUMERIC)
+    if (st == RISE_ERR_NUMERIC && good > 0)
         rise_error_context(st,
                            "training stopped at step %lld (the last good checkpoint, step %lld, "
                            "is kept in %s): ",
                            (long long)out->last_step, (long long)good, ckpt);
+    else if (st == RISE_ERR_NUMERIC)
+        rise_error_context(st, "training stopped at step %lld (before its first checkpoint): ",
+                           (long long)out->last_step);
     run_free(&s);
     return st;
 }
