@@ -65,6 +65,9 @@ rise_status rise_launch_from_env(rise_launch *l);
  * CUDA backend is created. Elsewhere (and with no GPU) it does nothing. */
 rise_status rise_launch_select_device(const rise_launch *l);
 
+/* GPUs visible to this process (0 without CUDA or a GPU). */
+int rise_launch_gpu_count(void);
+
 /* rise --gpus on one node without MPI: forks one process per entry of gpus[0..n-1].
  * In each child it returns RISE_OK with *is_child = 1 and *self filled (rank = index,
  * device = gpus[index], the NCCL id pipes set up); the child dies with the parent. In the

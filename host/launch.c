@@ -83,6 +83,19 @@ rise_status rise_launch_from_env(rise_launch *l) {
     return RISE_OK;
 }
 
+int rise_launch_gpu_count(void) {
+#ifdef RISE_WITH_CUDA
+    int count = 0;
+    if (cudaGetDeviceCount(&count) != cudaSuccess) {
+        (void)cudaGetLastError();
+        return 0;
+    }
+    return count;
+#else
+    return 0;
+#endif
+}
+
 rise_status rise_launch_select_device(const rise_launch *l) {
 #ifdef RISE_WITH_CUDA
     int count = 0;

@@ -18,6 +18,9 @@
  *     on rank 1 (the last good checkpoint stays loadable), a corrupt data file on rank 1 only,
  *     a different training set on rank 1; a global batch that does not divide is refused.
  *
+ * RISE_TEST_BACKEND=cuda runs the same checks on the CUDA backend with NCCL, one GPU per
+ * rank (ctest mpi_nccl_train; skipped with fewer than 2 GPUs).
+ *
  * Modes for tests/mpi/kill_rank.sh: --kill DIR (rank 1 kills itself with SIGKILL after the
  * step-10 checkpoint) and --check DIR (one process: that checkpoint loads, at step 10). */
 #include <math.h>
@@ -37,6 +40,7 @@
 #define TOL 1e-4
 
 static char dir[256];
+static const char *backend = "cpu"; /* RISE_TEST_BACKEND=cuda: NCCL on 2 GPUs */
 static rise_launch launch;
 static rise_comm *tc; /* the test's own coordination */
 static int rank;
@@ -69,6 +73,8 @@ static void config(rise_train_config *c, const char *algo, const char *expert, c
         set(c, "cql.alpha=0.5");
         set(c, "cql.target_gap=2");
     }
+    snprintf(buf, sizeof buf, "train.backend=%s", backend);
+    set(c, buf);
     snprintf(buf, sizeof buf, "data.source=expert:%s/%s", dir, expert ? expert : "expert.h5");
     set(c, buf);
     snprintf(buf, sizeof buf, "data.source=non_expert:%s/%s", dir, play ? play : "play.h5");
@@ -402,8 +408,17 @@ static int open_job(void) {
         printf("not started as 2 MPI ranks (tests/mpi/run_mpi.sh 2 ...): skipped\n");
         return 77;
     }
+    const char *want = getenv("RISE_TEST_BACKEND");
+    if (want && !strcmp(want, "cuda")) {
+        if (!rise_comm_kind_built(RISE_COMM_NCCL) || rise_launch_gpu_count() < 2) {
+            printf("RISE_TEST_BACKEND=cuda needs NCCL and 2 GPUs (%d visible): skipped\n",
+                   rise_launch_gpu_count());
+            return 77;
+        }
+        backend = "cuda";
+    }
     rise_status st;
-    rise_backend *be = rise_backend_create("cpu", &st);
+    rise_backend *be = rise_backend_create("cpu", &st); /* the test's own messages */
     if (rise_comm_create(&launch, RISE_COMM_MPI, be, &tc) != RISE_OK) {
         fprintf(stderr, "communicator: %s\n", rise_last_error());
         return 1;
