@@ -165,6 +165,10 @@ static rise_status open_ranks(const rise_train_config *cfg, const rise_launch *l
     s->be = rise_backend_create(cfg->train_backend, &st);
     if (!s->be) return rise_error_context(st, "rank %d of %d: ", l->rank, l->world);
     st = rise_comm_create(l, kind, s->be, &s->comm);
+    /* a rank that cannot join leaves the others waiting inside the communicator's set-up:
+     * only an abort ends them */
+    if (st != RISE_OK && l->world > 1)
+        rise_comm_abort(NULL, "rank %d of %d: %s", l->rank, l->world, rise_last_error());
     if (st != RISE_OK) return rise_error_context(st, "rank %d of %d: ", l->rank, l->world);
     if (s->be->is_device && rise_comm_kind_of(s->comm) == RISE_COMM_MPI)
         return rise_error(RISE_ERR_INVALID,

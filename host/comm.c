@@ -189,8 +189,10 @@ rise_status rise_comm_agree(rise_comm *c, rise_status st) {
 }
 
 void rise_comm_print_abort(const rise_comm *c, const char *msg) {
-    fprintf(stderr, "rise: rank %d of %d: %s; aborting the job\n", rise_comm_rank(c),
-            rise_comm_world(c), msg);
+    if (c)
+        fprintf(stderr, "rise: rank %d of %d: %s; aborting the job\n", c->rank, c->world, msg);
+    else
+        fprintf(stderr, "rise: %s; aborting the job\n", msg);
     fflush(stderr);
 }
 

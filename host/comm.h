@@ -127,7 +127,8 @@ rise_status rise_comm_barrier(rise_comm *c);
 rise_status rise_comm_agree(rise_comm *c, rise_status st);
 
 /* Prints "rise: rank R of W: <message>; aborting the job" to stderr and ends every rank
- * (MPI_Abort, ncclCommAbort and exit, or exit). */
+ * (MPI_Abort, ncclCommAbort and exit, or exit). c may be NULL (no communicator yet: MPI_Abort
+ * when MPI is initialised, else exit; the message should name the rank). */
 void rise_comm_abort(rise_comm *c, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 2, 3), noreturn))

@@ -10,5 +10,7 @@ if ! command -v mpirun >/dev/null 2>&1; then
     exit 77
 fi
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+# containers often forbid cross-memory attach between processes: plain shared-memory copies
+export OMPI_MCA_btl_vader_single_copy_mechanism=none
 export OMP_NUM_THREADS=1 OMP_WAIT_POLICY=passive
 exec timeout 600 mpirun -np "$np" --oversubscribe --bind-to none "$@"
