@@ -76,9 +76,9 @@ static void clock_upload(rise_agent *a) {
 
 /* The step's last op: the clock moves on by one step of this phase. */
 static void clock_advance(rise_agent *a, int pair_step) {
-    const uint64_t delta[RISE_CLOCK_N] = {
-        1, RISE_AGENT_STEP_BLOCKS(1), rise_sampler_blocks(&a->sampler),
-        pair_step ? rise_sampler_blocks(&a->pair_sampler) : 0};
+    const uint64_t delta[RISE_CLOCK_N] = {1, RISE_AGENT_STEP_BLOCKS(1),
+                                          rise_sampler_blocks(&a->sampler),
+                                          pair_step ? rise_sampler_blocks(&a->pair_sampler) : 0};
     a->be->counters_add(a->be, a->clock, delta, RISE_CLOCK_N);
 }
 

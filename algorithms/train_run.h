@@ -43,7 +43,7 @@ typedef struct {
     int64_t first_step, last_step; /* steps run by this call: (first_step, last_step] */
     double seconds;
     double steps_per_s;
-    int64_t pairs; /* relabelled pairs (0 when off) */
+    int64_t pairs;    /* relabelled pairs (0 when off) */
     int rank, world;  /* this process's place in the job */
     int shared_error; /* the error was agreed by all ranks: rank 0 reports it */
 } rise_train_summary;

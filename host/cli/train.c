@@ -120,6 +120,16 @@ int rise_cmd_train(int argc, char **argv) {
                 gpu_list, RISE_LAUNCH_MAX_LOCAL);
         return 2;
     }
+    if (n_gpus > 1 && !rise_comm_kind_built(RISE_COMM_NCCL)) {
+        fprintf(stderr, "rise train: --gpus %s needs a build with CUDA and NCCL\n", gpu_list);
+        return 2;
+    }
+    for (int i = 0; i < n_gpus && rise_launch_gpu_count() > 0; ++i)
+        if (gpus[i] >= rise_launch_gpu_count()) {
+            fprintf(stderr, "rise train: --gpus %s: GPU %d requested, %d visible\n", gpu_list,
+                    gpus[i], rise_launch_gpu_count());
+            return 2;
+        }
     rise_train_config cfg;
     rise_status st =
         resume ? rise_train_load_config(out, &cfg) : rise_train_config_load(&cfg, config);

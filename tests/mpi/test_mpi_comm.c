@@ -83,8 +83,7 @@ int main(void) {
     mine = rise_error(r == 0 ? RISE_ERR_NUMERIC : RISE_ERR_IO, "rank %d's trouble", r);
     st = rise_comm_agree(c, mine);
     TEST_CHECK(st == RISE_ERR_NUMERIC && strstr(rise_last_error(), "rank 0 of ") &&
-                   strstr(rise_last_error(), "rank 0's trouble") &&
-                   strstr(rise_last_error(), more),
+                   strstr(rise_last_error(), "rank 0's trouble") && strstr(rise_last_error(), more),
                "all fail: the lowest rank's status and message, and how many more: %s",
                rise_last_error());
 
