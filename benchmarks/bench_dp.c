@@ -18,7 +18,10 @@
  *              slowest rank)
  * and reports the slowest rank's medians of 3 repeats: ms per step, efficiency =
  * compute / step (1 with no communication cost), the bytes all-reduced per step, algbw =
- * bytes / allreduce time and busbw = algbw 2 (W - 1) / W (nccl-tests' bus bandwidth).
+ * bytes / allreduce time and busbw = algbw 2 (W - 1) / W (nccl-tests' bus bandwidth), and
+ * compute_cpu and step_cpu: the CPU time a compute step and a data-parallel step cost, summed
+ * over threads and ranks (the work, which a machine shared with other jobs distorts less
+ * than the wall clock; waiting in MPI still counts, as MPI polls).
  * Validation: finite losses and replicas identical on every rank after the run (exit 1).
  * --dims D,A prints the floats all-reduced per step for observations of D and actions of
  * A dimensions (e.g. robomimic square low-dim: 23, 7) and exits: the bytes of the scaling
@@ -37,6 +40,13 @@
 static double now(void) {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* CPU seconds of this process (every thread). */
+static double cpu_now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
@@ -70,12 +80,13 @@ static double median3(double *x) {
 }
 
 static rise_status time_steps(rise_agent *a, rise_backend *be, rise_comm *c, int steps,
-                              double *seconds) {
+                              double *seconds, double *cpu_seconds) {
     RISE_TRY(rise_comm_barrier(c));
-    const double t0 = now();
+    const double t0 = now(), c0 = cpu_now();
     for (int i = 0; i < steps; ++i) RISE_TRY(rise_agent_step(a));
     RISE_TRY(be->sync(be));
     *seconds = (now() - t0) / steps;
+    *cpu_seconds = (cpu_now() - c0) / steps;
     return RISE_OK;
 }
 
@@ -207,11 +218,12 @@ int main(int argc, char **argv) {
     if (st == RISE_OK) st = rise_agent_attach_data(solo, &ts);
     for (int i = 0; st == RISE_OK && i < 3; ++i) st = rise_agent_step(dp); /* warm up */
     for (int i = 0; st == RISE_OK && i < 3; ++i) st = rise_agent_step(solo);
-    double t[3][3]; /* [repeat][compute, allreduce, step] */
+    /* [repeat][compute, allreduce, step]; CPU seconds of the compute and the dp step */
+    double t[3][3], cpu[3], cpu_solo[3];
     for (int r = 0; st == RISE_OK && r < 3; ++r) {
-        st = time_steps(solo, be, c, steps, &t[r][0]);
+        st = time_steps(solo, be, c, steps, &t[r][0], &cpu_solo[r]);
         if (st == RISE_OK) st = time_allreduce(dp, be, c, steps, &t[r][1]);
-        if (st == RISE_OK) st = time_steps(dp, be, c, steps, &t[r][2]);
+        if (st == RISE_OK) st = time_steps(dp, be, c, steps, &t[r][2], &cpu[r]);
     }
     rise_agent_metrics m;
     if (st == RISE_OK) st = rise_agent_metrics_read(dp, &m); /* a non-finite loss fails */
@@ -226,7 +238,10 @@ int main(int argc, char **argv) {
         double x[3] = {t[0][k], t[1][k], t[2][k]};
         med[k] = median3(x);
     }
-    rise_comm_host_allreduce(c, med, 3, RISE_COMM_MAX); /* the slowest rank */
+    rise_comm_host_allreduce(c, med, 3, RISE_COMM_MAX);    /* the slowest rank */
+    double cpu_med[2] = {median3(cpu_solo), median3(cpu)}; /* summed over the ranks */
+    rise_comm_host_allreduce(c, cpu_med, 2, RISE_COMM_SUM);
+    const double cpu_compute = cpu_med[0], cpu_step = cpu_med[1];
     const rise_iql_critic *q = rise_agent_critic(dp);
     const size_t floats = rise_agent_policy_params(dp)->size + q->qp.size + q->vp.size;
     const double bytes = 4.0 * (double)floats;
@@ -241,10 +256,11 @@ int main(int argc, char **argv) {
                width, chunks ? ", 2 frames x 16-action chunks" : "", (long long)ts.obs_dim,
                (long long)ts.act_dim, floats, rise_agent_policy_params(dp)->size, q->qp.size,
                q->vp.size, bytes / 1e6);
-        printf("%-12s %10s %10s %10s %10s %10s %10s\n", "ranks", "compute", "allreduce", "step",
-               "efficiency", "algbw", "busbw");
-        printf("%-12d %8.3fms %8.3fms %8.3fms %10.3f %6.2fGB/s %6.2fGB/s\n", world, 1e3 * med[0],
-               1e3 * med[1], 1e3 * med[2], eff, algbw, busbw);
+        printf("%-6s %10s %10s %10s %10s %10s %10s %11s %10s\n", "ranks", "compute", "allreduce",
+               "step", "efficiency", "algbw", "busbw", "compute_cpu", "step_cpu");
+        printf("%-6d %8.3fms %8.3fms %8.3fms %10.3f %6.2fGB/s %6.2fGB/s %9.3fms %8.3fms\n", world,
+               1e3 * med[0], 1e3 * med[1], 1e3 * med[2], eff, algbw, busbw, 1e3 * cpu_compute,
+               1e3 * cpu_step);
         if (json) {
             FILE *f = fopen(json, "w");
             if (f) {
@@ -253,10 +269,11 @@ int main(int argc, char **argv) {
                         "\"world\": %d, \"batch\": %d, \"batch_per_rank\": %d, \"width\": %d, "
                         "\"chunks\": %d, \"grad_floats\": %zu, \"compute_ms\": %.6g, "
                         "\"allreduce_ms\": %.6g, \"step_ms\": %.6g, \"efficiency\": %.6g, "
-                        "\"algbw_gbs\": %.6g, \"busbw_gbs\": %.6g}]\n",
+                        "\"algbw_gbs\": %.6g, \"busbw_gbs\": %.6g, \"compute_cpu_ms\": %.6g, "
+                        "\"step_cpu_ms\": %.6g}]\n",
                         be->name, rise_comm_kind_name(rise_comm_kind_of(c)), world, batch,
                         batch / world, width, chunks, floats, 1e3 * med[0], 1e3 * med[1],
-                        1e3 * med[2], eff, algbw, busbw);
+                        1e3 * med[2], eff, algbw, busbw, 1e3 * cpu_compute, 1e3 * cpu_step);
                 fclose(f);
             }
         }
