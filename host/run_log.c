@@ -1,6 +1,8 @@
 /* run_log.c - metrics.csv / metrics.jsonl and header.json (see run_log.h). */
 #include "host/run_log.h"
 
+#include "host/paths.h"
+
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <hdf5.h>
@@ -28,29 +30,7 @@ static char *path_join(const char *dir, const char *name) {
     return p;
 }
 
-rise_status rise_run_mkdir_p(const char *dir) {
-    if (!dir || !dir[0]) return rise_error(RISE_ERR_INVALID, "run directory: empty path");
-    char *p = strdup(dir);
-    if (!p) return rise_error(RISE_ERR_NOMEM, "out of memory");
-    rise_status st = RISE_OK;
-    for (char *s = p + 1;; ++s) {
-        const char c = *s;
-        if (c != '/' && c != '\0') continue;
-        *s = '\0';
-        if (mkdir(p, 0775) != 0 && errno != EEXIST) {
-            st = rise_error(RISE_ERR_IO, "%s: cannot create directory %s: %s", dir, p,
-                            strerror(errno));
-            break;
-        }
-        *s = c;
-        if (c == '\0') break;
-    }
-    struct stat sb;
-    if (st == RISE_OK && (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)))
-        st = rise_error(RISE_ERR_IO, "%s: exists and is not a directory", dir);
-    free(p);
-    return st;
-}
+rise_status rise_run_mkdir_p(const char *dir) { return rise_mkdir_p(dir); }
 
 /* ------------------------------------------------------------ metric log */
 
@@ -412,19 +392,16 @@ rise_status rise_run_header_write(const char *run_dir, const char *backend_name,
 
 rise_status rise_run_header_write_extra(const char *run_dir, const char *backend_name,
                                         const char *device_desc, const char *extra_json) {
+    RISE_TRY(rise_run_mkdir_p(run_dir));
     cJSON *extra = NULL;
     if (extra_json) {
         extra = cJSON_Parse(extra_json);
         if (!cJSON_IsObject(extra)) {
             cJSON_Delete(extra);
             return rise_error(RISE_ERR_INVALID,
-                              "header.json: extra fields are not a JSON object: %s", extra_json);
+                              "%s/header.json: the extra fields are not a JSON object: %.80s",
+                              run_dir, extra_json);
         }
-    }
-    const rise_status mk = rise_run_mkdir_p(run_dir);
-    if (mk != RISE_OK) {
-        cJSON_Delete(extra);
-        return mk;
     }
     cJSON *h = cJSON_CreateObject();
     cJSON *v = cJSON_CreateObject();
@@ -491,8 +468,9 @@ rise_status rise_run_header_write_extra(const char *run_dir, const char *backend
     }
 #endif
     cJSON_AddItemToObject(h, "versions", v);
-    while (extra && extra->child) { /* move each extra field over */
+    while (extra && extra->child) {
         cJSON *item = cJSON_DetachItemViaPointer(extra, extra->child);
+        cJSON_DeleteItemFromObjectCaseSensitive(h, item->string);
         cJSON_AddItemToObject(h, item->string, item);
     }
     cJSON_Delete(extra);
