@@ -107,6 +107,10 @@ const float *rise_agent_batch_expert(rise_agent *a);
  * the samplers set to this rank's slice when the data is attached. */
 rise_rng rise_agent_window(const rise_agent *a, rise_rng r);
 rise_status rise_agent_dist_attach(rise_agent *a);
+/* The batch of one step over all ranks (a->B in one process): what an epoch is counted in. */
+static inline int rise_agent_global_batch(const rise_agent *a) {
+    return a->dp_world > 1 ? a->dp_batch : a->B;
+}
 
 /* agent_clock.c. The step's rngs and Adam step: by value from the host counters, or read
  * from the device clock when it is on. */
