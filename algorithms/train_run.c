@@ -12,6 +12,7 @@
 #include "../envs/coverage.h"
 #include "../host/checkpoint.h"
 #include "../host/comm.h"
+#include "../host/cpu_info.h"
 #include "../host/paths.h"
 #include "../host/progress.h"
 #include "../host/run_log.h"
@@ -199,7 +200,10 @@ static rise_status report_and_header(const rise_train_config *cfg, const rise_tr
     json = t ? cJSON_PrintUnformatted(root) : NULL;
     cJSON_Delete(root);
     if (!json) return rise_error(RISE_ERR_NOMEM, "header.json: out of memory");
-    const rise_status st = rise_run_header_write_extra(run_dir, s->be->name, s->be->name, json);
+    char device[512]; /* the processor (model, vector extensions, threads) and precision */
+    snprintf(device, sizeof device, "%s, %s",
+             s->be->is_device ? s->be->name : rise_cpu_description(), cfg->train_precision);
+    const rise_status st = rise_run_header_write_extra(run_dir, s->be->name, device, json);
     free(json);
     return st;
 }
@@ -220,6 +224,7 @@ static rise_status open_ranks(const rise_train_config *cfg, const rise_launch *l
     rise_status st = RISE_OK;
     s->be = rise_backend_create(cfg->train_backend, &st);
     if (!s->be) return rise_error_context(st, "rank %d of %d: ", l->rank, l->world);
+    RISE_TRY(rise_backend_set_precision_name(s->be, cfg->train_precision));
     st = rise_comm_create(l, kind, s->be, &s->comm);
     /* a rank that cannot join leaves the others waiting inside the communicator's set-up:
      * only an abort ends them */

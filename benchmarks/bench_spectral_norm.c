@@ -5,7 +5,7 @@
  * product: W^T u and W v per iteration, W v again for sigma) plus the vectors;
  * backward 8 R C (dW read and written). FLOPs: forward 2 R C (2 iters + 1),
  * backward 2 R C.
- *   build/benchmarks/bench_spectral_norm [--backend cpu|cuda] [--json sn.json] [--quick] */
+ *   build/benchmarks/bench_spectral_norm [--backend cpu|ref|cuda] [--json sn.json] [--quick] */
 #include "bench_util.h"
 #include "kernels/spectral_norm.h"
 

@@ -1,9 +1,10 @@
 /* backend.h - the backend table: every op the algorithms may call.
  *
  * Algorithms never see CUDA. They hold a `rise_backend *` and call ops through
- * its function pointers; `rise_backend_create("cpu"|"cuda")` returns the CPU
- * reference implementation (plain C, OpenBLAS, OpenMP) or the CUDA one
- * (cuBLAS + handwritten kernels). All pointers passed to ops live in that
+ * its function pointers; `rise_backend_create("ref"|"cpu"|"cuda")` returns the
+ * reference implementation (plain C, OpenBLAS, OpenMP: the specification), the
+ * fast CPU one (vectorised kernels validated against the reference) or the CUDA
+ * one (cuBLAS + handwritten kernels). All pointers passed to ops live in that
  * backend's memory (alloc/upload/download move data in and out). Ops are
  * asynchronous on CUDA; `sync` waits and returns the first error seen.
  *
@@ -78,12 +79,15 @@ typedef struct {
     float match_tol; /* pairs need |q_match - r_match| <= match_tol in every column */
 } rise_knn_params;
 
+/* Precision of the GEMM inputs (accumulation and every other op stay fp32). */
+typedef enum { RISE_PRECISION_FP32 = 0, RISE_PRECISION_BF16 } rise_precision;
+
 typedef struct rise_backend rise_backend;
 
 #define RISE_COUNTERS_MAX 8 /* counters_add's limit */
 
 struct rise_backend {
-    const char *name; /* "cpu" or "cuda" */
+    const char *name; /* "ref", "cpu" or "cuda" */
     int is_device;    /* 1 when memory is not host-addressable */
     void *impl;       /* backend private state (stream, handles, error) */
     /* the backend's cudaStream_t (opaque), the one every kernel launcher must be given
@@ -98,6 +102,10 @@ struct rise_backend {
     void (*download)(rise_backend *be, void *host_dst, const void *src, size_t bytes);
     void (*copy)(rise_backend *be, void *dst, const void *src, size_t bytes);
     rise_status (*sync)(rise_backend *be);
+    /* GEMM input precision for the ops that follow; NULL on a backend that computes in
+     * fp32 only (ref, cuda). bf16 rounds GEMM inputs to bfloat16 and accumulates in fp32;
+     * an error where the processor has no bf16 matmul. */
+    rise_status (*set_precision)(rise_backend *be, rise_precision p);
 
     /* ---- dense algebra (kernels/gemm.h) ----
      * C[b] = alpha op(A[b]) op(B[b]) + beta C[b], strided-batched, row-major. */
@@ -259,15 +267,20 @@ struct rise_backend {
     void (*graph_destroy)(rise_backend *be, void *graph);
 };
 
-/* "cpu" or "cuda". Returns NULL with rise_last_error() set (status in *st,
+/* "ref", "cpu" (also for NULL) or "cuda". Returns NULL with rise_last_error() set (status in *st,
  * RISE_ERR_NO_DEVICE when CUDA was not built or no GPU is present). */
 rise_backend *rise_backend_create(const char *name, rise_status *st);
 void rise_backend_destroy(rise_backend *be);
 
+/* Parses "fp32" / "bf16" and applies it (fp32 is every backend's default); a clear error
+ * for an unknown name or a backend without that precision. */
+rise_status rise_backend_set_precision_name(rise_backend *be, const char *precision);
+
 /* Whether the CUDA backend was compiled into this build. */
 int rise_backend_cuda_built(void);
 
-/* Implementations (host/backend_cpu.c, host/backend_cuda.c). */
+/* Implementations (host/backend_ref.c, host/backend_cpu.c, host/backend_cuda.c). */
+rise_backend *rise_backend_ref_create(rise_status *st);
 rise_backend *rise_backend_cpu_create(rise_status *st);
 rise_backend *rise_backend_cuda_create(rise_status *st);
 

@@ -22,6 +22,7 @@
 #ifndef RISE_KERNELS_OPTIM_H
 #define RISE_KERNELS_OPTIM_H
 
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -71,9 +72,35 @@ RISE_HD float polyak_value(float target, float src, float tau) {
 
 /* ---- the ops ---- */
 
+/* Adam's per-call scalars, computed once from the rules above; the reference and the fast
+ * CPU loop (kernels/optim_cpu.c) hold them in locals so stores cannot force reloads. */
+typedef struct {
+    float clip, inv_bc1, inv_bc2, lr, b1, b2, eps, wd;
+} adam_scalars;
+
+static inline adam_scalars adam_scalars_of(const rise_adam_hparams *hp, int step,
+                                           const float *grad_sumsq) {
+    adam_scalars s;
+    s.clip = adam_clip_factor(hp->max_grad_norm, grad_sumsq);
+    s.inv_bc1 = adam_inv_bias_correction(hp->beta1, step, hp->step_add);
+    s.inv_bc2 = adam_inv_bias_correction(hp->beta2, step, hp->step_add);
+    s.lr = hp->lr, s.b1 = hp->beta1, s.b2 = hp->beta2, s.eps = hp->eps, s.wd = hp->weight_decay;
+    return s;
+}
+
+/* One element through adam_update with the call's scalars. */
+static inline void adam_element(float *param, float grad, float *m, float *v, adam_scalars s) {
+    *param = adam_update(*param, grad, m, v, s.clip, s.inv_bc1, s.inv_bc2, s.lr, s.b1, s.b2, s.eps,
+                         s.wd);
+}
+
 void adam_ref(float *param, const float *grad, float *m, float *v, size_t n,
               const rise_adam_hparams *hp, int step, const float *grad_sumsq);
 void polyak_ref(float *target, const float *src, size_t n, float tau);
+/* Fast CPU variant (kernels/optim_cpu.c): the same float arithmetic per element, vectorised
+ * and over threads; equal to adam_ref bit for bit. */
+void adam_cpu(float *param, const float *grad, float *m, float *v, size_t n,
+              const rise_adam_hparams *hp, int step, const float *grad_sumsq);
 
 /* grad_sumsq is device memory here; hp is read on the host. */
 void adam_cuda(void *stream, float *param, const float *grad, float *m, float *v, size_t n,

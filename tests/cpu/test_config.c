@@ -427,7 +427,7 @@ static void test_bad_files(void) {
 static void test_check_errors(void) {
     expect_check_error("train.algo=riss",
                        NEEDLES("train.algo", "riss", "bc_mlp", "cql", "did you mean 'rise'"));
-    expect_check_error("train.backend=tpu", NEEDLES("train.backend", "tpu", "cpu, cuda"));
+    expect_check_error("train.backend=tpu", NEEDLES("train.backend", "tpu", "cpu, ref, cuda"));
     expect_check_error("extract.rule=argmax ", NEEDLES("extract.rule", "argmax, expectile"));
     expect_check_error("spectral.mode=", NEEDLES("spectral.mode", "none, code, paper"));
     expect_check_error("train.task=", NEEDLES("train.task"));

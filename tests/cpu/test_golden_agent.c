@@ -1,6 +1,7 @@
 /* test_golden_agent.c - ONE whole training step of IDQL and of RISE against the PyTorch
  * float64 reference in tests/golden/agent_step.txt (written by make_golden_agent.py, whose
- * docstring lists the step, the sizes and every array), on the cpu backend.
+ * docstring lists the step, the sizes and every array), on the reference backend and on the fast
+ * cpu backend (same tolerances).
  *
  * A step is what algorithms/agent_step.c runs at step 1: rise_iql_critic_update (V
  * expectile toward the target min-Q, Q toward r + gamma (1 - d) V_new(s'), Adam on both,
@@ -468,16 +469,20 @@ static void check_step(rise_backend *be, const char *tag) {
 }
 
 int main(void) {
-    rise_backend *be = test_backend_or_skip("cpu");
     char path[1024];
     golden_path(path, sizeof path, "agent_step.txt");
     golden_file g;
     if (golden_load(&g, path) != 0) return 1;
     G = &g;
-    check_noise(be);
-    check_step(be, "idql");
-    check_step(be, "rise");
+    const char *const backends[] = {"ref", "cpu"}; /* the specification, then the fast one */
+    for (int i = 0; i < 2; ++i) {
+        rise_backend *be = test_backend_or_skip(backends[i]);
+        printf("backend %s\n", backends[i]);
+        check_noise(be);
+        check_step(be, "idql");
+        check_step(be, "rise");
+        rise_backend_destroy(be);
+    }
     golden_free(&g);
-    rise_backend_destroy(be);
     return test_finish();
 }

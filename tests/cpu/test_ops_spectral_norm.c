@@ -188,7 +188,7 @@ static void test_edge_rules(void) {
 }
 
 int main(void) {
-    be = test_backend_or_skip("cpu");
+    be = test_backend_or_skip("ref");
     test_known();
     test_persistent_u();
     test_gradient();

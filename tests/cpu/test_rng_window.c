@@ -6,7 +6,8 @@
  * sample, action noise, the diffusion noising step, index sampling) and for dropout
  * masks through the layers of an MLP and an LN-ResNet (whose offsets advance by the whole
  * batch's span), at world sizes whose slices start mid Philox block (rows per rank 3, 5),
- * on the CPU backend (OpenMP chunks) and the plain references; and for the host sampler's
+ * on both CPU backends (ref: the references in OpenMP chunks; cpu: the fast Philox fills)
+ * and the plain references; and for the host sampler's
  * slices, uniform and mixed expert / non-expert, including the counter they leave. */
 #include <stdint.h>
 #include <stdlib.h>
@@ -109,15 +110,16 @@ static void check_op(rise_backend *be, const op_case *k, int W, int b) {
             ok &= same_bits(slice + k->parts * per_slice,
                             full + k->parts * per_full + (size_t)r * b, sizeof(float) * b);
     }
-    TEST_CHECK(ok, "%s: %d ranks x %d rows draw what one process draws for %d rows", k->name, W, b,
-               R);
+    TEST_CHECK(ok, "%s on %s: %d ranks x %d rows draw what one process draws for %d rows", k->name,
+               be->name, W, b, R);
     free(full);
     free(slice);
 }
 
-static void test_ops(void) {
+static void test_ops(const char *backend) {
     rise_status st;
-    rise_backend *be = rise_backend_create("cpu", &st);
+    rise_backend *be = rise_backend_create(backend, &st);
+    printf("%s backend\n", backend);
     const op_case cases[] = {
         {"rand_uniform", draw_uniform, 5, 1, 0},
         {"rand_normal", draw_normal, 3, 1, 0},
@@ -210,9 +212,9 @@ static void check_net_masks(rise_backend *be, tnet_kind kind, int W, int b) {
     tnet_free(&full);
 }
 
-static void test_net_masks(void) {
+static void test_net_masks(const char *backend) {
     rise_status st;
-    rise_backend *be = rise_backend_create("cpu", &st);
+    rise_backend *be = rise_backend_create(backend, &st);
     check_net_masks(be, TNET_MLP, 2, 5);
     check_net_masks(be, TNET_MLP, 3, 3);
     check_net_masks(be, TNET_RESNET, 2, 5);
@@ -270,8 +272,10 @@ static void test_sampler_slices(void) {
 int main(void) {
     (void)tnet_grads; /* the harness's other helpers */
     (void)tnet_standard_specs;
-    test_ops();
-    test_net_masks();
+    test_ops("ref");
+    test_ops("cpu");
+    test_net_masks("ref");
+    test_net_masks("cpu");
     test_sampler_slices();
     return test_finish();
 }

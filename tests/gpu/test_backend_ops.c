@@ -1,4 +1,4 @@
-/* test_backend_ops.c - every op of the backend table run on the "cpu" and the
+/* test_backend_ops.c - every op of the backend table run on the "ref" (reference) and the
  * "cuda" backend with identical inputs, compared element by element (in the
  * spirit of ggml's test-backend-ops). Shapes are awkward on purpose: 1, primes
  * (7, 13, 37, 257), 1003, lengths that are not multiples of 32 or 256, rows = 1
@@ -1116,7 +1116,7 @@ static void test_layernorm_edges(void) {
 
 int main(void) {
     gpu = test_backend_or_skip("cuda");
-    cpu = test_backend_or_skip("cpu");
+    cpu = test_backend_or_skip("ref");
     test_gemm();
     test_bias();
     test_elementwise();
