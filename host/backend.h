@@ -69,6 +69,16 @@ typedef struct {
     const uint64_t *step_add;
 } rise_adam_hparams;
 
+/* EMA settings (the update and its decay: kernels/optim.h). Update n = step + *step_add
+ * (counting from 1) uses decay rise_ema_decay(n, power, max_decay): power > 0 is
+ * diffusers' EMAModel warm-up (0 at n = 1, then min(max_decay, 1 - n^-power)); power 0 the
+ * fixed decay max_decay. */
+typedef struct {
+    float max_decay;
+    float power;
+    const uint64_t *step_add; /* as in rise_adam_hparams */
+} rise_ema_hparams;
+
 /* Settings of knn_topk (kernels/knn.h); the pointers are backend memory. */
 typedef struct {
     int k;                            /* neighbours per query, 1 .. 1024 */
@@ -174,6 +184,9 @@ struct rise_backend {
                  const rise_adam_hparams *hp, int step, const float *grad_sumsq);
     /* Polyak averaging and EMA alike. */
     void (*polyak)(rise_backend *be, float *target, const float *src, size_t n, float tau);
+    /* The same with tau = 1 - decay of EMA update n = step (+ *hp->step_add). */
+    void (*ema)(rise_backend *be, float *target, const float *src, size_t n,
+                const rise_ema_hparams *hp, int step);
 
     /* ---- reductions, whole-buffer and per row (kernels/reduce.h) ---- */
     void (*reduce)(rise_backend *be, rise_reduce_op op, float *out, const float *x, size_t n);
@@ -182,7 +195,7 @@ struct rise_backend {
 
     /* ---- spectral norm by power iteration and its gradient (kernels/spectral_norm.h) ---- */
     void (*spectral_norm_forward)(rise_backend *be, float *sigma, float *u, float *v,
-                                  const float *w, int rows, int cols, int iters);
+                                  const float *w, int rows, int cols, int iters, float tol);
     void (*spectral_norm_backward)(rise_backend *be, float *dw, const float *sigma, const float *u,
                                    const float *v, int rows, int cols, float lambda, int squared);
 

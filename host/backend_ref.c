@@ -277,6 +277,12 @@ static void ref_polyak(rise_backend *be, float *target, const float *src, size_t
     CPU_FOR_CHUNKS(n, 1, 1, polyak_ref(target + lo, src + lo, hi - lo, tau));
 }
 
+static void ref_ema(rise_backend *be, float *target, const float *src, size_t n,
+                    const rise_ema_hparams *hp, int step) {
+    ema_check(hp, step);
+    CPU_FOR_CHUNKS(n, 1, 1, ema_ref(target + lo, src + lo, hi - lo, hp, step));
+}
+
 /* ---- reductions ---- */
 
 static void ref_reduce(rise_backend *be, rise_reduce_op op, float *out, const float *x, size_t n) {
@@ -293,8 +299,8 @@ static void ref_reduce_rows(rise_backend *be, rise_reduce_op op, float *out, con
 /* ---- spectral norm (power iteration is sequential) ---- */
 
 static void ref_spectral_norm_forward(rise_backend *be, float *sigma, float *u, float *v,
-                                      const float *w, int rows, int cols, int iters) {
-    spectral_norm_forward_ref(sigma, u, v, w, rows, cols, iters);
+                                      const float *w, int rows, int cols, int iters, float tol) {
+    spectral_norm_forward_ref(sigma, u, v, w, rows, cols, iters, tol);
 }
 
 static void ref_spectral_norm_backward(rise_backend *be, float *dw, const float *sigma,
@@ -559,6 +565,7 @@ rise_backend *rise_backend_ref_create(rise_status *st) {
     be->td_target = ref_td_target;
     be->adam = ref_adam;
     be->polyak = ref_polyak;
+    be->ema = ref_ema;
     be->reduce = ref_reduce;
     be->reduce_rows = ref_reduce_rows;
     be->spectral_norm_forward = ref_spectral_norm_forward;

@@ -136,14 +136,14 @@ static void backward_span(rise_act act, float *dx, const float *dy, const float 
 }
 
 void act_forward_cpu(rise_act act, float *y, const float *x, size_t n) {
-    RISE_ASSERT((int)act >= 0 && act < RISE_ACT_COUNT, "act_forward: unknown act %d", (int)act);
+    act_check("act_forward", act);
     const size_t work = act == RISE_ACT_IDENTITY || act == RISE_ACT_RELU ? 1 : 4;
     CPU_FOR_CHUNKS(n, VF_LANES, work, forward_span(act, y + lo, x + lo, hi - lo));
 }
 
 void act_backward_cpu(rise_act act, float *dx, const float *dy, const float *x, size_t n,
                       int accumulate) {
-    RISE_ASSERT((int)act >= 0 && act < RISE_ACT_COUNT, "act_backward: unknown act %d", (int)act);
+    act_check("act_backward", act);
     const size_t work = act == RISE_ACT_IDENTITY || act == RISE_ACT_RELU ? 1 : 4;
     CPU_FOR_CHUNKS(n, VF_LANES, work,
                    backward_span(act, dx + lo, dy + lo, x + lo, hi - lo, accumulate));
@@ -162,10 +162,8 @@ static void bias_act_rows(rise_act act, float *h, float *a, const float *bias, s
 
 void bias_act_forward_cpu(rise_act act, float *h, float *a, const float *bias, int e, int b,
                           int n) {
-    RISE_ASSERT((int)act >= 0 && act < RISE_ACT_COUNT, "bias_act_forward: unknown act %d",
-                (int)act);
-    RISE_ASSERT(e >= 0 && b >= 0 && n >= 0, "bias_act_forward: negative shape e=%d b=%d n=%d", e, b,
-                n);
+    act_check("bias_act_forward", act);
+    act_check_shape("bias_act_forward", e, b, n);
     const size_t work = (act == RISE_ACT_IDENTITY || act == RISE_ACT_RELU ? 1 : 4) * (size_t)n;
     for (int ei = 0; ei < e; ++ei) {
         const size_t m = (size_t)ei * b * n;
@@ -195,8 +193,7 @@ static void act_bias_cols(rise_act act, float *dh, float *dbias, const float *da
 
 void act_bias_backward_cpu(rise_act act, float *dh, float *dbias, const float *da, const float *h,
                            int e, int b, int n) {
-    RISE_ASSERT(e >= 0 && b >= 0 && n >= 0, "act_bias_backward: negative shape e=%d b=%d n=%d", e,
-                b, n);
+    act_check_shape("act_bias_backward", e, b, n);
     if (!dbias) {
         act_backward_cpu(act, dh, da, h, (size_t)e * b * n, 0);
         return;

@@ -381,7 +381,7 @@ static void bias_grad_cols(float *dbias, const float *dy, int b, int n, size_t c
 }
 
 void bias_grad_cpu(float *dbias, const float *dy, int e, int b, int n) {
-    RISE_ASSERT(e >= 0 && b >= 0 && n >= 0, "bias_grad: negative shape e=%d b=%d n=%d", e, b, n);
+    bias_check("bias_grad", e, b, n);
     for (int ei = 0; ei < e; ++ei)
         CPU_FOR_CHUNKS(
             (size_t)n, 8, (size_t)b,

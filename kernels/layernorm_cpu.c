@@ -68,8 +68,8 @@ static void forward_rows(float *y, float *mean, float *rstd, const float *x, con
 
 void layernorm_forward_cpu(float *y, float *mean, float *rstd, const float *x, const float *gamma,
                            const float *beta, int rows, int cols, float eps) {
-    RISE_ASSERT(rows >= 0 && cols > 0, "layernorm_forward: bad shape rows=%d cols=%d", rows, cols);
-    RISE_ASSERT(eps >= 0.0f, "layernorm_forward: eps=%g must be >= 0", (double)eps);
+    layernorm_check("layernorm_forward", rows, cols);
+    layernorm_check_eps(eps);
     CPU_FOR_CHUNKS((size_t)rows, 1, 2 * (size_t)cols,
                    forward_rows(y, mean, rstd, x, gamma, beta, lo, hi, cols, eps));
 }
@@ -155,7 +155,7 @@ static void param_grad_cols(float *dgamma, float *dbeta, const float *dy, const 
 void layernorm_backward_cpu(float *dx, float *dgamma, float *dbeta, const float *dy, const float *x,
                             const float *mean, const float *rstd, const float *gamma, int rows,
                             int cols, int accumulate) {
-    RISE_ASSERT(rows >= 0 && cols > 0, "layernorm_backward: bad shape rows=%d cols=%d", rows, cols);
+    layernorm_check("layernorm_backward", rows, cols);
     if (dx)
         CPU_FOR_CHUNKS((size_t)rows, 1, 3 * (size_t)cols,
                        backward_rows(dx, dy, x, mean, rstd, gamma, lo, hi, cols, accumulate));

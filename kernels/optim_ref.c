@@ -12,3 +12,8 @@ void adam_ref(float *param, const float *grad, float *m, float *v, size_t n,
 void polyak_ref(float *target, const float *src, size_t n, float tau) {
     for (size_t i = 0; i < n; ++i) target[i] = polyak_value(target[i], src[i], tau);
 }
+
+void ema_ref(float *target, const float *src, size_t n, const rise_ema_hparams *hp, int step) {
+    ema_check(hp, step);
+    polyak_ref(target, src, n, ema_tau(hp, step));
+}

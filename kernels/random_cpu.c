@@ -108,7 +108,7 @@ void rand_normal_cpu(float *y, size_t n, float mean, float std, rise_rng rng) {
 
 void dropout_forward_cpu(float *y, float *mask, const float *x, size_t n, float p, rise_rng rng) {
     rng = rise_rng_slice(rise_rng_resolve(rng), n);
-    RISE_ASSERT(p >= 0.0f && p <= 1.0f, "dropout: p=%g outside [0, 1]", (double)p);
+    dropout_check(p);
     const fill_args f = {y, mask, x, p, p < 1.0f ? 1.0f / (1.0f - p) : 0.0f};
     CPU_FOR_CHUNKS(n, 4 * PHILOX_LANES, 1, dropout_span(&f, rng, lo, hi));
 }

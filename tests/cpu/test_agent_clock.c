@@ -66,7 +66,8 @@ static int clock_matches(const rise_agent *a) {
     return k && k[RISE_CLOCK_STEP] == (uint64_t)a->step &&
            k[RISE_CLOCK_STEP_BLOCKS] == (uint64_t)a->step << 32 &&
            k[RISE_CLOCK_SAMPLER] == a->sampler.offset &&
-           k[RISE_CLOCK_PAIRS] == a->pair_sampler.offset;
+           k[RISE_CLOCK_PAIRS] == a->pair_sampler.offset &&
+           k[RISE_CLOCK_CRITIC_STEP] == (uint64_t)rise_agent_critic_steps_before(a, a->step);
 }
 
 static rise_agent *make(const rise_agent_config *c, rise_backend *be, const rise_trainset *ts) {

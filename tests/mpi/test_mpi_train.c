@@ -1,6 +1,7 @@
 /* test_mpi_train.c - data-parallel training on the CPU backend, as 2 ranks under mpirun
  * (tests/mpi/run_mpi.sh 2 test_mpi_train). Each check trains a small RISE (dropout,
- * spectral penalty, relabelled pairs, mixed expert / non-expert batches) on generated maze
+ * spectral penalty, phases of 5 steps alternating regular and relabelled-pair batches, mixed
+ * expert / non-expert batches) on generated maze
  * data through rise_train_run, as every rank, and compares with what one process trains:
  *
  *   - 2 ranks at global batch 32 train the parameters one process trains at batch 32, within
@@ -54,14 +55,16 @@ static void config(rise_train_config *c, const char *algo, const char *expert, c
     rise_train_config_default(c);
     snprintf(buf, sizeof buf, "train.algo=%s", algo);
     set(c, buf);
-    const char *kv[] = {
-        "train.steps=30",        "train.batch=32",           "train.log_every=5",
-        "train.ckpt_every=10",   "train.expert_ratio=0.25",  "policy.width=16",
-        "policy.depth=1",        "policy.dropout=0.1",       "policy.lr=1e-3",
-        "critic.lr=1e-3",        "diffusion.train_steps=10", "diffusion.sample_steps=5",
-        "critic.width=16",       "extract.candidates=4",     "spectral.width=16",
-        "relabel.threshold=0.5", "relabel.skip_expert=0",    "relabel.skip_nonexpert=0",
-        "noise.copies=0"};
+    const char *kv[] = {"train.steps=30",           "train.batch=32",
+                        "train.log_every=5",        "train.ckpt_every=10",
+                        "train.expert_ratio=0.25",  "policy.width=16",
+                        "policy.depth=1",           "policy.dropout=0.1",
+                        "policy.lr=1e-3",           "critic.lr=1e-3",
+                        "diffusion.train_steps=10", "diffusion.sample_steps=5",
+                        "critic.width=16",          "extract.candidates=4",
+                        "spectral.width=16",        "relabel.threshold=0.5",
+                        "relabel.skip_expert=0",    "relabel.skip_nonexpert=0",
+                        "relabel.block=5",          "noise.copies=0"};
     for (size_t i = 0; i < sizeof kv / sizeof kv[0]; ++i) set(c, kv[i]);
     if (!strcmp(algo, "rise")) {
         set(c, "spectral.mode=code");
