@@ -2,15 +2,18 @@
  * gradient all-reduce, on however many ranks it is started as.
  *
  *   build/benchmarks/bench_dp [--backend cpu|cuda] [--batch B] [--width W] [--chunks]
- *                             [--steps S] [--quick] [--json FILE]
+ *                             [--unet C1,C2,...] [--steps S] [--quick] [--json FILE]
  *   build/benchmarks/bench_dp --dims 23,7 --chunks      gradient bytes per step only
+ *   build/benchmarks/bench_dp --dims 23,7 --unet 256,512,1024     the paper's U-Net policy
  *   mpirun -np 2 -x OMP_NUM_THREADS=1 build/benchmarks/bench_dp --batch 256
  *   mpirun -np 8 build/benchmarks/bench_dp --backend cuda --batch 2048      (256 per GPU)
  *
  * The RISE update (twin Q + V, LN-ResNet diffusion policy with 3 blocks of width W, the
  * spectral code MLP, relabelled pairs every 2nd step) at global batch B (B / world rows per
  * rank; --chunks: 2 observation frames and 16-action chunks, the paper's Diffusion Policy
- * shapes) on maze data generated in a temporary folder. Every rank measures, after warm-up:
+ * shapes; --unet C1,C2,...: the conditional U-Net denoiser with these down dims instead of
+ * the LN-ResNet, kernel 5, 8 groups, step embedding 256, always on chunks) on maze data
+ * generated in a temporary folder. Every rank measures, after warm-up:
  *   compute    S steps of an agent with no communicator (what one rank computes)
  *   allreduce  S rounds of the step's all-reduces alone (mean of the policy, Q and V
  *              gradient buffers, on the backend's stream; on MPI a synchronous exchange)
@@ -106,8 +109,10 @@ static rise_status time_allreduce(rise_agent *a, rise_backend *be, rise_comm *c,
     return RISE_OK;
 }
 
-/* The RISE update's agent config (paper-like sizes at width 256). */
-static void rise_config(rise_agent_config *cfg, int d, int a, int batch, int width, int chunks) {
+/* The RISE update's agent config (paper-like sizes at width 256); unet: NULL or the U-Net
+ * denoiser (down dims set, n_levels > 0), which implies chunks. */
+static void rise_config(rise_agent_config *cfg, int d, int a, int batch, int width, int chunks,
+                        const rise_unet_config *unet) {
     rise_agent_config_default(cfg, RISE_ALGO_RISE);
     cfg->obs_dim = d;
     cfg->act_dim = a;
@@ -121,13 +126,45 @@ static void rise_config(rise_agent_config *cfg, int d, int a, int batch, int wid
         cfg->action_horizon = 16;
         cfg->action_exec = 8;
     }
+    if (unet) {
+        cfg->diffusion.unet = 1;
+        cfg->diffusion.unet_cfg = *unet;
+        cfg->diffusion.unet_cfg.act_dim = a;
+        cfg->diffusion.unet_cfg.horizon = cfg->action_horizon;
+        cfg->diffusion.unet_cfg.cond_dim = d * cfg->obs_horizon;
+    }
 }
 
-static int count_only(int d, int a, int width, int chunks) {
+/* "256,512,1024" -> down dims of a U-Net config (0: malformed). */
+static int parse_unet(const char *s, rise_unet_config *u) {
+    *u = rise_unet_config_default();
+    u->n_levels = 0;
+    for (const char *p = s; *p;) {
+        char *end = NULL;
+        const long v = strtol(p, &end, 10);
+        if (end == p || v < 1 || u->n_levels == RISE_UNET_MAX_LEVELS) return 0;
+        u->down_dims[u->n_levels++] = (int)v;
+        p = *end == ',' ? end + 1 : end;
+        if (*end && *end != ',') return 0;
+    }
+    return u->n_levels > 0;
+}
+
+static const char *net_name(const rise_unet_config *unet) {
+    static char buf[80];
+    if (!unet) return "LN-ResNet";
+    int n = snprintf(buf, sizeof buf, "U-Net [");
+    for (int l = 0; l < unet->n_levels; ++l)
+        n += snprintf(buf + n, sizeof buf - (size_t)n, "%s%d", l ? "," : "", unet->down_dims[l]);
+    snprintf(buf + n, sizeof buf - (size_t)n, "]");
+    return buf;
+}
+
+static int count_only(int d, int a, int width, int chunks, const rise_unet_config *unet) {
     rise_status st;
     rise_backend *be = rise_backend_create("cpu", &st);
     rise_agent_config cfg;
-    rise_config(&cfg, d, a, 1, width, chunks);
+    rise_config(&cfg, d, a, 1, width, chunks, unet);
     rise_agent *ag = NULL;
     if (!be || rise_agent_create(&cfg, be, NULL, &ag) != RISE_OK) {
         fprintf(stderr, "bench_dp: %s\n", rise_last_error());
@@ -135,10 +172,10 @@ static int count_only(int d, int a, int width, int chunks) {
     }
     const rise_iql_critic *q = rise_agent_critic(ag);
     const size_t p = rise_agent_policy_params(ag)->size, total = p + q->qp.size + q->vp.size;
-    printf("RISE update, obs %d, action %d, width %d%s: gradients all-reduced per step %zu floats "
-           "(policy %zu, Q %zu, V %zu) = %.2f MB\n",
-           d, a, width, chunks ? ", 2 frames x 16-action chunks" : "", total, p, q->qp.size,
-           q->vp.size, 4.0 * (double)total / 1e6);
+    printf("RISE update, obs %d, action %d, width %d, %s policy%s: gradients all-reduced per step "
+           "%zu floats (policy %zu, Q %zu, V %zu) = %.2f MB\n",
+           d, a, width, net_name(unet), chunks ? ", 2 frames x 16-action chunks" : "", total, p,
+           q->qp.size, q->vp.size, 4.0 * (double)total / 1e6);
     rise_agent_free(ag);
     rise_backend_destroy(be);
     return 0;
@@ -147,6 +184,8 @@ static int count_only(int d, int a, int width, int chunks) {
 int main(int argc, char **argv) {
     const char *backend = "cpu", *json = NULL;
     int batch = 256, width = 256, chunks = 0, steps = 20, dims_d = 0, dims_a = 0;
+    rise_unet_config unet_cfg;
+    const rise_unet_config *unet = NULL;
     for (int i = 1; i < argc; ++i) {
         if (!strcmp(argv[i], "--backend") && i + 1 < argc)
             backend = argv[++i];
@@ -163,17 +202,25 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "bench_dp: --dims %s, expected D,A (e.g. 23,7)\n", argv[i]);
                 return 2;
             }
+        } else if (!strcmp(argv[i], "--unet") && i + 1 < argc) {
+            if (!parse_unet(argv[++i], &unet_cfg)) {
+                fprintf(stderr, "bench_dp: --unet %s, expected down dims C1,C2,... (e.g. 64,128)\n",
+                        argv[i]);
+                return 2;
+            }
+            unet = &unet_cfg;
+            chunks = 1;
         } else if (!strcmp(argv[i], "--chunks"))
             chunks = 1;
         else if (!strcmp(argv[i], "--quick"))
             steps = 3;
         else {
             printf("usage: bench_dp [--backend cpu|cuda] [--batch B] [--width W] [--chunks] "
-                   "[--steps S] [--quick] [--json FILE] [--dims D,A]\n");
+                   "[--unet C1,C2,...] [--steps S] [--quick] [--json FILE] [--dims D,A]\n");
             return strcmp(argv[i], "--help") ? 2 : 0;
         }
     }
-    if (dims_d) return count_only(dims_d, dims_a, width, chunks);
+    if (dims_d) return count_only(dims_d, dims_a, width, chunks, unet);
     rise_launch l;
     rise_status st = rise_launch_from_env(&l);
     if (st == RISE_OK && (batch < 1 || width < 1 || steps < 1 || batch % l.world))
@@ -208,7 +255,7 @@ int main(int argc, char **argv) {
     if (st == RISE_OK) st = rise_trainset_build(&spec, &ts);
     if (st == RISE_OK) st = rise_trainset_normalize(&ts, NULL);
     rise_agent_config cfg;
-    rise_config(&cfg, (int)ts.obs_dim, (int)ts.act_dim, batch / world, width, chunks);
+    rise_config(&cfg, (int)ts.obs_dim, (int)ts.act_dim, batch / world, width, chunks, unet);
     rise_agent *dp = NULL, *solo = NULL;
     if (st == RISE_OK) st = rise_agent_create(&cfg, be, &ts.norm, &dp);
     if (st == RISE_OK) st = rise_agent_set_comm(dp, c);
@@ -249,13 +296,13 @@ int main(int argc, char **argv) {
     const double busbw = algbw * 2.0 * (world - 1) / world;
     const double eff = med[0] / med[2];
     if (rank == 0) {
-        printf("bench_dp on %s x %d (%s): RISE update, global batch %d (%d per rank), width %d%s, "
-               "obs %lld, action %lld; gradients %zu floats (policy %zu, Q %zu, V %zu) = %.2f MB "
-               "per step\n",
+        printf("bench_dp on %s x %d (%s): RISE update, global batch %d (%d per rank), width %d, "
+               "%s policy%s, obs %lld, action %lld; gradients %zu floats (policy %zu, Q %zu, V "
+               "%zu) = %.2f MB per step\n",
                be->name, world, rise_comm_kind_name(rise_comm_kind_of(c)), batch, batch / world,
-               width, chunks ? ", 2 frames x 16-action chunks" : "", (long long)ts.obs_dim,
-               (long long)ts.act_dim, floats, rise_agent_policy_params(dp)->size, q->qp.size,
-               q->vp.size, bytes / 1e6);
+               width, net_name(unet), chunks ? ", 2 frames x 16-action chunks" : "",
+               (long long)ts.obs_dim, (long long)ts.act_dim, floats,
+               rise_agent_policy_params(dp)->size, q->qp.size, q->vp.size, bytes / 1e6);
         printf("%-6s %10s %10s %10s %10s %10s %10s %11s %10s\n", "ranks", "compute", "allreduce",
                "step", "efficiency", "algbw", "busbw", "compute_cpu", "step_cpu");
         printf("%-6d %8.3fms %8.3fms %8.3fms %10.3f %6.2fGB/s %6.2fGB/s %9.3fms %8.3fms\n", world,
@@ -267,13 +314,15 @@ int main(int argc, char **argv) {
                 fprintf(f,
                         "[{\"case\": \"dp_rise_step\", \"backend\": \"%s\", \"comm\": \"%s\", "
                         "\"world\": %d, \"batch\": %d, \"batch_per_rank\": %d, \"width\": %d, "
-                        "\"chunks\": %d, \"grad_floats\": %zu, \"compute_ms\": %.6g, "
+                        "\"policy\": \"%s\", \"chunks\": %d, \"grad_floats\": %zu, \"compute_ms\": "
+                        "%.6g, "
                         "\"allreduce_ms\": %.6g, \"step_ms\": %.6g, \"efficiency\": %.6g, "
                         "\"algbw_gbs\": %.6g, \"busbw_gbs\": %.6g, \"compute_cpu_ms\": %.6g, "
                         "\"step_cpu_ms\": %.6g}]\n",
                         be->name, rise_comm_kind_name(rise_comm_kind_of(c)), world, batch,
-                        batch / world, width, chunks, floats, 1e3 * med[0], 1e3 * med[1],
-                        1e3 * med[2], eff, algbw, busbw, 1e3 * cpu_compute, 1e3 * cpu_step);
+                        batch / world, width, net_name(unet), chunks, floats, 1e3 * med[0],
+                        1e3 * med[1], 1e3 * med[2], eff, algbw, busbw, 1e3 * cpu_compute,
+                        1e3 * cpu_step);
                 fclose(f);
             }
         }
