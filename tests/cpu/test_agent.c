@@ -63,28 +63,6 @@ static void small_config(rise_train_config *c, const char *algo) {
     set(c, buf);
 }
 
-static char *slurp(const char *path, size_t *n) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    *n = (size_t)ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *b = malloc(*n + 1);
-    if (fread(b, 1, *n, f) != *n) *n = 0;
-    b[*n] = 0;
-    fclose(f);
-    return b;
-}
-
-static int same_file(const char *a, const char *b) {
-    size_t na = 0, nb = 0;
-    char *x = slurp(a, &na), *y = slurp(b, &nb);
-    const int same = x && y && na == nb && na > 0 && !memcmp(x, y, na);
-    free(x);
-    free(y);
-    return same;
-}
-
 static void test_resume(void) {
     const rise_train_opts quiet = {1, NULL, NULL};
     rise_train_config c;
@@ -108,10 +86,11 @@ static void test_resume(void) {
                (long long)s.first_step, (long long)s.last_step);
     snprintf(pa, sizeof pa, "%s/metrics.csv", a);
     snprintf(pb, sizeof pb, "%s/metrics.csv", b);
-    TEST_CHECK(same_file(pa, pb), "resumed metrics.csv is byte-identical to the uninterrupted one");
+    TEST_CHECK(test_same_file(pa, pb),
+               "resumed metrics.csv is byte-identical to the uninterrupted one");
     snprintf(pa, sizeof pa, "%s/checkpoint.h5", a);
     snprintf(pb, sizeof pb, "%s/checkpoint.h5", b);
-    TEST_CHECK(same_file(pa, pb), "final checkpoints are byte-identical");
+    TEST_CHECK(test_same_file(pa, pb), "final checkpoints are byte-identical");
     /* a different seed must change the metrics (the comparison can fail) */
     char d2[512], pd[600];
     snprintf(d2, sizeof d2, "%s/run_c", dir);
@@ -120,7 +99,7 @@ static void test_resume(void) {
     TEST_CHECK(rise_train_run(&c, d2, 0, &quiet, &s) == RISE_OK, "run c");
     snprintf(pa, sizeof pa, "%s/metrics.csv", a);
     snprintf(pd, sizeof pd, "%s/metrics.csv", d2);
-    TEST_CHECK(!same_file(pa, pd), "another seed logs other metrics");
+    TEST_CHECK(!test_same_file(pa, pd), "another seed logs other metrics");
 }
 
 /* Resume bitwise for another algorithm; extra: --set pairs (NULL-terminated). */
@@ -146,10 +125,10 @@ static void test_resume_algo(const char *algo, const char *tag, const char *cons
                (long long)s.first_step, (long long)s.last_step);
     snprintf(pa, sizeof pa, "%s/metrics.csv", a);
     snprintf(pb, sizeof pb, "%s/metrics.csv", b);
-    TEST_CHECK(same_file(pa, pb), "%s: resumed metrics.csv is byte-identical", tag);
+    TEST_CHECK(test_same_file(pa, pb), "%s: resumed metrics.csv is byte-identical", tag);
     snprintf(pa, sizeof pa, "%s/checkpoint.h5", a);
     snprintf(pb, sizeof pb, "%s/checkpoint.h5", b);
-    TEST_CHECK(same_file(pa, pb), "%s: final checkpoints are byte-identical", tag);
+    TEST_CHECK(test_same_file(pa, pb), "%s: final checkpoints are byte-identical", tag);
 }
 
 /* ---- CQL's critic in isolation (algorithms/cql_critic.h) on tiny hand-made data ---- */
@@ -613,7 +592,7 @@ static void test_policy_rows(void) {
 
 static double first_loss(const char *csv_path, int last) {
     size_t n;
-    char *t = slurp(csv_path, &n);
+    char *t = test_read_file(csv_path, &n);
     if (!t) return NAN;
     char *line = strchr(t, '\n'), *pick = line ? line + 1 : NULL;
     if (last)
