@@ -321,7 +321,7 @@ static void iql_penalty_hook(void *ctx, rise_iql_critic *c, rise_arena *ar, cons
 
 void rise_cql_iql_update(rise_cql *k, rise_iql_critic *c, rise_arena *ar, const float *obs,
                          const float *act, const float *next_obs, const float *r, const float *done,
-                         int batch, int step, rise_rng rng) {
+                         int batch, int step, rise_rng rng, const rise_iql_taps *taps) {
     rise_backend *be = c->be;
     const int run = ar->be != NULL, B = batch, A = c->cfg.act_dim;
     const int N = k->cfg.samples;
@@ -338,7 +338,7 @@ void rise_cql_iql_update(rise_cql *k, rise_iql_critic *c, rise_arena *ar, const 
     const float *rt = critic_reward(k, ar, r, B);
     iql_penalty_ctx ctx = {k, obs, cand, logq, B, N};
     rise_iql_critic_update_hooked(c, ar, obs, act, next_obs, rt, done, batch, step,
-                                  iql_penalty_hook, &ctx);
+                                  iql_penalty_hook, &ctx, taps);
     if (run) lagrange_step(k, c->cfg.q_opt.lr, step);
     rise_arena_rewind(ar, mark);
 }

@@ -1,6 +1,8 @@
 /* spec.c - parsing, checking and printing the dataset spec (see spec.h). */
 #include "spec.h"
 
+#include "host/text_file.h"
+
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <stdio.h>
@@ -280,19 +282,8 @@ rise_status rise_data_spec_from_json(rise_data_spec *s, const char *json, const 
 }
 
 rise_status rise_data_spec_load(rise_data_spec *s, const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return rise_error(RISE_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    fseek(f, 0, SEEK_END);
-    const long size = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *text = size >= 0 && size < (1 << 24) ? malloc((size_t)size + 1) : NULL;
-    if (!text) {
-        fclose(f);
-        return rise_error(RISE_ERR_IO, "%s: empty, unreadable or larger than 16 MiB", path);
-    }
-    const size_t got = fread(text, 1, (size_t)size, f);
-    fclose(f);
-    text[got] = '\0';
+    char *text;
+    RISE_TRY(rise_read_text_file(path, "data spec", (size_t)1 << 24, 0, &text, NULL));
     char dir[RISE_PATH_MAX];
     snprintf(dir, sizeof dir, "%s", path);
     char *slash = strrchr(dir, '/');

@@ -5,6 +5,8 @@
  *                                  |got-ref| <= atol + rtol*|ref| per element,
  *                                  plus the normalised error |got-ref|/|ref|
  *   test_backend_or_skip("cuda")  the backend, or exit 77 (ctest: skipped)
+ *   test_read_file(path, &n)       a file's bytes + '\0' (malloc'd), NULL when unreadable
+ *   test_same_file(a, b)           both readable, non-empty and byte-identical
  *   return test_finish();          prints "N passed, N failed"; exit code
  * Header-only so each test stays a single file. */
 #ifndef RISE_TEST_UTIL_H
@@ -20,16 +22,16 @@
 static int test_passed_count = 0;
 static int test_failed_count = 0;
 
-#define TEST_CHECK(cond, ...)                                          \
-    do {                                                               \
-        if (cond) {                                                    \
-            ++test_passed_count;                                       \
-        } else {                                                       \
-            ++test_failed_count;                                       \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);       \
-            fprintf(stderr, __VA_ARGS__);                              \
-            fputc('\n', stderr);                                       \
-        }                                                              \
+#define TEST_CHECK(cond, ...)                                                                      \
+    do {                                                                                           \
+        if (cond) {                                                                                \
+            ++test_passed_count;                                                                   \
+        } else {                                                                                   \
+            ++test_failed_count;                                                                   \
+            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                                   \
+            fprintf(stderr, __VA_ARGS__);                                                          \
+            fputc('\n', stderr);                                                                   \
+        }                                                                                          \
     } while (0)
 
 /* Element rule plus a normalised-error bound (10 * rtol + atol scale). Prints
@@ -43,13 +45,17 @@ static inline int test_close(const char *name, const float *got, const float *re
         const double allowed = atol + rtol * fabs(r);
         if (!(d <= allowed)) { /* catches NaN too */
             ++bad;
-            if (d - allowed > worst_excess || isnan(d)) { worst_excess = d - allowed; worst = i; }
+            if (d - allowed > worst_excess || isnan(d)) {
+                worst_excess = d - allowed;
+                worst = i;
+            }
         }
         diff2 += (g - r) * (g - r);
         ref2 += r * r;
     }
     const double nerr = sqrt(diff2) / (sqrt(ref2) + 1e-30);
-    const int ok = bad == 0 && (ref2 == 0.0 ? diff2 <= atol * atol * (double)n : nerr <= 10 * rtol + atol);
+    const int ok =
+        bad == 0 && (ref2 == 0.0 ? diff2 <= atol * atol * (double)n : nerr <= 10 * rtol + atol);
     if (ok) {
         ++test_passed_count;
     } else {
@@ -81,7 +87,10 @@ static inline rise_backend *test_backend_or_skip(const char *name) {
 /* Host helpers: put an array on a backend / fetch it back (caller frees). */
 static inline float *test_to_backend(rise_backend *be, const float *host, size_t n) {
     float *p = (float *)be->alloc(be, (n ? n : 1) * sizeof(float));
-    if (!p) { fprintf(stderr, "FAIL: backend alloc: %s\n", rise_last_error()); exit(1); }
+    if (!p) {
+        fprintf(stderr, "FAIL: backend alloc: %s\n", rise_last_error());
+        exit(1);
+    }
     if (n) be->upload(be, p, host, n * sizeof(float));
     return p;
 }
@@ -96,9 +105,35 @@ static inline float *test_from_backend(rise_backend *be, const float *dev, size_
 static inline void test_fill_random(float *x, size_t n, unsigned seed, float lo, float hi) {
     unsigned s = seed * 2654435761u + 12345u;
     for (size_t i = 0; i < n; ++i) {
-        s ^= s << 13; s ^= s >> 17; s ^= s << 5;
+        s ^= s << 13;
+        s ^= s >> 17;
+        s ^= s << 5;
         x[i] = lo + (hi - lo) * (float)((s >> 8) * (1.0 / 16777216.0));
     }
+}
+
+/* The whole file, NUL-terminated (free() it); *n (may be NULL) = its size. NULL when it
+ * cannot be read. */
+static inline char *test_read_file(const char *path, size_t *n) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    long size = -1;
+    if (fseek(f, 0, SEEK_END) == 0) size = ftell(f);
+    char *b = size >= 0 && fseek(f, 0, SEEK_SET) == 0 ? malloc((size_t)size + 1) : NULL;
+    const size_t got = b ? fread(b, 1, (size_t)size, f) : 0;
+    fclose(f);
+    if (b) b[got] = '\0';
+    if (n) *n = got;
+    return b;
+}
+
+static inline int test_same_file(const char *a, const char *b) {
+    size_t na = 0, nb = 0;
+    char *x = test_read_file(a, &na), *y = test_read_file(b, &nb);
+    const int same = x && y && na == nb && na > 0 && !memcmp(x, y, na);
+    free(x);
+    free(y);
+    return same;
 }
 
 static inline int test_finish(void) {

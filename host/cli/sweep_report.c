@@ -20,19 +20,14 @@
 #include "host/stats.h"
 #include "host/paths.h"
 #include "sweep.h"
+#include "host/text_file.h"
 
 /* ---- reading a run's metrics ---- */
 
 static char *slurp(const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
     char *text = NULL;
-    long size = -1;
-    if (fseek(f, 0, SEEK_END) == 0) size = ftell(f);
-    if (size >= 0 && size < (1 << 28) && fseek(f, 0, SEEK_SET) == 0)
-        text = malloc((size_t)size + 1);
-    if (text) text[fread(text, 1, (size_t)size, f)] = '\0';
-    fclose(f);
+    if (rise_read_text_file(path, "metrics", (size_t)1 << 28, 1, &text, NULL) != RISE_OK)
+        rise_error_clear();
     return text;
 }
 

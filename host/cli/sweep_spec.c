@@ -2,6 +2,9 @@
 #define _XOPEN_SOURCE 700 /* realpath */
 #include "sweep_spec.h"
 
+#include "host/text_file.h"
+#include "host/paths.h"
+
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -980,36 +983,10 @@ rise_status sweep_spec_parse(sweep_spec *s, const char *text, const char *origin
 
 rise_status sweep_spec_load(sweep_spec *s, const char *path) {
     memset(s, 0, sizeof *s);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return rise_error(RISE_ERR_IO, "%s: cannot open the sweep spec: %s", path, strerror(errno));
-    char *text = NULL;
-    long size = -1;
-    if (fseek(f, 0, SEEK_END) == 0) size = ftell(f);
-    if (size >= 0 && size < (1 << 24) && fseek(f, 0, SEEK_SET) == 0)
-        text = malloc((size_t)size + 1);
-    if (!text) {
-        fclose(f);
-        return rise_error(RISE_ERR_IO, "%s: unreadable, or larger than 16 MiB", path);
-    }
-    const size_t got = fread(text, 1, (size_t)size, f);
-    fclose(f);
-    text[got] = '\0';
     /* The spec's folder, absolute, so that runs launched from anywhere find its paths. */
-    char dir[PATH_MAX], abs[PATH_MAX];
-    snprintf(dir, sizeof dir, "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (slash == dir)
-        dir[1] = '\0';
-    else if (slash)
-        *slash = '\0';
-    else
-        snprintf(dir, sizeof dir, ".");
-    if (!realpath(dir, abs)) {
-        free(text);
-        return rise_error(RISE_ERR_IO, "%s: cannot resolve its folder %s: %s", path, dir,
-                          strerror(errno));
-    }
+    char abs[PATH_MAX], *text;
+    RISE_TRY(rise_path_folder_absolute(path, abs, sizeof abs));
+    RISE_TRY(rise_read_text_file(path, "sweep spec", (size_t)1 << 24, 0, &text, NULL));
     const rise_status st = sweep_spec_parse(s, text, path, abs);
     free(text);
     return st;
