@@ -1,7 +1,7 @@
 /* bench_train.c - end-to-end training and extraction throughput of the agent.
  *
  *   build/benchmarks/bench_train [--backend cpu|cuda] [--batch B] [--width W]
- *                                [--graph auto|on|off] [--quick] [--json FILE]
+ *                                [--graph auto|on|off] [--steps N] [--quick] [--json FILE]
  *
  * Training: steps/s of the IDQL and RISE updates (twin Q + V + diffusion policy; RISE
  * adds the spectral code MLP and every 2nd policy batch from relabelled pairs) at batch
@@ -10,7 +10,8 @@
  * states with K = 128 candidates x 10 DDIM steps, scored by min(Q1, Q2). --graph sets
  * train.step_graph: on replays each step as a CUDA graph (on the CPU: the same ops on the
  * device clock, run eagerly), off issues it op by op, auto (default) is on where the
- * backend has graphs.
+ * backend has graphs. --steps: timed steps per algorithm (default 30, 5 with --quick; a GPU
+ * step takes milliseconds, so timing there wants a few hundred).
  * Validation: every loss read back at the end must be finite (exit 1 otherwise). */
 #include <math.h>
 #include <stdio.h>
@@ -54,7 +55,7 @@ typedef struct {
 
 int main(int argc, char **argv) {
     const char *backend = "cpu", *json = NULL;
-    int quick = 0, batch = 256, width = 256, graph = -1;
+    int quick = 0, batch = 256, width = 256, graph = -1, steps = 0;
     for (int i = 1; i < argc; ++i) {
         if (!strcmp(argv[i], "--backend") && i + 1 < argc)
             backend = argv[++i];
@@ -64,6 +65,8 @@ int main(int argc, char **argv) {
             batch = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--width") && i + 1 < argc)
             width = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--steps") && i + 1 < argc)
+            steps = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--graph") && i + 1 < argc) {
             const char *g = argv[++i];
             graph = !strcmp(g, "on") ? 1 : !strcmp(g, "off") ? 0 : !strcmp(g, "auto") ? -1 : -2;
@@ -75,12 +78,14 @@ int main(int argc, char **argv) {
             quick = 1;
         else {
             printf("usage: bench_train [--backend cpu|cuda] [--batch B] [--width W] "
-                   "[--graph auto|on|off] [--quick] [--json FILE]\n");
+                   "[--graph auto|on|off] [--steps N] [--quick] [--json FILE]\n");
             return strcmp(argv[i], "--help") ? 2 : 0;
         }
     }
-    if (batch < 1 || width < 1) {
-        fprintf(stderr, "bench_train: --batch %d --width %d, expected >= 1\n", batch, width);
+    if (batch < 1 || width < 1 || steps < 0) {
+        fprintf(stderr,
+                "bench_train: --batch %d --width %d --steps %d, expected >= 1 (steps >= 0)\n",
+                batch, width, steps);
         return 2;
     }
     rise_status st;
@@ -110,7 +115,7 @@ int main(int argc, char **argv) {
     }
     result res[8];
     int nres = 0, bad = 0;
-    const int steps = quick ? 5 : 30;
+    if (steps == 0) steps = quick ? 5 : 30;
     if (graph < 0) graph = be->graph_begin != NULL;
     const char *graph_mode = !graph ? "off" : be->graph_begin ? "cuda graph" : "clock, no graph";
     printf("bench_train on %s: batch %d, width %d (policy LN-ResNet 3 blocks, critic 2 x %d), "

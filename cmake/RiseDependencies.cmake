@@ -2,37 +2,45 @@
 # be built. Required: OpenMP, OpenBLAS, HDF5, cJSON, libpng. Optional: CUDA
 # (with cuBLAS/cuBLASLt), NCCL, MPI, MuJoCo. Produces the interface target
 # `rise_deps` and RISE_WITH_* variables read by RiseSummary.cmake.
-find_package(PkgConfig REQUIRED)
+# With RISE_DEPS_PREFIX set, the C libraries come from that unpacked kit only
+# (RiseDepsPrefix.cmake; scripts/device_kit.sh), OpenMP and CUDA from the toolchain.
+set(RISE_DEPS_PREFIX "" CACHE PATH
+    "Take HDF5, OpenBLAS, cJSON, libpng and MuJoCo only from this unpacked kit (scripts/device_kit.sh); empty: the system's")
 add_library(rise_deps INTERFACE)
 
 find_package(OpenMP REQUIRED COMPONENTS C)
 target_link_libraries(rise_deps INTERFACE OpenMP::OpenMP_C)
 
-pkg_check_modules(OPENBLAS REQUIRED IMPORTED_TARGET openblas)
-target_link_libraries(rise_deps INTERFACE PkgConfig::OPENBLAS)
-
-find_package(HDF5 REQUIRED COMPONENTS C)
-target_include_directories(rise_deps INTERFACE ${HDF5_C_INCLUDE_DIRS})
-target_link_libraries(rise_deps INTERFACE ${HDF5_C_LIBRARIES})
-target_compile_definitions(rise_deps INTERFACE H5_USE_110_API)
-
-pkg_check_modules(CJSON REQUIRED IMPORTED_TARGET libcjson)
-target_link_libraries(rise_deps INTERFACE PkgConfig::CJSON)
-
-find_package(PNG REQUIRED)
-target_link_libraries(rise_deps INTERFACE PNG::PNG)
-
-# MuJoCo (Debian's libmujoco-dev ships no CMake config: plain find).
-find_path(MUJOCO_INCLUDE_DIR mujoco/mujoco.h)
-find_library(MUJOCO_LIBRARY mujoco)
-if(MUJOCO_INCLUDE_DIR AND MUJOCO_LIBRARY)
-  set(RISE_WITH_MUJOCO ON)
-  target_include_directories(rise_deps INTERFACE ${MUJOCO_INCLUDE_DIR})
-  target_link_libraries(rise_deps INTERFACE ${MUJOCO_LIBRARY})
-  target_compile_definitions(rise_deps INTERFACE RISE_WITH_MUJOCO=1)
+if(RISE_DEPS_PREFIX)
+  include(RiseDepsPrefix)
 else()
-  set(RISE_WITH_MUJOCO OFF)
-endif()
+  find_package(PkgConfig REQUIRED)
+  pkg_check_modules(OPENBLAS REQUIRED IMPORTED_TARGET openblas)
+  target_link_libraries(rise_deps INTERFACE PkgConfig::OPENBLAS)
+
+  find_package(HDF5 REQUIRED COMPONENTS C)
+  target_include_directories(rise_deps INTERFACE ${HDF5_C_INCLUDE_DIRS})
+  target_link_libraries(rise_deps INTERFACE ${HDF5_C_LIBRARIES})
+  target_compile_definitions(rise_deps INTERFACE H5_USE_110_API)
+
+  pkg_check_modules(CJSON REQUIRED IMPORTED_TARGET libcjson)
+  target_link_libraries(rise_deps INTERFACE PkgConfig::CJSON)
+
+  find_package(PNG REQUIRED)
+  target_link_libraries(rise_deps INTERFACE PNG::PNG)
+
+  # MuJoCo (Debian's libmujoco-dev ships no CMake config: plain find).
+  find_path(MUJOCO_INCLUDE_DIR mujoco/mujoco.h)
+  find_library(MUJOCO_LIBRARY mujoco)
+  if(MUJOCO_INCLUDE_DIR AND MUJOCO_LIBRARY)
+    set(RISE_WITH_MUJOCO ON)
+    target_include_directories(rise_deps INTERFACE ${MUJOCO_INCLUDE_DIR})
+    target_link_libraries(rise_deps INTERFACE ${MUJOCO_LIBRARY})
+    target_compile_definitions(rise_deps INTERFACE RISE_WITH_MUJOCO=1)
+  else()
+    set(RISE_WITH_MUJOCO OFF)
+  endif()
+endif() # RISE_DEPS_PREFIX
 
 # CUDA: AUTO builds it when a compiler is found (no GPU is needed to build).
 set(RISE_WITH_CUDA OFF)

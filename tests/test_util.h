@@ -5,6 +5,7 @@
  *                                  |got-ref| <= atol + rtol*|ref| per element,
  *                                  plus the normalised error |got-ref|/|ref|
  *   test_backend_or_skip("cuda")  the backend, or exit 77 (ctest: skipped)
+ *   return test_skip(why);         77 (skipped), or 1 (failed) under RISE_REQUIRE_GPU=1
  *   return test_finish();          prints "N passed, N failed"; exit code
  * Header-only so each test stays a single file. */
 #ifndef RISE_TEST_UTIL_H
@@ -20,16 +21,16 @@
 static int test_passed_count = 0;
 static int test_failed_count = 0;
 
-#define TEST_CHECK(cond, ...)                                          \
-    do {                                                               \
-        if (cond) {                                                    \
-            ++test_passed_count;                                       \
-        } else {                                                       \
-            ++test_failed_count;                                       \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);       \
-            fprintf(stderr, __VA_ARGS__);                              \
-            fputc('\n', stderr);                                       \
-        }                                                              \
+#define TEST_CHECK(cond, ...)                                                                      \
+    do {                                                                                           \
+        if (cond) {                                                                                \
+            ++test_passed_count;                                                                   \
+        } else {                                                                                   \
+            ++test_failed_count;                                                                   \
+            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                                   \
+            fprintf(stderr, __VA_ARGS__);                                                          \
+            fputc('\n', stderr);                                                                   \
+        }                                                                                          \
     } while (0)
 
 /* Element rule plus a normalised-error bound (10 * rtol + atol scale). Prints
@@ -43,13 +44,17 @@ static inline int test_close(const char *name, const float *got, const float *re
         const double allowed = atol + rtol * fabs(r);
         if (!(d <= allowed)) { /* catches NaN too */
             ++bad;
-            if (d - allowed > worst_excess || isnan(d)) { worst_excess = d - allowed; worst = i; }
+            if (d - allowed > worst_excess || isnan(d)) {
+                worst_excess = d - allowed;
+                worst = i;
+            }
         }
         diff2 += (g - r) * (g - r);
         ref2 += r * r;
     }
     const double nerr = sqrt(diff2) / (sqrt(ref2) + 1e-30);
-    const int ok = bad == 0 && (ref2 == 0.0 ? diff2 <= atol * atol * (double)n : nerr <= 10 * rtol + atol);
+    const int ok =
+        bad == 0 && (ref2 == 0.0 ? diff2 <= atol * atol * (double)n : nerr <= 10 * rtol + atol);
     if (ok) {
         ++test_passed_count;
     } else {
@@ -64,13 +69,29 @@ static inline int test_close(const char *name, const float *got, const float *re
     return ok;
 }
 
+/* The exit code of a test that cannot run here: 77, which ctest counts as skipped, or 1
+ * (failed) when RISE_REQUIRE_GPU is set to anything but 0: on a GPU machine a test that
+ * finds no device (no driver access, too old a driver, a build without CUDA) must not
+ * pass as "skipped", or a run in which nothing ran reports success. Every GPU test's
+ * skip goes through here. */
+static inline int test_skip(const char *why) {
+    const char *require = getenv("RISE_REQUIRE_GPU");
+    if (require && *require && strcmp(require, "0") != 0) {
+        fprintf(stderr, "FAIL: %s, and RISE_REQUIRE_GPU=%s asks for a GPU\n", why, require);
+        return 1;
+    }
+    printf("SKIP: %s\n", why);
+    return 77;
+}
+
 static inline rise_backend *test_backend_or_skip(const char *name) {
     rise_status st;
     rise_backend *be = rise_backend_create(name, &st);
     if (!be) {
         if (st == RISE_ERR_NO_DEVICE) {
-            printf("SKIP: backend '%s' unavailable: %s\n", name, rise_last_error());
-            exit(77);
+            char why[512];
+            snprintf(why, sizeof why, "backend '%s' unavailable: %s", name, rise_last_error());
+            exit(test_skip(why));
         }
         fprintf(stderr, "FAIL: cannot create backend '%s': %s\n", name, rise_last_error());
         exit(1);
@@ -81,7 +102,10 @@ static inline rise_backend *test_backend_or_skip(const char *name) {
 /* Host helpers: put an array on a backend / fetch it back (caller frees). */
 static inline float *test_to_backend(rise_backend *be, const float *host, size_t n) {
     float *p = (float *)be->alloc(be, (n ? n : 1) * sizeof(float));
-    if (!p) { fprintf(stderr, "FAIL: backend alloc: %s\n", rise_last_error()); exit(1); }
+    if (!p) {
+        fprintf(stderr, "FAIL: backend alloc: %s\n", rise_last_error());
+        exit(1);
+    }
     if (n) be->upload(be, p, host, n * sizeof(float));
     return p;
 }
@@ -96,7 +120,9 @@ static inline float *test_from_backend(rise_backend *be, const float *dev, size_
 static inline void test_fill_random(float *x, size_t n, unsigned seed, float lo, float hi) {
     unsigned s = seed * 2654435761u + 12345u;
     for (size_t i = 0; i < n; ++i) {
-        s ^= s << 13; s ^= s >> 17; s ^= s << 5;
+        s ^= s << 13;
+        s ^= s >> 17;
+        s ^= s << 5;
         x[i] = lo + (hi - lo) * (float)((s >> 8) * (1.0 / 16777216.0));
     }
 }

@@ -2,7 +2,7 @@
 """compare.py - rise's RISE update and extraction against the PyTorch peer on one device.
 
   python benchmarks/peers/compare.py --build build [--backend cuda] [--out DIR]
-        [--sizes 256x256,512x256,256x512,512x512] [--steps 200] [--no-compile]
+        [--sizes 256x256,512x256,256x512,512x512] [--steps 200] [--bench-steps N] [--no-compile]
 
 For each batch x width it runs build/benchmarks/bench_train (rise) and
 rise_update_torch.py in eager and torch.compile modes on the same device (cuda when the
@@ -44,6 +44,8 @@ def main():
     ap.add_argument("--sizes", default="256x256,512x256,256x512,512x512",
                     help="batch x width pairs")
     ap.add_argument("--steps", type=int, default=200, help="timed steps of the PyTorch peer")
+    ap.add_argument("--bench-steps", type=int, default=0,
+                    help="timed steps of bench_train (0: its default, 30)")
     ap.add_argument("--no-compile", action="store_true", help="skip torch.compile")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
@@ -53,8 +55,9 @@ def main():
     for size in args.sizes.split(","):
         batch, width = (int(x) for x in size.split("x"))
         tag = f"b{batch}_w{width}"
+        steps = ["--steps", str(args.bench_steps)] if args.bench_steps > 0 else []
         ours = run_json([bench, "--backend", args.backend, "--batch", str(batch), "--width",
-                         str(width), "--json", os.path.join(args.out, f"rise_{tag}.json")],
+                         str(width), "--json", os.path.join(args.out, f"rise_{tag}.json")] + steps,
                         os.path.join(args.out, f"rise_{tag}.json"))
         obs_dim, act_dim = ours[0]["obs_dim"], ours[0]["act_dim"]
         row = {"batch": batch, "width": width,
