@@ -8,21 +8,23 @@
 # MuJoCo (square episodes), OpenBLAS (a training run), cJSON (configs), libpng (a coverage
 # map), and a GPU test binary, which must skip (77) and must fail with RISE_REQUIRE_GPU=1.
 #
-#   scripts/device_kit_check.sh [--build DIR] [--arch 90] [--no-hide]
+#   scripts/device_kit_check.sh [--build DIR] [--arch 90] [--keep] [--no-hide]
 #
-# Default build folder build-kit (CUDA on: nvcc must be here; nothing runs on a GPU). Needs root (and unshare) to hide
-# the system copies; --no-hide checks without hiding them (weaker: ldd still proves where
-# each library comes from). Exit 0 when everything held.
+# Builds from scratch in build-kit (--keep: reuse it), with CUDA (nvcc must be here; nothing
+# runs on a GPU); about 3 minutes on 2 cores. Hiding the system copies needs root and
+# unshare; --no-hide checks without hiding them (weaker: ldd still shows where each library
+# comes from). Exit 0 when everything held.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-build=build-kit arch=90 hide=1
+build=build-kit arch=90 hide=1 keep=0
 while [ $# -gt 0 ]; do
     case "$1" in
     --build) build=$2; shift 2 ;;
     --arch) arch=$2; shift 2 ;;
     --no-hide) hide=0; shift ;;
+    --keep) keep=1; shift ;;
     --inside) hide=inside; shift ;;
-    -h | --help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "device_kit_check.sh: unknown option '$1'" >&2; exit 2 ;;
     esac
 done
@@ -33,7 +35,8 @@ case "$build" in /*) ;; *) build=$PWD/$build ;; esac
 if [ "$hide" = 1 ]; then
     { [ "$(id -u)" -eq 0 ] && command -v unshare >/dev/null; } ||
         { echo "device_kit_check.sh: hiding the system copies needs root and unshare (or pass --no-hide)" >&2; exit 1; }
-    exec unshare --mount --propagation private "$0" --inside --build "$build" --arch "$arch"
+    exec unshare --mount --propagation private "$0" --inside --build "$build" --arch "$arch" \
+        $([ "$keep" = 1 ] && echo --keep)
 fi
 if [ "$hide" = inside ]; then
     # Cover up every system copy of what the kit brings (headers, libraries, pkg-config
@@ -63,10 +66,15 @@ fi
 # The build exactly as the GPU session builds (its build stage, in a dry run: a stand-in
 # nvidia-smi reports compute capability 9.0, or --arch), with no time box to speak of.
 session_out=$(mktemp -d)
+if [ "$keep" = 0 ]; then
+    [ ! -e "$build" ] || [ -f "$build/CMakeCache.txt" ] || { echo "device_kit_check.sh: $build is no build folder" >&2; exit 1; }
+    rm -rf "$build"
+fi
+mkdir -p "$build"
 RISE_CUDA_ARCH=$arch scripts/gpu_session.sh --dry-run --only build --build "$build" --out "$session_out" \
-    --budget 14400 --box build=14000 >"$build.session.txt" 2>&1
+    --budget 14400 --box build=14000 >"$build/kit_check_session.txt" 2>&1
 grep -q '^build ok$' "$build/session/state.txt" 2>/dev/null ||
-    { cat "$build.session.txt"; tail -30 "$build/session/build/build.txt" 2>/dev/null; exit 1; }
+    { cat "$build/kit_check_session.txt"; tail -30 "$build/session/build/build.txt" 2>/dev/null; exit 1; }
 sed -n '/^build /p' "$build/session/summary.txt"
 sed -n '/^== build/,/^$/p' "$build/session/summary.txt"
 # No compile may have read a header from the system's copies: the dependency files list
@@ -84,9 +92,9 @@ if grep -E -o "(^|[^A-Za-z0-9_.-])/usr/lib/x86_64-linux-gnu/[^ ]*(hdf5|openblas|
     exit 1
 fi
 exes=$(find "$build" -maxdepth 3 -type f -perm -u+x \( -name rise -o -name 'test_*' -o -name 'bench_*' \) | sort)
-scripts/kit_ldd_check.sh "$kit" $exes >"$build.ldd.txt" || { grep outside "$build.ldd.txt" >&2; exit 1; }
+scripts/kit_ldd_check.sh "$kit" $exes >"$build/kit_check_ldd.txt" || { grep outside "$build/kit_check_ldd.txt" >&2; exit 1; }
 echo "device_kit_check.sh: ldd: $(echo $exes | wc -w) executables load every library from the kit or the machine:"
-sed -n '1,3p' "$build.ldd.txt"
+sed -n '1,3p' "$build/kit_check_ldd.txt"
 echo "device_kit_check.sh: ldd of $build/rise:"
 ldd "$build/rise" | grep -E "$kit|not found" | sed "s|$kit|<kit>|"
 
