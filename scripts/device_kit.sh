@@ -61,7 +61,7 @@ dir=.kit
 while [ $# -gt 0 ]; do
     case "$1" in
     --dir) dir=$2; shift 2 ;;
-    -h | --help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "device_kit.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
     esac
 done

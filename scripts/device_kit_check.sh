@@ -24,7 +24,7 @@ while [ $# -gt 0 ]; do
     --no-hide) hide=0; shift ;;
     --keep) keep=1; shift ;;
     --inside) hide=inside; shift ;;
-    -h | --help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "device_kit_check.sh: unknown option '$1'" >&2; exit 2 ;;
     esac
 done

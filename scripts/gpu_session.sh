@@ -37,7 +37,7 @@ build     300  60  probe? unpack the kit, configure and build what the stages ru
 tests     180  30  build  ctest -L gpu with RISE_REQUIRE_GPU=1 (a skip is a failure)
 sanitizer 150  30  build  compute-sanitizer memcheck and racecheck on the op tests
 bench     100  20  build  every op benchmark on the cuda backend, the perf table
-train     120  20  build  bench_train at batch 256/512 x width 256/512, graph on and off
+train     160  20  build  bench_train at batch 256/512 x width 256/512, graph on and off
 peers     180  60  build  benchmarks/peers/compare.py: PyTorch eager and torch.compile vs rise
 paper       0  90  build  square, IDQL and RISE, 3 seeds, as many steps as the time left allows
 '
@@ -170,6 +170,10 @@ stage_probe() {
     command -v gcc >/dev/null && command -v g++ >/dev/null || problems+=" no-gcc/g++"
     [ -n "$nvcc" ] || problems+=" no-nvcc"
     [ -n "$cmake" ] || problems+=" no-cmake"
+    local cmake_version
+    cmake_version=$([ -n "$cmake" ] && "$cmake" --version | sed -n '1s/.* //p')
+    [ -z "$cmake_version" ] || [ "$(printf '3.24\n%s\n' "$cmake_version" | sort -V | head -1)" = 3.24 ] ||
+        problems+=" cmake-$cmake_version-older-than-3.24"
     # the kit's libraries need a glibc at least this new
     local have need
     have=$(getconf GNU_LIBC_VERSION 2>/dev/null | awk '{ print $2 }')
@@ -226,6 +230,8 @@ EOF
         echo "GS_ARCH=$arch"
         echo "GS_NVCC='$nvcc'"
         echo "GS_CMAKE='$cmake'"
+        # ctest next to cmake (the pip package's bin folder may not be on PATH)
+        echo "GS_CTEST='$(if [ -n "$cmake" ] && [ -x "$(dirname "$cmake")/ctest" ]; then echo "$(dirname "$cmake")/ctest"; else command -v ctest; fi)'"
         echo "GS_NINJA='$ninja'"
         echo "GS_SANITIZER='$san'"
         echo "GS_NCU='$ncu'"
@@ -325,18 +331,18 @@ stage_tests() {
     cd "$build" || return 1
     if [ "$dry" = 1 ]; then
         # no device here: every GPU test must skip without RISE_REQUIRE_GPU and fail with it
-        env -u RISE_REQUIRE_GPU ctest -L gpu --timeout "$t" -j2 >"$p/ctest_skip.txt" 2>&1
-        RISE_REQUIRE_GPU=1 ctest -L gpu --timeout "$t" -j2 >"$p/ctest.txt" 2>&1
+        env -u RISE_REQUIRE_GPU "${GS_CTEST:-ctest}" -L gpu --timeout "$t" -j2 >"$p/ctest_skip.txt" 2>&1
+        RISE_REQUIRE_GPU=1 "${GS_CTEST:-ctest}" -L gpu --timeout "$t" -j2 >"$p/ctest.txt" 2>&1
         local n skipped failed
-        n=$(grep -c "Test *#" "$p/ctest.txt")
-        skipped=$(grep -c "Not Run\|Skipped" "$p/ctest_skip.txt")
-        failed=$(grep -c "\*\*\*Failed" "$p/ctest.txt")
+        n=$(grep -c "Test *#[0-9]*: " "$p/ctest.txt")
+        skipped=$(grep -c "Test *#[0-9]*: .*\*\*\*Skipped" "$p/ctest_skip.txt")
+        failed=$(grep -c "Test *#[0-9]*: .*\*\*\*Failed" "$p/ctest.txt")
         report "dry run: $skipped of $n GPU tests skip without RISE_REQUIRE_GPU; with it $failed of $n fail"
         note "dry run: $skipped/$n skip, with RISE_REQUIRE_GPU=1 $failed/$n fail"
         [ "$n" -gt 0 ] && [ "$skipped" -eq "$n" ] && [ "$failed" -eq "$n" ]
         return
     fi
-    RISE_REQUIRE_GPU=1 ctest -L gpu --output-on-failure --timeout "$t" -j4 >"$p/ctest.txt" 2>&1
+    RISE_REQUIRE_GPU=1 "${GS_CTEST:-ctest}" -L gpu --output-on-failure --timeout "$t" -j4 >"$p/ctest.txt" 2>&1
     local rc=$?
     grep -E "Test +#|tests passed|Total Test" "$p/ctest.txt" >"$p/report.txt"
     grep -E "^FAIL|FAIL " "$p/ctest.txt" | head -40 >>"$p/report.txt"
@@ -349,7 +355,7 @@ stage_sanitizer() {
     facts
     local p=$sdir san=${GS_SANITIZER:-} faults tests= t tool
     [ -n "$san" ] || { note "compute-sanitizer not found"; return 1; }
-    faults=" $( (cd "$build" && ctest -N -L faults) | sed -n 's/.*Test *#[0-9]*: \([^ ]*\).*/\1/p' | tr '\n' ' ') "
+    faults=" $( (cd "$build" && "${GS_CTEST:-ctest}" -N -L faults) | sed -n 's/.*Test *#[0-9]*: \([^ ]*\).*/\1/p' | tr '\n' ' ') "
     for t in $sanitizer_tests; do
         case "$faults" in *" $t "*) report "left out: $t (label faults)" ;; *) tests+=" $t" ;; esac
     done
@@ -357,7 +363,7 @@ stage_sanitizer() {
     local limit=$((${GS_BOX:-150} - 10)) pids=() names=()
     for tool in memcheck racecheck; do
         for t in $tests; do
-            (cd tests && RISE_REQUIRE_GPU=1 OMP_NUM_THREADS=2 timeout -k 5 "$limit" "$san" --tool "$tool" \
+            (cd tests && RISE_REQUIRE_GPU=$((1 - dry)) OMP_NUM_THREADS=2 timeout -k 5 "$limit" "$san" --tool "$tool" \
                 --error-exitcode 9 --print-limit 50 "$build/tests/$t") >"$p/${tool}_$t.txt" 2>&1 &
             pids+=($!) names+=("${tool}_$t")
         done
@@ -393,22 +399,25 @@ stage_bench() {
     command -v python3 >/dev/null && python3 benchmarks/perf_table.py "$p/json" --peak-gbps 4300 \
         --peak-gflops 67000 --cache-bytes 62914560 >"$p/perf_table.md" 2>&1
     tail -3 "$p/bench.txt" >"$p/report.txt"
-    note "$(grep -c . "$p/perf_table.md" 2>/dev/null || echo 0) table lines; $(tail -1 "$p/bench.txt")"
+    note "$(tail -1 "$p/bench.txt" | sed 's/^run_all.sh: //; s/;.*//'); perf table $(grep -c '^|' "$p/perf_table.md" 2>/dev/null || echo 0) rows"
     return $rc
 }
 
 # ==== stage: train ====
 stage_train() {
     facts
-    local p=$sdir backend=cuda steps=300 b w g bad=0 kv=() name rc limit=$(((${GS_BOX:-120} - 5) / 8))
-    [ "$dry" = 1 ] && { backend=cpu; steps=3; }
+    local p=$sdir backend=cuda steps=200 batches="256 512" widths="256 512" b w g bad=0 kv=() name rc
+    local quick=()
+    [ "$dry" = 1 ] && { backend=cpu; steps=2; batches=32; widths=32; quick=(--quick); }
+    local runs=$(($(echo $batches | wc -w) * $(echo $widths | wc -w) * 2))
+    local limit=$(((${GS_BOX:-160} - 5) / runs))
     report "batch width graph  idql/s   rise/s  extract1 ms  extract64 ms"
-    for b in 256 512; do
-        for w in 256 512; do
+    for b in $batches; do
+        for w in $widths; do
             for g in on off; do
                 name=train_b${b}_w${w}_graph_$g
                 RISE_REQUIRE_GPU=1 timeout -k 5 "$limit" "$build/benchmarks/bench_train" --backend "$backend" \
-                    --batch $b --width $w --graph $g --steps $steps --json "$p/$name.json" >"$p/$name.txt" 2>&1
+                    --batch $b --width $w --graph $g --steps $steps "${quick[@]}" --json "$p/$name.json" >"$p/$name.txt" 2>&1
                 rc=$?
                 [ $rc -eq 0 ] || { bad=1; report "$name FAILED (exit $rc): $(tail -1 "$p/$name.txt")"; continue; }
                 kv+=("$name=$p/$name.json")
@@ -420,7 +429,7 @@ stage_train() {
         done
     done
     json_bundle "$p/train.json" "${kv[@]}"
-    note "${#kv[@]} of 8 runs ($steps timed steps each$([ "$dry" = 1 ] && echo ", dry run: cpu"))"
+    note "${#kv[@]} of $runs runs ($steps timed steps each, at most ${limit}s each$([ "$dry" = 1 ] && echo "; dry run: cpu, small sizes"))"
     return $bad
 }
 
@@ -619,7 +628,9 @@ write_out() {
             --exclude='hello' --exclude='omp' --exclude='*.tmp' -X "$work/dropped_from_archive.txt" . 2>/dev/null
     fi
     mv -f "$out/session.tar.gz.tmp" "$out/session.tar.gz"
+    # the results of this call's stages (an earlier call's stay in the archive only)
     for f in bench/ops.json train/train.json peers/peers.json paper/paper_square.json; do
+        case "$selected" in *" ${f%%/*} "*) ;; *) continue ;; esac
         [ -s "$work/$f" ] && cp "$work/$f" "$out/$(basename "$f")"
     done
     # the limits: what comes back is at most 8 files of at most 16 MiB, plainly named

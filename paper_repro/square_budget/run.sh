@@ -11,14 +11,15 @@
 #  1. data: runs/data/square_{expert,play}.h5, generated once with the seeds of
 #     paper_repro/maze_coverage/run.sh --task square (what paper_repro/configs/square_* read);
 #  2. calibration: every run (method x seed) trains --calib-steps steps, all at once, as they
-#     will later share the device; the slowest run's wall time gives the rate;
+#     will later share the device; the slowest run's own steps/s and the rest of its wall
+#     time (start-up: data, device set-up, graph capture) give the rate;
 #  3. one evaluation round of those checkpoints (both rules, all runs at once) gives the time
 #     an evaluation round takes (an upper bound: failing episodes run to the horizon) and an
 #     early point of the learning curve;
-#  4. S = calib + rate x (time left - 1.3 x eval round - margin), rounded down to 1000 and at
-#     most --max-steps; every run resumes to S (bit for bit the run it would have been), each
-#     under a time limit, checkpointing every S/10 steps; a run stopped by its limit is
-#     evaluated at its last checkpoint, and the step it reached is reported;
+#  4. S = calib + 0.85 rate x (time left - start-up - 1.3 x eval round - margin), rounded to a
+#     multiple of calib below, at most --max-steps; every run resumes to S (bit for bit the run
+#     it would have been), under a time limit, checkpointing every S/10 steps; a run stopped by
+#     its limit is evaluated at its last checkpoint, and the step it reached is reported;
 #  5. the final evaluation round; paper_repro/square_budget/summarize.py writes the tables.
 # Exit status: 0 when every run trained and was evaluated, 1 otherwise.
 set -uo pipefail
@@ -37,7 +38,7 @@ while [ $# -gt 0 ]; do
     --trials) trials=$2; shift 2 ;;
     --build) build=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
-    -h | --help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "run.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -67,7 +68,8 @@ done
 # train_all STEPS LIMIT_S: every run to STEPS (resuming when it has a checkpoint), at once
 train_all() {
     local steps=$1 limit=$2 pids=() r m s ckpt
-    ckpt=$(((steps / 10 + 999) / 1000 * 1000))
+    ckpt=$((steps / 10 / calib * calib))
+    [ "$ckpt" -ge "$calib" ] || ckpt=$calib
     for r in "${runs[@]}"; do
         m=${r%_s*} s=${r##*_s}
         if [ -f "$out/$r/checkpoint.h5" ]; then
@@ -83,7 +85,11 @@ train_all() {
     done
     local bad=0 i
     for i in "${!pids[@]}"; do
-        wait "${pids[$i]}" || { bad=1; log "${runs[$i]}: training stopped (exit $?), see $out/${runs[$i]}.train.log"; }
+        wait "${pids[$i]}" || {
+            local rc=$?
+            bad=1
+            log "${runs[$i]}: training stopped (exit $rc$([ $rc -eq 124 ] && echo ': its time limit')), see $out/${runs[$i]}.train.log"
+        }
     done
     return $bad
 }
@@ -100,7 +106,9 @@ eval_all() {
         done
     done
     local bad=0 i
-    for i in "${!pids[@]}"; do wait "${pids[$i]}" || { bad=1; log "eval ${names[$i]} failed"; }; done
+    for i in "${!pids[@]}"; do
+        wait "${pids[$i]}" || { local rc=$?; bad=1; log "eval ${names[$i]} failed (exit $rc)"; }
+    done
     return $bad
 }
 
@@ -126,8 +134,9 @@ log "calibration: ${calib} steps, ${train_s}s per run with all at once (slowest 
 # 3. plan and train
 margin=15
 avail=$(($(left) - eval_s * 13 / 10 - margin))
+# (0.85 of the calibrated rate: a short calibration is a noisy measurement)
 steps=$(echo "$calib $rate $avail $overhead $max_steps" |
-    awk '{ s = $1 + $2 * ($3 - $4); s = int(s / 1000) * 1000; if (s > $5) s = $5; print (s > $1 ? s : $1) }')
+    awk '{ s = $1 + 0.85 * $2 * ($3 - $4); s = int(s / $1) * $1; if (s > $5) s = $5; print (s > $1 ? s : $1) }')
 if [ "$steps" -gt "$calib" ]; then
     log "training every run to $steps steps (${avail}s for training)"
     train_all "$steps" "$((avail + 10))" || log "some runs stopped before $steps steps (time limit or error)"
