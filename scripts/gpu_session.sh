@@ -32,14 +32,14 @@ cd "$root"
 # $sdir/note.txt and a short report into $sdir/report.txt, and returns 0 (ok), 1 (failed)
 # or 3 (skipped, the note says why).
 stage_table='
-probe      60   5  -      the machine: GPU, driver, compilers, glibc, tools, libraries, a CUDA hello
-build     300  60  probe? unpack the kit, configure and build what the stages run, for the device arch
-tests     180  30  build  ctest -L gpu with RISE_REQUIRE_GPU=1 (a skip is a failure)
-sanitizer 150  30  build  compute-sanitizer memcheck and racecheck on the op tests
-bench     100  20  build  every op benchmark on the cuda backend, the perf table
-train     160  20  build  bench_train at batch 256/512 x width 256/512, graph on and off
-peers     180  60  build  benchmarks/peers/compare.py: PyTorch eager and torch.compile vs rise
-paper       0  90  build  square, IDQL and RISE, 3 seeds, as many steps as the time left allows
+probe      45   5  -      the machine: GPU, driver, compilers, glibc, tools, libraries, a CUDA hello
+build     240  60  probe? unpack the kit, configure and build what the stages run, for the device arch
+tests     120  30  build  ctest -L gpu with RISE_REQUIRE_GPU=1 (a skip is a failure)
+sanitizer 120  30  build  compute-sanitizer memcheck and racecheck on the op tests
+bench      90  20  build  every op benchmark on the cuda backend, the perf table
+train     120  20  build  bench_train at batch 256/512 x width 256/512, graph on and off
+peers     150  60  build  benchmarks/peers/compare.py: PyTorch eager and torch.compile vs rise
+paper       0 120  build  square, IDQL and RISE, 3 seeds, as many steps as the time left allows
 '
 # The op tests compute-sanitizer checks (tests labelled `faults` are always left out).
 sanitizer_tests="test_cuda_backend_basics test_backend_ops test_backend_ops_data test_backend_clock"
@@ -94,7 +94,8 @@ mkdir -p "$work"
 now() { date +%s; }
 note() { echo "$*" >"$sdir/note.txt"; }
 report() { echo "$*" >>"$sdir/report.txt"; }
-# json_bundle OUT NAME=FILE...: one JSON object holding each (valid JSON) file under NAME
+# json_bundle OUT NAME=FILE...: one JSON object holding each file under NAME (a file that
+# is not valid JSON, e.g. cut off by a crash, is left out: it stays in the archive)
 json_bundle() {
     local dst=$1 sep= kv
     shift
@@ -102,6 +103,9 @@ json_bundle() {
         echo "{"
         for kv in "$@"; do
             [ -s "${kv#*=}" ] || continue
+            if command -v python3 >/dev/null && ! python3 -m json.tool "${kv#*=}" >/dev/null 2>&1; then
+                continue
+            fi
             printf '%s"%s": ' "$sep" "${kv%%=*}"
             cat "${kv#*=}"
             sep=$',\n'
@@ -280,7 +284,12 @@ stage_build() {
             args+=(-DCMAKE_CUDA_FLAGS=-allow-unsupported-compiler)
             echo "GS_CUDA_FLAGS='-allow-unsupported-compiler'" >>"$work/facts.env"
             "$cmake" "${args[@]}" >>"$p/configure.txt" 2>&1
-        fi || { tail -30 "$p/configure.txt" >"$p/report.txt"; note "configure failed: $(grep -m1 -i 'error' "$p/configure.txt")"; return 1; }
+        fi || {
+            tail -30 "$p/configure.txt" >"$p/report.txt"
+            note "configure failed: $(grep -m1 -i 'error' "$p/configure.txt")$([ ${#deps[@]} -eq 0 ] &&
+                echo " (no kit here: run scripts/device_kit.sh in the checkout and carry .kit/pack)")"
+            return 1
+        }
     fi
     sed -n '/rise .* configuration/,/^-- $/p' "$p/configure.txt" | sed 's/^-- //' >>"$p/report.txt"
     local targets t0
@@ -295,14 +304,21 @@ stage_build() {
     warnings=$(grep -c "warning" "$p/build.txt")
     grep -E "warning" "$p/build.txt" | sort | uniq -c | sort -rn | head -20 >"$p/warnings.txt"
     nexe=$(echo $targets | wc -w)
-    # every rise dependency must load from the kit; if the RPATH does not do it, fall back
-    # to LD_LIBRARY_PATH for the later stages (and say so)
+    # every rise dependency must load from the kit (and CUDA's from the toolkit); if the
+    # RPATH and the loader's cache do not do it (CMake puts no RPATH to the toolkit's own
+    # folders, and an image need not list them in ld.so.conf), fall back to LD_LIBRARY_PATH
+    # for the later stages, and say so
     local ldd_note=
     if [ ${#deps[@]} -gt 0 ]; then
-        local exes
+        local exes cuda_lib=
         exes=$(find "$build" -maxdepth 3 -type f -perm -u+x \( -name rise -o -name 'test_*' -o -name 'bench_*' \) | sort)
+        if [ -n "${GS_NVCC:-}" ]; then
+            local c
+            c=$(cd "$(dirname "$(readlink -f "$GS_NVCC")")/.." && pwd)
+            for d in "$c/lib64" "$c/lib" "$c/targets/x86_64-linux/lib"; do [ -d "$d" ] && cuda_lib+=":$d"; done
+        fi
         if ! scripts/kit_ldd_check.sh "$kit" $exes >"$p/ldd.txt" 2>&1; then
-            export LD_LIBRARY_PATH=$kit/usr/lib/x86_64-linux-gnu:$kit/usr/lib/x86_64-linux-gnu/openblas-pthread${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+            export LD_LIBRARY_PATH=$kit/usr/lib/x86_64-linux-gnu:$kit/usr/lib/x86_64-linux-gnu/openblas-pthread$cuda_lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
             if scripts/kit_ldd_check.sh "$kit" $exes >"$p/ldd_with_path.txt" 2>&1; then
                 echo "export LD_LIBRARY_PATH='$LD_LIBRARY_PATH'" >>"$work/facts.env"
                 ldd_note="; ldd: needed LD_LIBRARY_PATH (the RPATH did not resolve)"
@@ -447,11 +463,12 @@ stage_peers() {
     esac
     export PYTHONUNBUFFERED=1 TORCHINDUCTOR_CACHE_DIR=$build/torch-cache/inductor TRITON_CACHE_DIR=$build/torch-cache/triton
     local end=$(($(now) + ${GS_BOX:-180} - 5)) size bad=0 kv=() args
-    # the target size first (batch 256), then the others while time allows
+    # the target size first (batch 256, with torch.compile, whose compilation alone takes
+    # a minute), then the others against eager PyTorch while time allows
     for size in 256x256 512x512 256x512 512x256; do
         args=()
-        [ $((end - $(now))) -ge 60 ] || { report "$size: no time left"; continue; }
-        [ "$size" = 256x256 ] || [ "$size" = 512x512 ] || args=(--no-compile)
+        [ $((end - $(now))) -ge 30 ] || { report "$size: no time left"; continue; }
+        [ "$size" = 256x256 ] || args=(--no-compile)
         RISE_REQUIRE_GPU=1 timeout -k 5 $((end - $(now))) "$py" benchmarks/peers/compare.py --build "$build" \
             --backend cuda --sizes "$size" --steps 300 --bench-steps 300 --out "$p/$size" "${args[@]}" \
             >"$p/$size.txt" 2>&1 || { bad=1; report "$size FAILED: $(tail -1 "$p/$size.txt")"; continue; }
