@@ -4,6 +4,8 @@
  * there is all a new field needs (plus its range check below, if it has one). */
 #include "train_config.h"
 
+#include "../host/paths.h"
+
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <float.h>
@@ -735,12 +737,25 @@ rise_status rise_train_config_set(rise_train_config *c, const char *assignment) 
         else
             rise_data_spec_default(d);
         rise_status st;
+        const int kept = !strcmp(name, "sources") ? 0 : d->n_sources;
         if (!strcmp(name, "source"))
             st = rise_data_spec_add_source(d, value);
         else if (!strcmp(name, "sources"))
             st = replace_sources(d, value);
         else
             st = rise_data_spec_set(d, name, value);
+        /* A path typed on the command line means the working folder's file: stored absolute,
+         * the run's config.json (read back on --resume, from any folder) still finds it. */
+        for (int i = kept; st == RISE_OK && i < d->n_sources; ++i)
+            if (d->sources[i].path[0] != '/') {
+                char abs[RISE_PATHS_MAX];
+                st = rise_path_absolute(d->sources[i].path, abs, sizeof abs);
+                if (st == RISE_OK && strlen(abs) >= sizeof d->sources[i].path)
+                    st = rise_error(RISE_ERR_INVALID, "%s: longer than %d characters", abs,
+                                    (int)sizeof d->sources[i].path - 1);
+                if (st == RISE_OK)
+                    snprintf(d->sources[i].path, sizeof d->sources[i].path, "%s", abs);
+            }
         if (st == RISE_OK) {
             c->data = *d;
             c->has_data = 1;

@@ -62,8 +62,10 @@ rise_status rise_train_config_from_json_text(rise_train_config *c, const char *j
 
 /* One command-line assignment "group.name=value" (BOOL: true/false/1/0). "data.<field>=v"
  * is forwarded to rise_data_spec_set, and "data.source=role:path[:filter_key]" adds a
- * source (rise_data_spec_add_source); either starts a default data spec when there is
- * none. Unknown keys are errors with the nearest valid key. On error *c is unchanged. */
+ * source (rise_data_spec_add_source; "data.sources=..." replaces them); either starts a
+ * default data spec when there is none. A relative source path means the working folder's
+ * file and is stored absolute, so the run's config.json finds it from anywhere. Unknown keys
+ * are errors with the nearest valid key. On error *c is unchanged. */
 rise_status rise_train_config_set(rise_train_config *c, const char *assignment);
 
 /* malloc'd, pretty-printed JSON of every field (and "data" when has_data); floats are

@@ -6,12 +6,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../envs/coverage.h"
 #include "../host/checkpoint.h"
+#include "../host/paths.h"
 #include "../host/progress.h"
 #include "../host/run_log.h"
 #include "agent_config.h"
+#include "train_data.h"
 
 static void join(char *buf, size_t size, const char *dir, const char *name) {
     snprintf(buf, size, "%s/%s", dir, name);
@@ -19,7 +22,7 @@ static void join(char *buf, size_t size, const char *dir, const char *name) {
 
 static rise_status write_text(const char *path, const char *text) {
     char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
     FILE *f = fopen(tmp, "w");
     if (!f) return rise_error(RISE_ERR_IO, "%s: cannot write", tmp);
     const int ok = fputs(text, f) >= 0 && fputc('\n', f) != EOF;
@@ -49,19 +52,18 @@ static rise_status build_data(const rise_train_config *cfg, rise_trainset *ts) {
     return st;
 }
 
-/* The data's env_args must describe train.task (the env evaluation will rebuild). */
-static rise_status check_task(const rise_train_config *cfg, const rise_trainset *ts) {
-    if (!ts->env_args) return RISE_OK;
-    rise_env *env = NULL;
-    rise_status st = rise_env_create_from_args(ts->env_args, &env);
-    if (st == RISE_OK && strcmp(env->info.task, cfg->train_task))
-        st = rise_error(RISE_ERR_INVALID,
-                        "train.task is '%s' but the data's env_args describe task '%s' (source %s)",
-                        cfg->train_task, env->info.task, ts->spec.sources[0].path);
-    else if (st != RISE_OK)
-        rise_error_context(st, "%s: env_args: ", ts->spec.sources[0].path);
-    rise_env_destroy(env);
-    return st;
+/* A process killed while writing one of the run's files (a checkpoint, most likely: it is
+ * the biggest) leaves FILE.tmp.<pid> behind. Those of processes that are gone are removed;
+ * a live process's are not, as another run may be writing into this folder right now. */
+static void remove_stale_temps(const char *run_dir, int quiet) {
+    static const char *const files[] = {"checkpoint.h5", "config.json", "header.json",
+                                        "metrics.csv", "metrics.jsonl"};
+    int removed = 0;
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; ++i)
+        removed += rise_remove_stale_temps(run_dir, files[i]);
+    if (removed && !quiet)
+        fprintf(stderr, "removed %d stale temporary file%s left in %s by killed runs\n", removed,
+                removed == 1 ? "" : "s", run_dir);
 }
 
 /* Coverage during training (train.eval_every): one row of eval_during_training.csv. */
@@ -139,12 +141,58 @@ static rise_status log_metrics(run_state *s, rise_progress *pr, int64_t step) {
     return RISE_OK;
 }
 
-rise_status rise_train_run(const rise_train_config *cfg, const char *run_dir, int resume,
+static rise_status train(rise_train_config *cfg, const char *run_dir, int resume,
+                         const rise_train_opts *o, rise_train_summary *out);
+
+/* The data's task: train.task resolved against the data's env_args ("auto" becomes the
+ * task or "none"), written back into the run's configuration. */
+static rise_status resolve_task(rise_train_config *cfg, const rise_trainset *ts,
+                                rise_train_task *task) {
+    RISE_TRY(rise_train_resolve_task(cfg->train_task, ts, task));
+    snprintf(cfg->train_task, sizeof cfg->train_task, "%s", task->task);
+    if (!strcmp(task->task, "none") && cfg->train_eval_every > 0)
+        return rise_error(RISE_ERR_INVALID,
+                          "train.eval_every = %d needs a rise task to evaluate on, but this run "
+                          "has none (the data's environment is %s); set train.eval_every=0",
+                          cfg->train_eval_every, task->env);
+    return RISE_OK;
+}
+
+/* Prints the data summary and notices, and writes header.json with them. */
+static rise_status report_and_header(const rise_train_config *cfg, const rise_train_task *task,
+                                     run_state *s, const rise_agent_config *ac, const char *run_dir,
+                                     int quiet) {
+    const rise_pairs *pairs = rise_agent_pairs(s->agent);
+    rise_relabel_diag diag;
+    int have_diag = 0;
+    if (pairs && pairs->n == 0) {
+        RISE_TRY(rise_relabel_diagnose(&s->ts, &ac->relabel_cfg, &diag));
+        have_diag = 1;
+    }
+    char *json = NULL;
+    RISE_TRY(rise_train_data_report(cfg, task, &s->ts, pairs, have_diag ? &diag : NULL, stderr,
+                                    quiet ? NULL : stderr, &json));
+    const rise_status st = rise_run_header_write_extra(run_dir, s->be->name, s->be->name, json);
+    free(json);
+    return st;
+}
+
+rise_status rise_train_run(const rise_train_config *cfg_in, const char *run_dir, int resume,
                            const rise_train_opts *o, rise_train_summary *out) {
     const rise_train_opts none = {0, NULL, NULL};
     if (!o) o = &none;
     memset(out, 0, sizeof *out);
-    RISE_TRY(rise_train_config_check(cfg));
+    RISE_TRY(rise_train_config_check(cfg_in));
+    rise_train_config *cfg = malloc(sizeof *cfg);
+    if (!cfg) return rise_error(RISE_ERR_NOMEM, "out of memory");
+    *cfg = *cfg_in;
+    const rise_status st = train(cfg, run_dir, resume, o, out);
+    free(cfg);
+    return st;
+}
+
+static rise_status train(rise_train_config *cfg, const char *run_dir, int resume,
+                         const rise_train_opts *o, rise_train_summary *out) {
     run_state s;
     memset(&s, 0, sizeof s);
     char ckpt[4096], path[4096];
@@ -154,13 +202,15 @@ rise_status rise_train_run(const rise_train_config *cfg, const char *run_dir, in
     if (!s.be) return st;
     st = build_data(cfg, &s.ts);
     s.have_ts = st == RISE_OK;
-    if (st == RISE_OK) st = check_task(cfg, &s.ts);
+    rise_train_task task;
+    if (st == RISE_OK) st = resolve_task(cfg, &s.ts, &task);
     rise_agent_config ac;
     if (st == RISE_OK)
         st = rise_agent_config_from_train(cfg, (int)s.ts.obs_dim, (int)s.ts.act_dim, &ac);
     if (st == RISE_OK) st = rise_agent_create(&ac, s.be, &s.ts.norm, &s.agent);
     if (st == RISE_OK) st = rise_agent_attach_data(s.agent, &s.ts);
     if (st == RISE_OK) st = rise_run_mkdir_p(run_dir);
+    if (st == RISE_OK) remove_stale_temps(run_dir, o->quiet);
     if (st == RISE_OK) {
         s.config_json = rise_train_config_to_json(cfg);
         if (!s.config_json) st = rise_error(RISE_ERR_NOMEM, "config to JSON");
@@ -169,7 +219,7 @@ rise_status rise_train_run(const rise_train_config *cfg, const char *run_dir, in
         join(path, sizeof path, run_dir, "config.json");
         st = write_text(path, s.config_json);
     }
-    if (st == RISE_OK) st = rise_run_header_write(run_dir, s.be->name, s.be->name);
+    if (st == RISE_OK) st = report_and_header(cfg, &task, &s, &ac, run_dir, o->quiet);
     if (st == RISE_OK && resume) {
         st = rise_agent_load(s.agent, ckpt);
         if (st == RISE_OK)
@@ -185,15 +235,6 @@ rise_status rise_train_run(const rise_train_config *cfg, const char *run_dir, in
     }
     const rise_pairs *pairs = rise_agent_pairs(s.agent);
     out->pairs = pairs ? pairs->n : 0;
-    if (pairs && !o->quiet)
-        fprintf(stderr,
-                "relabelled pairs: %lld (play->expert %lld from %lld states, play->play %lld from "
-                "%lld states; %lld states searched)\n",
-                (long long)pairs->n, (long long)pairs->count[RISE_PAIR_PLAY_TO_EXPERT],
-                (long long)pairs->queries_matched[RISE_PAIR_PLAY_TO_EXPERT],
-                (long long)pairs->count[RISE_PAIR_PLAY_TO_PLAY],
-                (long long)pairs->queries_matched[RISE_PAIR_PLAY_TO_PLAY],
-                (long long)pairs->queries);
 
     const int64_t total = cfg->train_steps;
     out->first_step = rise_agent_step_count(s.agent);

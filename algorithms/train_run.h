@@ -1,10 +1,13 @@
 /* train_run.h - a whole training run in a run directory, and loading one back.
  *
- * RUN_DIR/ holds config.json (the resolved configuration), header.json (commit,
- * device, library versions), metrics.csv and metrics.jsonl (one row per log
+ * RUN_DIR/ holds config.json (the resolved configuration, train.task resolved against the
+ * data: train_data.h), header.json (commit, device, library versions, and the summary of the
+ * data the run loaded with its env_args and relabelled pair count; the summary is also
+ * printed unless quiet, notices always), metrics.csv and metrics.jsonl (one row per log
  * interval: losses and diagnostics only, no timings, so a resumed run logs the same
  * bytes as an uninterrupted one), checkpoint.h5 (written atomically every
- * train.ckpt_every steps and at the end) and, after `rise eval`, eval/.
+ * train.ckpt_every steps and at the end) and, after `rise eval`, eval/. Temporary files
+ * (FILE.tmp.<pid>) left there by killed processes are removed when a run starts.
  *
  * NaN/Inf in a loss or in the parameters is caught at the log interval: the run
  * stops with RISE_ERR_NUMERIC and the last good checkpoint stays as it was. */

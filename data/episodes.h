@@ -27,6 +27,7 @@ typedef struct {
     int64_t shape[RISE_KEY_MAX_RANK]; /* per-step shape */
     int64_t dim;                      /* floats per step (product of shape) */
     int64_t offset;                   /* first column in the concatenated row */
+    int image; /* image-shaped in the file (readers refuse these unless asked to load them) */
 } rise_obs_key;
 
 typedef struct {

@@ -55,7 +55,7 @@ static rise_status read_rows(hid_t f, const char *name, const char *file, int64_
 
 typedef struct {
     int64_t N, obs_dim, act_dim;
-    int obs_ndim;
+    int obs_ndim, obs_u8;
     int64_t obs_shape[RISE_KEY_MAX_RANK];
     int has_next, has_timeouts;
 } d4rl_layout;
@@ -69,6 +69,7 @@ static rise_status d4rl_layout_of(hid_t f, const char *file, d4rl_layout *L) {
         return rise_error(RISE_ERR_FORMAT, "%s: 'observations' has shape %s, expected (N, D)", file,
                           rise_h5_shape_str(&info, buf, sizeof buf));
     L->obs_ndim = info.rank - 1;
+    L->obs_u8 = info.cls == H5T_INTEGER && info.size == 1 && !info.is_signed;
     L->obs_dim = 1;
     for (int d = 1; d < info.rank; ++d) {
         L->obs_shape[d - 1] = (int64_t)info.dims[d];
@@ -186,9 +187,21 @@ rise_status rise_d4rl_read_fid(hid_t f, const char *file, const rise_read_opts *
                                 file, o->obs_keys[i]);
                 goto done;
             }
+        if (!o->allow_images && rise_read_is_image(L.obs_ndim, L.obs_u8)) {
+            char buf[128];
+            rise_h5_info info;
+            st = rise_h5_dataset_info(f, "observations", file, "observations", &info);
+            if (st == RISE_OK)
+                st = rise_error(RISE_ERR_INVALID,
+                                "%s: 'observations' has shape %s (%s): image observations are "
+                                "not supported yet (rise trains on low-dimensional ones)",
+                                file, rise_h5_shape_str(&info, buf, sizeof buf), info.type_name);
+            goto done;
+        }
         const int64_t *shapes[1] = {L.obs_shape};
         st = rise_episodes_set_keys(e, 1, &key, &L.obs_ndim, shapes);
         if (st != RISE_OK) goto done;
+        e->keys[0].image = rise_read_is_image(L.obs_ndim, L.obs_u8);
     }
     e->act_dim = L.act_dim;
     int64_t n_sel = 0, total = 0;

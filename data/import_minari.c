@@ -4,6 +4,7 @@
  * obs = rows 0..T-1, next_obs = rows 1..T. A dict observation space is a
  * group of datasets, one per key. dones = terminations; truncations only end
  * the episode. Episodes are ordered by id. */
+#include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,7 +78,7 @@ static void obs_path(const shape_ctx *c, const char *key, char *buf, size_t n) {
         snprintf(buf, n, "%s/observations", c->episode);
 }
 
-static rise_status obs_shape(void *ctx, const char *key, int *ndim, int64_t *shape) {
+static rise_status obs_shape(void *ctx, const char *key, int *ndim, int64_t *shape, int *is_u8) {
     const shape_ctx *c = ctx;
     char path[640];
     obs_path(c, key, path, sizeof path);
@@ -87,13 +88,83 @@ static rise_status obs_shape(void *ctx, const char *key, int *ndim, int64_t *sha
                           "%s: '%s' is a group: nested observation dictionaries are not "
                           "supported (expected datasets)",
                           c->file, path);
-    rise_status st = rise_read_key_shape(c->f, path, c->file, path, c->rows, ndim, shape);
+    rise_status st = rise_read_key_shape(c->f, path, c->file, path, c->rows, ndim, shape, is_u8);
     if (st != RISE_OK) {
         char old[1536];
         snprintf(old, sizeof old, "%s", rise_last_error());
         st = rise_error(st, "%s (Minari stores T+1 = %lld observation rows for %lld actions)", old,
                         (long long)c->rows, (long long)(c->rows - 1));
     }
+    return st;
+}
+
+/* The env_spec JSON text of the dataset (a gymnasium EnvSpec serialised by Minari): the
+ * root attribute of files written before Minari 0.5, else the "env_spec" string of
+ * metadata.json beside the file. NULL (not an error) when neither exists. */
+static rise_status env_spec_text(hid_t f, const char *file, char **spec, char *origin,
+                                 size_t origin_size) {
+    *spec = NULL;
+    if (H5Aexists(f, "env_spec") > 0) {
+        snprintf(origin, origin_size, "%s: root attribute 'env_spec'", file);
+        return rise_h5_read_attr_string(f, "env_spec", file, "/", spec);
+    }
+    char meta[1200];
+    const char *slash = strrchr(file, '/');
+    snprintf(meta, sizeof meta, "%.*smetadata.json", slash ? (int)(slash - file + 1) : 0, file);
+    FILE *m = fopen(meta, "rb");
+    if (!m) return RISE_OK;
+    char *text = NULL;
+    long size = -1;
+    if (fseek(m, 0, SEEK_END) == 0) size = ftell(m);
+    if (size >= 0 && size < (1L << 26) && fseek(m, 0, SEEK_SET) == 0)
+        text = malloc((size_t)size + 1);
+    const size_t got = text ? fread(text, 1, (size_t)size, m) : 0;
+    fclose(m);
+    if (!text) return rise_error(RISE_ERR_IO, "%s: unreadable or larger than 64 MiB", meta);
+    text[got] = '\0';
+    cJSON *root = cJSON_Parse(text);
+    free(text);
+    const cJSON *es = cJSON_GetObjectItemCaseSensitive(root, "env_spec");
+    rise_status st = RISE_OK;
+    if (!root)
+        st = rise_error(RISE_ERR_FORMAT, "%s: not valid JSON (Minari's dataset metadata)", meta);
+    else if (cJSON_IsString(es) && !(*spec = strdup(es->valuestring)))
+        st = rise_error(RISE_ERR_NOMEM, "out of memory");
+    snprintf(origin, origin_size, "%s: field 'env_spec'", meta);
+    cJSON_Delete(root);
+    return st;
+}
+
+/* robomimic-style env_args from the env_spec: {"env_name": id, "type": "gymnasium",
+ * "env_kwargs": kwargs, "env_spec": the whole spec}, so training records which environment
+ * made the data and a user can rebuild it with gymnasium.make(env_name, **env_kwargs). */
+static rise_status minari_env_args(hid_t f, const char *file, char **out) {
+    *out = NULL;
+    char *text = NULL, origin[1400];
+    RISE_TRY(env_spec_text(f, file, &text, origin, sizeof origin));
+    if (!text) return RISE_OK;
+    cJSON *spec = cJSON_Parse(text);
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(spec, "id");
+    const cJSON *kw = cJSON_GetObjectItemCaseSensitive(spec, "kwargs");
+    rise_status st = RISE_OK;
+    if (!cJSON_IsObject(spec) || !cJSON_IsString(id))
+        st = rise_error(RISE_ERR_FORMAT,
+                        "%s is not a gymnasium EnvSpec in JSON (expected an object with a string "
+                        "\"id\"; found \"%.80s\")",
+                        origin, text);
+    cJSON *args = st == RISE_OK ? cJSON_CreateObject() : NULL;
+    if (args) {
+        cJSON_AddStringToObject(args, "env_name", id->valuestring);
+        cJSON_AddStringToObject(args, "type", "gymnasium");
+        cJSON_AddItemToObject(args, "env_kwargs",
+                              cJSON_IsObject(kw) ? cJSON_Duplicate(kw, 1) : cJSON_CreateObject());
+        cJSON_AddItemToObject(args, "env_spec", cJSON_Duplicate(spec, 1));
+        *out = cJSON_PrintUnformatted(args);
+        if (!*out) st = rise_error(RISE_ERR_NOMEM, "out of memory");
+    }
+    cJSON_Delete(args);
+    cJSON_Delete(spec);
+    free(text);
     return st;
 }
 
@@ -116,6 +187,8 @@ rise_status rise_minari_read_fid(hid_t f, const char *file, const rise_read_opts
         st = rise_error(RISE_ERR_INVALID, "%s: no episodes selected", file);
         goto done;
     }
+    st = minari_env_args(f, file, &e->env_args);
+    if (st != RISE_OK) goto done;
     /* Layout from the first episode. */
     char where[640], buf[128];
     const char *ep0 = list.demos[0].name;

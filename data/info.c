@@ -1,7 +1,9 @@
 /* info.c - dataset summaries for `rise data info` (see info.h). */
 #include "info.h"
 
+#include <cjson/cJSON.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 void rise_value_stats_compute(rise_value_stats *s, const float *x, int64_t rows, int64_t cols,
@@ -68,12 +70,67 @@ static void matrix_rows(FILE *out, const char *name, const char *shape, const fl
     }
 }
 
+/* env_args on whole lines: the fields naming the environment first, then env_kwargs (and any
+ * other field) in compact JSON, or only its field names when long, so nothing is cut in the
+ * middle of a value; `whole` prints the JSON as it is, pretty. */
+static void print_env_args(FILE *out, const char *text, int whole) {
+    cJSON *j = cJSON_Parse(text);
+    if (!j || whole) {
+        char *pretty = j ? cJSON_Print(j) : NULL;
+        fprintf(out, "env_args:    %s\n", pretty ? pretty : text);
+        free(pretty);
+        cJSON_Delete(j);
+        return;
+    }
+    fprintf(out, "env_args:    ");
+    int first = 1;
+    static const char *const head[] = {"env_name", "type", "env_version"};
+    for (size_t i = 0; i < sizeof head / sizeof head[0]; ++i) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, head[i]);
+        char *t = v ? cJSON_PrintUnformatted(v) : NULL;
+        if (t) fprintf(out, "%s%s %s", first ? "" : ", ", head[i], t);
+        first &= !t;
+        free(t);
+    }
+    if (!j->child) fprintf(out, "{} (names no environment)");
+    fprintf(out, "\n");
+    for (const cJSON *f = j->child; f; f = f->next) {
+        int is_head = 0;
+        for (size_t i = 0; i < sizeof head / sizeof head[0]; ++i)
+            is_head |= !strcmp(f->string, head[i]);
+        if (is_head) continue;
+        char *t = cJSON_PrintUnformatted(f);
+        if (t && strlen(t) <= 200) {
+            fprintf(out, "             %s: %s\n", f->string, t);
+        } else if (cJSON_IsObject(f)) {
+            int n = 0;
+            for (const cJSON *c = f->child; c; c = c->next) ++n;
+            fprintf(out, "             %s: %d fields:", f->string, n);
+            size_t width = 0;
+            for (const cJSON *c = f->child; c; c = c->next) {
+                if (width > 60) {
+                    fprintf(out, " ...");
+                    break;
+                }
+                width += (size_t)fprintf(out, "%s %s", c == f->child ? "" : ",", c->string);
+            }
+            fprintf(out, " (--env-args prints them whole)\n");
+        } else {
+            fprintf(out, "             %s: %zu characters of JSON (--env-args prints it whole)\n",
+                    f->string, t ? strlen(t) : 0);
+        }
+        free(t);
+    }
+    cJSON_Delete(j);
+}
+
 rise_status rise_data_info(const char *path, const rise_info_opts *opts, FILE *out) {
     rise_info_opts def = {0};
     if (!opts) opts = &def;
     rise_read_opts o;
     rise_read_opts_default(&o);
     o.allow_nonfinite = 1;
+    o.allow_images = 1;
     o.filter_key = opts->filter_key;
     o.format = opts->format;
     rise_format fmt = opts->format;
@@ -87,22 +144,20 @@ rise_status rise_data_info(const char *path, const rise_info_opts *opts, FILE *o
     }
     fprintf(out, "file:        %s\n", path);
     fprintf(out, "format:      %s\n", rise_format_name(fmt));
-    if (e.env_args) {
-        const size_t len = strlen(e.env_args);
-        fprintf(out, "env_args:    %.160s%s\n", e.env_args, len > 160 ? " ..." : "");
-    }
+    if (e.env_args) print_env_args(out, e.env_args, opts->env_args_whole);
     fprintf(out, "demos:       %lld (%s .. %s)%s%s\n", (long long)e.n_demos, e.demos[0].name,
             e.demos[e.n_demos - 1].name, opts->filter_key ? " selected by filter key " : "",
             opts->filter_key ? opts->filter_key : "");
     fprintf(out, "transitions: %lld (demo length min %lld, mean %.1f, max %lld)\n", (long long)e.n,
             (long long)lmin, (double)e.n / (double)e.n_demos, (long long)lmax);
-    fprintf(out, "obs dim:     %lld (%d keys), action dim %lld, state dim %lld\n",
-            (long long)e.obs_dim, e.n_keys, (long long)e.act_dim, (long long)e.state_dim);
+    fprintf(out, "obs dim:     %lld (%d key%s), action dim %lld, state dim %lld\n",
+            (long long)e.obs_dim, e.n_keys, e.n_keys == 1 ? "" : "s", (long long)e.act_dim,
+            (long long)e.state_dim);
     if (e.n_masks) {
         fprintf(out, "filter keys:");
         for (int m = 0; m < e.n_masks; ++m)
-            fprintf(out, "%s %s (%lld demos)", m ? "," : "", e.masks[m].name,
-                    (long long)e.masks[m].count);
+            fprintf(out, "%s %s (%lld demo%s)", m ? "," : "", e.masks[m].name,
+                    (long long)e.masks[m].count, e.masks[m].count == 1 ? "" : "s");
         fprintf(out, "\n");
     } else {
         fprintf(out, "filter keys: none\n");
@@ -126,19 +181,32 @@ rise_status rise_data_info(const char *path, const rise_info_opts *opts, FILE *o
     fprintf(out, "  %-34s %-12s %lld of %lld set\n", "dones", "(N,)", (long long)dones,
             (long long)e.n);
     if (e.state_dim > 0) {
-        double smin = INFINITY, smax = -INFINITY;
-        int64_t snan = 0;
+        double smin = INFINITY, smax = -INFINITY, ssum = 0;
+        int64_t snan = 0, sinf = 0, finite = 0;
         for (int64_t i = 0; i < e.n * e.state_dim; ++i) {
             const double v = e.states[i];
-            if (!isfinite(v))
+            if (isnan(v))
                 ++snan;
+            else if (isinf(v))
+                ++sinf;
             else
-                smin = v < smin ? v : smin, smax = v > smax ? v : smax;
+                smin = v < smin ? v : smin, smax = v > smax ? v : smax, ssum += v, ++finite;
         }
         snprintf(shape, sizeof shape, "(N, %lld)", (long long)e.state_dim);
-        fprintf(out, "  %-34s %-12s %12.5g %12.5g %12s %6lld\n", "states", shape, smin, smax, "",
-                (long long)snan);
+        fprintf(out, "  %-34s %-12s %12.5g %12.5g %12.5g %6lld %6lld\n", "states", shape, smin,
+                smax, finite ? ssum / (double)finite : NAN, (long long)snan, (long long)sinf);
     }
+    char images[512] = "";
+    size_t used = 0;
+    for (int k = 0; k < e.n_keys && used < sizeof images; ++k)
+        if (e.keys[k].image)
+            used += (size_t)snprintf(images + used, sizeof images - used, "%s%s", used ? ", " : "",
+                                     e.keys[k].name);
+    if (used)
+        fprintf(out,
+                "\nimage-shaped keys (training refuses them; choose the others with "
+                "data.obs_keys): %s\n",
+                images);
     const int64_t bad = rise_episodes_count_nonfinite(&e);
     if (bad)
         fprintf(out, "\nwarning: %lld NaN/Inf values: training would refuse this file\n",

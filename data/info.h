@@ -29,6 +29,7 @@ void rise_value_stats_compute(rise_value_stats *s, const float *x, int64_t rows,
 
 typedef struct {
     int per_dim;            /* one line per column too */
+    int env_args_whole;     /* print env_args whole (pretty JSON), not summarised */
     const char *filter_key; /* summarise only these demos */
     rise_format format;
 } rise_info_opts;

@@ -252,3 +252,88 @@ void rise_pairs_gather(const rise_trainset *ts, const rise_pairs *p, const int64
                                      valid ? valid + b * Ta : NULL);
     }
 }
+
+static int cmp_float(const void *a, const void *b) {
+    const float x = *(const float *)a, y = *(const float *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Quantiles 0, 0.1, 0.5, 0.9, 1 of n values (sorted in place); NaN when n is 0. */
+static void quantiles(float *v, int64_t n, double q[5]) {
+    static const double at[5] = {0.0, 0.1, 0.5, 0.9, 1.0};
+    qsort(v, (size_t)n, sizeof *v, cmp_float);
+    for (int i = 0; i < 5; ++i) q[i] = n ? v[(int64_t)(at[i] * (double)(n - 1) + 0.5)] : NAN;
+}
+
+rise_status rise_relabel_diagnose(const rise_trainset *ts, const rise_relabel_config *c,
+                                  rise_relabel_diag *out) {
+    memset(out, 0, sizeof *out);
+    for (int i = 0; i < 5; ++i) out->dist[i] = out->match_dist[i] = NAN;
+    RISE_TRY(check_config(c));
+    int64_t *cols = malloc((size_t)ts->obs_dim * sizeof *cols), F = 0;
+    if (!cols) return rise_error(RISE_ERR_NOMEM, "out of memory");
+    rise_status st = RISE_OK;
+    if (c->n_feature_keys == 0)
+        for (int64_t j = 0; j < ts->obs_dim; ++j) cols[F++] = j;
+    for (int k = 0; k < c->n_feature_keys && st == RISE_OK; ++k) {
+        int64_t off, dim;
+        st = key_cols(ts, c->feature_keys[k], &off, &dim);
+        for (int64_t j = 0; st == RISE_OK && j < dim && F < ts->obs_dim; ++j) cols[F++] = off + j;
+    }
+    int64_t moff = 0, mdim = 0;
+    if (st == RISE_OK && c->match_key[0]) st = key_cols(ts, c->match_key, &moff, &mdim);
+    out->has_match = mdim > 0;
+    state_set qs = {0}, rs = {0};
+    if (st == RISE_OK)
+        st = make_set(ts, 0, c->skip_nonexpert, cols, F, c->l2_normalize, moff, mdim, &qs);
+    if (st == RISE_OK)
+        st = make_set(ts, 1, c->skip_expert, cols, F, c->l2_normalize, moff, mdim, &rs);
+    out->queries = qs.n;
+    out->references = rs.n;
+    const int64_t cap = 4096, stride = qs.n > cap ? (qs.n + cap - 1) / cap : 1;
+    const int64_t m = qs.n && rs.n ? (qs.n + stride - 1) / stride : 0;
+    float *q = malloc((size_t)(m ? m : 1) * (size_t)F * sizeof *q);
+    float *qm = malloc((size_t)(m ? m : 1) * (size_t)(mdim ? mdim : 1) * sizeof *qm);
+    float *d = malloc((size_t)(m ? m : 1) * sizeof *d);
+    int64_t *idx = malloc((size_t)(m ? m : 1) * sizeof *idx);
+    int32_t *cnt = malloc((size_t)(m ? m : 1) * sizeof *cnt);
+    if (st == RISE_OK && (!q || !qm || !d || !idx || !cnt))
+        st = rise_error(RISE_ERR_NOMEM, "out of memory");
+    for (int64_t i = 0; st == RISE_OK && i < m; ++i) {
+        memcpy(q + i * F, qs.feat + i * stride * F, (size_t)F * sizeof *q);
+        if (mdim) memcpy(qm + i * mdim, qs.match + i * stride * mdim, (size_t)mdim * sizeof *qm);
+    }
+    out->sampled = m;
+    for (int pass = 0; st == RISE_OK && m > 0 && pass < (mdim ? 2 : 1); ++pass) {
+        rise_knn_opts ko;
+        rise_knn_opts_default(&ko);
+        ko.k = 1;
+        ko.max_dist = 0.0f; /* no threshold: the nearest one, however far */
+        if (pass == 1) {
+            ko.q_match = qm;
+            ko.r_match = rs.match;
+            ko.match_dim = mdim;
+            ko.match_tol = c->match_tol;
+        }
+        st = rise_knn(q, m, rs.feat, rs.n, F, &ko, idx, d, cnt);
+        int64_t found = 0;
+        for (int64_t i = 0; st == RISE_OK && i < m; ++i)
+            if (cnt[i] > 0) d[found++] = d[i];
+        if (st != RISE_OK) break;
+        if (pass == 0) {
+            quantiles(d, found, out->dist);
+        } else {
+            out->match_found = found;
+            quantiles(d, found, out->match_dist);
+        }
+    }
+    free(q);
+    free(qm);
+    free(d);
+    free(idx);
+    free(cnt);
+    set_free(&qs);
+    set_free(&rs);
+    free(cols);
+    return st;
+}

@@ -74,6 +74,22 @@ rise_status rise_relabel_build_with(const rise_trainset *ts, const rise_relabel_
                                     rise_knn_fn knn, void *ctx, rise_pairs *out);
 void rise_pairs_free(rise_pairs *p);
 
+/* Why relabelling found few or no pairs: for (a deterministic sample of) the non-expert
+ * states it searches, the distance to the nearest expert state with no threshold, ignoring
+ * the match key (dist) and among expert states that agree on the match key (match_dist,
+ * when c has one), as quantiles min, 10%, 50%, 90%, max. */
+typedef struct {
+    int64_t queries, references; /* states searched, expert candidates (after the skips) */
+    int64_t sampled;             /* queries measured (at most 4096, evenly spaced) */
+    double dist[5];              /* quantiles 0, 0.1, 0.5, 0.9, 1; NaN when nothing measured */
+    int has_match;
+    int64_t match_found;  /* sampled queries with an expert state agreeing on the match key */
+    double match_dist[5]; /* quantiles among those */
+} rise_relabel_diag;
+
+rise_status rise_relabel_diagnose(const rise_trainset *ts, const rise_relabel_config *c,
+                                  rise_relabel_diag *out);
+
 /* Actor batch from pair indices pidx [B]: obs history [B, To, D] of obs_idx
  * and action chunk [B, Ta, A] (+ valid [B, Ta]) starting at act_idx. */
 void rise_pairs_gather(const rise_trainset *ts, const rise_pairs *p, const int64_t *pidx, int64_t B,

@@ -155,10 +155,58 @@ static rise_status key_info_shape(const rise_h5_info *info, const char *file, co
 }
 
 rise_status rise_read_key_shape(hid_t loc, const char *name, const char *file, const char *where,
-                                int64_t rows, int *ndim, int64_t *shape) {
+                                int64_t rows, int *ndim, int64_t *shape, int *is_u8) {
     rise_h5_info info;
     RISE_TRY(rise_h5_dataset_info(loc, name, file, where, &info));
+    if (is_u8) *is_u8 = info.cls == H5T_INTEGER && info.size == 1 && !info.is_signed;
     return key_info_shape(&info, file, where, rows, ndim, shape);
+}
+
+int rise_read_is_image(int ndim, int is_u8) { return ndim >= 3 || (is_u8 && ndim >= 2); }
+
+static void shape_text(char *buf, size_t n, int ndim, const int64_t *shape) {
+    size_t u = (size_t)snprintf(buf, n, "(");
+    for (int d = 0; d < ndim && u < n; ++d)
+        u += (size_t)snprintf(buf + u, n - u, "%s%lld", d ? ", " : "", (long long)shape[d]);
+    if (u < n) snprintf(buf + u, n - u, ")");
+}
+
+/* Refuses image-shaped keys among the chosen ones, naming them and the low-dimensional keys
+ * of the file to choose from instead. */
+static rise_status refuse_images(const rise_read_opts *o, char **available, int64_t n_available,
+                                 const char **names, const int *ndims, const int64_t **shapes,
+                                 const int *u8, int n, const char *file, const char *where,
+                                 rise_key_shape_fn shape_of, void *ctx) {
+    char images[1024] = "", lowdim[1024] = "";
+    size_t ui = 0, ul = 0;
+    int n_images = 0;
+    for (int i = 0; i < n; ++i) {
+        if (!rise_read_is_image(ndims[i], u8[i])) continue;
+        char shape[96];
+        shape_text(shape, sizeof shape, ndims[i], shapes[i]);
+        if (ui < sizeof images)
+            ui += (size_t)snprintf(images + ui, sizeof images - ui, "%s'%s' %s%s",
+                                   n_images ? ", " : "", names[i], shape, u8[i] ? " uint8" : "");
+        ++n_images;
+    }
+    if (!n_images) return RISE_OK;
+    for (int64_t j = 0; j < n_available && ul < sizeof lowdim; ++j) {
+        int ndim = 0, is_u8 = 0;
+        int64_t shape[RISE_KEY_MAX_RANK];
+        if (shape_of(ctx, available[j], &ndim, shape, &is_u8) != RISE_OK) continue;
+        if (!rise_read_is_image(ndim, is_u8))
+            ul += (size_t)snprintf(lowdim + ul, sizeof lowdim - ul, "%s%s", ul ? "," : "",
+                                   available[j]);
+    }
+    rise_error_clear();
+    return rise_error(
+        RISE_ERR_INVALID,
+        "%s: observation key%s %s in '%s' %s image-shaped; rise trains on low-dimensional "
+        "observations only (images are not supported yet). %s data.obs_keys%s%s%s",
+        file, n_images > 1 ? "s" : "", images, where, n_images > 1 ? "are" : "is",
+        o->n_obs_keys > 0 ? "Leave them out of" : "Choose the keys with",
+        lowdim[0] ? ", e.g. --set data.obs_keys=" : " (this file has no low-dimensional keys)",
+        lowdim, lowdim[0] ? " (every low-dimensional key of the file)" : "");
 }
 
 rise_status rise_read_key_rows(hid_t loc, const char *name, const char *file, const char *where,
@@ -237,8 +285,9 @@ rise_status rise_read_choose_keys(rise_episodes *e, const rise_read_opts *o, cha
     int *ndims = calloc((size_t)n, sizeof *ndims);
     int64_t *shape_mem = calloc((size_t)n * RISE_KEY_MAX_RANK, sizeof *shape_mem);
     const int64_t **shapes = calloc((size_t)n, sizeof *shapes);
+    int *u8 = calloc((size_t)n, sizeof *u8);
     rise_status st = RISE_OK;
-    if (!names || !ndims || !shape_mem || !shapes) {
+    if (!names || !ndims || !shape_mem || !shapes || !u8) {
         st = rise_error(RISE_ERR_NOMEM, "out of memory choosing observation keys");
         goto done;
     }
@@ -259,16 +308,24 @@ rise_status rise_read_choose_keys(rise_episodes *e, const rise_read_opts *o, cha
         }
         names[i] = want;
         shapes[i] = shape_mem + (size_t)i * RISE_KEY_MAX_RANK;
-        st = shape_of(ctx, want, &ndims[i], shape_mem + (size_t)i * RISE_KEY_MAX_RANK);
+        st = shape_of(ctx, want, &ndims[i], shape_mem + (size_t)i * RISE_KEY_MAX_RANK, &u8[i]);
+        if (st != RISE_OK) goto done;
+    }
+    if (!o->allow_images) {
+        st = refuse_images(o, available, n_available, names, ndims, shapes, u8, n, file, where,
+                           shape_of, ctx);
         if (st != RISE_OK) goto done;
     }
     st = rise_episodes_set_keys(e, n, names, ndims, shapes);
+    for (int i = 0; st == RISE_OK && i < n; ++i)
+        e->keys[i].image = rise_read_is_image(ndims[i], u8[i]);
     if (st != RISE_OK) rise_error_context(st, "%s: ", file);
 done:
     free(names);
     free(ndims);
     free(shape_mem);
     free(shapes);
+    free(u8);
     return st;
 }
 

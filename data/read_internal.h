@@ -34,9 +34,14 @@ rise_status rise_read_check_finite(const float *x, int64_t rows, int64_t cols, i
 rise_status rise_read_flags(const float *src, uint8_t *dst, int64_t n, const char *file,
                             const char *where);
 
-/* Per-step shape of a (rows, ...) dataset, checked against rows. */
+/* Per-step shape of a (rows, ...) dataset, checked against rows; *is_u8 (optional) says
+ * whether its elements are unsigned bytes (how images are stored). */
 rise_status rise_read_key_shape(hid_t loc, const char *name, const char *file, const char *where,
-                                int64_t rows, int *ndim, int64_t *shape);
+                                int64_t rows, int *ndim, int64_t *shape, int *is_u8);
+
+/* Whether a key of this per-step shape is an image: rank >= 3 (H, W, C), or unsigned bytes
+ * of rank >= 2. */
+int rise_read_is_image(int ndim, int is_u8);
 
 /* Reads a (rows, <k's per-step shape>) dataset into tmp [rows * k->dim]. */
 rise_status rise_read_key_rows(hid_t loc, const char *name, const char *file, const char *where,
@@ -57,7 +62,8 @@ rise_status rise_read_check_budget(const rise_episodes *e, int64_t n, size_t max
 /* Chooses keys: the requested ones (each must be in `available`) or all of
  * `available` in name order; fills e's key table using shapes read by
  * shape_of(ctx, name). */
-typedef rise_status (*rise_key_shape_fn)(void *ctx, const char *key, int *ndim, int64_t *shape);
+typedef rise_status (*rise_key_shape_fn)(void *ctx, const char *key, int *ndim, int64_t *shape,
+                                         int *is_u8);
 rise_status rise_read_choose_keys(rise_episodes *e, const rise_read_opts *o, char **available,
                                   int64_t n_available, const char *file, const char *where,
                                   rise_key_shape_fn shape_of, void *ctx);

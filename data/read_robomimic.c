@@ -28,6 +28,27 @@ static rise_status with_hint(rise_status st, const char *fmt, long long v) {
     return rise_error(st, "%s%s", old, hint);
 }
 
+/* A demo without num_samples: a raw robosuite demo.hdf5 (collect_human_demonstrations: states
+ * and actions only, no obs) or a file robomimic's conversion has not been run on. */
+static rise_status missing_num_samples(hid_t demo, const char *file, const char *where) {
+    const int has_obs = rise_h5_object_type(demo, "obs") == H5O_TYPE_GROUP;
+    const int raw = !has_obs && rise_h5_object_type(demo, "states") == H5O_TYPE_DATASET;
+    if (raw)
+        return rise_error(
+            RISE_ERR_FORMAT,
+            "%s: '%s' has no attribute 'num_samples' and no 'obs' group, only states and "
+            "actions: this looks like a raw robosuite demo.hdf5. Convert it with robomimic "
+            "first: python robomimic/scripts/conversion/convert_robosuite.py --dataset %s, then "
+            "python robomimic/scripts/dataset_states_to_obs.py --dataset %s --output_name "
+            "low_dim.hdf5 --done_mode 2, and give rise low_dim.hdf5 (same folder)",
+            file, where, file, file);
+    return rise_error(RISE_ERR_FORMAT,
+                      "%s: missing attribute 'num_samples' on '%s' (robomimic layout: each demo "
+                      "records its length; robomimic's conversion/convert_robosuite.py adds it: "
+                      "python robomimic/scripts/conversion/convert_robosuite.py --dataset %s)",
+                      file, where, file);
+}
+
 static rise_status rm_scan(hid_t f, const char *file, rm_file *r) {
     memset(r, 0, sizeof *r);
     const H5O_type_t t = rise_h5_object_type(f, "data");
@@ -69,7 +90,10 @@ static rise_status rm_scan(hid_t f, const char *file, rm_file *r) {
             st = rise_error(RISE_ERR_FORMAT, "%s: cannot open group '%s'", file, where);
             goto done;
         }
-        st = rise_h5_read_attr_i64(g, "num_samples", file, where, &d->length);
+        if (H5Aexists(g, "num_samples") <= 0)
+            st = missing_num_samples(g, file, where);
+        else
+            st = rise_h5_read_attr_i64(g, "num_samples", file, where, &d->length);
         H5Gclose(g);
         if (st != RISE_OK) goto done;
         if (d->length > (int64_t)RISE_H5_MAX_DIM) {
@@ -233,12 +257,12 @@ typedef struct {
     int64_t rows;
 } shape_ctx;
 
-static rise_status obs_shape(void *ctx, const char *key, int *ndim, int64_t *shape) {
+static rise_status obs_shape(void *ctx, const char *key, int *ndim, int64_t *shape, int *is_u8) {
     const shape_ctx *c = ctx;
     char name[512], where[640];
     snprintf(name, sizeof name, "obs/%s", key);
     snprintf(where, sizeof where, "data/%s/%s", c->demo_name, name);
-    return rise_read_key_shape(c->demo, name, c->file, where, c->rows, ndim, shape);
+    return rise_read_key_shape(c->demo, name, c->file, where, c->rows, ndim, shape, is_u8);
 }
 
 /* Widths (obs keys, action and state dims) from the first loaded demo. */

@@ -13,6 +13,12 @@
  *    episode ends at a terminal or a timeout (or the end of the file).
  *  - Minari: episode_<id>/ observations (T+1,...) or a group of them,
  *    actions (T,A), rewards (T), terminations (T), truncations (T).
+ * Image-shaped observation keys are refused unless allow_images (training uses
+ * low-dimensional observations only); the error names them and the file's other keys.
+ * env_args: robomimic's data.attrs["env_args"]; for Minari, built from the dataset's
+ * env_spec (root attribute of older files, metadata.json beside main_data.hdf5 since
+ * Minari 0.5) as {"env_name": id, "type": "gymnasium", "env_kwargs": kwargs, ...}; D4RL
+ * files name no environment (NULL).
  * Everything becomes float32 except states (double). Every problem (missing
  * group or dataset, wrong rank or dtype, lengths that disagree, NaN/Inf,
  * empty demos, unknown keys, bad masks, duplicate names) is an error that
@@ -54,7 +60,10 @@ typedef struct {
     int load_states;     /* read data/demo_<n>/states when present (default 1) */
     int load_masks;      /* keep mask/ filter keys (default 1) */
     int allow_nonfinite; /* keep NaN/Inf instead of failing (`rise data info`) */
-    size_t max_bytes;    /* refuse files that would need more memory (0 = no limit) */
+    /* Load image-shaped keys (per-step rank >= 3, or uint8 of rank >= 2) as flat columns
+     * instead of refusing them: `rise data info`, merge and relabel, never training. */
+    int allow_images;
+    size_t max_bytes; /* refuse files that would need more memory (0 = no limit) */
 } rise_read_opts;
 
 void rise_read_opts_default(rise_read_opts *o);

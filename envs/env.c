@@ -323,7 +323,7 @@ rise_status rise_env_create_from_args(const char *env_args, rise_env **out) {
     RISE_TRY(args_parse(env_args, &root, &task, &kw));
     char *kw_text = kw ? cJSON_PrintUnformatted(kw) : NULL;
     rise_status st = rise_env_create(task, kw_text, out);
-    if (st != RISE_OK) rise_error_context(st, "env_args: ");
+    if (st != RISE_OK) rise_error_context(st, "env_args.env_kwargs: ");
     free(kw_text);
     cJSON_Delete(root);
     return st;

@@ -1,6 +1,8 @@
 /* run_log.c - metrics.csv / metrics.jsonl and header.json (see run_log.h). */
 #include "host/run_log.h"
 
+#include "host/paths.h"
+
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <hdf5.h>
@@ -28,29 +30,7 @@ static char *path_join(const char *dir, const char *name) {
     return p;
 }
 
-rise_status rise_run_mkdir_p(const char *dir) {
-    if (!dir || !dir[0]) return rise_error(RISE_ERR_INVALID, "run directory: empty path");
-    char *p = strdup(dir);
-    if (!p) return rise_error(RISE_ERR_NOMEM, "out of memory");
-    rise_status st = RISE_OK;
-    for (char *s = p + 1;; ++s) {
-        const char c = *s;
-        if (c != '/' && c != '\0') continue;
-        *s = '\0';
-        if (mkdir(p, 0775) != 0 && errno != EEXIST) {
-            st = rise_error(RISE_ERR_IO, "%s: cannot create directory %s: %s", dir, p,
-                            strerror(errno));
-            break;
-        }
-        *s = c;
-        if (c == '\0') break;
-    }
-    struct stat sb;
-    if (st == RISE_OK && (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)))
-        st = rise_error(RISE_ERR_IO, "%s: exists and is not a directory", dir);
-    free(p);
-    return st;
-}
+rise_status rise_run_mkdir_p(const char *dir) { return rise_mkdir_p(dir); }
 
 /* ------------------------------------------------------------ metric log */
 
@@ -407,12 +387,28 @@ static int is_hex_commit(const char *s) {
 
 rise_status rise_run_header_write(const char *run_dir, const char *backend_name,
                                   const char *device_desc) {
+    return rise_run_header_write_extra(run_dir, backend_name, device_desc, NULL);
+}
+
+rise_status rise_run_header_write_extra(const char *run_dir, const char *backend_name,
+                                        const char *device_desc, const char *extra_json) {
     RISE_TRY(rise_run_mkdir_p(run_dir));
+    cJSON *extra = NULL;
+    if (extra_json) {
+        extra = cJSON_Parse(extra_json);
+        if (!cJSON_IsObject(extra)) {
+            cJSON_Delete(extra);
+            return rise_error(RISE_ERR_INVALID,
+                              "%s/header.json: the extra fields are not a JSON object: %.80s",
+                              run_dir, extra_json);
+        }
+    }
     cJSON *h = cJSON_CreateObject();
     cJSON *v = cJSON_CreateObject();
     if (!h || !v) {
         cJSON_Delete(h);
         cJSON_Delete(v);
+        cJSON_Delete(extra);
         return rise_error(RISE_ERR_NOMEM, "out of memory");
     }
 
@@ -472,6 +468,12 @@ rise_status rise_run_header_write(const char *run_dir, const char *backend_name,
     }
 #endif
     cJSON_AddItemToObject(h, "versions", v);
+    while (extra && extra->child) {
+        cJSON *item = cJSON_DetachItemViaPointer(extra, extra->child);
+        cJSON_DeleteItemFromObjectCaseSensitive(h, item->string);
+        cJSON_AddItemToObject(h, item->string, item);
+    }
+    cJSON_Delete(extra);
 
     char *text = cJSON_Print(h);
     cJSON_Delete(h);

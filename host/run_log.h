@@ -66,6 +66,11 @@ rise_status rise_run_log_truncate_after(const char *run_dir, int64_t step);
  * builds)}. backend_name / device_desc may be NULL. */
 rise_status rise_run_header_write(const char *run_dir, const char *backend_name,
                                   const char *device_desc);
+/* The same with the members of extra_json (a JSON object, or NULL) added at the top level
+ * after those above (a member of the same name replaces it): what a trainer knows about
+ * its run, e.g. the data it loaded. */
+rise_status rise_run_header_write_extra(const char *run_dir, const char *backend_name,
+                                        const char *device_desc, const char *extra_json);
 
 #ifdef __cplusplus
 }

@@ -15,10 +15,10 @@
 
 #include "cli.h"
 #include "args.h"
+#include "host/paths.h"
 #include "cov.h"
 #include "data/reader.h"
 #include "envs/coverage.h"
-
 
 void rise_cov_usage_options(FILE *f, const cov_options *d) {
     fprintf(f,
@@ -36,15 +36,9 @@ void rise_cov_usage_options(FILE *f, const cov_options *d) {
             "  --robust-episodes N   episodes of the robustness evaluation (default %ld)\n"
             "  --robust-from R       expert | eval: where those episodes start (default %s)\n"
             "  --quiet               no progress line\n",
-            d->grid, d->trials, d->seed, d->threads, d->pool, d->perturb_dist,
-            d->perturb_time, d->perturb_count, RISE_MAX_PERTURB, d->perturb_every,
-            d->robust_episodes, d->robust_from);
-}
-
-static int make_dir(const char *dir) {
-    if (mkdir(dir, 0775) == 0 || errno == EEXIST) return 1;
-    fprintf(stderr, "rise coverage: cannot create directory %s: %s\n", dir, strerror(errno));
-    return 0;
+            d->grid, d->trials, d->seed, d->threads, d->pool, d->perturb_dist, d->perturb_time,
+            d->perturb_count, RISE_MAX_PERTURB, d->perturb_every, d->robust_episodes,
+            d->robust_from);
 }
 
 /* Builds the env from --dataset's env_args, checked against --task/--settings. */
@@ -97,7 +91,8 @@ int rise_cov_parse_option(int argc, char **argv, int *i, cov_options *o) {
     if (!strcmp(a, "--seed")) return rise_arg_long(argc, argv, i, 0, 1L << 62, &o->seed);
     if (!strcmp(a, "--threads")) return rise_arg_long(argc, argv, i, 0, 4096, &o->threads);
     if (!strcmp(a, "--pool")) return rise_arg_long(argc, argv, i, 0, 1 << 20, &o->pool);
-    if (!strcmp(a, "--perturb-dist")) return rise_arg_double(argc, argv, i, 0, 1e6, &o->perturb_dist);
+    if (!strcmp(a, "--perturb-dist"))
+        return rise_arg_double(argc, argv, i, 0, 1e6, &o->perturb_dist);
     if (!strcmp(a, "--perturb-time"))
         return rise_arg_long(argc, argv, i, 0, 100000000, &o->perturb_time);
     if (!strcmp(a, "--perturb-count"))
@@ -177,11 +172,13 @@ int rise_cov_evaluate(const cov_options *opt, rise_env *env, rise_policy *pol, c
     const cov_options o = *opt;
     rise_status st = RISE_OK;
     if (strcmp(o.robust_from, "expert") && strcmp(o.robust_from, "eval")) {
-        fprintf(stderr, "%s: --robust-from expects expert or eval, got '%s'\n", cmd,
-                o.robust_from);
+        fprintf(stderr, "%s: --robust-from expects expert or eval, got '%s'\n", cmd, o.robust_from);
         return 2;
     }
-    if (o.out && !make_dir(o.out)) return 1;
+    if (o.out && rise_mkdir_p(o.out) != RISE_OK) {
+        fprintf(stderr, "%s: %s\n", cmd, rise_last_error());
+        return 1;
+    }
     const char *task = env->info.task, *settings = env->settings_json;
 
     rise_coverage_opts co;

@@ -4,7 +4,7 @@
  *   rise data merge -o OUT IN[:TAG]... [--keys a,b] [--allow-env-mismatch]
  *   rise data relabel IN -o OUT [--role expert|non_expert] [--reward V]
  *                     [--reward-last V] [--dones dataset|never|traj_end]
- *                     [--filter-key K] [--mask NAME]
+ *                     [--filter-key K] [--mask NAME] [--env-args JSON]
  *   rise data check [SPEC.json] [--source ROLE:PATH[:FILTER]]... [--set KEY=VALUE]...
  * Run `rise data COMMAND --help` for details. Exit codes: 0 ok, 1 failure, 2 usage. */
 #include <stdio.h>
@@ -13,6 +13,7 @@
 
 #include "cli.h"
 #include "args.h"
+#include "host/paths.h"
 #include "data/fileops.h"
 #include "data/info.h"
 #include "data/trainset.h"
@@ -45,13 +46,17 @@ static int cmd_info(int argc, char **argv) {
     for (int i = 1; i < argc; ++i) {
         const char *v;
         if (is_help(argv[i])) {
-            printf("usage: rise data info FILE... [--per-dim] [--filter-key K] [--format F]\n"
+            printf("usage: rise data info FILE... [--per-dim] [--env-args] [--filter-key K] "
+                   "[--format F]\n"
                    "  --per-dim       a line per column of every dataset\n"
+                   "  --env-args      print data.attrs['env_args'] whole\n"
                    "  --filter-key K  only the demos of mask/K\n"
                    "  --format F      auto (default), robomimic, d4rl or minari\n");
             return 0;
         } else if (!strcmp(argv[i], "--per-dim")) {
             o.per_dim = 1;
+        } else if (!strcmp(argv[i], "--env-args")) {
+            o.env_args_whole = 1;
         } else if (!strcmp(argv[i], "--filter-key")) {
             if (!rise_arg_string(argc, argv, &i, &o.filter_key)) return 2;
         } else if (!strcmp(argv[i], "--format")) {
@@ -135,8 +140,9 @@ static int cmd_merge(int argc, char **argv) {
         fprintf(stderr, "rise data merge: need -o OUT and at least one input\n");
         return 2;
     }
-    if (rise_data_merge(in, n, out, &o) != RISE_OK) return fail("merge");
-    if (o.dropped_states) printf("note: inputs disagree on states; states were left out\n");
+    if (rise_mkdir_parent(out) != RISE_OK || rise_data_merge(in, n, out, &o) != RISE_OK)
+        return fail("merge");
+    if (o.notes[0]) printf("%s\n", o.notes);
     printf("wrote %s from %d file%s\n", out, n, n == 1 ? "" : "s");
     return 0;
 }
@@ -156,6 +162,8 @@ static int cmd_relabel(int argc, char **argv) {
                 "  --dones M         dataset (keep), never, traj_end (1 at each demo's end)\n"
                 "  --filter-key K    change only the demos of mask/K\n"
                 "  --mask NAME       add (or replace) filter key NAME listing the changed demos\n"
+                "  --env-args JSON   store JSON as data.attrs['env_args'] (e.g. name the\n"
+                "                    environment of a D4RL file); else the input's are kept\n"
                 "OUT may be IN: the file is replaced atomically.\n");
             return 0;
         } else if (!strcmp(argv[i], "-o") || !strcmp(argv[i], "--out")) {
@@ -191,6 +199,8 @@ static int cmd_relabel(int argc, char **argv) {
             if (!rise_arg_string(argc, argv, &i, &o.filter_key)) return 2;
         } else if (!strcmp(argv[i], "--mask")) {
             if (!rise_arg_string(argc, argv, &i, &o.add_mask)) return 2;
+        } else if (!strcmp(argv[i], "--env-args")) {
+            if (!rise_arg_string(argc, argv, &i, &o.env_args)) return 2;
         } else if (argv[i][0] == '-') {
             fprintf(stderr, "rise data relabel: unknown option '%s'\n", argv[i]);
             return 2;
@@ -205,7 +215,8 @@ static int cmd_relabel(int argc, char **argv) {
         fprintf(stderr, "rise data relabel: need IN and -o OUT\n");
         return 2;
     }
-    if (rise_data_relabel(in, out, &o) != RISE_OK) return fail("relabel");
+    if (rise_mkdir_parent(out) != RISE_OK || rise_data_relabel(in, out, &o) != RISE_OK)
+        return fail("relabel");
     printf("wrote %s\n", out);
     return 0;
 }

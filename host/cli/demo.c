@@ -24,6 +24,7 @@
 
 #include "cli.h"
 #include "args.h"
+#include "host/paths.h"
 
 #define DEMO_MAX_METHODS 16
 
@@ -76,8 +77,8 @@ static void demo_usage(FILE *f, const demo_options *d) {
 }
 
 static int make_dir(const char *dir) {
-    if (mkdir(dir, 0775) == 0 || errno == EEXIST) return 1;
-    fprintf(stderr, "rise demo: cannot create directory %s: %s\n", dir, strerror(errno));
+    if (rise_mkdir_p(dir) == RISE_OK) return 1;
+    fprintf(stderr, "rise demo: %s\n", rise_last_error());
     return 0;
 }
 

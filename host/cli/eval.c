@@ -9,7 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "algorithms/train_data.h"
 #include "algorithms/train_run.h"
+#include "host/checkpoint.h"
 #include "cli.h"
 #include "args.h"
 #include "cov.h"
@@ -29,6 +31,26 @@ static void eval_usage(FILE *f, const cov_options *d) {
            "                        run's extract.rule; expectile = IDQL's weighted resampling)\n"
            "  (--out defaults to RUN_DIR/eval)\n");
     rise_cov_usage_options(f, d);
+}
+
+/* A run trained without a rise task: nothing here can simulate its data's environment. */
+static void no_task(const char *run) {
+    char env[320] = "unknown", path[4200];
+    snprintf(path, sizeof path, "%s/checkpoint.h5", run);
+    rise_ckpt_reader r;
+    char *args = NULL;
+    if (rise_ckpt_open(&r, path) == RISE_OK) {
+        if (rise_ckpt_has(&r, "env_args")) rise_ckpt_get_string(&r, "env_args", &args);
+        rise_ckpt_close(&r);
+    }
+    rise_train_describe_env(args, env, sizeof env);
+    free(args);
+    fprintf(stderr,
+            "rise eval: %s has no rise task to evaluate on: it was trained with train.task = "
+            "none, on data from %s, which rise does not simulate (its env_args are in "
+            "%s/header.json). Evaluate it in that simulator: load the run with the rise Python "
+            "package (python/README.md) and roll it out there\n",
+            run, env, run);
 }
 
 int rise_cmd_eval(int argc, char **argv) {
@@ -86,12 +108,16 @@ int rise_cmd_eval(int argc, char **argv) {
     rise_status st = rise_train_load_config(run, &cfg);
     if (st != RISE_OK) {
         fprintf(stderr, "rise eval: %s\n", rise_last_error());
-        return 2;
+        return 1;
+    }
+    if (!strcmp(cfg.train_task, "none")) {
+        no_task(run);
+        return 1;
     }
     rise_backend *be = rise_backend_create(backend ? backend : cfg.train_backend, &st);
     if (!be) {
         fprintf(stderr, "rise eval: %s\n", rise_last_error());
-        return 2;
+        return 1;
     }
     rise_agent *agent = NULL;
     rise_env *env = NULL;
@@ -107,7 +133,7 @@ int rise_cmd_eval(int argc, char **argv) {
     if (st == RISE_OK) st = rise_agent_policy_bind_env(pol, &env->info);
     if (st == RISE_OK && (candidates > 0 || rule >= 0))
         st = rise_agent_policy_set_extraction(pol, (int)candidates, rule);
-    int rc = 2;
+    int rc = 1;
     if (st == RISE_OK) {
         printf("run %s: %s, step %lld, task %s\n", run, cfg.train_algo,
                (long long)rise_agent_step_count(agent), env->info.task);

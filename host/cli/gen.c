@@ -12,6 +12,7 @@
 
 #include "cli.h"
 #include "args.h"
+#include "host/paths.h"
 #include "envs/gen.h"
 #include "host/progress.h"
 
@@ -158,6 +159,7 @@ int rise_cmd_gen(int argc, char **argv) {
                      bufs, &stats, o.quiet ? NULL : gen_progress, &prog);
     const double t_gen = rise_progress_now() - t0;
     if (!o.quiet) rise_progress_finish(&prog);
+    if (st == RISE_OK) st = rise_mkdir_parent(o.out);
     if (st == RISE_OK)
         st = rise_gen_write(o.out, env, kind, &o.g, (uint64_t)o.seed, bufs, o.episodes);
     int rc = 0;

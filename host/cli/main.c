@@ -18,7 +18,7 @@ static const rise_command commands[] = {
     {"data", rise_cmd_data, "inspect, merge and relabel robomimic-layout HDF5 datasets"},
     {"gen", rise_cmd_gen, "generate expert / play / partial / suboptimal / noisy task data"},
     {"coverage", rise_cmd_coverage, "evaluate a policy's coverage and robustness on a task"},
-    {"train", rise_cmd_train, "train BC, IDQL or RISE from a JSON config into a run directory"},
+    {"train", rise_cmd_train, "train BC, IQL, CQL, IDQL or RISE on datasets into a run directory"},
     {"eval", rise_cmd_eval, "evaluate a trained run's coverage and robustness on its task"},
     {"selftest", rise_cmd_selftest, "train a small network and show its loss falling"},
 };

@@ -1,6 +1,7 @@
 /* cli/train.c - `rise train`: train an algorithm from a JSON config into a run directory.
  *
  *   rise train --config paper_repro/configs/maze_rise.json --out runs/rise_s0
+ *   rise train --set train.algo=idql --set data.source=expert:lift.hdf5 --out runs/lift
  *   rise train --config C.json --set train.seed=1 --set critic.lr=1e-4 --out runs/x
  *   rise train --out runs/x --resume [--set train.steps=40000]
  *
@@ -16,17 +17,20 @@
 #define MAX_SETS 256
 
 static void train_usage(FILE *f) {
-    fprintf(f, "usage: rise train --config CONFIG.json [--set group.key=value ...] --out RUN_DIR\n"
-               "       rise train --out RUN_DIR --resume [--set ...]\n"
-               "Trains bc_mlp, bc_diffusion, idql or rise on the config's \"data\" (a dataset\n"
-               "spec: expert and non-expert sources) and writes RUN_DIR/config.json,\n"
-               "header.json, metrics.csv, metrics.jsonl and checkpoint.h5.\n\n"
-               "  --config FILE     JSON configuration (see paper_repro/configs/)\n"
-               "  --set KEY=VALUE   override one key (repeatable); data.source=role:path adds a\n"
-               "                    source, data.<field>=value sets a data spec field\n"
-               "  --out DIR         run directory (required)\n"
-               "  --resume          continue DIR's run from DIR/checkpoint.h5, with DIR/config.json\n"
-               "  --quiet           no progress line\n\n");
+    fprintf(f,
+            "usage: rise train [--config CONFIG.json] [--set group.key=value ...] --out RUN_DIR\n"
+            "       rise train --out RUN_DIR --resume [--set ...]\n"
+            "Trains bc_mlp, bc_diffusion, iql, cql, idql or rise on the config's \"data\" (a\n"
+            "dataset spec: expert and non-expert sources) and writes RUN_DIR/config.json,\n"
+            "header.json (with a summary of the data), metrics.csv, metrics.jsonl and\n"
+            "checkpoint.h5. Without --config, the defaults below and --set.\n\n"
+            "  --config FILE     JSON configuration (see paper_repro/configs/)\n"
+            "  --set KEY=VALUE   override one key (repeatable); data.source=role:path adds a\n"
+            "                    source (a relative path means the working folder's file),\n"
+            "                    data.<field>=value sets a data spec field\n"
+            "  --out DIR         run directory (required)\n"
+            "  --resume          continue DIR's run from DIR/checkpoint.h5, with DIR/config.json\n"
+            "  --quiet           no progress line or data summary (notices still print)\n\n");
     rise_train_config_print_help(f);
 }
 
@@ -64,18 +68,21 @@ int rise_cmd_train(int argc, char **argv) {
         fprintf(stderr, "rise train: --out RUN_DIR is required (see rise train --help)\n");
         return 2;
     }
-    if (!resume && !config) {
-        fprintf(stderr, "rise train: give --config FILE (or --resume to continue %s)\n", out);
-        return 2;
-    }
     if (resume && config) {
-        fprintf(stderr, "rise train: --resume uses %s/config.json; drop --config (use --set to "
-                        "change keys)\n",
+        fprintf(stderr,
+                "rise train: --resume uses %s/config.json; drop --config (use --set to "
+                "change keys)\n",
                 out);
         return 2;
     }
     rise_train_config cfg;
-    rise_status st = resume ? rise_train_load_config(out, &cfg) : rise_train_config_load(&cfg, config);
+    rise_status st = RISE_OK;
+    if (resume)
+        st = rise_train_load_config(out, &cfg);
+    else if (config)
+        st = rise_train_config_load(&cfg, config);
+    else /* the defaults, changed by --set only */
+        rise_train_config_default(&cfg);
     for (int i = 0; st == RISE_OK && i < n_sets; ++i) st = rise_train_config_set(&cfg, sets[i]);
     if (st == RISE_OK) st = rise_train_config_check(&cfg);
     if (st != RISE_OK) {
