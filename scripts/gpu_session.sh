@@ -279,17 +279,19 @@ stage_build() {
     [ -n "${GS_NVCC:-}" ] && args+=(-DCMAKE_CUDA_COMPILER="$GS_NVCC")
     [ -n "${GS_CUDA_FLAGS:-}" ] && args+=(-DCMAKE_CUDA_FLAGS="$GS_CUDA_FLAGS")
     echo "+ $cmake ${args[*]}" >"$p/configure.txt"
-    if ! "$cmake" "${args[@]}" >>"$p/configure.txt" 2>&1; then
-        if grep -qi "unsupported GNU version" "$p/configure.txt"; then # the probe did not see it
-            args+=(-DCMAKE_CUDA_FLAGS=-allow-unsupported-compiler)
-            echo "GS_CUDA_FLAGS='-allow-unsupported-compiler'" >>"$work/facts.env"
-            "$cmake" "${args[@]}" >>"$p/configure.txt" 2>&1
-        fi || {
-            tail -30 "$p/configure.txt" >"$p/report.txt"
-            note "configure failed: $(grep -m1 -i 'error' "$p/configure.txt")$([ ${#deps[@]} -eq 0 ] &&
-                echo " (no kit here: run scripts/device_kit.sh in the checkout and carry .kit/pack)")"
-            return 1
-        }
+    local configured=0
+    if "$cmake" "${args[@]}" >>"$p/configure.txt" 2>&1; then
+        configured=1
+    elif grep -qi "unsupported GNU version" "$p/configure.txt"; then # the probe did not see it
+        args+=(-DCMAKE_CUDA_FLAGS=-allow-unsupported-compiler)
+        echo "GS_CUDA_FLAGS='-allow-unsupported-compiler'" >>"$work/facts.env"
+        "$cmake" "${args[@]}" >>"$p/configure.txt" 2>&1 && configured=1
+    fi
+    if [ "$configured" = 0 ]; then
+        tail -30 "$p/configure.txt" >"$p/report.txt"
+        note "configure failed: $(sed 1d "$p/configure.txt" | grep -m1 -i 'error')$([ ${#deps[@]} -eq 0 ] &&
+            echo " (no kit here: run scripts/device_kit.sh in the checkout and carry .kit/pack)")"
+        return 1
     fi
     sed -n '/rise .* configuration/,/^-- $/p' "$p/configure.txt" | sed 's/^-- //' >>"$p/report.txt"
     local targets t0
