@@ -142,6 +142,22 @@ rise_status rise_agent_policy_bind_env(rise_policy *pol, const rise_env_info *in
 int rise_extract_pick(rise_extract_rule rule, const float *q, const float *v, int K, float tau,
                       double u);
 
+/* The critic asked directly (agent_query.c), on n raw (un-normalised) states obs [n, D]
+ * (the current frame) and actions act [n, A] (one action, not a chunk), normalised with
+ * the run's statistics as extraction does: q [n] = min(Q1, Q2)(s, a) of the IQL critic
+ * (iql, idql, rise) or CQL's twin Q (cql); v [n] = V(s) (IQL critic only). An agent
+ * without that function is an error naming the algorithm. */
+rise_status rise_agent_q(rise_agent *a, int n, const float *obs, const float *act, float *q);
+rise_status rise_agent_v(rise_agent *a, int n, const float *obs, float *v);
+
+/* A model file for other tools (agent_export.c): every named parameter view of every
+ * network ("policy.net.in.w"; the EMA and target copies where the run keeps them as
+ * "ema.policy.net.in.w", "target.q.fc0.w") and the
+ * normalisation statistics as float32 tensors, in the safetensors format, with
+ * metadata {format, algorithm, step, config, env_args, obs_keys, layout}. config_json
+ * may be NULL. */
+rise_status rise_agent_export_safetensors(rise_agent *a, const char *path, const char *config_json);
+
 /* Checkpoints (agent_ckpt.c): everything a bitwise resume needs. */
 rise_status rise_agent_save(rise_agent *a, const char *path, const char *config_json);
 rise_status rise_agent_load(rise_agent *a, const char *path);

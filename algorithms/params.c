@@ -153,7 +153,7 @@ static rise_status slot_tensor(const rise_params *p, rise_param_slot slot, const
 
 rise_status rise_params_upload(rise_params *p, rise_param_slot slot, const char *name,
                                const float *host, size_t numel) {
-    float *dst;
+    float *dst = NULL;
     RISE_TRY(slot_tensor(p, slot, name, numel, &dst));
     p->be->upload(p->be, dst, host, numel * sizeof(float));
     return RISE_OK;
@@ -161,7 +161,7 @@ rise_status rise_params_upload(rise_params *p, rise_param_slot slot, const char 
 
 rise_status rise_params_download(const rise_params *p, rise_param_slot slot, const char *name,
                                  float *host, size_t numel) {
-    float *src;
+    float *src = NULL;
     RISE_TRY(slot_tensor(p, slot, name, numel, &src));
     p->be->download(p->be, host, src, numel * sizeof(float));
     return RISE_OK;

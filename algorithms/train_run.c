@@ -66,9 +66,10 @@ static void remove_stale_temps(const char *run_dir, int quiet) {
                 removed == 1 ? "" : "s", run_dir);
 }
 
-/* Coverage during training (train.eval_every): one row of eval_during_training.csv. */
+/* Coverage during training (train.eval_every): one row of eval_during_training.csv. Its
+ * progress is a part of the training's (NULL: quiet). */
 static rise_status eval_during_training(const rise_train_config *cfg, rise_agent *a,
-                                        const char *run_dir) {
+                                        const char *run_dir, const rise_progress *train_pr) {
     const char *args = rise_agent_env_args(a);
     if (!args) return RISE_OK;
     rise_env *env = NULL;
@@ -84,8 +85,10 @@ static rise_status eval_during_training(const rise_train_config *cfg, rise_agent
         o.grid = cfg->eval_grid;
         o.trials = cfg->eval_trials;
         o.seed = (uint64_t)cfg->eval_seed;
-        o.progress = 0;
+        o.progress = train_pr != NULL;
+        rise_progress_set_outer(train_pr);
         st = rise_coverage_run(env->info.task, env->settings_json, pol, &o, &r);
+        rise_progress_set_outer(NULL);
     }
     if (st == RISE_OK) {
         char path[4096];
@@ -266,9 +269,9 @@ static rise_status train(rise_train_config *cfg, const char *run_dir, int resume
             st = rise_agent_save(s.agent, ckpt, s.config_json);
             if (st == RISE_OK) good = k;
         }
-        if (st == RISE_OK && cfg->train_eval_every > 0 && k % cfg->train_eval_every == 0)
-            st = eval_during_training(cfg, s.agent, run_dir);
         if (prp) rise_progress_update(prp, (long)k);
+        if (st == RISE_OK && cfg->train_eval_every > 0 && k % cfg->train_eval_every == 0)
+            st = eval_during_training(cfg, s.agent, run_dir, prp);
     }
     if (prp) rise_progress_finish(prp);
     out->last_step = rise_agent_step_count(s.agent);

@@ -1,5 +1,6 @@
 # RiseDependencies.cmake - finds every library rise uses and records what will
-# be built. Required: OpenMP, OpenBLAS, HDF5, cJSON, libpng. Optional: CUDA
+# be built. Required: OpenMP, OpenBLAS, HDF5, cJSON, libpng, protobuf-c (with
+# its compiler protoc-c, for TensorBoard event files). Optional: CUDA
 # (with cuBLAS/cuBLASLt), NCCL, MPI, MuJoCo. Produces the interface target
 # `rise_deps` and RISE_WITH_* variables read by RiseSummary.cmake.
 # With RISE_DEPS_PREFIX set, the C libraries come from that unpacked kit only
@@ -28,6 +29,14 @@ else()
 
   find_package(PNG REQUIRED)
   target_link_libraries(rise_deps INTERFACE PNG::PNG)
+
+  # protobuf-c encodes TensorBoard's Event messages (host/tb_event.proto -> C at build time).
+  pkg_check_modules(PROTOBUFC REQUIRED IMPORTED_TARGET libprotobuf-c)
+  target_link_libraries(rise_deps INTERFACE PkgConfig::PROTOBUFC)
+  find_program(RISE_PROTOC_C protoc-c)
+  if(NOT RISE_PROTOC_C)
+    message(FATAL_ERROR "protoc-c (protobuf-c-compiler) not found: run scripts/setup.sh or apt-get install protobuf-c-compiler")
+  endif()
 
   # MuJoCo (Debian's libmujoco-dev ships no CMake config: plain find).
   find_path(MUJOCO_INCLUDE_DIR mujoco/mujoco.h)

@@ -1,12 +1,13 @@
-# RiseDepsPrefix.cmake - finds HDF5, OpenBLAS, cJSON, libpng and MuJoCo only inside
-# RISE_DEPS_PREFIX, a tree of Debian packages unpacked by scripts/device_kit.sh (for a
-# machine that has none of them: the GPU machine), and never in the system's directories:
-# every search names its folder and passes NO_DEFAULT_PATH, and pkg-config is not used.
-# Static where the kit keeps an archive (HDF5 with szip/aec and zlib, libpng: Debian's
-# shared libhdf5 would load libcurl and the twenty libraries behind it), shared otherwise
-# (OpenBLAS, cJSON, MuJoCo), found at run time through an RPATH into the prefix. The RPATH
-# is written as DT_RPATH, not DT_RUNPATH, because only DT_RPATH also serves the libraries
-# those libraries load (OpenBLAS -> libgfortran, MuJoCo -> libccd, ...).
+# RiseDepsPrefix.cmake - finds HDF5, OpenBLAS, cJSON, libpng, MuJoCo and protobuf-c (and
+# the protoc-c the build runs) only inside RISE_DEPS_PREFIX, a tree of Debian packages
+# unpacked by scripts/device_kit.sh (for a machine that has none of them: the GPU machine),
+# and never in the system's directories: every search names its folder and passes
+# NO_DEFAULT_PATH, and pkg-config is not used. Static where the kit keeps an archive (HDF5
+# with szip/aec and zlib, libpng, protobuf-c; Debian's shared libhdf5 would load libcurl and
+# the twenty libraries behind it), shared otherwise (OpenBLAS, cJSON, MuJoCo), found at run
+# time through an RPATH into the prefix. The RPATH is written as DT_RPATH, not DT_RUNPATH,
+# because only DT_RPATH also serves the libraries those libraries load (OpenBLAS ->
+# libgfortran, MuJoCo -> libccd, ...).
 # Included by RiseDependencies.cmake; adds to the interface target rise_deps.
 get_filename_component(RISE_KIT "${RISE_DEPS_PREFIX}" ABSOLUTE)
 if(NOT EXISTS "${RISE_KIT}/MANIFEST.txt")
@@ -43,16 +44,26 @@ rise_kit_find(PATH RISE_KIT_PNG_INCLUDE png.h "${RISE_KIT_INC}/libpng16")
 rise_kit_find(LIBRARY RISE_KIT_PNG libpng16.a "${RISE_KIT_LIB}")
 rise_kit_find(PATH RISE_KIT_MUJOCO_INCLUDE mujoco/mujoco.h "${RISE_KIT_INC}")
 rise_kit_find(LIBRARY RISE_KIT_MUJOCO libmujoco.so "${RISE_KIT_LIB}")
+rise_kit_find(PATH RISE_KIT_PROTOBUFC_INCLUDE protobuf-c/protobuf-c.h "${RISE_KIT_INC}")
+rise_kit_find(LIBRARY RISE_KIT_PROTOBUFC libprotobuf-c.a "${RISE_KIT_LIB}")
+find_program(RISE_KIT_PROTOC_C protoc-c PATHS "${RISE_KIT}/usr/bin" NO_DEFAULT_PATH NO_CMAKE_FIND_ROOT_PATH)
+if(NOT RISE_KIT_PROTOC_C)
+  message(FATAL_ERROR "RISE_DEPS_PREFIX=${RISE_DEPS_PREFIX}: no usr/bin/protoc-c there (rerun scripts/device_kit.sh)")
+endif()
+# The build runs the kit's protoc-c, which loads libprotoc, libprotobuf and zlib from the kit.
+set(RISE_PROTOC_C ${CMAKE_COMMAND} -E env
+    "LD_LIBRARY_PATH=${RISE_KIT_LIB}:${RISE_KIT}/lib/x86_64-linux-gnu" ${RISE_KIT_PROTOC_C})
 
 # Include order: the kit's folders before the compiler's own /usr/include, so a system
 # copy of the same header (on a machine that has one) is never the one used.
 target_include_directories(rise_deps SYSTEM INTERFACE
   ${RISE_KIT_HDF5_INCLUDE} ${RISE_KIT_OPENBLAS_INCLUDE} ${RISE_KIT_CJSON_INCLUDE}/cjson
-  ${RISE_KIT_CJSON_INCLUDE} ${RISE_KIT_PNG_INCLUDE} ${RISE_KIT_MUJOCO_INCLUDE})
+  ${RISE_KIT_CJSON_INCLUDE} ${RISE_KIT_PNG_INCLUDE} ${RISE_KIT_MUJOCO_INCLUDE}
+  ${RISE_KIT_PROTOBUFC_INCLUDE})
 target_compile_definitions(rise_deps INTERFACE H5_USE_110_API RISE_WITH_MUJOCO=1)
 # Static archives in dependency order (HDF5 -> szip -> aec, png/HDF5 -> zlib), then the
 # shared libraries; HDF5's archive also needs libdl and libm from the C library.
-target_link_libraries(rise_deps INTERFACE
+target_link_libraries(rise_deps INTERFACE ${RISE_KIT_PROTOBUFC}
   ${RISE_KIT_HDF5} ${RISE_KIT_SZ} ${RISE_KIT_AEC} ${RISE_KIT_PNG} ${RISE_KIT_Z}
   ${RISE_KIT_OPENBLAS} ${RISE_KIT_CJSON} ${RISE_KIT_MUJOCO} ${CMAKE_DL_LIBS} m)
 target_link_options(rise_deps INTERFACE "LINKER:--disable-new-dtags")

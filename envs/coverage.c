@@ -126,6 +126,7 @@ rise_status rise_coverage_run(const char *task, const char *settings_json, rise_
         char label[96];
         snprintf(label, sizeof label, "coverage %s/%s", r->task, r->policy);
         rise_progress_init(&prog, stderr, label, (long)m);
+        rise_progress_set_unit(&prog, "episodes");
     }
     progress_pass pass = {&prog, 0};
     const double t0 = rise_progress_now();
@@ -220,6 +221,7 @@ rise_status rise_robust_run(const char *task, const char *settings_json, rise_po
         char label[96];
         snprintf(label, sizeof label, "robustness %s/%s", env->info.task, pol->name);
         rise_progress_init(&prog, stderr, label, 2L * n);
+        rise_progress_set_unit(&prog, "episodes");
     }
     progress_pass clean = {&prog, 0}, shoved = {&prog, n};
     const double t0 = rise_progress_now();

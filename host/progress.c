@@ -1,7 +1,9 @@
-/* progress.c - the progress line: rate, ETA, named scalars; \r on a TTY, lines otherwise. */
+/* progress.c - the progress line: rate, ETA, named scalars; \r on a TTY, lines otherwise;
+ * parts of an outer progress (see progress.h). */
 #include "progress.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -12,20 +14,53 @@ double rise_progress_now(void) {
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+static const rise_progress *g_outer;
+
+int rise_progress_env_mode(void) {
+    static int warned;
+    const char *v = getenv("RISE_PROGRESS");
+    if (!v || !*v || !strcmp(v, "auto")) return -1;
+    if (!strcmp(v, "lines")) return 0;
+    if (!strcmp(v, "tty")) return 1;
+    if (!strcmp(v, "off")) return 2;
+    if (!warned) {
+        warned = 1;
+        fprintf(stderr, "RISE_PROGRESS='%s' is not one of auto, tty, lines, off; using auto\n", v);
+    }
+    return -1;
+}
+
+void rise_progress_set_outer(const rise_progress *outer) { g_outer = outer; }
+
 void rise_progress_init(rise_progress *p, FILE *out, const char *label, long total) {
     memset(p, 0, sizeof *p);
     p->out = out;
-    p->tty = isatty(fileno(out));
+    const int mode = rise_progress_env_mode();
+    p->tty = mode == 1 || (mode == -1 && isatty(fileno(out)));
+    p->off = mode == 2;
+    if (g_outer && g_outer->out == out && g_outer != p) {
+        /* A part follows its outer's mode; in a log only the outer speaks (one line per
+         * 10% of the parts), not ten lines per part. */
+        p->outer = g_outer;
+        p->tty = g_outer->tty;
+        p->off = g_outer->off || !g_outer->tty;
+    }
     p->every_pct = 10;
     p->total = total > 0 ? total : 1;
     p->t_start = rise_progress_now();
     p->t_last_draw = -1e30;
     snprintf(p->label, sizeof p->label, "%s", label ? label : "");
+    snprintf(p->unit, sizeof p->unit, "steps");
 }
 
 void rise_progress_set_mode(rise_progress *p, int tty, int every_pct) {
     p->tty = tty;
+    p->off = 0;
     p->every_pct = every_pct > 0 ? (every_pct > 100 ? 100 : every_pct) : 10;
+}
+
+void rise_progress_set_unit(rise_progress *p, const char *unit) {
+    snprintf(p->unit, sizeof p->unit, "%s", unit && *unit ? unit : "steps");
 }
 
 void rise_progress_value(rise_progress *p, const char *name, double value) {
@@ -63,13 +98,29 @@ size_t rise_progress_format(const rise_progress *p, double now, char *buf, size_
         rise_progress_format_duration((double)(p->total - p->step) / rate, eta, sizeof eta);
     else
         snprintf(eta, sizeof eta, "?");
+    /* slow work (runs of a sweep) reads better per minute or per hour than as 0.0/s */
+    double shown = rate;
+    const char *per = "s";
+    if (rate > 0.0 && rate < 0.1) {
+        shown = rate * 60.0;
+        per = "min";
+        if (shown < 0.1) {
+            shown = rate * 3600.0;
+            per = "h";
+        }
+    }
     const int width = snprintf(NULL, 0, "%ld", p->total);
     size_t len = 0;
-    int w = snprintf(buf, size, "%s%s%*ld/%ld %3d%%  %.1f steps/s  %s %s", p->label,
-                     p->label[0] ? "  " : "", width, p->step, p->total,
-                     (int)(100.0 * (double)p->step / (double)p->total), rate,
-                     p->step >= p->total ? "took" : "ETA", eta);
-    len = w > 0 ? (size_t)w : 0;
+    int w = 0;
+    if (p->outer) {
+        w = snprintf(buf, size, "%s %ld/%ld | ", p->outer->label, p->outer->step, p->outer->total);
+        len = w > 0 ? ((size_t)w < size ? (size_t)w : size - 1) : 0;
+    }
+    w = snprintf(buf + len, size - len, "%s%s%*ld/%ld %3d%%  %.*f %s/%s  %s %s", p->label,
+                 p->label[0] ? "  " : "", width, p->step, p->total,
+                 (int)(100.0 * (double)p->step / (double)p->total), per[0] == 'h' ? 2 : 1, shown,
+                 p->unit, per, p->step >= p->total ? "took" : "ETA", eta);
+    len += w > 0 ? (size_t)w : 0;
     for (int i = 0; i < p->n_values && len + 1 < size; ++i) {
         w = snprintf(buf + len, size - len, "  %s %.4g", p->names[i], p->values[i]);
         len += w > 0 ? (size_t)w : 0;
@@ -78,7 +129,8 @@ size_t rise_progress_format(const rise_progress *p, double now, char *buf, size_
 }
 
 static void draw(rise_progress *p, double now, int final) {
-    char line[512];
+    if (p->off) return;
+    char line[640];
     rise_progress_format(p, now, line, sizeof line);
     if (p->tty) {
         /* \033[K clears what a longer previous line left behind. */

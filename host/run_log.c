@@ -157,6 +157,7 @@ rise_status rise_run_log_open(rise_run_log *l, const char *run_dir, int append) 
     if (st == RISE_OK && !(l->jsonl = fopen(l->jsonl_path, mode)))
         st = rise_error(RISE_ERR_IO, "%s: cannot open for writing: %s", l->jsonl_path,
                         strerror(errno));
+    if (st == RISE_OK) st = rise_tb_open(&l->tb, run_dir, append);
     if (st != RISE_OK) rise_run_log_close(l);
     return st;
 }
@@ -167,6 +168,8 @@ rise_status rise_run_log_close(rise_run_log *l) {
         st = rise_error(RISE_ERR_IO, "%s: close failed: %s", l->csv_path, strerror(errno));
     if (l->jsonl && fclose(l->jsonl) != 0 && st == RISE_OK)
         st = rise_error(RISE_ERR_IO, "%s: close failed: %s", l->jsonl_path, strerror(errno));
+    const rise_status tb = rise_tb_close(&l->tb);
+    if (st == RISE_OK) st = tb;
     l->csv = l->jsonl = NULL;
     free_names(l);
     free(l->csv_path);
@@ -246,7 +249,7 @@ rise_status rise_run_log_row(rise_run_log *l, int64_t step, int n, const char *c
         return rise_error(RISE_ERR_IO, "%s: write failed: %s", l->csv_path, strerror(errno));
     if (fflush(l->jsonl) != 0 || ferror(l->jsonl))
         return rise_error(RISE_ERR_IO, "%s: write failed: %s", l->jsonl_path, strerror(errno));
-    return RISE_OK;
+    return l->tb.f ? rise_tb_scalars(&l->tb, step, n, names, values) : RISE_OK;
 }
 
 /* The step a log line records: CSV "123,..." or JSONL {"step": 123, ...}. */
@@ -325,6 +328,9 @@ rise_status rise_run_log_truncate_after(const char *run_dir, int64_t step) {
     if (!csv || !jsonl) st = rise_error(RISE_ERR_NOMEM, "out of memory");
     if (st == RISE_OK) st = truncate_file(csv, 0, step);
     if (st == RISE_OK) st = truncate_file(jsonl, 1, step);
+    if (st == RISE_OK && (st = rise_tb_truncate_after(run_dir, step)) != RISE_OK)
+        rise_error_context(st, "(delete the events.out.tfevents file to start the TensorBoard "
+                               "log afresh) ");
     free(csv);
     free(jsonl);
     return st;

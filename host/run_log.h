@@ -4,6 +4,8 @@
  * logged step) and metrics.jsonl (one object per line: {"step": 100,
  * "loss_q": 0.123, ...}), both flushed after every row, and header.json
  * (git commit, time, host, backend, device, compiler and library versions).
+ * Beside them a TensorBoard event file (host/tb_events.h) gets the same rows as
+ * scalars, so `tensorboard --logdir RUN_DIR` shows the run.
  *
  *     rise_run_log log;
  *     RISE_TRY(rise_run_header_write(dir, be->name, device_desc));
@@ -13,7 +15,7 @@
  *     rise_run_log_close(&log);
  *
  * Resuming from a checkpoint taken at step S:
- *     rise_run_log_truncate_after(dir, S);   // drop rows logged after S
+ *     rise_run_log_truncate_after(dir, S);   // drop rows (and events) logged after S
  *     rise_run_log_open(&log, dir, 1);       // append; columns from the header
  *
  * The first row fixes the columns (or, when appending, the existing CSV
@@ -28,6 +30,7 @@
 #include <stdio.h>
 
 #include "host/error.h"
+#include "host/tb_events.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -39,14 +42,16 @@ typedef struct {
     int n_cols;   /* -1 until the columns are fixed */
     char **names; /* [n_cols] */
     int need_header;
+    rise_tb_writer tb; /* the TensorBoard event file */
 } rise_run_log;
 
 /* mkdir -p. */
 rise_status rise_run_mkdir_p(const char *dir);
 
-/* Opens run_dir/metrics.{csv,jsonl}, creating run_dir. append = 0 starts
- * both files afresh; append = 1 keeps their rows (an incomplete last line
- * left by a crash is dropped) and takes the columns from the CSV header. */
+/* Opens run_dir/metrics.{csv,jsonl} and its event file, creating run_dir.
+ * append = 0 starts the files afresh; append = 1 keeps their rows (an
+ * incomplete last line left by a crash is dropped) and takes the columns
+ * from the CSV header. */
 rise_status rise_run_log_open(rise_run_log *l, const char *run_dir, int append);
 /* One row: values[i] is column names[i]. */
 rise_status rise_run_log_row(rise_run_log *l, int64_t step, int n, const char *const *names,
@@ -54,8 +59,9 @@ rise_status rise_run_log_row(rise_run_log *l, int64_t step, int n, const char *c
 rise_status rise_run_log_close(rise_run_log *l);
 
 /* Rewrites run_dir's metrics.csv and metrics.jsonl keeping the CSV header
- * and the rows with step <= `step` (and only complete lines); each file is
- * replaced atomically. Missing files are fine (nothing logged yet). */
+ * and the rows with step <= `step` (and only complete lines), and its event
+ * file keeping the events with step <= `step`; each file is replaced
+ * atomically. Missing files are fine (nothing logged yet). */
 rise_status rise_run_log_truncate_after(const char *run_dir, int64_t step);
 
 /* Writes run_dir/header.json (creating run_dir): git_commit and git_dirty

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # device_kit.sh - prepares the kit a bare GPU machine needs to build and run rise: the C
-# libraries rise links (HDF5, OpenBLAS, cJSON, libpng, MuJoCo and what they load), taken
-# from Debian packages fetched with `apt-get download` (nothing is installed) and unpacked
-# with `dpkg -x` into a private prefix, trimmed, packed into one archive, and checked.
+# libraries rise links (HDF5, OpenBLAS, cJSON, libpng, MuJoCo, protobuf-c and what they
+# load) and protoc-c, which the build runs, taken from Debian packages fetched with
+# `apt-get download` (nothing is installed) and unpacked with `dpkg -x` into a private
+# prefix, trimmed, packed into one archive, and checked.
 # Runs on a Debian 12 machine with network access to its package archive (this one).
 #
 #   scripts/device_kit.sh [--dir DIR]      default DIR = .kit (ignored by git)
@@ -32,6 +33,9 @@ kit_packages=(
     libpng-dev                                       # libpng (static)
     libmujoco-dev libmujoco2.2.2                     # MuJoCo 2.2.2 (shared) ...
     libccd2 liblodepng0 libqhull-r8.0 libtinyxml2-9  # ... and what it loads
+    libprotobuf-c-dev                                # protobuf-c (static) for TensorBoard files
+    protobuf-c-compiler libprotoc32 libprotobuf32    # protoc-c, run by the build ...
+    zlib1g                                           # ... and what libprotobuf loads
 )
 # What of the unpacked tree is kept (paths under the prefix; shell globs). Everything else
 # (documentation, binaries, Fortran/C++ bindings, unused static archives) is dropped.
@@ -47,6 +51,8 @@ kit_keep=(
     "usr/include/libpng16/*.h" "$multiarch/libpng16.a"
     "usr/include/mujoco/*.h" "$multiarch/libmujoco.so*" "$multiarch/libccd.so.2*"
     "$multiarch/liblodepng.so.0*" "$multiarch/libqhull_r.so.8.0*" "$multiarch/libtinyxml2.so.9*"
+    usr/include/protobuf-c/protobuf-c.h "$multiarch/libprotobuf-c.a" usr/bin/protoc-c
+    "$multiarch/libprotoc.so.32*" "$multiarch/libprotobuf.so.32*" "lib/x86_64-linux-gnu/libz.so.1*"
     "usr/share/doc/*/copyright"
 )
 # Shared libraries the kit's own libraries may load from the machine (toolchain and libc).
@@ -126,13 +132,14 @@ prefix=$stage/prefix
 dangling=$(find "$prefix" -xtype l)
 [ -z "$dangling" ] || die "dangling links in the kit: $dangling"
 
-# ---- check: every shared library's needs are in the kit or come with the machine ----
+# ---- check: every shared library's (and protoc-c's) needs are in the kit or come with the machine ----
+elves=$(find "$prefix" -name '*.so*' -type f; echo "$prefix/usr/bin/protoc-c")
 sonames=" "
-for so in $(find "$prefix" -name '*.so*' -type f); do
+for so in $elves; do
     sonames+="$(readelf -d "$so" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p') "
 done
 glibc=2.0 glibcxx=3.4 missing=
-for so in $(find "$prefix" -name '*.so*' -type f); do
+for so in $elves; do
     for n in $(readelf -d "$so" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
         case "$sonames $device_provided " in *" $n "*) ;; *) missing+=" $(basename "$so")->$n" ;; esac
     done

@@ -6,7 +6,7 @@
 # every executable loads its libraries from the kit (or glibc, the compiler's runtime,
 # CUDA), and runs the CPU side of each library: HDF5 (square data written and read back),
 # MuJoCo (square episodes), OpenBLAS (a training run), cJSON (configs), libpng (a coverage
-# map), and a GPU test binary, which must skip (77) and must fail with RISE_REQUIRE_GPU=1.
+# map), protobuf-c (the run's TensorBoard events file), and a GPU test binary, which must skip (77) and must fail with RISE_REQUIRE_GPU=1.
 #
 #   scripts/device_kit_check.sh [--build DIR] [--arch 90] [--keep] [--no-hide]
 #
@@ -45,6 +45,7 @@ if [ "$hide" = inside ]; then
     hidden=0
     lib=/usr/lib/x86_64-linux-gnu
     for d in /usr/include/hdf5 /usr/include/cjson /usr/include/libpng16 /usr/include/mujoco \
+        /usr/include/protobuf-c /usr/include/google/protobuf-c \
         /usr/include/x86_64-linux-gnu/openblas-pthread /usr/include/x86_64-linux-gnu/openblas-openmp \
         $lib/openblas-pthread $lib/openblas-openmp $lib/openblas-serial $lib/hdf5 $lib/blas $lib/lapack \
         $lib/cmake/mujoco $lib/cmake/cJSON $lib/pkgconfig /usr/share/pkgconfig; do
@@ -55,7 +56,7 @@ if [ "$hide" = inside ]; then
         $lib/libhdf5* $lib/libcjson* $lib/libpng* $lib/libmujoco* $lib/libccd.* $lib/liblodepng* \
         $lib/libqhull_r* $lib/libtinyxml2* $lib/libgfortran* $lib/libquadmath* $lib/libsz.* $lib/libaec.* \
         $lib/libopenblas* $lib/libblas* $lib/liblapack* /etc/alternatives/libblas* /etc/alternatives/liblapack* \
-        /etc/alternatives/libopenblas*; do
+        /etc/alternatives/libopenblas* $lib/libprotobuf* $lib/libprotoc.* /usr/bin/protoc-c /usr/bin/protoc-gen-c; do
         [ -e "$f" ] && mount --bind /dev/null "$f" && hidden=$((hidden + 1))
     done
     echo "device_kit_check.sh: $hidden system copies hidden in this process's mount namespace"
@@ -81,12 +82,12 @@ sed -n '/^== build/,/^$/p' "$build/session/summary.txt"
 # every header each object read.
 if [ -f "$build/build.ninja" ]; then
     strays=$(ninja -C "$build" -t deps 2>/dev/null |
-        grep -E '^ +/usr/include/(hdf5|cjson|libpng16|png|mujoco|cblas|x86_64-linux-gnu/openblas)' | sort -u || true)
+        grep -E '^ +/usr/include/(hdf5|cjson|libpng16|png|mujoco|cblas|protobuf-c|google/protobuf-c|x86_64-linux-gnu/openblas)' | sort -u || true)
     [ -z "$strays" ] || { echo "device_kit_check.sh: headers read from the system: $strays" >&2; exit 1; }
     echo "device_kit_check.sh: headers: $(ninja -C "$build" -t deps | grep -c " $kit/" || true) reads from the kit, none from the system's copies"
 fi
 # Nor any link a library of the system's (the static archives are named by their kit path).
-if grep -E -o "(^|[^A-Za-z0-9_.-])/usr/lib/x86_64-linux-gnu/[^ ]*(hdf5|openblas|cjson|png|mujoco|libsz|libaec|libz\.a)[^ ]*" \
+if grep -E -o "(^|[^A-Za-z0-9_.-])/usr/(lib/x86_64-linux-gnu/[^ ]*(hdf5|openblas|cjson|png|mujoco|libsz|libaec|libz\.a|protobuf)|bin/protoc)[^ ]*" \
     "$build"/build.ninja "$build"/CMakeFiles/rules.ninja 2>/dev/null | sort -u | grep .; then
     echo "device_kit_check.sh: the build links system copies (above)" >&2
     exit 1
@@ -110,9 +111,11 @@ sed "s|../../runs/data/|$tmp/|" paper_repro/configs/square_rise.json >"$tmp/cfg/
 "$rise" train --config "$tmp/cfg/x/square_rise.json" --set train.steps=40 --set train.log_every=20 \
     --set train.backend=cpu --out "$tmp/run" --quiet
 "$rise" eval "$tmp/run" --grid 2 --trials 1 --threads 2 --quiet --out "$tmp/run/eval" | tail -2
-[ -s "$tmp/run/eval/coverage.png" ] && [ -s "$tmp/run/checkpoint.h5" ] && [ -s "$tmp/run/config.json" ] ||
-    { echo "device_kit_check.sh: the run wrote no checkpoint, config or coverage map" >&2; exit 1; }
-echo "device_kit_check.sh: HDF5, MuJoCo, OpenBLAS, cJSON and libpng ran from the kit (square data, training, coverage map)"
+[ -s "$tmp/run/eval/coverage.png" ] && [ -s "$tmp/run/checkpoint.h5" ] && [ -s "$tmp/run/config.json" ] &&
+    [ -s "$(ls "$tmp"/run/events.out.tfevents* 2>/dev/null | head -1)" ] ||
+    { echo "device_kit_check.sh: the run wrote no checkpoint, config, TensorBoard events or coverage map" >&2; exit 1; }
+echo "device_kit_check.sh: HDF5, MuJoCo, OpenBLAS, cJSON, protobuf-c and libpng ran from the kit" \
+    "(square data, training, TensorBoard events, coverage map)"
 set +e
 (cd tests && env -u RISE_REQUIRE_GPU "$build/tests/test_cuda_backend_basics" >/dev/null 2>&1)
 skip=$?

@@ -25,6 +25,7 @@
 #include "cli.h"
 #include "args.h"
 #include "host/paths.h"
+#include "host/progress.h"
 
 #define DEMO_MAX_METHODS 16
 
@@ -222,12 +223,12 @@ static int run_method(const demo_options *o, const char *m, const char *sources,
     snprintf(s_trials, sizeof s_trials, "%ld", o->trials);
     printf("\n== %s -> %s\n", m, run);
     fflush(stdout);
-    char *train[] = {"train",   "--config", config,    "--set", s_seed, "--set",   s_steps, "--set",
-                     s_backend, "--set",    s_sources, "--out", run,    "--quiet", NULL};
+    char *train[] = {"train", "--config", config,  "--set",   s_seed,  "--set", s_steps,
+                     "--set", s_backend,  "--set", s_sources, "--out", run,     NULL};
     double t0 = now_s();
     if (run_command(rise_cmd_train, train) != 0) return 0;
     row->train_s = now_s() - t0;
-    char *eval[] = {"eval", run, "--trials", s_trials, "--seed", "0", "--quiet", NULL};
+    char *eval[] = {"eval", run, "--trials", s_trials, "--seed", "0", NULL};
     t0 = now_s();
     if (run_command(rise_cmd_eval, eval) != 0) return 0;
     row->eval_s = now_s() - t0;
@@ -268,10 +269,19 @@ int rise_cmd_demo(int argc, char **argv) {
     demo_row rows[DEMO_MAX_METHODS];
     memset(rows, 0, sizeof rows);
     int failed = 0;
+    /* One progress line over the methods; each method's training and evaluation lines are
+     * its parts (host/progress.h): prefixed "demo i/n" on a terminal, silent in a log. */
+    rise_progress prog;
+    rise_progress_init(&prog, stderr, "demo", n_methods);
+    rise_progress_set_unit(&prog, "methods");
     for (int i = 0; i < n_methods; ++i) {
+        rise_progress_set_outer(&prog);
         rows[i].ok = run_method(&o, names[i], sources, &rows[i]);
+        rise_progress_set_outer(NULL);
         failed |= !rows[i].ok;
+        rise_progress_update(&prog, i + 1);
     }
+    rise_progress_finish(&prog);
     printf("\n");
     print_table(stdout, &o, rows, n_methods);
     char summary[PATH_MAX + 32];

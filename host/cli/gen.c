@@ -152,6 +152,7 @@ int rise_cmd_gen(int argc, char **argv) {
     char label[64];
     snprintf(label, sizeof label, "gen %s", rise_gen_kind_name(kind));
     rise_progress_init(&prog, stderr, label, o.episodes);
+    rise_progress_set_unit(&prog, "episodes");
     const double t0 = rise_progress_now();
     rise_gen_stats stats;
     rise_status st =

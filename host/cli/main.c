@@ -20,6 +20,7 @@ static const rise_command commands[] = {
     {"coverage", rise_cmd_coverage, "evaluate a policy's coverage and robustness on a task"},
     {"train", rise_cmd_train, "train BC, IQL, CQL, IDQL or RISE on datasets into a run directory"},
     {"eval", rise_cmd_eval, "evaluate a trained run's coverage and robustness on its task"},
+    {"export", rise_cmd_export, "write a trained run's model as safetensors for other tools"},
     {"selftest", rise_cmd_selftest, "train a small network and show its loss falling"},
 };
 
