@@ -51,7 +51,7 @@ kit_keep=(
     "usr/include/libpng16/*.h" "$multiarch/libpng16.a"
     "usr/include/mujoco/*.h" "$multiarch/libmujoco.so*" "$multiarch/libccd.so.2*"
     "$multiarch/liblodepng.so.0*" "$multiarch/libqhull_r.so.8.0*" "$multiarch/libtinyxml2.so.9*"
-    usr/include/protobuf-c/protobuf-c.h "$multiarch/libprotobuf-c.a" usr/bin/protoc-c
+    usr/include/protobuf-c/protobuf-c.h "$multiarch/libprotobuf-c.a" usr/bin/protoc-c usr/bin/protoc-gen-c
     "$multiarch/libprotoc.so.32*" "$multiarch/libprotobuf.so.32*" "lib/x86_64-linux-gnu/libz.so.1*"
     "usr/share/doc/*/copyright"
 )
@@ -133,7 +133,7 @@ dangling=$(find "$prefix" -xtype l)
 [ -z "$dangling" ] || die "dangling links in the kit: $dangling"
 
 # ---- check: every shared library's (and protoc-c's) needs are in the kit or come with the machine ----
-elves=$(find "$prefix" -name '*.so*' -type f; echo "$prefix/usr/bin/protoc-c")
+elves=$(find "$prefix" -name '*.so*' -type f; echo "$prefix/usr/bin/protoc-gen-c")
 sonames=" "
 for so in $elves; do
     sonames+="$(readelf -d "$so" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p') "
