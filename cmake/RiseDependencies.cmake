@@ -6,7 +6,7 @@
 # With RISE_DEPS_PREFIX set, the C libraries come from that unpacked kit only
 # (RiseDepsPrefix.cmake; scripts/device_kit.sh), OpenMP and CUDA from the toolchain.
 set(RISE_DEPS_PREFIX "" CACHE PATH
-    "Take HDF5, OpenBLAS, cJSON, libpng and MuJoCo only from this unpacked kit (scripts/device_kit.sh); empty: the system's")
+    "Take the C libraries (and protoc-c) only from this unpacked kit (scripts/device_kit.sh); empty: the system's")
 add_library(rise_deps INTERFACE)
 
 find_package(OpenMP REQUIRED COMPONENTS C)
