@@ -9,9 +9,10 @@
  * ends with counters_add advancing them. The op sequence is then the same at every step
  * of a phase (a plain step or a relabelled-pair step), so on a backend with graphs each
  * phase is captured once and replayed; on the CPU the same sequence runs eagerly, which
- * is how the tests hold it against the by-value step bit for bit. The host keeps its own
- * counters (a->step, the samplers), advanced by rise_agent_step, and uploads them when
- * the device copy may be stale: the first step, and after attaching data or loading a
+ * is how the tests hold it against the by-value step bit for bit. Where a capture fails
+ * the step warns once and runs eagerly from then on (tests/cpu/test_graph_fallback.c). The
+ * host keeps its own counters (a->step, the samplers), advanced by rise_agent_step, and uploads
+ * them when the device copy may be stale: the first step, and after attaching data or loading a
  * checkpoint. */
 #include "agent_internal.h"
 
@@ -82,24 +83,36 @@ static void clock_advance(rise_agent *a, int pair_step) {
     a->be->counters_add(a->be, a->clock, delta, RISE_CLOCK_N);
 }
 
+/* Captures one step of this phase into a->graph[phase]. Nothing a capture records runs,
+ * so a failed capture leaves the clock and every buffer as they were; the backend stays
+ * usable (backend.h), and the step then runs without a graph, now and from then on. */
+static void capture_step(rise_agent *a, int phase, void (*body)(rise_agent *)) {
+    rise_backend *be = a->be;
+    rise_status st = be->graph_begin(be);
+    if (st == RISE_OK) {
+        body(a);
+        clock_advance(a, phase);
+        st = be->graph_end(be, &a->graph[phase]);
+    }
+    if (st == RISE_OK) return;
+    a->graph[phase] = NULL;
+    a->graph_off = 1;
+    rise_warning("agent: capturing the training step as a CUDA graph failed, so it runs without "
+                 "one from now on (same numbers, more launch overhead): %s",
+                 rise_last_error());
+}
+
 rise_status rise_agent_clock_step(rise_agent *a, void (*body)(rise_agent *)) {
     rise_backend *be = a->be;
     if (!a->clock_fresh) clock_upload(a);
     const int phase = a->last_policy_from_pairs;
-    if (!be->graph_begin) { /* no graphs: the captured sequence, run as it is issued */
-        body(a);
-        clock_advance(a, phase);
+    if (be->graph_begin && !a->graph_off && !a->graph[phase]) capture_step(a, phase, body);
+    if (a->graph[phase]) {
+        be->graph_launch(be, a->graph[phase]);
         return RISE_OK;
     }
-    if (!a->graph[phase]) {
-        RISE_TRY(be->graph_begin(be));
-        body(a);
-        clock_advance(a, phase);
-        const rise_status st = be->graph_end(be, &a->graph[phase]);
-        if (st != RISE_OK)
-            return rise_error_context(st, "agent: capturing the training step failed "
-                                          "(train.step_graph = 0 runs it without a graph): ");
-    }
-    be->graph_launch(be, a->graph[phase]);
+    /* no graphs (cpu), or the capture failed: the captured sequence, run as it is issued */
+    body(a);
+    clock_advance(a, phase);
     return RISE_OK;
 }

@@ -74,6 +74,7 @@ struct rise_agent {
     uint64_t *clock; /* backend memory [RISE_CLOCK_N] */
     int clock_fresh; /* the clock holds the host's counters */
     void *graph[2];  /* the captured step per phase: plain, relabelled pairs */
+    int graph_off;   /* a capture failed: the step runs without a graph from then on */
     /* provenance, saved with the model: the data's env_args and obs key layout */
     char *env_args;
     char *obs_keys; /* "name:dim,name:dim,..." */

@@ -29,7 +29,8 @@ typedef struct {
     uint64_t *d_rowoff; /* [cap / K]: each row's Philox position */
     float *h_rows, *h_x, *h_q, *h_v;
     uint64_t *h_rowoff;
-    void *graph; /* the captured backend part of a call, for graph_n rows and graph_seed */
+    void *graph;   /* the captured backend part of a call, for graph_n rows and graph_seed */
+    int graph_off; /* a capture failed: calls run without a graph from then on */
     int graph_n;
     uint64_t graph_seed;
     int env_dim;  /* E: width of the observations the caller passes */
@@ -141,30 +142,38 @@ static rise_status ensure_capacity(agent_policy *p, int n) {
 }
 
 /* The backend part of a call on n rows, captured once per (n, seed) where the backend has
- * graphs. */
+ * graphs. A failed capture ran nothing (backend.h): warn, and run without a graph from then
+ * on. */
 static rise_status run_backend(agent_policy *p, int n, uint64_t seed) {
     rise_backend *be = p->a->be;
-    if (!be->graph_begin || p->a->cfg.step_graph == 0) {
-        rise_arena_rewind(&p->ar, 0);
-        policy_ops(p, &p->ar, n, seed);
-        return RISE_OK;
-    }
     if (p->graph && (p->graph_n != n || p->graph_seed != seed)) {
         be->graph_destroy(be, p->graph);
         p->graph = NULL;
     }
-    if (!p->graph) {
-        RISE_TRY(be->graph_begin(be));
-        rise_arena_rewind(&p->ar, 0);
-        policy_ops(p, &p->ar, n, seed);
-        const rise_status st = be->graph_end(be, &p->graph);
-        if (st != RISE_OK)
-            return rise_error_context(st, "agent policy: capturing the extraction failed "
-                                          "(train.step_graph = 0 runs it without a graph): ");
-        p->graph_n = n;
-        p->graph_seed = seed;
+    if (be->graph_begin && p->a->cfg.step_graph != 0 && !p->graph_off && !p->graph) {
+        rise_status st = be->graph_begin(be);
+        if (st == RISE_OK) {
+            rise_arena_rewind(&p->ar, 0);
+            policy_ops(p, &p->ar, n, seed);
+            st = be->graph_end(be, &p->graph);
+        }
+        if (st == RISE_OK) {
+            p->graph_n = n;
+            p->graph_seed = seed;
+        } else {
+            p->graph = NULL;
+            p->graph_off = 1;
+            rise_warning("agent policy: capturing the extraction as a CUDA graph failed, so it "
+                         "runs without one from now on (same actions): %s",
+                         rise_last_error());
+        }
     }
-    be->graph_launch(be, p->graph);
+    if (p->graph) {
+        be->graph_launch(be, p->graph);
+        return RISE_OK;
+    }
+    rise_arena_rewind(&p->ar, 0);
+    policy_ops(p, &p->ar, n, seed);
     return RISE_OK;
 }
 

@@ -102,13 +102,7 @@ static rise_status cpu_sync(rise_backend *be) { return RISE_OK; }
 static void cpu_gemm(rise_backend *be, int trans_a, int trans_b, int m, int n, int k, float alpha,
                      const float *a, int lda, int64_t stride_a, const float *b, int ldb,
                      int64_t stride_b, float beta, float *c, int ldc, int64_t stride_c, int batch) {
-    RISE_ASSERT(m >= 0 && n >= 0 && k >= 0 && batch >= 0,
-                "gemm: negative shape m=%d n=%d k=%d batch=%d", m, n, k, batch);
-    RISE_ASSERT(lda >= (trans_a ? m : k), "gemm: lda=%d too small for op(A) %dx%d (trans_a=%d)",
-                lda, m, k, trans_a);
-    RISE_ASSERT(ldb >= (trans_b ? k : n), "gemm: ldb=%d too small for op(B) %dx%d (trans_b=%d)",
-                ldb, k, n, trans_b);
-    RISE_ASSERT(ldc >= n, "gemm: ldc=%d smaller than n=%d", ldc, n);
+    gemm_check(trans_a, trans_b, m, n, k, lda, ldb, ldc, batch);
     if (m == 0 || n == 0) return;
     /* OpenBLAS's own threads and OpenMP's fight over the cores (mostly spin
      * time) on the small GEMMs these networks run: on 2 cores the LN-ResNet
@@ -121,7 +115,7 @@ static void cpu_gemm(rise_backend *be, int trans_a, int trans_b, int m, int n, i
             for (int i = 0; i < m; ++i)
                 for (int j = 0; j < n; ++j) {
                     float *cij = &cb[(int64_t)i * ldc + j];
-                    *cij = beta == 0.0f ? 0.0f : beta * *cij;
+                    *cij = gemm_scale_c(beta, *cij);
                 }
             continue;
         }
@@ -134,7 +128,7 @@ static void cpu_gemm(rise_backend *be, int trans_a, int trans_b, int m, int n, i
 }
 
 static void cpu_bias_add(rise_backend *be, float *y, const float *bias, int e, int b, int n) {
-    RISE_ASSERT(e >= 0 && b >= 0 && n >= 0, "bias_add: negative shape e=%d b=%d n=%d", e, b, n);
+    bias_check("bias_add", e, b, n);
     for (int ei = 0; ei < e; ++ei) {
         float *ye = y + (int64_t)ei * b * n;
         const float *be_bias = bias + (int64_t)ei * n;
@@ -170,7 +164,7 @@ static void cpu_mul(rise_backend *be, float *y, const float *a, const float *b, 
 
 static void cpu_copy_cols(rise_backend *be, float *dst, int dst_ld, int dst_off, const float *src,
                           int src_ld, int src_off, int rows, int cols, int accumulate) {
-    RISE_ASSERT(rows >= 0 && cols >= 0, "copy_cols: negative shape rows=%d cols=%d", rows, cols);
+    copy_cols_check(dst_ld, dst_off, src_ld, src_off, rows, cols);
     CPU_FOR_CHUNKS((size_t)rows, 1, cols,
                    copy_cols_ref(dst + (int64_t)lo * dst_ld, dst_ld, dst_off,
                                  src + (int64_t)lo * src_ld, src_ld, src_off, (int)(hi - lo), cols,
@@ -184,20 +178,20 @@ static void cpu_counters_add(rise_backend *be, uint64_t *ctr, const uint64_t *de
 
 static void cpu_clamp(rise_backend *be, float *y, const float *x, float lo_v, float hi_v,
                       size_t n) {
-    RISE_ASSERT(lo_v <= hi_v, "clamp: lo=%g greater than hi=%g", (double)lo_v, (double)hi_v);
+    clamp_check(lo_v, hi_v);
     CPU_FOR_CHUNKS(n, 1, 1, clamp_ref(y + lo, x + lo, lo_v, hi_v, hi - lo));
 }
 
 /* ---- activations (transcendentals: a smaller grain pays off) ---- */
 
 static void cpu_act_forward(rise_backend *be, rise_act act, float *y, const float *x, size_t n) {
-    RISE_ASSERT((int)act >= 0 && act < RISE_ACT_COUNT, "act_forward: unknown act %d", (int)act);
+    act_check("act_forward", act);
     CPU_FOR_CHUNKS(n, 1, 8, act_forward_ref(act, y + lo, x + lo, hi - lo));
 }
 
 static void cpu_act_backward(rise_backend *be, rise_act act, float *dx, const float *dy,
                              const float *x, size_t n, int accumulate) {
-    RISE_ASSERT((int)act >= 0 && act < RISE_ACT_COUNT, "act_backward: unknown act %d", (int)act);
+    act_check("act_backward", act);
     CPU_FOR_CHUNKS(n, 1, 8, act_backward_ref(act, dx + lo, dy + lo, x + lo, hi - lo, accumulate));
 }
 
@@ -205,10 +199,8 @@ static void cpu_act_backward(rise_backend *be, rise_act act, float *dx, const fl
  * sweep. */
 static void cpu_bias_act_forward(rise_backend *be, rise_act act, float *h, float *a,
                                  const float *bias, int e, int b, int n) {
-    RISE_ASSERT((int)act >= 0 && act < RISE_ACT_COUNT, "bias_act_forward: unknown act %d",
-                (int)act);
-    RISE_ASSERT(e >= 0 && b >= 0 && n >= 0, "bias_act_forward: negative shape e=%d b=%d n=%d", e, b,
-                n);
+    act_check("bias_act_forward", act);
+    act_check_shape("bias_act_forward", e, b, n);
     for (int ei = 0; ei < e; ++ei) {
         const size_t m = (size_t)ei * b * n;
         const float *bb = bias ? bias + (size_t)ei * n : NULL;
@@ -220,8 +212,7 @@ static void cpu_bias_act_forward(rise_backend *be, rise_act act, float *h, float
 
 static void cpu_act_bias_backward(rise_backend *be, rise_act act, float *dh, float *dbias,
                                   const float *da, const float *h, int e, int b, int n) {
-    RISE_ASSERT(e >= 0 && b >= 0 && n >= 0, "act_bias_backward: negative shape e=%d b=%d n=%d", e,
-                b, n);
+    act_check_shape("act_bias_backward", e, b, n);
     cpu_act_backward(be, act, dh, da, h, (size_t)e * b * n, 0);
     if (dbias) bias_grad_ref(dbias, dh, e, b, n);
 }
@@ -231,7 +222,8 @@ static void cpu_act_bias_backward(rise_backend *be, rise_act act, float *dh, flo
 static void cpu_layernorm_forward(rise_backend *be, float *y, float *mean, float *rstd,
                                   const float *x, const float *gamma, const float *beta, int rows,
                                   int cols, float eps) {
-    RISE_ASSERT(rows >= 0 && cols > 0, "layernorm_forward: bad shape rows=%d cols=%d", rows, cols);
+    layernorm_check("layernorm_forward", rows, cols);
+    layernorm_check_eps(eps);
     CPU_FOR_CHUNKS((size_t)rows, 1, 4 * (size_t)cols,
                    layernorm_forward_ref(y + lo * cols, mean + lo, rstd + lo, x + lo * cols, gamma,
                                          beta, (int)(hi - lo), cols, eps));
@@ -241,7 +233,7 @@ static void cpu_layernorm_backward(rise_backend *be, float *dx, float *dgamma, f
                                    const float *dy, const float *x, const float *mean,
                                    const float *rstd, const float *gamma, int rows, int cols,
                                    int accumulate) {
-    RISE_ASSERT(rows >= 0 && cols > 0, "layernorm_backward: bad shape rows=%d cols=%d", rows, cols);
+    layernorm_check("layernorm_backward", rows, cols);
     if (dx)
         CPU_FOR_CHUNKS((size_t)rows, 1, 4 * (size_t)cols,
                        layernorm_backward_ref(dx + lo * cols, NULL, NULL, dy + lo * cols,
@@ -260,7 +252,7 @@ static rise_rng rng_at_block(rise_rng rng, size_t blocks) {
 
 static void cpu_dropout_forward(rise_backend *be, float *y, float *mask, const float *x, size_t n,
                                 float p, rise_rng rng) {
-    RISE_ASSERT(p >= 0.0f && p <= 1.0f, "dropout: p=%g outside [0, 1]", (double)p);
+    dropout_check(p);
     CPU_FOR_CHUNKS(
         n, 4, 4,
         dropout_forward_ref(y + lo, mask + lo, x + lo, hi - lo, p, rng_at_block(rng, lo / 4)));
@@ -298,7 +290,7 @@ static void cpu_td_target(rise_backend *be, float *y, const float *r, const floa
 
 static void cpu_adam(rise_backend *be, float *param, const float *grad, float *m, float *v,
                      size_t n, const rise_adam_hparams *hp, int step, const float *grad_sumsq) {
-    RISE_ASSERT(step >= 1, "adam: step=%d must count from 1", step);
+    adam_check(hp, step);
     CPU_FOR_CHUNKS(n, 1, 4,
                    adam_ref(param + lo, grad + lo, m + lo, v + lo, hi - lo, hp, step, grad_sumsq));
 }
@@ -315,7 +307,7 @@ static void cpu_reduce(rise_backend *be, rise_reduce_op op, float *out, const fl
 
 static void cpu_reduce_rows(rise_backend *be, rise_reduce_op op, float *out, const float *x,
                             int rows, int cols) {
-    RISE_ASSERT(rows >= 0 && cols >= 0, "reduce_rows: negative shape rows=%d cols=%d", rows, cols);
+    reduce_rows_check(op, rows, cols);
     CPU_FOR_CHUNKS((size_t)rows, 1, cols,
                    reduce_rows_ref(op, out + lo, x + lo * cols, (int)(hi - lo), cols));
 }
@@ -337,7 +329,7 @@ static void cpu_spectral_norm_backward(rise_backend *be, float *dw, const float 
 
 static void cpu_freq_embed_forward(rise_backend *be, float *y, const float *t, const float *f,
                                    int b, int h) {
-    RISE_ASSERT(b >= 0 && h >= 0, "freq_embed: negative shape b=%d h=%d", b, h);
+    freq_embed_check(b, h);
     CPU_FOR_CHUNKS((size_t)b, 1, 16 * (size_t)h,
                    freq_embed_forward_ref(y + lo * 2 * h, t + lo, f, (int)(hi - lo), h));
 }
@@ -353,16 +345,13 @@ static void cpu_diffusion_q_sample(rise_backend *be, float *xt, float *eps, floa
                                    const float *x0, const float *sqrt_ab, const float *sqrt_1mab,
                                    int rows, int cols, int n_steps, rise_rng rng) {
     (void)be;
-    RISE_ASSERT(rows >= 0 && cols >= 0 && n_steps >= 1,
-                "diffusion_q_sample: bad shape rows=%d cols=%d n_steps=%d", rows, cols, n_steps);
     diffusion_q_sample_ref(xt, eps, t_out, x0, sqrt_ab, sqrt_1mab, rows, cols, n_steps, rng);
 }
 
 /* ---- Gaussian actors (rows independent: chunked by rows; the shared
  * log_std gradient is a column sum, serial in the reference's order) ---- */
 
-#define GAUSS_SHAPE_OK(op, b, a)                                                                   \
-    RISE_ASSERT((b) >= 0 && (a) >= 0, op ": bad shape b=%d a=%d", (b), (a))
+#define GAUSS_SHAPE_OK(op, b, a) gaussian_check_shape(op, b, a)
 
 static void cpu_gauss_logprob_forward(rise_backend *be, float *logp, const float *x,
                                       const float *mean, const float *log_std, int b, int a,
@@ -445,16 +434,14 @@ static void cpu_exp_forward(rise_backend *be, float *y, const float *x, size_t n
 
 static void cpu_candidate_noise(rise_backend *be, float *y, const uint64_t *row_offset, int n,
                                 int k, int s, int w, uint64_t seed, uint32_t stream) {
-    RISE_ASSERT(n >= 0 && k >= 1 && s >= 0 && w >= 0,
-                "candidate_noise: bad shape n=%d k=%d s=%d w=%d", n, k, s, w);
+    candidate_noise_check(n, k, s, w);
     CPU_FOR_CHUNKS((size_t)n, 1, (size_t)k * (size_t)s * (size_t)w * 8,
                    candidate_noise_ref(y, row_offset, (int)lo, (int)hi, n, k, s, w, seed, stream));
 }
 
 static void cpu_argmax_select(rise_backend *be, float *out, float *best_idx, const float *score,
                               const float *cand, int rows, int k, int width) {
-    RISE_ASSERT(rows >= 0 && k >= 1 && width >= 0, "argmax_select: bad shape rows=%d k=%d width=%d",
-                rows, k, width);
+    argmax_select_check(rows, k, width);
     CPU_FOR_CHUNKS((size_t)rows, 1, (size_t)k + (size_t)width,
                    argmax_select_ref(out + lo * width, best_idx ? best_idx + lo : NULL,
                                      score + lo * k, cand + lo * k * width, (int)(hi - lo), k,

@@ -1,8 +1,10 @@
 /* backend_cuda.c - the CUDA backend table: cuBLAS GEMMs plus the handwritten
  * kernels of kernels/<op>.cu, all on one stream. Ops are asynchronous; the
- * first runtime error is kept and returned by sync(). Without RISE_WITH_CUDA
- * (no nvcc at configure time) it only reports that it was not built. */
+ * first runtime error is kept and returned by sync(), except a failure while a graph is
+ * being captured, which graph_end returns once (host/device_status.h). Without
+ * RISE_WITH_CUDA (no nvcc at configure time) it only reports that it was not built. */
 #include "backend.h"
+#include "device_status.h"
 
 #ifdef RISE_WITH_CUDA
 
@@ -33,8 +35,7 @@ typedef struct {
     cublasHandle_t cublas;
     void *cublas_workspace; /* CUBLAS_WORKSPACE_BYTES */
     int device;
-    rise_status status; /* first error seen, returned by sync */
-    char message[512];
+    rise_device_status errors; /* sticky status for sync, and the current capture's */
 } cuda_impl;
 
 #define CUBLAS_WORKSPACE_BYTES ((size_t)32 << 20)
@@ -42,12 +43,18 @@ typedef struct {
 #define IMPL(be)   ((cuda_impl *)(be)->impl)
 #define STREAM(be) ((void *)IMPL(be)->stream)
 
-/* Remembers the first runtime error for sync() to report. */
+/* Remembers a runtime error: for sync() to report, or, during a capture, for graph_end. */
 static void cuda_note(rise_backend *be, cudaError_t e, const char *what) {
-    cuda_impl *c = IMPL(be);
-    if (e == cudaSuccess || c->status != RISE_OK) return;
-    c->status = RISE_ERR_DEVICE;
-    snprintf(c->message, sizeof c->message, "cuda backend: %s: %s", what, cudaGetErrorString(e));
+    if (e != cudaSuccess) rise_device_status_note(&IMPL(be)->errors, what, cudaGetErrorString(e));
+}
+
+/* Moves a failure a kernel launcher parked (kernels/cuda_errors.h) into the bookkeeping.
+ * The parking slot is one per process: with two backends driven from two threads, one
+ * backend may take the other's failure (a limit of the launchers not seeing a backend). */
+static void cuda_take_parked(rise_backend *be) {
+    char parked[400];
+    if (rise_cuda_take_error(parked, sizeof parked))
+        rise_device_status_note(&IMPL(be)->errors, "kernel launch", parked);
 }
 
 static void cuda_destroy(rise_backend *be) {
@@ -107,15 +114,9 @@ static void cuda_copy(rise_backend *be, void *dst, const void *src, size_t bytes
  * (kernels/cuda_errors.h). The status is sticky: a device fault leaves the
  * CUDA context unusable, so every later sync reports it again. */
 static rise_status cuda_sync(rise_backend *be) {
-    cuda_impl *c = IMPL(be);
-    cuda_note(be, cudaStreamSynchronize(c->stream), "cudaStreamSynchronize");
-    char parked[400];
-    if (rise_cuda_take_error(parked, sizeof parked) && c->status == RISE_OK) {
-        c->status = RISE_ERR_DEVICE;
-        snprintf(c->message, sizeof c->message, "cuda backend: %s", parked);
-    }
-    if (c->status != RISE_OK) return rise_error(c->status, "%s", c->message);
-    return RISE_OK;
+    cuda_note(be, cudaStreamSynchronize(IMPL(be)->stream), "cudaStreamSynchronize");
+    cuda_take_parked(be);
+    return rise_device_status_report(&IMPL(be)->errors);
 }
 
 static void cuda_gemm(rise_backend *be, int trans_a, int trans_b, int m, int n, int k, float alpha,
@@ -354,34 +355,48 @@ static void cuda_knn_topk(rise_backend *be, int32_t *idx, float *dist, int32_t *
 }
 
 /* ---- CUDA graphs: stream capture in relaxed mode (a library's lazy allocation inside
- * the capture is allowed; ours are all made beforehand) ---- */
+ * the capture is allowed; ours are all made beforehand). Failures during a capture go to
+ * the capture's own slot (host/device_status.h): graph_end reports them once and the
+ * backend stays usable, so the caller can run the same ops eagerly. ---- */
 
 static rise_status cuda_graph_begin(rise_backend *be) {
-    cudaError_t e = cudaStreamBeginCapture(IMPL(be)->stream, cudaStreamCaptureModeRelaxed);
-    if (e != cudaSuccess)
-        return rise_error(RISE_ERR_DEVICE, "cuda backend: cudaStreamBeginCapture: %s",
-                          cudaGetErrorString(e));
+    cuda_impl *c = IMPL(be);
+    /* The work issued so far, and any failure of it, stays the backend's: wait for it and
+     * note what it left (a fault, a parked launch error, a stale last error) before the
+     * capture's slot opens, so graph_end never reports it as the capture's. */
+    cuda_note(be, cudaStreamSynchronize(c->stream),
+              "before a graph capture: cudaStreamSynchronize");
+    cuda_note(be, cudaGetLastError(), "before a graph capture");
+    cuda_take_parked(be);
+    RISE_TRY(rise_device_status_begin_capture(&c->errors));
+    const cudaError_t e = cudaStreamBeginCapture(c->stream, cudaStreamCaptureModeRelaxed);
+    if (e != cudaSuccess) {
+        (void)cudaGetLastError();
+        cuda_note(be, e, "cudaStreamBeginCapture");
+        return rise_device_status_end_capture(&c->errors);
+    }
     return RISE_OK;
 }
 
 static rise_status cuda_graph_end(rise_backend *be, void **graph) {
+    cuda_impl *c = IMPL(be);
     *graph = NULL;
     cudaGraph_t g = NULL;
-    cudaError_t e = cudaStreamEndCapture(IMPL(be)->stream, &g);
-    char parked[400];
-    if (rise_cuda_take_error(parked, sizeof parked)) {
-        if (g) cudaGraphDestroy(g);
-        return rise_error(RISE_ERR_DEVICE, "cuda backend: while capturing a graph: %s", parked);
-    }
-    if (e != cudaSuccess)
-        return rise_error(RISE_ERR_DEVICE, "cuda backend: cudaStreamEndCapture: %s",
-                          cudaGetErrorString(e));
+    cuda_note(be, cudaStreamEndCapture(c->stream, &g), "cudaStreamEndCapture");
+    cuda_take_parked(be); /* launches during the capture (e.g. into an invalidated one) */
     cudaGraphExec_t x = NULL;
-    e = cudaGraphInstantiate(&x, g, 0);
-    cudaGraphDestroy(g);
-    if (e != cudaSuccess)
-        return rise_error(RISE_ERR_DEVICE, "cuda backend: cudaGraphInstantiate: %s",
-                          cudaGetErrorString(e));
+    if (g && !c->errors.capture_failed)
+        cuda_note(be, cudaGraphInstantiate(&x, g, 0), "cudaGraphInstantiate");
+    if (g) cudaGraphDestroy(g);
+    /* a failed capture leaves its error as the thread's last error: clear it, or the next
+     * eager launch would report it as its own */
+    (void)cudaGetLastError();
+    const rise_status st = rise_device_status_end_capture(&c->errors);
+    if (st != RISE_OK) {
+        if (x) cudaGraphExecDestroy(x);
+        return st;
+    }
+    if (!x) return rise_error(RISE_ERR_DEVICE, "cuda backend: graph capture produced no graph");
     *graph = x;
     return RISE_OK;
 }
@@ -415,6 +430,7 @@ rise_backend *rise_backend_cuda_create(rise_status *st) {
         return NULL;
     }
     cudaGetDevice(&c->device);
+    rise_device_status_init(&c->errors, "cuda");
     if ((e = cudaStreamCreateWithFlags(&c->stream, cudaStreamNonBlocking)) != cudaSuccess) {
         *st = rise_error(RISE_ERR_DEVICE, "cuda backend: cudaStreamCreate: %s",
                          cudaGetErrorString(e));

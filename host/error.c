@@ -1,4 +1,4 @@
-/* error.c - thread-local error message buffer and fatal-error reporting. */
+/* error.c - thread-local error message buffer, warnings and fatal-error reporting. */
 #include "error.h"
 
 #include <stdarg.h>
@@ -54,6 +54,21 @@ const char *rise_status_name(rise_status status) {
     }
     return "unknown status";
 }
+
+static _Atomic long rise_warnings = 0;
+
+void rise_warning(const char *fmt, ...) {
+    va_list ap;
+    fprintf(stderr, "rise: warning: ");
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    fflush(stderr);
+    ++rise_warnings;
+}
+
+long rise_warning_count(void) { return rise_warnings; }
 
 void rise_fatal(const char *file, int line, const char *fmt, ...) {
     va_list ap;

@@ -42,6 +42,16 @@ const char *rise_last_error(void);
 const char *rise_status_name(rise_status status);
 void rise_error_clear(void);
 
+/* Prints "rise: warning: message" on stderr: something went wrong that the library worked
+ * around (e.g. a failed CUDA graph capture, run without a graph instead). Counted, so
+ * tests can see that a warning was given. */
+void rise_warning(const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 1, 2)))
+#endif
+    ;
+long rise_warning_count(void);
+
 /* Prints "file:line: message" and aborts. Used for programmer errors. */
 void rise_fatal(const char *file, int line, const char *fmt, ...)
 #if defined(__GNUC__)
@@ -49,16 +59,16 @@ void rise_fatal(const char *file, int line, const char *fmt, ...)
 #endif
     ;
 
-#define RISE_ASSERT(cond, ...)                                   \
-    do {                                                         \
-        if (!(cond)) rise_fatal(__FILE__, __LINE__, __VA_ARGS__); \
+#define RISE_ASSERT(cond, ...)                                                                     \
+    do {                                                                                           \
+        if (!(cond)) rise_fatal(__FILE__, __LINE__, __VA_ARGS__);                                  \
     } while (0)
 
 /* Propagates a non-OK status to the caller. */
-#define RISE_TRY(expr)                        \
-    do {                                      \
-        rise_status rise_try_s_ = (expr);     \
-        if (rise_try_s_ != RISE_OK) return rise_try_s_; \
+#define RISE_TRY(expr)                                                                             \
+    do {                                                                                           \
+        rise_status rise_try_s_ = (expr);                                                          \
+        if (rise_try_s_ != RISE_OK) return rise_try_s_;                                            \
     } while (0)
 
 #ifdef __cplusplus

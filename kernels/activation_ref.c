@@ -1,19 +1,15 @@
-/* activation_ref.c - CPU reference for the activations and their derivatives.
+/* activation_ref.c - CPU reference for the activations, their derivatives and the linear
+ * layer's fused epilogues (the ops and their rules: kernels/activation.h).
  *
- * Scalars are evaluated in double and rounded once, so the reference is the
- * most accurate float answer the formulas give:
- *   relu   max(x, 0), f'(0) = 0
- *   mish   x tanh(softplus(x)); f' = tanh(sp) + x (1 - tanh(sp)^2) sigmoid(x).
- *          With e = exp(x) and n = e (e + 2), (1 + e)^2 = n + 1 gives exactly
- *          tanh(softplus(x)) = n / (n + 2) and 1 - tanh^2 = 4 (n + 1) / (n + 2)^2:
- *          one exponential instead of exp, log1p and tanh (about 3x faster),
- *          no cancellation for negative x, and for x > 20 tanh(softplus(x))
- *          is 1 in double, which also keeps exp from overflowing.
- *   gelu   0.5 x (1 + tanh(c (x + 0.044715 x^3))), c = sqrt(2/pi)
- *          (PyTorch approximate="tanh")
- *   tanh, silu = x sigmoid(x), identity.
- * The linear layer's fused epilogues (bias_act_forward_ref, act_bias_backward_ref) are
- * defined as the compositions with bias_add_ref and bias_grad_ref. */
+ * Scalars are evaluated in double and rounded once, so the reference is the most
+ * accurate float answer the formulas give. mish's derivative
+ * f' = tanh(sp) + x (1 - tanh(sp)^2) sigmoid(x): with e = exp(x) and n = e (e + 2),
+ * (1 + e)^2 = n + 1 gives exactly tanh(softplus(x)) = n / (n + 2) and
+ * 1 - tanh^2 = 4 (n + 1) / (n + 2)^2: one exponential instead of exp, log1p and tanh
+ * (about 3x faster), no cancellation for negative x, and above RISE_MISH_LINEAR_ABOVE
+ * tanh(softplus(x)) is 1 in double, which also keeps exp from overflowing.
+ * The fused epilogues are defined as the compositions with bias_add_ref and
+ * bias_grad_ref. */
 #include "activation.h"
 #include "gemm.h"
 
@@ -31,7 +27,7 @@ static double sigmoid_d(double x) {
 
 /* tanh(softplus(x)) and the derivative factor (1 - tanh^2) sigmoid(x) for mish. */
 static void mish_parts(double x, double *t, double *dt) {
-    if (x > 20.0) {
+    if (x > RISE_MISH_LINEAR_ABOVE) {
         *t = 1.0;
         *dt = 0.0;
         return;
@@ -41,8 +37,8 @@ static void mish_parts(double x, double *t, double *dt) {
     *dt = 4.0 * (n + 1.0) / (d * d) * (e / (1.0 + e));
 }
 
-static const double gelu_c = 0.7978845608028654; /* sqrt(2 / pi) */
-static const double gelu_a = 0.044715;
+static const double gelu_c = RISE_GELU_K;
+static const double gelu_a = RISE_GELU_C;
 
 static double act_value_d(rise_act act, double x) {
     switch (act) {
@@ -108,7 +104,7 @@ int act_parse(const char *name) {
 static void mish_forward(float *y, const float *x, size_t n) {
     for (size_t i = 0; i < n; ++i) {
         const double v = x[i];
-        if (v > 20.0) {
+        if (v > RISE_MISH_LINEAR_ABOVE) {
             y[i] = x[i];
             continue;
         }
@@ -118,7 +114,7 @@ static void mish_forward(float *y, const float *x, size_t n) {
 }
 
 void act_forward_ref(rise_act act, float *y, const float *x, size_t n) {
-    RISE_ASSERT((int)act >= 0 && act < RISE_ACT_COUNT, "act_forward: unknown act %d", (int)act);
+    act_check("act_forward", act);
     if (act == RISE_ACT_MISH) {
         mish_forward(y, x, n);
         return;
@@ -128,7 +124,7 @@ void act_forward_ref(rise_act act, float *y, const float *x, size_t n) {
 
 void act_backward_ref(rise_act act, float *dx, const float *dy, const float *x, size_t n,
                       int accumulate) {
-    RISE_ASSERT((int)act >= 0 && act < RISE_ACT_COUNT, "act_backward: unknown act %d", (int)act);
+    act_check("act_backward", act);
     for (size_t i = 0; i < n; ++i) {
         const float g = (float)((double)dy[i] * act_derivative_d(act, x[i]));
         dx[i] = accumulate ? dx[i] + g : g;
@@ -137,12 +133,16 @@ void act_backward_ref(rise_act act, float *dx, const float *dy, const float *x, 
 
 void bias_act_forward_ref(rise_act act, float *h, float *a, const float *bias, int e, int b,
                           int n) {
+    act_check("bias_act_forward", act);
+    act_check_shape("bias_act_forward", e, b, n);
     if (bias) bias_add_ref(h, bias, e, b, n);
     act_forward_ref(act, a, h, (size_t)e * b * n);
 }
 
 void act_bias_backward_ref(rise_act act, float *dh, float *dbias, const float *da, const float *h,
                            int e, int b, int n) {
+    act_check("act_bias_backward", act);
+    act_check_shape("act_bias_backward", e, b, n);
     act_backward_ref(act, dh, da, h, (size_t)e * b * n, 0);
     if (dbias) bias_grad_ref(dbias, dh, e, b, n);
 }

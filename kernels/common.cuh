@@ -1,7 +1,8 @@
 /* common.cuh - device helpers shared by the kernels/<op>.cu files: error checks
  * for CUDA and cuBLAS calls, grid sizing, deterministic warp/block reductions
- * (fixed combination order, no float atomics, so two runs give identical bits)
- * and the activation functions (same formulas as kernels/activation_ref.c). */
+ * (fixed combination order, no float atomics, so two runs give identical bits).
+ * Per-element rules shared with the references live in the ops' headers
+ * (kernels/host_device.h explains how). */
 #ifndef RISE_KERNELS_COMMON_CUH
 #define RISE_KERNELS_COMMON_CUH
 
@@ -55,7 +56,18 @@ static inline void rise_cublas_check_at(cublasStatus_t s, const char *what, cons
 #define RISE_CUDA_LAUNCHED()                                                                       \
     rise_cuda_check_at(cudaGetLastError(), "kernel launch", __FILE__, __LINE__)
 
-#define RISE_STREAM(s) ((cudaStream_t)(s))
+/* The stream a launcher was given: always the backend's (be->stream), never NULL. NULL
+ * would be the legacy default stream, which does not order with the backend's
+ * non-blocking stream: a kernel there could run before the upload, memset or kernel it
+ * depends on. Refusing it here makes that mistake impossible in every launcher. */
+static inline cudaStream_t rise_stream_of(void *s, const char *file, int line) {
+    if (!s)
+        rise_fatal(file, line,
+                   "kernel launcher given no stream: pass the backend's own (be->stream); the "
+                   "legacy default stream does not order with it");
+    return (cudaStream_t)s;
+}
+#define RISE_STREAM(s) rise_stream_of((s), __FILE__, __LINE__)
 
 /* Blocks for a grid-stride kernel over n elements; capped because the
  * kernels loop, and a smaller grid keeps per-thread work above launch cost. */
@@ -97,50 +109,6 @@ template <typename T> __device__ __forceinline__ T rise_block_sum(T v) {
     const T r = total;
     __syncthreads(); /* the shared slots may be reused by the next call */
     return r;
-}
-
-/* ---- activations, in float; formulas as in activation_ref.c (which uses
- * double), so results agree to a few float ulp. ---- */
-__device__ __forceinline__ float rise_softplus(float x) { return x > 20.0f ? x : log1pf(expf(x)); }
-__device__ __forceinline__ float rise_sigmoid(float x) { return 1.0f / (1.0f + expf(-x)); }
-
-#define RISE_GELU_K 0.7978845608028654f /* sqrt(2/pi) */
-#define RISE_GELU_C 0.044715f
-
-__device__ __forceinline__ float rise_act_value(rise_act act, float x) {
-    switch (act) {
-    case RISE_ACT_RELU: return x > 0.0f ? x : 0.0f;
-    case RISE_ACT_MISH: return x * tanhf(rise_softplus(x));
-    case RISE_ACT_GELU:
-        return 0.5f * x * (1.0f + tanhf(RISE_GELU_K * (x + RISE_GELU_C * x * x * x)));
-    case RISE_ACT_TANH: return tanhf(x);
-    case RISE_ACT_SILU: return x * rise_sigmoid(x);
-    default: return x;
-    }
-}
-
-__device__ __forceinline__ float rise_act_derivative(rise_act act, float x) {
-    switch (act) {
-    case RISE_ACT_RELU: return x > 0.0f ? 1.0f : 0.0f;
-    case RISE_ACT_MISH: {
-        const float t = tanhf(rise_softplus(x));
-        return t + x * (1.0f - t * t) * rise_sigmoid(x);
-    }
-    case RISE_ACT_GELU: {
-        const float t = tanhf(RISE_GELU_K * (x + RISE_GELU_C * x * x * x));
-        const float dinner = RISE_GELU_K * (1.0f + 3.0f * RISE_GELU_C * x * x);
-        return 0.5f * (1.0f + t) + 0.5f * x * (1.0f - t * t) * dinner;
-    }
-    case RISE_ACT_TANH: {
-        const float t = tanhf(x);
-        return 1.0f - t * t;
-    }
-    case RISE_ACT_SILU: {
-        const float s = rise_sigmoid(x);
-        return s * (1.0f + x * (1.0f - s));
-    }
-    default: return 1.0f;
-    }
 }
 
 #endif

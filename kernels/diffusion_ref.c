@@ -1,24 +1,22 @@
-/* diffusion_ref.c - CPU reference of the fused diffusion forward process
- * (kernels/diffusion.h). Row b's time index and element (b, j)'s noise are
- * pure functions of (rng, b, j), so any split of the rows gives the same
- * numbers and the CUDA kernel reproduces them. */
+/* diffusion_ref.c - CPU reference of the fused diffusion forward process (the op and its
+ * rules: kernels/diffusion.h). */
 #include "diffusion.h"
 
 void diffusion_q_sample_ref(float *xt, float *eps, float *t_out, const float *x0,
                             const float *sqrt_ab, const float *sqrt_1mab, int rows, int cols,
                             int n_steps, rise_rng rng) {
+    diffusion_q_sample_check(rows, cols, n_steps);
     rng = rise_rng_resolve(rng);
-    const uint64_t noise_off = rng.offset + rise_rng_blocks_uniform((uint64_t)rows);
+    const uint64_t noise_off = diffusion_noise_offset(rng, rows);
     for (int b = 0; b < rows; ++b) {
-        const uint32_t k = rise_below(rise_rng_word(rng.seed, rng.stream, rng.offset, (uint64_t)b),
-                                      (uint32_t)n_steps);
+        const uint32_t k = diffusion_time_index(rng, (uint64_t)b, n_steps);
         const float ca = sqrt_ab[k], cn = sqrt_1mab[k];
         t_out[b] = (float)k;
         for (int j = 0; j < cols; ++j) {
             const size_t i = (size_t)b * cols + j;
             const float e = rise_rng_normal(rng.seed, rng.stream, noise_off, i);
             eps[i] = e;
-            xt[i] = ca * x0[i] + cn * e;
+            xt[i] = diffusion_xt(ca, x0[i], cn, e);
         }
     }
 }

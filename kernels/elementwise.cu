@@ -1,5 +1,6 @@
-/* elementwise.cu - element-wise arithmetic, column copies, clamping and counter increments.
- * Variants: one grid-stride kernel per op (kernel1); these are bandwidth-bound
+/* elementwise.cu - element-wise arithmetic, column copies, clamping and counter increments
+ * (the ops and their rules: kernels/elementwise.h; the argument checks are the
+ * reference's). Variants: one grid-stride kernel per op (kernel1); these are bandwidth-bound
  * and launched with 256 threads per block. counters_add is one thread per counter,
  * the increments passed by value so a captured graph holds them. */
 #include "common.cuh"
@@ -21,10 +22,7 @@ __global__ void mul_kernel1(float *y, const float *a, const float *b, size_t n) 
     RISE_GRID_STRIDE(i, n) y[i] = a[i] * b[i];
 }
 __global__ void clamp_kernel1(float *y, const float *x, float lo, float hi, size_t n) {
-    RISE_GRID_STRIDE(i, n) {
-        const float v = x[i];
-        y[i] = v < lo ? lo : (v > hi ? hi : v);
-    }
+    RISE_GRID_STRIDE(i, n) y[i] = rise_clampf(x[i], lo, hi);
 }
 typedef struct {
     uint64_t d[RISE_COUNTERS_MAX];
@@ -67,17 +65,18 @@ extern "C" void mul_cuda(void *stream, float *y, const float *a, const float *b,
     LAUNCH(mul_kernel1, n, y, a, b, n);
 }
 extern "C" void clamp_cuda(void *stream, float *y, const float *x, float lo, float hi, size_t n) {
+    clamp_check(lo, hi);
     LAUNCH(clamp_kernel1, n, y, x, lo, hi, n);
 }
 extern "C" void copy_cols_cuda(void *stream, float *dst, int dst_ld, int dst_off, const float *src,
                                int src_ld, int src_off, int rows, int cols, int accumulate) {
+    copy_cols_check(dst_ld, dst_off, src_ld, src_off, rows, cols);
     const size_t total = (size_t)rows * cols;
     LAUNCH(copy_cols_kernel1, total, dst, dst_ld, dst_off, src, src_ld, src_off, cols, total,
            accumulate);
 }
 extern "C" void counters_add_cuda(void *stream, uint64_t *ctr, const uint64_t *delta, int n) {
-    RISE_ASSERT(n >= 0 && n <= RISE_COUNTERS_MAX, "counters_add: n=%d outside [0, %d]", n,
-                RISE_COUNTERS_MAX);
+    counters_add_check(n);
     if (!n) return;
     counters_delta d = {{0}};
     for (int i = 0; i < n; ++i) d.d[i] = delta[i];

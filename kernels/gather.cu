@@ -9,9 +9,9 @@
  *                                valid flag of [B, Ta]
  *   action_noise_kernel1         one thread per noisy row (b, m): its A normals, clip, and
  *                                the double sum of squared changes in j order
- * All index maths is int64 as in the references. Float arithmetic uses __fadd_rn /
- * __fmul_rn / __fdiv_rn / __dadd_rn ... so nvcc cannot contract it into FMAs: gathers are
- * bitwise equal to the CPU's, and action noise differs only through the normals' few ulp.
+ * All index maths is int64 as in the references, and the element rules are gather.h's
+ * (gather_normalise, action_noise_value, action_noise_d2: no FMA), so gathers are bitwise
+ * equal to the CPU's, and action noise differs only through the normals' few ulp.
  * An index outside [0, n) traps (see gather.h). */
 #include "common.cuh"
 #include "gather.h"
@@ -44,10 +44,7 @@ __global__ void gather_rows_kernel1(float *out, const float *src, int64_t n, con
     RISE_GRID_STRIDE(e, total) {
         const size_t b = e / (size_t)cols, c = e % (size_t)cols;
         const int64_t i = gather_row_index(idx, (int64_t)b, n);
-        float x = src[(size_t)i * (size_t)cols + c];
-        if (shift) x = __fsub_rn(x, shift[c]);
-        if (scale) x = __fdiv_rn(x, scale[c]);
-        out[e] = x;
+        out[e] = gather_normalise(src[(size_t)i * (size_t)cols + c], shift, scale, c);
     }
 }
 
@@ -105,11 +102,9 @@ __global__ void action_noise_kernel1(float *out, float *sigma_out, float *delta_
         for (int j = 0; j < act_dim; ++j) {
             const uint64_t i = (uint64_t)row * (uint64_t)act_dim + (uint64_t)j;
             const float e = rise_rng_normal(rng.seed, rng.stream, rng.offset, i);
-            float v = __fadd_rn(ab[j], __fmul_rn(sk, e));
-            v = v < -1.0f ? -1.0f : (v > 1.0f ? 1.0f : v);
+            const float v = action_noise_value(ab[j], sk, e);
             out[row * (size_t)act_dim + j] = v;
-            const double d = __dsub_rn((double)v, (double)ab[j]);
-            d2 = __dadd_rn(d2, __dmul_rn(d, d));
+            d2 = action_noise_d2(d2, v, ab[j]);
         }
         if (sigma_out) sigma_out[row] = sk;
         if (delta_norm) delta_norm[row] = __double2float_rn(__dsqrt_rn(d2));

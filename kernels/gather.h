@@ -32,33 +32,57 @@
  *   action_noise         rise_action_noise_ref (data/action_noise.c): for row = b M + m,
  *                          e_i = rise_rng_normal(rng.seed, rng.stream, rng.offset, i),
  *                          i = row A + j,
- *                          out[row, j] = clip(a[b, j] + sigma[m] e_i, -1, 1)   (no FMA)
+ *                          out[row, j] = clip(a[b, j] + sigma[m] e_i, -1, 1)   (no FMA;
+ *                                        action_noise_value: NaN passes the clip)
  *                          sigma_out[row] = sigma[m]                           (may be NULL)
  *                          delta_norm[row] = (float)sqrt(sum_j ((double)out - a)^2) (may be NULL;
- *                                            double sum in j order, no FMA)
+ *                                            double sum in j order, no FMA; action_noise_d2)
  *                        The caller advances rng.offset by action_noise_blocks(B, M, A).
  *                        The CUDA normals differ from the CPU's by a few ulp (device
  *                        logf/sinf/cosf, see philox.h); everything else is exact.
  *
  * Bounds: an idx outside [0, n) (or a pool entry drawn as one) is a programmer error:
  * the CPU backend aborts through RISE_ASSERT; a CUDA kernel executes a trap, which the
- * backend's next sync() reports as RISE_ERR_DEVICE (and the CUDA context is lost).
+ * backend's next sync() reports as RISE_ERR_DEVICE (and the CUDA context is lost). A
+ * gather that writes nothing (cols, dim = 0; act_dim = 0 without valid) reads no index,
+ * on either side.
  *
  * <op>_ref: plain C reference (the specification), serial over the rows it is given.
  * <op>_cuda: CUDA dispatcher (kernels/gather.cu), asynchronous on `stream` (a
- * cudaStream_t passed opaquely). Semantics are documented once more, on the backend
- * table (host/backend.h). */
+ * cudaStream_t passed opaquely, never NULL). This is the one description of these ops
+ * (the backend table in host/backend.h points here). */
 #ifndef RISE_KERNELS_GATHER_H
 #define RISE_KERNELS_GATHER_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include "host_device.h"
 #include "philox.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* ---- shared element rules (reference and kernels) ---- */
+
+/* norm(x) of gather_rows: (x - shift[c]) / scale[c], either step skipped when NULL. */
+RISE_HD float gather_normalise(float x, const float *shift, const float *scale, size_t c) {
+    if (shift) x = x - shift[c];
+    if (scale) x = x / scale[c];
+    return x;
+}
+
+/* One noisy action value: clip(a + sigma e, -1, 1) with the product rounded first. */
+RISE_HD float action_noise_value(float a, float sigma, float e) {
+    return rise_clampf(rise_fma_free(a, sigma, e), -1.0f, 1.0f);
+}
+
+/* The squared-change sum of delta_norm after one more value: d2 + ((double)v - a)^2. */
+RISE_HD double action_noise_d2(double d2, float v, float a) {
+    const double d = (double)v - (double)a;
+    return rise_dadd_rn(d2, rise_dmul_rn(d, d));
+}
 
 /* Philox blocks one sample_indices call consumes (the sampler's counter step). */
 static inline uint64_t sample_indices_blocks(int batch) {

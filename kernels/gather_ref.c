@@ -57,6 +57,7 @@ static int64_t row_index(const int32_t *idx, int b, int64_t n) {
 
 void gather_rows_ref(float *out, const float *src, int64_t n, const int32_t *idx, int rows,
                      int cols, const float *shift, const float *scale) {
+    if (cols == 0) return; /* nothing written, no index read (as on the device) */
     for (int b = 0; b < rows; ++b) {
         const float *s = src + row_index(idx, b, n) * cols;
         float *o = out + (size_t)b * cols;
@@ -64,12 +65,7 @@ void gather_rows_ref(float *out, const float *src, int64_t n, const int32_t *idx
             memcpy(o, s, sizeof(float) * (size_t)cols);
             continue;
         }
-        for (int c = 0; c < cols; ++c) {
-            float x = s[c];
-            if (shift) x = x - shift[c];
-            if (scale) x = x / scale[c];
-            o[c] = x;
-        }
+        for (int c = 0; c < cols; ++c) o[c] = gather_normalise(s[c], shift, scale, (size_t)c);
     }
 }
 
@@ -77,6 +73,7 @@ void gather_obs_history_ref(float *out, const float *obs, const float *next_obs,
                             const int32_t *traj, const int32_t *step, const int64_t *traj_start,
                             int64_t n, const int32_t *idx, int batch, int to, int dim) {
     const size_t row_bytes = sizeof(float) * (size_t)dim;
+    if (dim == 0) return; /* nothing written, no index read (as on the device) */
     for (int b = 0; b < batch; ++b) {
         const int64_t i = row_index(idx, b, n), t = step[i], s = traj_start[traj[i]];
         for (int j = 0; j < to; ++j) {
@@ -94,6 +91,7 @@ void gather_action_chunk_ref(float *out, float *valid, const float *actions, con
                              const int64_t *traj_len, int64_t n, const int32_t *idx, int batch,
                              int ta, int act_dim) {
     const size_t row_bytes = sizeof(float) * (size_t)act_dim;
+    if (act_dim == 0 && !valid) return; /* nothing written, no index read (as on the device) */
     for (int b = 0; b < batch; ++b) {
         const int64_t i = row_index(idx, b, n), t = step[i], tr = traj[i];
         const int64_t s = traj_start[tr], len = traj_len[tr];
@@ -116,11 +114,9 @@ void action_noise_ref(float *out, float *sigma_out, float *delta_norm, const flo
             for (int j = 0; j < act_dim; ++j) {
                 const uint64_t i = (uint64_t)row * (uint64_t)act_dim + (uint64_t)j;
                 const float e = rise_rng_normal(rng.seed, rng.stream, rng.offset, i);
-                float v = ab[j] + sigma[k] * e;
-                v = v < -1.0f ? -1.0f : (v > 1.0f ? 1.0f : v);
+                const float v = action_noise_value(ab[j], sigma[k], e);
                 out[row * act_dim + j] = v;
-                const double d = (double)v - (double)ab[j];
-                d2 += d * d;
+                d2 = action_noise_d2(d2, v, ab[j]);
             }
             if (sigma_out) sigma_out[row] = sigma[k];
             if (delta_norm) delta_norm[row] = (float)sqrt(d2);

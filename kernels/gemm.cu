@@ -1,4 +1,5 @@
-/* gemm.cu - strided-batched row-major GEMM through cuBLAS, and the bias epilogue.
+/* gemm.cu - strided-batched row-major GEMM through cuBLAS, and the bias epilogue (the ops
+ * and their rules: kernels/gemm.h; the argument checks are the reference's).
  * Row-major C = op(A) op(B) is column-major C^T = op(B)^T op(A)^T, so
  * cublasSgemmStridedBatched gets the operands swapped (B first, m and n
  * exchanged); the leading dimensions and strides carry over unchanged. FP32
@@ -20,7 +21,7 @@ __global__ void gemm_scale_c_kernel(float *c, int ldc, int64_t stride_c, int m, 
     RISE_GRID_STRIDE(i, total) {
         const size_t p = i / ((size_t)m * n), r = (i / n) % m, j = i % n;
         float *out = c + (int64_t)p * stride_c + (int64_t)r * ldc + j;
-        *out = beta == 0.0f ? 0.0f : beta * *out;
+        *out = gemm_scale_c(beta, *out);
     }
 }
 
@@ -34,10 +35,9 @@ extern "C" void gemm_cuda(void *cublas_handle, int trans_a, int trans_b, int m, 
                           float alpha, const float *a, int lda, int64_t stride_a, const float *b,
                           int ldb, int64_t stride_b, float beta, float *c, int ldc,
                           int64_t stride_c, int batch) {
+    gemm_check(trans_a, trans_b, m, n, k, lda, ldb, ldc, batch);
     if (m == 0 || n == 0 || batch == 0) return;
     cublasHandle_t h = (cublasHandle_t)cublas_handle;
-    RISE_ASSERT(m > 0 && n > 0 && k >= 0 && batch > 0, "gemm: m=%d n=%d k=%d batch=%d", m, n, k,
-                batch);
     if (k == 0) { /* C = beta C without asking cuBLAS about empty operands */
         const size_t total = (size_t)batch * m * n;
         gemm_scale_c_kernel<<<rise_grid_for(total, 256), 256, 0, gemm_stream(h)>>>(
@@ -69,6 +69,7 @@ __global__ void bias_grad_kernel1(float *dbias, const float *dy, int e, int b, i
 }
 
 extern "C" void bias_add_cuda(void *stream, float *y, const float *bias, int e, int b, int n) {
+    bias_check("bias_add", e, b, n);
     const size_t total = (size_t)e * b * n;
     if (!total) return;
     bias_add_kernel1<<<rise_grid_for(total, 256), 256, 0, RISE_STREAM(stream)>>>(y, bias, b, n,
@@ -77,6 +78,7 @@ extern "C" void bias_add_cuda(void *stream, float *y, const float *bias, int e, 
 }
 
 extern "C" void bias_grad_cuda(void *stream, float *dbias, const float *dy, int e, int b, int n) {
+    bias_check("bias_grad", e, b, n);
     const size_t cols = (size_t)e * n;
     if (!cols) return;
     bias_grad_kernel1<<<(unsigned)((cols + 127) / 128), 128, 0, RISE_STREAM(stream)>>>(dbias, dy, e,

@@ -1,9 +1,23 @@
-/* gemm.h - row-major (strided-batched) GEMM and the linear layer's bias epilogue.
+/* gemm.h - row-major (strided-batched) GEMM and the linear layer's bias epilogue. The one
+ * description of these ops (the backend table in host/backend.h points here).
  *
- * <op>_ref: plain C reference (the specification; long reductions in double).
- * <op>_cuda: CUDA dispatcher (kernels/gemm.cu); `stream` is a cudaStream_t
- * passed opaquely so this header needs no CUDA types. Semantics and shapes are
- * documented once, on the backend table in host/backend.h. */
+ *   gemm:       C[b] = alpha op(A[b]) op(B[b]) + beta C[b] for b < batch, row-major; op(A)
+ *               is M x K, op(B) is K x N; A[b] = a + b stride_a etc., and a stride of 0
+ *               broadcasts one matrix (batches run in order, so a C stride of 0
+ *               accumulates them sequentially in the reference).
+ *   bias_add:   y[e,b,:] += bias[e,:]  for y [E,B,N], bias [E,N]
+ *   bias_grad:  dbias[e,:] += sum_b dy[e,b,:]  (accumulates; in double, row order)
+ * Edge rules: as in BLAS, beta = 0 means C is not read (NaN or garbage in C is
+ * overwritten; gemm_scale_c); K = 0 gives C = beta C (gemm_scale_c again); M, N or batch
+ * = 0 does nothing. Dot products accumulate in double in the reference; the CUDA backend
+ * uses cuBLAS in FP32 (no TF32), within 1e-5 (1 + sqrt(K)).
+ * Argument rules (gemm_check, bias_check, abort): M, N, K, batch >= 0; leading
+ * dimensions hold the stored (pre-transpose) rows: lda >= (trans_a ? M : K),
+ * ldb >= (trans_b ? K : N), ldc >= N; E, B, N >= 0.
+ *
+ * gemm_ref / bias_*_ref: plain C reference (kernels/gemm_ref.c).
+ * gemm_cuda: cuBLAS (kernels/gemm.cu), on the backend's cublasHandle_t (passed
+ * opaquely); bias_*_cuda: kernels on the backend's cudaStream_t (never NULL). */
 #ifndef RISE_KERNELS_GEMM_H
 #define RISE_KERNELS_GEMM_H
 
@@ -11,22 +25,43 @@
 #include <stdint.h>
 
 #include "../host/backend.h"
+#include "host_device.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-/* C[b] = alpha op(A[b]) op(B[b]) + beta C[b]; row-major; stride 0 broadcasts. */
+/* ---- shared rules (reference and kernels) ---- */
+
+static inline void gemm_check(int trans_a, int trans_b, int m, int n, int k, int lda, int ldb,
+                              int ldc, int batch) {
+    RISE_ASSERT(m >= 0 && n >= 0 && k >= 0 && batch >= 0,
+                "gemm: negative shape m=%d n=%d k=%d batch=%d", m, n, k, batch);
+    RISE_ASSERT(lda >= (trans_a ? m : k), "gemm: lda=%d too small for op(A) %dx%d (trans_a=%d)",
+                lda, m, k, trans_a);
+    RISE_ASSERT(ldb >= (trans_b ? k : n), "gemm: ldb=%d too small for op(B) %dx%d (trans_b=%d)",
+                ldb, k, n, trans_b);
+    RISE_ASSERT(ldc >= n, "gemm: ldc=%d smaller than n=%d", ldc, n);
+}
+
+static inline void bias_check(const char *op, int e, int b, int n) {
+    RISE_ASSERT(e >= 0 && b >= 0 && n >= 0, "%s: negative shape e=%d b=%d n=%d", op, e, b, n);
+}
+
+/* beta C, where beta = 0 does not read C. */
+RISE_HD float gemm_scale_c(float beta, float c) { return beta == 0.0f ? 0.0f : beta * c; }
+
+/* ---- the ops ---- */
+
 void gemm_ref(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda,
               int64_t stride_a, const float *b, int ldb, int64_t stride_b, float beta, float *c,
               int ldc, int64_t stride_c, int batch);
 /* Uses cuBLAS (row-major mapped to column-major by swapping operands). The
  * handle is the backend's cublasHandle_t, passed opaquely. */
 void gemm_cuda(void *cublas_handle, int trans_a, int trans_b, int m, int n, int k, float alpha,
-               const float *a, int lda, int64_t stride_a, const float *b, int ldb,
-               int64_t stride_b, float beta, float *c, int ldc, int64_t stride_c, int batch);
+               const float *a, int lda, int64_t stride_a, const float *b, int ldb, int64_t stride_b,
+               float beta, float *c, int ldc, int64_t stride_c, int batch);
 
-/* y[e,b,:] += bias[e,:];  dbias[e,:] += sum_b dy[e,b,:]. */
 void bias_add_ref(float *y, const float *bias, int e, int b, int n);
 void bias_grad_ref(float *dbias, const float *dy, int e, int b, int n);
 void bias_add_cuda(void *stream, float *y, const float *bias, int e, int b, int n);

@@ -1,22 +1,7 @@
-/* gemm_ref.c - CPU reference for the row-major strided-batched GEMM and the
- * linear layer's bias epilogue (bias_add, bias_grad).
- *
- * Dot products and bias-gradient column sums accumulate in double. As in BLAS,
- * beta == 0 means C is not read (NaN or garbage in C is overwritten). Batches
- * run in order, so a C stride of 0 accumulates the batches sequentially. */
+/* gemm_ref.c - CPU reference for the row-major strided-batched GEMM and the linear layer's
+ * bias epilogue (the ops and their rules: kernels/gemm.h). Dot products and column sums
+ * accumulate in double. */
 #include "gemm.h"
-
-/* Leading dimensions must hold the stored (pre-transpose) row length. */
-static void gemm_check(int trans_a, int trans_b, int m, int n, int k, int lda, int ldb, int ldc,
-                       int batch) {
-    RISE_ASSERT(m >= 0 && n >= 0 && k >= 0 && batch >= 0,
-                "gemm: negative shape m=%d n=%d k=%d batch=%d", m, n, k, batch);
-    RISE_ASSERT(lda >= (trans_a ? m : k), "gemm: lda=%d too small for op(A) %dx%d (trans_a=%d)",
-                lda, m, k, trans_a);
-    RISE_ASSERT(ldb >= (trans_b ? k : n), "gemm: ldb=%d too small for op(B) %dx%d (trans_b=%d)",
-                ldb, k, n, trans_b);
-    RISE_ASSERT(ldc >= n, "gemm: ldc=%d smaller than n=%d", ldc, n);
-}
 
 void gemm_ref(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda,
               int64_t stride_a, const float *b, int ldb, int64_t stride_b, float beta, float *c,
@@ -35,6 +20,10 @@ void gemm_ref(int trans_a, int trans_b, int m, int n, int k, float alpha, const 
                     acc += (double)av * (double)bv;
                 }
                 float *cij = &cb[(int64_t)i * ldc + j];
+                if (k == 0) { /* C = beta C, exactly as the other backends give it */
+                    *cij = gemm_scale_c(beta, *cij);
+                    continue;
+                }
                 const double old = beta == 0.0f ? 0.0 : (double)beta * (double)*cij;
                 *cij = (float)((double)alpha * acc + old);
             }
@@ -43,7 +32,7 @@ void gemm_ref(int trans_a, int trans_b, int m, int n, int k, float alpha, const 
 }
 
 void bias_add_ref(float *y, const float *bias, int e, int b, int n) {
-    RISE_ASSERT(e >= 0 && b >= 0 && n >= 0, "bias_add: negative shape e=%d b=%d n=%d", e, b, n);
+    bias_check("bias_add", e, b, n);
     for (int ei = 0; ei < e; ++ei)
         for (int bi = 0; bi < b; ++bi) {
             float *row = y + ((int64_t)ei * b + bi) * n;
@@ -53,7 +42,7 @@ void bias_add_ref(float *y, const float *bias, int e, int b, int n) {
 }
 
 void bias_grad_ref(float *dbias, const float *dy, int e, int b, int n) {
-    RISE_ASSERT(e >= 0 && b >= 0 && n >= 0, "bias_grad: negative shape e=%d b=%d n=%d", e, b, n);
+    bias_check("bias_grad", e, b, n);
     for (int ei = 0; ei < e; ++ei) {
         const float *dy_e = dy + (int64_t)ei * b * n;
         for (int j = 0; j < n; ++j) {

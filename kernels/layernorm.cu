@@ -1,4 +1,5 @@
-/* layernorm.cu - LayerNorm over the last dimension, forward and backward.
+/* layernorm.cu - LayerNorm over the last dimension, forward and backward (the op and its
+ * rules: kernels/layernorm.h; the argument checks are the reference's).
  * Variants (forward and the backward dx pass come in both):
  *   kernel1  one block (256 threads) per row; block reductions through shared
  *            memory. Keeps a wide row (cols in the thousands) on many threads.
@@ -142,6 +143,8 @@ static int layernorm_pick(int cols) { return cols <= 1024 ? 2 : 1; }
 extern "C" void layernorm_forward_cuda_variant(int variant, void *stream, float *y, float *mean,
                                                float *rstd, const float *x, const float *gamma,
                                                const float *beta, int rows, int cols, float eps) {
+    layernorm_check("layernorm_forward", rows, cols);
+    layernorm_check_eps(eps);
     RISE_ASSERT(layernorm_cuda_supports(variant, rows, cols),
                 "layernorm: variant %d unsupported for rows %d cols %d", variant, rows, cols);
     if (rows == 0) return;
@@ -159,6 +162,7 @@ extern "C" void layernorm_backward_cuda_variant(int variant, void *stream, float
                                                 const float *mean, const float *rstd,
                                                 const float *gamma, int rows, int cols,
                                                 int accumulate) {
+    layernorm_check("layernorm_backward", rows, cols);
     RISE_ASSERT(layernorm_cuda_supports(variant, rows, cols),
                 "layernorm: variant %d unsupported for rows %d cols %d", variant, rows, cols);
     if (rows == 0) return;

@@ -1,9 +1,24 @@
-/* layernorm.h - LayerNorm over the last dimension, forward and backward.
+/* layernorm.h - LayerNorm over the last dimension (rows x cols), forward and backward. The
+ * one description of the op (the backend table in host/backend.h points here).
  *
- * <op>_ref: plain C reference (the specification; long reductions in double).
- * <op>_cuda: CUDA dispatcher (kernels/layernorm.cu); `stream` is a cudaStream_t
- * passed opaquely so this header needs no CUDA types. Semantics and shapes are
- * documented once, on the backend table in host/backend.h. */
+ * Forward per row: mean and biased variance (two passes: the mean, then the centred sum
+ * of squares, so rows with a large mean do not cancel), rstd = 1/sqrt(var + eps),
+ * y = (x - mean) rstd gamma + beta; gamma and beta may be NULL (no affine). mean and rstd
+ * [rows] are saved for backward.
+ * Backward with xhat = (x - mean) rstd and g = dy gamma:
+ *   dx = rstd (g - mean(g) - xhat mean(g xhat))     (overwrite, or += with accumulate)
+ *   dgamma += sum_rows dy xhat,  dbeta += sum_rows dy   (in double, row order)
+ * dx, dgamma and dbeta may each be NULL (skipped), which lets the CPU backend compute dx
+ * in parallel row blocks and the column sums once.
+ * Edge rules: rows = 0 does nothing; eps = 0 on a constant row gives rstd = +inf and
+ * y = NaN (0 * inf) on both sides; NaN in a row spreads to the whole row.
+ * Precision: the reference in double; the CUDA kernels' statistics in float (two-pass),
+ * within 2e-5 of it for rows of a few thousand.
+ * Argument rules (layernorm_check, abort): rows >= 0, cols >= 1, eps >= 0 (forward).
+ *
+ * layernorm_*_ref: plain C reference (kernels/layernorm_ref.c).
+ * layernorm_*_cuda: CUDA dispatchers (kernels/layernorm.cu); `stream` is the backend's
+ * cudaStream_t passed opaquely (never NULL), so this header needs no CUDA types. */
 #ifndef RISE_KERNELS_LAYERNORM_H
 #define RISE_KERNELS_LAYERNORM_H
 
@@ -15,6 +30,19 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* ---- shared argument rules (reference and kernels) ---- */
+
+static inline void layernorm_check(const char *op, int rows, int cols) {
+    RISE_ASSERT(rows >= 0 && cols > 0, "%s: bad shape rows=%d cols=%d (rows >= 0, cols >= 1)", op,
+                rows, cols);
+}
+
+static inline void layernorm_check_eps(float eps) {
+    RISE_ASSERT(eps >= 0.0f, "layernorm_forward: eps=%g must be >= 0", (double)eps);
+}
+
+/* ---- the op ---- */
 
 void layernorm_forward_ref(float *y, float *mean, float *rstd, const float *x, const float *gamma,
                            const float *beta, int rows, int cols, float eps);

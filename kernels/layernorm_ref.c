@@ -1,20 +1,13 @@
-/* layernorm_ref.c - CPU reference for LayerNorm over the last dimension.
- *
- * Forward per row: mean and biased variance (two passes, double), rstd =
- * 1/sqrt(var + eps), y = (x - mean) rstd gamma + beta; gamma/beta may be NULL.
- * Backward with xhat = (x - mean) rstd and g = dy gamma:
- *   dx = rstd (g - mean(g) - xhat mean(g xhat))     (overwrite or +=)
- *   dgamma += sum_rows dy xhat,  dbeta += sum_rows dy
- * dx, dgamma and dbeta may each be NULL (skipped), which lets the CPU
- * backend compute dx in parallel row blocks and the column sums once. */
+/* layernorm_ref.c - CPU reference for LayerNorm over the last dimension (the op and its
+ * rules: kernels/layernorm.h). Statistics and sums in double. */
 #include "layernorm.h"
 
 #include <math.h>
 
 void layernorm_forward_ref(float *y, float *mean, float *rstd, const float *x, const float *gamma,
                            const float *beta, int rows, int cols, float eps) {
-    RISE_ASSERT(rows >= 0 && cols > 0, "layernorm_forward: bad shape rows=%d cols=%d", rows, cols);
-    RISE_ASSERT(eps >= 0.0f, "layernorm_forward: eps=%g must be >= 0", (double)eps);
+    layernorm_check("layernorm_forward", rows, cols);
+    layernorm_check_eps(eps);
     for (int r = 0; r < rows; ++r) {
         const float *xr = x + (int64_t)r * cols;
         float *yr = y + (int64_t)r * cols;
@@ -38,7 +31,7 @@ void layernorm_forward_ref(float *y, float *mean, float *rstd, const float *x, c
 void layernorm_backward_ref(float *dx, float *dgamma, float *dbeta, const float *dy, const float *x,
                             const float *mean, const float *rstd, const float *gamma, int rows,
                             int cols, int accumulate) {
-    RISE_ASSERT(rows >= 0 && cols > 0, "layernorm_backward: bad shape rows=%d cols=%d", rows, cols);
+    layernorm_check("layernorm_backward", rows, cols);
     if (dx) {
         for (int r = 0; r < rows; ++r) {
             const float *xr = x + (int64_t)r * cols, *dyr = dy + (int64_t)r * cols;

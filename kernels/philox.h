@@ -16,11 +16,7 @@
 #include <math.h>
 #include <stdint.h>
 
-#if defined(__CUDACC__)
-#define RISE_HD static __host__ __device__ __forceinline__
-#else
-#define RISE_HD static inline
-#endif
+#include "host_device.h"
 
 typedef struct {
     uint32_t v[4];

@@ -1,11 +1,11 @@
-/* random.cu - Philox random fills and dropout on the device.
- * Variants: rand_uniform_kernel1, rand_normal_kernel1, dropout_forward_kernel1,
+/* random.cu - Philox random fills and dropout on the device (the ops and their rules:
+ * kernels/random.h). Variants: rand_uniform_kernel1, rand_normal_kernel1, dropout_forward_kernel1,
  * rand_index_kernel1:
  * one thread per element (grid-stride) computing element i's Philox block and
  * lane with philox.h's functions, i.e. exactly random_ref.c's element ->
- * (block, lane) mapping. The affine maps use __fmul_rn/__fadd_rn so nvcc cannot
- * contract them into an FMA: uniforms and dropout masks are then bitwise equal
- * to the CPU's; normals differ by a few ulp (device logf/sinf/cosf). */
+ * (block, lane) mapping, and the reference's element rules (rise_fma_free: no FMA;
+ * dropout_mask): uniforms and dropout masks are bitwise equal to the CPU's; normals
+ * differ by a few ulp (device logf/sinf/cosf). */
 #include "common.cuh"
 #include "random.h"
 
@@ -13,26 +13,24 @@ __global__ void rand_uniform_kernel1(float *y, size_t n, float lo, float hi, ris
     rng = rise_rng_resolve(rng);
     const float width = hi - lo;
     RISE_GRID_STRIDE(i, n) {
-        const float u = rise_rng_uniform(rng.seed, rng.stream, rng.offset, i);
-        y[i] = __fadd_rn(lo, __fmul_rn(width, u));
+        y[i] = rise_fma_free(lo, width, rise_rng_uniform(rng.seed, rng.stream, rng.offset, i));
     }
 }
 
 __global__ void rand_normal_kernel1(float *y, size_t n, float mean, float std, rise_rng rng) {
     rng = rise_rng_resolve(rng);
     RISE_GRID_STRIDE(i, n) {
-        const float z = rise_rng_normal(rng.seed, rng.stream, rng.offset, i);
-        y[i] = __fadd_rn(mean, __fmul_rn(std, z));
+        y[i] = rise_fma_free(mean, std, rise_rng_normal(rng.seed, rng.stream, rng.offset, i));
     }
 }
 
 __global__ void dropout_forward_kernel1(float *y, float *mask, const float *x, size_t n, float p,
                                         rise_rng rng) {
     rng = rise_rng_resolve(rng);
-    const float keep_scale = 1.0f / (1.0f - p);
+    const float keep_scale = dropout_keep_scale(p);
     RISE_GRID_STRIDE(i, n) {
-        const int keep = p == 0.0f || rise_rng_uniform(rng.seed, rng.stream, rng.offset, i) >= p;
-        const float m = keep ? keep_scale : 0.0f;
+        const float m =
+            dropout_mask(rise_rng_uniform(rng.seed, rng.stream, rng.offset, i), p, keep_scale);
         mask[i] = m;
         y[i] = x[i] * m;
     }
@@ -69,7 +67,7 @@ extern "C" void rand_normal_cuda(void *stream, float *y, size_t n, float mean, f
 
 extern "C" void dropout_forward_cuda(void *stream, float *y, float *mask, const float *x, size_t n,
                                      float p, rise_rng rng) {
-    RISE_ASSERT(p >= 0.0f && p < 1.0f, "dropout probability %g outside [0, 1)", (double)p);
+    dropout_check(p);
     if (!n) return;
     dropout_forward_kernel1<<<rise_grid_for(n, 256), 256, 0, RISE_STREAM(stream)>>>(y, mask, x, n,
                                                                                     p, rng);

@@ -1,9 +1,21 @@
-/* random.h - Philox random fills and dropout (same numbers on every backend).
+/* random.h - Philox random fills and dropout (the same numbers on every backend). The one
+ * description of these ops (the backend table in host/backend.h points here).
  *
- * <op>_ref: plain C reference (the specification; long reductions in double).
- * <op>_cuda: CUDA dispatcher (kernels/random.cu); `stream` is a cudaStream_t
- * passed opaquely so this header needs no CUDA types. Semantics and shapes are
- * documented once, on the backend table in host/backend.h. */
+ * Element i of every op is a pure function of (rng, i) as fixed by philox.h (the draw
+ * starts at block rise_rng_start(rng), resolved where the op runs), so any split of the
+ * index range (threads, CUDA blocks) draws the same numbers:
+ *   rand_uniform  y[i] = lo + (hi - lo) u_i,   u_i = rise_rng_uniform(rng, i) in (0, 1)
+ *   rand_normal   y[i] = mean + std z_i,       z_i = rise_rng_normal(rng, i)
+ *   dropout       element i is kept iff u_i >= p; mask[i] = kept ? 1/(1-p) : 0 and
+ *                 y[i] = x[i] mask[i] (dropout_keep_scale, dropout_mask). p = 0 keeps everything
+ * with mask 1; p = 1 drops everything (mask 0, y = 0 x: a NaN or Inf x gives NaN). Backward is
+ * mul(dx, dy, mask). The affine maps round each product and sum as written (rise_fma_free), so
+ * uniforms and dropout masks are bitwise equal on every backend; normals differ by the few ulp of
+ * the device's logf/sinf/cosf (philox.h). Argument rules (dropout_check, abort): 0 <= p <= 1.
+ *
+ * <op>_ref: plain C reference (kernels/random_ref.c).
+ * <op>_cuda: CUDA dispatchers (kernels/random.cu); `stream` is the backend's cudaStream_t
+ * passed opaquely (never NULL), so this header needs no CUDA types. */
 #ifndef RISE_KERNELS_RANDOM_H
 #define RISE_KERNELS_RANDOM_H
 
@@ -11,10 +23,27 @@
 #include <stdint.h>
 
 #include "../host/backend.h"
+#include "host_device.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* ---- shared rules (reference and kernels) ---- */
+
+static inline void dropout_check(float p) {
+    RISE_ASSERT(p >= 0.0f && p <= 1.0f, "dropout: p=%g outside [0, 1]", (double)p);
+}
+
+/* The mask value of a kept element: 1/(1-p) (0 for p = 1, where nothing is kept). */
+RISE_HD float dropout_keep_scale(float p) { return p < 1.0f ? 1.0f / (1.0f - p) : 0.0f; }
+
+/* mask of an element with uniform u: keep_scale when kept (u >= p), else 0. */
+RISE_HD float dropout_mask(float u, float p, float keep_scale) {
+    return u >= p ? keep_scale : 0.0f;
+}
+
+/* ---- the ops ---- */
 
 void rand_uniform_ref(float *y, size_t n, float lo, float hi, rise_rng rng);
 void rand_normal_ref(float *y, size_t n, float mean, float std, rise_rng rng);

@@ -12,9 +12,10 @@
  *                 (per-candidate scores, K = 4..64 columns), where a block per
  *                 row would leave most threads idle.
  *   reduce_rows_cuda takes rows_kernel2 for cols <= 1024.
- * Everything combines in double in a fixed order (deterministic, no atomics),
- * so sums agree with reduce_ref.c (also double) to float rounding; max/min
- * are exact. kernel2's scratch is a static device array: calls must be
+ * Everything combines in double in a fixed order (deterministic, no atomics)
+ * with reduce.h's shared rules (identity, load, combine, finish; NaN-propagating
+ * max/min), so sums agree with reduce_ref.c (also double) to float rounding and
+ * max/min/absmax exactly, NaN included. kernel2's scratch is a static device array: calls must be
  * ordered (one stream, as the backend issues them); two backends driving
  * kernel2 concurrently on different streams would race. */
 #include <math.h>
@@ -25,31 +26,6 @@
 #define REDUCE_PARTIALS 256
 
 static __device__ double reduce_scratch[REDUCE_PARTIALS];
-
-__device__ __forceinline__ double reduce_identity(rise_reduce_op op) {
-    switch (op) {
-    case RISE_REDUCE_MAX: return -INFINITY;
-    case RISE_REDUCE_MIN: return INFINITY;
-    default: return 0.0;
-    }
-}
-
-__device__ __forceinline__ double reduce_load(rise_reduce_op op, float x) {
-    switch (op) {
-    case RISE_REDUCE_SUMSQ: return (double)x * x;
-    case RISE_REDUCE_ABSMAX: return fabs((double)x);
-    default: return x;
-    }
-}
-
-__device__ __forceinline__ double reduce_combine(rise_reduce_op op, double a, double b) {
-    switch (op) {
-    case RISE_REDUCE_MAX:
-    case RISE_REDUCE_ABSMAX: return b > a ? b : a;
-    case RISE_REDUCE_MIN: return b < a ? b : a;
-    default: return a + b;
-    }
-}
 
 /* Tree combine over a power-of-two block (<= 1024); result in thread 0. */
 __device__ double reduce_block(rise_reduce_op op, double v) {
@@ -62,11 +38,6 @@ __device__ double reduce_block(rise_reduce_op op, double v) {
         __syncthreads();
     }
     return buf[0];
-}
-
-__device__ float reduce_finish(rise_reduce_op op, double v, size_t n) {
-    if (op == RISE_REDUCE_MEAN) return n ? (float)(v / (double)n) : 0.0f;
-    return (float)v;
 }
 
 __global__ void __launch_bounds__(1024)
@@ -127,8 +98,8 @@ extern "C" int reduce_cuda_supports(int variant, size_t n) {
 
 extern "C" void reduce_cuda_variant(int variant, void *stream, rise_reduce_op op, float *out,
                                     const float *x, size_t n) {
+    reduce_check_op(op);
     RISE_ASSERT(reduce_cuda_supports(variant, n), "reduce variant %d unsupported", variant);
-    RISE_ASSERT((unsigned)op < RISE_REDUCE_COUNT, "unknown reduction %d", (int)op);
     if (variant == 1) {
         reduce_kernel1<<<1, 1024, 0, RISE_STREAM(stream)>>>(op, out, x, n);
     } else {
@@ -149,9 +120,9 @@ extern "C" int reduce_rows_cuda_supports(int variant, int rows, int cols) {
 
 extern "C" void reduce_rows_cuda_variant(int variant, void *stream, rise_reduce_op op, float *out,
                                          const float *x, int rows, int cols) {
+    reduce_rows_check(op, rows, cols);
     RISE_ASSERT(reduce_rows_cuda_supports(variant, rows, cols),
                 "reduce_rows: variant %d unsupported for rows %d cols %d", variant, rows, cols);
-    RISE_ASSERT((unsigned)op < RISE_REDUCE_COUNT, "unknown reduction %d", (int)op);
     if (rows == 0) return;
     if (variant == 1)
         reduce_rows_kernel1<<<rows, 256, 0, RISE_STREAM(stream)>>>(op, out, x, cols);

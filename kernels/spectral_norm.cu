@@ -3,7 +3,7 @@
  *   1  GEMV kernels, five launches per iteration set:
  *        sn_col_matvec  v = W^T u   one thread per column, loops over rows
  *                                   (coalesced across columns, reference order)
- *        sn_normalise   x /= |x|    one block; a zero vector becomes e_0
+ *        sn_normalise   x /= |x|    one block (normalise() of spectral_norm.h)
  *        sn_row_matvec  u = W v     one warp per row
  *        sn_normalise
  *      and one sn_sigma launch (sigma = u^T W v, fixed order). Spreads W over
@@ -18,9 +18,11 @@
  *   benchmarks/bench_spectral_norm on a GPU).
  * Sums are in double; v = W^T u accumulates in the reference's order, the
  * rest in a fixed tree order, so results match spectral_norm_ref.c to float
- * rounding (tests: rtol 1e-5).
- * Backward: sn_backward, dW += lambda * (squared ? 2 sigma : 1) u v^T with
- * sigma read on the device (no host sync). */
+ * rounding (tests: rtol 1e-5). The per-element rules (normalise or fall back,
+ * the gradient element) and the argument checks are spectral_norm.h's, shared
+ * with the reference.
+ * Backward: sn_backward, one thread per element of dW, the coefficient from sigma
+ * read on the device (no host sync). */
 #include "common.cuh"
 #include "spectral_norm.h"
 
@@ -42,13 +44,14 @@ __device__ __forceinline__ double sn_row_dot(const float *w, const float *v, int
     return rise_warp_sum(acc);
 }
 
-/* x /= |x| over one block; every thread of the block must call it. */
+/* normalise(x) of spectral_norm.h over one block; every thread of the block must call it. */
 __device__ __forceinline__ void sn_normalise_block(float *x, int n) {
     double s = 0.0;
     for (int i = threadIdx.x; i < n; i += blockDim.x) s += (double)x[i] * x[i];
-    const double norm = sqrt(rise_block_sum(s)); /* barrier: all reads done before writes */
-    for (int i = threadIdx.x; i < n; i += blockDim.x)
-        x[i] = norm < 1e-30 ? (i == 0 ? 1.0f : 0.0f) : (float)(x[i] / norm);
+    /* rise_block_sum's barrier: all reads are done before the writes */
+    const double inv = sn_inv_norm(rise_block_sum(s));
+    const float fallback = sn_fallback(n);
+    for (int i = threadIdx.x; i < n; i += blockDim.x) x[i] = sn_normalised(x[i], inv, fallback);
 }
 
 /* sigma = u^T W v over one block; every thread must call it. */
@@ -106,9 +109,9 @@ __global__ void __launch_bounds__(1024)
 
 __global__ void sn_backward(float *dw, const float *sigma, const float *u, const float *v, int rows,
                             int cols, float lambda, int squared) {
-    const float k = lambda * (squared ? 2.0f * *sigma : 1.0f);
+    const double coef = sn_grad_coef(lambda, squared, *sigma);
     const size_t n = (size_t)rows * cols;
-    RISE_GRID_STRIDE(i, n) dw[i] += k * u[i / cols] * v[i % cols];
+    RISE_GRID_STRIDE(i, n) dw[i] = sn_grad_element(dw[i], coef, u[i / cols], v[i % cols]);
 }
 
 extern "C" int spectral_norm_cuda_supports(int variant, int rows, int cols) {
@@ -118,10 +121,11 @@ extern "C" int spectral_norm_cuda_supports(int variant, int rows, int cols) {
 extern "C" void spectral_norm_forward_cuda_variant(int variant, void *stream, float *sigma,
                                                    float *u, float *v, const float *w, int rows,
                                                    int cols, int iters) {
+    spectral_norm_check_shape("spectral_norm_forward", rows, cols);
+    spectral_norm_check_iters(iters);
     RISE_ASSERT(spectral_norm_cuda_supports(variant, rows, cols),
                 "spectral norm: variant %d unsupported for a %d x %d matrix", variant, rows, cols);
     cudaStream_t s = RISE_STREAM(stream);
-    if (iters < 1) iters = 1;
     if (variant == 2) {
         sn_fused_kernel<<<1, 1024, 0, s>>>(sigma, u, v, w, rows, cols, iters);
         RISE_CUDA_LAUNCHED();
@@ -150,8 +154,8 @@ extern "C" void spectral_norm_forward_cuda(void *stream, float *sigma, float *u,
 extern "C" void spectral_norm_backward_cuda(void *stream, float *dw, const float *sigma,
                                             const float *u, const float *v, int rows, int cols,
                                             float lambda, int squared) {
+    spectral_norm_check_shape("spectral_norm_backward", rows, cols);
     const size_t n = (size_t)rows * cols;
-    if (!n) return;
     sn_backward<<<rise_grid_for(n, 256), 256, 0, RISE_STREAM(stream)>>>(dw, sigma, u, v, rows, cols,
                                                                         lambda, squared);
     RISE_CUDA_LAUNCHED();

@@ -1,9 +1,23 @@
-/* spectral_norm.h - largest singular value by power iteration, and its gradient u v^T.
+/* spectral_norm.h - largest singular value of W [rows, cols] (row-major) by power
+ * iteration, and its gradient. The one description of the op (the backend table in
+ * host/backend.h points here).
  *
- * <op>_ref: plain C reference (the specification; long reductions in double).
- * <op>_cuda: CUDA dispatcher (kernels/spectral_norm.cu); `stream` is a cudaStream_t
- * passed opaquely so this header needs no CUDA types. Semantics and shapes are
- * documented once, on the backend table in host/backend.h. */
+ * Forward, iters >= 1 times:
+ *   v = W^T u, v = normalise(v);  u = W v, u = normalise(u);   then sigma = u^T W v.
+ * u [rows] persists across calls (the caller initialises it to a random unit vector and
+ * keeps it), v [cols] is overwritten. Products and norms accumulate in double.
+ * normalise(x) over n values (sn_inv_norm, sn_normalised): s = sum x^2 in double; when
+ * s > 0 and finite, x = x / sqrt(s) (computed as x * (1 / sqrt(s))); otherwise (W = 0,
+ * u orthogonal to W's columns, v in W's null space, NaN or Inf anywhere) x becomes the
+ * constant unit vector 1/sqrt(n) everywhere. So u and v are always finite unit vectors
+ * and sigma is 0 for W = 0 (and NaN when W holds NaN: sigma = u^T W v sees it).
+ * Backward (accumulates): dW += coef u v^T, coef = lambda (squared ? 2 sigma : 1) in
+ * double, each element dW += (float)(coef u_i v_j) (sn_grad_element).
+ * Argument rules (spectral_norm_check_*, abort): rows, cols >= 1; iters >= 1.
+ *
+ * spectral_norm_*_ref: the plain C reference (kernels/spectral_norm_ref.c).
+ * spectral_norm_*_cuda: the CUDA dispatchers (kernels/spectral_norm.cu); `stream` is the
+ * backend's cudaStream_t passed opaquely (never NULL), so this header needs no CUDA types. */
 #ifndef RISE_KERNELS_SPECTRAL_NORM_H
 #define RISE_KERNELS_SPECTRAL_NORM_H
 
@@ -11,10 +25,45 @@
 #include <stdint.h>
 
 #include "../host/backend.h"
+#include "host_device.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* ---- shared rules (reference and kernels) ---- */
+
+static inline void spectral_norm_check_shape(const char *op, int rows, int cols) {
+    RISE_ASSERT(rows > 0 && cols > 0, "%s: bad shape rows=%d cols=%d (both must be >= 1)", op, rows,
+                cols);
+}
+
+static inline void spectral_norm_check_iters(int iters) {
+    RISE_ASSERT(iters >= 1, "spectral_norm_forward: iters=%d must be >= 1", iters);
+}
+
+/* 1 / |x| from the sum of squares, or 0 when x must fall back to the constant vector. */
+RISE_HD double sn_inv_norm(double sumsq) {
+    return sumsq > 0.0 && isfinite(sumsq) ? 1.0 / sqrt(sumsq) : 0.0;
+}
+
+/* The fallback value of every element of an n-vector: 1/sqrt(n). */
+RISE_HD float sn_fallback(int n) { return (float)(1.0 / sqrt((double)n)); }
+
+/* Element x of a vector after normalise(): inv from sn_inv_norm. */
+RISE_HD float sn_normalised(float x, double inv, float fallback) {
+    return inv > 0.0 ? (float)((double)x * inv) : fallback;
+}
+
+RISE_HD double sn_grad_coef(float lambda, int squared, float sigma) {
+    return (double)lambda * (squared ? 2.0 * (double)sigma : 1.0);
+}
+
+RISE_HD float sn_grad_element(float dw, double coef, float u, float v) {
+    return dw + (float)(coef * (double)u * (double)v);
+}
+
+/* ---- the op ---- */
 
 void spectral_norm_forward_ref(float *sigma, float *u, float *v, const float *w, int rows, int cols,
                                int iters);

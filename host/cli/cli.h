@@ -11,5 +11,6 @@ int rise_cmd_coverage(int argc, char **argv);
 int rise_cmd_train(int argc, char **argv);
 int rise_cmd_eval(int argc, char **argv);
 int rise_cmd_export(int argc, char **argv);
+int rise_cmd_sweep(int argc, char **argv);
 
 #endif

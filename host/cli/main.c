@@ -21,6 +21,8 @@ static const rise_command commands[] = {
     {"train", rise_cmd_train, "train BC, IQL, CQL, IDQL or RISE on datasets into a run directory"},
     {"eval", rise_cmd_eval, "evaluate a trained run's coverage and robustness on its task"},
     {"export", rise_cmd_export, "write a trained run's model as safetensors for other tools"},
+    {"sweep", rise_cmd_sweep,
+     "run a grid of configs x seeds (resumable, or as a Slurm array); report"},
     {"selftest", rise_cmd_selftest, "train a small network and show its loss falling"},
 };
 

@@ -255,6 +255,19 @@ static void test_set(void) {
                    !strcmp(c.data.sources[1].path, "/x/e.h5") &&
                    !strcmp(c.data.sources[1].filter_key, "f1"),
                "data.sources: %s", rise_last_error());
+    /* a relative path on the command line is the working folder's, stored absolute */
+    char cwd[1024], want[1100];
+    TEST_CHECK(getcwd(cwd, sizeof cwd) != NULL, "getcwd");
+    snprintf(want, sizeof want, "%s/rel/p.h5", cwd);
+    TEST_CHECK(
+        rise_train_config_set(&c, "data.sources=non_expert:./rel/p.h5,expert:/x/e.h5") == RISE_OK &&
+            !strcmp(c.data.sources[0].path, want) && !strcmp(c.data.sources[1].path, "/x/e.h5"),
+        "relative --set data path: %s, want %s", c.data.sources[0].path, want);
+    snprintf(want, sizeof want, "%s/more.h5", cwd);
+    TEST_CHECK(rise_train_config_set(&c, "data.source=expert:more.h5") == RISE_OK &&
+                   c.data.n_sources == 3 && !strcmp(c.data.sources[2].path, want) &&
+                   !strcmp(c.data.sources[1].path, "/x/e.h5"),
+               "relative data.source: %s", c.data.sources[2].path);
     expect_set_error("data.sources=", NEEDLES("data.sources", "role:path"));
     expect_set_error("data.sources=expert:/a.h5,,x", NEEDLES("data.sources", "empty"));
     TEST_CHECK(rise_train_config_set(&c, "data.sources=expert:/d/e.h5") == RISE_OK &&

@@ -3,7 +3,9 @@
  * DDIM map, the fused noising op (exact mix, moments, every time index drawn,
  * determinism), finite-difference gradients of the epsilon loss (with the spectral
  * code MLP and the learned Fourier embedding in the graph), and an end-to-end check:
- * a policy fitted to one action samples that action. */
+ * a policy fitted to one action samples that action. Edge rules of diffusion.h: cols = 0
+ * still writes every row's time index (the same as with columns), one step gives index 0
+ * everywhere, and the argument checks (n_steps < 1, negative shapes) abort. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +13,7 @@
 #include "algorithms/diffusion_policy.h"
 #include "kernels/diffusion.h"
 #include "test_util.h"
+#include "expect_abort.h"
 
 static void test_schedules(void) {
     rise_schedule s;
@@ -312,12 +315,33 @@ static void test_fit_and_sample(rise_backend *be) {
     fixture_free(&f);
 }
 
+static void test_edge_rules(rise_backend *be) {
+    enum { R = 50 };
+    const float sa[3] = {0.9f, 0.5f, 0.1f}, sn[3] = {0.4f, 0.8f, 0.99f};
+    float x0[R * 2] = {0}, xt[R * 2], eps[R * 2], t0[R], t2[R], dummy = 0;
+    const rise_rng rng = {8, 3, 5, NULL};
+    for (int b = 0; b < R; ++b) t0[b] = -1.0f;
+    be->diffusion_q_sample(be, &dummy, &dummy, t0, &dummy, sa, sn, R, 0, 3, rng);
+    be->diffusion_q_sample(be, xt, eps, t2, x0, sa, sn, R, 2, 3, rng);
+    TEST_CHECK(!memcmp(t0, t2, sizeof t0), "cols = 0 writes the same time indices");
+    int zero = 1;
+    be->diffusion_q_sample(be, xt, eps, t0, x0, sa, sn, R, 2, 1, rng);
+    for (int b = 0; b < R; ++b) zero &= t0[b] == 0.0f;
+    TEST_CHECK(zero, "n_steps = 1: every index 0");
+    TEST_CHECK(diffusion_xt(0.5f, 2.0f, 0.25f, 4.0f) == 2.0f, "the shared mix rule");
+    TEST_EXPECT_ABORT("q_sample n_steps = 0",
+                      be->diffusion_q_sample(be, xt, eps, t0, x0, sa, sn, R, 2, 0, rng));
+    TEST_EXPECT_ABORT("q_sample negative cols",
+                      diffusion_q_sample_ref(xt, eps, t0, x0, sa, sn, R, -2, 3, rng));
+}
+
 int main(void) {
     rise_status st;
     rise_backend *be = rise_backend_create("cpu", &st);
     test_schedules();
     test_sampler_coefficients();
     test_q_sample(be);
+    test_edge_rules(be);
     check_grads(be, RISE_SPECTRAL_NONE, 1, "lnresnet");
     check_grads(be, RISE_SPECTRAL_NONE, 0, "mlp");
     check_grads(be, RISE_SPECTRAL_CODE, 1, "spectral code");

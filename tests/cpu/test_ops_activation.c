@@ -6,9 +6,14 @@
  * equal to the serial reference bitwise, and the linear layer's fused epilogues
  * (bias_act_forward, act_bias_backward) equal bitwise to bias_add + act_forward and
  * act_backward + bias_grad, with and without a bias, for every activation and an
- * ensemble of 3. Run: ctest -R test_ops_activation. */
+ * ensemble of 3. The float forms the CUDA kernels evaluate (act_value_f,
+ * act_derivative_f in activation.h) against the reference on the host: within the
+ * documented atol 1e-6 / rtol 1e-5 (derivatives 2e-6 / 2e-5) on a fine grid and at
+ * extreme finite values, and the same NaN / infinity at +-inf and NaN; the unknown
+ * activation aborts. Run: ctest -R test_ops_activation. */
 #include "kernels/activation.h"
 #include "test_util.h"
+#include "expect_abort.h"
 
 static rise_backend *be;
 
@@ -151,6 +156,48 @@ static void test_fused_epilogues(void) {
     free(x), free(bias), free(h1), free(h2), free(a1), free(a2), free(da), free(g1), free(g2);
 }
 
+/* |f - ref| <= atol + rtol |ref|, or the same NaN / the same infinity. */
+static int agrees(float f, float ref, double atol, double rtol) {
+    if (isnan(ref) || isinf(ref)) return isnan(ref) ? isnan(f) : f == ref;
+    return fabs((double)f - ref) <= atol + rtol * fabs((double)ref);
+}
+
+static void test_float_forms(void) {
+    const float special[] = {0.0f,  -0.0f,  20.0f,  20.001f, -20.0f, 1e19f,    -1e19f,
+                             1e20f, -1e20f, 3e38f,  -3e38f,  1e-30f, INFINITY, -INFINITY,
+                             NAN,   88.0f,  -88.0f, 89.0f,   -104.0f};
+    for (int a = 0; a < RISE_ACT_COUNT; ++a) {
+        int bad_v = 0, bad_d = 0;
+        float worst_x = 0;
+        for (int i = 0; i <= 12000 + (int)(sizeof special / sizeof *special); ++i) {
+            const float x = i <= 12000 ? -30.0f + 0.005f * (float)i : special[i - 12001];
+            const int v_ok =
+                agrees(act_value_f((rise_act)a, x), act_value_ref((rise_act)a, x), 1e-6, 1e-5);
+            const int d_ok = agrees(act_derivative_f((rise_act)a, x),
+                                    act_derivative_ref((rise_act)a, x), 2e-6, 2e-5);
+            if (!v_ok || !d_ok) worst_x = x;
+            bad_v += !v_ok, bad_d += !d_ok;
+        }
+        TEST_CHECK(bad_v == 0 && bad_d == 0,
+                   "%s: the device's float form agrees with the reference (%d values, %d "
+                   "derivatives off; e.g. x = %g: %g vs %g, %g vs %g)",
+                   act_name((rise_act)a), bad_v, bad_d, worst_x, act_value_f((rise_act)a, worst_x),
+                   act_value_ref((rise_act)a, worst_x), act_derivative_f((rise_act)a, worst_x),
+                   act_derivative_ref((rise_act)a, worst_x));
+    }
+    TEST_CHECK(act_derivative_ref(RISE_ACT_RELU, 0.0f) == 0.0f &&
+                   act_value_ref(RISE_ACT_RELU, NAN) == 0.0f &&
+                   act_value_f(RISE_ACT_RELU, NAN) == 0.0f,
+               "relu'(0) = 0, relu(NaN) = 0 on both sides");
+    float y[2];
+    const float x[2] = {1, 2};
+    TEST_EXPECT_ABORT("unknown activation", act_forward_ref((rise_act)RISE_ACT_COUNT, y, x, 2));
+    TEST_EXPECT_ABORT("unknown activation on the backend",
+                      be->act_backward(be, (rise_act)-1, y, x, x, 2, 0));
+    TEST_EXPECT_ABORT("negative shape",
+                      be->bias_act_forward(be, RISE_ACT_RELU, y, y, NULL, 1, -1, 2));
+}
+
 int main(void) {
     be = test_backend_or_skip("cpu");
     test_values_and_derivatives();
@@ -158,6 +205,7 @@ int main(void) {
     test_backend();
     test_names();
     test_fused_epilogues();
+    test_float_forms();
     rise_backend_destroy(be);
     return test_finish();
 }

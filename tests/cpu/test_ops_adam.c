@@ -5,11 +5,14 @@
  * equals an unclipped step on pre-scaled gradients, bitwise; no clipping
  * below the threshold, without grad_sumsq or with max_grad_norm = 0), Polyak
  * at tau 0, 1 and a hand value, and the chunked path equal to the
- * reference for 1 and 3 threads. Run: ctest -R test_ops_adam. */
+ * reference for 1 and 3 threads. Edge rules of optim.h: the clip factor for a NaN, an
+ * infinite and a zero sum of squares, and the argument checks (step < 1, a beta of 1).
+ * Run: ctest -R test_ops_adam. */
 #include <omp.h>
 
 #include "kernels/optim.h"
 #include "test_util.h"
+#include "expect_abort.h"
 
 static rise_backend *be;
 
@@ -128,6 +131,27 @@ static void test_matches_ref(int threads) {
     free(g);
 }
 
+static void test_edge_rules(void) {
+    const float nan = NAN, inf = INFINITY, zero = 0.0f, four = 4.0f;
+    TEST_CHECK(adam_clip_factor(1.0f, &nan) == 1.0f, "NaN norm: no clipping (the NaN stays)");
+    TEST_CHECK(adam_clip_factor(1.0f, &inf) == 0.0f, "infinite norm: gradient scaled to 0");
+    TEST_CHECK(adam_clip_factor(1.0f, &zero) == 1.0f && adam_clip_factor(0.0f, &four) == 1.0f &&
+                   adam_clip_factor(1.0f, NULL) == 1.0f,
+               "no clipping for a zero norm, max_grad_norm 0 or no norm");
+    TEST_CHECK(adam_clip_factor(1.0f, &four) == (float)(1.0 / (2.0 + 1e-6)),
+               "clip = 1 / (2 + 1e-6)");
+    const uint64_t add = 2;
+    TEST_CHECK(adam_inv_bias_correction(0.5f, 1, &add) == (float)(1.0 / (1.0 - 0.125)),
+               "bias correction at t = step + step_add");
+    rise_adam_hparams hp = {0.1f, 0.9f, 0.999f, 1e-8f, 0.0f, 0.0f, NULL};
+    float p[2] = {1, 2}, g[2] = {1, 1}, m[2] = {0}, v[2] = {0};
+    TEST_EXPECT_ABORT("adam step 0", be->adam(be, p, g, m, v, 2, &hp, 0, NULL));
+    hp.beta1 = 1.0f;
+    TEST_EXPECT_ABORT("adam beta1 = 1", adam_ref(p, g, m, v, 2, &hp, 1, NULL));
+    hp.beta1 = 0.9f, hp.beta2 = -0.1f;
+    TEST_EXPECT_ABORT("adam beta2 < 0", be->adam(be, p, g, m, v, 2, &hp, 1, NULL));
+}
+
 int main(void) {
     be = test_backend_or_skip("cpu");
     test_two_steps();
@@ -136,6 +160,7 @@ int main(void) {
     test_polyak();
     test_matches_ref(1);
     test_matches_ref(3);
+    test_edge_rules();
     rise_backend_destroy(be);
     return test_finish();
 }

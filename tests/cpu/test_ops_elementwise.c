@@ -2,12 +2,17 @@
  * td_target on the CPU backend: hand-computed cases, in-place use, NaN
  * passing through clamp, column concat/split with accumulate, and large
  * buffers (the OpenMP-chunked path) equal to the serial reference bitwise
- * for 1 and 3 threads. Run: ctest -R test_ops_elementwise. */
+ * for 1 and 3 threads; the edge rules of elementwise.h and loss.h's td_target: clamp of
+ * infinities and with lo == hi, empty copies, the argument checks (clamp lo > hi or a NaN
+ * bound, copy_cols columns outside a row, counters_add beyond RISE_COUNTERS_MAX) and
+ * td_target's products rounded as written (bitwise, no FMA).
+ * Run: ctest -R test_ops_elementwise. */
 #include <omp.h>
 
 #include "kernels/elementwise.h"
 #include "kernels/loss.h"
 #include "test_util.h"
+#include "expect_abort.h"
 
 static rise_backend *be;
 
@@ -102,12 +107,52 @@ static void test_large_matches_ref(int threads) {
     free(a), free(b), free(y1), free(y2);
 }
 
+static void test_edge_rules(void) {
+    const float x[5] = {INFINITY, -INFINITY, NAN, 0.3f, -0.3f};
+    float c[5];
+    be->clamp(be, c, x, -1.0f, 1.0f, 5);
+    TEST_CHECK(c[0] == 1 && c[1] == -1 && isnan(c[2]) && c[3] == 0.3f && c[4] == -0.3f,
+               "clamp clips infinities, passes NaN");
+    be->clamp(be, c, x, 0.5f, 0.5f, 5);
+    TEST_CHECK(c[0] == 0.5f && c[1] == 0.5f && isnan(c[2]) && c[3] == 0.5f, "clamp lo == hi");
+    TEST_CHECK(isnan(rise_clampf(NAN, 0, 1)) && rise_clampf(-INFINITY, 0, 1) == 0,
+               "the shared clamp rule");
+    TEST_EXPECT_ABORT("clamp lo > hi", be->clamp(be, c, x, 1.0f, -1.0f, 5));
+    TEST_EXPECT_ABORT("clamp NaN bound", clamp_ref(c, x, NAN, 1.0f, 5));
+
+    /* empty copies write nothing; columns outside a row abort */
+    float dst[6] = {1, 2, 3, 4, 5, 6};
+    const float keep[6] = {1, 2, 3, 4, 5, 6};
+    be->copy_cols(be, dst, 3, 3, x, 5, 5, 2, 0, 0);
+    be->copy_cols(be, dst, 3, 0, x, 5, 0, 0, 3, 1);
+    test_close("copy_cols with cols = 0 or rows = 0", dst, keep, 6, 0, 0);
+    TEST_EXPECT_ABORT("copy_cols past the destination row",
+                      be->copy_cols(be, dst, 3, 1, x, 5, 0, 1, 3, 0));
+    TEST_EXPECT_ABORT("copy_cols past the source row", copy_cols_ref(dst, 3, 0, x, 5, 3, 1, 3, 0));
+    TEST_EXPECT_ABORT("copy_cols negative offset", copy_cols_ref(dst, 3, -1, x, 5, 0, 1, 1, 0));
+    TEST_EXPECT_ABORT("copy_cols negative rows", be->copy_cols(be, dst, 3, 0, x, 5, 0, -1, 1, 0));
+    uint64_t ctr[RISE_COUNTERS_MAX + 1] = {0}, delta[RISE_COUNTERS_MAX + 1] = {0};
+    TEST_EXPECT_ABORT("counters_add beyond the limit",
+                      be->counters_add(be, ctr, delta, RISE_COUNTERS_MAX + 1));
+
+    /* td_target: each product rounded as written (what the device computes too) */
+    const float r[2] = {0.1f, 1.0f}, done[2] = {0.0f, 0.3f}, vn[2] = {3.3f, -7.1f};
+    float t[2];
+    be->td_target(be, t, r, done, vn, 2, 0.99f);
+    for (int i = 0; i < 2; ++i) {
+        volatile float g = 0.99f * (1.0f - done[i]);
+        volatile float p = g * vn[i];
+        TEST_CHECK(t[i] == r[i] + p, "td_target %d: r + (gamma (1 - done)) v rounded stepwise", i);
+    }
+}
+
 int main(void) {
     be = test_backend_or_skip("cpu");
     test_hand();
     test_copy_cols();
     test_large_matches_ref(1);
     test_large_matches_ref(3);
+    test_edge_rules();
     rise_backend_destroy(be);
     return test_finish();
 }

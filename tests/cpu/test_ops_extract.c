@@ -2,7 +2,10 @@
  * (first of tied maxima, negatives, NaN never winning, a row of NaN, K = 1), and the
  * threaded backend op against the serial reference on a large batch, bit for bit. The
  * candidates' noise: the documented Philox mapping element by element, a row's values
- * independent of the other rows of the call, and the threaded op equal to the reference. */
+ * independent of the other rows of the call, and the threaded op equal to the reference.
+ * Edge rules of extract.h: +inf wins (the first of several), a row of -inf picks 0, the
+ * shared order argmax_beats, and K = 0 (no candidate to choose) aborts on the reference
+ * and the backend, as does candidate_noise with K = 0. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +13,7 @@
 #include "kernels/extract.h"
 #include "kernels/philox.h"
 #include "test_util.h"
+#include "expect_abort.h"
 
 static void hand_cases(void) {
     /* 4 rows, K = 3, W = 2; candidate (r, k) holds (10 r + k, -(10 r + k)) */
@@ -97,9 +101,37 @@ static void candidate_noise(void) {
     rise_backend_destroy(be);
 }
 
+static void test_edge_rules(void) {
+    const float score[8] = {1.0f,      INFINITY,  3.0f,      INFINITY,
+                            -INFINITY, -INFINITY, -INFINITY, -INFINITY};
+    float cand[8], out[2], idx[2];
+    for (int i = 0; i < 8; ++i) cand[i] = (float)i;
+    argmax_select_ref(out, idx, score, cand, 2, 4, 1);
+    TEST_CHECK(idx[0] == 1 && out[0] == 1 && idx[1] == 0 && out[1] == 4,
+               "the first +inf wins; a row of -inf picks 0 (%g %g)", idx[0], idx[1]);
+    TEST_CHECK(!argmax_beats(NAN, 0, -INFINITY, 1) && argmax_beats(-INFINITY, 1, NAN, 0) &&
+                   argmax_beats(2.0f, 1, 2.0f, 3) && !argmax_beats(2.0f, 3, 2.0f, 1) &&
+                   !argmax_beats(NAN, 0, NAN, 1),
+               "argmax_beats: NaN never wins, ties go to the smaller index");
+    rise_status st;
+    rise_backend *be = rise_backend_create("cpu", &st);
+    TEST_EXPECT_ABORT("argmax_select K = 0", argmax_select_ref(out, idx, score, cand, 2, 0, 1));
+    TEST_EXPECT_ABORT("argmax_select K = 0 on the backend",
+                      be->argmax_select(be, out, idx, score, cand, 2, 0, 1));
+    TEST_EXPECT_ABORT("argmax_select negative width",
+                      argmax_select_ref(out, idx, score, cand, 2, 4, -1));
+    const uint64_t off[1] = {0};
+    TEST_EXPECT_ABORT("candidate_noise K = 0",
+                      candidate_noise_ref(out, off, 0, 1, 1, 0, 1, 1, 1, 2));
+    TEST_EXPECT_ABORT("candidate_noise rows past n",
+                      candidate_noise_ref(out, off, 0, 2, 1, 1, 1, 1, 1, 2));
+    rise_backend_destroy(be);
+}
+
 int main(void) {
     hand_cases();
     backend_matches_reference();
     candidate_noise();
+    test_edge_rules();
     return test_finish();
 }

@@ -9,8 +9,9 @@
  *   gather_obs_history = rise_gather_obs_history / rise_gather_next_obs_history;
  *   gather_action_chunk = rise_gather_action_chunk (valid mask, or none);
  *   action_noise = rise_action_noise_ref (sigma_out, delta_norm or NULL).
- * An out-of-range index aborts (checked in a child process).
- * Run: ctest -R test_ops_gather */
+ * An out-of-range index aborts (checked in a child process), unless the gather writes
+ * nothing (cols or dim 0, act_dim 0 without valid flags): then no index is read, as on
+ * the device. Run: ctest -R test_ops_gather */
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -20,6 +21,7 @@
 #include "data/sequence.h"
 #include "kernels/gather.h"
 #include "test_util.h"
+#include "expect_abort.h"
 
 static rise_backend *be;
 
@@ -294,6 +296,22 @@ static void test_bounds(const fixture *fx) {
                "an index equal to n aborts the gather");
 }
 
+/* A gather that writes nothing reads no index (gather.h); one that writes does. */
+static void test_empty_gathers(const fixture *fx) {
+    const rise_trainset *ts = &fx->ts;
+    const int32_t bad[2] = {-5, (int32_t)ts->n};
+    float out[64], valid[8];
+    gather_rows_ref(out, ts->obs, ts->n, bad, 2, 0, NULL, NULL);
+    gather_obs_history_ref(out, ts->obs, NULL, ts->traj, ts->step, ts->traj_start, ts->n, bad, 2, 3,
+                           0);
+    gather_action_chunk_ref(out, NULL, ts->actions, ts->traj, ts->step, ts->traj_start,
+                            ts->traj_len, ts->n, bad, 2, 4, 0);
+    TEST_CHECK(1, "empty gathers with bad indices return");
+    TEST_EXPECT_ABORT("valid flags read the index",
+                      gather_action_chunk_ref(out, valid, ts->actions, ts->traj, ts->step,
+                                              ts->traj_start, ts->traj_len, ts->n, bad, 2, 4, 0));
+}
+
 int main(void) {
     rise_status st;
     be = rise_backend_create("cpu", &st);
@@ -304,6 +322,7 @@ int main(void) {
     test_sampling(&small);
     test_batches(&small, 0);
     test_bounds(&small);
+    test_empty_gathers(&small);
     free_fixture(&small);
     /* large: batches split over the OpenMP threads */
     int64_t lens[700];

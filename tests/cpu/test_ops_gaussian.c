@@ -4,9 +4,13 @@
  * the tanh-Gaussian draw against philox.h and a naive double formula
  * (including saturated actions); double central differences of both
  * backward ops; and the chunked (multi-threaded) backend against the serial
- * reference, bitwise. Run: ctest -R test_ops_gaussian. */
+ * reference, bitwise. Edge rules of gaussian.h: logsumexp rows holding NaN (NaN, even a
+ * row of NaN only, which a NaN-skipping max would turn into -inf), +inf (+inf; its
+ * gradient), sech2 where tanh saturates, AWR weights of NaN and infinite advantages,
+ * exp of infinities, and negative shapes abort. Run: ctest -R test_ops_gaussian. */
 #include "kernels/gaussian.h"
 #include "test_util.h"
+#include "expect_abort.h"
 
 static rise_backend *be;
 
@@ -352,6 +356,37 @@ static void test_chunked(void) {
     free(act_r), free(eps_r), free(logp_r), free(g1), free(g2), free(g1_r), free(g2_r);
 }
 
+static void test_edge_rules(void) {
+    const float x[9] = {1, NAN, 2, NAN, NAN, NAN, 0, INFINITY, 1};
+    float out[3], dx[9];
+    be->logsumexp_rows_forward(be, out, x, 3, 3);
+    TEST_CHECK(isnan(out[0]) && isnan(out[1]) && out[2] == INFINITY,
+               "logsumexp: NaN rows NaN (all-NaN too), a +inf row +inf (%g %g %g)", out[0], out[1],
+               out[2]);
+    const float dout[3] = {1, 1, 2};
+    be->logsumexp_rows_backward(be, dx, dout, x, out, 3, 3);
+    TEST_CHECK(isnan(dx[0]) && isnan(dx[4]) && dx[6] == 0 && isnan(dx[7]) && dx[8] == 0,
+               "logsumexp backward: NaN rows NaN; a +inf row 0 for finite x, NaN at the inf");
+    TEST_CHECK(isnan(lse_max(1.0f, NAN)) && isnan(lse_max(NAN, -INFINITY)) && lse_max(1, 2) == 2,
+               "the shared max: NaN wins");
+    TEST_CHECK(gauss_sech2(0.0) == 1.0 && gauss_sech2(1e3) == 0.0 && gauss_sech2(-1e3) == 0.0 &&
+                   gauss_sech2(INFINITY) == 0.0,
+               "sech2: 1 at 0, 0 (not NaN) where tanh saturates");
+    const float q[4] = {NAN, INFINITY, -INFINITY, 0.0f}, v[4] = {0, 0, 0, 0};
+    float w[4];
+    be->awr_weights(be, w, q, v, 4, 3.0f, 100.0f);
+    TEST_CHECK(isnan(w[0]) && w[1] == 100.0f && w[2] == 0.0f && w[3] == 1.0f,
+               "awr: NaN stays NaN, +inf clips, -inf gives 0");
+    float e[4];
+    be->exp_forward(be, e, q, 4);
+    TEST_CHECK(isnan(e[0]) && e[1] == INFINITY && e[2] == 0.0f && e[3] == 1.0f, "exp edges");
+    TEST_EXPECT_ABORT("gauss_logprob negative rows",
+                      be->gauss_logprob_forward(be, w, q, v, v, -1, 1, 1));
+    TEST_EXPECT_ABORT("logsumexp negative cols", logsumexp_rows_forward_ref(out, x, 3, -3));
+    TEST_EXPECT_ABORT("tanh_gauss_sample_backward negative cols",
+                      tanh_gauss_sample_backward_ref(w, w, NULL, NULL, v, v, v, v, 1, -1));
+}
+
 int main(void) {
     rise_status st;
     be = rise_backend_create("cpu", &st);
@@ -368,6 +403,7 @@ int main(void) {
     test_tanh_fd();
     test_logsumexp_fd();
     test_chunked();
+    test_edge_rules();
     rise_backend_destroy(be);
     return test_finish();
 }

@@ -3,9 +3,12 @@
  * Covers all four transpose combinations, awkward shapes (1, primes, 37),
  * padded leading dimensions, alpha/beta (beta = 0 must not read C), strided
  * batches, stride-0 broadcast of A and B, k = 0, and bias ops per ensemble
- * member with accumulation. Run: ctest -R test_ops_gemm (or the binary). */
+ * member with accumulation; edge rules of gemm.h: k = 0 ignores alpha (even NaN) and
+ * gives exactly beta C on the reference and the backend alike, and the argument checks
+ * (leading dimensions, negative shapes) abort. Run: ctest -R test_ops_gemm. */
 #include "kernels/gemm.h"
 #include "test_util.h"
+#include "expect_abort.h"
 
 static rise_backend *be;
 
@@ -139,6 +142,27 @@ static void test_bias(void) {
     free(y1), free(y2), free(bb), free(g1), free(g2);
 }
 
+static void test_edge_rules(void) {
+    const float a[6] = {1, 2, 3, 4, 5, 6}, b[6] = {1, 0, 0, 1, 1, 1};
+    float z[2] = {3, -4}, r[2] = {3, -4};
+    be->gemm(be, 0, 0, 1, 2, 0, NAN, a, 0, 0, b, 2, 0, 0.5f, z, 2, 0, 1);
+    gemm_ref(0, 0, 1, 2, 0, NAN, a, 0, 0, b, 2, 0, 0.5f, r, 2, 0, 1);
+    TEST_CHECK(z[0] == 1.5f && z[1] == -2.0f && r[0] == z[0] && r[1] == z[1],
+               "k = 0: C = beta C whatever alpha (ref %g %g, backend %g %g)", r[0], r[1], z[0],
+               z[1]);
+    TEST_CHECK(gemm_scale_c(0.0f, NAN) == 0.0f && gemm_scale_c(2.0f, 3.0f) == 6.0f,
+               "the shared beta rule: beta = 0 does not read C");
+    float c[4];
+    TEST_EXPECT_ABORT("gemm lda too small",
+                      gemm_ref(0, 0, 2, 2, 3, 1, a, 2, 0, b, 2, 0, 0, c, 2, 0, 1));
+    TEST_EXPECT_ABORT("gemm ldc too small",
+                      be->gemm(be, 0, 0, 2, 2, 3, 1, a, 3, 0, b, 2, 0, 0, c, 1, 0, 1));
+    TEST_EXPECT_ABORT("gemm negative batch",
+                      gemm_ref(0, 0, 2, 2, 3, 1, a, 3, 0, b, 2, 0, 0, c, 2, 0, -1));
+    TEST_EXPECT_ABORT("bias_add negative shape", be->bias_add(be, c, a, 1, -2, 2));
+    TEST_EXPECT_ABORT("bias_grad negative shape", bias_grad_ref(c, a, -1, 2, 2));
+}
+
 int main(void) {
     be = test_backend_or_skip("cpu");
     test_gemm_hand();
@@ -146,6 +170,7 @@ int main(void) {
     test_gemm_sweep();
     test_gemm_batch_semantics();
     test_bias();
+    test_edge_rules();
     rise_backend_destroy(be);
     return test_finish();
 }

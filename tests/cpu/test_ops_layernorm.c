@@ -2,9 +2,12 @@
  * saved statistics (biased variance), gamma/beta NULL, a constant row, and
  * dx / dgamma / dbeta against double-precision central differences of an
  * independent double LayerNorm; accumulate flags (twice = double); the
- * chunked path equal to the reference. Run: ctest -R test_ops_layernorm. */
+ * chunked path equal to the reference; edge rules of layernorm.h: eps = 0 on a constant
+ * row (rstd +inf, y NaN), a NaN spreading over its row only, and the argument checks
+ * (cols < 1, eps < 0, rows < 0). Run: ctest -R test_ops_layernorm. */
 #include "kernels/layernorm.h"
 #include "test_util.h"
+#include "expect_abort.h"
 
 static rise_backend *be;
 
@@ -132,11 +135,29 @@ static void test_large(void) {
     free(x), free(dy), free(y1), free(y2), free(m1), free(m2), free(s1), free(s2);
 }
 
+static void test_edge_rules(void) {
+    const float x[8] = {2, 2, 2, 2, 1, NAN, 3, 4};
+    float y[8], m[2], rs[2];
+    be->layernorm_forward(be, y, m, rs, x, NULL, NULL, 2, 4, 0.0f);
+    TEST_CHECK(rs[0] == INFINITY && isnan(y[0]) && isnan(y[3]),
+               "eps = 0, constant row: rstd +inf, y NaN (rstd %g)", rs[0]);
+    TEST_CHECK(isnan(y[4]) && isnan(y[7]) && isnan(m[1]), "a NaN spreads over its row");
+    TEST_EXPECT_ABORT("layernorm cols = 0",
+                      be->layernorm_forward(be, y, m, rs, x, NULL, NULL, 2, 0, 1e-5f));
+    TEST_EXPECT_ABORT("layernorm eps < 0",
+                      layernorm_forward_ref(y, m, rs, x, NULL, NULL, 2, 4, -1e-5f));
+    TEST_EXPECT_ABORT("layernorm eps < 0 with no rows",
+                      be->layernorm_forward(be, y, m, rs, x, NULL, NULL, 0, 4, -1.0f));
+    TEST_EXPECT_ABORT("layernorm_backward rows < 0",
+                      layernorm_backward_ref(y, NULL, NULL, x, x, m, rs, NULL, -1, 4, 0));
+}
+
 int main(void) {
     be = test_backend_or_skip("cpu");
     test_hand();
     test_gradients();
     test_large();
+    test_edge_rules();
     rise_backend_destroy(be);
     return test_finish();
 }

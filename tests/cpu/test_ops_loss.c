@@ -2,9 +2,12 @@
  * hand-computed losses and gradients, weights and scale, n = 0 (loss 0, no
  * division), the expectile asymmetry (tau on positive u, 1 - tau on
  * negative), and both gradients against double central differences of the
- * loss as documented in host/backend.h. Run: ctest -R test_ops_loss. */
+ * loss as documented in kernels/loss.h; edge rules: NaN in one element (loss NaN, its
+ * gradient NaN, the others finite), tau at 0 and 1, the shared weight rule, and tau
+ * outside [0, 1] aborts. Run: ctest -R test_ops_loss. */
 #include "kernels/loss.h"
 #include "test_util.h"
+#include "expect_abort.h"
 
 static rise_backend *be;
 
@@ -104,10 +107,34 @@ static void test_fd(void) {
     }
 }
 
+static void test_edge_rules(void) {
+    const float q[3] = {1.0f, NAN, -1.0f}, v[3] = {0.0f, 0.0f, 0.0f};
+    float loss, g[3];
+    be->mse(be, &loss, g, q, v, NULL, 3, 1.0f);
+    TEST_CHECK(isnan(loss) && isnan(g[1]) && isfinite(g[0]) && isfinite(g[2]),
+               "mse: NaN loss, NaN gradient where the NaN is only");
+    be->expectile(be, &loss, g, q, v, 3, 0.9f, 1.0f);
+    TEST_CHECK(isnan(loss) && isnan(g[1]) && isfinite(g[0]) && isfinite(g[2]),
+               "expectile: NaN loss, NaN gradient where the NaN is only");
+    /* tau = 1 weights only u >= 0, tau = 0 only u < 0 */
+    const float q2[2] = {1.0f, -1.0f};
+    be->expectile(be, &loss, g, q2, v, 2, 1.0f, 1.0f);
+    TEST_CHECK(loss == 0.5f && g[0] == -1.0f && g[1] == 0.0f, "tau = 1: loss %g", loss);
+    be->expectile(be, &loss, g, q2, v, 2, 0.0f, 1.0f);
+    TEST_CHECK(loss == 0.5f && g[0] == 0.0f && g[1] == 1.0f, "tau = 0: loss %g", loss);
+    TEST_CHECK(expectile_weight(-0.0, 0.9f) == (double)0.9f &&
+                   expectile_weight(-1e-30, 0.9f) == 1.0 - (double)0.9f &&
+                   expectile_weight(NAN, 0.9f) == (double)0.9f && loss_mean_scale(2.0f, 0) == 0.0,
+               "the shared weight and scale rules (u = -0 and NaN take tau; n = 0 scales by 0)");
+    TEST_EXPECT_ABORT("expectile tau > 1", be->expectile(be, &loss, g, q, v, 3, 1.5f, 1.0f));
+    TEST_EXPECT_ABORT("expectile tau NaN", expectile_ref(&loss, g, q, v, 3, NAN, 1.0f));
+}
+
 int main(void) {
     be = test_backend_or_skip("cpu");
     test_hand();
     test_fd();
+    test_edge_rules();
     rise_backend_destroy(be);
     return test_finish();
 }

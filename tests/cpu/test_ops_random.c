@@ -5,12 +5,15 @@
  * 1e5 normals, dropout (p = 0 identity, p = 1 drops all, mask values only
  * {0, 1/(1-p)}, kept fraction near 1 - p, keep iff uniform >= p,
  * determinism), and the chunked backend bitwise equal to the reference for
- * 1 and 3 threads. (Philox known-answer vectors: test_philox.c.)
+ * 1 and 3 threads. (Philox known-answer vectors: test_philox.c.) Edge rules of
+ * random.h: p = 1 with NaN and Inf inputs (y = 0 x: NaN), p = 0 passes them, the
+ * shared mask rule, and p outside [0, 1] (or NaN) aborts.
  * Run: ctest -R test_ops_random. */
 #include <omp.h>
 
 #include "kernels/random.h"
 #include "test_util.h"
+#include "expect_abort.h"
 
 static rise_backend *be;
 
@@ -120,6 +123,25 @@ static void test_matches_ref(int threads) {
     free(a), free(b), free(x), free(ma), free(mb);
 }
 
+static void test_edge_rules(void) {
+    const float x[4] = {NAN, INFINITY, -2.0f, 0.0f};
+    float y[4], m[4];
+    const rise_rng rng = {3, 1, 0, NULL};
+    be->dropout_forward(be, y, m, x, 4, 1.0f, rng);
+    TEST_CHECK(m[0] == 0 && m[1] == 0 && m[2] == 0 && m[3] == 0 && isnan(y[0]) && isnan(y[1]) &&
+                   y[2] == 0 && y[3] == 0,
+               "p = 1: mask 0, y = 0 x (NaN for NaN and Inf)");
+    be->dropout_forward(be, y, m, x, 4, 0.0f, rng);
+    TEST_CHECK(isnan(y[0]) && y[1] == INFINITY && y[2] == -2.0f && m[0] == 1 && m[3] == 1,
+               "p = 0: y = x");
+    TEST_CHECK(dropout_keep_scale(1.0f) == 0.0f && dropout_keep_scale(0.5f) == 2.0f &&
+                   dropout_mask(0.25f, 0.25f, 4.0f) == 4.0f && dropout_mask(0.2f, 0.25f, 4.0f) == 0,
+               "the shared mask rule: kept iff u >= p");
+    TEST_EXPECT_ABORT("dropout p > 1", be->dropout_forward(be, y, m, x, 4, 1.5f, rng));
+    TEST_EXPECT_ABORT("dropout p < 0", dropout_forward_ref(y, m, x, 4, -0.1f, rng));
+    TEST_EXPECT_ABORT("dropout p NaN", dropout_forward_ref(y, m, x, 4, NAN, rng));
+}
+
 int main(void) {
     be = test_backend_or_skip("cpu");
     test_uniform();
@@ -127,6 +149,7 @@ int main(void) {
     test_dropout();
     test_matches_ref(1);
     test_matches_ref(3);
+    test_edge_rules();
     rise_backend_destroy(be);
     return test_finish();
 }

@@ -2,10 +2,15 @@
  * hand-computed values for every op, the documented empty-input results
  * (MEAN of nothing is 0, no division by zero), NaN propagation, double
  * accumulation (a float running sum would lose the small terms), and
- * reduce_rows on the chunked path against the reference.
+ * reduce_rows on the chunked path against the reference, and the edge rules of
+ * reduce.h: the shared combine propagates NaN in either argument position (so the
+ * result does not depend on the combination order a kernel uses), infinities are exact
+ * (+inf - inf sums to NaN), a NaN in one row poisons that row only, and the argument
+ * checks (unknown op, negative shape) abort.
  * Run: ctest -R test_ops_reduce. */
 #include "kernels/reduce.h"
 #include "test_util.h"
+#include "expect_abort.h"
 
 static rise_backend *be;
 
@@ -13,6 +18,48 @@ static float run(rise_reduce_op op, const float *x, size_t n) {
     float out = 12345.0f;
     be->reduce(be, op, &out, x, n);
     return out;
+}
+
+static void test_edge_rules(void) {
+    /* the combine rule: NaN on either side, any order */
+    const rise_reduce_op mm[3] = {RISE_REDUCE_MAX, RISE_REDUCE_MIN, RISE_REDUCE_ABSMAX};
+    for (int i = 0; i < 3; ++i) {
+        TEST_CHECK(isnan(reduce_combine(mm[i], NAN, 1.0)) &&
+                       isnan(reduce_combine(mm[i], 1.0, NAN)) &&
+                       isnan(reduce_combine(mm[i], NAN, INFINITY)) &&
+                       isnan(reduce_combine(mm[i], -INFINITY, NAN)),
+                   "combine %d: NaN wins from either side", (int)mm[i]);
+        /* a tree (pairs first) and a left fold give NaN alike */
+        const double t =
+            reduce_combine(mm[i], reduce_combine(mm[i], 1.0, 2.0), reduce_combine(mm[i], NAN, 3.0));
+        const double f =
+            reduce_combine(mm[i], reduce_combine(mm[i], reduce_combine(mm[i], 1.0, 2.0), NAN), 3.0);
+        TEST_CHECK(isnan(t) && isnan(f), "combine %d: order independent", (int)mm[i]);
+    }
+    /* infinities */
+    const float inf[4] = {1.0f, INFINITY, -INFINITY, -2.0f};
+    TEST_CHECK(run(RISE_REDUCE_MAX, inf, 4) == INFINITY &&
+                   run(RISE_REDUCE_MIN, inf, 4) == -INFINITY &&
+                   run(RISE_REDUCE_ABSMAX, inf, 4) == INFINITY,
+               "max/min/absmax with infinities");
+    TEST_CHECK(isnan(run(RISE_REDUCE_SUM, inf, 4)) && isnan(run(RISE_REDUCE_MEAN, inf, 4)) &&
+                   run(RISE_REDUCE_SUMSQ, inf, 4) == INFINITY,
+               "+inf - inf: sum and mean NaN, sumsq +inf");
+    TEST_CHECK(run(RISE_REDUCE_ABSMAX, inf + 2, 2) == INFINITY, "absmax of -inf is +inf");
+    /* NaN in one row only */
+    const float m[6] = {1, NAN, 2, -1, -3, 4};
+    float out[2];
+    for (int op = 0; op < RISE_REDUCE_COUNT; ++op) {
+        be->reduce_rows(be, (rise_reduce_op)op, out, m, 2, 3);
+        TEST_CHECK(isnan(out[0]) && !isnan(out[1]), "reduce_rows op %d: NaN stays in its row", op);
+    }
+    /* argument checks */
+    float o;
+    TEST_EXPECT_ABORT("unknown reduce op", reduce_ref((rise_reduce_op)RISE_REDUCE_COUNT, &o, m, 3));
+    TEST_EXPECT_ABORT("unknown reduce_rows op",
+                      be->reduce_rows(be, (rise_reduce_op)-1, out, m, 2, 3));
+    TEST_EXPECT_ABORT("negative rows", reduce_rows_ref(RISE_REDUCE_SUM, out, m, -1, 3));
+    TEST_EXPECT_ABORT("negative cols", be->reduce_rows(be, RISE_REDUCE_SUM, out, m, 2, -3));
 }
 
 int main(void) {
@@ -81,6 +128,7 @@ int main(void) {
     const float all = run(RISE_REDUCE_SUM, xs, (size_t)r * c);
     TEST_CHECK(all == (float)tot, "large sum %g vs double %g", all, tot);
     free(xs), free(o1), free(o2);
+    test_edge_rules();
     rise_backend_destroy(be);
     return test_finish();
 }

@@ -3,10 +3,14 @@
  * u persists across calls (one iteration per call still converges),
  * dsigma/dW = u v^T against double central differences of sigma computed by
  * a converged double power iteration, the squared penalty (2 sigma u v^T),
- * lambda, accumulation (twice = double), and the W = 0 fallback.
+ * lambda, accumulation (twice = double), and the edge rules of spectral_norm.h: the
+ * W = 0 fallback (1/sqrt(n) everywhere, exactly), a zero first column (the fallback must
+ * not pin sigma at 0, as an e_0 fallback would), NaN and Inf in W (finite unit u, v),
+ * the shared normalise rule itself, and the argument checks (iters >= 1, shape >= 1).
  * Run: ctest -R test_ops_spectral_norm. */
 #include "kernels/spectral_norm.h"
 #include "test_util.h"
+#include "expect_abort.h"
 
 static rise_backend *be;
 
@@ -131,12 +135,65 @@ static void test_zero_matrix(void) {
     TEST_CHECK(fabsf(sigma - 1.0f) < 1e-6f, "recovers from u orthogonal to range: %g", sigma);
 }
 
+static void test_edge_rules(void) {
+    /* the normalise rule */
+    TEST_CHECK(sn_inv_norm(4.0) == 0.5, "1/|x| from the sum of squares");
+    TEST_CHECK(sn_inv_norm(0.0) == 0.0 && sn_inv_norm(NAN) == 0.0 && sn_inv_norm(INFINITY) == 0.0 &&
+                   sn_inv_norm(-1.0) == 0.0,
+               "zero, NaN, Inf sums fall back");
+    TEST_CHECK(sn_fallback(4) == 0.5f && sn_normalised(3.0f, 0.0, 0.5f) == 0.5f &&
+                   sn_normalised(3.0f, 0.5, 0.5f) == 1.5f,
+               "fallback value 1/sqrt(n), normalised element x * inv");
+
+    /* W = 0: u and v are exactly the constant unit vectors */
+    float w[6] = {0}, u[2] = {0.6f, 0.8f}, v[3], sigma = NAN;
+    be->spectral_norm_forward(be, &sigma, u, v, w, 2, 3, 1);
+    TEST_CHECK(u[0] == (float)(1 / sqrt(2.0)) && u[1] == u[0] && v[0] == (float)(1 / sqrt(3.0)) &&
+                   v[1] == v[0] && v[2] == v[0] && sigma == 0.0f,
+               "W = 0: u = 1/sqrt(2), v = 1/sqrt(3) everywhere, sigma 0 (u %g v %g sigma %g)", u[0],
+               v[0], sigma);
+
+    /* a zero first column and u orthogonal to W's range: v = W^T u = 0 falls back; with
+     * the constant vector the iteration still finds sigma_max (e_0 would give sigma 0) */
+    float wz[9] = {0, 1, 2, 0, 2, -1, 0, 0, 0}, uz[3] = {0, 0, 1}, vz[3];
+    be->spectral_norm_forward(be, &sigma, uz, vz, wz, 3, 3, 50);
+    double wd[9];
+    for (int i = 0; i < 9; ++i) wd[i] = wz[i];
+    const double sref = sigma_double(wd, 3, 3);
+    TEST_CHECK(fabs(sigma - sref) < 1e-5 * sref, "zero first column: sigma %g (want %g)", sigma,
+               sref);
+
+    /* NaN or Inf in W: u and v stay finite unit vectors; sigma shows the NaN (Inf) */
+    const float bad[2] = {NAN, INFINITY};
+    for (int b = 0; b < 2; ++b) {
+        float wb[6] = {1, 2, 3, 4, 5, 6}, ub[2] = {0.6f, 0.8f}, vb[3];
+        wb[4] = bad[b];
+        be->spectral_norm_forward(be, &sigma, ub, vb, wb, 2, 3, 2);
+        int finite = 1;
+        for (int i = 0; i < 2; ++i) finite &= ub[i] == (float)(1 / sqrt(2.0));
+        for (int j = 0; j < 3; ++j) finite &= vb[j] == (float)(1 / sqrt(3.0));
+        TEST_CHECK(finite && (b ? sigma == INFINITY : isnan(sigma)),
+                   "%s in W: constant unit u, v and sigma %s (got %g)", b ? "Inf" : "NaN",
+                   b ? "+inf" : "NaN", sigma);
+    }
+
+    /* argument checks, on the reference (and so the CPU backend) */
+    float w1[4] = {1, 0, 0, 1}, u1[2] = {1, 0}, v1[2], s1;
+    TEST_EXPECT_ABORT("iters = 0", spectral_norm_forward_ref(&s1, u1, v1, w1, 2, 2, 0));
+    TEST_EXPECT_ABORT("iters = 0 on the backend",
+                      be->spectral_norm_forward(be, &s1, u1, v1, w1, 2, 2, 0));
+    TEST_EXPECT_ABORT("rows = 0", spectral_norm_forward_ref(&s1, u1, v1, w1, 0, 2, 1));
+    TEST_EXPECT_ABORT("backward cols = 0",
+                      spectral_norm_backward_ref(w1, &s1, u1, v1, 2, 0, 1.0f, 0));
+}
+
 int main(void) {
     be = test_backend_or_skip("cpu");
     test_known();
     test_persistent_u();
     test_gradient();
     test_zero_matrix();
+    test_edge_rules();
     rise_backend_destroy(be);
     return test_finish();
 }

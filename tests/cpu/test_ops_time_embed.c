@@ -1,9 +1,12 @@
 /* test_ops_time_embed.c - the time embedding y = [sin(t f), cos(t f)] on the
  * CPU backend: a hand-computed case (layout [B, 2H]), df against double
  * central differences of a probe loss, accumulation (twice = double), and
- * the chunked forward equal to the reference. Run: ctest -R test_ops_time_embed. */
+ * the chunked forward equal to the reference; edge rules of time_embed.h: the phase in
+ * double for t up to the diffusion steps (a float phase t f is off by ~1e-5 there),
+ * t = 0, NaN, and negative shapes abort. Run: ctest -R test_ops_time_embed. */
 #include "kernels/time_embed.h"
 #include "test_util.h"
+#include "expect_abort.h"
 
 static rise_backend *be;
 
@@ -16,6 +19,28 @@ static double probe(const float *t, const double *f, const float *w) {
         for (int i = 0; i < H; ++i)
             s += w[b * 2 * H + i] * sin(t[b] * f[i]) + w[b * 2 * H + H + i] * cos(t[b] * f[i]);
     return s;
+}
+
+static void test_edge_rules(void) {
+    const float t[3] = {99.0f, 0.0f, NAN}, f[2] = {29.7f, 0.1234567f};
+    float y[12];
+    be->freq_embed_forward(be, y, t, f, 3, 2);
+    int dbl = 1, flt_differs = 0;
+    for (int i = 0; i < 2; ++i) {
+        const double ph = (double)t[0] * (double)f[i];
+        dbl &= y[i] == (float)sin(ph) && y[2 + i] == (float)cos(ph);
+        flt_differs |= y[i] != sinf(t[0] * f[i]) || y[2 + i] != cosf(t[0] * f[i]);
+    }
+    TEST_CHECK(dbl, "t = 99: sin and cos of the double phase, rounded once");
+    TEST_CHECK(flt_differs, "(and a float phase would not give the same values)");
+    TEST_CHECK(y[4] == 0.0f && y[5] == 0.0f && y[6] == 1.0f && y[7] == 1.0f, "t = 0: (0, 1)");
+    TEST_CHECK(isnan(y[8]) && isnan(y[11]), "t NaN: NaN");
+    TEST_CHECK(freq_embed_grad_term(2.0f, 0.0f, 1.5f, 7.0f) == 3.0,
+               "grad term t (dy_s cos - dy_c sin)");
+    float df[2];
+    TEST_EXPECT_ABORT("freq_embed negative b", be->freq_embed_forward(be, y, t, f, -1, 2));
+    TEST_EXPECT_ABORT("freq_embed_backward negative h",
+                      freq_embed_backward_ref(df, y, t, f, 3, -2));
 }
 
 int main(void) {
@@ -64,6 +89,7 @@ int main(void) {
                    y1[row * 2 * hh + hh + col] == (float)cos(ph),
                "layout y[b, i] = sin, y[b, H + i] = cos");
     free(tt), free(ff), free(y1), free(y2);
+    test_edge_rules();
     rise_backend_destroy(be);
     return test_finish();
 }

@@ -22,8 +22,6 @@
 #include "test_util.h"
 
 #ifdef RISE_WITH_CUDA
-#include <cuda_runtime_api.h>
-
 #include "kernels/knn_search.h"
 #include "kernels/gather.h"
 #include "kernels/knn.h"
@@ -63,10 +61,10 @@ static void check_close(const char *what, const float *dev, const float *ref, si
     free(got);
 }
 
-/* Variant launchers run on the legacy default stream: fence the device before reading. */
-static void variant_done(void) {
-    TEST_CHECK(cudaDeviceSynchronize() == cudaSuccess, "cudaDeviceSynchronize");
-}
+/* The stream for the _cuda_variant launchers: the backend's own, so a variant's kernel is
+ * ordered after the backend's uploads and zero-filling allocations and before its
+ * downloads (the launchers refuse NULL, the legacy default stream, which is not). */
+static void *vstream(void) { return gpu->stream; }
 
 static void sync_ok(const char *after) {
     const rise_status s = gpu->sync(gpu);
@@ -389,9 +387,8 @@ static void knn_run(const knn_case *c, const float *hq, const float *hr, int cpu
     for (int variant = 0; variant <= 2; ++variant) {
         if (variant && !knn_topk_cuda_supports(variant, f)) continue;
         if (variant) {
-            knn_topk_cuda_variant(variant, NULL, d_idx, d_dist, d_cnt, d_q, nq, d_r, nr, f, &dp,
-                                  d_scratch);
-            variant_done();
+            knn_topk_cuda_variant(variant, vstream(), d_idx, d_dist, d_cnt, d_q, nq, d_r, nr, f,
+                                  &dp, d_scratch);
         } else {
             gpu->knn_topk(gpu, d_idx, d_dist, d_cnt, d_q, nq, d_r, nr, f, &dp, d_scratch);
         }
