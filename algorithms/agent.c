@@ -42,11 +42,16 @@ void rise_agent_config_default(rise_agent_config *c, rise_algo algo) {
     d->train_steps = 100;
     d->sample_steps = 10;
     d->clip = 1.0f;
+    d->clip_rule = RISE_CLIP_X0;
     d->spectral = RISE_SPECTRAL_NONE;
     d->code_width = 512;
-    d->spectral_iters = 1;
+    d->spectral_iters = 100;
+    d->spectral_tol = 1e-6f;
+    d->spectral_per_frame = 1;
     c->policy_lr = 3e-4f;
-    c->ema = 0.995f;
+    c->ema = 0.9999f;
+    c->ema_power = 0.75f;
+    c->ema_before = 1;
     c->spectral_lambda = 0.1f;
     rise_iql_config *q = &c->critic;
     q->width = 256;
@@ -55,6 +60,7 @@ void rise_agent_config_default(rise_agent_config *c, rise_algo algo) {
     q->discount = 0.99f;
     q->tau = 0.005f;
     q->expectile = 0.9f;
+    q->q_target_v_before = algo == RISE_ALGO_IDQL || algo == RISE_ALGO_RISE;
     const rise_adam_hparams adam = {3e-4f, 0.9f, 0.999f, 1e-8f, 0.0f, 0.0f, NULL};
     q->q_opt = q->v_opt = adam;
     c->candidates = 32;
@@ -62,6 +68,7 @@ void rise_agent_config_default(rise_agent_config *c, rise_algo algo) {
     c->extract_temperature = 1.0f;
     rise_relabel_config_default(&c->relabel_cfg);
     c->relabel_every = 2;
+    c->relabel_block = 100;
     c->noise_lo = 0.05f;
     c->noise_hi = 0.2f;
     c->awr_beta = 3.0f;
@@ -109,8 +116,17 @@ rise_status rise_agent_config_check(const rise_agent_config *c) {
                           "train.data_on_backend = 0");
     if (c->relabel_every < 1)
         return rise_error(RISE_ERR_INVALID, "relabel.every = %d, expected >= 1", c->relabel_every);
+    if (c->relabel_block < 1)
+        return rise_error(RISE_ERR_INVALID, "relabel.block = %d, expected >= 1", c->relabel_block);
     if (!(c->ema >= 0.0f && c->ema < 1.0f))
         return rise_error(RISE_ERR_INVALID, "policy.ema = %g, expected in [0, 1)", (double)c->ema);
+    if (!(c->ema_power >= 0.0f))
+        return rise_error(RISE_ERR_INVALID, "policy.ema_power = %g, expected >= 0",
+                          (double)c->ema_power);
+    if (c->diffusion.spectral_iters < 1 || !(c->diffusion.spectral_tol >= 0.0f))
+        return rise_error(RISE_ERR_INVALID,
+                          "spectral.iters = %d, spectral.tol = %g: expected >= 1 and >= 0",
+                          c->diffusion.spectral_iters, (double)c->diffusion.spectral_tol);
     if (c->algo == RISE_ALGO_IQL || c->algo == RISE_ALGO_CQL) {
         const char *n = rise_algo_name(c->algo);
         if (c->obs_horizon != 1 || c->action_horizon != 1)
@@ -187,6 +203,7 @@ rise_status rise_agent_create(const rise_agent_config *cfg, rise_backend *be,
         rise_diffusion_config dc = c->diffusion;
         dc.obs_dim = a->OD;
         dc.act_dim = a->AD;
+        dc.obs_frames = c->obs_horizon;
         st = rise_diffusion_register(&a->diff, &a->pp, "policy", &dc);
         if (st == RISE_OK) st = rise_params_alloc(&a->pp, be, RISE_PARAMS_EMA);
         if (st == RISE_OK) {
@@ -232,6 +249,7 @@ rise_status rise_agent_create(const rise_agent_config *cfg, rise_backend *be,
         kc.act_dim = c->act_dim;
         kc.width = q->width;
         kc.depth = q->depth;
+        memcpy(kc.hidden, q->hidden, sizeof kc.hidden);
         kc.layernorm = q->layernorm;
         kc.discount = q->discount;
         kc.tau = q->tau;

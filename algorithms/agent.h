@@ -57,6 +57,8 @@ typedef struct {
     /* policy (diffusion fields obs_dim/act_dim are filled by the agent) */
     rise_diffusion_config diffusion;
     float policy_lr, policy_weight_decay, ema, max_grad_norm;
+    float ema_power; /* > 0: diffusers' warm-up, decay min(ema, 1 - n^-power); 0: fixed ema */
+    int ema_before;  /* 1: the EMA averages the weights before this step's Adam (RISE's code) */
     float spectral_lambda;
     /* critic (obs_dim/act_dim filled by the agent) */
     rise_iql_config critic;
@@ -67,7 +69,10 @@ typedef struct {
     /* support expansion */
     int relabel;
     rise_relabel_config relabel_cfg;
-    int relabel_every;
+    /* step s trains the policy on pairs when (s / relabel_block) % relabel_every ==
+     * relabel_every - 1 (RISE's code: block 100 = an epoch, every 2); the critic then rests
+     * unless relabel_critic_on_pairs (it counts its own Adam steps) */
+    int relabel_every, relabel_block, relabel_critic_on_pairs;
     int noise_copies;
     float noise_lo, noise_hi;
     /* Gaussian actors (iql: AWR, cql: tanh-Gaussian); MLP of diffusion.width x depth */

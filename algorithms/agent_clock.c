@@ -1,8 +1,9 @@
 /* agent_clock.c - the training step's counters in backend memory, and the step replayed
  * as a CUDA graph.
  *
- * Four by-value inputs of a step change from one step to the next: the step number
- * (Adam's bias correction) and three Philox positions (the step-keyed streams at
+ * Five by-value inputs of a step change from one step to the next: the step number
+ * (the policy's Adam bias correction and EMA decay), the critic's own update count (its
+ * Adam's; it rests in pair steps) and three Philox positions (the step-keyed streams at
  * step << 32, the batch sampler's counter and the pair sampler's). With the device
  * clock on (train.step_graph) they live in backend memory instead: every rng of the
  * step points its offset_add at a clock counter, every Adam its step_add, and the step
@@ -20,9 +21,9 @@ rise_status rise_agent_clock_init(rise_agent *a) {
     rise_backend *be = a->be;
     a->clock = be->alloc(be, sizeof(uint64_t) * RISE_CLOCK_N);
     if (!a->clock) return rise_error(RISE_ERR_NOMEM, "agent: out of backend memory for the clock");
-    const uint64_t *step = a->clock + RISE_CLOCK_STEP;
-    if (a->has_critic) a->critic.cfg.q_opt.step_add = a->critic.cfg.v_opt.step_add = step;
-    if (a->has_cql) a->cql.cfg.q_opt.step_add = step;
+    const uint64_t *critic_step = a->clock + RISE_CLOCK_CRITIC_STEP;
+    if (a->has_critic) a->critic.cfg.q_opt.step_add = a->critic.cfg.v_opt.step_add = critic_step;
+    if (a->has_cql) a->cql.cfg.q_opt.step_add = critic_step;
     a->clock_fresh = 0;
     return RISE_OK;
 }
@@ -63,6 +64,20 @@ rise_rng rise_agent_sampler_rng(const rise_agent *a, const rise_sampler *s, int 
 
 int rise_agent_adam_step(const rise_agent *a) { return a->clock ? 1 : (int)(a->step + 1); }
 
+int64_t rise_agent_critic_steps_before(const rise_agent *a, int64_t step) {
+    const rise_agent_config *c = &a->cfg;
+    if (!a->has_critic && !a->has_cql) return 0; /* no critic (BC) */
+    if (c->relabel_critic_on_pairs || a->has_gauss || !a->has_pairs || a->pairs.n == 0) return step;
+    /* pair steps before `step`: the last relabel_block steps of each cycle */
+    const int64_t L = c->relabel_block, cycle = L * c->relabel_every;
+    const int64_t rem = step % cycle, tail = rem - (cycle - L);
+    return step - (step / cycle * L + (tail > 0 ? tail : 0));
+}
+
+int rise_agent_critic_adam_step(const rise_agent *a) {
+    return a->clock ? 1 : (int)(rise_agent_critic_steps_before(a, a->step) + 1);
+}
+
 const uint64_t *rise_agent_step_add(const rise_agent *a) {
     return a->clock ? a->clock + RISE_CLOCK_STEP : NULL;
 }
@@ -70,16 +85,19 @@ const uint64_t *rise_agent_step_add(const rise_agent *a) {
 /* Host counters -> device clock. */
 static void clock_upload(rise_agent *a) {
     const uint64_t h[RISE_CLOCK_N] = {(uint64_t)a->step, RISE_AGENT_STEP_BLOCKS(a->step),
-                                      a->sampler.offset, a->pair_sampler.offset};
+                                      a->sampler.offset, a->pair_sampler.offset,
+                                      (uint64_t)rise_agent_critic_steps_before(a, a->step)};
     a->be->upload(a->be, a->clock, h, sizeof h);
     a->clock_fresh = 1;
 }
 
 /* The step's last op: the clock moves on by one step of this phase. */
-static void clock_advance(rise_agent *a, int pair_step) {
+static void clock_advance(rise_agent *a) {
     const uint64_t delta[RISE_CLOCK_N] = {
-        1, RISE_AGENT_STEP_BLOCKS(1), rise_rng_blocks_uniform((uint64_t)a->sampler.batch),
-        pair_step ? rise_rng_blocks_uniform((uint64_t)a->pair_sampler.batch) : 0};
+        1, RISE_AGENT_STEP_BLOCKS(1),
+        a->last_regular_batch ? rise_rng_blocks_uniform((uint64_t)a->sampler.batch) : 0,
+        a->last_policy_from_pairs ? rise_rng_blocks_uniform((uint64_t)a->pair_sampler.batch) : 0,
+        a->last_critic_update ? 1 : 0};
     a->be->counters_add(a->be, a->clock, delta, RISE_CLOCK_N);
 }
 
@@ -91,7 +109,7 @@ static void capture_step(rise_agent *a, int phase, void (*body)(rise_agent *)) {
     rise_status st = be->graph_begin(be);
     if (st == RISE_OK) {
         body(a);
-        clock_advance(a, phase);
+        clock_advance(a);
         st = be->graph_end(be, &a->graph[phase]);
     }
     if (st == RISE_OK) return;
@@ -113,6 +131,6 @@ rise_status rise_agent_clock_step(rise_agent *a, void (*body)(rise_agent *)) {
     }
     /* no graphs (cpu), or the capture failed: the captured sequence, run as it is issued */
     body(a);
-    clock_advance(a, phase);
+    clock_advance(a);
     return RISE_OK;
 }

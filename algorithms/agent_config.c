@@ -2,6 +2,7 @@
 #include "agent_config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int parse_act(const char *s, rise_act *a) {
@@ -12,6 +13,32 @@ static int parse_act(const char *s, rise_act *a) {
             return 1;
         }
     return 0;
+}
+
+/* critic.hidden "300,400,300" (or '-' / 'x' between widths) -> depth and widths. */
+static rise_status parse_hidden(const char *text, rise_iql_config *q) {
+    int n = 0;
+    const char *p = text;
+    while (*p) {
+        char *end;
+        const long w = strtol(p, &end, 10);
+        if (end == p || w < 1 || w > 1 << 20 || n == RISE_MLP_MAX_HIDDEN)
+            return rise_error(RISE_ERR_INVALID,
+                              "critic.hidden = '%s': expected up to %d positive widths separated "
+                              "by commas, e.g. 300,400,300",
+                              text, RISE_MLP_MAX_HIDDEN);
+        q->hidden[n++] = (int)w;
+        p = end;
+        if (*p == ',' || *p == '-' || *p == 'x')
+            ++p;
+        else if (*p)
+            return rise_error(RISE_ERR_INVALID,
+                              "critic.hidden = '%s': unexpected '%c' (widths separated by commas, "
+                              "e.g. 300,400,300)",
+                              text, *p);
+    }
+    q->depth = n;
+    return RISE_OK;
 }
 
 rise_status rise_agent_config_from_train(const rise_train_config *t, int obs_dim, int act_dim,
@@ -52,15 +79,21 @@ rise_status rise_agent_config_from_train(const rise_train_config *t, int obs_dim
     d->train_steps = t->diffusion_train_steps;
     d->sample_steps = t->diffusion_sample_steps;
     d->clip = t->diffusion_clip;
+    if (!rise_clip_rule_parse(t->diffusion_clip_rule, &d->clip_rule))
+        return rise_error(RISE_ERR_INVALID, "diffusion.clip_rule = '%s'", t->diffusion_clip_rule);
     d->spectral = !strcmp(t->spectral_mode, "code")    ? RISE_SPECTRAL_CODE
                   : !strcmp(t->spectral_mode, "paper") ? RISE_SPECTRAL_PAPER
                                                        : RISE_SPECTRAL_NONE;
     d->code_width = t->spectral_width;
     d->spectral_iters = t->spectral_iters;
+    d->spectral_tol = t->spectral_tol;
+    d->spectral_per_frame = t->spectral_per_frame;
     c->spectral_lambda = t->spectral_lambda;
     c->policy_lr = t->policy_lr;
     c->policy_weight_decay = t->train_weight_decay;
     c->ema = t->policy_ema;
+    c->ema_power = t->policy_ema_power;
+    c->ema_before = !strcmp(t->policy_ema_timing, "before");
     c->max_grad_norm = t->train_max_grad_norm;
 
     rise_iql_config *q = &c->critic;
@@ -70,6 +103,9 @@ rise_status rise_agent_config_from_train(const rise_train_config *t, int obs_dim
     q->discount = t->critic_discount;
     q->tau = t->critic_tau;
     q->expectile = t->critic_expectile;
+    if (t->critic_hidden[0]) RISE_TRY(parse_hidden(t->critic_hidden, q));
+    if (strcmp(t->critic_q_target_v, "auto")) /* else rise_agent_config_default's, by algo */
+        q->q_target_v_before = !strcmp(t->critic_q_target_v, "before");
     q->q_opt.lr = q->v_opt.lr = t->critic_lr;
     q->q_opt.max_grad_norm = q->v_opt.max_grad_norm = t->train_max_grad_norm;
 
@@ -81,6 +117,9 @@ rise_status rise_agent_config_from_train(const rise_train_config *t, int obs_dim
     c->relabel = t->relabel_enable;
     rise_relabel_config *r = &c->relabel_cfg;
     r->k = t->relabel_k;
+    r->retrieve_first = !strcmp(t->relabel_search, "retrieve_then_filter");
+    r->raw_features = !strcmp(t->relabel_features, "raw");
+    r->match_play_to_play = t->relabel_match_play_to_play;
     r->threshold = t->relabel_threshold;
     r->l2_normalize = t->relabel_l2_normalize;
     r->skip_expert = t->relabel_skip_expert;
@@ -89,6 +128,8 @@ rise_status rise_agent_config_from_train(const rise_train_config *t, int obs_dim
     snprintf(r->match_key, sizeof r->match_key, "%s", t->relabel_match_key);
     r->match_tol = t->relabel_match_tol;
     c->relabel_every = t->relabel_every;
+    c->relabel_block = t->relabel_block;
+    c->relabel_critic_on_pairs = t->relabel_critic_on_pairs;
     c->noise_copies = t->noise_copies;
     c->noise_lo = t->noise_sigma_lo;
     c->noise_hi = t->noise_sigma_hi;

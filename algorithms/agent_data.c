@@ -140,10 +140,11 @@ void rise_agent_data_gather(rise_agent *a) {
     const rise_sampler *s = &a->sampler;
     const int B = a->B, D = (int)ts->obs_dim, A = (int)ts->act_dim;
     const int mixed = s->batch_a >= 0;
-    be->sample_indices(be, d->idx, B, s->n, mixed ? d->pool_a : NULL, s->n_a,
-                       mixed ? d->pool_b : NULL, s->n_b, (int)s->batch_a,
-                       rise_agent_sampler_rng(a, s, RISE_CLOCK_SAMPLER));
-    if (a->has_critic || a->has_gauss) {
+    if (a->last_regular_batch)
+        be->sample_indices(be, d->idx, B, s->n, mixed ? d->pool_a : NULL, s->n_a,
+                           mixed ? d->pool_b : NULL, s->n_b, (int)s->batch_a,
+                           rise_agent_sampler_rng(a, s, RISE_CLOCK_SAMPLER));
+    if (a->last_critic_update || a->has_gauss) {
         be->gather_rows(be, a->d_obs, d->obs, ts->n, d->idx, B, D, NULL, NULL);
         be->gather_rows(be, a->d_next, d->next_obs, ts->n, d->idx, B, D, NULL, NULL);
         be->gather_rows(be, a->d_act, d->actions, ts->n, d->idx, B, A, NULL, NULL);

@@ -21,6 +21,7 @@ enum {
     RISE_CLOCK_STEP_BLOCKS, /* steps done << 32: the step-keyed Philox streams */
     RISE_CLOCK_SAMPLER,     /* the batch sampler's counter */
     RISE_CLOCK_PAIRS,       /* the pair sampler's counter */
+    RISE_CLOCK_CRITIC_STEP, /* critic updates done: its Adam's step is 1 + this */
     RISE_CLOCK_N
 };
 
@@ -56,7 +57,9 @@ struct rise_agent {
     rise_sampler sampler, pair_sampler;
     rise_pairs pairs;
     int has_pairs;
-    int last_policy_from_pairs;
+    /* this step's phase (rise_agent_step): the policy's batch from the pairs; the critic
+     * updated; the regular batch drawn (for the critic or the policy) */
+    int last_policy_from_pairs, last_critic_update, last_regular_batch;
     /* batch sizes: critic batch B, policy batch Bp = B (1 + M) */
     int B, Bp, OD, AD; /* OD = To * D, AD = Ta * A */
     int64_t *idx, *pidx;
@@ -109,6 +112,10 @@ rise_rng rise_agent_step_rng(const rise_agent *a, uint32_t stream);
 rise_rng rise_agent_sampler_rng(const rise_agent *a, const rise_sampler *s, int counter);
 int rise_agent_adam_step(const rise_agent *a);
 const uint64_t *rise_agent_step_add(const rise_agent *a);
+/* The critic's own update count (it rests in pair steps unless relabel.critic_on_pairs):
+ * critic updates before step `step`, and the Adam step of this step's update. */
+int64_t rise_agent_critic_steps_before(const rise_agent *a, int64_t step);
+int rise_agent_critic_adam_step(const rise_agent *a);
 /* Runs body (the step's ops) on the clock: captured once per phase and replayed where the
  * backend has graphs, issued directly elsewhere. */
 rise_status rise_agent_clock_step(rise_agent *a, void (*body)(rise_agent *));

@@ -2,12 +2,19 @@
  *
  * (Metrics and diagnostics: agent_metrics.c.)
  *
- * A step: draw B transition indices (sampler), gather the critic batch (s, a_0, r, d, s')
- * and the policy batch (observation history, action chunk; every relabel.every-th step
- * from the relabelled pairs instead; plus M action-noise copies per row) on the host and
- * upload it (or, with data_on_backend, do the same on the backend: agent_data.c), then on
- * the backend: critic update (V, Q, targets; with the CQL penalty when
- * cql.enable), policy loss + spectral penalty + Adam + EMA. Nothing is read back here.
+ * Phases: with relabelled pairs, step s is a pair step when (s / relabel.block) %
+ * relabel.every == relabel.every - 1 (RISE's code: epochs of 100 steps, the even ones on
+ * pairs); a pair step trains the policy on a batch of pairs and, as RISE's code does, leaves
+ * the critic alone (relabel.critic_on_pairs: rise's earlier rule, a critic update on a
+ * regular batch in every step). The critic's Adam counts its own updates.
+ * A step: draw B transition indices (sampler) when the critic or the policy needs them,
+ * gather the critic batch (s, a_0, r, d, s') and the policy batch (observation history,
+ * action chunk, or the pairs'; plus M action-noise copies per row) on the host and upload
+ * it (or, with data_on_backend, do the same on the backend: agent_data.c), then on the
+ * backend: critic update (V, Q, targets; with the CQL penalty when cql.enable), policy loss +
+ * spectral penalty + Adam, and the EMA (diffusers' warm-up decay; averaging the weights from
+ * before the Adam step, as RISE's code steps its EMA while forming the loss, or after it).
+ * Nothing is read back here.
  * With the device clock (agent_clock.c) the same ops read the step number and Philox
  * positions from backend memory, and the step is replayed as a CUDA graph where the
  * backend has graphs.
@@ -58,11 +65,13 @@ static void gather_and_upload(rise_agent *a) {
     const int B = a->B;
     const size_t D = (size_t)a->cfg.obs_dim, A = (size_t)a->cfg.act_dim;
     rise_backend *be = a->be;
-    rise_sampler_next(&a->sampler, a->idx);
-    rise_gather_transitions(a->ts, a->idx, B, a->h_obs, a->h_next, a->h_act, a->h_r, a->h_d,
-                            a->h_expert);
+    if (a->last_regular_batch) {
+        rise_sampler_next(&a->sampler, a->idx);
+        rise_gather_transitions(a->ts, a->idx, B, a->h_obs, a->h_next, a->h_act, a->h_r, a->h_d,
+                                a->h_expert);
+    }
     if (!a->has_gauss) gather_policy_batch(a);
-    if (a->has_critic || a->has_gauss) {
+    if (a->last_critic_update || a->has_gauss) {
         be->upload(be, a->d_obs, a->h_obs, sizeof(float) * B * D);
         be->upload(be, a->d_next, a->h_next, sizeof(float) * B * D);
         be->upload(be, a->d_act, a->h_act, sizeof(float) * B * A);
@@ -103,8 +112,13 @@ static void policy_update(rise_agent *a, rise_arena *ar) {
         rise_mlp_backward(&a->bc, be, a->pp.value, a->pp.grad, ar, &t, dy, NULL, 0);
     }
     if (run) {
+        const rise_ema_hparams eh = {c->ema, c->ema_power, rise_agent_step_add(a)};
+        const int n = rise_agent_adam_step(a);
+        if (a->has_diffusion && c->ema_before)
+            be->ema(be, a->pp.ema, a->pp.value, a->pp.size, &eh, n);
         policy_adam(a, c->policy_lr);
-        if (a->has_diffusion) be->polyak(be, a->pp.ema, a->pp.value, a->pp.size, 1.0f - c->ema);
+        if (a->has_diffusion && !c->ema_before)
+            be->ema(be, a->pp.ema, a->pp.value, a->pp.size, &eh, n);
     }
     rise_arena_rewind(ar, mark);
 }
@@ -142,7 +156,7 @@ static void cql_step(rise_agent *a, rise_arena *ar, rise_rng rng) {
 }
 
 static void step_ops(rise_agent *a, rise_arena *ar) {
-    const int step = rise_agent_adam_step(a);
+    const int step = rise_agent_critic_adam_step(a);
     const rise_rng crng = rise_agent_step_rng(a, RISE_STREAM_CQL);
     if (a->cfg.algo == RISE_ALGO_CQL) {
         cql_step(a, ar, crng);
@@ -154,7 +168,9 @@ static void step_ops(rise_agent *a, rise_arena *ar) {
         qt = rise_arena_alloc(ar, (size_t)a->B);
         rise_iql_critic_qmin(&a->critic, ar, a->critic.qp.target, a->d_obs, a->d_act, a->B, qt);
     }
-    if (a->has_critic && a->has_cql)
+    if (!a->last_critic_update) {
+        /* pair step: the critic rests */
+    } else if (a->has_critic && a->has_cql)
         rise_cql_iql_update(&a->cql, &a->critic, ar, a->d_obs, a->d_act, a->d_next, a->d_r, a->d_d,
                             a->B, step, crng);
     else if (a->has_critic)
@@ -170,6 +186,7 @@ static void step_ops(rise_agent *a, rise_arena *ar) {
 rise_status rise_agent_size_arena(rise_agent *a) {
     rise_arena m;
     rise_arena_init_measure(&m);
+    a->last_critic_update = a->has_critic || a->has_cql; /* the larger phase */
     step_ops(a, &m);
     size_t peak = m.peak;
     rise_arena_init_measure(&m);
@@ -190,14 +207,18 @@ static void step_body(rise_agent *a) {
 rise_status rise_agent_step(rise_agent *a) {
     if (!a->ts) return rise_error(RISE_ERR_INVALID, "agent: no training data attached");
     const rise_agent_config *c = &a->cfg;
-    a->last_policy_from_pairs = !a->has_gauss && a->has_pairs && a->pairs.n > 0 &&
-                                a->step % c->relabel_every == c->relabel_every - 1;
+    const int64_t phase = a->step / c->relabel_block;
+    const int pairs = !a->has_gauss && a->has_pairs && a->pairs.n > 0 &&
+                      phase % c->relabel_every == c->relabel_every - 1;
+    a->last_policy_from_pairs = pairs;
+    a->last_critic_update = (a->has_critic || a->has_cql) && (!pairs || c->relabel_critic_on_pairs);
+    a->last_regular_batch = !pairs || a->last_critic_update;
     if (a->clock)
         RISE_TRY(rise_agent_clock_step(a, step_body));
     else
         step_body(a);
     if (a->data_on_backend) { /* the backend drew with the counters; the host path advanced them */
-        rise_sampler_skip(&a->sampler);
+        if (a->last_regular_batch) rise_sampler_skip(&a->sampler);
         if (a->last_policy_from_pairs) rise_sampler_skip(&a->pair_sampler);
     }
     a->step++;

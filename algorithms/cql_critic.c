@@ -30,7 +30,8 @@ rise_status rise_cql_create(rise_cql *k, rise_backend *be, const rise_cql_config
         m.in_dim = cfg->obs_dim + cfg->act_dim;
         m.out_dim = 1;
         m.n_hidden = cfg->depth;
-        for (int l = 0; l < cfg->depth; ++l) m.hidden[l] = cfg->width;
+        for (int l = 0; l < cfg->depth; ++l)
+            m.hidden[l] = cfg->hidden[0] > 0 ? cfg->hidden[l] : cfg->width;
         m.layernorm = cfg->layernorm;
         m.ens = 2;
         RISE_TRY(rise_mlp_register(&k->q, &k->qp, "q", &m));

@@ -42,7 +42,8 @@ extern "C" {
 
 typedef struct {
     int obs_dim, act_dim;
-    int width, depth, layernorm; /* own twin Q (algo cql) */
+    int width, depth, layernorm;     /* own twin Q (algo cql) */
+    int hidden[RISE_MLP_MAX_HIDDEN]; /* hidden[0] > 0: per-layer widths (as rise_iql_config) */
     float discount, tau;
     rise_adam_hparams q_opt; /* own Q; its lr is also the Lagrange multiplier's */
     float alpha;             /* penalty weight (initial value with lagrange) */

@@ -28,16 +28,22 @@ rise_status rise_diffusion_register(rise_diffusion *d, rise_params *p, const cha
         (cfg->sample_steps < 1 || cfg->sample_steps > cfg->train_steps))
         return rise_error(RISE_ERR_INVALID, "diffusion.sample_steps = %d, expected 1..%d",
                           cfg->sample_steps, cfg->train_steps);
+    const int frames = cfg->obs_frames > 0 ? cfg->obs_frames : 1;
+    if (cfg->obs_dim % frames)
+        return rise_error(RISE_ERR_INVALID,
+                          "diffusion policy: obs_dim %d is not a multiple of %d frames",
+                          cfg->obs_dim, frames);
     RISE_TRY(rise_schedule_make(&d->sched, cfg->schedule, cfg->train_steps));
-    d->n_steps = rise_sampler_steps(&d->sched, cfg->sampler, cfg->sample_steps, d->steps);
+    d->n_steps =
+        rise_sampler_steps(&d->sched, cfg->sampler, cfg->sample_steps, cfg->clip_rule, d->steps);
+    d->code_frames = cfg->spectral_per_frame ? frames : 1;
     char buf[96];
     snprintf(buf, sizeof buf, "%s.time", name);
     RISE_TRY(rise_time_embedding_register(&d->te, p, buf, &cfg->time));
     d->in_dim = cfg->obs_dim + cfg->act_dim + rise_time_embedding_dim(&d->te);
     if (cfg->spectral == RISE_SPECTRAL_CODE) {
         rise_mlp_config mc = rise_mlp_config_default();
-        mc.in_dim = cfg->obs_dim;
-        mc.out_dim = cfg->obs_dim;
+        mc.in_dim = mc.out_dim = cfg->obs_dim / d->code_frames;
         mc.n_hidden = 2;
         mc.hidden[0] = mc.hidden[1] = cfg->code_width;
         mc.act = RISE_ACT_RELU;
@@ -161,12 +167,13 @@ static void net_backward(const rise_diffusion *d, rise_backend *be, const float 
         rise_mlp_backward(&d->mlp, be, w, g, ar, &t->mlp, dy, dx, 0);
 }
 
-/* feat [B, obs_dim] = c(obs) (or obs itself); the tape is in *ct when the code MLP runs. */
+/* feat [B, obs_dim] = c(obs) (or obs itself); the tape is in *ct when the code MLP runs.
+ * Per frame, [B, To D] is [B To, D] row-major: c runs on B To rows. */
 static const float *obs_features(const rise_diffusion *d, rise_backend *be, const float *w,
                                  rise_arena *ar, rise_mlp_tape *ct, const float *obs, int batch) {
     if (d->cfg.spectral != RISE_SPECTRAL_CODE) return obs;
     const rise_rng none = {0, 0, 0, NULL};
-    rise_mlp_forward(&d->code, be, w, ar, ct, obs, batch, 1, 0, none);
+    rise_mlp_forward(&d->code, be, w, ar, ct, obs, batch * d->code_frames, 1, 0, none);
     return ct->y;
 }
 
@@ -223,7 +230,7 @@ void rise_diffusion_spectral(rise_diffusion *d, rise_backend *be, const float *w
         const rise_linear *l = d->spec_layer[i];
         float *u = d->spec_state + d->spec_u_off[i], *v = d->spec_state + d->spec_v_off[i];
         be->spectral_norm_forward(be, d->sigma + i, u, v, w + l->w_off, l->in, l->out,
-                                  d->cfg.spectral_iters);
+                                  d->cfg.spectral_iters, d->cfg.spectral_tol);
         be->spectral_norm_backward(be, g + l->w_off, d->sigma + i, u, v, l->in, l->out, lambda,
                                    squared);
     }
@@ -265,20 +272,25 @@ void rise_diffusion_sample(const rise_diffusion *d, rise_backend *be, const floa
         net_forward(d, be, w, ar, &nt, in, n, 0, none);
         if (!run) continue;
         if (r->two_stage) {
-            /* x0 = clip(c_x0 x + c_eps0 eps); x = c_x x0 + c_eps eps */
+            /* x0 = c_x0 x + c_eps0 eps (clipped); x = c_x x0 + c_xt x + c_eps eps */
             be->copy(be, x0, x, sizeof(float) * na);
             be->scale(be, x0, (float)r->c_x0, na);
             be->axpy(be, x0, (float)r->c_eps0, nt.y, na);
-            be->clamp(be, x0, x0, -clip, clip, na);
-            be->copy(be, x, x0, sizeof(float) * na);
-            be->scale(be, x, (float)r->c_x, na);
-            be->axpy(be, x, (float)r->c_eps, nt.y, na);
+            if (r->clip_x0) be->clamp(be, x0, x0, -clip, clip, na);
+            if (r->c_xt != 0.0) {
+                be->scale(be, x, (float)r->c_xt, na);
+                be->axpy(be, x, (float)r->c_x, x0, na);
+            } else {
+                be->copy(be, x, x0, sizeof(float) * na);
+                be->scale(be, x, (float)r->c_x, na);
+            }
+            if (r->c_eps != 0.0) be->axpy(be, x, (float)r->c_eps, nt.y, na);
         } else {
             be->scale(be, x, (float)r->c_x, na);
             be->axpy(be, x, (float)r->c_eps, nt.y, na);
-            if (r->noise > 0.0) be->axpy(be, x, (float)r->noise, noise + (size_t)(s + 1) * na, na);
         }
-        be->clamp(be, x, x, -clip, clip, na);
+        if (r->noise > 0.0) be->axpy(be, x, (float)r->noise, noise + (size_t)(s + 1) * na, na);
+        if (r->clip_xt) be->clamp(be, x, x, -clip, clip, na);
     }
     rise_arena_rewind(ar, mark);
 }

@@ -10,8 +10,12 @@
  * slot. The spectral penalty (rise_diffusion_spectral) adds either
  *   code:  lambda * sigma_max(W_last of c)          (RISE's code), or
  *   paper: lambda * sum_W sigma_max(W)^2            (over every Linear of the policy),
- * by power iteration whose vectors persist across steps (state to checkpoint).
- * Sampling (rise_diffusion_sample): DDPM or DDIM from given noise, clipped.
+ * by power iteration whose vectors persist across steps (state to checkpoint), run to
+ * convergence (spectral_tol > 0: sigma_max to float precision, as RISE's code's exact
+ * matrix_norm(ord=2)) or for a fixed number of iterations. RISE's code applies c to each
+ * observation frame (spectral_per_frame: c maps D -> D, To times) before flattening.
+ * Sampling (rise_diffusion_sample): DDPM or DDIM from given noise, clipped by clip_rule
+ * (diffusion_schedule.h).
  *
  * Randomness: the caller passes one rise_rng per call; the noising op uses
  * stream rng.stream, dropout rng.stream + 1, each at rng.offset, so a call's draws
@@ -31,9 +35,9 @@ extern "C" {
 typedef enum { RISE_SPECTRAL_NONE = 0, RISE_SPECTRAL_CODE, RISE_SPECTRAL_PAPER } rise_spectral_mode;
 
 typedef struct {
-    int obs_dim;    /* To * D */
-    int act_dim;    /* Ta * A */
-    int lnresnet;   /* 1: LN-ResNet denoiser, 0: MLP */
+    int obs_dim;  /* To * D */
+    int act_dim;  /* Ta * A */
+    int lnresnet; /* 1: LN-ResNet denoiser, 0: MLP */
     int width, depth;
     float dropout;
     rise_act act;
@@ -42,9 +46,13 @@ typedef struct {
     rise_sampler_kind sampler;
     int train_steps, sample_steps;
     float clip;
+    rise_clip_rule clip_rule;
     rise_spectral_mode spectral;
-    int code_width; /* hidden width of the code MLP (spectral code form) */
-    int spectral_iters;
+    int code_width;         /* hidden width of the code MLP (spectral code form) */
+    int spectral_iters;     /* power iterations per step (at most, when spectral_tol > 0) */
+    float spectral_tol;     /* > 0: stop once no entry of u moves by more than this */
+    int obs_frames;         /* To: obs_dim = To * D (0 counts as 1) */
+    int spectral_per_frame; /* the code MLP maps each frame's D features (else all To*D) */
 } rise_diffusion_config;
 
 #define RISE_DIFFUSION_MAX_LAYERS 40
@@ -55,7 +63,8 @@ typedef struct {
     rise_mlp mlp;
     rise_mlp code; /* RISE's d -> W -> W -> d MLP (spectral code form) */
     rise_time_embedding te;
-    int in_dim; /* obs_dim + act_dim + 2F */
+    int in_dim;      /* obs_dim + act_dim + 2F */
+    int code_frames; /* rows per observation the code MLP sees (To per frame, else 1) */
     rise_schedule sched;
     rise_reverse_step steps[RISE_DIFFUSION_MAX_STEPS];
     int n_steps;

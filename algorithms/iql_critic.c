@@ -11,7 +11,7 @@ static rise_mlp_config critic_mlp(const rise_iql_config *c, int in, int ens) {
     m.in_dim = in;
     m.out_dim = 1;
     m.n_hidden = c->depth;
-    for (int l = 0; l < c->depth; ++l) m.hidden[l] = c->width;
+    for (int l = 0; l < c->depth; ++l) m.hidden[l] = c->hidden[0] > 0 ? c->hidden[l] : c->width;
     m.act = RISE_ACT_RELU;
     m.layernorm = c->layernorm;
     m.ens = ens;
@@ -67,6 +67,21 @@ void rise_iql_critic_value(const rise_iql_critic *c, rise_arena *ar, const float
     rise_arena_rewind(ar, mark);
 }
 
+/* y2 [2, B]: r + gamma (1 - d) V(s') for both Q members, with V's current values. */
+static void q_target(const rise_iql_critic *c, rise_arena *ar, const float *r, const float *done,
+                     const float *next_obs, int batch, float *y2) {
+    rise_backend *be = c->be;
+    const size_t m2 = rise_arena_mark(ar);
+    const rise_rng none = {0, 0, 0, NULL};
+    rise_mlp_tape t;
+    rise_mlp_forward(&c->v, be, c->vp.value, ar, &t, next_obs, batch, 1, 0, none);
+    if (ar->be) {
+        be->td_target(be, y2, r, done, t.y, (size_t)batch, c->cfg.discount);
+        be->copy(be, y2 + batch, y2, sizeof(float) * (size_t)batch);
+    }
+    rise_arena_rewind(ar, m2);
+}
+
 void rise_iql_critic_update(rise_iql_critic *c, rise_arena *ar, const float *obs, const float *act,
                             const float *next_obs, const float *r, const float *done, int batch,
                             int step) {
@@ -83,6 +98,11 @@ void rise_iql_critic_update_hooked(rise_iql_critic *c, rise_arena *ar, const flo
     const rise_rng none = {0, 0, 0, NULL};
     float *m = c->metrics;
     float *x = rise_concat_sa(c->be, ar, obs, act, batch, c->cfg.obs_dim, c->cfg.act_dim);
+
+    /* Q's target r + gamma (1 - d) V(s'): here with V before its step (RISE's code), or
+     * below, after it (IQL's order). */
+    float *y2 = rise_arena_alloc(ar, 2 * (size_t)batch);
+    if (c->cfg.q_target_v_before) q_target(c, ar, r, done, next_obs, batch, y2);
 
     /* V toward the expectile of the target critics' min. */
     float *qt = rise_arena_alloc(ar, (size_t)batch);
@@ -109,18 +129,7 @@ void rise_iql_critic_update_hooked(rise_iql_critic *c, rise_arena *ar, const flo
         rise_arena_rewind(ar, m2);
     }
 
-    /* Q toward r + gamma (1 - d) V(s') with the updated V. */
-    float *y2 = rise_arena_alloc(ar, 2 * (size_t)batch);
-    {
-        const size_t m2 = rise_arena_mark(ar);
-        rise_mlp_tape t;
-        rise_mlp_forward(&c->v, be, c->vp.value, ar, &t, next_obs, batch, 1, 0, none);
-        if (run) {
-            be->td_target(be, y2, r, done, t.y, (size_t)batch, c->cfg.discount);
-            be->copy(be, y2 + batch, y2, sizeof(float) * (size_t)batch);
-        }
-        rise_arena_rewind(ar, m2);
-    }
+    if (!c->cfg.q_target_v_before) q_target(c, ar, r, done, next_obs, batch, y2);
     {
         rise_mlp_tape t;
         float *dq = rise_arena_alloc(ar, 2 * (size_t)batch);

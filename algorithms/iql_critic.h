@@ -3,9 +3,11 @@
  *
  * One update on a batch (s, a, r, d, s'):
  *   V:  L_V = mean |tau - 1(u < 0)| u^2,  u = min(Q1', Q2')(s, a) - V(s)   (targets Q')
- *   Q:  L_Q = sum_i mean (r + gamma (1 - d) V(s') - Q_i(s, a))^2            (V updated)
+ *   Q:  L_Q = sum_i mean (r + gamma (1 - d) V(s') - Q_i(s, a))^2
  *   Q' <- (1 - rate) Q' + rate Q
- * in that order, as IQL's reference implementation. Both networks are MLPs (Q is an
+ * V(s') in Q's target is V before this update's V step (q_target_v_before: RISE's code,
+ * which forms every loss from the pre-step networks before stepping any) or after it
+ * (IQL's reference order: V, then Q toward the new V). Both networks are MLPs (Q is an
  * ensemble of two sharing one strided-batched GEMM per layer) over [s, a] and s, each
  * with its own flat parameter buffer and Adam state. Losses and means stay on the
  * backend (scalars in `metrics`) until the caller reads them. */
@@ -21,7 +23,9 @@ extern "C" {
 typedef struct {
     int obs_dim, act_dim;
     int width, depth, layernorm;
+    int hidden[RISE_MLP_MAX_HIDDEN]; /* hidden[0] > 0: per-layer widths of the depth layers */
     float discount, tau, expectile;
+    int q_target_v_before; /* 1: V(s') from before the V step (RISE's code); 0: after (IQL) */
     rise_adam_hparams q_opt, v_opt;
 } rise_iql_config;
 

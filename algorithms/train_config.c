@@ -336,6 +336,7 @@ rise_status rise_train_config_check(const rise_train_config *c) {
     CHECK_FLOAT(policy, dropout, 0.0, CLOSED, 1.0, OPEN);
     CHECK_FLOAT(policy, lr, 0.0, OPEN, 1.0, OPEN);
     CHECK_FLOAT(policy, ema, 0.0, CLOSED, 1.0, OPEN);
+    CHECK_FLOAT(policy, ema_power, 0.0, CLOSED, inf, CLOSED);
     CHECK_INT(policy, obs_horizon, 1, INT_MAX);
     CHECK_INT(policy, action_horizon, 1, INT_MAX);
     RISE_TRY(int_between("policy.action_exec", c->policy_action_exec, 1, c->policy_action_horizon,
@@ -367,12 +368,14 @@ rise_status rise_train_config_check(const rise_train_config *c) {
     CHECK_FLOAT(spectral, lambda, 0.0, CLOSED, inf, CLOSED);
     CHECK_INT(spectral, width, 1, INT_MAX);
     CHECK_INT(spectral, iters, 1, INT_MAX);
+    CHECK_FLOAT(spectral, tol, 0.0, CLOSED, inf, CLOSED);
     CHECK_INT(relabel, k, 1, INT_MAX);
     CHECK_FLOAT(relabel, threshold, 0.0, CLOSED, inf, CLOSED);
     CHECK_INT(relabel, skip_expert, 0, INT_MAX);
     CHECK_INT(relabel, skip_nonexpert, 0, INT_MAX);
     CHECK_FLOAT(relabel, match_tol, 0.0, CLOSED, inf, CLOSED);
     CHECK_INT(relabel, every, 1, INT_MAX);
+    CHECK_INT(relabel, block, 1, INT_MAX);
     CHECK_INT(noise, copies, 0, INT_MAX);
     CHECK_FLOAT(noise, sigma_lo, 0.0, CLOSED, inf, CLOSED);
     CHECK_FLOAT(noise, sigma_hi, 0.0, CLOSED, inf, CLOSED);

@@ -10,6 +10,7 @@
 
 #include "../envs/coverage.h"
 #include "../host/checkpoint.h"
+#include "../host/cpu_info.h"
 #include "../host/paths.h"
 #include "../host/progress.h"
 #include "../host/run_log.h"
@@ -175,7 +176,10 @@ static rise_status report_and_header(const rise_train_config *cfg, const rise_tr
     char *json = NULL;
     RISE_TRY(rise_train_data_report(cfg, task, &s->ts, pairs, have_diag ? &diag : NULL, stderr,
                                     quiet ? NULL : stderr, &json));
-    const rise_status st = rise_run_header_write_extra(run_dir, s->be->name, s->be->name, json);
+    char device[512]; /* the processor (model, vector extensions, threads) and precision */
+    snprintf(device, sizeof device, "%s, %s",
+             s->be->is_device ? s->be->name : rise_cpu_description(), cfg->train_precision);
+    const rise_status st = rise_run_header_write_extra(run_dir, s->be->name, device, json);
     free(json);
     return st;
 }
@@ -203,7 +207,8 @@ static rise_status train(rise_train_config *cfg, const char *run_dir, int resume
     rise_status st = RISE_OK;
     s.be = rise_backend_create(cfg->train_backend, &st);
     if (!s.be) return st;
-    st = build_data(cfg, &s.ts);
+    st = rise_backend_set_precision_name(s.be, cfg->train_precision);
+    if (st == RISE_OK) st = build_data(cfg, &s.ts);
     s.have_ts = st == RISE_OK;
     rise_train_task task;
     if (st == RISE_OK) st = resolve_task(cfg, &s.ts, &task);

@@ -5,7 +5,7 @@
  * Bytes per call: forward 8 n (x read, y written), backward 12 n (dy, x read,
  * dx written). No FLOP figure: the cost of the transcendental functions
  * (mish, gelu, tanh, silu) is not a FLOP count.
- *   build/benchmarks/bench_activation [--backend cpu|cuda] [--json act.json] [--quick] */
+ *   build/benchmarks/bench_activation [--backend cpu|ref|cuda] [--json act.json] [--quick] */
 #include "bench_util.h"
 #include "kernels/activation.h"
 

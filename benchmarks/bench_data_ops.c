@@ -19,7 +19,7 @@
  * (+ 8 D shift/scale); obs history 8 B To D + 24 B (idx, step, traj, traj_start);
  * action chunk 8 B Ta A + 4 B Ta + 32 B; action noise 4 B A + 4 B M A + 8 B M;
  * kNN 4 F (nq + nr) + 8 nq k + 4 nq. FLOPs: kNN 2 nq nr F (the GEMM form).
- *   build/benchmarks/bench_data_ops [--backend cpu|cuda] [--json data_ops.json] [--quick] */
+ *   build/benchmarks/bench_data_ops [--backend cpu|ref|cuda] [--json data_ops.json] [--quick] */
 #include <math.h>
 
 #include "bench_util.h"

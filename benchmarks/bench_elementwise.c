@@ -6,7 +6,7 @@
  * clamp/copy 8 n, copy_cols 8 R C (12 R C accumulating).
  * On the CPU backend a last row times an OpenMP memcpy over all threads: the
  * machine's practical peak bandwidth, the yardstick for the other rows.
- *   build/benchmarks/bench_elementwise [--backend cpu|cuda] [--json ew.json] [--quick] */
+ *   build/benchmarks/bench_elementwise [--backend cpu|ref|cuda] [--json ew.json] [--quick] */
 #include "bench_util.h"
 #include "kernels/elementwise.h"
 

@@ -9,7 +9,7 @@
  *   logprob fwd 8 n + 4 B, logprob bwd 12 n + 4 B, awr 12 B, tanh sample
  *   16 n + 4 B (eps written), tanh backward 28 n + 4 B, logsumexp fwd 4 n + 4 R,
  *   logsumexp bwd 8 n + 8 R, exp 8 n.
- *   build/benchmarks/bench_gaussian [--backend cpu|cuda] [--json gaussian.json] [--quick] */
+ *   build/benchmarks/bench_gaussian [--backend cpu|ref|cuda] [--json gaussian.json] [--quick] */
 #include "bench_util.h"
 #include "kernels/gaussian.h"
 

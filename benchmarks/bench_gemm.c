@@ -13,7 +13,7 @@
  * E times), C written once and also read when beta != 0; FLOPs 2 M N K E.
  * bias_add: y [E,B,N] read+written, bias read; bias_grad: dy read, dbias
  * read+written.
- *   build/benchmarks/bench_gemm [--backend cpu|cuda] [--json gemm.json] [--quick] */
+ *   build/benchmarks/bench_gemm [--backend cpu|ref|cuda] [--json gemm.json] [--quick] */
 #include "bench_util.h"
 #include "kernels/gemm.h"
 

@@ -5,7 +5,7 @@
  * Bytes per call (R rows, C cols): forward 4 (2 R C + 2 C + 2 R): x read, y
  * written, gamma/beta read, mean/rstd written; backward 4 (3 R C + 2 R + 5 C):
  * dy, x read, dx written, mean/rstd and gamma read, dgamma/dbeta read+written.
- *   build/benchmarks/bench_layernorm [--backend cpu|cuda] [--json ln.json] [--quick] */
+ *   build/benchmarks/bench_layernorm [--backend cpu|ref|cuda] [--json ln.json] [--quick] */
 #include "bench_util.h"
 #include "kernels/layernorm.h"
 

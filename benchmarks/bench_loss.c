@@ -6,7 +6,7 @@
  * Bytes per call: mse 12 n (pred, target read, dpred written; +4 n with
  * weights), expectile 12 n (q, v read, dv written), td_target 16 n (r, done,
  * v_next read, y written); the scalar loss is ignored.
- *   build/benchmarks/bench_loss [--backend cpu|cuda] [--json loss.json] [--quick] */
+ *   build/benchmarks/bench_loss [--backend cpu|ref|cuda] [--json loss.json] [--quick] */
 #include "bench_util.h"
 #include "kernels/loss.h"
 

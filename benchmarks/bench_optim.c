@@ -5,7 +5,7 @@
  * step does), AdamW (weight decay) and Polyak averaging (tau = 0.005).
  * Bytes per call: adam 28 n (param, grad, m, v read; param, m, v written),
  * polyak 12 n (target, src read; target written).
- *   build/benchmarks/bench_optim [--backend cpu|cuda] [--json optim.json] [--quick] */
+ *   build/benchmarks/bench_optim [--backend cpu|ref|cuda] [--json optim.json] [--quick] */
 #include "bench_util.h"
 #include "kernels/optim.h"
 #include "kernels/reduce.h"

@@ -4,7 +4,7 @@
  * Bytes per call: uniform/normal 4 n (y written), dropout 12 n (x read, mask
  * and y written). These ops are compute-bound on the CPU (10 Philox rounds per
  * block), so GB/s here mostly measures the generator.
- *   build/benchmarks/bench_random [--backend cpu|cuda] [--json random.json] [--quick] */
+ *   build/benchmarks/bench_random [--backend cpu|ref|cuda] [--json random.json] [--quick] */
 #include "bench_util.h"
 #include "kernels/random.h"
 

@@ -4,7 +4,7 @@
  * [R, C] = 64 x 128, 512 x 128, 4096 x 256.
  * Bytes per call: reduce 4 n (+4 for the scalar), reduce_rows 4 (R C + R).
  * FLOPs: one per element (two for sumsq).
- *   build/benchmarks/bench_reduce [--backend cpu|cuda] [--json reduce.json] [--quick] */
+ *   build/benchmarks/bench_reduce [--backend cpu|ref|cuda] [--json reduce.json] [--quick] */
 #include "bench_util.h"
 #include "kernels/reduce.h"
 

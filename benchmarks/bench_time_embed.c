@@ -4,7 +4,7 @@
  * sampling time), H = 32 and 128 frequencies.
  * Bytes per call: forward 4 (B + H + 2 B H) (t, f read, y written); backward
  * 4 (2 B H + B + 3 H) (dy, t, f read, df read and written).
- *   build/benchmarks/bench_time_embed [--backend cpu|cuda] [--json te.json] [--quick] */
+ *   build/benchmarks/bench_time_embed [--backend cpu|ref|cuda] [--json te.json] [--quick] */
 #include "bench_util.h"
 #include "kernels/time_embed.h"
 

@@ -19,7 +19,7 @@
  * other. --batched forces this on the CPU backend too (for testing it);
  * --unbatched turns it off.
  *
- * Usage of a binary:  bench_<family> [--backend cpu|cuda] [--reps N] [--warmup N]
+ * Usage of a binary:  bench_<family> [--backend cpu|ref|cuda] [--reps N] [--warmup N]
  *                                    [--json FILE] [--quick] [--help]
  * Exit status: 0 all results validated, 1 a wrong result or a runtime error,
  * 2 bad arguments, 77 CUDA requested but no device (or not built).
@@ -42,6 +42,7 @@
 #endif
 
 #include "host/backend.h"
+#include "host/runtime.h"
 
 #define BENCH_MAX_REPS       100
 #define BENCH_MIN_REPS       5
@@ -86,7 +87,7 @@ static inline double bench_now(void) {
 
 static inline void bench_usage(FILE *out, const char *prog, const char *about) {
     fprintf(out,
-            "usage: %s [--backend cpu|cuda] [--reps N] [--warmup N] [--json FILE] [--quick]\n"
+            "usage: %s [--backend cpu|ref|cuda] [--reps N] [--warmup N] [--json FILE] [--quick]\n"
             "%s\n"
             "  --backend NAME  backend to time (default cpu); cuda without a device exits 77\n"
             "  --reps N        timed repetitions per case (default: up to %d, stopping after\n"
@@ -117,6 +118,7 @@ static inline int bench_parse_count(const char *prog, const char *opt, const cha
 /* Parses the arguments, creates the backend and opens the JSON file. Exits
  * 0 on --help, 2 on bad arguments, 77 when CUDA is asked for but unavailable. */
 static inline void bench_init(bench_ctx *c, int argc, char **argv, const char *about) {
+    rise_runtime_policy(argv); /* the rise command's OpenMP policy (host/runtime.h) */
     memset(c, 0, sizeof *c);
     const char *slash = strrchr(argv[0], '/');
     c->prog = slash ? slash + 1 : argv[0];
@@ -130,8 +132,9 @@ static inline void bench_init(bench_ctx *c, int argc, char **argv, const char *a
             bench_usage(stdout, c->prog, about);
             exit(0);
         } else if (strcmp(a, "--backend") == 0) {
-            if (!val || (strcmp(val, "cpu") != 0 && strcmp(val, "cuda") != 0)) {
-                fprintf(stderr, "%s: --backend expects 'cpu' or 'cuda', got '%s'\n", c->prog,
+            if (!val ||
+                (strcmp(val, "cpu") != 0 && strcmp(val, "ref") != 0 && strcmp(val, "cuda") != 0)) {
+                fprintf(stderr, "%s: --backend expects 'cpu', 'ref' or 'cuda', got '%s'\n", c->prog,
                         val ? val : "(nothing)");
                 exit(2);
             }

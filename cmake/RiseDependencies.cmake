@@ -1,5 +1,5 @@
 # RiseDependencies.cmake - finds every library rise uses and records what will
-# be built. Required: OpenMP, OpenBLAS, HDF5, cJSON, libpng, protobuf-c (with
+# be built. Required: OpenMP, OpenBLAS, SLEEF, oneDNN, HDF5, cJSON, libpng, protobuf-c (with
 # its compiler protoc-c, for TensorBoard event files). Optional: CUDA
 # (with cuBLAS/cuBLASLt), NCCL, MPI, MuJoCo. Produces the interface target
 # `rise_deps` and RISE_WITH_* variables read by RiseSummary.cmake.
@@ -16,8 +16,45 @@ if(RISE_DEPS_PREFIX)
   include(RiseDepsPrefix)
 else()
   find_package(PkgConfig REQUIRED)
-  pkg_check_modules(OPENBLAS REQUIRED IMPORTED_TARGET openblas)
-  target_link_libraries(rise_deps INTERFACE PkgConfig::OPENBLAS)
+
+  # OpenBLAS: Debian's OpenMP build when present (libopenblas-openmp-dev), so BLAS threads
+  # come from the same OpenMP pool as everything else; otherwise whichever build pkg-config
+  # names (the backends then keep a pthreads OpenBLAS single-threaded where it would fight
+  # OpenMP). The library is linked by path with an RPATH to its folder, because both builds
+  # install the same soname and the system's default alternative is the pthreads one.
+  find_library(OPENBLAS_OPENMP_LIBRARY openblas
+    PATHS /usr/lib/${CMAKE_LIBRARY_ARCHITECTURE}/openblas-openmp NO_DEFAULT_PATH)
+  find_path(OPENBLAS_OPENMP_INCLUDE_DIR cblas.h
+    PATHS /usr/include/${CMAKE_LIBRARY_ARCHITECTURE}/openblas-openmp NO_DEFAULT_PATH)
+  if(OPENBLAS_OPENMP_LIBRARY AND OPENBLAS_OPENMP_INCLUDE_DIR)
+    set(RISE_OPENBLAS_BUILD "OpenMP")
+    file(STRINGS ${OPENBLAS_OPENMP_INCLUDE_DIR}/openblas_config.h _ob_version
+         REGEX "define OPENBLAS_VERSION")
+    string(REGEX MATCH "[0-9]+\\.[0-9]+\\.[0-9]+" OPENBLAS_VERSION "${_ob_version}")
+    target_include_directories(rise_deps INTERFACE ${OPENBLAS_OPENMP_INCLUDE_DIR})
+    target_link_libraries(rise_deps INTERFACE ${OPENBLAS_OPENMP_LIBRARY})
+  else()
+    set(RISE_OPENBLAS_BUILD "default (pkg-config; not the OpenMP build)")
+    pkg_check_modules(OPENBLAS REQUIRED IMPORTED_TARGET openblas)
+    target_link_libraries(rise_deps INTERFACE PkgConfig::OPENBLAS)
+  endif()
+
+  # SLEEF: vectorised float exp/log/tanh for the fast CPU kernels (libsleef-dev).
+  pkg_check_modules(SLEEF REQUIRED IMPORTED_TARGET sleef)
+  target_link_libraries(rise_deps INTERFACE PkgConfig::SLEEF)
+
+  # oneDNN: the fast CPU backend's matmul where it beats OpenBLAS, and its bf16 path
+  # (libdnnl-dev; Debian builds it on OpenMP, the same pool).
+  find_path(DNNL_INCLUDE_DIR oneapi/dnnl/dnnl.h)
+  find_library(DNNL_LIBRARY dnnl)
+  if(NOT DNNL_INCLUDE_DIR OR NOT DNNL_LIBRARY)
+    message(FATAL_ERROR "oneDNN not found (apt-get install libdnnl-dev, or run scripts/setup.sh)")
+  endif()
+  file(STRINGS ${DNNL_INCLUDE_DIR}/oneapi/dnnl/dnnl_version.h _dnnl_v REGEX "define DNNL_VERSION_(MAJOR|MINOR|PATCH) ")
+  string(REGEX REPLACE "[^0-9;]" "" _dnnl_v "${_dnnl_v}")
+  string(REPLACE ";" "." DNNL_VERSION "${_dnnl_v}")
+  target_include_directories(rise_deps INTERFACE ${DNNL_INCLUDE_DIR})
+  target_link_libraries(rise_deps INTERFACE ${DNNL_LIBRARY})
 
   find_package(HDF5 REQUIRED COMPONENTS C)
   target_include_directories(rise_deps INTERFACE ${HDF5_C_INCLUDE_DIRS})
@@ -66,11 +103,6 @@ if(NOT RISE_CUDA STREQUAL "OFF")
     enable_language(CUDA)
     find_package(CUDAToolkit REQUIRED)
     set(RISE_WITH_CUDA ON)
-    if(RISE_DEPS_PREFIX)
-      # A bare machine's loader need not know the toolkit's folder (CMake writes no RPATH
-      # for it, as it counts it among the compiler's own), so say where cuBLAS is.
-      list(APPEND CMAKE_BUILD_RPATH "${CUDAToolkit_LIBRARY_DIR}")
-    endif()
   elseif(RISE_CUDA STREQUAL "ON")
     message(FATAL_ERROR "RISE_CUDA=ON but no CUDA compiler was found (install the CUDA toolkit or set CMAKE_CUDA_COMPILER)")
   endif()

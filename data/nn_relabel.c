@@ -11,13 +11,15 @@
 void rise_relabel_config_default(rise_relabel_config *c) {
     memset(c, 0, sizeof *c);
     c->k = 15;
+    c->retrieve_first = 1;
+    c->raw_features = 1;
     c->threshold = 0.15f;
     c->l2_normalize = 1;
     c->skip_expert = 20;
     c->skip_nonexpert = 50;
     c->play_to_expert = 1;
     c->play_to_play = 1;
-    c->match_tol = 0.01f;
+    c->match_tol = 0.0f;
 }
 
 void rise_pairs_free(rise_pairs *p) {
@@ -39,17 +41,20 @@ static rise_status key_cols(const rise_trainset *ts, const char *key, int64_t *o
                       list);
 }
 
-/* Normalised (and optionally unit-length) features of the listed rows. */
+/* Raw or normalised (and optionally unit-length) features of the listed rows. */
 static void features(const rise_trainset *ts, const int64_t *rows, int64_t n, const int64_t *cols,
-                     int64_t F, int l2, float *out) {
+                     int64_t F, int raw, int l2, float *out) {
     for (int64_t i = 0; i < n; ++i) {
         const float *x = ts->obs + rows[i] * ts->obs_dim;
         float *f = out + i * F;
         double s = 0;
         for (int64_t c = 0; c < F; ++c) {
             const int64_t col = cols[c];
-            f[c] = ts->normalized ? x[col]
-                                  : (x[col] - ts->norm.obs_shift[col]) / ts->norm.obs_scale[col];
+            const float sh = ts->norm.obs_shift[col], sc = ts->norm.obs_scale[col];
+            if (raw)
+                f[c] = ts->normalized ? x[col] * sc + sh : x[col];
+            else
+                f[c] = ts->normalized ? x[col] : (x[col] - sh) / sc;
             s += (double)f[c] * f[c];
         }
         if (l2 && s > 0) {
@@ -85,7 +90,8 @@ static void set_free(state_set *s) {
 }
 
 static rise_status make_set(const rise_trainset *ts, int expert, int skip, const int64_t *cols,
-                            int64_t F, int l2, int64_t moff, int64_t mdim, state_set *s) {
+                            int64_t F, const rise_relabel_config *c, int64_t moff, int64_t mdim,
+                            state_set *s) {
     memset(s, 0, sizeof *s);
     for (int64_t i = 0; i < ts->n; ++i) s->n += ts->expert[i] == expert && ts->step[i] >= skip;
     const size_t n = (size_t)(s->n ? s->n : 1);
@@ -104,14 +110,15 @@ static rise_status make_set(const rise_trainset *ts, int expert, int skip, const
             s->group[j] = ts->traj[i];
             ++j;
         }
-    features(ts, s->rows, s->n, cols, F, l2, s->feat);
+    features(ts, s->rows, s->n, cols, F, c->raw_features, c->l2_normalize, s->feat);
     if (mdim) match_values(ts, s->rows, s->n, moff, mdim, s->match);
     return RISE_OK;
 }
 
 static rise_status check_config(const rise_relabel_config *c) {
-    if (c->k < 1 || c->k > 1024)
-        return rise_error(RISE_ERR_INVALID, "relabel: k = %d, expected 1..1024", c->k);
+    const int kmax = c->retrieve_first ? 1023 : 1024; /* the search's limit is 1024 */
+    if (c->k < 1 || c->k > kmax)
+        return rise_error(RISE_ERR_INVALID, "relabel: k = %d, expected 1..%d", c->k, kmax);
     if (!(c->threshold > 0))
         return rise_error(RISE_ERR_INVALID, "relabel: threshold %g, expected > 0",
                           (double)c->threshold);
@@ -121,6 +128,28 @@ static rise_status check_config(const rise_relabel_config *c) {
         return rise_error(RISE_ERR_INVALID, "relabel: match_tol %g, expected >= 0",
                           (double)c->match_tol);
     return RISE_OK;
+}
+
+/* Retrieve first: of each query's kk nearest (nearest first), keep in order those within
+ * the threshold, of another trajectory (group) and agreeing on the match key (mdim > 0). */
+static void filter_retrieved(const rise_relabel_config *c, const state_set *qs, const state_set *rs,
+                             int kk, int group, int64_t mdim, int64_t *idx, float *dist,
+                             int32_t *count) {
+    for (int64_t i = 0; i < qs->n; ++i) {
+        int32_t kept = 0;
+        for (int32_t s = 0; s < count[i]; ++s) {
+            const int64_t j = idx[i * kk + s];
+            const float d = dist[i * kk + s];
+            int ok = d <= c->threshold && !(group && qs->group[i] == rs->group[j]);
+            for (int64_t m = 0; ok && m < mdim; ++m)
+                ok = fabsf(qs->match[i * mdim + m] - rs->match[j * mdim + m]) <= c->match_tol;
+            if (!ok) continue;
+            idx[i * kk + kept] = j;
+            dist[i * kk + kept] = d;
+            ++kept;
+        }
+        count[i] = kept;
+    }
 }
 
 static rise_status host_knn(void *ctx, const float *q, int64_t nq, const float *r, int64_t nr,
@@ -161,43 +190,50 @@ rise_status rise_relabel_build_with(const rise_trainset *ts, const rise_relabel_
     float *ndist[RISE_PAIR_RULES] = {NULL, NULL};
     int32_t *ncount[RISE_PAIR_RULES] = {NULL, NULL};
     const int on[RISE_PAIR_RULES] = {c->play_to_expert, c->play_to_play};
-    if (st == RISE_OK)
-        st = make_set(ts, 0, c->skip_nonexpert, cols, F, c->l2_normalize, moff, mdim, &qs);
+    const int kk = c->k + (c->retrieve_first ? 1 : 0); /* neighbours searched per query */
+    if (st == RISE_OK) st = make_set(ts, 0, c->skip_nonexpert, cols, F, c, moff, mdim, &qs);
     out->queries = qs.n;
     for (int rule = 0; rule < RISE_PAIR_RULES && st == RISE_OK; ++rule) {
         if (!on[rule]) continue;
         st = make_set(ts, rule == RISE_PAIR_PLAY_TO_EXPERT,
                       rule == RISE_PAIR_PLAY_TO_EXPERT ? c->skip_expert : c->skip_nonexpert, cols,
-                      F, c->l2_normalize, moff, mdim, &rs[rule]);
+                      F, c, moff, mdim, &rs[rule]);
         if (st != RISE_OK) break;
         out->references[rule] = rs[rule].n;
         const size_t nq = (size_t)(qs.n ? qs.n : 1);
-        nidx[rule] = malloc(nq * (size_t)c->k * sizeof *nidx[rule]);
-        ndist[rule] = malloc(nq * (size_t)c->k * sizeof *ndist[rule]);
+        nidx[rule] = malloc(nq * (size_t)kk * sizeof *nidx[rule]);
+        ndist[rule] = malloc(nq * (size_t)kk * sizeof *ndist[rule]);
         ncount[rule] = calloc(nq, sizeof *ncount[rule]);
         if (!nidx[rule] || !ndist[rule] || !ncount[rule]) {
             st = rise_error(RISE_ERR_NOMEM, "relabel: out of memory for neighbour lists");
             break;
         }
         if (qs.n == 0 || rs[rule].n == 0) continue;
+        const int group = rule == RISE_PAIR_PLAY_TO_PLAY;
+        const int match = mdim && (rule == RISE_PAIR_PLAY_TO_EXPERT || c->match_play_to_play);
         rise_knn_opts ko;
         rise_knn_opts_default(&ko);
-        ko.k = c->k;
-        ko.max_dist = c->threshold;
+        ko.k = kk;
         if (c->tile_q > 0) ko.tile_q = c->tile_q;
         if (c->tile_r > 0) ko.tile_r = c->tile_r;
-        if (rule == RISE_PAIR_PLAY_TO_PLAY) {
-            ko.q_group = qs.group;
-            ko.r_group = rs[rule].group;
-        }
-        if (mdim) {
-            ko.q_match = qs.match;
-            ko.r_match = rs[rule].match;
-            ko.match_dim = mdim;
-            ko.match_tol = c->match_tol;
+        if (!c->retrieve_first) { /* the filters inside the search */
+            ko.max_dist = c->threshold;
+            if (group) {
+                ko.q_group = qs.group;
+                ko.r_group = rs[rule].group;
+            }
+            if (match) {
+                ko.q_match = qs.match;
+                ko.r_match = rs[rule].match;
+                ko.match_dim = mdim;
+                ko.match_tol = c->match_tol;
+            }
         }
         st = knn(ctx, qs.feat, qs.n, rs[rule].feat, rs[rule].n, F, &ko, nidx[rule], ndist[rule],
                  ncount[rule]);
+        if (st == RISE_OK && c->retrieve_first)
+            filter_retrieved(c, &qs, &rs[rule], kk, group, match ? mdim : 0, nidx[rule],
+                             ndist[rule], ncount[rule]);
     }
     /* Assemble: by query, then rule, then distance. */
     int64_t total = 0;
@@ -224,8 +260,8 @@ rise_status rise_relabel_build_with(const rise_trainset *ts, const rise_relabel_
             for (int32_t s = 0; s < ncount[rule][i]; ++s) {
                 const int64_t p = out->n++;
                 out->obs_idx[p] = qs.rows[i];
-                out->act_idx[p] = rs[rule].rows[nidx[rule][i * c->k + s]];
-                out->dist[p] = ndist[rule][i * c->k + s];
+                out->act_idx[p] = rs[rule].rows[nidx[rule][i * kk + s]];
+                out->dist[p] = ndist[rule][i * kk + s];
                 out->rule[p] = (uint8_t)rule;
             }
         }
@@ -284,10 +320,8 @@ rise_status rise_relabel_diagnose(const rise_trainset *ts, const rise_relabel_co
     if (st == RISE_OK && c->match_key[0]) st = key_cols(ts, c->match_key, &moff, &mdim);
     out->has_match = mdim > 0;
     state_set qs = {0}, rs = {0};
-    if (st == RISE_OK)
-        st = make_set(ts, 0, c->skip_nonexpert, cols, F, c->l2_normalize, moff, mdim, &qs);
-    if (st == RISE_OK)
-        st = make_set(ts, 1, c->skip_expert, cols, F, c->l2_normalize, moff, mdim, &rs);
+    if (st == RISE_OK) st = make_set(ts, 0, c->skip_nonexpert, cols, F, c, moff, mdim, &qs);
+    if (st == RISE_OK) st = make_set(ts, 1, c->skip_expert, cols, F, c, moff, mdim, &rs);
     out->queries = qs.n;
     out->references = rs.n;
     const int64_t cap = 4096, stride = qs.n > cap ? (qs.n + cap - 1) / cap : 1;

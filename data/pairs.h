@@ -2,17 +2,23 @@
  * behaviour policy on (PAPER.md, support expansion 2).
  *
  * For each non-expert state s (time >= skip_nonexpert in its trajectory):
- *  - play->expert: up to k expert states s' (time >= skip_expert) within
- *    distance threshold of s give pairs (s, a(s'));
- *  - play->play: up to k non-expert states s' of *other* trajectories (time
- *    >= skip_nonexpert) within the threshold give pairs (s, a(s')).
- * Distances are Euclidean on features = normalised observations (all keys or
- * the chosen ones), optionally L2-normalised per row. With a match key (the
- * gripper) a neighbour must agree with s on every column of that key within
- * match_tol, in raw (unnormalised) units. The pairs are a separate set: the
- * actor draws batches from it (its own sampler stream); the critic never
- * sees them. Pairs store transition indices, so an actor batch gathers the
- * observation history of s and the action chunk starting at s'. */
+ *  - play->expert: expert states s' (time >= skip_expert) near s give pairs (s, a(s'));
+ *  - play->play: non-expert states s' of *other* trajectories (time >= skip_nonexpert)
+ *    near s give pairs (s, a(s')).
+ * Which neighbours (search):
+ *  - retrieve_first (RISE's code): the k + 1 nearest of the rule's states, then only
+ *    those within distance threshold, of another trajectory (play->play; this drops s
+ *    itself), and agreeing on the match key (play->expert; play->play too with
+ *    match_play_to_play) are kept: at most k + 1 per rule, often far fewer;
+ *  - filter first: the k nearest among the states that pass those filters.
+ * Distances are Euclidean on features: the raw observations (raw_features, RISE's code)
+ * or the normalised ones, of all keys or the chosen ones, optionally L2-normalised per
+ * row (RISE's code: yes, so Euclidean ranks like cosine). With a match key (the gripper)
+ * a neighbour must agree with s on every column of that key within match_tol, in raw
+ * units (0: exact equality, RISE's code). The pairs are a separate set: the actor draws
+ * batches from it (its own sampler stream); the critic never sees them. Pairs store
+ * transition indices, so an actor batch gathers the observation history of s and the
+ * action chunk starting at s'. */
 #ifndef RISE_DATA_PAIRS_H
 #define RISE_DATA_PAIRS_H
 
@@ -29,6 +35,8 @@ extern "C" {
 
 typedef struct {
     int k;              /* neighbours per state and rule (paper: 15) */
+    int retrieve_first; /* 1: the k + 1 nearest, then the filters (RISE's code) */
+    int raw_features;   /* 1: features from raw observations (RISE's code), else normalised */
     float threshold;    /* distance T (paper: 0.15 square, 0.08 threading) */
     int l2_normalize;   /* features scaled to unit length (paper: yes) */
     int skip_expert;    /* first steps of each expert demo left out (20) */
@@ -38,8 +46,9 @@ typedef struct {
     int n_feature_keys; /* 0 = all observation keys */
     char feature_keys[RISE_RELABEL_MAX_KEYS][RISE_NAME_MAX];
     char match_key[RISE_NAME_MAX]; /* "" = no match requirement */
-    float match_tol;
-    int64_t tile_q, tile_r; /* kNN tiles (0 = defaults) */
+    float match_tol;               /* 0: exact equality */
+    int match_play_to_play;        /* the match key also filters play->play (RISE's code: no) */
+    int64_t tile_q, tile_r;        /* kNN tiles (0 = defaults) */
 } rise_relabel_config;
 
 void rise_relabel_config_default(rise_relabel_config *c);

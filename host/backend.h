@@ -1,9 +1,10 @@
 /* backend.h - the backend table: every op the algorithms may call.
  *
  * Algorithms never see CUDA. They hold a `rise_backend *` and call ops through
- * its function pointers; `rise_backend_create("cpu"|"cuda")` returns the CPU
- * reference implementation (plain C, OpenBLAS, OpenMP) or the CUDA one
- * (cuBLAS + handwritten kernels). All pointers passed to ops live in that
+ * its function pointers; `rise_backend_create("ref"|"cpu"|"cuda")` returns the
+ * reference implementation (plain C, OpenBLAS, OpenMP: the specification), the
+ * fast CPU one (vectorised kernels validated against the reference) or the CUDA
+ * one (cuBLAS + handwritten kernels). All pointers passed to ops live in that
  * backend's memory (alloc/upload/download move data in and out). Ops are
  * asynchronous on CUDA; `sync` waits and returns the first error seen.
  *
@@ -68,6 +69,16 @@ typedef struct {
     const uint64_t *step_add;
 } rise_adam_hparams;
 
+/* EMA settings (the update and its decay: kernels/optim.h). Update n = step + *step_add
+ * (counting from 1) uses decay rise_ema_decay(n, power, max_decay): power > 0 is
+ * diffusers' EMAModel warm-up (0 at n = 1, then min(max_decay, 1 - n^-power)); power 0 the
+ * fixed decay max_decay. */
+typedef struct {
+    float max_decay;
+    float power;
+    const uint64_t *step_add; /* as in rise_adam_hparams */
+} rise_ema_hparams;
+
 /* Settings of knn_topk (kernels/knn.h); the pointers are backend memory. */
 typedef struct {
     int k;                            /* neighbours per query, 1 .. 1024 */
@@ -78,12 +89,15 @@ typedef struct {
     float match_tol; /* pairs need |q_match - r_match| <= match_tol in every column */
 } rise_knn_params;
 
+/* Precision of the GEMM inputs (accumulation and every other op stay fp32). */
+typedef enum { RISE_PRECISION_FP32 = 0, RISE_PRECISION_BF16 } rise_precision;
+
 typedef struct rise_backend rise_backend;
 
 #define RISE_COUNTERS_MAX 8 /* counters_add's limit */
 
 struct rise_backend {
-    const char *name; /* "cpu" or "cuda" */
+    const char *name; /* "ref", "cpu" or "cuda" */
     int is_device;    /* 1 when memory is not host-addressable */
     void *impl;       /* backend private state (stream, handles, error) */
     /* the backend's cudaStream_t (opaque), the one every kernel launcher must be given
@@ -98,6 +112,10 @@ struct rise_backend {
     void (*download)(rise_backend *be, void *host_dst, const void *src, size_t bytes);
     void (*copy)(rise_backend *be, void *dst, const void *src, size_t bytes);
     rise_status (*sync)(rise_backend *be);
+    /* GEMM input precision for the ops that follow; NULL on a backend that computes in
+     * fp32 only (ref, cuda). bf16 rounds GEMM inputs to bfloat16 and accumulates in fp32;
+     * an error where the processor has no bf16 matmul. */
+    rise_status (*set_precision)(rise_backend *be, rise_precision p);
 
     /* ---- dense algebra (kernels/gemm.h) ----
      * C[b] = alpha op(A[b]) op(B[b]) + beta C[b], strided-batched, row-major. */
@@ -166,6 +184,9 @@ struct rise_backend {
                  const rise_adam_hparams *hp, int step, const float *grad_sumsq);
     /* Polyak averaging and EMA alike. */
     void (*polyak)(rise_backend *be, float *target, const float *src, size_t n, float tau);
+    /* The same with tau = 1 - decay of EMA update n = step (+ *hp->step_add). */
+    void (*ema)(rise_backend *be, float *target, const float *src, size_t n,
+                const rise_ema_hparams *hp, int step);
 
     /* ---- reductions, whole-buffer and per row (kernels/reduce.h) ---- */
     void (*reduce)(rise_backend *be, rise_reduce_op op, float *out, const float *x, size_t n);
@@ -174,7 +195,7 @@ struct rise_backend {
 
     /* ---- spectral norm by power iteration and its gradient (kernels/spectral_norm.h) ---- */
     void (*spectral_norm_forward)(rise_backend *be, float *sigma, float *u, float *v,
-                                  const float *w, int rows, int cols, int iters);
+                                  const float *w, int rows, int cols, int iters, float tol);
     void (*spectral_norm_backward)(rise_backend *be, float *dw, const float *sigma, const float *u,
                                    const float *v, int rows, int cols, float lambda, int squared);
 
@@ -259,15 +280,20 @@ struct rise_backend {
     void (*graph_destroy)(rise_backend *be, void *graph);
 };
 
-/* "cpu" or "cuda". Returns NULL with rise_last_error() set (status in *st,
+/* "ref", "cpu" (also for NULL) or "cuda". Returns NULL with rise_last_error() set (status in *st,
  * RISE_ERR_NO_DEVICE when CUDA was not built or no GPU is present). */
 rise_backend *rise_backend_create(const char *name, rise_status *st);
 void rise_backend_destroy(rise_backend *be);
 
+/* Parses "fp32" / "bf16" and applies it (fp32 is every backend's default); a clear error
+ * for an unknown name or a backend without that precision. */
+rise_status rise_backend_set_precision_name(rise_backend *be, const char *precision);
+
 /* Whether the CUDA backend was compiled into this build. */
 int rise_backend_cuda_built(void);
 
-/* Implementations (host/backend_cpu.c, host/backend_cuda.c). */
+/* Implementations (host/backend_ref.c, host/backend_cpu.c, host/backend_cuda.c). */
+rise_backend *rise_backend_ref_create(rise_status *st);
 rise_backend *rise_backend_cpu_create(rise_status *st);
 rise_backend *rise_backend_cuda_create(rise_status *st);
 

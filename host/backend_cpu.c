@@ -1,569 +1,145 @@
-/* backend_cpu.c - the CPU backend table: OpenBLAS for GEMM, the kernels/<op>_ref.c
- * references for everything else, split into OpenMP chunks where the work is
- * large and element- or row-independent.
+/* backend_cpu.c - the fast CPU backend table ("cpu", the default): the reference table
+ * (backend_ref.c) with the ops that dominate a training step replaced by the fast
+ * kernels/<op>_cpu.c variants: GEMM threading over one OpenMP pool, float vectorised
+ * activations and their fused bias forms, LayerNorm, the bias gradient, Philox fills and
+ * dropout, Adam and the large sums. Every replacement is tested against the reference
+ * (tests/cpu/test_backend_cpu.c). Ops not worth speeding up keep the reference's entry.
  *
- * Determinism: every chunked op computes each output element (or row) exactly
- * as the serial reference does, so results are bitwise independent of the
- * thread count. Reductions across elements (losses, reduce, bias_grad and the
- * LayerNorm parameter gradients, spectral norm) run serially in the reference,
- * in double, in a fixed order. Random ops split on Philox block boundaries so
- * each chunk draws the same words as the serial reference. */
+ * The fast kernels are compiled for AVX2 + FMA; on a processor without them the table
+ * keeps the reference's entries throughout (same results as "ref", reference speed).
+ *
+ * Determinism: every fast op gives the same bits on every run and for every thread count
+ * (fixed splits, fixed summation orders); see each kernel's header comment. */
 #include "backend.h"
 
-#include <cblas.h>
-#include <omp.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "../kernels/activation.h"
-#include "../kernels/elementwise.h"
 #include "../kernels/gemm.h"
 #include "../kernels/layernorm.h"
-#include "../kernels/loss.h"
 #include "../kernels/optim.h"
 #include "../kernels/random.h"
 #include "../kernels/reduce.h"
-#include "../kernels/spectral_norm.h"
-#include "../kernels/time_embed.h"
-#include "../kernels/diffusion.h"
-#include "../kernels/extract.h"
-#include "../kernels/gaussian.h"
-#include "../kernels/gather.h"
-#include "../kernels/knn.h"
-#include "../kernels/knn_search.h"
 
-/* Below this many elements per chunk, thread start-up costs more than it saves. */
-#define CPU_GRAIN ((size_t)16384)
+typedef struct {
+    gemm_cpu_state *gemm;
+} cpu_impl;
 
-/* Number of chunks for `work` elements: 1 for small jobs, at most one per thread. */
-static size_t cpu_chunks(size_t work) {
-    const size_t by_work = work / CPU_GRAIN;
-    const size_t threads = (size_t)omp_get_max_threads();
-    const size_t c = by_work < threads ? by_work : threads;
-    return c ? c : 1;
+static gemm_cpu_state *gemm_state(rise_backend *be) { return ((cpu_impl *)be->impl)->gemm; }
+
+static void cpu_destroy(rise_backend *be) {
+    cpu_impl *impl = (cpu_impl *)be->impl;
+    if (impl) gemm_cpu_destroy(impl->gemm);
+    free(impl);
+    free(be);
 }
-
-/* Chunk c of nchunk over [0, n), boundaries rounded down to a multiple of `align`. */
-static size_t chunk_start(size_t n, size_t nchunk, size_t c, size_t align) {
-    if (c >= nchunk) return n;
-    const size_t s = (size_t)((unsigned __int128)n * c / nchunk);
-    return s / align * align;
-}
-
-/* Runs BODY(lo, hi) over chunks of [0, n) in parallel. */
-#define CPU_FOR_CHUNKS(n, align, work_per_item, BODY)                                              \
-    do {                                                                                           \
-        const size_t n_ = (n), align_ = (align);                                                   \
-        const long nchunk_ = (long)cpu_chunks(n_ * (size_t)(work_per_item));                       \
-        _Pragma("omp parallel for schedule(static) if (nchunk_ > 1)") for (long c_ = 0;            \
-                                                                           c_ < nchunk_; ++c_) {   \
-            const size_t lo = chunk_start(n_, (size_t)nchunk_, (size_t)c_, align_);                \
-            const size_t hi = chunk_start(n_, (size_t)nchunk_, (size_t)c_ + 1, align_);            \
-            if (lo < hi) {                                                                         \
-                BODY;                                                                              \
-            }                                                                                      \
-        }                                                                                          \
-    } while (0)
-
-/* ---- lifetime, memory ---- */
-
-static void cpu_destroy(rise_backend *be) { free(be); }
-
-/* 256-byte alignment (more than the 64 a cache line needs) because the arena
- * promises 256-byte aligned blocks (RISE_ARENA_ALIGN_FLOATS) carved from one
- * allocation, as cudaMalloc's alignment gives on the CUDA backend. */
-#define CPU_ALLOC_ALIGN ((size_t)256)
-
-static void *cpu_alloc(rise_backend *be, size_t bytes) {
-    const size_t rounded = (bytes + CPU_ALLOC_ALIGN - 1) / CPU_ALLOC_ALIGN * CPU_ALLOC_ALIGN;
-    void *p = NULL;
-    if (rounded < bytes ||
-        posix_memalign(&p, CPU_ALLOC_ALIGN, rounded ? rounded : CPU_ALLOC_ALIGN) != 0) {
-        rise_error(RISE_ERR_NOMEM, "cpu backend: cannot allocate %zu bytes of host memory", bytes);
-        return NULL;
-    }
-    memset(p, 0, rounded ? rounded : CPU_ALLOC_ALIGN);
-    return p;
-}
-
-static void cpu_free(rise_backend *be, void *p) { free(p); }
-
-static void cpu_memcpy(rise_backend *be, void *dst, const void *src, size_t bytes) {
-    if (bytes) memcpy(dst, src, bytes);
-}
-
-static rise_status cpu_sync(rise_backend *be) { return RISE_OK; }
-
-/* ---- dense algebra ---- */
-
-/* GEMMs below this many flops run single-threaded in OpenBLAS. */
-#define CPU_BLAS_THREADED_FLOPS 5e7
 
 static void cpu_gemm(rise_backend *be, int trans_a, int trans_b, int m, int n, int k, float alpha,
                      const float *a, int lda, int64_t stride_a, const float *b, int ldb,
                      int64_t stride_b, float beta, float *c, int ldc, int64_t stride_c, int batch) {
-    gemm_check(trans_a, trans_b, m, n, k, lda, ldb, ldc, batch);
-    if (m == 0 || n == 0) return;
-    /* OpenBLAS's own threads and OpenMP's fight over the cores (mostly spin
-     * time) on the small GEMMs these networks run: on 2 cores the LN-ResNet
-     * demo ran 2.5x slower with them. Only large products get them. */
-    const double flops = 2.0 * m * n * (double)k;
-    openblas_set_num_threads(flops >= CPU_BLAS_THREADED_FLOPS ? omp_get_max_threads() : 1);
-    for (int bi = 0; bi < batch; ++bi) {
-        float *cb = c + (int64_t)bi * stride_c;
-        if (k == 0) { /* C = beta C; BLAS would reject lda = 0 here */
-            for (int i = 0; i < m; ++i)
-                for (int j = 0; j < n; ++j) {
-                    float *cij = &cb[(int64_t)i * ldc + j];
-                    *cij = gemm_scale_c(beta, *cij);
-                }
-            continue;
-        }
-        /* BLAS requires leading dimensions >= 1 even for a single column. */
-        const int lda_ = lda > 0 ? lda : 1, ldb_ = ldb > 0 ? ldb : 1, ldc_ = ldc > 0 ? ldc : 1;
-        cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
-                    trans_b ? CblasTrans : CblasNoTrans, m, n, k, alpha, a + (int64_t)bi * stride_a,
-                    lda_, b + (int64_t)bi * stride_b, ldb_, beta, cb, ldc_);
-    }
+    gemm_cpu(gemm_state(be), trans_a, trans_b, m, n, k, alpha, a, lda, stride_a, b, ldb, stride_b,
+             beta, c, ldc, stride_c, batch);
 }
 
-static void cpu_bias_add(rise_backend *be, float *y, const float *bias, int e, int b, int n) {
-    bias_check("bias_add", e, b, n);
-    for (int ei = 0; ei < e; ++ei) {
-        float *ye = y + (int64_t)ei * b * n;
-        const float *be_bias = bias + (int64_t)ei * n;
-        CPU_FOR_CHUNKS((size_t)b, 1, n, bias_add_ref(ye + lo * n, be_bias, 1, (int)(hi - lo), n));
-    }
+static rise_status cpu_set_precision(rise_backend *be, rise_precision p) {
+    return gemm_cpu_set_precision(gemm_state(be), p == RISE_PRECISION_BF16 ? GEMM_CPU_BF16
+                                                                            : GEMM_CPU_FP32);
 }
 
 static void cpu_bias_grad(rise_backend *be, float *dbias, const float *dy, int e, int b, int n) {
-    bias_grad_ref(dbias, dy, e, b, n);
+    bias_grad_cpu(dbias, dy, e, b, n);
 }
-
-/* ---- element-wise ---- */
-
-static void cpu_fill(rise_backend *be, float *y, float value, size_t n) {
-    CPU_FOR_CHUNKS(n, 1, 1, fill_ref(y + lo, value, hi - lo));
-}
-
-static void cpu_scale(rise_backend *be, float *y, float alpha, size_t n) {
-    CPU_FOR_CHUNKS(n, 1, 1, scale_ref(y + lo, alpha, hi - lo));
-}
-
-static void cpu_axpy(rise_backend *be, float *y, float alpha, const float *x, size_t n) {
-    CPU_FOR_CHUNKS(n, 1, 1, axpy_ref(y + lo, alpha, x + lo, hi - lo));
-}
-
-static void cpu_add(rise_backend *be, float *y, const float *a, const float *b, size_t n) {
-    CPU_FOR_CHUNKS(n, 1, 1, add_ref(y + lo, a + lo, b + lo, hi - lo));
-}
-
-static void cpu_mul(rise_backend *be, float *y, const float *a, const float *b, size_t n) {
-    CPU_FOR_CHUNKS(n, 1, 1, mul_ref(y + lo, a + lo, b + lo, hi - lo));
-}
-
-static void cpu_copy_cols(rise_backend *be, float *dst, int dst_ld, int dst_off, const float *src,
-                          int src_ld, int src_off, int rows, int cols, int accumulate) {
-    copy_cols_check(dst_ld, dst_off, src_ld, src_off, rows, cols);
-    CPU_FOR_CHUNKS((size_t)rows, 1, cols,
-                   copy_cols_ref(dst + (int64_t)lo * dst_ld, dst_ld, dst_off,
-                                 src + (int64_t)lo * src_ld, src_ld, src_off, (int)(hi - lo), cols,
-                                 accumulate));
-}
-
-static void cpu_counters_add(rise_backend *be, uint64_t *ctr, const uint64_t *delta, int n) {
-    (void)be;
-    counters_add_ref(ctr, delta, n);
-}
-
-static void cpu_clamp(rise_backend *be, float *y, const float *x, float lo_v, float hi_v,
-                      size_t n) {
-    clamp_check(lo_v, hi_v);
-    CPU_FOR_CHUNKS(n, 1, 1, clamp_ref(y + lo, x + lo, lo_v, hi_v, hi - lo));
-}
-
-/* ---- activations (transcendentals: a smaller grain pays off) ---- */
 
 static void cpu_act_forward(rise_backend *be, rise_act act, float *y, const float *x, size_t n) {
-    act_check("act_forward", act);
-    CPU_FOR_CHUNKS(n, 1, 8, act_forward_ref(act, y + lo, x + lo, hi - lo));
+    act_forward_cpu(act, y, x, n);
 }
 
 static void cpu_act_backward(rise_backend *be, rise_act act, float *dx, const float *dy,
                              const float *x, size_t n, int accumulate) {
-    act_check("act_backward", act);
-    CPU_FOR_CHUNKS(n, 1, 8, act_backward_ref(act, dx + lo, dy + lo, x + lo, hi - lo, accumulate));
+    act_backward_cpu(act, dx, dy, x, n, accumulate);
 }
 
-/* Rows chunked per member: the bias (and the activation on the cache-hot chunk) in one
- * sweep. */
 static void cpu_bias_act_forward(rise_backend *be, rise_act act, float *h, float *a,
                                  const float *bias, int e, int b, int n) {
-    act_check("bias_act_forward", act);
-    act_check_shape("bias_act_forward", e, b, n);
-    for (int ei = 0; ei < e; ++ei) {
-        const size_t m = (size_t)ei * b * n;
-        const float *bb = bias ? bias + (size_t)ei * n : NULL;
-        CPU_FOR_CHUNKS(
-            (size_t)b, 1, 8 * (size_t)n,
-            bias_act_forward_ref(act, h + m + lo * n, a + m + lo * n, bb, 1, (int)(hi - lo), n));
-    }
+    bias_act_forward_cpu(act, h, a, bias, e, b, n);
 }
 
 static void cpu_act_bias_backward(rise_backend *be, rise_act act, float *dh, float *dbias,
                                   const float *da, const float *h, int e, int b, int n) {
-    act_check_shape("act_bias_backward", e, b, n);
-    cpu_act_backward(be, act, dh, da, h, (size_t)e * b * n, 0);
-    if (dbias) bias_grad_ref(dbias, dh, e, b, n);
+    act_bias_backward_cpu(act, dh, dbias, da, h, e, b, n);
 }
-
-/* ---- LayerNorm ---- */
 
 static void cpu_layernorm_forward(rise_backend *be, float *y, float *mean, float *rstd,
                                   const float *x, const float *gamma, const float *beta, int rows,
                                   int cols, float eps) {
-    layernorm_check("layernorm_forward", rows, cols);
-    layernorm_check_eps(eps);
-    CPU_FOR_CHUNKS((size_t)rows, 1, 4 * (size_t)cols,
-                   layernorm_forward_ref(y + lo * cols, mean + lo, rstd + lo, x + lo * cols, gamma,
-                                         beta, (int)(hi - lo), cols, eps));
+    layernorm_forward_cpu(y, mean, rstd, x, gamma, beta, rows, cols, eps);
 }
 
 static void cpu_layernorm_backward(rise_backend *be, float *dx, float *dgamma, float *dbeta,
                                    const float *dy, const float *x, const float *mean,
                                    const float *rstd, const float *gamma, int rows, int cols,
                                    int accumulate) {
-    layernorm_check("layernorm_backward", rows, cols);
-    if (dx)
-        CPU_FOR_CHUNKS((size_t)rows, 1, 4 * (size_t)cols,
-                       layernorm_backward_ref(dx + lo * cols, NULL, NULL, dy + lo * cols,
-                                              x + lo * cols, mean + lo, rstd + lo, gamma,
-                                              (int)(hi - lo), cols, accumulate));
-    if (dgamma || dbeta)
-        layernorm_backward_ref(NULL, dgamma, dbeta, dy, x, mean, rstd, gamma, rows, cols, 0);
-}
-
-/* ---- randomness: chunks start on Philox block boundaries ---- */
-
-static rise_rng rng_at_block(rise_rng rng, size_t blocks) {
-    rng.offset += blocks;
-    return rng;
+    layernorm_backward_cpu(dx, dgamma, dbeta, dy, x, mean, rstd, gamma, rows, cols, accumulate);
 }
 
 static void cpu_dropout_forward(rise_backend *be, float *y, float *mask, const float *x, size_t n,
                                 float p, rise_rng rng) {
-    dropout_check(p);
-    CPU_FOR_CHUNKS(
-        n, 4, 4,
-        dropout_forward_ref(y + lo, mask + lo, x + lo, hi - lo, p, rng_at_block(rng, lo / 4)));
+    dropout_forward_cpu(y, mask, x, n, p, rng);
 }
 
-static void cpu_rand_uniform(rise_backend *be, float *y, size_t n, float lo_v, float hi_v,
+static void cpu_rand_uniform(rise_backend *be, float *y, size_t n, float lo, float hi,
                              rise_rng rng) {
-    CPU_FOR_CHUNKS(n, 4, 4,
-                   rand_uniform_ref(y + lo, hi - lo, lo_v, hi_v, rng_at_block(rng, lo / 4)));
+    rand_uniform_cpu(y, n, lo, hi, rng);
 }
 
 static void cpu_rand_normal(rise_backend *be, float *y, size_t n, float mean, float std,
                             rise_rng rng) {
-    CPU_FOR_CHUNKS(n, 2, 8, rand_normal_ref(y + lo, hi - lo, mean, std, rng_at_block(rng, lo / 2)));
+    rand_normal_cpu(y, n, mean, std, rng);
 }
-
-/* ---- losses (serial: the loss is a sum in double, in a fixed order) ---- */
-
-static void cpu_mse(rise_backend *be, float *loss, float *dpred, const float *pred,
-                    const float *target, const float *w, size_t n, float scale) {
-    mse_ref(loss, dpred, pred, target, w, n, scale);
-}
-
-static void cpu_expectile(rise_backend *be, float *loss, float *dv, const float *q, const float *v,
-                          size_t n, float tau, float scale) {
-    expectile_ref(loss, dv, q, v, n, tau, scale);
-}
-
-static void cpu_td_target(rise_backend *be, float *y, const float *r, const float *done,
-                          const float *v_next, size_t n, float gamma) {
-    CPU_FOR_CHUNKS(n, 1, 1, td_target_ref(y + lo, r + lo, done + lo, v_next + lo, hi - lo, gamma));
-}
-
-/* ---- optimiser ---- */
 
 static void cpu_adam(rise_backend *be, float *param, const float *grad, float *m, float *v,
                      size_t n, const rise_adam_hparams *hp, int step, const float *grad_sumsq) {
-    adam_check(hp, step);
-    CPU_FOR_CHUNKS(n, 1, 4,
-                   adam_ref(param + lo, grad + lo, m + lo, v + lo, hi - lo, hp, step, grad_sumsq));
+    adam_cpu(param, grad, m, v, n, hp, step, grad_sumsq);
 }
-
-static void cpu_polyak(rise_backend *be, float *target, const float *src, size_t n, float tau) {
-    CPU_FOR_CHUNKS(n, 1, 1, polyak_ref(target + lo, src + lo, hi - lo, tau));
-}
-
-/* ---- reductions ---- */
 
 static void cpu_reduce(rise_backend *be, rise_reduce_op op, float *out, const float *x, size_t n) {
-    reduce_ref(op, out, x, n);
+    reduce_cpu(op, out, x, n);
 }
 
-static void cpu_reduce_rows(rise_backend *be, rise_reduce_op op, float *out, const float *x,
-                            int rows, int cols) {
-    reduce_rows_check(op, rows, cols);
-    CPU_FOR_CHUNKS((size_t)rows, 1, cols,
-                   reduce_rows_ref(op, out + lo, x + lo * cols, (int)(hi - lo), cols));
-}
-
-/* ---- spectral norm (power iteration is sequential) ---- */
-
-static void cpu_spectral_norm_forward(rise_backend *be, float *sigma, float *u, float *v,
-                                      const float *w, int rows, int cols, int iters) {
-    spectral_norm_forward_ref(sigma, u, v, w, rows, cols, iters);
-}
-
-static void cpu_spectral_norm_backward(rise_backend *be, float *dw, const float *sigma,
-                                       const float *u, const float *v, int rows, int cols,
-                                       float lambda, int squared) {
-    spectral_norm_backward_ref(dw, sigma, u, v, rows, cols, lambda, squared);
-}
-
-/* ---- time embedding ---- */
-
-static void cpu_freq_embed_forward(rise_backend *be, float *y, const float *t, const float *f,
-                                   int b, int h) {
-    freq_embed_check(b, h);
-    CPU_FOR_CHUNKS((size_t)b, 1, 16 * (size_t)h,
-                   freq_embed_forward_ref(y + lo * 2 * h, t + lo, f, (int)(hi - lo), h));
-}
-
-static void cpu_freq_embed_backward(rise_backend *be, float *df, const float *dy, const float *t,
-                                    const float *f, int b, int h) {
-    freq_embed_backward_ref(df, dy, t, f, b, h);
-}
-
-/* ---- diffusion (cheap: B x A elements; single-threaded) ---- */
-
-static void cpu_diffusion_q_sample(rise_backend *be, float *xt, float *eps, float *t_out,
-                                   const float *x0, const float *sqrt_ab, const float *sqrt_1mab,
-                                   int rows, int cols, int n_steps, rise_rng rng) {
-    (void)be;
-    diffusion_q_sample_ref(xt, eps, t_out, x0, sqrt_ab, sqrt_1mab, rows, cols, n_steps, rng);
-}
-
-/* ---- Gaussian actors (rows independent: chunked by rows; the shared
- * log_std gradient is a column sum, serial in the reference's order) ---- */
-
-#define GAUSS_SHAPE_OK(op, b, a) gaussian_check_shape(op, b, a)
-
-static void cpu_gauss_logprob_forward(rise_backend *be, float *logp, const float *x,
-                                      const float *mean, const float *log_std, int b, int a,
-                                      int log_std_shared) {
-    GAUSS_SHAPE_OK("gauss_logprob_forward", b, a);
-    const size_t sa = (size_t)a;
-    CPU_FOR_CHUNKS((size_t)b, 1, 8 * sa,
-                   gauss_logprob_forward_ref(logp + lo, x + lo * sa, mean + lo * sa,
-                                             log_std_shared ? log_std : log_std + lo * sa,
-                                             (int)(hi - lo), a, log_std_shared));
-}
-
-static void cpu_gauss_logprob_backward(rise_backend *be, float *dmean, float *dlog_std,
-                                       const float *dlogp, const float *x, const float *mean,
-                                       const float *log_std, int b, int a, int log_std_shared) {
-    GAUSS_SHAPE_OK("gauss_logprob_backward", b, a);
-    if (log_std_shared) {
-        gauss_logprob_backward_ref(dmean, dlog_std, dlogp, x, mean, log_std, b, a, 1);
-        return;
-    }
-    const size_t sa = (size_t)a;
-    CPU_FOR_CHUNKS((size_t)b, 1, 8 * sa,
-                   gauss_logprob_backward_ref(dmean + lo * sa, dlog_std + lo * sa, dlogp + lo,
-                                              x + lo * sa, mean + lo * sa, log_std + lo * sa,
-                                              (int)(hi - lo), a, 0));
-}
-
-static void cpu_awr_weights(rise_backend *be, float *w, const float *q, const float *v, int b,
-                            float beta, float max_w) {
-    GAUSS_SHAPE_OK("awr_weights", b, 1);
-    CPU_FOR_CHUNKS((size_t)b, 1, 8,
-                   awr_weights_ref(w + lo, q + lo, v + lo, (int)(hi - lo), beta, max_w));
-}
-
-/* Chunks start on even rows, so on even noise elements: whole Philox blocks. */
-static void cpu_tanh_gauss_sample(rise_backend *be, float *act, float *logp, float *eps,
-                                  const float *mean, const float *log_std, int b, int a,
-                                  rise_rng rng) {
-    GAUSS_SHAPE_OK("tanh_gauss_sample", b, a);
-    const size_t sa = (size_t)a;
-    CPU_FOR_CHUNKS((size_t)b, 2, 32 * sa,
-                   tanh_gauss_sample_ref(act + lo * sa, logp + lo, eps + lo * sa, mean + lo * sa,
-                                         log_std + lo * sa, (int)(hi - lo), a,
-                                         rng_at_block(rng, lo * sa / 2)));
-}
-
-static void cpu_tanh_gauss_sample_backward(rise_backend *be, float *dmean, float *dlog_std,
-                                           const float *da, const float *dlogp, const float *eps,
-                                           const float *mean, const float *log_std,
-                                           const float *act, int b, int a) {
-    GAUSS_SHAPE_OK("tanh_gauss_sample_backward", b, a);
-    const size_t sa = (size_t)a;
-    CPU_FOR_CHUNKS((size_t)b, 1, 16 * sa,
-                   tanh_gauss_sample_backward_ref(
-                       dmean + lo * sa, dlog_std + lo * sa, da ? da + lo * sa : NULL,
-                       dlogp ? dlogp + lo : NULL, eps + lo * sa, mean + lo * sa, log_std + lo * sa,
-                       act + lo * sa, (int)(hi - lo), a));
-}
-
-static void cpu_logsumexp_rows_forward(rise_backend *be, float *out, const float *x, int rows,
-                                       int cols) {
-    GAUSS_SHAPE_OK("logsumexp_rows_forward", rows, cols);
-    const size_t sc = (size_t)cols;
-    CPU_FOR_CHUNKS((size_t)rows, 1, 8 * sc,
-                   logsumexp_rows_forward_ref(out + lo, x + lo * sc, (int)(hi - lo), cols));
-}
-
-static void cpu_logsumexp_rows_backward(rise_backend *be, float *dx, const float *dout,
-                                        const float *x, const float *out, int rows, int cols) {
-    GAUSS_SHAPE_OK("logsumexp_rows_backward", rows, cols);
-    const size_t sc = (size_t)cols;
-    CPU_FOR_CHUNKS((size_t)rows, 1, 8 * sc,
-                   logsumexp_rows_backward_ref(dx + lo * sc, dout + lo, x + lo * sc, out + lo,
-                                               (int)(hi - lo), cols));
-}
-
-static void cpu_exp_forward(rise_backend *be, float *y, const float *x, size_t n) {
-    CPU_FOR_CHUNKS(n, 1, 8, exp_forward_ref(y + lo, x + lo, hi - lo));
-}
-
-static void cpu_candidate_noise(rise_backend *be, float *y, const uint64_t *row_offset, int n,
-                                int k, int s, int w, uint64_t seed, uint32_t stream) {
-    candidate_noise_check(n, k, s, w);
-    CPU_FOR_CHUNKS((size_t)n, 1, (size_t)k * (size_t)s * (size_t)w * 8,
-                   candidate_noise_ref(y, row_offset, (int)lo, (int)hi, n, k, s, w, seed, stream));
-}
-
-static void cpu_argmax_select(rise_backend *be, float *out, float *best_idx, const float *score,
-                              const float *cand, int rows, int k, int width) {
-    argmax_select_check(rows, k, width);
-    CPU_FOR_CHUNKS((size_t)rows, 1, (size_t)k + (size_t)width,
-                   argmax_select_ref(out + lo * width, best_idx ? best_idx + lo : NULL,
-                                     score + lo * k, cand + lo * k * width, (int)(hi - lo), k,
-                                     width));
-}
-
-/* ---- device-resident batches (rows independent: chunked by rows) ----
- * A gathered float is a copy, ~1/16 of the work CPU_GRAIN counts per element, so a
- * gather only splits over threads from ~256K floats: a training batch (B = 256, a few
- * thousand floats) stays on one thread, where waking a second one costs more than the copy
- * (a 28k-float action chunk: 10 us on one thread, 42-85 us on two with
- * OMP_WAIT_POLICY=passive, bench_data_ops). */
-#define CPU_COPY_WORK(floats_per_row) ((floats_per_row) / 16 + 1)
-
-static void cpu_sample_indices(rise_backend *be, int32_t *idx, int batch, int64_t n,
-                               const int32_t *pool_a, int64_t n_a, const int32_t *pool_b,
-                               int64_t n_b, int batch_a, rise_rng rng) {
-    gather_check_sample(batch, n, pool_a, n_a, pool_b, n_b, batch_a);
-    /* slots are absolute, so any split draws the same words */
-    CPU_FOR_CHUNKS(
-        (size_t)batch, 1, 64,
-        sample_indices_ref(idx, (int)lo, (int)hi, n, pool_a, n_a, pool_b, n_b, batch_a, rng));
-}
-
-static void cpu_gather_rows(rise_backend *be, float *out, const float *src, int64_t n,
-                            const int32_t *idx, int rows, int cols, const float *shift,
-                            const float *scale) {
-    gather_check_shape("gather_rows", rows, 1, 1, cols, n);
-    const size_t sc = (size_t)cols;
-    CPU_FOR_CHUNKS(
-        (size_t)rows, 1, CPU_COPY_WORK(sc),
-        gather_rows_ref(out + lo * sc, src, n, idx + lo, (int)(hi - lo), cols, shift, scale));
-}
-
-static void cpu_gather_obs_history(rise_backend *be, float *out, const float *obs,
-                                   const float *next_obs, const int32_t *traj, const int32_t *step,
-                                   const int64_t *traj_start, int64_t n, const int32_t *idx,
-                                   int batch, int to, int dim) {
-    gather_check_shape("gather_obs_history", batch, to, 1, dim, n);
-    const size_t row = (size_t)to * (size_t)dim;
-    CPU_FOR_CHUNKS((size_t)batch, 1, CPU_COPY_WORK(row),
-                   gather_obs_history_ref(out + lo * row, obs, next_obs, traj, step, traj_start, n,
-                                          idx + lo, (int)(hi - lo), to, dim));
-}
-
-static void cpu_gather_action_chunk(rise_backend *be, float *out, float *valid,
-                                    const float *actions, const int32_t *traj, const int32_t *step,
-                                    const int64_t *traj_start, const int64_t *traj_len, int64_t n,
-                                    const int32_t *idx, int batch, int ta, int act_dim) {
-    gather_check_shape("gather_action_chunk", batch, ta, 1, act_dim, n);
-    const size_t row = (size_t)ta * (size_t)act_dim;
-    CPU_FOR_CHUNKS((size_t)batch, 1, CPU_COPY_WORK(row + (size_t)ta),
-                   gather_action_chunk_ref(out + lo * row, valid ? valid + lo * ta : NULL, actions,
-                                           traj, step, traj_start, traj_len, n, idx + lo,
-                                           (int)(hi - lo), ta, act_dim));
-}
-
-/* Chunks start on even rows, so on even noise elements: whole Philox blocks. */
-static void cpu_action_noise(rise_backend *be, float *out, float *sigma_out, float *delta_norm,
-                             const float *a, const float *sigma, int batch, int m, int act_dim,
-                             rise_rng rng) {
-    gather_check_shape("action_noise", batch, m, 0, act_dim, 0);
-    const size_t sm = (size_t)m, sa = (size_t)act_dim;
-    CPU_FOR_CHUNKS((size_t)batch, 2, 32 * sm * sa,
-                   action_noise_ref(out + lo * sm * sa, sigma_out ? sigma_out + lo * sm : NULL,
-                                    delta_norm ? delta_norm + lo * sm : NULL, a + lo * sa, sigma,
-                                    (int)(hi - lo), m, act_dim,
-                                    rng_at_block(rng, lo * sm * sa / 2)));
-}
-
-/* ---- neighbour search: kernels/knn_search.c's tiled kNN (exact, OpenMP over query tiles), its
- * int64 indices parked in the scratch and narrowed to int32 ---- */
-
-static void cpu_knn_topk(rise_backend *be, int32_t *idx, float *dist, int32_t *count,
-                         const float *q, int nq, const float *r, int nr, int f,
-                         const rise_knn_params *p, void *scratch) {
-    knn_topk_check(p, nq, nr, f, scratch);
-    if (nq == 0) return;
-    rise_knn_opts o;
-    rise_knn_opts_default(&o);
-    o.k = p->k;
-    o.max_dist = p->max_dist;
-    o.q_group = p->q_group, o.r_group = p->r_group;
-    o.q_match = p->q_match, o.r_match = p->r_match;
-    o.match_dim = p->match_dim;
-    o.match_tol = p->match_tol;
-    int64_t *idx64 = (int64_t *)scratch;
-    const rise_status st = rise_knn(q, nq, r, nr, f, &o, idx64, dist, count);
-    RISE_ASSERT(st == RISE_OK, "knn_topk: %s", rise_last_error());
-    const size_t total = (size_t)nq * (size_t)p->k;
-    for (size_t i = 0; i < total; ++i) idx[i] = (int32_t)idx64[i];
+/* Whether this processor runs the kernels compiled for AVX2 + FMA. */
+static int cpu_has_fast_isa(void) {
+#ifdef RISE_NO_FAST_CPU
+    return 0;
+#else
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#endif
 }
 
 rise_backend *rise_backend_cpu_create(rise_status *st) {
     rise_status local;
     if (!st) st = &local;
-    rise_backend *be = (rise_backend *)calloc(1, sizeof *be);
-    if (!be) {
-        *st = rise_error(RISE_ERR_NOMEM, "cpu backend: cannot allocate the backend table");
+    rise_backend *be = rise_backend_ref_create(st);
+    if (!be) return NULL;
+    be->name = "cpu";
+    cpu_impl *impl = (cpu_impl *)calloc(1, sizeof *impl);
+    be->impl = impl;
+    be->destroy = cpu_destroy;
+    if (!impl) {
+        cpu_destroy(be);
+        *st = rise_error(RISE_ERR_NOMEM, "cpu backend: cannot allocate its state");
         return NULL;
     }
-    be->name = "cpu";
-    be->is_device = 0;
-    be->impl = NULL;
-    be->destroy = cpu_destroy;
-    be->alloc = cpu_alloc;
-    be->free = cpu_free;
-    be->upload = cpu_memcpy;
-    be->download = cpu_memcpy;
-    be->copy = cpu_memcpy;
-    be->sync = cpu_sync;
+    if (!cpu_has_fast_isa()) return be; /* the reference's entries throughout */
+    impl->gemm = gemm_cpu_create();
+    if (!impl->gemm) {
+        cpu_destroy(be);
+        *st = rise_error(RISE_ERR_NOMEM, "cpu backend: cannot allocate the GEMM state");
+        return NULL;
+    }
     be->gemm = cpu_gemm;
-    be->bias_add = cpu_bias_add;
+    be->set_precision = cpu_set_precision;
     be->bias_grad = cpu_bias_grad;
-    be->fill = cpu_fill;
-    be->scale = cpu_scale;
-    be->axpy = cpu_axpy;
-    be->add = cpu_add;
-    be->mul = cpu_mul;
-    be->copy_cols = cpu_copy_cols;
-    be->clamp = cpu_clamp;
-    be->counters_add = cpu_counters_add;
     be->act_forward = cpu_act_forward;
     be->act_backward = cpu_act_backward;
     be->bias_act_forward = cpu_bias_act_forward;
@@ -573,34 +149,8 @@ rise_backend *rise_backend_cpu_create(rise_status *st) {
     be->dropout_forward = cpu_dropout_forward;
     be->rand_uniform = cpu_rand_uniform;
     be->rand_normal = cpu_rand_normal;
-    be->mse = cpu_mse;
-    be->expectile = cpu_expectile;
-    be->td_target = cpu_td_target;
     be->adam = cpu_adam;
-    be->polyak = cpu_polyak;
     be->reduce = cpu_reduce;
-    be->reduce_rows = cpu_reduce_rows;
-    be->spectral_norm_forward = cpu_spectral_norm_forward;
-    be->spectral_norm_backward = cpu_spectral_norm_backward;
-    be->freq_embed_forward = cpu_freq_embed_forward;
-    be->freq_embed_backward = cpu_freq_embed_backward;
-    be->diffusion_q_sample = cpu_diffusion_q_sample;
-    be->gauss_logprob_forward = cpu_gauss_logprob_forward;
-    be->gauss_logprob_backward = cpu_gauss_logprob_backward;
-    be->awr_weights = cpu_awr_weights;
-    be->tanh_gauss_sample = cpu_tanh_gauss_sample;
-    be->tanh_gauss_sample_backward = cpu_tanh_gauss_sample_backward;
-    be->logsumexp_rows_forward = cpu_logsumexp_rows_forward;
-    be->logsumexp_rows_backward = cpu_logsumexp_rows_backward;
-    be->exp_forward = cpu_exp_forward;
-    be->argmax_select = cpu_argmax_select;
-    be->candidate_noise = cpu_candidate_noise;
-    be->sample_indices = cpu_sample_indices;
-    be->gather_rows = cpu_gather_rows;
-    be->gather_obs_history = cpu_gather_obs_history;
-    be->gather_action_chunk = cpu_gather_action_chunk;
-    be->action_noise = cpu_action_noise;
-    be->knn_topk = cpu_knn_topk;
     *st = RISE_OK;
     return be;
 }

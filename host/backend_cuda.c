@@ -219,6 +219,10 @@ static void cuda_adam(rise_backend *be, float *param, const float *grad, float *
 static void cuda_polyak(rise_backend *be, float *target, const float *src, size_t n, float tau) {
     polyak_cuda(STREAM(be), target, src, n, tau);
 }
+static void cuda_ema(rise_backend *be, float *target, const float *src, size_t n,
+                     const rise_ema_hparams *hp, int step) {
+    ema_cuda(STREAM(be), target, src, n, hp, step);
+}
 static void cuda_reduce(rise_backend *be, rise_reduce_op op, float *out, const float *x, size_t n) {
     reduce_cuda(STREAM(be), op, out, x, n);
 }
@@ -227,8 +231,8 @@ static void cuda_reduce_rows(rise_backend *be, rise_reduce_op op, float *out, co
     reduce_rows_cuda(STREAM(be), op, out, x, rows, cols);
 }
 static void cuda_spectral_norm_forward(rise_backend *be, float *sigma, float *u, float *v,
-                                       const float *w, int rows, int cols, int iters) {
-    spectral_norm_forward_cuda(STREAM(be), sigma, u, v, w, rows, cols, iters);
+                                       const float *w, int rows, int cols, int iters, float tol) {
+    spectral_norm_forward_cuda(STREAM(be), sigma, u, v, w, rows, cols, iters, tol);
 }
 static void cuda_spectral_norm_backward(rise_backend *be, float *dw, const float *sigma,
                                         const float *u, const float *v, int rows, int cols,
@@ -497,6 +501,7 @@ rise_backend *rise_backend_cuda_create(rise_status *st) {
     be->td_target = cuda_td_target;
     be->adam = cuda_adam;
     be->polyak = cuda_polyak;
+    be->ema = cuda_ema;
     be->reduce = cuda_reduce;
     be->reduce_rows = cuda_reduce_rows;
     be->spectral_norm_forward = cuda_spectral_norm_forward;

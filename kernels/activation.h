@@ -120,6 +120,15 @@ void bias_act_forward_ref(rise_act act, float *h, float *a, const float *bias, i
  * be NULL. Equal bit for bit to act_backward_ref followed by bias_grad_ref. */
 void act_bias_backward_ref(rise_act act, float *dh, float *dbias, const float *da, const float *h,
                            int e, int b, int n);
+/* Fast CPU variants (kernels/activation_cpu.c): float, vectorised, one formula per
+ * activation; identity and relu bit for bit, the others within bounds derived per
+ * activation (tests/cpu/test_backend_cpu.c); the bias gradient bit for bit for the same dh. */
+void act_forward_cpu(rise_act act, float *y, const float *x, size_t n);
+void act_backward_cpu(rise_act act, float *dx, const float *dy, const float *x, size_t n,
+                      int accumulate);
+void bias_act_forward_cpu(rise_act act, float *h, float *a, const float *bias, int e, int b, int n);
+void act_bias_backward_cpu(rise_act act, float *dh, float *dbias, const float *da, const float *h,
+                           int e, int b, int n);
 void act_forward_cuda(void *stream, rise_act act, float *y, const float *x, size_t n);
 void act_backward_cuda(void *stream, rise_act act, float *dx, const float *dy, const float *x,
                        size_t n, int accumulate);

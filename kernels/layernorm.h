@@ -49,6 +49,13 @@ void layernorm_forward_ref(float *y, float *mean, float *rstd, const float *x, c
 void layernorm_backward_ref(float *dx, float *dgamma, float *dbeta, const float *dy, const float *x,
                             const float *mean, const float *rstd, const float *gamma, int rows,
                             int cols, int accumulate);
+/* Fast CPU variants (kernels/layernorm_cpu.c): the reference's double arithmetic with
+ * split row sums, rows over threads; parameter gradients bit for bit. */
+void layernorm_forward_cpu(float *y, float *mean, float *rstd, const float *x, const float *gamma,
+                           const float *beta, int rows, int cols, float eps);
+void layernorm_backward_cpu(float *dx, float *dgamma, float *dbeta, const float *dy, const float *x,
+                            const float *mean, const float *rstd, const float *gamma, int rows,
+                            int cols, int accumulate);
 void layernorm_forward_cuda(void *stream, float *y, float *mean, float *rstd, const float *x,
                             const float *gamma, const float *beta, int rows, int cols, float eps);
 void layernorm_backward_cuda(void *stream, float *dx, float *dgamma, float *dbeta, const float *dy,

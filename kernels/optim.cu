@@ -1,4 +1,4 @@
-/* optim.cu - Adam/AdamW and Polyak averaging over a flat parameter buffer (the ops and
+/* optim.cu - Adam/AdamW, Polyak averaging and the EMA over a flat parameter buffer (the ops and
  * their rules: kernels/optim.h).
  * Variants: kernel1, one grid-stride launch over the whole buffer (every tensor of a model
  * at once). The clip factor and the bias corrections are computed in-kernel with the
@@ -25,6 +25,13 @@ __global__ void polyak_kernel1(float *target, const float *src, size_t n, float 
     RISE_GRID_STRIDE(i, n) target[i] = polyak_value(target[i], src[i], tau);
 }
 
+/* The EMA: tau from the step read on the device (ema_tau, the reference's rule). */
+__global__ void ema_kernel1(float *target, const float *src, size_t n, rise_ema_hparams hp,
+                            int step) {
+    const float tau = ema_tau(&hp, step);
+    RISE_GRID_STRIDE(i, n) target[i] = polyak_value(target[i], src[i], tau);
+}
+
 extern "C" void adam_cuda(void *stream, float *param, const float *grad, float *m, float *v,
                           size_t n, const rise_adam_hparams *hp, int step,
                           const float *grad_sumsq) {
@@ -38,5 +45,13 @@ extern "C" void adam_cuda(void *stream, float *param, const float *grad, float *
 extern "C" void polyak_cuda(void *stream, float *target, const float *src, size_t n, float tau) {
     if (!n) return;
     polyak_kernel1<<<rise_grid_for(n, 256), 256, 0, RISE_STREAM(stream)>>>(target, src, n, tau);
+    RISE_CUDA_LAUNCHED();
+}
+
+extern "C" void ema_cuda(void *stream, float *target, const float *src, size_t n,
+                         const rise_ema_hparams *hp, int step) {
+    ema_check(hp, step);
+    if (!n) return;
+    ema_kernel1<<<rise_grid_for(n, 256), 256, 0, RISE_STREAM(stream)>>>(target, src, n, *hp, step);
     RISE_CUDA_LAUNCHED();
 }

@@ -80,14 +80,17 @@ RISE_HD float rise_rng_uniform(uint64_t seed, uint32_t stream, uint64_t offset, 
 }
 
 /* i-th standard normal: Box-Muller on words 0,1 of block offset + i/2; even
- * i takes the cosine branch, odd i the sine branch. */
-RISE_HD float rise_rng_normal(uint64_t seed, uint32_t stream, uint64_t offset, uint64_t i) {
-    const rise_u32x4 b = rise_philox_block(seed, stream, offset + (i >> 1));
-    const float u1 = rise_u01(b.v[0]);
-    const float u2 = rise_u01(b.v[1]);
+ * i takes the cosine branch, odd i the sine branch (rise_normal_of_words). */
+RISE_HD float rise_normal_of_words(uint32_t w0, uint32_t w1, int odd) {
+    const float u1 = rise_u01(w0);
+    const float u2 = rise_u01(w1);
     const float r = sqrtf(-2.0f * logf(u1));
     const float theta = 6.283185307179586f * u2;
-    return (i & 1u) ? r * sinf(theta) : r * cosf(theta);
+    return odd ? r * sinf(theta) : r * cosf(theta);
+}
+RISE_HD float rise_rng_normal(uint64_t seed, uint32_t stream, uint64_t offset, uint64_t i) {
+    const rise_u32x4 b = rise_philox_block(seed, stream, offset + (i >> 1));
+    return rise_normal_of_words(b.v[0], b.v[1], (int)(i & 1u));
 }
 
 /* The first block of a draw: offset plus the counter it points at, if any. */

@@ -48,6 +48,11 @@ RISE_HD float dropout_mask(float u, float p, float keep_scale) {
 void rand_uniform_ref(float *y, size_t n, float lo, float hi, rise_rng rng);
 void rand_normal_ref(float *y, size_t n, float mean, float std, rise_rng rng);
 void dropout_forward_ref(float *y, float *mask, const float *x, size_t n, float p, rise_rng rng);
+/* Fast CPU variants (kernels/random_cpu.c): one Philox block per four uniforms or two
+ * normals, eight blocks at a time; the reference's numbers bit for bit. */
+void rand_uniform_cpu(float *y, size_t n, float lo, float hi, rise_rng rng);
+void rand_normal_cpu(float *y, size_t n, float mean, float std, rise_rng rng);
+void dropout_forward_cpu(float *y, float *mask, const float *x, size_t n, float p, rise_rng rng);
 
 void rand_uniform_cuda(void *stream, float *y, size_t n, float lo, float hi, rise_rng rng);
 void rand_normal_cuda(void *stream, float *y, size_t n, float mean, float std, rise_rng rng);

@@ -79,6 +79,9 @@ RISE_HD float reduce_finish(rise_reduce_op op, double acc, size_t n) {
 
 void reduce_ref(rise_reduce_op op, float *out, const float *x, size_t n);
 void reduce_rows_ref(rise_reduce_op op, float *out, const float *x, int rows, int cols);
+/* Fast CPU variant (kernels/reduce_cpu.c): split double accumulators for SUM, SUMSQ and
+ * MEAN (the reference's value up to double rounding; independent of the thread count). */
+void reduce_cpu(rise_reduce_op op, float *out, const float *x, size_t n);
 void reduce_cuda(void *stream, rise_reduce_op op, float *out, const float *x, size_t n);
 void reduce_rows_cuda(void *stream, rise_reduce_op op, float *out, const float *x, int rows,
                       int cols);

@@ -1,6 +1,7 @@
 /* spectral_norm.cu - power iteration for sigma_max(W), W [rows, cols] row-major.
  * Variants of the forward pass (spectral_norm_forward_cuda_variant):
- *   1  GEMV kernels, five launches per iteration set:
+ *   1  GEMV kernels, five launches per iteration set (a fixed iteration count:
+ *      tol 0 only, since stopping early would need the host):
  *        sn_col_matvec  v = W^T u   one thread per column, loops over rows
  *                                   (coalesced across columns, reference order)
  *        sn_normalise   x /= |x|    one block (normalise() of spectral_norm.h)
@@ -12,9 +13,12 @@
  *      (the same four steps separated by block barriers, u and v kept in
  *      global memory, which a barrier makes visible to the block). For the
  *      small layers of these networks launch latency dominates, and one launch
- *      also keeps a CUDA graph short.
+ *      also keeps a CUDA graph short. With tol > 0 the block stops after the
+ *      first iteration whose u moved by at most tol (sn_converged, the
+ *      reference's rule; every thread sees the same block sums, so the whole
+ *      block leaves the loop together).
  *   spectral_norm_forward_cuda takes 2 up to 256k weights (a 512 x 512 layer)
- *   and 1 above (a guess from launch cost vs one SM's bandwidth; to be set by
+ *   and whenever tol > 0, and 1 above (a guess from launch cost vs one SM's bandwidth; to be set by
  *   benchmarks/bench_spectral_norm on a GPU).
  * Sums are in double; v = W^T u accumulates in the reference's order, the
  * rest in a fixed tree order, so results match spectral_norm_ref.c to float
@@ -89,20 +93,32 @@ __global__ void __launch_bounds__(1024)
 
 __global__ void __launch_bounds__(1024)
     sn_fused_kernel(float *sigma, float *u, float *v, const float *w, int rows, int cols,
-                    int iters) {
+                    int iters, float tol) {
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, nwarps = blockDim.x >> 5;
     for (int it = 0; it < iters; ++it) {
         sn_col_matvec_part(v, w, u, rows, cols, threadIdx.x, blockDim.x);
         __syncthreads();
         sn_normalise_block(v, cols);
         __syncthreads();
+        double dot = 0.0, s_new = 0.0, s_old = 0.0; /* partial sums of lane 0s */
         for (int r = warp; r < rows; r += nwarps) {
             const double acc = sn_row_dot(w, v, r, cols, lane);
-            if (lane == 0) u[r] = (float)acc;
+            if (lane == 0) {
+                dot += acc * u[r];
+                s_old += (double)u[r] * u[r];
+                s_new += acc * acc;
+                u[r] = (float)acc;
+            }
         }
         __syncthreads();
         sn_normalise_block(u, rows);
         __syncthreads();
+        if (tol > 0.0f) {
+            dot = rise_block_sum(dot);
+            s_new = rise_block_sum(s_new);
+            s_old = rise_block_sum(s_old);
+            if (sn_converged(dot, s_new, s_old, (double)tol)) break;
+        }
     }
     sn_sigma_block(sigma, w, u, v, rows, cols);
 }
@@ -114,20 +130,22 @@ __global__ void sn_backward(float *dw, const float *sigma, const float *u, const
     RISE_GRID_STRIDE(i, n) dw[i] = sn_grad_element(dw[i], coef, u[i / cols], v[i % cols]);
 }
 
-extern "C" int spectral_norm_cuda_supports(int variant, int rows, int cols) {
-    return (variant == 1 || variant == 2) && rows > 0 && cols > 0;
+extern "C" int spectral_norm_cuda_supports(int variant, int rows, int cols, float tol) {
+    return ((variant == 1 && tol == 0.0f) || variant == 2) && rows > 0 && cols > 0 && tol >= 0.0f;
 }
 
 extern "C" void spectral_norm_forward_cuda_variant(int variant, void *stream, float *sigma,
                                                    float *u, float *v, const float *w, int rows,
-                                                   int cols, int iters) {
+                                                   int cols, int iters, float tol) {
     spectral_norm_check_shape("spectral_norm_forward", rows, cols);
     spectral_norm_check_iters(iters);
-    RISE_ASSERT(spectral_norm_cuda_supports(variant, rows, cols),
-                "spectral norm: variant %d unsupported for a %d x %d matrix", variant, rows, cols);
+    spectral_norm_check_tol(tol);
+    RISE_ASSERT(spectral_norm_cuda_supports(variant, rows, cols, tol),
+                "spectral norm: variant %d unsupported for a %d x %d matrix with tol %g", variant,
+                rows, cols, (double)tol);
     cudaStream_t s = RISE_STREAM(stream);
     if (variant == 2) {
-        sn_fused_kernel<<<1, 1024, 0, s>>>(sigma, u, v, w, rows, cols, iters);
+        sn_fused_kernel<<<1, 1024, 0, s>>>(sigma, u, v, w, rows, cols, iters, tol);
         RISE_CUDA_LAUNCHED();
         return;
     }
@@ -146,9 +164,10 @@ extern "C" void spectral_norm_forward_cuda_variant(int variant, void *stream, fl
 }
 
 extern "C" void spectral_norm_forward_cuda(void *stream, float *sigma, float *u, float *v,
-                                           const float *w, int rows, int cols, int iters) {
-    const int variant = (size_t)rows * cols <= ((size_t)1 << 18) ? 2 : 1;
-    spectral_norm_forward_cuda_variant(variant, stream, sigma, u, v, w, rows, cols, iters);
+                                           const float *w, int rows, int cols, int iters,
+                                           float tol) {
+    const int variant = tol > 0.0f || (size_t)rows * cols <= ((size_t)1 << 18) ? 2 : 1;
+    spectral_norm_forward_cuda_variant(variant, stream, sigma, u, v, w, rows, cols, iters, tol);
 }
 
 extern "C" void spectral_norm_backward_cuda(void *stream, float *dw, const float *sigma,

@@ -2,7 +2,9 @@
  * iteration, and its gradient. The one description of the op (the backend table in
  * host/backend.h points here).
  *
- * Forward, iters >= 1 times:
+ * Forward, iters >= 1 times, or with tol > 0 up to iters times, stopping after the first
+ * iteration whose unit u moved by at most tol (sn_converged), which gives sigma_max to float
+ * precision from a warm start in a few iterations:
  *   v = W^T u, v = normalise(v);  u = W v, u = normalise(u);   then sigma = u^T W v.
  * u [rows] persists across calls (the caller initialises it to a random unit vector and
  * keeps it), v [cols] is overwritten. Products and norms accumulate in double.
@@ -63,24 +65,39 @@ RISE_HD float sn_grad_element(float dw, double coef, float u, float v) {
     return dw + (float)(coef * (double)u * (double)v);
 }
 
+/* The stopping rule: from dot = u_new . u_old, s_new = |u_new|^2 and s_old = |u_old|^2 (double
+ * sums of the iteration's float vectors, u_new before normalise), the unit vectors moved by
+ * |u_new/|u_new| - u_old/|u_old||^2 = 2 - 2 cos <= tol^2. A vanishing (or non-finite) u
+ * counts as converged: there is nothing left to iterate. */
+RISE_HD int sn_converged(double dot, double s_new, double s_old, double tol) {
+    if (!(s_new > 0.0) || !(s_old > 0.0)) return 1;
+    const double moved2 = 2.0 - 2.0 * (dot / sqrt(s_new * s_old));
+    return moved2 <= tol * tol;
+}
+
+static inline void spectral_norm_check_tol(float tol) {
+    RISE_ASSERT(tol >= 0.0f, "spectral_norm_forward: tol=%g must be >= 0", (double)tol);
+}
+
 /* ---- the op ---- */
 
 void spectral_norm_forward_ref(float *sigma, float *u, float *v, const float *w, int rows, int cols,
-                               int iters);
+                               int iters, float tol);
 void spectral_norm_backward_ref(float *dw, const float *sigma, const float *u, const float *v,
                                 int rows, int cols, float lambda, int squared);
 void spectral_norm_forward_cuda(void *stream, float *sigma, float *u, float *v, const float *w,
-                                int rows, int cols, int iters);
+                                int rows, int cols, int iters, float tol);
 void spectral_norm_backward_cuda(void *stream, float *dw, const float *sigma, const float *u,
                                  const float *v, int rows, int cols, float lambda, int squared);
 
 /* Numbered CUDA variants of the forward pass (1: GEMV kernels, several
- * launches per iteration; 2: one single-block launch for all iterations);
- * spectral_norm_forward_cuda picks by size. For tests and benchmarks. */
+ * launches per iteration, a fixed iteration count only (tol 0); 2: one single-block
+ * launch for all iterations, with or without tol); spectral_norm_forward_cuda picks by
+ * size and tol. For tests and benchmarks. */
 #define SPECTRAL_NORM_CUDA_VARIANTS 2
-int spectral_norm_cuda_supports(int variant, int rows, int cols);
+int spectral_norm_cuda_supports(int variant, int rows, int cols, float tol);
 void spectral_norm_forward_cuda_variant(int variant, void *stream, float *sigma, float *u, float *v,
-                                        const float *w, int rows, int cols, int iters);
+                                        const float *w, int rows, int cols, int iters, float tol);
 
 #ifdef __cplusplus
 }

@@ -14,9 +14,10 @@ static void normalise(float *x, int n) {
 }
 
 void spectral_norm_forward_ref(float *sigma, float *u, float *v, const float *w, int rows, int cols,
-                               int iters) {
+                               int iters, float tol) {
     spectral_norm_check_shape("spectral_norm_forward", rows, cols);
     spectral_norm_check_iters(iters);
+    spectral_norm_check_tol(tol);
     for (int it = 0; it < iters; ++it) {
         for (int j = 0; j < cols; ++j) {
             double acc = 0.0;
@@ -24,12 +25,17 @@ void spectral_norm_forward_ref(float *sigma, float *u, float *v, const float *w,
             v[j] = (float)acc;
         }
         normalise(v, cols);
+        double dot = 0.0, s_new = 0.0, s_old = 0.0;
         for (int i = 0; i < rows; ++i) {
             double acc = 0.0;
             for (int j = 0; j < cols; ++j) acc += (double)w[(int64_t)i * cols + j] * v[j];
+            dot += acc * u[i];
+            s_old += (double)u[i] * u[i];
+            s_new += acc * acc;
             u[i] = (float)acc;
         }
         normalise(u, rows);
+        if (tol > 0.0f && sn_converged(dot, s_new, s_old, (double)tol)) break;
     }
     double s = 0.0;
     for (int i = 0; i < rows; ++i) {

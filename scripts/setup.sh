@@ -9,7 +9,8 @@ cd "$(dirname "$0")/.."
 
 packages=(
   build-essential cmake pkg-config
-  libopenblas-dev libomp-dev
+  libopenblas-dev libopenblas-openmp-dev libomp-dev
+  libsleef-dev libdnnl-dev
   libhdf5-dev hdf5-tools
   libcjson-dev libpng-dev
   libprotobuf-c-dev protobuf-c-compiler

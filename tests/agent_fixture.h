@@ -1,7 +1,9 @@
 /* agent_fixture.h - small agent configurations for tests that train agents on the maze
  * fixture (maze_fixture.h): any algorithm at a given batch and width, and RISE with
  * everything its step can do (mixed expert / non-expert batches, relabelled pairs every
- * 2nd step, action-noise copies, observation history and action chunks). */
+ * 2nd step (phases of one step, not RISE's epochs of 100, so short runs see both), the
+ * critic resting in pair steps, action-noise copies, observation history and action
+ * chunks). */
 #ifndef RISE_TESTS_AGENT_FIXTURE_H
 #define RISE_TESTS_AGENT_FIXTURE_H
 
@@ -24,6 +26,7 @@ static inline void agent_fixture_config(rise_agent_config *c, rise_algo algo,
         c->action_horizon = 3;
         c->noise_copies = 2;
         c->relabel = 1;
+        c->relabel_block = 1;
         c->relabel_cfg.threshold = 0.5f;
         c->relabel_cfg.skip_expert = c->relabel_cfg.skip_nonexpert = 0;
     }

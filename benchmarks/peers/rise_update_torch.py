@@ -77,13 +77,13 @@ class LNResNet(nn.Module):
 
 
 class Policy(nn.Module):
-    def __init__(self, d, a, width, code_width=512, n_freq=8):
+    def __init__(self, d, a, width, code_width=512, n_freq=8, blocks=3):
         super().__init__()
         self.code = nn.Sequential(nn.Linear(d, code_width), nn.ReLU(),
                                   nn.Linear(code_width, code_width), nn.ReLU(),
                                   nn.Linear(code_width, d))
         self.freq = nn.Parameter(torch.randn(n_freq) * 0.2)
-        self.net = LNResNet(d + a + 2 * n_freq, a, width)
+        self.net = LNResNet(d + a + 2 * n_freq, a, width, blocks=blocks)
 
     def forward(self, s, x, t):
         f = 2 * math.pi * t.unsqueeze(-1) * self.freq
@@ -99,15 +99,15 @@ def cosine_alpha_bar(steps, s=0.008):
 
 
 class Rise:
-    def __init__(self, d, a, width, batch, n_data, device, seed=0):
+    def __init__(self, d, a, width, batch, n_data, device, seed=0, blocks=3, code_width=512):
         torch.manual_seed(seed)
         self.d, self.a, self.batch, self.dev = d, a, batch, device
         self.q = EnsembleCritic(2, d + a, width).to(device)
         self.q_tgt = EnsembleCritic(2, d + a, width).to(device)
         self.q_tgt.load_state_dict(self.q.state_dict())
         self.v = EnsembleCritic(1, d, width).to(device)
-        self.pi = Policy(d, a, width).to(device)
-        self.pi_ema = Policy(d, a, width).to(device)
+        self.pi = Policy(d, a, width, code_width, blocks=blocks).to(device)
+        self.pi_ema = Policy(d, a, width, code_width, blocks=blocks).to(device)
         self.pi_ema.load_state_dict(self.pi.state_dict())
         # capturable Adam keeps the step counter on the device (needed under CUDA graphs)
         cap = dict(lr=3e-4, capturable=device.startswith("cuda"))
@@ -206,6 +206,8 @@ def main():
     ap.add_argument("--width", type=int, default=256)
     ap.add_argument("--obs-dim", type=int, default=4)
     ap.add_argument("--act-dim", type=int, default=2)
+    ap.add_argument("--blocks", type=int, default=3, help="LN-ResNet blocks (maze runs: 2)")
+    ap.add_argument("--code-width", type=int, default=512, help="spectral code MLP (maze: 128)")
     ap.add_argument("--steps", type=int, default=200)
     ap.add_argument("--no-extract", action="store_true")
     ap.add_argument("--json")
@@ -213,7 +215,8 @@ def main():
     dev = args.device
     torch.backends.cuda.matmul.allow_tf32 = False  # fp32 like rise's reference path
     torch.backends.cudnn.allow_tf32 = False
-    agent = Rise(args.obs_dim, args.act_dim, args.width, args.batch, 100_000, dev)
+    agent = Rise(args.obs_dim, args.act_dim, args.width, args.batch, 100_000, dev,
+                 blocks=args.blocks, code_width=args.code_width)
     step_fn = agent.update
     if args.mode == "compile":
         compiled = torch.compile(agent.update,

@@ -24,7 +24,7 @@ static void eval_usage(FILE *f, const cov_options *d) {
            "  --checkpoint FILE     checkpoint to evaluate (default RUN_DIR/checkpoint.h5)\n"
            "  --coverage            coverage evaluation (the default)\n"
            "  --robustness          also robustness (sets --perturb-dist 0.3 unless given)\n"
-           "  --backend B           cpu | cuda (default: the run's train.backend)\n"
+           "  --backend B           cpu | ref | cuda (default: the run's train.backend)\n"
            "  --candidates K        actions sampled per state for the critic to choose from\n"
            "                        (default: the run's extract.candidates; 1 = the policy alone)\n"
            "  --extract-rule R      argmax | expectile: how the critic chooses (default: the\n"
@@ -122,7 +122,10 @@ int rise_cmd_eval(int argc, char **argv) {
     rise_agent *agent = NULL;
     rise_env *env = NULL;
     rise_policy *pol = NULL;
-    st = rise_train_load_agent(run, ckpt, be, &cfg, &agent);
+    /* the run's GEMM precision where this backend has a choice (an fp32-only backend
+     * evaluates a bf16 run in fp32) */
+    if (be->set_precision) st = rise_backend_set_precision_name(be, cfg.train_precision);
+    if (st == RISE_OK) st = rise_train_load_agent(run, ckpt, be, &cfg, &agent);
     if (st == RISE_OK && !rise_agent_env_args(agent))
         st = rise_error(RISE_ERR_FORMAT,
                         "%s: the checkpoint records no env_args (the training "

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../runtime.h"
 #include "cli.h"
 
 typedef struct {
@@ -33,18 +34,8 @@ static void usage(FILE *out) {
     fprintf(out, "\nrun 'rise COMMAND --help' for a command's options\n");
 }
 
-/* OpenMP threads that spin while waiting starve each other (and the env pool's
- * threads) on a loaded machine: the CPU backend issues many short parallel regions.
- * libgomp reads OMP_WAIT_POLICY when it loads, so when the user has not chosen one,
- * set "passive" and start again (Linux; on failure just go on). */
-static void prefer_passive_openmp(char **argv) {
-    if (getenv("OMP_WAIT_POLICY")) return;
-    setenv("OMP_WAIT_POLICY", "passive", 1);
-    execv("/proc/self/exe", argv);
-}
-
 int main(int argc, char **argv) {
-    prefer_passive_openmp(argv);
+    rise_runtime_policy(argv); /* OMP_WAIT_POLICY=passive unless chosen (host/runtime.h) */
     if (argc < 2) {
         usage(stderr);
         return 2;

@@ -2,7 +2,7 @@
  * the loss falling.
  *
  * Run: rise selftest [--steps N] [--batch B] [--width H] [--blocks K] [--lr LR]
- *                [--backend cpu|cuda] [--seed S] [--help]
+ *                [--backend cpu|ref|cuda] [--seed S] [--help]
  * Fits y = sin(3 x0) + x1 x2 on x ~ U(-1, 1)^3 (algorithms/toy_regression.c) with a progress
  * line, then prints the train loss at a few steps and the final held-out loss next to the
  * trivial baseline (predicting the mean). Exit codes: 0 ok, 1 runtime failure (e.g. the CUDA
@@ -29,7 +29,7 @@ static void selftest_usage(FILE *out, const rise_toy_config *d) {
             "  --width H           residual stream width (inner layers 4H) [%d]\n"
             "  --blocks K          residual blocks, 0..16 [%d]\n"
             "  --lr LR             Adam learning rate [%g]\n"
-            "  --backend NAME      cpu or cuda [cpu]\n"
+            "  --backend NAME      cpu, ref or cuda [cpu]\n"
             "  --seed S            seed for initialisation and data [%llu]\n"
             "  --help              show this help\n",
             d->steps, d->n_train, d->batch, d->width, d->blocks, (double)d->lr,
@@ -118,7 +118,7 @@ int rise_cmd_selftest(int argc, char **argv) {
             else
                 fprintf(stderr, "rise selftest: --lr expects a number in (0, 1), got '%s'\n", val);
         } else if (strcmp(opt, "--backend") == 0) {
-            ok = strcmp(val, "cpu") == 0 || strcmp(val, "cuda") == 0;
+            ok = strcmp(val, "cpu") == 0 || strcmp(val, "ref") == 0 || strcmp(val, "cuda") == 0;
             if (ok)
                 backend = val;
             else

@@ -732,6 +732,8 @@ int main(void) {
     const char *const iql_x[] = {NULL};
     const char *const cql_x[] = {"cql.lagrange=true", "cql.alpha=0.5", "cql.target_gap=2", NULL};
     const char *const idql_x[] = {"cql.enable=true", "cql.lagrange=true", NULL};
+    const char *const ref_x[] = {"train.backend=ref", NULL}; /* the reference resumes too */
+    test_resume_algo("rise", "rise_ref", ref_x);
     test_resume_algo("iql", "iql", iql_x);
     test_resume_algo("cql", "cql", cql_x);
     test_resume_algo("idql", "idql_cql", idql_x);

@@ -1,15 +1,14 @@
 /* test_agent_clock.c - the training step on the device clock (algorithms/agent_clock.c)
- * trains exactly as the by-value step. Three agents on the CPU backend, all assembling
- * batches on the backend: one with the step's counters passed by value (step_graph 0),
- * one on the device clock (step_graph 1; the CPU has no graphs, so it runs the op
- * sequence a graph would hold), and a third on the clock loaded from the second's
- * checkpoint halfway (its clock must be re-uploaded from the restored counters). Stepped
- * in lockstep they hold bitwise equal parameters of every network, metrics and sampler
- * counters, and the clock equals the host's counters after every step; for RISE (mixed
- * batches, relabelled-pair steps, noise copies, histories), IDQL with the conservative
- * penalty, IQL, CQL and MLP BC (dropout). tests/gpu/test_agent_graph.c runs the same
- * comparison on CUDA with real graphs.
- * Run: ctest -R test_agent_clock */
+ * trains exactly as the by-value step. Three agents on each CPU backend (ref, then cpu),
+ * all assembling batches on the backend: one with the step's counters passed by value (step_graph
+ * 0), one on the device clock (step_graph 1; the CPU has no graphs, so it runs the op sequence a
+ * graph would hold), and a third on the clock loaded from the second's checkpoint halfway (its
+ * clock must be re-uploaded from the restored counters). Stepped in lockstep they hold bitwise
+ * equal parameters of every network, metrics and sampler counters, and the clock equals the host's
+ * counters after every step; for RISE (mixed batches, relabelled-pair steps, noise copies,
+ * histories), IDQL with the conservative penalty, IQL, CQL and MLP BC (dropout).
+ * tests/gpu/test_agent_graph.c runs the same comparison on CUDA with real graphs. Run: ctest -R
+ * test_agent_clock */
 #include <string.h>
 #include <unistd.h>
 
@@ -67,7 +66,8 @@ static int clock_matches(const rise_agent *a) {
     return k && k[RISE_CLOCK_STEP] == (uint64_t)a->step &&
            k[RISE_CLOCK_STEP_BLOCKS] == (uint64_t)a->step << 32 &&
            k[RISE_CLOCK_SAMPLER] == a->sampler.offset &&
-           k[RISE_CLOCK_PAIRS] == a->pair_sampler.offset;
+           k[RISE_CLOCK_PAIRS] == a->pair_sampler.offset &&
+           k[RISE_CLOCK_CRITIC_STEP] == (uint64_t)rise_agent_critic_steps_before(a, a->step);
 }
 
 static rise_agent *make(const rise_agent_config *c, rise_backend *be, const rise_trainset *ts) {
@@ -133,13 +133,19 @@ int main(void) {
     rise_trainset ts;
     maze_fixture_trainset(dir, 10, &ts);
     rise_status st;
-    rise_backend *be = rise_backend_create("cpu", &st);
-    TEST_CHECK(be != NULL, "cpu backend");
-    compare(RISE_ALGO_RISE, 0, be, &ts);
-    compare(RISE_ALGO_IDQL, 1, be, &ts);
-    compare(RISE_ALGO_IQL, 0, be, &ts);
-    compare(RISE_ALGO_CQL, 0, be, &ts);
-    compare(RISE_ALGO_BC_MLP, 0, be, &ts);
+    rise_backend *be = NULL;
+    const char *const backends[] = {"ref", "cpu"}; /* both must hold it bit for bit */
+    for (int i = 0; i < 2; ++i) {
+        be = rise_backend_create(backends[i], &st);
+        TEST_CHECK(be != NULL, "%s backend", backends[i]);
+        printf("backend %s\n", backends[i]);
+        compare(RISE_ALGO_RISE, 0, be, &ts);
+        compare(RISE_ALGO_IDQL, 1, be, &ts);
+        compare(RISE_ALGO_IQL, 0, be, &ts);
+        compare(RISE_ALGO_CQL, 0, be, &ts);
+        compare(RISE_ALGO_BC_MLP, 0, be, &ts);
+        if (i == 0) rise_backend_destroy(be);
+    }
     rise_agent_config c;
     agent_fixture_config(&c, RISE_ALGO_IDQL, &ts, 24, 16, 1);
     c.step_graph = 1;

@@ -1,7 +1,7 @@
 /* test_agent_data.c - the training set resident on the backend (algorithms/agent_data.c)
- * gives exactly the host path's batches: two agents on the CPU backend, one gathering on
- * the host and uploading (data_on_backend 0), one drawing and gathering with the backend's
- * data ops (1), stepped in lockstep, hold bitwise equal critic batches, policy batches
+ * gives exactly the host path's batches: two agents on each CPU backend (ref, then cpu), one
+ * gathering on the host and uploading (data_on_backend 0), one drawing and gathering with the
+ * backend's data ops (1), stepped in lockstep, hold bitwise equal critic batches, policy batches
  * (relabelled-pair steps, action-noise copies, observation history, action chunks
  * included), sampler counters, parameters and metrics, for RISE with mixed
  * expert / non-expert batches, for IQL (Gaussian actor) and for MLP BC. On a GPU the
@@ -132,13 +132,17 @@ int main(void) {
     rise_trainset ts;
     maze_fixture_trainset(dir, 10, &ts);
     rise_status st;
-    rise_backend *be = rise_backend_create("cpu", &st);
-    TEST_CHECK(be != NULL, "cpu backend");
-    compare_paths(RISE_ALGO_RISE, be, &ts);
-    compare_paths(RISE_ALGO_IQL, be, &ts);
-    compare_paths(RISE_ALGO_BC_MLP, be, &ts);
-    relabel_on_backend(be, &ts);
-    rise_backend_destroy(be);
+    const char *const backends[] = {"ref", "cpu"}; /* both must hold it bit for bit */
+    for (int i = 0; i < 2; ++i) {
+        rise_backend *be = rise_backend_create(backends[i], &st);
+        TEST_CHECK(be != NULL, "%s backend", backends[i]);
+        printf("backend %s\n", backends[i]);
+        compare_paths(RISE_ALGO_RISE, be, &ts);
+        compare_paths(RISE_ALGO_IQL, be, &ts);
+        compare_paths(RISE_ALGO_BC_MLP, be, &ts);
+        relabel_on_backend(be, &ts);
+        rise_backend_destroy(be);
+    }
     rise_trainset_free(&ts);
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);

@@ -174,7 +174,8 @@ static void test_load(void) {
     TEST_CHECK(c.critic_layernorm == 0 && c.critic_discount == 0.95f, "critic fields");
     TEST_CHECK(!strcmp(c.relabel_match_key, "gripper") && c.relabel_enable == 1, "relabel");
     /* Untouched fields keep their defaults. */
-    TEST_CHECK(c.critic_width == 256 && c.train_batch == 256 && c.policy_ema == 0.995f,
+    TEST_CHECK(c.critic_width == 256 && c.train_batch == 256 && c.policy_ema == 0.9999f &&
+                   c.policy_ema_power == 0.75f,
                "defaults kept");
     TEST_CHECK(!strcmp(c.source_path, path), "source_path = %s", c.source_path);
     TEST_CHECK(c.has_data && c.data.n_sources == 2, "data: has_data %d, %d sources", c.has_data,
@@ -427,7 +428,7 @@ static void test_bad_files(void) {
 static void test_check_errors(void) {
     expect_check_error("train.algo=riss",
                        NEEDLES("train.algo", "riss", "bc_mlp", "cql", "did you mean 'rise'"));
-    expect_check_error("train.backend=tpu", NEEDLES("train.backend", "tpu", "cpu, cuda"));
+    expect_check_error("train.backend=tpu", NEEDLES("train.backend", "tpu", "cpu, ref, cuda"));
     expect_check_error("extract.rule=argmax ", NEEDLES("extract.rule", "argmax, expectile"));
     expect_check_error("spectral.mode=", NEEDLES("spectral.mode", "none, code, paper"));
     expect_check_error("train.task=", NEEDLES("train.task"));
@@ -495,7 +496,8 @@ static void test_help(void) {
 #include "algorithms/train_config_fields.def"
 #undef X
     TEST_CHECK(missing == 0, "%d keys missing from the help table", missing);
-    TEST_CHECK(contains(text, "20000") && contains(text, "\"lnresnet\"") && contains(text, "0.995"),
+    TEST_CHECK(contains(text, "20000") && contains(text, "\"lnresnet\"") &&
+                   contains(text, "0.9999"),
                "help table lacks defaults");
     TEST_CHECK(contains(text, "data.source"), "help lacks the data keys");
     free(text);

@@ -230,11 +230,12 @@ static void test_pairs(void) {
                    strstr(rise_last_error(), "pos, grip"),
                "unknown match key: %s", rise_last_error());
     /* Normalised, L2-normalised features: scaling an axis changes nothing once
-     * Gaussian normalisation divides it out. */
+     * Gaussian normalisation divides it out (raw features: it does). */
     rise_relabel_config_default(&c);
     c.k = 3;
     c.threshold = 0.3f;
     c.skip_expert = c.skip_nonexpert = 0;
+    c.raw_features = 0;
     rise_norm_free(&h.ts.norm);
     rise_norm_fit_arrays(&h.ts.norm, h.obs, h.act, 10, 3, 2, RISE_NORM_GAUSSIAN, RISE_NORM_NONE);
     rise_pairs a, b;
@@ -247,8 +248,96 @@ static void test_pairs(void) {
     for (int64_t i = 0; same && i < a.n; ++i)
         same &= a.obs_idx[i] == b.obs_idx[i] && a.act_idx[i] == b.act_idx[i];
     TEST_CHECK(same, "normalisation makes pairs scale-invariant (%lld pairs)", (long long)a.n);
+    rise_pairs_free(&b);
+    /* raw features (RISE's code) see the scaled axis: other pairs */
+    c.raw_features = 1;
+    TEST_CHECK(rise_relabel_build(&h.ts, &c, &b) == RISE_OK, "scaled build, raw features");
+    same = a.n == b.n;
+    for (int64_t i = 0; same && i < a.n; ++i)
+        same &= a.obs_idx[i] == b.obs_idx[i] && a.act_idx[i] == b.act_idx[i];
+    TEST_CHECK(!same, "raw features depend on the scale (%lld vs %lld pairs)", (long long)a.n,
+               (long long)b.n);
     rise_pairs_free(&a);
     rise_pairs_free(&b);
+    rise_norm_free(&h.ts.norm);
+}
+
+/* Retrieve first (RISE's code) against filter first, on the hand set (pos features,
+ * skips 1, threshold 3, no L2): queries 5 (1.1,0), 6 (2.2,0), 8 (1.2,0.1), 9 (3,0.3). */
+static void test_pairs_retrieve_first(void) {
+    hand_set h;
+    make_hand(&h);
+    rise_relabel_config c;
+    rise_relabel_config_default(&c);
+    TEST_CHECK(c.retrieve_first == 1 && c.raw_features == 1 && c.match_tol == 0.0f &&
+                   c.match_play_to_play == 0,
+               "defaults follow RISE's code");
+    c.k = 2;
+    c.threshold = 3.0f;
+    c.l2_normalize = 0;
+    c.skip_expert = c.skip_nonexpert = 1;
+    c.n_feature_keys = 1;
+    snprintf(c.feature_keys[0], RISE_NAME_MAX, "pos");
+    /* play->play from query 5: the 3 nearest play states are 5 itself, 8 (0.141) and 6
+     * (1.1, same trajectory): only 8 survives; filter first finds 8 and 9 (1.93).
+     * play->expert (3 experts within 3 of query 5): k + 1 = 3 kept vs k = 2. */
+    rise_pairs r, f;
+    TEST_CHECK(rise_relabel_build(&h.ts, &c, &r) == RISE_OK, "retrieve first: %s",
+               rise_last_error());
+    c.retrieve_first = 0;
+    TEST_CHECK(rise_relabel_build(&h.ts, &c, &f) == RISE_OK, "filter first: %s", rise_last_error());
+    int64_t rp = 0, fp = 0, re = 0, fe = 0;
+    for (int64_t i = 0; i < r.n; ++i)
+        if (r.obs_idx[i] == 5) rp += r.rule[i] == 1, re += r.rule[i] == 0;
+    for (int64_t i = 0; i < f.n; ++i)
+        if (f.obs_idx[i] == 5) fp += f.rule[i] == 1, fe += f.rule[i] == 0;
+    TEST_CHECK(rp == 1 && fp == 2,
+               "query 5 play->play: retrieve first %lld (want 1), filter "
+               "first %lld (want 2)",
+               (long long)rp, (long long)fp);
+    TEST_CHECK(re == 3 && fe == 2,
+               "query 5 play->expert: retrieve first %lld (want k + 1 = 3), "
+               "filter first %lld (want 2)",
+               (long long)re, (long long)fe);
+    rise_pairs_free(&r);
+    rise_pairs_free(&f);
+    /* The gripper filter after retrieval: query 9 (grip 0)'s 2 nearest experts, 3 and 2, both
+     * hold grip 1, so with k = 1 it keeps none; filter first finds expert 1 (grip 0, 2.02). */
+    c.k = 1;
+    snprintf(c.match_key, RISE_NAME_MAX, "grip");
+    c.play_to_play = 0;
+    c.retrieve_first = 1;
+    TEST_CHECK(rise_relabel_build(&h.ts, &c, &r) == RISE_OK, "retrieve first, grip");
+    c.retrieve_first = 0;
+    TEST_CHECK(rise_relabel_build(&h.ts, &c, &f) == RISE_OK, "filter first, grip");
+    int r9 = 0, f9 = -1;
+    for (int64_t i = 0; i < r.n; ++i) r9 += r.obs_idx[i] == 9;
+    for (int64_t i = 0; i < f.n; ++i)
+        if (f.obs_idx[i] == 9) f9 = (int)f.act_idx[i];
+    TEST_CHECK(r9 == 0 && f9 == 1,
+               "query 9 with grip: retrieve first %d pairs (want 0), filter "
+               "first neighbour %d (want 1)",
+               r9, f9);
+    rise_pairs_free(&r);
+    rise_pairs_free(&f);
+    /* The match key on play->play only with match_play_to_play: query 5 (grip 0) and 8
+     * (grip 0) match, 9 (grip 0) too; 6 (grip 1) loses its play neighbours. */
+    c.play_to_play = 1;
+    c.play_to_expert = 0;
+    c.retrieve_first = 1;
+    c.k = 3;
+    TEST_CHECK(rise_relabel_build(&h.ts, &c, &r) == RISE_OK, "p2p, match off");
+    c.match_play_to_play = 1;
+    TEST_CHECK(rise_relabel_build(&h.ts, &c, &f) == RISE_OK, "p2p, match on");
+    int r6 = 0, f6 = 0;
+    for (int64_t i = 0; i < r.n; ++i) r6 += r.obs_idx[i] == 6;
+    for (int64_t i = 0; i < f.n; ++i) f6 += f.obs_idx[i] == 6;
+    TEST_CHECK(r6 > 0 && f6 == 0,
+               "query 6 (grip 1) play->play: %d pairs without the match, %d "
+               "with it (want 0)",
+               r6, f6);
+    rise_pairs_free(&r);
+    rise_pairs_free(&f);
     rise_norm_free(&h.ts.norm);
 }
 
@@ -302,6 +391,7 @@ int main(void) {
     test_knn();
     test_knn_extreme();
     test_pairs();
+    test_pairs_retrieve_first();
     test_noise();
     return test_finish();
 }

@@ -42,38 +42,56 @@ static void test_schedules(void) {
     TEST_CHECK(rise_schedule_make(&s, RISE_SCHEDULE_COSINE, 0) != RISE_OK, "T = 0 refused");
 }
 
-/* With the true noise, DDPM's mean step equals the exact posterior mean and DDIM maps
- * x_k to x_prev = sqrt(ab_prev) x0 + sqrt(1 - ab_prev) eps (x0 at the last step). */
+/* With the true noise, DDPM's mean step equals the exact posterior mean in both forms (IDQL's
+ * eps form under the xt rule, diffusers' x0 form otherwise, with variance beta vs
+ * beta-tilde) and DDIM maps x_k to x_prev = sqrt(ab_prev) x0 + sqrt(1 - ab_prev) eps (x0 at
+ * the last step); each rule sets its clip flags. */
 static void test_sampler_coefficients(void) {
     rise_schedule s;
     rise_schedule_make(&s, RISE_SCHEDULE_COSINE, 100);
     rise_reverse_step st[RISE_DIFFUSION_MAX_STEPS];
     const double x0 = 0.37, e = -1.3;
-    int n = rise_sampler_steps(&s, RISE_SAMPLER_DDPM, 0, st);
-    TEST_CHECK(n == 100 && st[0].k == 99 && st[99].k == 0 && st[99].noise == 0.0,
-               "ddpm visits 99..0, no noise at 0");
-    for (int i = 0; i < n; i += 7) {
-        const int k = st[i].k;
-        const double ab = s.alpha_bar[k], abp = k ? s.alpha_bar[k - 1] : 1.0;
-        const double xk = sqrt(ab) * x0 + sqrt(1 - ab) * e;
-        const double got = st[i].c_x * xk + st[i].c_eps * e;
-        const double mean =
-            sqrt(abp) * s.beta[k] / (1 - ab) * x0 + sqrt(s.alpha[k]) * (1 - abp) / (1 - ab) * xk;
-        TEST_CHECK(fabs(got - mean) < 1e-9, "ddpm k=%d: %g vs posterior mean %g", k, got, mean);
+    for (int rule = RISE_CLIP_X0; rule <= RISE_CLIP_BOTH; ++rule) {
+        int n = rise_sampler_steps(&s, RISE_SAMPLER_DDPM, 0, (rise_clip_rule)rule, st);
+        TEST_CHECK(n == 100 && st[0].k == 99 && st[99].k == 0 && st[99].noise == 0.0,
+                   "ddpm visits 99..0, no noise at 0");
+        const int eps_form = rule == RISE_CLIP_XT;
+        TEST_CHECK(st[5].two_stage == !eps_form && st[5].clip_x0 == (rule != RISE_CLIP_XT) &&
+                       st[5].clip_xt == (rule != RISE_CLIP_X0),
+                   "ddpm rule %d: two_stage %d clip_x0 %d clip_xt %d", rule, st[5].two_stage,
+                   st[5].clip_x0, st[5].clip_xt);
+        for (int i = 0; i < n; i += 7) {
+            const int k = st[i].k;
+            const double ab = s.alpha_bar[k], abp = k ? s.alpha_bar[k - 1] : 1.0;
+            const double xk = sqrt(ab) * x0 + sqrt(1 - ab) * e;
+            const double got = eps_form ? st[i].c_x * xk + st[i].c_eps * e
+                                        : st[i].c_x * (st[i].c_x0 * xk + st[i].c_eps0 * e) +
+                                              st[i].c_xt * xk + st[i].c_eps * e;
+            const double mean = sqrt(abp) * s.beta[k] / (1 - ab) * x0 +
+                                sqrt(s.alpha[k]) * (1 - abp) / (1 - ab) * xk;
+            TEST_CHECK(fabs(got - mean) < 1e-9, "ddpm rule %d k=%d: %g vs posterior mean %g", rule,
+                       k, got, mean);
+            const double var = eps_form ? s.beta[k] : (1 - abp) / (1 - ab) * s.beta[k];
+            TEST_CHECK(k == 0 || fabs(st[i].noise - sqrt(var)) < 1e-12,
+                       "ddpm rule %d k=%d: noise %g, want sqrt(%g)", rule, k, st[i].noise, var);
+        }
+        n = rise_sampler_steps(&s, RISE_SAMPLER_DDIM, 10, (rise_clip_rule)rule, st);
+        TEST_CHECK(n == 10 && st[0].k == 90 && st[9].k == 0,
+                   "ddim visits 90, 80, .., 0 (got %d..%d)", st[0].k, st[n - 1].k);
+        TEST_CHECK(st[3].clip_x0 == (rule != RISE_CLIP_XT) &&
+                       st[3].clip_xt == (rule != RISE_CLIP_X0),
+                   "ddim rule %d: clip flags", rule);
+        double x = sqrt(s.alpha_bar[90]) * x0 + sqrt(1 - s.alpha_bar[90]) * e;
+        for (int i = 0; i < n; ++i) {
+            const double xh = st[i].c_x0 * x + st[i].c_eps0 * e;
+            TEST_CHECK(fabs(xh - x0) < 1e-9, "ddim step %d predicts x0 %g", i, xh);
+            x = st[i].c_x * xh + st[i].c_xt * x + st[i].c_eps * e;
+            const int prev = st[i].k - 10;
+            const double abp = prev >= 0 ? s.alpha_bar[prev] : 1.0;
+            TEST_CHECK(fabs(x - (sqrt(abp) * x0 + sqrt(1 - abp) * e)) < 1e-9, "ddim step %d", i);
+        }
+        TEST_CHECK(fabs(x - x0) < 1e-9, "ddim ends at x0: %g", x);
     }
-    n = rise_sampler_steps(&s, RISE_SAMPLER_DDIM, 10, st);
-    TEST_CHECK(n == 10 && st[0].k == 90 && st[9].k == 0, "ddim visits 90, 80, .., 0 (got %d..%d)",
-               st[0].k, st[n - 1].k);
-    double x = sqrt(s.alpha_bar[90]) * x0 + sqrt(1 - s.alpha_bar[90]) * e;
-    for (int i = 0; i < n; ++i) {
-        const double xh = st[i].c_x0 * x + st[i].c_eps0 * e;
-        TEST_CHECK(fabs(xh - x0) < 1e-9, "ddim step %d predicts x0 %g", i, xh);
-        x = st[i].c_x * xh + st[i].c_eps * e;
-        const int prev = st[i].k - 10;
-        const double abp = prev >= 0 ? s.alpha_bar[prev] : 1.0;
-        TEST_CHECK(fabs(x - (sqrt(abp) * x0 + sqrt(1 - abp) * e)) < 1e-9, "ddim step %d", i);
-    }
-    TEST_CHECK(fabs(x - x0) < 1e-9, "ddim ends at x0: %g", x);
 }
 
 static void test_q_sample(rise_backend *be) {
@@ -145,7 +163,7 @@ typedef struct {
 } fixture;
 
 static void fixture_make(fixture *f, rise_backend *be, rise_spectral_mode spectral, float dropout,
-                         int lnresnet) {
+                         int lnresnet, int frames) {
     memset(f, 0, sizeof *f);
     f->be = be;
     f->B = 6;
@@ -168,6 +186,8 @@ static void fixture_make(fixture *f, rise_backend *be, rise_spectral_mode spectr
     c.spectral = spectral;
     c.code_width = 5;
     c.spectral_iters = 3;
+    c.obs_frames = frames;
+    c.spectral_per_frame = frames > 1;
     rise_params_init(&f->p);
     TEST_CHECK(rise_diffusion_register(&f->d, &f->p, "pi", &c) == RISE_OK, "register: %s",
                rise_last_error());
@@ -221,10 +241,14 @@ static double objective(fixture *f, float lambda, const float *u0) {
     return total;
 }
 
-static void check_grads(rise_backend *be, rise_spectral_mode spectral, int lnresnet,
+static void check_grads(rise_backend *be, rise_spectral_mode spectral, int lnresnet, int frames,
                         const char *label) {
     fixture f;
-    fixture_make(&f, be, spectral, 0.0f, lnresnet);
+    fixture_make(&f, be, spectral, 0.0f, lnresnet, frames);
+    if (frames > 1)
+        TEST_CHECK(f.d.code_frames == frames && f.d.code.cfg.in_dim == 3 / frames,
+                   "%s: the code MLP maps %d features per frame (got %d x %d)", label, 3 / frames,
+                   f.d.code_frames, f.d.code.cfg.in_dim);
     const size_t P = f.p.size;
     float *u0 = malloc(sizeof(float) * (f.d.spec_state_len + 1));
     if (f.d.n_spec) {
@@ -270,10 +294,11 @@ static void check_grads(rise_backend *be, rise_spectral_mode spectral, int lnres
     fixture_free(&f);
 }
 
-/* Fit one action (0.5, -0.3) from every observation: samples must land on it. */
+/* Fit one action (0.5, -0.3) from every observation: samples must land on it, with DDIM
+ * and DDPM under every clip rule. */
 static void test_fit_and_sample(rise_backend *be) {
     fixture f;
-    fixture_make(&f, be, RISE_SPECTRAL_NONE, 0.0f, 1);
+    fixture_make(&f, be, RISE_SPECTRAL_NONE, 0.0f, 1, 1);
     float act[12];
     for (int b = 0; b < 6; ++b) act[2 * b] = 0.5f, act[2 * b + 1] = -0.3f;
     be->upload(be, f.act, act, sizeof act);
@@ -293,23 +318,33 @@ static void test_fit_and_sample(rise_backend *be) {
     }
     TEST_CHECK(last < 0.5f * first, "eps loss falls: %g -> %g", first, last);
     const int n = 6;
-    float *noise = be->alloc(be, sizeof(float) * rise_diffusion_noise_len(&f.d, n));
+    const rise_sampler_kind kinds[2] = {RISE_SAMPLER_DDIM, RISE_SAMPLER_DDPM};
+    float *noise = be->alloc(be, sizeof(float) * (size_t)(f.d.sched.T + 1) * n * 2);
     float *x = be->alloc(be, sizeof(float) * n * 2);
-    be->rand_normal(be, noise, rise_diffusion_noise_len(&f.d, n), 0.0f, 1.0f,
+    be->rand_normal(be, noise, (size_t)(f.d.sched.T + 1) * n * 2, 0.0f, 1.0f,
                     (rise_rng){1, 2, 3, NULL});
-    rise_arena m;
-    rise_arena_init_measure(&m);
-    rise_diffusion_sample(&f.d, be, f.p.value, &m, f.obs, n, noise, x);
-    rise_arena big;
-    rise_arena_init(&big, be, m.peak);
-    rise_diffusion_sample(&f.d, be, f.p.value, &big, f.obs, n, noise, x);
-    float hx[12];
-    be->download(be, hx, x, sizeof hx);
-    double err = 0;
-    for (int b = 0; b < n; ++b)
-        err = fmax(err, fmax(fabs(hx[2 * b] - 0.5), fabs(hx[2 * b + 1] + 0.3)));
-    TEST_CHECK(err < 0.1, "samples land on the fitted action (max error %g)", err);
-    rise_arena_free(&big);
+    for (int kind = 0; kind < 2; ++kind)
+        for (int rule = RISE_CLIP_X0; rule <= RISE_CLIP_BOTH; ++rule) {
+            f.d.n_steps = rise_sampler_steps(&f.d.sched, kinds[kind], f.d.cfg.sample_steps,
+                                             (rise_clip_rule)rule, f.d.steps);
+            rise_arena m;
+            rise_arena_init_measure(&m);
+            rise_diffusion_sample(&f.d, be, f.p.value, &m, f.obs, n, noise, x);
+            rise_arena big;
+            rise_arena_init(&big, be, m.peak);
+            rise_diffusion_sample(&f.d, be, f.p.value, &big, f.obs, n, noise, x);
+            float hx[12];
+            be->download(be, hx, x, sizeof hx);
+            double err = 0;
+            for (int b = 0; b < n; ++b)
+                err = fmax(err, fmax(fabs(hx[2 * b] - 0.5), fabs(hx[2 * b + 1] + 0.3)));
+            /* a tiny net after 600 steps: the rules land within 0.06 .. 0.15 here; a broken
+             * sampler misses by ~1 */
+            TEST_CHECK(err < 0.2,
+                       "%s, clip rule %d: samples land on the fitted action (max error %g)",
+                       kind ? "ddpm" : "ddim", rule, err);
+            rise_arena_free(&big);
+        }
     be->free(be, noise);
     be->free(be, x);
     fixture_free(&f);
@@ -342,10 +377,11 @@ int main(void) {
     test_sampler_coefficients();
     test_q_sample(be);
     test_edge_rules(be);
-    check_grads(be, RISE_SPECTRAL_NONE, 1, "lnresnet");
-    check_grads(be, RISE_SPECTRAL_NONE, 0, "mlp");
-    check_grads(be, RISE_SPECTRAL_CODE, 1, "spectral code");
-    check_grads(be, RISE_SPECTRAL_PAPER, 0, "spectral paper");
+    check_grads(be, RISE_SPECTRAL_NONE, 1, 1, "lnresnet");
+    check_grads(be, RISE_SPECTRAL_NONE, 0, 1, "mlp");
+    check_grads(be, RISE_SPECTRAL_CODE, 1, 1, "spectral code");
+    check_grads(be, RISE_SPECTRAL_CODE, 1, 3, "spectral code per frame");
+    check_grads(be, RISE_SPECTRAL_PAPER, 0, 1, "spectral paper");
     test_fit_and_sample(be);
     rise_backend_destroy(be);
     return test_finish();

@@ -157,7 +157,7 @@ static void check_sinusoidal_values(rise_backend *be) {
 }
 
 int main(void) {
-    rise_backend *be = test_backend_or_skip("cpu");
+    rise_backend *be = test_backend_or_skip("ref");
     tnet_spec specs[16];
     const int count = tnet_standard_specs(specs);
     for (int i = 0; i < count; ++i) check_spec(be, &specs[i]);

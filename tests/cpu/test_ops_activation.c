@@ -199,7 +199,7 @@ static void test_float_forms(void) {
 }
 
 int main(void) {
-    be = test_backend_or_skip("cpu");
+    be = test_backend_or_skip("ref");
     test_values_and_derivatives();
     test_extremes();
     test_backend();

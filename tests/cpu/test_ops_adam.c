@@ -107,6 +107,39 @@ static void test_polyak(void) {
     test_close("polyak tau 1 copies", t, s, 3, 0, 0);
 }
 
+/* The EMA's decay (diffusers' EMAModel with use_ema_warmup, power 0.75, decay cap 0.9999):
+ * 0 at update 1, 1 - n^-0.75 after, ~0.998 by n = 4000, capped; power 0 is the fixed decay;
+ * the op is Polyak with tau = 1 - decay, and reads its step from step + *step_add. */
+static void test_ema(void) {
+    TEST_CHECK(rise_ema_decay(1, 0.75, 0.9999) == 0.0 && rise_ema_decay(0, 0.75, 0.9999) == 0.0,
+               "update 1: decay 0 (the EMA becomes a copy)");
+    TEST_CHECK(fabs(rise_ema_decay(2, 0.75, 0.9999) - (1.0 - pow(2.0, -0.75))) < 1e-15,
+               "update 2: 1 - 2^-0.75 = %.6f", rise_ema_decay(2, 0.75, 0.9999));
+    const double d4000 = rise_ema_decay(4000, 0.75, 0.9999);
+    TEST_CHECK(d4000 > 0.9980 && d4000 < 0.9981, "update 4000: %.6f (~0.998)", d4000);
+    TEST_CHECK(rise_ema_decay(1e9, 0.75, 0.9999) == 0.9999, "capped at the max decay");
+    TEST_CHECK(rise_ema_decay(1, 0.0, 0.995) == 0.995 && rise_ema_decay(77, 0.0, 0.995) == 0.995,
+               "power 0: the fixed decay from update 1");
+    float t[3] = {1, 2, 3};
+    const float s[3] = {5, -2, 3};
+    const rise_ema_hparams warm = {0.9999f, 0.75f, NULL};
+    be->ema(be, t, s, 3, &warm, 1);
+    test_close("ema update 1 copies", t, s, 3, 0, 0);
+    const float t0[3] = {1, 2, 3};
+    float a[3], b[3];
+    memcpy(a, t0, sizeof a), memcpy(b, t0, sizeof b);
+    const uint64_t add = 3; /* step 2 + 3 = update 5 */
+    const rise_ema_hparams clocked = {0.9999f, 0.75f, &add};
+    be->ema(be, a, s, 3, &clocked, 2);
+    be->polyak(be, b, s, 3, (float)pow(5.0, -0.75));
+    test_close("ema update 5 (step 2 + step_add 3) = polyak with tau 5^-0.75", a, b, 3, 0, 0);
+    const rise_ema_hparams fixed = {0.75f, 0.0f, NULL};
+    memcpy(a, t0, sizeof a), memcpy(b, t0, sizeof b);
+    be->ema(be, a, s, 3, &fixed, 9);
+    be->polyak(be, b, s, 3, 0.25f);
+    test_close("ema power 0 = polyak with tau 1 - max_decay", a, b, 3, 0, 0);
+}
+
 static void test_matches_ref(int threads) {
     omp_set_num_threads(threads);
     const size_t n = 100003;
@@ -153,11 +186,12 @@ static void test_edge_rules(void) {
 }
 
 int main(void) {
-    be = test_backend_or_skip("cpu");
+    be = test_backend_or_skip("ref");
     test_two_steps();
     test_adamw();
     test_clipping();
     test_polyak();
+    test_ema();
     test_matches_ref(1);
     test_matches_ref(3);
     test_edge_rules();

@@ -138,7 +138,7 @@ static void test_adam(float *x, float *dy) {
 }
 
 int main(void) {
-    be = test_backend_or_skip("cpu");
+    be = test_backend_or_skip("ref");
     float *x = buf(N), *dy = buf(N), *a = buf(N), *b = buf(N), *ma = buf(N), *mb = buf(N);
     test_fill_random(x, N, 1, -4.0f, 4.0f);
     test_fill_random(dy, N, 2, -1.0f, 1.0f);

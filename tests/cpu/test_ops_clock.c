@@ -114,7 +114,7 @@ static void test_adam_step_add(void) {
 
 int main(void) {
     rise_status st;
-    be = rise_backend_create("cpu", &st);
+    be = rise_backend_create("ref", &st);
     TEST_CHECK(be != NULL, "cpu backend: %s", rise_last_error());
     if (!be) return test_finish();
     TEST_CHECK(be->graph_begin == NULL && be->graph_end == NULL && be->graph_launch == NULL,

@@ -389,7 +389,7 @@ static void test_edge_rules(void) {
 
 int main(void) {
     rise_status st;
-    be = rise_backend_create("cpu", &st);
+    be = rise_backend_create("ref", &st);
     if (!be) {
         fprintf(stderr, "FAIL: cpu backend: %s\n", rise_last_error());
         return 1;

@@ -164,7 +164,7 @@ static void test_edge_rules(void) {
 }
 
 int main(void) {
-    be = test_backend_or_skip("cpu");
+    be = test_backend_or_skip("ref");
     test_gemm_hand();
     test_gemm_edge();
     test_gemm_sweep();

@@ -100,7 +100,7 @@ static void hand_case(void) {
 
 int main(void) {
     rise_status st;
-    be = rise_backend_create("cpu", &st);
+    be = rise_backend_create("ref", &st);
     hand_case();
     const knn_case cases[] = {
         {50, 300, 6, 5, 0.9f, 0, 0, 0},     {50, 300, 6, 5, 0.0f, 0, 0, 0}, /* no threshold */

@@ -153,7 +153,7 @@ static void test_edge_rules(void) {
 }
 
 int main(void) {
-    be = test_backend_or_skip("cpu");
+    be = test_backend_or_skip("ref");
     test_hand();
     test_gradients();
     test_large();

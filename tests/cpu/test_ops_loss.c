@@ -131,7 +131,7 @@ static void test_edge_rules(void) {
 }
 
 int main(void) {
-    be = test_backend_or_skip("cpu");
+    be = test_backend_or_skip("ref");
     test_hand();
     test_fd();
     test_edge_rules();

@@ -143,7 +143,7 @@ static void test_edge_rules(void) {
 }
 
 int main(void) {
-    be = test_backend_or_skip("cpu");
+    be = test_backend_or_skip("ref");
     test_uniform();
     test_normal();
     test_dropout();

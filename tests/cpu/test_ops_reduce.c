@@ -63,7 +63,7 @@ static void test_edge_rules(void) {
 }
 
 int main(void) {
-    be = test_backend_or_skip("cpu");
+    be = test_backend_or_skip("ref");
     const float x[5] = {3, -7, 2.5f, 0, 1};
     TEST_CHECK(run(RISE_REDUCE_SUM, x, 5) == -0.5f, "sum");
     TEST_CHECK(run(RISE_REDUCE_SUMSQ, x, 5) == 9 + 49 + 6.25f + 1, "sumsq");

@@ -44,7 +44,7 @@ static void test_edge_rules(void) {
 }
 
 int main(void) {
-    be = test_backend_or_skip("cpu");
+    be = test_backend_or_skip("ref");
     /* t = (0, 1), f = (1, pi/2): rows [sin 0, sin 0, cos 0, cos 0], [sin 1, 1, cos 1, ~0] */
     const float t2[2] = {0, 1}, f2[2] = {1, 1.5707963705062866f};
     float y[8];

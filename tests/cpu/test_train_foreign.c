@@ -268,6 +268,9 @@ static void test_zero_pairs(void) {
     rc.skip_expert = rc.skip_nonexpert = 5;
     rc.play_to_play = 0;
     rc.k = 1;
+    /* the nearest matching state, as the diagnosis measures it, is what the filter-first
+     * search keeps with k = 1 (retrieving first would keep up to k + 1, matching or not) */
+    rc.retrieve_first = 0;
     rc.threshold = 1e9f;
     for (int with_match = 0; with_match < 2; ++with_match) {
         if (with_match) snprintf(rc.match_key, sizeof rc.match_key, "%s", ts.keys[0].name);

@@ -2,6 +2,9 @@
 """make_golden_agent.py - PyTorch float64 reference for ONE whole training step of IDQL and
 of RISE (tests/golden/agent_step.txt, checked by tests/cpu/test_golden_agent.c).
 
+It pins rise's earlier rules, which remain options (Q toward V after its update, one power
+iteration, a fixed EMA after Adam); make_golden_rise.py holds the official-code defaults.
+
 Run:  /tmp/torchenv/bin/python tests/golden/make_golden_agent.py [--out tests/golden/agent_step.txt]
 (any Python with torch and numpy works). The output is committed; re-run only when the
 algorithms change on purpose.

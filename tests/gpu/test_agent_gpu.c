@@ -1,4 +1,4 @@
-/* test_agent_gpu.c - RISE training on the CUDA backend against the CPU backend, same seed
+/* test_agent_gpu.c - RISE training on the CUDA backend against the reference backend, same seed
  * (exit 77 without a GPU).
  *
  * Run: ctest -L gpu -R test_agent_gpu. Both agents train on the same generated maze data with
@@ -104,7 +104,7 @@ int main(void) {
         snprintf(why, sizeof why, "test_agent_gpu: %s", rise_last_error());
         return test_skip(why);
     }
-    rise_backend *cpu = rise_backend_create("cpu", &st);
+    rise_backend *cpu = rise_backend_create("ref", &st);
     char dir[] = "/tmp/rise_test_agent_gpu_XXXXXX";
     if (!cpu || !mkdtemp(dir)) return 1;
     rise_trainset ts;

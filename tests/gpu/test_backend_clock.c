@@ -173,7 +173,7 @@ static void test_graph_replay(void) {
 int main(void) {
     gpu = test_backend_or_skip("cuda");
     rise_status st;
-    cpu = rise_backend_create("cpu", &st);
+    cpu = rise_backend_create("ref", &st);
     test_draws();
     test_adam();
     test_counters();

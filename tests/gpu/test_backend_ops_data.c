@@ -1,5 +1,5 @@
 /* test_backend_ops_data.c - the device-resident data ops (kernels/gather.h,
- * kernels/knn.h) run on the "cpu" and the "cuda" backend with identical inputs:
+ * kernels/knn.h) run on the "ref" (reference) and the "cuda" backend with identical inputs:
  *   sample_indices, gather_rows (plain and normalised), gather_obs_history (obs and
  *   next-state), gather_action_chunk (with and without the mask): bitwise equal (integer
  *   maths and copies; the normalisation is one IEEE subtract and divide);
@@ -458,7 +458,7 @@ static void test_knn(void) {
 
 int main(void) {
     gpu = test_backend_or_skip("cuda");
-    cpu = test_backend_or_skip("cpu");
+    cpu = test_backend_or_skip("ref");
     const int64_t small_lens[] = {1, 4, 1, 7, 2, 1, 5, 3, 1, 9, 1};
     dataset small;
     make_dataset(&small, small_lens, 11, 7, 3, 1);

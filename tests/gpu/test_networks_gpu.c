@@ -1,4 +1,4 @@
-/* test_networks_gpu.c - networks on the CUDA backend vs the CPU backend (exit 77 without a GPU).
+/* test_networks_gpu.c - networks on the CUDA backend vs the reference backend (exit 77 without a GPU).
  *
  * Run: ctest -L gpu -R test_networks_gpu.
  * For every configuration of tests/net_harness.h (MLPs with each activation, LayerNorm,
@@ -54,7 +54,7 @@ static void compare_spec(rise_backend *gpu, rise_backend *cpu, const tnet_spec *
 
 int main(void) {
     rise_backend *gpu = test_backend_or_skip("cuda");
-    rise_backend *cpu = test_backend_or_skip("cpu");
+    rise_backend *cpu = test_backend_or_skip("ref");
     tnet_spec specs[16];
     const int count = tnet_standard_specs(specs);
     for (int i = 0; i < count; ++i) compare_spec(gpu, cpu, &specs[i]);
