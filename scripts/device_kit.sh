@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # device_kit.sh - prepares the kit a bare GPU machine needs to build and run rise: the C
-# libraries rise links (HDF5, OpenBLAS, cJSON, libpng, MuJoCo, protobuf-c and what they
-# load) and protoc-c, which the build runs, taken from Debian packages fetched with
+# libraries rise links (HDF5, OpenBLAS, SLEEF, oneDNN, cJSON, libpng, MuJoCo, protobuf-c and
+# what they load) and protoc-c, which the build runs, taken from Debian packages fetched with
 # `apt-get download` (nothing is installed) and unpacked with `dpkg -x` into a private
 # prefix, trimmed, packed into one archive, and checked.
 # Runs on a Debian 12 machine with network access to its package archive (this one).
@@ -27,8 +27,11 @@ cd "$(dirname "$0")/.."
 # libstdc++, libgcc_s and libgomp are not here: they come with the machine's compiler.
 kit_packages=(
     libhdf5-dev libaec-dev zlib1g-dev                # HDF5 1.10, static, + szip/aec + zlib
-    libopenblas-pthread-dev libopenblas0-pthread     # OpenBLAS (shared)
+    libopenblas-openmp-dev libopenblas0-openmp       # OpenBLAS, OpenMP build (shared)
     libgfortran5 libquadmath0                        # ... which OpenBLAS's LAPACK loads
+    libsleef-dev libsleef3                           # SLEEF (shared; no archive in Debian)
+    libdnnl-dev libdnnl2                             # oneDNN (shared) ...
+    ocl-icd-libopencl1                               # ... which links the OpenCL loader
     libcjson-dev libcjson1                           # cJSON (shared)
     libpng-dev                                       # libpng (static)
     libmujoco-dev libmujoco2.2.2                     # MuJoCo 2.2.2 (shared) ...
@@ -43,9 +46,11 @@ multiarch=usr/lib/x86_64-linux-gnu
 kit_keep=(
     "usr/include/hdf5/serial/*.h" "$multiarch/libhdf5_serial.a" "$multiarch/libsz.a"
     "$multiarch/libaec.a" "$multiarch/libz.a" usr/include/zlib.h usr/include/zconf.h
-    "usr/include/x86_64-linux-gnu/openblas-pthread/*.h"
-    "$multiarch/openblas-pthread/libopenblas.so" "$multiarch/openblas-pthread/libopenblas.so.0"
-    "$multiarch/openblas-pthread/libopenblasp-r*.so"
+    "usr/include/x86_64-linux-gnu/openblas-openmp/*.h"
+    "$multiarch/openblas-openmp/libopenblas.so" "$multiarch/openblas-openmp/libopenblas.so.0"
+    "$multiarch/openblas-openmp/libopenblasp-r*.so"
+    usr/include/x86_64-linux-gnu/sleef.h "$multiarch/libsleef.so" "$multiarch/libsleef.so.3*"
+    "usr/include/oneapi/dnnl/*.h" "$multiarch/libdnnl.so*" "$multiarch/libOpenCL.so.1*"
     "$multiarch/libgfortran.so.5*" "$multiarch/libquadmath.so.0*"
     usr/include/cjson/cJSON.h "$multiarch/libcjson.so*"
     "usr/include/libpng16/*.h" "$multiarch/libpng16.a"
@@ -57,7 +62,7 @@ kit_keep=(
 )
 # Shared libraries the kit's own libraries may load from the machine (toolchain and libc).
 device_provided="libc.so.6 libm.so.6 libdl.so.2 libpthread.so.0 librt.so.1 ld-linux-x86-64.so.2"
-device_provided+=" libstdc++.so.6 libgcc_s.so.1"
+device_provided+=" libstdc++.so.6 libgcc_s.so.1 libgomp.so.1"
 # The travel limit (the device tool's 64 MiB for the checkout and everything carried).
 travel_limit=$((64 * 1024 * 1024))
 # The device image's glibc (Ubuntu 24.04: 2.39; scripts/gpu_session.sh's probe checks it).

@@ -5,7 +5,8 @@
 # builds what scripts/gpu_session.sh builds against .kit/prefix only, checks with ldd that
 # every executable loads its libraries from the kit (or glibc, the compiler's runtime,
 # CUDA), and runs the CPU side of each library: HDF5 (square data written and read back),
-# MuJoCo (square episodes), OpenBLAS (a training run), cJSON (configs), libpng (a coverage
+# MuJoCo (square episodes), OpenBLAS, SLEEF and oneDNN (a training run on the fast cpu
+# backend), cJSON (configs), libpng (a coverage
 # map), protobuf-c (the run's TensorBoard events file), and a GPU test binary, which must skip (77) and must fail with RISE_REQUIRE_GPU=1.
 #
 #   scripts/device_kit_check.sh [--build DIR] [--arch 90] [--keep] [--no-hide]
@@ -45,7 +46,7 @@ if [ "$hide" = inside ]; then
     hidden=0
     lib=/usr/lib/x86_64-linux-gnu
     for d in /usr/include/hdf5 /usr/include/cjson /usr/include/libpng16 /usr/include/mujoco \
-        /usr/include/protobuf-c /usr/include/google/protobuf-c \
+        /usr/include/protobuf-c /usr/include/google/protobuf-c /usr/include/oneapi $lib/cmake/dnnl \
         /usr/include/x86_64-linux-gnu/openblas-pthread /usr/include/x86_64-linux-gnu/openblas-openmp \
         $lib/openblas-pthread $lib/openblas-openmp $lib/openblas-serial $lib/hdf5 $lib/blas $lib/lapack \
         $lib/cmake/mujoco $lib/cmake/cJSON $lib/pkgconfig /usr/share/pkgconfig; do
@@ -53,6 +54,7 @@ if [ "$hide" = inside ]; then
     done
     for f in /usr/include/png.h /usr/include/pngconf.h /usr/include/pnglibconf.h /usr/include/cblas.h \
         /usr/include/szlib.h /usr/include/libaec.h /usr/bin/pkg-config /usr/bin/pkgconf /usr/bin/h5cc \
+        /usr/include/x86_64-linux-gnu/sleef.h /usr/include/dnnl*.h* $lib/libsleef* $lib/libdnnl* $lib/libOpenCL* \
         $lib/libhdf5* $lib/libcjson* $lib/libpng* $lib/libmujoco* $lib/libccd.* $lib/liblodepng* \
         $lib/libqhull_r* $lib/libtinyxml2* $lib/libgfortran* $lib/libquadmath* $lib/libsz.* $lib/libaec.* \
         $lib/libopenblas* $lib/libblas* $lib/liblapack* /etc/alternatives/libblas* /etc/alternatives/liblapack* \
@@ -82,12 +84,12 @@ sed -n '/^== build/,/^$/p' "$build/session/summary.txt"
 # every header each object read.
 if [ -f "$build/build.ninja" ]; then
     strays=$(ninja -C "$build" -t deps 2>/dev/null |
-        grep -E '^ +/usr/include/(hdf5|cjson|libpng16|png|mujoco|cblas|protobuf-c|google/protobuf-c|x86_64-linux-gnu/openblas)' | sort -u || true)
+        grep -E '^ +/usr/include/(hdf5|cjson|libpng16|png|mujoco|cblas|protobuf-c|google/protobuf-c|x86_64-linux-gnu/openblas|x86_64-linux-gnu/sleef|oneapi|dnnl)' | sort -u || true)
     [ -z "$strays" ] || { echo "device_kit_check.sh: headers read from the system: $strays" >&2; exit 1; }
     echo "device_kit_check.sh: headers: $(ninja -C "$build" -t deps | grep -c " $kit/" || true) reads from the kit, none from the system's copies"
 fi
 # Nor any link a library of the system's (the static archives are named by their kit path).
-if grep -E -o "(^|[^A-Za-z0-9_.-])/usr/(lib/x86_64-linux-gnu/[^ ]*(hdf5|openblas|cjson|png|mujoco|libsz|libaec|libz\.a|protobuf)|bin/protoc)[^ ]*" \
+if grep -E -o "(^|[^A-Za-z0-9_.-])/usr/(lib/x86_64-linux-gnu/[^ ]*(hdf5|openblas|sleef|dnnl|OpenCL|cjson|png|mujoco|libsz|libaec|libz\.a|protobuf)|bin/protoc)[^ ]*" \
     "$build"/build.ninja "$build"/CMakeFiles/rules.ninja 2>/dev/null | sort -u | grep .; then
     echo "device_kit_check.sh: the build links system copies (above)" >&2
     exit 1
@@ -108,14 +110,19 @@ rise=$build/rise
 "$rise" gen --task square --kind play --episodes 8 --seed 2 --out "$tmp/square_play.h5" --quiet
 mkdir -p "$tmp/cfg/x"
 sed "s|../../runs/data/|$tmp/|" paper_repro/configs/square_rise.json >"$tmp/cfg/x/square_rise.json"
-"$rise" train --config "$tmp/cfg/x/square_rise.json" --set train.steps=40 --set train.log_every=20 \
-    --set train.backend=cpu --out "$tmp/run" --quiet
+# the fast cpu backend: OpenBLAS and oneDNN GEMMs, SLEEF activations (oneDNN's verbose
+# log counts the matmuls it ran: there must be some)
+DNNL_VERBOSE=1 "$rise" train --config "$tmp/cfg/x/square_rise.json" --set train.steps=40 \
+    --set train.log_every=20 --set train.backend=cpu --out "$tmp/run" --quiet >"$tmp/train.txt" 2>&1 ||
+    { tail -20 "$tmp/train.txt" >&2; exit 1; }
+dnnl_runs=$(grep -c '^onednn_verbose,exec,cpu,matmul' "$tmp/train.txt" || true)
+[ "$dnnl_runs" -gt 0 ] || { echo "device_kit_check.sh: oneDNN ran no matmul in the training run" >&2; exit 1; }
 "$rise" eval "$tmp/run" --grid 2 --trials 1 --threads 2 --quiet --out "$tmp/run/eval" | tail -2
 [ -s "$tmp/run/eval/coverage.png" ] && [ -s "$tmp/run/checkpoint.h5" ] && [ -s "$tmp/run/config.json" ] &&
     [ -s "$(ls "$tmp"/run/events.out.tfevents* 2>/dev/null | head -1)" ] ||
     { echo "device_kit_check.sh: the run wrote no checkpoint, config, TensorBoard events or coverage map" >&2; exit 1; }
-echo "device_kit_check.sh: HDF5, MuJoCo, OpenBLAS, cJSON, protobuf-c and libpng ran from the kit" \
-    "(square data, training, TensorBoard events, coverage map)"
+echo "device_kit_check.sh: HDF5, MuJoCo, OpenBLAS, SLEEF, oneDNN ($dnnl_runs matmuls), cJSON," \
+    "protobuf-c and libpng ran from the kit (square data, training, TensorBoard events, coverage map)"
 set +e
 (cd tests && env -u RISE_REQUIRE_GPU "$build/tests/test_cuda_backend_basics" >/dev/null 2>&1)
 skip=$?

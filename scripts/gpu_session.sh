@@ -16,7 +16,9 @@
 # (plus their prerequisites that are not done yet). Everything is written under
 # BUILD/session/ (BUILD = build-gpu); at most 8 files go to the output folder (--out, else
 # $OUT, else gpu-results): summary.txt (also printed at the end), session.tar.gz (every log
-# and result), and ops.json, train.json, peers.json, paper_square.json when made.
+# and result), and ops.json, train.json, peers.json, unet.json, paper_square.json when made.
+# A stage that has nothing to do here (the NCCL tests or the U-Net config not in this
+# checkout, no torch in a dry run) says so and is skipped, which is not a failure.
 # --dry-run runs every stage here without a GPU (fake nvidia-smi and compute-sanitizer,
 # the cpu backend, small sizes) to check the logic; docs/gpu_kit.md describes a real run.
 # Exit status: 0 when every stage that ran ended ok.
@@ -25,24 +27,33 @@ self=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
-# ---- the stages: name, box (s; 0 = all the time left), least time to start (s),
-# prerequisite (- for none; NAME? = must have run, whatever its result; NAME = must have
-# ended ok), what it does. To add a stage: a line here and a function
+# ---- the stages, most valuable first (a first call that runs short of time loses the
+# last): name, box (s; 0 = all the time left), least time to start (s), prerequisite (-
+# for none; NAME? = must have run, whatever its result; NAME = must have ended ok), what it
+# does. A first call with a 3-minute build fits everything but the paper stage in 540 s
+# (docs/gpu_kit.md, "The stages"). To add a stage: a line here and a function
 # stage_<name> below that writes its files into $sdir, a one-line result into
 # $sdir/note.txt and a short report into $sdir/report.txt, and returns 0 (ok), 1 (failed)
-# or 3 (skipped, the note says why).
+# or 3 (skipped: nothing to do here, e.g. what it checks is not in this checkout; the note
+# says why; not rerun by --only failed).
 stage_table='
-probe      45   5  -      the machine: GPU, driver, compilers, glibc, tools, libraries, a CUDA hello
+probe      45   5  -      the machine: GPU, driver, compilers, glibc, tools, libraries, NCCL, a CUDA hello
 build     240  60  probe? unpack the kit, configure and build what the stages run, for the device arch
-tests     120  30  build  ctest -L gpu with RISE_REQUIRE_GPU=1 (a skip is a failure)
-sanitizer 120  30  build  compute-sanitizer memcheck and racecheck on the op tests
-bench      90  20  build  every op benchmark on the cuda backend, the perf table
-train     120  20  build  bench_train at batch 256/512 x width 256/512, graph on and off
-peers     150  60  build  benchmarks/peers/compare.py: PyTorch eager and torch.compile vs rise
+tests      90  30  build  ctest -L gpu with RISE_REQUIRE_GPU=1 (a skip is a failure), but NCCL and MPI tests
+nccl       45  15  build  the NCCL tests (tests/gpu/test_nccl*: data parallel at world size 1), when present
+bench      60  20  build  every op benchmark on the cuda backend, the perf table
+train      60  20  build  bench_train at batch 256/512 x width 256/512 with graphs, 256 x 256 without
+peers     120  60  build  compare.py on the GPU: rise vs PyTorch eager and torch.compile, the ratio targets
+unet       60  20  build  a U-Net policy (policy.net=unet) trained and evaluated on cuda, when its config exists
+sanitizer  90  40  build  compute-sanitizer memcheck and racecheck on the op tests, small shapes
 paper       0 120  build  square, IDQL and RISE, 3 seeds, as many steps as the time left allows
 '
-# The op tests compute-sanitizer checks (tests labelled `faults` are always left out).
-sanitizer_tests="test_cuda_backend_basics test_backend_ops test_backend_ops_data test_backend_clock"
+# The op tests compute-sanitizer checks (tests labelled `faults` are always left out), and
+# the shape set they run there (tests/test_util.h: RISE_TEST_SHAPES).
+sanitizer_tests="test_cuda_backend_basics test_backend_ops test_backend_ops_data test_backend_clock test_graph_capture"
+sanitizer_shapes=small
+# The NCCL tests (their own stage: they need NCCL in the build, which the machine may lack).
+nccl_tests='^test_nccl'
 pack_reserve=15       # seconds kept for writing the output folder
 archive_limit=$((15 * 1024 * 1024))
 
@@ -68,7 +79,7 @@ while [ $# -gt 0 ]; do
     --list) mode=list; shift ;;
     --print-targets) mode=targets; shift ;;
     --stage) mode=stage; stage_to_run=$2; shift 2 ;; # internal: one stage, under timeout
-    -h | --help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "gpu_session.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -114,6 +125,45 @@ json_bundle() {
     } >"$dst"
 }
 facts() { [ -f "$work/facts.env" ] && . "$work/facts.env"; }
+# PyTorch's compile caches, shared by the peers stage and the prewarm below
+torch_env() {
+    export PYTHONUNBUFFERED=1 TORCHINDUCTOR_CACHE_DIR=$build/torch-cache/inductor \
+        TRITON_CACHE_DIR=$build/torch-cache/triton
+}
+# torch.compile's first compilation of the RISE update takes about a minute. The build
+# stage starts the peers stage's compiled run in the background (same sizes, so the same
+# graphs), while the GPU is idle and the build's serial tail leaves cores free, so the
+# peers stage finds Inductor's caches warm. At most 4 compile threads; the first timing
+# stage waits for it (prewarm_wait) so nothing else uses the GPU while it times.
+prewarm_compile() {
+    [ "$dry" = 0 ] || return 0
+    case "${GS_TORCH:-}" in *" cuda "* | *" cuda") ;; *) return 0 ;; esac
+    case "${GS_SELECTED:-}" in *" peers "*) ;; *) return 0 ;; esac
+    mkdir -p "$work/prewarm"
+    (
+        torch_env
+        export TORCHINDUCTOR_COMPILE_THREADS=4
+        exec timeout -k 5 300 "${GS_PYTHON:-python3}" benchmarks/peers/rise_update_torch.py --device cuda \
+            --mode compile --no-extract --steps 20 --batch 256 --width 256 --blocks 3 --code-width 512 \
+            --obs-dim 6 --act-dim 2
+    ) >"$work/prewarm/log.txt" 2>&1 &
+    echo "$! $(now)" >"$work/prewarm/pid"
+    report "torch.compile prewarm started in the background (pid $!)"
+}
+# prewarm_wait SECONDS: let a running prewarm finish (at most SECONDS), then stop it
+prewarm_wait() {
+    local pid t0 waited=0
+    [ -f "$work/prewarm/pid" ] || return 0
+    read -r pid t0 <"$work/prewarm/pid"
+    while kill -0 "$pid" 2>/dev/null && [ "$waited" -lt "$1" ]; do sleep 1; waited=$((waited + 1)); done
+    if kill -0 "$pid" 2>/dev/null; then
+        kill -TERM "$pid" 2>/dev/null
+        report "torch.compile prewarm stopped after $(($(now) - t0))s (waited ${waited}s)"
+    else
+        report "torch.compile prewarm ended after about $(($(now) - t0))s (waited ${waited}s): $(tail -1 "$work/prewarm/log.txt" | cut -c1-120)"
+    fi
+    rm -f "$work/prewarm/pid"
+}
 
 # ==== stage: probe ====
 stage_probe() {
@@ -230,6 +280,26 @@ EOF
     local torch=
     [ -n "$py" ] && torch=$(timeout 60 "$py" -c 'import torch; print(torch.__version__, "cuda" if torch.cuda.is_available() else "no-cuda", torch.cuda.get_device_name(0) if torch.cuda.is_available() else "")' 2>"$p/torch_err.txt")
     echo "torch: ${torch:-not importable}" >>"$p/tools.txt"
+    # NCCL, for the nccl stage's build: the system's (header and library together), else the
+    # pair PyTorch's wheels bring (nvidia-nccl-cu*: include/nccl.h, lib/libnccl.so.2)
+    local nccl_inc= nccl_lib= d site
+    for d in /usr/include /usr/local/cuda/include ${nvcc:+"$(dirname "$nvcc")/../include"}; do
+        [ -f "$d/nccl.h" ] && { nccl_inc=$(cd "$d" && pwd); break; }
+    done
+    nccl_lib=$(ldconfig -p 2>/dev/null | awk '/libnccl\.so.*x86-64/ { print $NF; exit }')
+    if [ -z "$nccl_inc" ] || [ -z "$nccl_lib" ]; then
+        nccl_inc= nccl_lib=
+        for site in $([ -n "$py" ] && timeout 30 "$py" -c 'import site; print(" ".join(site.getsitepackages()))' 2>/dev/null); do
+            [ -d "$site/nvidia" ] || continue
+            d=$(find "$site/nvidia" -maxdepth 4 -name nccl.h -path '*/include/*' 2>/dev/null | head -1)
+            [ -n "$d" ] || continue
+            nccl_inc=$(dirname "$d")
+            nccl_lib=$(ls "$(dirname "$nccl_inc")"/lib/libnccl.so* 2>/dev/null | head -1)
+            [ -n "$nccl_lib" ] && break
+            nccl_inc=
+        done
+    fi
+    echo "nccl: ${nccl_inc:-no nccl.h} ${nccl_lib:-no libnccl}" >>"$p/tools.txt"
     {
         echo "GS_ARCH=$arch"
         echo "GS_NVCC='$nvcc'"
@@ -241,6 +311,8 @@ EOF
         echo "GS_NCU='$ncu'"
         echo "GS_PYTHON='$py'"
         echo "GS_TORCH='$torch'"
+        echo "GS_NCCL_INC='$nccl_inc'"
+        echo "GS_NCCL_LIB='$nccl_lib'"
         echo "GS_CUDA_FLAGS='$cuda_flags'"
     } >"$work/facts.env"
     cat "$p/machine.txt" "$p/tools.txt" >"$p/report.txt"
@@ -267,25 +339,41 @@ stage_build() {
     else
         report "libraries: the system's (no .kit/pack here)"
     fi
+    prewarm_compile
     local cmake=${GS_CMAKE:-cmake} gen=() jobs
     [ -n "${GS_NINJA:-}" ] && gen=(-G Ninja -DCMAKE_MAKE_PROGRAM="$GS_NINJA")
     jobs=$(nproc)
+    # NCCL only where the nccl stage has tests to run and the probe found it (a machine's
+    # NCCL that does not configure or build costs the nccl stage, not the build)
+    local nccl=(-DRISE_NCCL=OFF) nccl_note="NCCL off (no tests/gpu/test_nccl*)"
+    if ls tests/gpu/test_nccl*.c >/dev/null 2>&1; then
+        if [ -n "${GS_NCCL_INC:-}" ] && [ -n "${GS_NCCL_LIB:-}" ]; then
+            nccl=(-DRISE_NCCL=ON -DNCCL_INCLUDE_DIR="$GS_NCCL_INC" -DNCCL_LIBRARY="$GS_NCCL_LIB")
+            nccl_note="NCCL on ($GS_NCCL_LIB)"
+        else
+            nccl_note="NCCL off: the probe found no nccl.h + libnccl"
+        fi
+    fi
     # a folder configured with another generator cannot be reused
     if [ -f "$build/CMakeCache.txt" ] && ! grep -q "CMAKE_GENERATOR:INTERNAL=${gen[1]:-Unix Makefiles}" "$build/CMakeCache.txt"; then
         find "$build" -mindepth 1 -maxdepth 1 ! -name session -exec rm -rf {} +
     fi
     local args=(-S . -B "$build" "${gen[@]}" -DCMAKE_BUILD_TYPE=Release -DRISE_CUDA=ON
-        -DCMAKE_CUDA_ARCHITECTURES="${GS_ARCH:-90}" -DRISE_NCCL=OFF -DRISE_CUDA_WERROR=OFF "${deps[@]}")
+        -DCMAKE_CUDA_ARCHITECTURES="${GS_ARCH:-90}" -DRISE_CUDA_WERROR=OFF "${deps[@]}")
     [ -n "${GS_NVCC:-}" ] && args+=(-DCMAKE_CUDA_COMPILER="$GS_NVCC")
     [ -n "${GS_CUDA_FLAGS:-}" ] && args+=(-DCMAKE_CUDA_FLAGS="$GS_CUDA_FLAGS")
-    echo "+ $cmake ${args[*]}" >"$p/configure.txt"
+    echo "+ $cmake ${args[*]} ${nccl[*]}" >"$p/configure.txt"
     local configured=0
-    if "$cmake" "${args[@]}" >>"$p/configure.txt" 2>&1; then
+    if "$cmake" "${args[@]}" "${nccl[@]}" >>"$p/configure.txt" 2>&1; then
         configured=1
     elif grep -qi "unsupported GNU version" "$p/configure.txt"; then # the probe did not see it
         args+=(-DCMAKE_CUDA_FLAGS=-allow-unsupported-compiler)
         echo "GS_CUDA_FLAGS='-allow-unsupported-compiler'" >>"$work/facts.env"
-        "$cmake" "${args[@]}" >>"$p/configure.txt" 2>&1 && configured=1
+        "$cmake" "${args[@]}" "${nccl[@]}" >>"$p/configure.txt" 2>&1 && configured=1
+    fi
+    if [ "$configured" = 0 ] && [ "${nccl[0]}" = -DRISE_NCCL=ON ]; then
+        nccl=(-DRISE_NCCL=OFF) nccl_note="NCCL off: configuring with it failed (configure.txt)"
+        "$cmake" "${args[@]}" "${nccl[@]}" >>"$p/configure.txt" 2>&1 && configured=1
     fi
     if [ "$configured" = 0 ]; then
         tail -30 "$p/configure.txt" >"$p/report.txt"
@@ -297,11 +385,22 @@ stage_build() {
     local targets t0
     targets=$(print_targets)
     t0=$(now)
-    if ! "$cmake" --build "$build" -j"$jobs" --target $targets >"$p/build.txt" 2>&1; then
+    local built=0
+    "$cmake" --build "$build" -j"$jobs" --target $targets >"$p/build.txt" 2>&1 && built=1
+    if [ "$built" = 0 ] && [ "${nccl[0]}" = -DRISE_NCCL=ON ] && grep -qi nccl "$p/build.txt"; then
+        # the machine's NCCL broke the build: everything else is worth more than the nccl stage
+        mv "$p/build.txt" "$p/build_with_nccl.txt"
+        nccl=(-DRISE_NCCL=OFF) nccl_note="NCCL off: building with it failed (build_with_nccl.txt)"
+        "$cmake" "${args[@]}" "${nccl[@]}" >>"$p/configure.txt" 2>&1 &&
+            "$cmake" --build "$build" -j"$jobs" --target $targets >"$p/build.txt" 2>&1 && built=1
+    fi
+    if [ "$built" = 0 ]; then
         grep -E -m20 "error|Error" "$p/build.txt" >>"$p/report.txt"
         note "build failed after $(($(now) - t0))s: $(grep -E -m1 'error' "$p/build.txt")"
         return 1
     fi
+    echo "GS_NCCL_BUILT=$([ "${nccl[0]}" = -DRISE_NCCL=ON ] && echo 1 || echo 0)" >>"$work/facts.env"
+    report "$nccl_note"
     local warnings nexe
     warnings=$(grep -c "warning" "$p/build.txt")
     grep -E "warning" "$p/build.txt" | sort | uniq -c | sort -rn | head -20 >"$p/warnings.txt"
@@ -320,7 +419,7 @@ stage_build() {
             for d in "$c/lib64" "$c/lib" "$c/targets/x86_64-linux/lib"; do [ -d "$d" ] && cuda_lib+=":$d"; done
         fi
         if ! scripts/kit_ldd_check.sh "$kit" $exes >"$p/ldd.txt" 2>&1; then
-            export LD_LIBRARY_PATH=$kit/usr/lib/x86_64-linux-gnu:$kit/usr/lib/x86_64-linux-gnu/openblas-pthread$cuda_lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+            export LD_LIBRARY_PATH=$kit/usr/lib/x86_64-linux-gnu:$kit/usr/lib/x86_64-linux-gnu/openblas-openmp$cuda_lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
             if scripts/kit_ldd_check.sh "$kit" $exes >"$p/ldd_with_path.txt" 2>&1; then
                 echo "export LD_LIBRARY_PATH='$LD_LIBRARY_PATH'" >>"$work/facts.env"
                 ldd_note="; ldd: needed LD_LIBRARY_PATH (the RPATH did not resolve)"
@@ -334,7 +433,7 @@ stage_build() {
         fi
         ldd "$build/rise" >"$p/ldd_rise.txt" 2>&1
     fi
-    note "sm_${GS_ARCH:-90}, $nexe targets in $(($(now) - t0))s, $warnings warning lines$ldd_note"
+    note "sm_${GS_ARCH:-90}, $nexe targets in $(($(now) - t0))s, $warnings warning lines$ldd_note; ${nccl_note%% (*}"
 }
 
 # ==== stage: tests ====
@@ -349,8 +448,8 @@ stage_tests() {
     cd "$build" || return 1
     if [ "$dry" = 1 ]; then
         # no device here: every GPU test must skip without RISE_REQUIRE_GPU and fail with it
-        env -u RISE_REQUIRE_GPU "${GS_CTEST:-ctest}" -L gpu --timeout "$t" -j2 >"$p/ctest_skip.txt" 2>&1
-        RISE_REQUIRE_GPU=1 "${GS_CTEST:-ctest}" -L gpu --timeout "$t" -j2 >"$p/ctest.txt" 2>&1
+        env -u RISE_REQUIRE_GPU "${GS_CTEST:-ctest}" -L gpu -LE mpi -E "$nccl_tests" --timeout "$t" -j2 >"$p/ctest_skip.txt" 2>&1
+        RISE_REQUIRE_GPU=1 "${GS_CTEST:-ctest}" -L gpu -LE mpi -E "$nccl_tests" --timeout "$t" -j2 >"$p/ctest.txt" 2>&1
         local n skipped failed
         n=$(grep -c "Test *#[0-9]*: " "$p/ctest.txt")
         skipped=$(grep -c "Test *#[0-9]*: .*\*\*\*Skipped" "$p/ctest_skip.txt")
@@ -360,7 +459,10 @@ stage_tests() {
         [ "$n" -gt 0 ] && [ "$skipped" -eq "$n" ] && [ "$failed" -eq "$n" ]
         return
     fi
-    RISE_REQUIRE_GPU=1 "${GS_CTEST:-ctest}" -L gpu --output-on-failure --timeout "$t" -j4 >"$p/ctest.txt" 2>&1
+    # the NCCL tests have their own stage (they need NCCL in the build), the MPI ones need
+    # mpirun and several ranks; everything else labelled gpu, the deliberate faults too
+    RISE_REQUIRE_GPU=1 "${GS_CTEST:-ctest}" -L gpu -LE mpi -E "$nccl_tests" --output-on-failure --timeout "$t" \
+        -j8 >"$p/ctest.txt" 2>&1
     local rc=$?
     grep -E "Test +#|tests passed|Total Test" "$p/ctest.txt" >"$p/report.txt"
     grep -E "^FAIL|FAIL " "$p/ctest.txt" | head -40 >>"$p/report.txt"
@@ -381,7 +483,8 @@ stage_sanitizer() {
     local limit=$((${GS_BOX:-150} - 10)) pids=() names=()
     for tool in memcheck racecheck; do
         for t in $tests; do
-            (cd tests && RISE_REQUIRE_GPU=$((1 - dry)) OMP_NUM_THREADS=2 timeout -k 5 "$limit" "$san" --tool "$tool" \
+            (cd tests && RISE_REQUIRE_GPU=$((1 - dry)) RISE_TEST_SHAPES=$sanitizer_shapes OMP_NUM_THREADS=2 \
+                timeout -k 5 "$limit" "$san" --tool "$tool" \
                 --error-exitcode 9 --print-limit 50 "$build/tests/$t") >"$p/${tool}_$t.txt" 2>&1 &
             pids+=($!) names+=("${tool}_$t")
         done
@@ -399,13 +502,14 @@ stage_sanitizer() {
         *) bad=1; report "FAILED   ${names[$i]} (exit $rc): $line" ;;
         esac
     done
-    note "$ok of ${#pids[@]} clean ($(echo $tests | wc -w) tests x memcheck, racecheck)"
+    note "$ok of ${#pids[@]} clean ($(echo $tests | wc -w) tests x memcheck, racecheck; RISE_TEST_SHAPES=$sanitizer_shapes)"
     return $bad
 }
 
 # ==== stage: bench ====
 stage_bench() {
     facts
+    prewarm_wait 60
     local p=$sdir backend=cuda extra=()
     [ "$dry" = 1 ] && { backend=cpu; extra=(--quick); }
     RISE_REQUIRE_GPU=$((1 - dry)) benchmarks/run_all.sh "$build" "$p/json" -- --backend "$backend" "${extra[@]}" >"$p/bench.txt" 2>&1
@@ -424,31 +528,65 @@ stage_bench() {
 # ==== stage: train ====
 stage_train() {
     facts
-    local p=$sdir backend=cuda steps=200 batches="256 512" widths="256 512" b w g bad=0 kv=() name rc
-    local quick=()
-    [ "$dry" = 1 ] && { backend=cpu; steps=2; batches=32; widths=32; quick=(--quick); }
-    local runs=$(($(echo $batches | wc -w) * $(echo $widths | wc -w) * 2))
+    prewarm_wait 60
+    # graphs on at every size (the default on cuda); off at the target size, for the gain
+    local p=$sdir backend=cuda steps=300 runs_list="256x256:on 256x256:off 512x256:on 256x512:on 512x512:on"
+    local quick=() run b w g bad=0 kv=() name rc
+    [ "$dry" = 1 ] && { backend=cpu; steps=2; runs_list="32x32:on 32x32:off"; quick=(--quick); }
+    local runs
+    runs=$(echo $runs_list | wc -w)
     local limit=$(((${GS_BOX:-160} - 5) / runs))
     report "batch width graph  idql/s   rise/s  extract1 ms  extract64 ms"
-    for b in $batches; do
-        for w in $widths; do
-            for g in on off; do
-                name=train_b${b}_w${w}_graph_$g
-                RISE_REQUIRE_GPU=1 timeout -k 5 "$limit" "$build/benchmarks/bench_train" --backend "$backend" \
-                    --batch $b --width $w --graph $g --steps $steps "${quick[@]}" --json "$p/$name.json" >"$p/$name.txt" 2>&1
-                rc=$?
-                [ $rc -eq 0 ] || { bad=1; report "$name FAILED (exit $rc): $(tail -1 "$p/$name.txt")"; continue; }
-                kv+=("$name=$p/$name.json")
-                report "$(awk -v b=$b -v w=$w -v g=$g '
-                    $1 == "idql_update_steps_per_s" { i = $2 } $1 == "rise_update_steps_per_s" { r = $2 }
-                    $1 == "extract_latency_ms_1_state" { e1 = $2 } $1 == "extract_latency_ms_64_states" { e64 = $2 }
-                    END { printf "%5s %5s %5s %8s %8s %12s %13s", b, w, g, i, r, e1, e64 }' "$p/$name.txt")"
-            done
-        done
+    for run in $runs_list; do
+        b=${run%%x*} w=${run#*x} g=${run#*:}
+        w=${w%%:*}
+        name=train_b${b}_w${w}_graph_$g
+        RISE_REQUIRE_GPU=1 timeout -k 5 "$limit" "$build/benchmarks/bench_train" --backend "$backend" --algo idql,rise \
+            --batch "$b" --width "$w" --graph "$g" --steps $steps "${quick[@]}" --json "$p/$name.json" >"$p/$name.txt" 2>&1
+        rc=$?
+        [ $rc -eq 0 ] || { bad=1; report "$name FAILED (exit $rc): $(tail -1 "$p/$name.txt")"; continue; }
+        kv+=("$name=$p/$name.json")
+        report "$(awk -v b="$b" -v w="$w" -v g="$g" '
+            $1 == "idql_update_steps_per_s" { i = $2 } $1 == "rise_update_steps_per_s" { r = $2 }
+            $1 == "extract_latency_ms_1_state" { e1 = $2 } $1 == "extract_latency_ms_64_states" { e64 = $2 }
+            END { printf "%5s %5s %5s %8s %8s %12s %13s", b, w, g, i, r, e1, e64 }' "$p/$name.txt")"
     done
     json_bundle "$p/train.json" "${kv[@]}"
     note "${#kv[@]} of $runs runs ($steps timed steps each, at most ${limit}s each$([ "$dry" = 1 ] && echo "; dry run: cpu, small sizes"))"
     return $bad
+}
+
+# ==== stage: nccl ====
+# The NCCL tests (data parallel at world size 1 on the GPU) when the checkout has them; they
+# need NCCL in the build, which the build stage adds when the probe found it.
+stage_nccl() {
+    facts
+    local p=$sdir t=$((${GS_BOX:-45} - 5)) names n
+    names=$(cd tests/gpu && ls test_nccl*.c 2>/dev/null | sed 's/\.c$//' | tr '\n' ' ')
+    if [ -z "$names" ]; then
+        note "skipped: this checkout has no NCCL tests (tests/gpu/test_nccl*.c)"
+        return 3
+    fi
+    n=$(echo $names | wc -w)
+    cd "$build" || return 1
+    if [ "$dry" = 1 ]; then
+        env -u RISE_REQUIRE_GPU "${GS_CTEST:-ctest}" -R "$nccl_tests" -LE mpi --timeout "$t" >"$p/ctest.txt" 2>&1
+        local skipped
+        skipped=$(grep -c "Test *#[0-9]*: .*\*\*\*Skipped" "$p/ctest.txt")
+        note "dry run: $skipped of $n NCCL tests skip without a device ($names)"
+        [ "$skipped" -eq "$n" ]
+        return
+    fi
+    if [ "${GS_NCCL_BUILT:-0}" != 1 ]; then
+        note "cannot run $names: NCCL is not in this build ($(grep -m1 '^NCCL' "$work/build/report.txt" 2>/dev/null))"
+        return 1
+    fi
+    RISE_REQUIRE_GPU=1 "${GS_CTEST:-ctest}" -R "$nccl_tests" -LE mpi --output-on-failure --timeout "$t" >"$p/ctest.txt" 2>&1
+    local rc=$?
+    grep -E "Test +#|tests passed|Total Test" "$p/ctest.txt" >"$p/report.txt"
+    grep -E "^FAIL|FAIL " "$p/ctest.txt" | head -20 >>"$p/report.txt"
+    note "$(ctest_counts "$p/ctest.txt") (RISE_REQUIRE_GPU=1; $names)"
+    return $rc
 }
 
 # ==== stage: peers ====
@@ -459,27 +597,90 @@ stage_peers() {
     *" cuda "* | *" cuda") ;;
     *)
         note "no torch with CUDA in $py (${GS_TORCH:-torch not importable})"
-        [ "$dry" = 1 ] && { python3 -m py_compile benchmarks/peers/compare.py benchmarks/peers/rise_update_torch.py && return 3; }
+        [ "$dry" = 1 ] && {
+            python3 -m py_compile benchmarks/peers/compare.py benchmarks/peers/rise_update_torch.py \
+                benchmarks/peers/iql_torch.py && return 3
+        }
         return 1
         ;;
     esac
-    export PYTHONUNBUFFERED=1 TORCHINDUCTOR_CACHE_DIR=$build/torch-cache/inductor TRITON_CACHE_DIR=$build/torch-cache/triton
-    local end=$(($(now) + ${GS_BOX:-180} - 5)) size bad=0 kv=() args
-    # the target size first (batch 256, with torch.compile, whose compilation alone takes
-    # a minute), then the others against eager PyTorch while time allows
-    for size in 256x256 512x512 256x512 512x256; do
-        args=()
-        [ $((end - $(now))) -ge 30 ] || { report "$size: no time left"; continue; }
-        [ "$size" = 256x256 ] || args=(--no-compile)
-        RISE_REQUIRE_GPU=1 timeout -k 5 $((end - $(now))) "$py" benchmarks/peers/compare.py --build "$build" \
-            --backend cuda --sizes "$size" --steps 300 --bench-steps 300 --out "$p/$size" "${args[@]}" \
-            >"$p/$size.txt" 2>&1 || { bad=1; report "$size FAILED: $(tail -1 "$p/$size.txt")"; continue; }
-        kv+=("b${size%x*}_w${size#*x}=$p/$size/peers.json")
-        grep -A3 "^RISE update" "$p/$size.txt" | tail -n +2 >>"$p/report.txt"
-    done
+    prewarm_wait 90
+    torch_env
+    local end=$(($(now) + ${GS_BOX:-120} - 5)) bad=0 kv=() common
+    common=(--build "$build" --backend cuda --rounds 1 --threads 4 --steps 300 --iql-steps 1000)
+    # 1. the target: the RISE update at batch 256 against eager PyTorch and
+    #    torch.compile(mode="reduce-overhead"); one round (the GPU is this run's alone)
+    RISE_REQUIRE_GPU=1 timeout -k 5 $((end - $(now))) "$py" benchmarks/peers/compare.py "${common[@]}" \
+        --cases rise256 --out "$p/rise256" >"$p/rise256.txt" 2>&1 || {
+        bad=1
+        report "rise256 FAILED: $(grep -m1 'FAILED\|Error' "$p/rise256.txt" || tail -1 "$p/rise256.txt")"
+    }
+    [ -s "$p/rise256/compare.json" ] && kv+=("rise256=$p/rise256/compare.json")
+    sed -n '/^case /,$p' "$p/rise256.txt" >>"$p/report.txt"
+    # 2. compare.py's other cases against eager PyTorch, while time allows
+    if [ $((end - $(now))) -ge 30 ]; then
+        RISE_REQUIRE_GPU=1 timeout -k 5 $((end - $(now))) "$py" benchmarks/peers/compare.py "${common[@]}" \
+            --cases rise_maze,iql,extract --no-compile --out "$p/others" >"$p/others.txt" 2>&1 || {
+            bad=1
+            report "rise_maze,iql,extract FAILED: $(grep -m1 'FAILED\|Error' "$p/others.txt" || tail -1 "$p/others.txt")"
+        }
+        [ -s "$p/others/compare.json" ] && kv+=("others=$p/others/compare.json")
+        sed -n '/^case /,$p' "$p/others.txt" | tail -n +2 >>"$p/report.txt"
+    else
+        report "rise_maze, iql, extract: no time left"
+    fi
     json_bundle "$p/peers.json" "${kv[@]}"
-    note "${#kv[@]} sizes compared (rise / torch eager / torch.compile reduce-overhead)"
+    local targets
+    targets=$(awk '/^target / { sub(/^target rise256 rise \/ /, ""); printf "%s%s", sep, $0; sep = "; " }' "$p/rise256.txt")
+    note "rise256 rise / ${targets:-: no ratios (the rise256 comparison failed)}"
     return $bad
+}
+
+# ==== stage: unet ====
+# A U-Net policy (policy.net=unet, Diffusion Policy's conditional 1-D U-Net) trained on
+# square data and evaluated, on the cuda backend, when the checkout has a U-Net config
+# (paper_repro/configs/*unet*.json); at the paper's channel sizes, which a GPU affords.
+stage_unet() {
+    facts
+    local p=$sdir cfg backend=cuda steps=1000 dims=256,512,1024 embed=256 grid=3 rc
+    cfg=$(ls paper_repro/configs/square_rise_unet.json paper_repro/configs/*unet*.json 2>/dev/null | head -1)
+    if [ -z "$cfg" ] || ! grep -q '"unet"' "$cfg"; then
+        note "skipped: this checkout has no U-Net config (paper_repro/configs/*unet*.json with policy.net unet)"
+        return 3
+    fi
+    [ "$dry" = 1 ] && { backend=cpu; steps=20; dims=16,32; embed=16; grid=2; }
+    local rise=$build/rise data=$p/data
+    mkdir -p "$data" "$p/cfg/x"
+    # small square data sets (the paper stage makes its own, larger ones)
+    "$rise" gen --task square --kind expert --episodes 10 --seed 1 --out "$data/square_expert.h5" --quiet &&
+        "$rise" gen --task square --kind play --episodes 20 --seed 2 --out "$data/square_play.h5" --quiet ||
+        { note "could not generate square data"; return 1; }
+    sed "s|../../runs/data/|$data/|" "$cfg" >"$p/cfg/x/$(basename "$cfg")"
+    local t0 t1
+    t0=$(now)
+    RISE_REQUIRE_GPU=1 timeout -k 5 $((${GS_BOX:-60} - 20)) "$rise" train --config "$p/cfg/x/$(basename "$cfg")" \
+        --set train.backend="$backend" --set train.steps=$steps --set train.log_every=$((steps / 4)) \
+        --set train.ckpt_every=$steps --set policy.unet_down_dims=$dims --set policy.unet_step_embed=$embed \
+        --out "$p/run" --quiet >"$p/train.txt" 2>&1
+    rc=$?
+    t1=$(now)
+    [ $rc -eq 0 ] || { note "training failed (exit $rc): $(tail -1 "$p/train.txt")"; return 1; }
+    report "$(basename "$cfg"), down dims $dims, step embedding $embed, $backend: $(tail -1 "$p/train.txt")"
+    timeout -k 5 $((${GS_BOX:-60} - (t1 - t0) - 10)) "$rise" eval "$p/run" --grid $grid --trials 1 \
+        --threads 4 --quiet --out "$p/run/eval" >"$p/eval.txt" 2>&1
+    rc=$?
+    local evals=$(($(now) - t1))
+    [ $rc -eq 0 ] || { note "trained ($(grep -o '[0-9.]* steps/s' "$p/train.txt")), evaluation failed (exit $rc): $(tail -1 "$p/eval.txt")"; return 1; }
+    tail -3 "$p/eval.txt" >>"$p/report.txt"
+    local sps
+    sps=$(grep -o '[0-9.]* steps/s' "$p/train.txt" | cut -d' ' -f1 | tail -1)
+    {
+        printf '{"config": "%s", "backend": "%s", "down_dims": "%s", "step_embed": %s, "steps": %s, ' \
+            "$(basename "$cfg")" "$backend" "$dims" "$embed" "$steps"
+        printf '"train_steps_per_s": %s, "train_wall_s": %s, "eval_grid": %s, "eval_wall_s": %s}\n' \
+            "${sps:-null}" $((t1 - t0)) "$grid" "$evals"
+    } >"$p/unet.json"
+    note "${sps:-?} steps/s at down dims $dims, evaluation on a ${grid}x$grid grid in ${evals}s"
 }
 
 # ==== stage: paper ====
@@ -499,13 +700,14 @@ stage_paper() {
 
 # tests/scripts/gpu_session_machinery.sh checks this script's machinery (boxes, skips,
 # reruns, the output folder) with a table of its own in GS_TEST_STAGES, whose stages do
-# what their names say: okN ends ok, sleepN sleeps N seconds, failN fails.
+# what their names say: okN ends ok, sleepN sleeps N seconds, failN fails, skipN skips.
 if [ -n "${GS_TEST_STAGES:-}" ]; then
     stage_table=$GS_TEST_STAGES
     stage_test() {
         case $1 in
         sleep*) sleep "${1#sleep}"; note "slept ${1#sleep}s" ;;
         fail*) note "failed on purpose"; return 1 ;;
+        skip*) note "nothing to do here"; return 3 ;;
         *) note "fine"; echo "a result" >"$sdir/result.txt" ;;
         esac
     }
@@ -566,7 +768,9 @@ else
                 echo "gpu_session.sh: no earlier call on this machine ($work/state.txt): running every stage"
                 selected+="$(stage_names | tr '\n' ' ')"
             else
-                for m in $(stage_names); do [ "${status[$m]:-none}" = ok ] || selected+="$m "; done
+                for m in $(stage_names); do
+                    case "${status[$m]:-none}" in ok | skipped) ;; *) selected+="$m " ;; esac
+                done
             fi
         elif [ -n "$(stage_field "$n" 1)" ]; then
             selected+="$n "
@@ -624,11 +828,11 @@ write_summary() {
         local again=
         for n in $order; do
             case "$selected" in *" $n "*) ;; *) continue ;; esac
-            [ "${status[$n]:-}" = ok ] || again+="${again:+,}$n"
+            case "${status[$n]:-}" in ok | skipped) ;; *) again+="${again:+,}$n" ;; esac
         done
         echo
         [ -n "$again" ] && echo "rerun what did not end ok: scripts/gpu_session.sh --only $again" ||
-            echo "every stage ended ok"
+            echo "every stage ended ok (or had nothing to do)"
     } >"$s"
     for n in $order; do st=${status[$n]:-none}; echo "$n ${st// /_}"; done >"$work/state.txt"
     cp "$s" "$out/summary.txt"
@@ -648,7 +852,7 @@ write_out() {
     fi
     mv -f "$out/session.tar.gz.tmp" "$out/session.tar.gz"
     # the results of this call's stages (an earlier call's stay in the archive only)
-    for f in bench/ops.json train/train.json peers/peers.json paper/paper_square.json; do
+    for f in bench/ops.json train/train.json peers/peers.json unet/unet.json paper/paper_square.json; do
         case "$selected" in *" ${f%%/*} "*) ;; *) continue ;; esac
         [ -s "$work/$f" ] && cp "$work/$f" "$out/$(basename "$f")"
     done
@@ -698,7 +902,7 @@ for n in $order; do
     mkdir -p "$work/$n"
     echo "== $n (box ${box}s, ${left}s left)"
     t0=$(now)
-    GS_BOX=$box timeout -k 10 "$box" bash "$self" --stage "$n" --build "$build" --budget "$budget" \
+    GS_BOX=$box GS_SELECTED=$selected timeout -k 10 "$box" bash "$self" --stage "$n" --build "$build" --budget "$budget" \
         $([ "$dry" = 1 ] && echo --dry-run) >"$work/$n/log.txt" 2>&1 &
     current_pid=$!
     wait $current_pid
@@ -716,6 +920,7 @@ for n in $order; do
     echo "   $n: ${status[$n]} in ${took[$n]}: $(cat "$work/$n/note.txt")"
     write_out
 done
+sdir=$work/peers prewarm_wait 0 >/dev/null 2>&1 # a prewarm still running when no stage waited for it
 write_out
 echo
 cat "$work/summary.txt"

@@ -7,6 +7,7 @@
  *   test_backend_or_skip("cuda")  the backend, or exit 77 (ctest: skipped)
  *   return test_skip(why);         77 (skipped), or 1 (failed) under RISE_REQUIRE_GPU=1
  *   return test_finish();          prints "N passed, N failed"; exit code
+ *   test_size_kept(work, limit)    0 when RISE_TEST_SHAPES=small drops a case this big
  * Header-only so each test stays a single file. */
 #ifndef RISE_TEST_UTIL_H
 #define RISE_TEST_UTIL_H
@@ -127,7 +128,43 @@ static inline void test_fill_random(float *x, size_t n, unsigned seed, float lo,
     }
 }
 
+/* RISE_TEST_SHAPES: "full" (the default, also when unset) or "small". Under "small" the GPU
+ * op tests (tests/gpu/test_backend_ops*.c) leave out the cases that are there for their
+ * size alone (buffers of 100003 and 2^20 + 3 elements, kNN searches over 10^7 pairs) and
+ * keep every awkward small shape and every kernel variant, so that compute-sanitizer's
+ * memcheck and racecheck, tens of times slower than a plain run, finish within
+ * scripts/gpu_session.sh's time box. Any other value is an error (exit 2), so a typo
+ * cannot silently run the full set under a sanitizer or the small one in CI. */
+static int test_small_shapes = -1, test_size_dropped = 0;
+
+static inline int test_shapes_small(void) {
+    if (test_small_shapes < 0) {
+        const char *v = getenv("RISE_TEST_SHAPES");
+        if (!v || !*v || !strcmp(v, "full")) {
+            test_small_shapes = 0;
+        } else if (!strcmp(v, "small")) {
+            test_small_shapes = 1;
+            printf("RISE_TEST_SHAPES=small: cases that are only large are left out\n");
+        } else {
+            fprintf(stderr, "FAIL: RISE_TEST_SHAPES='%s': expected 'small' or 'full' (or unset)\n",
+                    v);
+            exit(2);
+        }
+    }
+    return test_small_shapes;
+}
+
+/* Whether a case of `work` units (elements, pairs) runs: always with the full set, and with
+ * the small one when work <= limit. Counts what it drops (test_finish reports it). */
+static inline int test_size_kept(double work, double limit) {
+    if (!test_shapes_small() || work <= limit) return 1;
+    ++test_size_dropped;
+    return 0;
+}
+
 static inline int test_finish(void) {
+    if (test_size_dropped)
+        printf("%d cases left out by RISE_TEST_SHAPES=small\n", test_size_dropped);
     printf("%d passed, %d failed\n", test_passed_count, test_failed_count);
     return test_failed_count ? 1 : 0;
 }

@@ -4,7 +4,8 @@
 # stage whose prerequisite failed is skipped, a soft prerequisite (NAME?) only orders, a
 # stage that cannot start in the time left is skipped, the output folder holds at most 8
 # plainly named files (summary.txt, session.tar.gz with every stage's log), the exit status
-# says a stage failed, and `--only failed` reruns exactly what did not end ok.
+# says a stage failed, and `--only failed` reruns exactly what did not end ok; a stage with
+# nothing to do (exit 3: skipped) is neither a failure nor rerun.
 # Run: ctest -R gpu_session_machinery (label cpu; about 10 s).
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -18,6 +19,7 @@ check() { # description, then a command that must succeed
 }
 export GS_TEST_STAGES='
 ok1      10   1  -      ends ok
+skip1    10   1  -      has nothing to do here
 sleep30   3   1  ok1    sleeps past its 3 s box
 fail1    10   1  -      fails
 after    10   1  fail1  needs the failed stage
@@ -32,6 +34,7 @@ s=$tmp/out/summary.txt
 cat "$tmp/first.txt"
 check "exit status 1 when a stage failed" [ "$rc" -eq 1 ]
 check "ok1 ended ok" grep -Eq '^ok1 +ok ' "$s"
+check "skip1 skipped, with its reason" grep -Eq '^skip1 +skipped +[0-9]+s +10s +nothing to do' "$s"
 check "sleep30 stopped at its box" grep -Eq '^sleep30 +TIMED OUT +[3-9]s +3s' "$s"
 check "the whole run took far less than the 30 s sleep ($took s)" [ "$took" -lt 25 ]
 check "fail1 failed" grep -Eq '^fail1 +FAILED \(1\)' "$s"
@@ -49,8 +52,8 @@ check "the archive holds each stage's log and result" \
 cat "$tmp/second.txt"
 s2=$tmp/out2/summary.txt
 check "--only failed runs sleep30 and fail1 again" grep -Eq '^sleep30 +TIMED OUT' "$s2"
-check "--only failed leaves ok1 and ok2 alone" sh -c "! grep -Eq '^(ok1|ok2) ' '$s2'"
+check "--only failed leaves ok1, skip1 and ok2 alone" sh -c "! grep -Eq '^(ok1|skip1|ok2) ' '$s2'"
 "$root/scripts/gpu_session.sh" --out "$tmp/out3" --build "$tmp/build" --only nosuchstage >/dev/null 2>&1
 check "an unknown stage is refused (exit 2)" [ $? -eq 2 ]
-echo "$((14 - fails)) passed, $fails failed"
+echo "$((15 - fails)) passed, $fails failed"
 [ "$fails" -eq 0 ]
