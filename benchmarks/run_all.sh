@@ -2,8 +2,9 @@
 # run_all.sh - runs every op benchmark of an existing build (it builds
 # nothing), prints their tables and writes one JSON file per binary.
 #
-#   benchmarks/run_all.sh BUILD_DIR [OUT_DIR] [-- extra args for every binary]
+#   benchmarks/run_all.sh [--skip F1,F2] BUILD_DIR [OUT_DIR] [-- extra args for every binary]
 #   benchmarks/run_all.sh --families      the op families it runs (bench_<family>)
+#   --skip leaves those families out (a caller that runs them on its own)
 #   e.g. benchmarks/run_all.sh build bench-results
 #        benchmarks/run_all.sh build-cuda bench-cuda -- --backend cuda
 #        benchmarks/run_all.sh build /tmp/smoke -- --quick
@@ -15,7 +16,7 @@
 # There are no timing thresholds: a slow run is not a failure.
 set -u
 
-usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; }
 # The op families (data_ops: the device-resident sampling, gathers, action noise and
 # kNN; unet: the U-Net's convolutions and whole network, minutes on a CPU at the paper
 # size); the other bench_* binaries (envs, data_load, data_knn, train) have their own
@@ -25,6 +26,14 @@ families="gemm elementwise activation layernorm random loss optim reduce spectra
 if [ "${1:-}" = "--families" ]; then
     echo $families
     exit 0
+fi
+skipped_families=" "
+if [ "${1:-}" = "--skip" ] && [ $# -ge 2 ]; then
+    for f in ${2//,/ }; do
+        case " $families " in *" $f "*) skipped_families+="$f " ;;
+        *) echo "run_all.sh: --skip: no family '$f' (families: $families)" >&2; exit 2 ;; esac
+    done
+    shift 2
 fi
 if [ $# -lt 1 ] || [ "$1" = "-h" ] || [ "$1" = "--help" ]; then
     usage
@@ -50,6 +59,7 @@ mkdir -p "$out" || exit 2
 status=0
 ran=0
 for f in $families; do
+    case "$skipped_families" in *" $f "*) continue ;; esac
     bin=$bindir/bench_$f
     if [ ! -x "$bin" ]; then
         echo "run_all.sh: missing $bin" | tee -a "$out/all.txt" >&2

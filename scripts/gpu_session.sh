@@ -39,21 +39,24 @@ cd "$root"
 stage_table='
 probe      45   5  -      the machine: GPU, driver, compilers, glibc, tools, libraries, NCCL, a CUDA hello
 build     240  60  probe? unpack the kit, configure and build what the stages run, for the device arch
-tests      90  30  build  ctest -L gpu with RISE_REQUIRE_GPU=1 (a skip is a failure), but NCCL and MPI tests
+tests      90  30  build  ctest -L gpu with RISE_REQUIRE_GPU=1 (a skip is a failure), but NCCL, MPI and U-Net tests
 nccl       45  15  build  the NCCL tests (tests/gpu/test_nccl*: data parallel at world size 1), when present
-bench      60  20  build  every op benchmark on the cuda backend, the perf table
+unet      100  40  build  the U-Net: its GPU tests, memcheck+racecheck, bench_unet, the paper config with and without graphs
+bench      60  20  build  every other op benchmark on the cuda backend, the perf table
 train      60  20  build  bench_train at batch 256/512 x width 256/512 with graphs, 256 x 256 without
 peers     120  60  build  compare.py on the GPU: rise vs PyTorch eager and torch.compile, the ratio targets
-unet       60  20  build  a U-Net policy (policy.net=unet) trained and evaluated on cuda, when its config exists
 sanitizer  90  40  build  compute-sanitizer memcheck and racecheck on the op tests, small shapes
 paper       0 120  build  square, IDQL and RISE, 3 seeds, as many steps as the time left allows
 '
 # The op tests compute-sanitizer checks (tests labelled `faults` are always left out), and
 # the shape set they run there (tests/test_util.h: RISE_TEST_SHAPES).
+# (test_unet_gpu: the unet stage's)
 sanitizer_tests="test_cuda_backend_basics test_backend_ops test_backend_ops_data test_backend_clock test_graph_capture"
 sanitizer_shapes=small
-# The NCCL tests (their own stage: they need NCCL in the build, which the machine may lack).
+# The NCCL tests (their own stage: they need NCCL in the build, which the machine may lack),
+# and every GPU test with a stage of its own (the tests stage leaves them out).
 nccl_tests='^test_nccl'
+own_stage_tests="$nccl_tests|unet"
 pack_reserve=15       # seconds kept for writing the output folder
 archive_limit=$((15 * 1024 * 1024))
 
@@ -300,6 +303,24 @@ EOF
         done
     fi
     echo "nccl: ${nccl_inc:-no nccl.h} ${nccl_lib:-no libnccl}" >>"$p/tools.txt"
+    # cuDNN, for the U-Net's convolutions (too big for the kit: its engine libraries alone are
+    # some 400 MB): the build finds a copy in the CUDA toolkit or the system by itself
+    # (RISE_CUDNN=AUTO); where there is none, the one PyTorch's wheels bring (nvidia-cudnn-*:
+    # include/cudnn*.h, lib/libcudnn.so.9, whose parts it loads from its own folder); else the
+    # convolutions run on im2col + cuBLAS (the build says so)
+    local cudnn_sys= cudnn_inc= cudnn_lib=
+    cudnn_sys=$(ldconfig -p 2>/dev/null | awk '/libcudnn\.so.*x86-64/ { print $NF; exit }')
+    [ -n "$cudnn_sys" ] || [ -z "$nvcc" ] || cudnn_sys=$(ls "$(dirname "$nvcc")"/../lib*/libcudnn.so* 2>/dev/null | head -1)
+    for site in $([ -n "$py" ] && timeout 30 "$py" -c 'import site; print(" ".join(site.getsitepackages()))' 2>/dev/null); do
+        [ -d "$site/nvidia" ] || continue
+        d=$(find "$site/nvidia" -maxdepth 4 -name cudnn_version.h -path '*/include/*' 2>/dev/null | head -1)
+        [ -n "$d" ] || continue
+        cudnn_inc=$(dirname "$d")
+        cudnn_lib=$(ls "$(dirname "$cudnn_inc")"/lib/libcudnn.so* 2>/dev/null | head -1)
+        [ -n "$cudnn_lib" ] && [ -f "$cudnn_inc/cudnn.h" ] && break
+        cudnn_inc= cudnn_lib=
+    done
+    echo "cudnn: system ${cudnn_sys:-none}; in the Python packages ${cudnn_lib:-none}" >>"$p/tools.txt"
     {
         echo "GS_ARCH=$arch"
         echo "GS_NVCC='$nvcc'"
@@ -313,6 +334,8 @@ EOF
         echo "GS_TORCH='$torch'"
         echo "GS_NCCL_INC='$nccl_inc'"
         echo "GS_NCCL_LIB='$nccl_lib'"
+        echo "GS_CUDNN_INC='$cudnn_inc'"
+        echo "GS_CUDNN_LIB='$cudnn_lib'"
         echo "GS_CUDA_FLAGS='$cuda_flags'"
     } >"$work/facts.env"
     cat "$p/machine.txt" "$p/tools.txt" >"$p/report.txt"
@@ -375,6 +398,27 @@ stage_build() {
         nccl=(-DRISE_NCCL=OFF) nccl_note="NCCL off: configuring with it failed (configure.txt)"
         "$cmake" "${args[@]}" "${nccl[@]}" >>"$p/configure.txt" 2>&1 && configured=1
     fi
+    # cuDNN: the toolkit's or the system's when CMake found one; else PyTorch's (its headers
+    # alone, through a folder of links, so the wheel's other CUDA headers stay out); a
+    # configure or build that fails with it is redone without it (im2col + cuBLAS)
+    local cudnn=() cudnn_note
+    if [ "$configured" = 1 ]; then
+        if grep -q 'cuDNN .*yes' "$p/configure.txt"; then
+            cudnn_note="cuDNN $(sed -n 's/.*cuDNN  *yes: \([0-9]*\).*/\1/p' "$p/configure.txt" | tail -1) (the machine's: $(sed -n 's/.*cuDNN  *yes: [0-9.x]* (\([^)]*\)).*/\1/p' "$p/configure.txt" | tail -1))"
+        elif [ -n "${GS_CUDNN_LIB:-}" ] && [ -n "${GS_CUDNN_INC:-}" ]; then
+            rm -rf "$work/cudnn-include" && mkdir -p "$work/cudnn-include" &&
+                ln -s "$GS_CUDNN_INC"/cudnn*.h "$work/cudnn-include/"
+            cudnn=(-DRISE_CUDNN=ON -DCUDNN_INCLUDE_DIR="$work/cudnn-include" -DCUDNN_LIBRARY="$GS_CUDNN_LIB")
+            cudnn_note="cuDNN $(sed -n 's/^#define CUDNN_MAJOR \([0-9]*\).*/\1/p' "$GS_CUDNN_INC/cudnn_version.h") (PyTorch's: $GS_CUDNN_LIB)"
+            if ! "$cmake" "${args[@]}" "${nccl[@]}" "${cudnn[@]}" >>"$p/configure.txt" 2>&1; then
+                cudnn=(-DRISE_CUDNN=OFF)
+                cudnn_note="no cuDNN: convolutions on im2col + cuBLAS (configuring with PyTorch's failed: configure.txt)"
+                "$cmake" "${args[@]}" "${nccl[@]}" "${cudnn[@]}" >>"$p/configure.txt" 2>&1 || configured=0
+            fi
+        else
+            cudnn_note="no cuDNN: convolutions on im2col + cuBLAS (none on this machine; it is too big for the kit)"
+        fi
+    fi
     if [ "$configured" = 0 ]; then
         tail -30 "$p/configure.txt" >"$p/report.txt"
         note "configure failed: $(sed 1d "$p/configure.txt" | grep -m1 -i 'error')$([ ${#deps[@]} -eq 0 ] &&
@@ -387,11 +431,19 @@ stage_build() {
     t0=$(now)
     local built=0
     "$cmake" --build "$build" -j"$jobs" --target $targets >"$p/build.txt" 2>&1 && built=1
+    if [ "$built" = 0 ] && [ "${cudnn[0]:-}" = -DRISE_CUDNN=ON ] && grep -qi cudnn "$p/build.txt"; then
+        # PyTorch's cuDNN broke the build: the convolutions have their own variants
+        mv "$p/build.txt" "$p/build_with_cudnn.txt"
+        cudnn=(-DRISE_CUDNN=OFF)
+        cudnn_note="no cuDNN: convolutions on im2col + cuBLAS (building with PyTorch's failed: build_with_cudnn.txt)"
+        "$cmake" "${args[@]}" "${nccl[@]}" "${cudnn[@]}" >>"$p/configure.txt" 2>&1 &&
+            "$cmake" --build "$build" -j"$jobs" --target $targets >"$p/build.txt" 2>&1 && built=1
+    fi
     if [ "$built" = 0 ] && [ "${nccl[0]}" = -DRISE_NCCL=ON ] && grep -qi nccl "$p/build.txt"; then
         # the machine's NCCL broke the build: everything else is worth more than the nccl stage
         mv "$p/build.txt" "$p/build_with_nccl.txt"
         nccl=(-DRISE_NCCL=OFF) nccl_note="NCCL off: building with it failed (build_with_nccl.txt)"
-        "$cmake" "${args[@]}" "${nccl[@]}" >>"$p/configure.txt" 2>&1 &&
+        "$cmake" "${args[@]}" "${nccl[@]}" "${cudnn[@]}" >>"$p/configure.txt" 2>&1 &&
             "$cmake" --build "$build" -j"$jobs" --target $targets >"$p/build.txt" 2>&1 && built=1
     fi
     if [ "$built" = 0 ]; then
@@ -400,7 +452,9 @@ stage_build() {
         return 1
     fi
     echo "GS_NCCL_BUILT=$([ "${nccl[0]}" = -DRISE_NCCL=ON ] && echo 1 || echo 0)" >>"$work/facts.env"
+    printf 'GS_CUDNN_NOTE=%q\n' "$cudnn_note" >>"$work/facts.env"
     report "$nccl_note"
+    report "$cudnn_note"
     local warnings nexe
     warnings=$(grep -c "warning" "$p/build.txt")
     grep -E "warning" "$p/build.txt" | sort | uniq -c | sort -rn | head -20 >"$p/warnings.txt"
@@ -418,6 +472,9 @@ stage_build() {
             c=$(cd "$(dirname "$(readlink -f "$GS_NVCC")")/.." && pwd)
             for d in "$c/lib64" "$c/lib" "$c/targets/x86_64-linux/lib"; do [ -d "$d" ] && cuda_lib+=":$d"; done
         fi
+        # NCCL and cuDNN from PyTorch's wheels, where the build took them
+        [ "${nccl[0]}" = -DRISE_NCCL=ON ] && cuda_lib+=":$(dirname "$GS_NCCL_LIB")"
+        [ "${cudnn[0]:-}" = -DRISE_CUDNN=ON ] && cuda_lib+=":$(dirname "$GS_CUDNN_LIB")"
         if ! scripts/kit_ldd_check.sh "$kit" $exes >"$p/ldd.txt" 2>&1; then
             export LD_LIBRARY_PATH=$kit/usr/lib/x86_64-linux-gnu:$kit/usr/lib/x86_64-linux-gnu/openblas-openmp$cuda_lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
             if scripts/kit_ldd_check.sh "$kit" $exes >"$p/ldd_with_path.txt" 2>&1; then
@@ -433,7 +490,7 @@ stage_build() {
         fi
         ldd "$build/rise" >"$p/ldd_rise.txt" 2>&1
     fi
-    note "sm_${GS_ARCH:-90}, $nexe targets in $(($(now) - t0))s, $warnings warning lines$ldd_note; ${nccl_note%% (*}"
+    note "sm_${GS_ARCH:-90}, $nexe targets in $(($(now) - t0))s, $warnings warning lines$ldd_note; ${nccl_note%% (*}; ${cudnn_note%% (*}"
 }
 
 # ==== stage: tests ====
@@ -448,8 +505,8 @@ stage_tests() {
     cd "$build" || return 1
     if [ "$dry" = 1 ]; then
         # no device here: every GPU test must skip without RISE_REQUIRE_GPU and fail with it
-        env -u RISE_REQUIRE_GPU "${GS_CTEST:-ctest}" -L gpu -LE mpi -E "$nccl_tests" --timeout "$t" -j2 >"$p/ctest_skip.txt" 2>&1
-        RISE_REQUIRE_GPU=1 "${GS_CTEST:-ctest}" -L gpu -LE mpi -E "$nccl_tests" --timeout "$t" -j2 >"$p/ctest.txt" 2>&1
+        env -u RISE_REQUIRE_GPU "${GS_CTEST:-ctest}" -L gpu -LE mpi -E "$own_stage_tests" --timeout "$t" -j2 >"$p/ctest_skip.txt" 2>&1
+        RISE_REQUIRE_GPU=1 "${GS_CTEST:-ctest}" -L gpu -LE mpi -E "$own_stage_tests" --timeout "$t" -j2 >"$p/ctest.txt" 2>&1
         local n skipped failed
         n=$(grep -c "Test *#[0-9]*: " "$p/ctest.txt")
         skipped=$(grep -c "Test *#[0-9]*: .*\*\*\*Skipped" "$p/ctest_skip.txt")
@@ -459,9 +516,10 @@ stage_tests() {
         [ "$n" -gt 0 ] && [ "$skipped" -eq "$n" ] && [ "$failed" -eq "$n" ]
         return
     fi
-    # the NCCL tests have their own stage (they need NCCL in the build), the MPI ones need
-    # mpirun and several ranks; everything else labelled gpu, the deliberate faults too
-    RISE_REQUIRE_GPU=1 "${GS_CTEST:-ctest}" -L gpu -LE mpi -E "$nccl_tests" --output-on-failure --timeout "$t" \
+    # the NCCL and U-Net tests have their own stages (NCCL needs to be in the build), the
+    # MPI ones need mpirun and several ranks; everything else labelled gpu, the deliberate
+    # faults too
+    RISE_REQUIRE_GPU=1 "${GS_CTEST:-ctest}" -L gpu -LE mpi -E "$own_stage_tests" --output-on-failure --timeout "$t" \
         -j8 >"$p/ctest.txt" 2>&1
     local rc=$?
     grep -E "Test +#|tests passed|Total Test" "$p/ctest.txt" >"$p/report.txt"
@@ -471,39 +529,60 @@ stage_tests() {
 }
 
 # ==== stage: sanitizer ====
-stage_sanitizer() {
-    facts
-    local p=$sdir san=${GS_SANITIZER:-} faults tests= t tool
-    [ -n "$san" ] || { note "compute-sanitizer not found"; return 1; }
-    faults=" $( (cd "$build" && "${GS_CTEST:-ctest}" -N -L faults) | sed -n 's/.*Test *#[0-9]*: \([^ ]*\).*/\1/p' | tr '\n' ' ') "
-    for t in $sanitizer_tests; do
-        case "$faults" in *" $t "*) report "left out: $t (label faults)" ;; *) tests+=" $t" ;; esac
-    done
-    # every tool x test at once (they are independent; memcheck and racecheck are slow)
-    local limit=$((${GS_BOX:-150} - 10)) pids=() names=()
+# sanitizer_start LIMIT TEST...: memcheck and racecheck on each test at once, in the
+# background (they are independent; both tools are slow), each under LIMIT seconds
+sanitizer_start() {
+    local limit=$1 t tool
+    shift
+    san_pids=() san_names=() san_limit=$limit
     for tool in memcheck racecheck; do
-        for t in $tests; do
+        for t in "$@"; do
             (cd tests && RISE_REQUIRE_GPU=$((1 - dry)) RISE_TEST_SHAPES=$sanitizer_shapes OMP_NUM_THREADS=2 \
-                timeout -k 5 "$limit" "$san" --tool "$tool" \
-                --error-exitcode 9 --print-limit 50 "$build/tests/$t") >"$p/${tool}_$t.txt" 2>&1 &
-            pids+=($!) names+=("${tool}_$t")
+                timeout -k 5 "$limit" "$GS_SANITIZER" --tool "$tool" \
+                --error-exitcode 9 --print-limit 50 "$build/tests/$t") >"$sdir/${tool}_$t.txt" 2>&1 &
+            san_pids+=($!) san_names+=("${tool}_$t")
         done
     done
-    local i rc bad=0 line ok=0
-    for i in "${!pids[@]}"; do
-        wait "${pids[$i]}"
+}
+# sanitizer_collect: waits for them and reports each; sets san_ok, san_bad and
+# san_unsupported (compute-sanitizer refused the device, as it does under gVisor)
+sanitizer_collect() {
+    local i rc line f
+    san_ok=0 san_bad=0 san_unsupported=0
+    for i in "${!san_pids[@]}"; do
+        wait "${san_pids[$i]}"
         rc=$?
-        line=$(grep -E "ERROR SUMMARY|RACECHECK SUMMARY|HAZARD|error" "$p/${names[$i]}.txt" | tail -1)
+        f=$sdir/${san_names[$i]}.txt
+        line=$(grep -E "ERROR SUMMARY|RACECHECK SUMMARY|HAZARD|error" "$f" | tail -1)
+        if [ "$rc" != 0 ] && grep -qi "device not supported" "$f"; then
+            san_unsupported=$((san_unsupported + 1))
+            report "UNSUPPORTED ${san_names[$i]}: $(grep -m1 -i 'device not supported' "$f")"
+            continue
+        fi
         case $rc in
-        0) ok=$((ok + 1)); report "ok       ${names[$i]}: $line" ;;
-        9) bad=1; report "ERRORS   ${names[$i]}: $line" ;;
-        124 | 137) bad=1; report "TIMEOUT  ${names[$i]} after ${limit}s: $(grep -c '^=========.*\(Invalid\|Race\|Error\)' "$p/${names[$i]}.txt") findings so far" ;;
-        77) if [ "$dry" = 1 ]; then ok=$((ok + 1)); report "skipped  ${names[$i]} (dry run, no device)"; else bad=1; report "SKIPPED  ${names[$i]}"; fi ;;
-        *) bad=1; report "FAILED   ${names[$i]} (exit $rc): $line" ;;
+        0) san_ok=$((san_ok + 1)); report "ok       ${san_names[$i]}: $line" ;;
+        9) san_bad=$((san_bad + 1)); report "ERRORS   ${san_names[$i]}: $line" ;;
+        124 | 137) san_bad=$((san_bad + 1)); report "TIMEOUT  ${san_names[$i]} after ${san_limit}s: $(grep -c '^=========.*\(Invalid\|Race\|Error\)' "$f") findings so far" ;;
+        77) if [ "$dry" = 1 ]; then san_ok=$((san_ok + 1)); report "skipped  ${san_names[$i]} (dry run, no device)"; else san_bad=$((san_bad + 1)); report "SKIPPED  ${san_names[$i]}"; fi ;;
+        *) san_bad=$((san_bad + 1)); report "FAILED   ${san_names[$i]} (exit $rc): $line" ;;
         esac
     done
-    note "$ok of ${#pids[@]} clean ($(echo $tests | wc -w) tests x memcheck, racecheck; RISE_TEST_SHAPES=$sanitizer_shapes)"
-    return $bad
+}
+stage_sanitizer() {
+    facts
+    local p=$sdir faults tests= t
+    [ -n "${GS_SANITIZER:-}" ] || { note "compute-sanitizer not found"; return 1; }
+    faults=" $( (cd "$build" && "${GS_CTEST:-ctest}" -N -L faults) | sed -n 's/.*Test *#[0-9]*: \([^ ]*\).*/\1/p' | tr '\n' ' ') "
+    for t in $sanitizer_tests; do
+        case "$faults" in
+        *" $t "*) report "left out: $t (label faults)" ;;
+        *) if [ -x "$build/tests/$t" ]; then tests+=" $t"; else report "left out: $t (not in this build)"; fi ;;
+        esac
+    done
+    sanitizer_start $((${GS_BOX:-150} - 10)) $tests
+    sanitizer_collect
+    note "$san_ok of ${#san_pids[@]} clean ($(echo $tests | wc -w) tests x memcheck, racecheck; RISE_TEST_SHAPES=$sanitizer_shapes)$([ "$san_unsupported" -gt 0 ] && echo "; compute-sanitizer refused the device in $san_unsupported")"
+    [ "$san_bad" -eq 0 ] && [ "$san_unsupported" -eq 0 ]
 }
 
 # ==== stage: bench ====
@@ -512,7 +591,7 @@ stage_bench() {
     prewarm_wait 60
     local p=$sdir backend=cuda extra=()
     [ "$dry" = 1 ] && { backend=cpu; extra=(--quick); }
-    RISE_REQUIRE_GPU=$((1 - dry)) benchmarks/run_all.sh "$build" "$p/json" -- --backend "$backend" "${extra[@]}" >"$p/bench.txt" 2>&1
+    RISE_REQUIRE_GPU=$((1 - dry)) benchmarks/run_all.sh --skip unet "$build" "$p/json" -- --backend "$backend" "${extra[@]}" >"$p/bench.txt" 2>&1
     local rc=$? kv=() f
     for f in "$p"/json/bench_*.json; do [ -s "$f" ] && kv+=("$(basename "$f" .json)=$f"); done
     json_bundle "$p/ops.json" "${kv[@]}"
@@ -637,50 +716,128 @@ stage_peers() {
 }
 
 # ==== stage: unet ====
-# A U-Net policy (policy.net=unet, Diffusion Policy's conditional 1-D U-Net) trained on
-# square data and evaluated, on the cuda backend, when the checkout has a U-Net config
-# (paper_repro/configs/*unet*.json); at the paper's channel sizes, which a GPU affords.
+# The U-Net (policy.net=unet: the paper configs' denoiser, Diffusion Policy's conditional
+# 1-D U-Net) on the GPU, in a stage of its own so that a U-Net failure costs only this
+# stage: its GPU tests (ctest -L gpu -R unet: every conv1d variant, cuDNN's when the build
+# has it, GroupNorm, FiLM and the whole network against the CPU backend; PyTorch's golden
+# values), compute-sanitizer memcheck and racecheck on test_unet_gpu (small shapes, in the
+# background meanwhile), bench_unet (each convolution variant and the whole network, CPU
+# and paper dims), and paper_repro/configs/square_rise_paper.json trained a few steps with
+# the step graph and then without (train.step_graph 1, 0): steps/s of both, and whether
+# the capture held. The other stages leave the U-Net's tests and benchmark to this one.
 stage_unet() {
     facts
-    local p=$sdir cfg backend=cuda steps=1000 dims=256,512,1024 embed=256 grid=3 rc
-    cfg=$(ls paper_repro/configs/square_rise_unet.json paper_repro/configs/*unet*.json 2>/dev/null | head -1)
-    if [ -z "$cfg" ] || ! grep -q '"unet"' "$cfg"; then
-        note "skipped: this checkout has no U-Net config (paper_repro/configs/*unet*.json with policy.net unet)"
+    local p=$sdir cfg=paper_repro/configs/square_rise_paper.json end rc bad=0 parts=
+    if [ ! -f tests/gpu/test_unet_gpu.c ] || ! grep -q '"net": *"unet"' "$cfg" 2>/dev/null; then
+        note "skipped: this checkout has no U-Net (tests/gpu/test_unet_gpu.c, $cfg with policy.net unet)"
         return 3
     fi
-    [ "$dry" = 1 ] && { backend=cpu; steps=20; dims=16,32; embed=16; grid=2; }
-    local rise=$build/rise data=$p/data
+    end=$(($(now) + ${GS_BOX:-100} - 5))
+    local backend=cuda steps=200 sizes=() quick=()
+    # the dry run: the cpu backend, a small network, a few steps
+    [ "$dry" = 1 ] && { backend=cpu; steps=4; sizes=(--set policy.unet_down_dims=16,32 --set policy.unet_step_embed=16 --set train.batch=16); quick=(--quick); }
+    # square data for the training runs, made on the host while the GPU tests run
+    local data=$p/data
     mkdir -p "$data" "$p/cfg/x"
-    # small square data sets (the paper stage makes its own, larger ones)
-    "$rise" gen --task square --kind expert --episodes 10 --seed 1 --out "$data/square_expert.h5" --quiet &&
-        "$rise" gen --task square --kind play --episodes 20 --seed 2 --out "$data/square_play.h5" --quiet ||
-        { note "could not generate square data"; return 1; }
+    ("$build/rise" gen --task square --kind expert --episodes 10 --seed 1 --out "$data/square_expert.h5" --quiet &&
+        "$build/rise" gen --task square --kind play --episodes 20 --seed 2 --out "$data/square_play.h5" --quiet) \
+        >"$p/gen.txt" 2>&1 &
+    local gen_pid=$!
+    # 1. the sanitizers in the background, 2. the GPU tests meanwhile (no timing yet)
+    [ -n "${GS_SANITIZER:-}" ] && sanitizer_start $((${GS_BOX:-100} / 2)) test_unet_gpu
+    local t=$((${GS_BOX:-100} / 2)) n
+    if [ "$dry" = 1 ]; then
+        (cd "$build" && env -u RISE_REQUIRE_GPU "${GS_CTEST:-ctest}" -L gpu -R unet --timeout "$t" -j2) >"$p/ctest_skip.txt" 2>&1
+        (cd "$build" && RISE_REQUIRE_GPU=1 "${GS_CTEST:-ctest}" -L gpu -R unet --timeout "$t" -j2) >"$p/ctest.txt" 2>&1
+        local skipped failed
+        n=$(grep -c "Test *#[0-9]*: " "$p/ctest.txt")
+        skipped=$(grep -c "Test *#[0-9]*: .*\*\*\*Skipped" "$p/ctest_skip.txt")
+        failed=$(grep -c "Test *#[0-9]*: .*\*\*\*Failed" "$p/ctest.txt")
+        parts+="tests: dry run, $skipped/$n skip, with RISE_REQUIRE_GPU=1 $failed/$n fail"
+        [ "$n" -gt 0 ] && [ "$skipped" -eq "$n" ] && [ "$failed" -eq "$n" ] || bad=1
+    else
+        (cd "$build" && RISE_REQUIRE_GPU=1 "${GS_CTEST:-ctest}" -L gpu -R unet --output-on-failure --timeout "$t" \
+            -j4) >"$p/ctest.txt" 2>&1 || bad=1
+        parts+="tests: $(ctest_counts "$p/ctest.txt")"
+    fi
+    grep -E "Test +#|tests passed" "$p/ctest.txt" >>"$p/report.txt"
+    grep -E "^FAIL|FAIL " "$p/ctest.txt" | head -20 >>"$p/report.txt"
+    if [ -n "${GS_SANITIZER:-}" ]; then
+        sanitizer_collect
+        parts+="; sanitizer: $san_ok of ${#san_pids[@]} clean$([ "$san_unsupported" -gt 0 ] && echo ", refused the device")"
+        [ "$san_bad" -eq 0 ] || bad=1
+    else
+        parts+="; sanitizer: compute-sanitizer not found"
+        bad=1
+    fi
+    # 3. bench_unet (timing: nothing else on the GPU, the torch.compile prewarm ended)
+    prewarm_wait 60
+    local left=$((end - $(now)))
+    RISE_REQUIRE_GPU=$((1 - dry)) timeout -k 5 $((left / 3 > 10 ? left / 3 : 10)) "$build/benchmarks/bench_unet" \
+        --backend "$backend" "${quick[@]}" --json "$p/bench_unet.json" >"$p/bench_unet.txt" 2>&1
+    rc=$?
+    if [ $rc -eq 0 ]; then
+        parts+="; bench_unet ok"
+    else
+        bad=1 parts+="; bench_unet FAILED (exit $rc)"
+    fi
+    grep -E '^(conv1d|unet|# bench_unet)' "$p/bench_unet.txt" | head -30 >>"$p/report.txt"
+    # 4. the paper config, a few steps with the step graph and without
+    wait "$gen_pid" || { note "${parts}; could not generate square data: $(tail -1 "$p/gen.txt")"; return 1; }
     sed "s|../../runs/data/|$data/|" "$cfg" >"$p/cfg/x/$(basename "$cfg")"
-    local t0 t1
-    t0=$(now)
-    RISE_REQUIRE_GPU=1 timeout -k 5 $((${GS_BOX:-60} - 20)) "$rise" train --config "$p/cfg/x/$(basename "$cfg")" \
-        --set train.backend="$backend" --set train.steps=$steps --set train.log_every=$((steps / 4)) \
-        --set train.ckpt_every=$steps --set policy.unet_down_dims=$dims --set policy.unet_step_embed=$embed \
-        --out "$p/run" --quiet >"$p/train.txt" 2>&1
-    rc=$?
-    t1=$(now)
-    [ $rc -eq 0 ] || { note "training failed (exit $rc): $(tail -1 "$p/train.txt")"; return 1; }
-    report "$(basename "$cfg"), down dims $dims, step embedding $embed, $backend: $(tail -1 "$p/train.txt")"
-    timeout -k 5 $((${GS_BOX:-60} - (t1 - t0) - 10)) "$rise" eval "$p/run" --grid $grid --trials 1 \
-        --threads 4 --quiet --out "$p/run/eval" >"$p/eval.txt" 2>&1
-    rc=$?
-    local evals=$(($(now) - t1))
-    [ $rc -eq 0 ] || { note "trained ($(grep -o '[0-9.]* steps/s' "$p/train.txt")), evaluation failed (exit $rc): $(tail -1 "$p/eval.txt")"; return 1; }
-    tail -3 "$p/eval.txt" >>"$p/report.txt"
-    local sps
-    sps=$(grep -o '[0-9.]* steps/s' "$p/train.txt" | cut -d' ' -f1 | tail -1)
+    local g sps capture runs_json= sep= t1
+    for g in 1 0; do
+        left=$((end - $(now)))
+        [ "$g" = 0 ] || left=$((left / 2))
+        if [ "$left" -lt 5 ]; then
+            bad=1 parts+="; train graph $g: no time left"
+            continue
+        fi
+        t1=$(now)
+        RISE_REQUIRE_GPU=$((1 - dry)) timeout -k 5 "$left" "$build/rise" train --config "$p/cfg/x/$(basename "$cfg")" \
+            --set train.backend="$backend" --set train.steps=$steps --set train.log_every=$steps \
+            --set train.ckpt_every=$steps --set train.step_graph=$g "${sizes[@]}" \
+            --out "$p/run_graph$g" --quiet >"$p/train_graph$g.txt" 2>&1
+        rc=$?
+        t1=$(($(now) - t1))
+        sps=$(grep -o '[0-9.]* steps/s' "$p/train_graph$g.txt" | cut -d' ' -f1 | tail -1)
+        capture=n/a
+        if [ "$g" = 1 ]; then
+            if grep -q "as a CUDA graph failed" "$p/train_graph$g.txt"; then
+                capture=failed bad=1
+            elif [ "$backend" = cuda ]; then capture=held; fi
+        fi
+        if [ $rc -ne 0 ]; then
+            bad=1 parts+="; train graph $g FAILED (exit $rc)"
+            report "train step_graph=$g: $(tail -2 "$p/train_graph$g.txt" | tr '\n' ' ')"
+        else
+            parts+="; graph $g: ${sps:-?} steps/s$([ "$g" = 1 ] && echo " (capture $capture)")"
+            report "train step_graph=$g: $(tail -1 "$p/train_graph$g.txt")"
+            [ -s "$p/run_graph$g/metrics.csv" ] && report "  last metrics: $(tail -1 "$p/run_graph$g/metrics.csv")"
+        fi
+        runs_json+="$sep\"graph_$g\": {\"exit\": $rc, \"steps\": $steps, \"steps_per_s\": ${sps:-null}, \"wall_s\": $t1, \"capture\": \"$capture\"}"
+        sep=", "
+    done
+    # the graph replays the eager step's kernels: the two runs' last metrics should agree
+    # (test_agent_graph asserts it for the parameters; here it is reported, not asserted)
+    local same=null
+    if [ -s "$p/run_graph1/metrics.csv" ] && [ -s "$p/run_graph0/metrics.csv" ]; then
+        same=$(paste -d, <(tail -1 "$p/run_graph1/metrics.csv") <(tail -1 "$p/run_graph0/metrics.csv") | awk -F, '{
+            n = NF / 2; d = 0
+            for (i = 2; i <= n; i++) { a = $i; b = $(i + n); r = a - b; if (r < 0) r = -r
+                m = (a < 0 ? -a : a); if (m > 0) r /= m; if (r > d) d = r }
+            if (d == 0) print "true"; else printf "%.3g\n", d }')
+        report "last metrics, step graph against eager: $([ "$same" = true ] && echo identical || echo "largest relative difference $same")"
+        [ "$same" = true ] || same="false, \"metrics_max_rel_diff\": $same"
+    fi
+    runs_json+=", \"metrics_equal\": $same"
     {
-        printf '{"config": "%s", "backend": "%s", "down_dims": "%s", "step_embed": %s, "steps": %s, ' \
-            "$(basename "$cfg")" "$backend" "$dims" "$embed" "$steps"
-        printf '"train_steps_per_s": %s, "train_wall_s": %s, "eval_grid": %s, "eval_wall_s": %s}\n' \
-            "${sps:-null}" $((t1 - t0)) "$grid" "$evals"
-    } >"$p/unet.json"
-    note "${sps:-?} steps/s at down dims $dims, evaluation on a ${grid}x$grid grid in ${evals}s"
+        printf '{"config": "%s", "backend": "%s", "cudnn": "%s", %s}\n' "$(basename "$cfg")" "$backend" \
+            "${GS_CUDNN_NOTE:-unknown}" "$runs_json"
+    } >"$p/train_runs.json"
+    json_bundle "$p/unet.json" "train=$p/train_runs.json" "bench_unet=$p/bench_unet.json"
+    note "$parts; ${GS_CUDNN_NOTE%% (*}"
+    return $bad
 }
 
 # ==== stage: paper ====

@@ -13,8 +13,8 @@ set -uo pipefail
 kit=$(cd "$1" && pwd -P) || exit 2
 shift
 # What the machine itself provides: glibc, the compiler's runtime (libgomp for OpenMP),
-# and CUDA (toolkit libraries and the driver).
-machine_re='^(linux-vdso\.so|ld-linux-x86-64\.so|libc\.so|libm\.so|libdl\.so|libpthread\.so|librt\.so|libstdc\+\+\.so|libgcc_s\.so|libgomp\.so|libcudart\.so|libcublas\.so|libcublasLt\.so|libcuda\.so|libnccl\.so|libnvrtc\.so|libnvJitLink\.so)'
+# and CUDA (toolkit libraries, the driver, NCCL and cuDNN where the machine has them).
+machine_re='^(linux-vdso\.so|ld-linux-x86-64\.so|libc\.so|libm\.so|libdl\.so|libpthread\.so|librt\.so|libstdc\+\+\.so|libgcc_s\.so|libgomp\.so|libcudart\.so|libcublas\.so|libcublasLt\.so|libcuda\.so|libnccl\.so|libcudnn[a-z_]*\.so|libnvrtc\.so|libnvJitLink\.so)'
 status=0
 for exe in "$@"; do
     out=$(ldd "$exe" 2>&1) || { echo "kit_ldd_check: ldd $exe failed: $out"; status=1; continue; }
