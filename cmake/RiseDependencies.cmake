@@ -103,6 +103,12 @@ if(NOT RISE_CUDA STREQUAL "OFF")
     enable_language(CUDA)
     find_package(CUDAToolkit REQUIRED)
     set(RISE_WITH_CUDA ON)
+    if(RISE_DEPS_PREFIX)
+      # A bare machine's loader need not know the toolkit's folder (CMake writes no RPATH
+      # for it, as it counts it among the compiler's own), so say where cuBLAS (and a
+      # cuDNN that came with the toolkit) is.
+      list(APPEND CMAKE_BUILD_RPATH "${CUDAToolkit_LIBRARY_DIR}")
+    endif()
   elseif(RISE_CUDA STREQUAL "ON")
     message(FATAL_ERROR "RISE_CUDA=ON but no CUDA compiler was found (install the CUDA toolkit or set CMAKE_CUDA_COMPILER)")
   endif()
