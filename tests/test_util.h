@@ -7,7 +7,9 @@
  *   test_backend_or_skip("cuda")  the backend, or exit 77 (ctest: skipped)
  *   test_read_file(path, &n)       a file's bytes + '\0' (malloc'd), NULL when unreadable
  *   test_same_file(a, b)           both readable, non-empty and byte-identical
+ *   return test_skip(why);         77 (skipped), or 1 (failed) under RISE_REQUIRE_GPU=1
  *   return test_finish();          prints "N passed, N failed"; exit code
+ *   test_size_kept(work, limit)    0 when RISE_TEST_SHAPES=small drops a case this big
  * Header-only so each test stays a single file. */
 #ifndef RISE_TEST_UTIL_H
 #define RISE_TEST_UTIL_H
@@ -70,13 +72,29 @@ static inline int test_close(const char *name, const float *got, const float *re
     return ok;
 }
 
+/* The exit code of a test that cannot run here: 77, which ctest counts as skipped, or 1
+ * (failed) when RISE_REQUIRE_GPU is set to anything but 0: on a GPU machine a test that
+ * finds no device (no driver access, too old a driver, a build without CUDA) must not
+ * pass as "skipped", or a run in which nothing ran reports success. Every GPU test's
+ * skip goes through here. */
+static inline int test_skip(const char *why) {
+    const char *require = getenv("RISE_REQUIRE_GPU");
+    if (require && *require && strcmp(require, "0") != 0) {
+        fprintf(stderr, "FAIL: %s, and RISE_REQUIRE_GPU=%s asks for a GPU\n", why, require);
+        return 1;
+    }
+    printf("SKIP: %s\n", why);
+    return 77;
+}
+
 static inline rise_backend *test_backend_or_skip(const char *name) {
     rise_status st;
     rise_backend *be = rise_backend_create(name, &st);
     if (!be) {
         if (st == RISE_ERR_NO_DEVICE) {
-            printf("SKIP: backend '%s' unavailable: %s\n", name, rise_last_error());
-            exit(77);
+            char why[512];
+            snprintf(why, sizeof why, "backend '%s' unavailable: %s", name, rise_last_error());
+            exit(test_skip(why));
         }
         fprintf(stderr, "FAIL: cannot create backend '%s': %s\n", name, rise_last_error());
         exit(1);
@@ -136,7 +154,43 @@ static inline int test_same_file(const char *a, const char *b) {
     return same;
 }
 
+/* RISE_TEST_SHAPES: "full" (the default, also when unset) or "small". Under "small" the GPU
+ * op tests (tests/gpu/test_backend_ops*.c) leave out the cases that are there for their
+ * size alone (buffers of 100003 and 2^20 + 3 elements, kNN searches over 10^7 pairs) and
+ * keep every awkward small shape and every kernel variant, so that compute-sanitizer's
+ * memcheck and racecheck, tens of times slower than a plain run, finish within
+ * scripts/gpu_session.sh's time box. Any other value is an error (exit 2), so a typo
+ * cannot silently run the full set under a sanitizer or the small one in CI. */
+static int test_small_shapes = -1, test_size_dropped = 0;
+
+static inline int test_shapes_small(void) {
+    if (test_small_shapes < 0) {
+        const char *v = getenv("RISE_TEST_SHAPES");
+        if (!v || !*v || !strcmp(v, "full")) {
+            test_small_shapes = 0;
+        } else if (!strcmp(v, "small")) {
+            test_small_shapes = 1;
+            printf("RISE_TEST_SHAPES=small: cases that are only large are left out\n");
+        } else {
+            fprintf(stderr, "FAIL: RISE_TEST_SHAPES='%s': expected 'small' or 'full' (or unset)\n",
+                    v);
+            exit(2);
+        }
+    }
+    return test_small_shapes;
+}
+
+/* Whether a case of `work` units (elements, pairs) runs: always with the full set, and with
+ * the small one when work <= limit. Counts what it drops (test_finish reports it). */
+static inline int test_size_kept(double work, double limit) {
+    if (!test_shapes_small() || work <= limit) return 1;
+    ++test_size_dropped;
+    return 0;
+}
+
 static inline int test_finish(void) {
+    if (test_size_dropped)
+        printf("%d cases left out by RISE_TEST_SHAPES=small\n", test_size_dropped);
     printf("%d passed, %d failed\n", test_passed_count, test_failed_count);
     return test_failed_count ? 1 : 0;
 }
