@@ -84,6 +84,21 @@ RISE_HD double action_noise_d2(double d2, float v, float a) {
     return rise_dadd_rn(d2, rise_dmul_rn(d, d));
 }
 
+/* Time u of frame j of the To-frame history ending at step t: the observation history
+ * (next 0) or the next-state history (next 1), the first frame repeated before the start
+ * (data/sequence.h's rule, for the image frames of data/frames.h). */
+RISE_HD int64_t gather_history_time(int64_t t, int to, int j, int next) {
+    const int64_t u = t + next - (to - 1) + j;
+    return u < 0 ? 0 : u;
+}
+
+/* Index of the frame at time u (0 <= u <= L) of trajectory tr (first row s, L steps) in a
+ * camera's frame array [n + n_traj]: row s + u for u < L, then n + tr, the next frame of the
+ * trajectory's last step (data/frames.h's layout). */
+RISE_HD int64_t gather_frame_row(int64_t s, int64_t len, int64_t tr, int64_t u, int64_t n) {
+    return u < len ? s + u : n + tr;
+}
+
 /* Philox blocks one sample_indices call consumes (the sampler's counter step). */
 static inline uint64_t sample_indices_blocks(int batch) {
     return rise_rng_blocks_uniform((uint64_t)batch);
