@@ -241,9 +241,10 @@ rise_status rise_frames_fetch(const rise_trainset *ts, int cam, int64_t count, c
     if (ts->stream) return stream_fetch(ts->stream, ts, cam, count, traj, u, out);
     const rise_camera *c = &ts->cams[cam];
     for (int64_t i = 0; i < count; ++i) {
-        const int64_t tr = traj[i], L = ts->traj_len[tr];
-        const uint8_t *src = u[i] < L ? c->frames + (ts->traj_start[tr] + u[i]) * c->frame_bytes
-                                      : c->last_next + tr * c->frame_bytes;
+        const int64_t f =
+            gather_frame_row(ts->traj_start[traj[i]], ts->traj_len[traj[i]], traj[i], u[i], ts->n);
+        const uint8_t *src = f < ts->n ? c->frames + f * c->frame_bytes
+                                       : c->last_next + (f - ts->n) * c->frame_bytes;
         memcpy(out + i * c->frame_bytes, src, (size_t)c->frame_bytes);
     }
     return RISE_OK;

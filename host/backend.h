@@ -256,6 +256,14 @@ struct rise_backend {
     void (*action_noise)(rise_backend *be, float *out, float *sigma_out, float *delta_norm,
                          const float *a, const float *sigma, int batch, int m, int act_dim,
                          rise_rng rng);
+    /* camera frames: history gather from a resident uint8 frame array, and the crop to
+     * float network inputs (random, robomimic's CropRandomizer; or centred) */
+    void (*gather_frames)(rise_backend *be, uint8_t *out, const uint8_t *frames,
+                          const int32_t *traj, const int32_t *step, const int64_t *traj_start,
+                          const int64_t *traj_len, int64_t n, const int32_t *idx, int batch, int to,
+                          int next, int64_t frame_bytes);
+    void (*crop_frames)(rise_backend *be, float *out, int ld, int col0, const uint8_t *in,
+                        int count, int h, int w, int c, int hc, int wc, int random, rise_rng rng);
 
     /* ---- thresholded k-nearest neighbours, rise_knn's result (kernels/knn.h) ---- */
     void (*knn_topk)(rise_backend *be, int32_t *idx, float *dist, int32_t *count, const float *q,

@@ -345,6 +345,20 @@ static void cuda_gather_action_chunk(rise_backend *be, float *out, float *valid,
                              idx, batch, ta, act_dim);
 }
 
+static void cuda_gather_frames(rise_backend *be, uint8_t *out, const uint8_t *frames,
+                               const int32_t *traj, const int32_t *step, const int64_t *traj_start,
+                               const int64_t *traj_len, int64_t n, const int32_t *idx, int batch,
+                               int to, int next, int64_t frame_bytes) {
+    gather_frames_cuda(STREAM(be), out, frames, traj, step, traj_start, traj_len, n, idx, batch, to,
+                       next, frame_bytes);
+}
+
+static void cuda_crop_frames(rise_backend *be, float *out, int ld, int col0, const uint8_t *in,
+                             int count, int h, int w, int c, int hc, int wc, int random,
+                             rise_rng rng) {
+    crop_frames_cuda(STREAM(be), out, ld, col0, in, count, h, w, c, hc, wc, random, rng);
+}
+
 static void cuda_action_noise(rise_backend *be, float *out, float *sigma_out, float *delta_norm,
                               const float *a, const float *sigma, int batch, int m, int act_dim,
                               rise_rng rng) {
@@ -524,6 +538,8 @@ rise_backend *rise_backend_cuda_create(rise_status *st) {
     be->gather_obs_history = cuda_gather_obs_history;
     be->gather_action_chunk = cuda_gather_action_chunk;
     be->action_noise = cuda_action_noise;
+    be->gather_frames = cuda_gather_frames;
+    be->crop_frames = cuda_crop_frames;
     be->knn_topk = cuda_knn_topk;
     be->graph_begin = cuda_graph_begin;
     be->graph_end = cuda_graph_end;

@@ -492,6 +492,29 @@ static void ref_action_noise(rise_backend *be, float *out, float *sigma_out, flo
                                     rng_at_block(rng, lo * sm * sa / 2)));
 }
 
+static void ref_gather_frames(rise_backend *be, uint8_t *out, const uint8_t *frames,
+                              const int32_t *traj, const int32_t *step, const int64_t *traj_start,
+                              const int64_t *traj_len, int64_t n, const int32_t *idx, int batch,
+                              int to, int next, int64_t frame_bytes) {
+    RISE_ASSERT(frame_bytes >= 0 && frame_bytes <= INT32_MAX, "gather_frames: %lld bytes a frame",
+                (long long)frame_bytes);
+    gather_check_shape("gather_frames", batch, to, 1, (int)frame_bytes, n);
+    const size_t row = (size_t)to * (size_t)frame_bytes;
+    CPU_FOR_CHUNKS((size_t)batch, 1, row / 64 + 1,
+                   gather_frames_ref(out + lo * row, frames, traj, step, traj_start, traj_len, n,
+                                     idx + lo, (int)(hi - lo), to, next, frame_bytes));
+}
+
+/* Frame indices are absolute, so any split draws the same offsets. */
+static void ref_crop_frames(rise_backend *be, float *out, int ld, int col0, const uint8_t *in,
+                            int count, int h, int w, int c, int hc, int wc, int random,
+                            rise_rng rng) {
+    crop_frames_check(count, h, w, c, hc, wc, ld, col0);
+    CPU_FOR_CHUNKS(
+        (size_t)count, 1, (size_t)hc * wc * c,
+        crop_frames_ref(out, ld, col0, in, (int)lo, (int)hi, h, w, c, hc, wc, random, rng));
+}
+
 /* ---- neighbour search: kernels/knn_search.c's tiled kNN (exact, OpenMP over query tiles), its
  * int64 indices parked in the scratch and narrowed to int32 ---- */
 
@@ -581,6 +604,8 @@ rise_backend *rise_backend_ref_create(rise_status *st) {
     be->gather_obs_history = ref_gather_obs_history;
     be->gather_action_chunk = ref_gather_action_chunk;
     be->action_noise = ref_action_noise;
+    be->gather_frames = ref_gather_frames;
+    be->crop_frames = ref_crop_frames;
     be->knn_topk = ref_knn_topk;
     *st = RISE_OK;
     return be;
