@@ -144,6 +144,13 @@ rise_status rise_agent_config_check(const rise_agent_config *c) {
                               "actor.log_std_min = %g, log_std_max = %g: need min < max",
                               (double)c->log_std_min, (double)c->log_std_max);
     }
+    if (c->diffusion.unet &&
+        (c->algo == RISE_ALGO_BC_MLP || c->algo == RISE_ALGO_IQL || c->algo == RISE_ALGO_CQL))
+        return rise_error(
+            RISE_ERR_INVALID,
+            "policy.net = unet: the U-Net is a denoiser over action chunks; "
+            "train.algo = %s has no diffusion policy (use bc_diffusion, idql or rise)",
+            rise_algo_name(c->algo));
     if (c->cql_enable && (c->algo == RISE_ALGO_BC_MLP || c->algo == RISE_ALGO_BC_DIFFUSION))
         return rise_error(RISE_ERR_INVALID, "cql.enable = true: train.algo = %s has no critic",
                           rise_algo_name(c->algo));

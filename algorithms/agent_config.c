@@ -15,6 +15,29 @@ static int parse_act(const char *s, rise_act *a) {
     return 0;
 }
 
+/* "64,128,256" or "[64, 128, 256]" into dims; the error names the key. */
+static rise_status parse_dims(const char *s, rise_unet_config *u) {
+    const char *p = s;
+    u->n_levels = 0;
+    while (*p) {
+        while (*p == ' ' || *p == '[' || *p == ',' || *p == ']') ++p;
+        if (!*p) break;
+        char *end;
+        const long v = strtol(p, &end, 10);
+        if (end == p || v < 1 || v > 65536 || u->n_levels == RISE_UNET_MAX_LEVELS)
+            return rise_error(RISE_ERR_INVALID,
+                              "policy.unet_down_dims = '%s': expected 1 to %d positive channel "
+                              "counts separated by commas, e.g. 64,128,256",
+                              s, RISE_UNET_MAX_LEVELS);
+        u->down_dims[u->n_levels++] = (int)v;
+        p = end;
+    }
+    if (u->n_levels == 0)
+        return rise_error(RISE_ERR_INVALID,
+                          "policy.unet_down_dims = '%s': no channel counts (e.g. 64,128,256)", s);
+    return RISE_OK;
+}
+
 /* critic.hidden "300,400,300" (or '-' / 'x' between widths) -> depth and widths. */
 static rise_status parse_hidden(const char *text, rise_iql_config *q) {
     int n = 0;
@@ -60,6 +83,18 @@ rise_status rise_agent_config_from_train(const rise_train_config *t, int obs_dim
 
     rise_diffusion_config *d = &c->diffusion;
     d->lnresnet = !strcmp(t->policy_net, "lnresnet");
+    d->unet = !strcmp(t->policy_net, "unet");
+    d->unet_cfg = rise_unet_config_default();
+    if (d->unet) {
+        RISE_TRY(parse_dims(t->policy_unet_down_dims, &d->unet_cfg));
+        d->unet_cfg.act_dim = act_dim;
+        d->unet_cfg.horizon = t->policy_action_horizon;
+        d->unet_cfg.kernel = t->policy_unet_kernel;
+        d->unet_cfg.groups = t->policy_unet_groups;
+        d->unet_cfg.step_embed = t->policy_unet_step_embed;
+        d->unet_cfg.cond_dim = obs_dim * t->policy_obs_horizon;
+        RISE_TRY(rise_unet_config_check(&d->unet_cfg));
+    }
     d->width = t->policy_width;
     d->depth = t->policy_depth;
     d->dropout = t->policy_dropout;

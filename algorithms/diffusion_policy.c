@@ -38,9 +38,22 @@ rise_status rise_diffusion_register(rise_diffusion *d, rise_params *p, const cha
         rise_sampler_steps(&d->sched, cfg->sampler, cfg->sample_steps, cfg->clip_rule, d->steps);
     d->code_frames = cfg->spectral_per_frame ? frames : 1;
     char buf[96];
-    snprintf(buf, sizeof buf, "%s.time", name);
-    RISE_TRY(rise_time_embedding_register(&d->te, p, buf, &cfg->time));
-    d->in_dim = cfg->obs_dim + cfg->act_dim + rise_time_embedding_dim(&d->te);
+    if (cfg->unet && cfg->spectral == RISE_SPECTRAL_PAPER)
+        return rise_error(RISE_ERR_INVALID,
+                          "spectral.mode = paper (sum of sigma_max^2 over every Linear) is not "
+                          "defined for policy.net = unet; use spectral.mode = code or none");
+    if (cfg->unet) {
+        const rise_unet_config *uc = &cfg->unet_cfg;
+        if (uc->horizon < 1 || uc->act_dim * uc->horizon != cfg->act_dim)
+            return rise_error(RISE_ERR_INVALID,
+                              "policy.net = unet: action chunk of %d values is not horizon %d x "
+                              "action dim %d",
+                              cfg->act_dim, uc->horizon, uc->act_dim);
+    } else {
+        snprintf(buf, sizeof buf, "%s.time", name);
+        RISE_TRY(rise_time_embedding_register(&d->te, p, buf, &cfg->time));
+        d->in_dim = cfg->obs_dim + cfg->act_dim + rise_time_embedding_dim(&d->te);
+    }
     if (cfg->spectral == RISE_SPECTRAL_CODE) {
         rise_mlp_config mc = rise_mlp_config_default();
         mc.in_dim = mc.out_dim = cfg->obs_dim / d->code_frames;
@@ -51,7 +64,11 @@ rise_status rise_diffusion_register(rise_diffusion *d, rise_params *p, const cha
         RISE_TRY(rise_mlp_register(&d->code, p, buf, &mc));
     }
     snprintf(buf, sizeof buf, "%s.net", name);
-    if (cfg->lnresnet) {
+    if (cfg->unet) {
+        rise_unet_config uc = cfg->unet_cfg;
+        uc.cond_dim = cfg->obs_dim;
+        RISE_TRY(rise_unet_register(&d->unet, p, buf, &uc));
+    } else if (cfg->lnresnet) {
         rise_lnresnet_config rc = rise_lnresnet_config_default();
         rc.in_dim = d->in_dim;
         rc.out_dim = cfg->act_dim;
@@ -91,7 +108,7 @@ rise_status rise_diffusion_register(rise_diffusion *d, rise_params *p, const cha
 rise_status rise_diffusion_setup(rise_diffusion *d, rise_backend *be, uint64_t seed) {
     const int T = d->sched.T;
     d->be = be;
-    RISE_TRY(rise_time_embedding_setup(&d->te, be));
+    RISE_TRY(d->cfg.unet ? rise_unet_setup(&d->unet, be) : rise_time_embedding_setup(&d->te, be));
     float *tab = malloc(sizeof(float) * 2 * (size_t)T);
     if (!tab) return rise_error(RISE_ERR_NOMEM, "diffusion policy: schedule table");
     for (int k = 0; k < T; ++k) {
@@ -138,6 +155,7 @@ void rise_diffusion_free(rise_diffusion *d) {
         if (d->sigma) d->be->free(d->be, d->sigma);
     }
     rise_time_embedding_free(&d->te);
+    if (d->cfg.unet) rise_unet_free(&d->unet);
     d->sqrt_ab = d->spec_state = d->sigma = NULL;
 }
 
@@ -177,9 +195,37 @@ static const float *obs_features(const rise_diffusion *d, rise_backend *be, cons
     return ct->y;
 }
 
+/* The U-Net's loss: x_k and k from the fused noising op, eps_hat = unet(x_k, k, c(o)). */
+static void unet_loss(const rise_diffusion *d, rise_backend *be, const float *w, float *g,
+                      rise_arena *ar, const float *obs, const float *a0, const float *weight,
+                      int batch, rise_rng rng, float *loss) {
+    const int run = ar->be != NULL;
+    const int O = d->cfg.obs_dim, A = d->cfg.act_dim;
+    const size_t na = (size_t)batch * A;
+    float *xt = rise_arena_alloc(ar, na), *eps = rise_arena_alloc(ar, na);
+    float *t = rise_arena_alloc(ar, (size_t)batch);
+    if (run)
+        be->diffusion_q_sample(be, xt, eps, t, a0, d->sqrt_ab, d->sqrt_1mab, batch, A, d->sched.T,
+                               rng);
+    rise_mlp_tape ct;
+    const float *feat = obs_features(d, be, w, ar, &ct, obs, batch);
+    rise_unet_tape ut;
+    rise_unet_forward(&d->unet, be, w, ar, &ut, xt, t, feat, batch);
+    float *dy = rise_arena_alloc(ar, na);
+    if (run) be->mse(be, loss, dy, ut.y, eps, weight, na, 1.0f);
+    const int code = d->cfg.spectral == RISE_SPECTRAL_CODE;
+    float *dfeat = code ? rise_arena_alloc(ar, (size_t)batch * O) : NULL;
+    rise_unet_backward(&d->unet, be, w, g, ar, &ut, dy, dfeat);
+    if (code) rise_mlp_backward(&d->code, be, w, g, ar, &ct, dfeat, NULL, 0);
+}
+
 void rise_diffusion_loss(const rise_diffusion *d, rise_backend *be, const float *w, float *g,
                          rise_arena *ar, const float *obs, const float *a0, const float *weight,
                          int batch, rise_rng rng, float *loss) {
+    if (d->cfg.unet) {
+        unet_loss(d, be, w, g, ar, obs, a0, weight, batch, rng, loss);
+        return;
+    }
     const int run = ar->be != NULL;
     const int O = d->cfg.obs_dim, A = d->cfg.act_dim, E = rise_time_embedding_dim(&d->te);
     const int I = d->in_dim;
@@ -245,16 +291,16 @@ void rise_diffusion_sample(const rise_diffusion *d, rise_backend *be, const floa
     const int run = ar->be != NULL;
     const size_t mark = rise_arena_mark(ar);
     const int O = d->cfg.obs_dim, A = d->cfg.act_dim, E = rise_time_embedding_dim(&d->te);
-    const int I = d->in_dim;
+    const int I = d->in_dim, unet = d->cfg.unet;
     const size_t na = (size_t)n * A;
     const float clip = d->cfg.clip;
     rise_mlp_tape ct;
     const float *feat = obs_features(d, be, w, ar, &ct, obs, n);
-    float *in = rise_arena_alloc(ar, (size_t)n * I);
+    float *in = unet ? NULL : rise_arena_alloc(ar, (size_t)n * I);
     float *t = rise_arena_alloc(ar, (size_t)n), *emb = rise_arena_alloc(ar, (size_t)n * E);
     float *x0 = rise_arena_alloc(ar, na);
     if (run) {
-        be->copy_cols(be, in, I, 0, feat, O, 0, n, O, 0);
+        if (!unet) be->copy_cols(be, in, I, 0, feat, O, 0, n, O, 0);
         be->copy(be, x, noise, sizeof(float) * na);
     }
     const size_t loop_mark = rise_arena_mark(ar);
@@ -262,14 +308,20 @@ void rise_diffusion_sample(const rise_diffusion *d, rise_backend *be, const floa
     for (int s = 0; s < d->n_steps; ++s) {
         const rise_reverse_step *r = &d->steps[s];
         rise_arena_rewind(ar, loop_mark);
-        if (run) {
-            be->fill(be, t, (float)r->k, (size_t)n);
-            rise_time_embedding_forward(&d->te, be, w, emb, t, n);
-            be->copy_cols(be, in, I, O, x, A, 0, n, A, 0);
-            be->copy_cols(be, in, I, O + A, emb, E, 0, n, E, 0);
-        }
+        if (run) be->fill(be, t, (float)r->k, (size_t)n);
         net_tape nt;
-        net_forward(d, be, w, ar, &nt, in, n, 0, none);
+        if (unet) {
+            rise_unet_tape ut;
+            rise_unet_forward(&d->unet, be, w, ar, &ut, x, t, feat, n);
+            nt.y = ut.y;
+        } else {
+            if (run) {
+                rise_time_embedding_forward(&d->te, be, w, emb, t, n);
+                be->copy_cols(be, in, I, O, x, A, 0, n, A, 0);
+                be->copy_cols(be, in, I, O + A, emb, E, 0, n, E, 0);
+            }
+            net_forward(d, be, w, ar, &nt, in, n, 0, none);
+        }
         if (!run) continue;
         if (r->two_stage) {
             /* x0 = c_x0 x + c_eps0 eps (clipped); x = c_x x0 + c_xt x + c_eps eps */

@@ -3,7 +3,10 @@
  * The denoiser eps_hat = net([c(o), x_k, emb(k)]) sees the flattened, normalised
  * observation history o [B, To*D] (through the optional "code" MLP c of RISE's
  * spectral penalty, else c = identity), the noisy action chunk x_k [B, Ta*A] and a
- * time embedding of the step index k; net is an LN-ResNet (IDQL) or an MLP.
+ * time embedding of the step index k; net is an LN-ResNet (IDQL) or an MLP. Or, with
+ * cfg.unet, eps_hat = unet(x_k as [B, Ta, A], k, c(o)): Diffusion Policy's conditional
+ * 1-D U-Net (unet.h; its own sinusoidal step encoder, FiLM on [step, c(o)]), the RISE
+ * paper's network.
  *
  * Training (rise_diffusion_loss): k uniform, eps ~ N(0, I), x_k from the schedule
  * (one fused backend op), loss = mean w (eps_hat - eps)^2, gradients into the grad
@@ -27,6 +30,7 @@
 #include "lnresnet.h"
 #include "mlp.h"
 #include "time_embedding.h"
+#include "unet.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -37,7 +41,10 @@ typedef enum { RISE_SPECTRAL_NONE = 0, RISE_SPECTRAL_CODE, RISE_SPECTRAL_PAPER }
 typedef struct {
     int obs_dim;  /* To * D */
     int act_dim;  /* Ta * A */
-    int lnresnet; /* 1: LN-ResNet denoiser, 0: MLP */
+    int lnresnet; /* 1: LN-ResNet denoiser, 0: MLP (ignored with unet) */
+    int unet;     /* 1: Diffusion Policy's conditional U-Net (then unet_cfg below) */
+    /* act_dim A per step, horizon T = Ta, and its sizes; cond_dim is set to obs_dim */
+    rise_unet_config unet_cfg;
     int width, depth;
     float dropout;
     rise_act act;
@@ -62,6 +69,7 @@ typedef struct {
     rise_lnresnet res;
     rise_mlp mlp;
     rise_mlp code; /* RISE's d -> W -> W -> d MLP (spectral code form) */
+    rise_unet unet;
     rise_time_embedding te;
     int in_dim;      /* obs_dim + act_dim + 2F */
     int code_frames; /* rows per observation the code MLP sees (To per frame, else 1) */

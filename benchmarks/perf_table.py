@@ -21,7 +21,7 @@ import os
 import sys
 
 FAMILIES = ["gemm", "elementwise", "activation", "layernorm", "random", "loss", "optim",
-            "reduce", "spectral_norm", "time_embed"]
+            "reduce", "spectral_norm", "time_embed", "unet"]
 
 
 def load(run_dir):

@@ -34,8 +34,10 @@ if [ ! -d "$bindir" ]; then
     exit 2
 fi
 # The op families (data_ops: the device-resident sampling, gathers, action noise and
-# kNN); the other bench_* binaries (envs, data_load, data_knn, train) have their own options.
-families="gemm elementwise activation layernorm random loss optim reduce spectral_norm time_embed gaussian data_ops"
+# kNN; unet: the U-Net's convolutions and whole network, minutes on a CPU at the paper
+# size); the other bench_* binaries (envs, data_load, data_knn, train) have their own
+# options.
+families="gemm elementwise activation layernorm random loss optim reduce spectral_norm time_embed gaussian data_ops unet"
 mkdir -p "$out" || exit 2
 : >"$out/all.txt"
 

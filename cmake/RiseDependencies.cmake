@@ -99,6 +99,27 @@ if(NOT RISE_CUDA STREQUAL "OFF")
   endif()
 endif()
 
+# cuDNN (optional, for the U-Net's convolutions): the CUDA toolkit's own copy or a system
+# one. Without it the convolutions use the handwritten and cuBLAS variants.
+set(RISE_WITH_CUDNN OFF)
+if(RISE_WITH_CUDA AND NOT RISE_CUDNN STREQUAL "OFF")
+  find_path(CUDNN_INCLUDE_DIR cudnn.h HINTS ${CUDAToolkit_INCLUDE_DIRS})
+  find_library(CUDNN_LIBRARY cudnn HINTS ${CUDAToolkit_LIBRARY_DIR} ${CUDAToolkit_LIBRARY_ROOT}/lib
+               ${CUDAToolkit_LIBRARY_ROOT}/lib64)
+  if(CUDNN_INCLUDE_DIR AND CUDNN_LIBRARY)
+    file(STRINGS ${CUDNN_INCLUDE_DIR}/cudnn_version.h CUDNN_MAJOR_LINE REGEX "define CUDNN_MAJOR ")
+    string(REGEX MATCH "[0-9]+" CUDNN_MAJOR "${CUDNN_MAJOR_LINE}")
+  endif()
+  if(CUDNN_INCLUDE_DIR AND CUDNN_LIBRARY AND CUDNN_MAJOR GREATER_EQUAL 8)
+    set(RISE_WITH_CUDNN ON)
+    target_include_directories(rise_deps INTERFACE ${CUDNN_INCLUDE_DIR})
+    target_link_libraries(rise_deps INTERFACE ${CUDNN_LIBRARY})
+    target_compile_definitions(rise_deps INTERFACE RISE_WITH_CUDNN=1)
+  elseif(RISE_CUDNN STREQUAL "ON")
+    message(FATAL_ERROR "RISE_CUDNN=ON but cudnn.h / libcudnn (version 8 or later) were not found")
+  endif()
+endif()
+
 set(RISE_WITH_NCCL OFF)
 if(RISE_WITH_CUDA AND NOT RISE_NCCL STREQUAL "OFF")
   find_path(NCCL_INCLUDE_DIR nccl.h HINTS ${CUDAToolkit_INCLUDE_DIRS})

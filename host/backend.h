@@ -89,6 +89,13 @@ typedef struct {
     float match_tol; /* pairs need |q_match - r_match| <= match_tol in every column */
 } rise_knn_params;
 
+/* Shape of a 1-D convolution over channels-last sequences (kernels/conv1d.h):
+ * x [batch, t_in, c_in] -> y [batch, t_out, c_out] with kernel k, stride, zero padding
+ * pad on both ends; t_out = (t_in + 2 pad - k) / stride + 1 (floor). */
+typedef struct {
+    int batch, t_in, c_in, t_out, c_out, k, stride, pad;
+} rise_conv1d_shape;
+
 /* Precision of the GEMM inputs (accumulation and every other op stay fp32). */
 typedef enum { RISE_PRECISION_FP32 = 0, RISE_PRECISION_BF16 } rise_precision;
 
@@ -270,6 +277,32 @@ struct rise_backend {
                      int nq, const float *r, int nr, int f, const rise_knn_params *p,
                      void *scratch);
 
+    /* ---- 1-D convolution over channels-last sequences, forward, backward-data (also the
+     * transposed convolution) and backward-weight + bias, with a caller's workspace
+     * (kernels/conv1d.h) ---- */
+    size_t (*conv1d_workspace_bytes)(rise_backend *be, const rise_conv1d_shape *s);
+    void (*conv1d_forward)(rise_backend *be, const rise_conv1d_shape *s, float *y, const float *x,
+                           const float *w, const float *bias, void *ws);
+    void (*conv1d_backward_data)(rise_backend *be, const rise_conv1d_shape *s, float *dx,
+                                 const float *dy, const float *w, int accumulate, void *ws);
+    void (*conv1d_backward_weight)(rise_backend *be, const rise_conv1d_shape *s, float *dw,
+                                   float *dbias, const float *dy, const float *x, void *ws);
+
+    /* ---- GroupNorm over channels-last sequences (kernels/group_norm.h) ---- */
+    void (*group_norm_forward)(rise_backend *be, float *y, float *mean, float *rstd, const float *x,
+                               const float *gamma, const float *beta, int b, int t, int c,
+                               int groups, float eps);
+    void (*group_norm_backward)(rise_backend *be, float *dx, float *dgamma, float *dbeta,
+                                const float *dy, const float *x, const float *mean,
+                                const float *rstd, const float *gamma, int b, int t, int c,
+                                int groups, int accumulate);
+
+    /* ---- FiLM: per-row scale and bias broadcast over time (kernels/film.h) ---- */
+    void (*film_forward)(rise_backend *be, float *y, const float *x, const float *emb, int b, int t,
+                         int c);
+    void (*film_backward)(rise_backend *be, float *dx, float *demb, const float *dy, const float *x,
+                          const float *emb, int b, int t, int c);
+
     /* ---- CUDA graphs; all four NULL on a backend without them (cpu) ----
      * graph_begin starts recording: the ops issued until graph_end are captured, not run.
      * It first waits for the work already issued, so a failure of that work stays the
@@ -299,6 +332,10 @@ rise_status rise_backend_set_precision_name(rise_backend *be, const char *precis
 
 /* Whether the CUDA backend was compiled into this build. */
 int rise_backend_cuda_built(void);
+
+/* The CUDA backend's cublasHandle_t and cudnnHandle_t (NULL without cuDNN), opaquely, for
+ * tests and benchmarks that call kernel variants directly; both NULL without CUDA. */
+void rise_backend_cuda_libs(rise_backend *be, void **cublas, void **cudnn);
 
 /* Implementations (host/backend_ref.c, host/backend_cpu.c, host/backend_cuda.c). */
 rise_backend *rise_backend_ref_create(rise_status *st);

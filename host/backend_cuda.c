@@ -29,11 +29,15 @@
 #include "kernels/gaussian.h"
 #include "kernels/gather.h"
 #include "kernels/knn.h"
+#include "kernels/conv1d.h"
+#include "kernels/film.h"
+#include "kernels/group_norm.h"
 
 typedef struct {
     cudaStream_t stream;
     cublasHandle_t cublas;
     void *cublas_workspace; /* CUBLAS_WORKSPACE_BYTES */
+    void *cudnn;            /* cudnnHandle_t on the stream, or NULL (not built / not loadable) */
     int device;
     rise_device_status errors; /* sticky status for sync, and the current capture's */
 } cuda_impl;
@@ -61,6 +65,7 @@ static void cuda_destroy(rise_backend *be) {
     cuda_impl *c = IMPL(be);
     cudaStreamSynchronize(c->stream);
     cublasDestroy(c->cublas);
+    conv1d_cudnn_destroy(c->cudnn);
     cudaFree(c->cublas_workspace);
     cudaStreamDestroy(c->stream);
     free(c);
@@ -429,6 +434,53 @@ static void cuda_graph_destroy(rise_backend *be, void *graph) {
     cuda_note(be, cudaGraphExecDestroy((cudaGraphExec_t)graph), "cudaGraphExecDestroy");
 }
 
+/* ---- the U-Net's ops: convolutions through kernels/conv1d.cu's dispatcher (cuDNN when
+ * it loaded, else im2col + cuBLAS), GroupNorm and FiLM kernels ---- */
+
+static size_t cuda_conv1d_workspace_bytes(rise_backend *be, const rise_conv1d_shape *s) {
+    return conv1d_cuda_workspace_bytes(0, IMPL(be)->cudnn, s);
+}
+static void cuda_conv1d_forward(rise_backend *be, const rise_conv1d_shape *s, float *y,
+                                const float *x, const float *w, const float *bias, void *ws) {
+    conv1d_forward_cuda_variant(0, STREAM(be), IMPL(be)->cublas, IMPL(be)->cudnn, s, y, x, w, bias,
+                                ws);
+}
+static void cuda_conv1d_backward_data(rise_backend *be, const rise_conv1d_shape *s, float *dx,
+                                      const float *dy, const float *w, int accumulate, void *ws) {
+    conv1d_backward_data_cuda_variant(0, STREAM(be), IMPL(be)->cublas, IMPL(be)->cudnn, s, dx, dy,
+                                      w, accumulate, ws);
+}
+static void cuda_conv1d_backward_weight(rise_backend *be, const rise_conv1d_shape *s, float *dw,
+                                        float *dbias, const float *dy, const float *x, void *ws) {
+    conv1d_backward_weight_cuda_variant(0, STREAM(be), IMPL(be)->cublas, IMPL(be)->cudnn, s, dw,
+                                        dbias, dy, x, ws);
+}
+static void cuda_group_norm_forward(rise_backend *be, float *y, float *mean, float *rstd,
+                                    const float *x, const float *gamma, const float *beta, int b,
+                                    int t, int c, int groups, float eps) {
+    group_norm_forward_cuda(STREAM(be), y, mean, rstd, x, gamma, beta, b, t, c, groups, eps);
+}
+static void cuda_group_norm_backward(rise_backend *be, float *dx, float *dgamma, float *dbeta,
+                                     const float *dy, const float *x, const float *mean,
+                                     const float *rstd, const float *gamma, int b, int t, int c,
+                                     int groups, int accumulate) {
+    group_norm_backward_cuda(STREAM(be), dx, dgamma, dbeta, dy, x, mean, rstd, gamma, b, t, c,
+                             groups, accumulate);
+}
+static void cuda_film_forward(rise_backend *be, float *y, const float *x, const float *emb, int b,
+                              int t, int c) {
+    film_forward_cuda(STREAM(be), y, x, emb, b, t, c);
+}
+static void cuda_film_backward(rise_backend *be, float *dx, float *demb, const float *dy,
+                               const float *x, const float *emb, int b, int t, int c) {
+    film_backward_cuda(STREAM(be), dx, demb, dy, x, emb, b, t, c);
+}
+
+void rise_backend_cuda_libs(rise_backend *be, void **cublas, void **cudnn) {
+    if (cublas) *cublas = IMPL(be)->cublas;
+    if (cudnn) *cudnn = IMPL(be)->cudnn;
+}
+
 int rise_backend_cuda_built(void) { return 1; }
 
 rise_backend *rise_backend_cuda_create(rise_status *st) {
@@ -479,6 +531,9 @@ rise_backend *rise_backend_cuda_create(rise_status *st) {
         free(c);
         return NULL;
     }
+    /* cuDNN is optional: without it (not built, or the library fails to load) the
+     * convolutions run on the handwritten / cuBLAS variants. */
+    c->cudnn = conv1d_cudnn_create(c->stream);
     be->name = "cuda";
     be->is_device = 1;
     be->impl = c;
@@ -541,6 +596,14 @@ rise_backend *rise_backend_cuda_create(rise_status *st) {
     be->gather_frames = cuda_gather_frames;
     be->crop_frames = cuda_crop_frames;
     be->knn_topk = cuda_knn_topk;
+    be->conv1d_workspace_bytes = cuda_conv1d_workspace_bytes;
+    be->conv1d_forward = cuda_conv1d_forward;
+    be->conv1d_backward_data = cuda_conv1d_backward_data;
+    be->conv1d_backward_weight = cuda_conv1d_backward_weight;
+    be->group_norm_forward = cuda_group_norm_forward;
+    be->group_norm_backward = cuda_group_norm_backward;
+    be->film_forward = cuda_film_forward;
+    be->film_backward = cuda_film_backward;
     be->graph_begin = cuda_graph_begin;
     be->graph_end = cuda_graph_end;
     be->graph_launch = cuda_graph_launch;
@@ -552,6 +615,11 @@ rise_backend *rise_backend_cuda_create(rise_status *st) {
 #else
 
 int rise_backend_cuda_built(void) { return 0; }
+
+void rise_backend_cuda_libs(rise_backend *be, void **cublas, void **cudnn) {
+    if (cublas) *cublas = NULL;
+    if (cudnn) *cudnn = NULL;
+}
 
 rise_backend *rise_backend_cuda_create(rise_status *st) {
     *st = rise_error(RISE_ERR_NO_DEVICE,

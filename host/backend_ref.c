@@ -34,6 +34,9 @@
 #include "../kernels/knn.h"
 #include "../kernels/knn_search.h"
 #include "../kernels/cpu_chunks.h"
+#include "../kernels/conv1d.h"
+#include "../kernels/film.h"
+#include "../kernels/group_norm.h"
 
 /* ---- lifetime, memory ---- */
 
@@ -538,6 +541,116 @@ static void ref_knn_topk(rise_backend *be, int32_t *idx, float *dist, int32_t *c
     for (size_t i = 0; i < total; ++i) idx[i] = (int32_t)idx64[i];
 }
 
+/* ---- 1-D convolution: im2col (OpenMP rows) + one GEMM per pass through the table's
+ * gemm, so the fast CPU table (backend_cpu.c) runs its own GEMM here without an entry
+ * of its own; a pointwise convolution is the GEMM on x itself. Held to conv1d_ref.c's
+ * direct loops by tests/cpu/test_ops_conv1d.c. ---- */
+
+static size_t ref_conv1d_workspace_bytes(rise_backend *be, const rise_conv1d_shape *s) {
+    conv1d_check("conv1d_workspace_bytes", s);
+    return sizeof(float) * conv1d_col_floats(s);
+}
+
+/* col = im2col(x), or x itself when pointwise. */
+static const float *ref_conv1d_cols(const rise_conv1d_shape *s, const float *x, void *ws) {
+    if (conv1d_is_pointwise(s)) return x;
+    RISE_ASSERT(ws != NULL, "conv1d: NULL workspace for a shape that needs %zu floats",
+                conv1d_col_floats(s));
+    float *col = ws;
+    const size_t rows = (size_t)s->batch * s->t_out;
+    CPU_FOR_CHUNKS(rows, 1, (size_t)s->k * s->c_in, conv1d_im2col_ref(s, col, x, lo, hi));
+    return col;
+}
+
+static void ref_conv1d_forward(rise_backend *be, const rise_conv1d_shape *s, float *y,
+                               const float *x, const float *w, const float *bias, void *ws) {
+    conv1d_check("conv1d_forward", s);
+    const int m = s->batch * s->t_out, kk = s->k * s->c_in;
+    if (m == 0) return;
+    const float *col = ref_conv1d_cols(s, x, ws);
+    be->gemm(be, 0, 1, m, s->c_out, kk, 1.0f, col, kk, 0, w, kk, 0, 0.0f, y, s->c_out, 0, 1);
+    if (bias) be->bias_add(be, y, bias, 1, m, s->c_out);
+}
+
+static void ref_conv1d_backward_data(rise_backend *be, const rise_conv1d_shape *s, float *dx,
+                                     const float *dy, const float *w, int accumulate, void *ws) {
+    conv1d_check("conv1d_backward_data", s);
+    const int m = s->batch * s->t_out, kk = s->k * s->c_in;
+    if (m == 0) return;
+    if (conv1d_is_pointwise(s)) {
+        be->gemm(be, 0, 0, m, kk, s->c_out, 1.0f, dy, s->c_out, 0, w, kk, 0,
+                 accumulate ? 1.0f : 0.0f, dx, kk, 0, 1);
+        return;
+    }
+    RISE_ASSERT(ws != NULL, "conv1d_backward_data: NULL workspace");
+    float *dcol = ws;
+    be->gemm(be, 0, 0, m, kk, s->c_out, 1.0f, dy, s->c_out, 0, w, kk, 0, 0.0f, dcol, kk, 0, 1);
+    CPU_FOR_CHUNKS((size_t)s->batch, 1, (size_t)s->t_in * s->c_in * s->k,
+                   conv1d_col2im_ref(s, dx, dcol, accumulate, (int)lo, (int)hi));
+}
+
+static void ref_conv1d_backward_weight(rise_backend *be, const rise_conv1d_shape *s, float *dw,
+                                       float *dbias, const float *dy, const float *x, void *ws) {
+    conv1d_check("conv1d_backward_weight", s);
+    const int m = s->batch * s->t_out, kk = s->k * s->c_in;
+    if (m == 0) return;
+    if (dw) {
+        const float *col = ref_conv1d_cols(s, x, ws);
+        be->gemm(be, 1, 0, s->c_out, kk, m, 1.0f, dy, s->c_out, 0, col, kk, 0, 1.0f, dw, kk, 0, 1);
+    }
+    if (dbias) be->bias_grad(be, dbias, dy, 1, m, s->c_out);
+}
+
+/* ---- GroupNorm (batch items in parallel; parameter sums serial in double) ---- */
+
+static void ref_group_norm_forward(rise_backend *be, float *y, float *mean, float *rstd,
+                                   const float *x, const float *gamma, const float *beta, int b,
+                                   int t, int c, int groups, float eps) {
+    group_norm_check("group_norm_forward", b, t, c, groups);
+    group_norm_check_eps(eps);
+    const size_t row = (size_t)t * c;
+    CPU_FOR_CHUNKS((size_t)b, 1, 4 * row,
+                   group_norm_forward_ref(y + lo * row, mean + lo * groups, rstd + lo * groups,
+                                          x + lo * row, gamma, beta, (int)(hi - lo), t, c, groups,
+                                          eps));
+}
+
+static void ref_group_norm_backward(rise_backend *be, float *dx, float *dgamma, float *dbeta,
+                                    const float *dy, const float *x, const float *mean,
+                                    const float *rstd, const float *gamma, int b, int t, int c,
+                                    int groups, int accumulate) {
+    group_norm_check("group_norm_backward", b, t, c, groups);
+    const size_t row = (size_t)t * c;
+    if (dx)
+        CPU_FOR_CHUNKS((size_t)b, 1, 4 * row,
+                       group_norm_backward_ref(dx + lo * row, NULL, NULL, dy + lo * row,
+                                               x + lo * row, mean + lo * groups, rstd + lo * groups,
+                                               gamma, (int)(hi - lo), t, c, groups, accumulate));
+    if (dgamma || dbeta)
+        group_norm_backward_ref(NULL, dgamma, dbeta, dy, x, mean, rstd, gamma, b, t, c, groups, 0);
+}
+
+/* ---- FiLM (batch items in parallel) ---- */
+
+static void ref_film_forward(rise_backend *be, float *y, const float *x, const float *emb, int b,
+                             int t, int c) {
+    film_check("film_forward", b, t, c);
+    const size_t row = (size_t)t * c;
+    CPU_FOR_CHUNKS(
+        (size_t)b, 1, row,
+        film_forward_ref(y + lo * row, x + lo * row, emb + lo * 2 * c, (int)(hi - lo), t, c));
+}
+
+static void ref_film_backward(rise_backend *be, float *dx, float *demb, const float *dy,
+                              const float *x, const float *emb, int b, int t, int c) {
+    film_check("film_backward", b, t, c);
+    const size_t row = (size_t)t * c;
+    CPU_FOR_CHUNKS((size_t)b, 1, 2 * row,
+                   film_backward_ref(dx ? dx + lo * row : NULL, demb ? demb + lo * 2 * c : NULL,
+                                     dy + lo * row, x + lo * row, emb + lo * 2 * c, (int)(hi - lo),
+                                     t, c));
+}
+
 rise_backend *rise_backend_ref_create(rise_status *st) {
     rise_status local;
     if (!st) st = &local;
@@ -607,6 +720,14 @@ rise_backend *rise_backend_ref_create(rise_status *st) {
     be->gather_frames = ref_gather_frames;
     be->crop_frames = ref_crop_frames;
     be->knn_topk = ref_knn_topk;
+    be->conv1d_workspace_bytes = ref_conv1d_workspace_bytes;
+    be->conv1d_forward = ref_conv1d_forward;
+    be->conv1d_backward_data = ref_conv1d_backward_data;
+    be->conv1d_backward_weight = ref_conv1d_backward_weight;
+    be->group_norm_forward = ref_group_norm_forward;
+    be->group_norm_backward = ref_group_norm_backward;
+    be->film_forward = ref_film_forward;
+    be->film_backward = ref_film_backward;
     *st = RISE_OK;
     return be;
 }

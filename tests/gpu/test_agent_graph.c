@@ -1,7 +1,8 @@
 /* test_agent_graph.c - the training step replayed as a CUDA graph against the same step
  * issued op by op, both on the CUDA backend (exit 77 without a GPU).
  *
- * For RISE (mixed batches, relabelled-pair steps, a noise copy, histories), IDQL with the
+ * For RISE (mixed batches, relabelled-pair steps, a noise copy, histories; with the
+ * LN-ResNet and with the U-Net policy, whose convolutions run on cuDNN), IDQL with the
  * conservative penalty, IQL, CQL and MLP BC: one agent with step_graph 0 (by-value
  * counters, no graph) and one with step_graph 1 (device clock, one graph per phase),
  * 30 steps each. The graph runs the same kernels with the same inputs, so every
@@ -26,9 +27,21 @@
 #include "test_util.h"
 
 static rise_agent *make(rise_backend *be, const rise_trainset *ts, rise_algo algo, int penalty,
-                        int graph, uint64_t seed) {
+                        int graph, uint64_t seed, int unet) {
     rise_agent_config c;
     agent_fixture_config(&c, algo, ts, 64, 32, 2);
+    if (unet) { /* the U-Net policy (cuDNN convolutions inside the captured step) */
+        c.action_horizon = 4;
+        c.action_exec = 2;
+        c.diffusion.unet = 1;
+        c.diffusion.unet_cfg = rise_unet_config_default();
+        c.diffusion.unet_cfg.act_dim = c.act_dim;
+        c.diffusion.unet_cfg.horizon = 4;
+        c.diffusion.unet_cfg.n_levels = 2;
+        c.diffusion.unet_cfg.down_dims[0] = 16;
+        c.diffusion.unet_cfg.down_dims[1] = 32;
+        c.diffusion.unet_cfg.step_embed = 16;
+    }
     c.seed = seed;
     c.cql_enable = penalty;
     c.data_on_backend = 1;
@@ -105,11 +118,12 @@ static void compare_policies(rise_agent *eager, rise_agent *graph) {
     rise_policy_destroy(pg);
 }
 
-static void compare(rise_backend *be, const rise_trainset *ts, rise_algo algo, int penalty) {
-    const char *name = penalty ? "idql+cql" : rise_algo_name(algo);
-    rise_agent *eager = make(be, ts, algo, penalty, 0, 0),
-               *graph = make(be, ts, algo, penalty, 1, 0);
-    rise_agent *other = make(be, ts, algo, penalty, 1, 1);
+static void compare(rise_backend *be, const rise_trainset *ts, rise_algo algo, int penalty,
+                    int unet) {
+    const char *name = unet ? "rise+unet" : penalty ? "idql+cql" : rise_algo_name(algo);
+    rise_agent *eager = make(be, ts, algo, penalty, 0, 0, unet),
+               *graph = make(be, ts, algo, penalty, 1, 0, unet);
+    rise_agent *other = make(be, ts, algo, penalty, 1, 1, unet);
     if (!eager || !graph || !other) return;
     for (int s = 0; s < 30; ++s)
         TEST_CHECK(rise_agent_step(eager) == RISE_OK && rise_agent_step(graph) == RISE_OK &&
@@ -142,11 +156,12 @@ int main(void) {
     if (!mkdtemp(dir)) return 1;
     rise_trainset ts;
     maze_fixture_trainset(dir, 10, &ts);
-    compare(be, &ts, RISE_ALGO_RISE, 0);
-    compare(be, &ts, RISE_ALGO_IDQL, 1);
-    compare(be, &ts, RISE_ALGO_IQL, 0);
-    compare(be, &ts, RISE_ALGO_CQL, 0);
-    compare(be, &ts, RISE_ALGO_BC_MLP, 0);
+    compare(be, &ts, RISE_ALGO_RISE, 0, 0);
+    compare(be, &ts, RISE_ALGO_RISE, 0, 1);
+    compare(be, &ts, RISE_ALGO_IDQL, 1, 0);
+    compare(be, &ts, RISE_ALGO_IQL, 0, 0);
+    compare(be, &ts, RISE_ALGO_CQL, 0, 0);
+    compare(be, &ts, RISE_ALGO_BC_MLP, 0, 0);
     rise_trainset_free(&ts);
     rise_backend_destroy(be);
     char cmd[600];
