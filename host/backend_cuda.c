@@ -30,8 +30,10 @@
 #include "kernels/gather.h"
 #include "kernels/knn.h"
 #include "kernels/conv1d.h"
+#include "kernels/conv2d.h"
 #include "kernels/film.h"
 #include "kernels/group_norm.h"
+#include "kernels/spatial_softmax.h"
 
 typedef struct {
     cudaStream_t stream;
@@ -455,6 +457,33 @@ static void cuda_conv1d_backward_weight(rise_backend *be, const rise_conv1d_shap
     conv1d_backward_weight_cuda_variant(0, STREAM(be), IMPL(be)->cublas, IMPL(be)->cudnn, s, dw,
                                         dbias, dy, x, ws);
 }
+/* ---- the image encoder's ops: conv2d (im2col + cuBLAS) and spatial softmax ---- */
+
+static size_t cuda_conv2d_workspace_bytes(rise_backend *be, const rise_conv2d_shape *s) {
+    conv2d_check("conv2d_workspace_bytes", s);
+    return sizeof(float) * conv2d_col_floats(s);
+}
+static void cuda_conv2d_forward(rise_backend *be, const rise_conv2d_shape *s, float *y,
+                                const float *x, const float *w, const float *bias, void *ws) {
+    conv2d_forward_cuda(STREAM(be), IMPL(be)->cublas, s, y, x, w, bias, ws);
+}
+static void cuda_conv2d_backward_data(rise_backend *be, const rise_conv2d_shape *s, float *dx,
+                                      const float *dy, const float *w, int accumulate, void *ws) {
+    conv2d_backward_data_cuda(STREAM(be), IMPL(be)->cublas, s, dx, dy, w, accumulate, ws);
+}
+static void cuda_conv2d_backward_weight(rise_backend *be, const rise_conv2d_shape *s, float *dw,
+                                        float *dbias, const float *dy, const float *x, void *ws) {
+    conv2d_backward_weight_cuda(STREAM(be), IMPL(be)->cublas, s, dw, dbias, dy, x, ws);
+}
+static void cuda_spatial_softmax_forward(rise_backend *be, float *y, float *attn, const float *x,
+                                         int b, int h, int w, int c, float temperature) {
+    spatial_softmax_forward_cuda(STREAM(be), y, attn, x, b, h, w, c, temperature);
+}
+static void cuda_spatial_softmax_backward(rise_backend *be, float *dx, const float *dy,
+                                          const float *y, const float *attn, int b, int h, int w,
+                                          int c, float temperature, int accumulate) {
+    spatial_softmax_backward_cuda(STREAM(be), dx, dy, y, attn, b, h, w, c, temperature, accumulate);
+}
 static void cuda_group_norm_forward(rise_backend *be, float *y, float *mean, float *rstd,
                                     const float *x, const float *gamma, const float *beta, int b,
                                     int t, int c, int groups, float eps) {
@@ -600,6 +629,12 @@ rise_backend *rise_backend_cuda_create(rise_status *st) {
     be->conv1d_forward = cuda_conv1d_forward;
     be->conv1d_backward_data = cuda_conv1d_backward_data;
     be->conv1d_backward_weight = cuda_conv1d_backward_weight;
+    be->conv2d_workspace_bytes = cuda_conv2d_workspace_bytes;
+    be->conv2d_forward = cuda_conv2d_forward;
+    be->conv2d_backward_data = cuda_conv2d_backward_data;
+    be->conv2d_backward_weight = cuda_conv2d_backward_weight;
+    be->spatial_softmax_forward = cuda_spatial_softmax_forward;
+    be->spatial_softmax_backward = cuda_spatial_softmax_backward;
     be->group_norm_forward = cuda_group_norm_forward;
     be->group_norm_backward = cuda_group_norm_backward;
     be->film_forward = cuda_film_forward;
