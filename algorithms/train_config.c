@@ -809,7 +809,10 @@ void rise_train_config_print_help(FILE *out) {
                  "non_expert)\n"
                  "    --set data.reward=rise|dataset, data.terminal=dataset|never|traj_end,\n"
                  "          data.obs_norm=, data.act_norm=none|minmax|gaussian,\n"
-                 "          data.obs_keys=a,b,c, data.shard_rank=, data.shard_world=\n");
+                 "          data.obs_keys=a,b,c (image keys: uint8 H x W x C camera frames),\n"
+                 "          data.shard_rank=, data.shard_world=,\n"
+                 "          data.image_memory_mb=M (frames in memory up to M MiB, else read per\n"
+                 "          batch from the files; 0: half the physical memory)\n");
     free(d);
 }
 

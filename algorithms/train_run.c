@@ -51,6 +51,25 @@ static rise_status build_data(const rise_train_config *cfg, rise_trainset *ts) {
         spec.n_sources = n;
     }
     RISE_TRY(rise_trainset_build(&spec, ts));
+    if (ts->n_cams > 0) {
+        /* The frames load (data/frames.h) and the encoder exists (algorithms/image_encoder.h),
+         * but no agent reads them yet: training on the low-dim keys alone would quietly
+         * ignore a camera the user asked for. */
+        char lowdim[512] = "";
+        for (int k = 0; k < ts->n_keys; ++k) {
+            const size_t used = strlen(lowdim);
+            snprintf(lowdim + used, sizeof lowdim - used, "%s%s", k ? "," : "", ts->keys[k].name);
+        }
+        const rise_status bad = rise_error(
+            RISE_ERR_INVALID,
+            "data.obs_keys names camera '%s' (uint8 %dx%dx%d frames): the agents do not read "
+            "image observations yet (the conv encoder, algorithms/image_encoder.h, is not wired "
+            "into the policy and critic); list only low-dim keys%s%s",
+            ts->cams[0].name, ts->cams[0].h, ts->cams[0].w, ts->cams[0].c,
+            ts->n_keys ? ", e.g. --set data.obs_keys=" : " (this data has none)", lowdim);
+        rise_trainset_free(ts);
+        return bad;
+    }
     const rise_status st = rise_trainset_normalize(ts, NULL);
     if (st != RISE_OK) rise_trainset_free(ts);
     return st;

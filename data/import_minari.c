@@ -204,6 +204,12 @@ rise_status rise_minari_read_fid(hid_t f, const char *file, const rise_read_opts
         if (!keys || !keys[0]) st = rise_error(RISE_ERR_NOMEM, "out of memory");
     }
     if (st == RISE_OK) st = rise_read_choose_keys(e, o, keys, n_keys, file, where, obs_shape, &ctx);
+    if (st == RISE_OK && e->n_images > 0)
+        st = rise_error(RISE_ERR_INVALID,
+                        "%s: observation key '%s' in '%s' is a camera image; rise reads image "
+                        "observations from robomimic files only (convert the episodes to the "
+                        "robomimic layout, or leave the key out of data.obs_keys)",
+                        file, e->images[0].name, where);
     if (st != RISE_OK) goto done;
     {
         rise_h5_info info;
@@ -212,7 +218,7 @@ rise_status rise_minari_read_fid(hid_t f, const char *file, const rise_read_opts
         if (st != RISE_OK) goto done;
         e->act_dim = (int64_t)info.dims[1];
     }
-    st = rise_read_check_budget(e, total, o->max_bytes, file);
+    st = rise_read_check_budget(e, total, o->max_bytes, 0, file);
     if (st == RISE_OK) st = rise_episodes_alloc(e, n_sel, total);
     if (st != RISE_OK) goto done;
     int64_t row = 0;

@@ -187,10 +187,20 @@ rise_status rise_data_spec_set(rise_data_spec *s, const char *key, const char *v
             s->shard_rank = (int)v;
         else
             s->shard_world = (int)v;
+    } else if (!strcmp(key, "image_memory_mb")) {
+        char *end;
+        errno = 0;
+        const double v = strtod(value, &end);
+        if (errno || *end || end == value || !(v >= 0.0) || v > 1e12)
+            return rise_error(RISE_ERR_INVALID,
+                              "data.image_memory_mb = '%s': expected a size in MiB >= 0 (0: half "
+                              "the physical memory)",
+                              value);
+        s->image_memory_mb = v;
     } else {
         return rise_error(RISE_ERR_INVALID,
                           "data.%s: unknown field (expected reward, terminal, obs_norm, "
-                          "act_norm, obs_keys, shard_rank or shard_world)",
+                          "act_norm, obs_keys, shard_rank, shard_world or image_memory_mb)",
                           key);
     }
     return RISE_OK;
@@ -269,7 +279,10 @@ rise_status rise_data_spec_from_json(rise_data_spec *s, const char *json, const 
             st = rise_data_spec_set(s, f->string, f->valuestring);
         } else if (cJSON_IsNumber(f)) {
             char buf[32];
-            snprintf(buf, sizeof buf, "%d", f->valueint);
+            if (!strcmp(f->string, "image_memory_mb"))
+                snprintf(buf, sizeof buf, "%.17g", f->valuedouble);
+            else
+                snprintf(buf, sizeof buf, "%d", f->valueint);
             st = rise_data_spec_set(s, f->string, buf);
         } else {
             st =
@@ -319,6 +332,7 @@ char *rise_data_spec_to_json(const rise_data_spec *s) {
     cJSON_AddStringToObject(root, "act_norm", rise_norm_mode_name(s->act_norm));
     cJSON_AddNumberToObject(root, "shard_rank", s->shard_rank);
     cJSON_AddNumberToObject(root, "shard_world", s->shard_world);
+    cJSON_AddNumberToObject(root, "image_memory_mb", s->image_memory_mb);
     char *text = cJSON_Print(root);
     cJSON_Delete(root);
     return text;

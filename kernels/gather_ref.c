@@ -123,3 +123,47 @@ void action_noise_ref(float *out, float *sigma_out, float *delta_norm, const flo
             if (delta_norm) delta_norm[row] = (float)sqrt(d2);
         }
 }
+
+void crop_frames_check(int count, int h, int w, int c, int hc, int wc, int ld, int col0) {
+    RISE_ASSERT(count >= 0 && h >= 1 && w >= 1 && c >= 1 && c <= 4 && hc >= 1 && hc <= h &&
+                    wc >= 1 && wc <= w && col0 >= 0 && ld >= col0 + hc * wc * c,
+                "crop_frames: bad shape count=%d frames %dx%dx%d window %dx%d ld=%d col0=%d", count,
+                h, w, c, hc, wc, ld, col0);
+}
+
+void gather_frames_ref(uint8_t *out, const uint8_t *frames, const int32_t *traj,
+                       const int32_t *step, const int64_t *traj_start, const int64_t *traj_len,
+                       int64_t n, const int32_t *idx, int batch, int to, int next,
+                       int64_t frame_bytes) {
+    if (frame_bytes == 0) return; /* nothing written, no index read (as on the device) */
+    for (int b = 0; b < batch; ++b) {
+        const int64_t i = row_index(idx, b, n), tr = traj[i];
+        for (int j = 0; j < to; ++j) {
+            const int64_t u = gather_history_time(step[i], to, j, next);
+            const int64_t f = gather_frame_row(traj_start[tr], traj_len[tr], tr, u, n);
+            memcpy(out + ((size_t)b * to + j) * (size_t)frame_bytes,
+                   frames + (size_t)f * (size_t)frame_bytes, (size_t)frame_bytes);
+        }
+    }
+}
+
+void crop_frames_ref(float *out, int ld, int col0, const uint8_t *in, int i0, int i1, int h, int w,
+                     int c, int hc, int wc, int random, rise_rng rng) {
+    if (random) rng = rise_rng_resolve(rng);
+    for (int i = i0; i < i1; ++i) {
+        int oy = (h - hc) / 2, ox = (w - wc) / 2;
+        if (random) {
+            oy = crop_offset(rise_rng_word(rng.seed, rng.stream, rng.offset, 2 * (uint64_t)i),
+                             h - hc);
+            ox = crop_offset(rise_rng_word(rng.seed, rng.stream, rng.offset, 2 * (uint64_t)i + 1),
+                             w - wc);
+        }
+        const uint8_t *src = in + (size_t)i * h * w * c;
+        float *dst = out + (size_t)i * ld + col0;
+        for (int y = 0; y < hc; ++y)
+            for (int x = 0; x < wc; ++x)
+                for (int k = 0; k < c; ++k)
+                    dst[((size_t)y * wc + x) * c + k] =
+                        crop_pixel(src[((size_t)(oy + y) * w + ox + x) * c + k]);
+    }
+}
