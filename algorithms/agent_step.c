@@ -25,6 +25,7 @@
  *   cql: temperature + actor gradients with the pre-step Q, critic update with the
  *        pre-step actor, then the actor's Adam (cql.actor_lr) (cql_critic.h). */
 #include "agent_internal.h"
+#include "critic_ops.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -87,8 +88,7 @@ static void policy_adam(rise_agent *a, float lr) {
     const rise_agent_config *c = &a->cfg;
     const rise_adam_hparams hp = {
         lr, 0.9f, 0.999f, 1e-8f, c->policy_weight_decay, c->max_grad_norm, rise_agent_step_add(a)};
-    a->be->reduce(a->be, RISE_REDUCE_SUMSQ, a->pm + 1, a->pp.grad, a->pp.size);
-    rise_params_adam(&a->pp, &hp, rise_agent_adam_step(a), hp.max_grad_norm > 0 ? a->pm + 1 : NULL);
+    rise_params_adam_step(&a->pp, a->be, &hp, rise_agent_adam_step(a), a->pm + 1);
 }
 
 static void policy_update(rise_agent *a, rise_arena *ar) {

@@ -62,6 +62,7 @@ void rise_cql_free(rise_cql *k) {
 static void temp_adam(rise_cql *k, size_t off, float lr, int step) {
     const rise_adam_hparams hp = {lr, 0.9f, 0.999f, 1e-8f, 0.0f, 0.0f, k->cfg.q_opt.step_add};
     rise_params *t = &k->tp;
+    rise_params_reduce_grad_range(t, off, 1); /* data parallelism: the ranks' mean */
     k->be->adam(k->be, t->value + off, t->grad + off, t->m + off, t->v + off, 1, &hp, step, NULL);
 }
 

@@ -220,7 +220,8 @@ static void ref_layernorm_backward(rise_backend *be, float *dx, float *dgamma, f
         layernorm_backward_ref(NULL, dgamma, dbeta, dy, x, mean, rstd, gamma, rows, cols, 0);
 }
 
-/* ---- randomness: chunks start on Philox block boundaries ---- */
+/* ---- randomness: chunks start on Philox block boundaries; a data-parallel window is
+ * resolved into the draw's skip first (kernels/philox.h), so every chunk sees it ---- */
 
 static rise_rng rng_at_block(rise_rng rng, size_t blocks) {
     rng.offset += blocks;
@@ -230,6 +231,7 @@ static rise_rng rng_at_block(rise_rng rng, size_t blocks) {
 static void ref_dropout_forward(rise_backend *be, float *y, float *mask, const float *x, size_t n,
                                 float p, rise_rng rng) {
     dropout_check(p);
+    rng = rise_rng_slice(rng, n);
     CPU_FOR_CHUNKS(
         n, 4, 4,
         dropout_forward_ref(y + lo, mask + lo, x + lo, hi - lo, p, rng_at_block(rng, lo / 4)));
@@ -237,12 +239,14 @@ static void ref_dropout_forward(rise_backend *be, float *y, float *mask, const f
 
 static void ref_rand_uniform(rise_backend *be, float *y, size_t n, float lo_v, float hi_v,
                              rise_rng rng) {
+    rng = rise_rng_slice(rng, n);
     CPU_FOR_CHUNKS(n, 4, 4,
                    rand_uniform_ref(y + lo, hi - lo, lo_v, hi_v, rng_at_block(rng, lo / 4)));
 }
 
 static void ref_rand_normal(rise_backend *be, float *y, size_t n, float mean, float std,
                             rise_rng rng) {
+    rng = rise_rng_slice(rng, n);
     CPU_FOR_CHUNKS(n, 2, 8, rand_normal_ref(y + lo, hi - lo, mean, std, rng_at_block(rng, lo / 2)));
 }
 
@@ -375,6 +379,7 @@ static void ref_tanh_gauss_sample(rise_backend *be, float *act, float *logp, flo
                                   rise_rng rng) {
     GAUSS_SHAPE_OK("tanh_gauss_sample", b, a);
     const size_t sa = (size_t)a;
+    rng = rise_rng_slice(rng, (size_t)b * sa);
     CPU_FOR_CHUNKS((size_t)b, 2, 32 * sa,
                    tanh_gauss_sample_ref(act + lo * sa, logp + lo, eps + lo * sa, mean + lo * sa,
                                          log_std + lo * sa, (int)(hi - lo), a,
@@ -443,6 +448,7 @@ static void ref_sample_indices(rise_backend *be, int32_t *idx, int batch, int64_
                                const int32_t *pool_a, int64_t n_a, const int32_t *pool_b,
                                int64_t n_b, int batch_a, rise_rng rng) {
     gather_check_sample(batch, n, pool_a, n_a, pool_b, n_b, batch_a);
+    rng = rise_rng_slice(rng, (size_t)batch);
     /* slots are absolute, so any split draws the same words */
     CPU_FOR_CHUNKS(
         (size_t)batch, 1, 64,
@@ -488,6 +494,7 @@ static void ref_action_noise(rise_backend *be, float *out, float *sigma_out, flo
                              rise_rng rng) {
     gather_check_shape("action_noise", batch, m, 0, act_dim, 0);
     const size_t sm = (size_t)m, sa = (size_t)act_dim;
+    rng = rise_rng_slice(rng, (size_t)batch * sm * sa);
     CPU_FOR_CHUNKS((size_t)batch, 2, 32 * sm * sa,
                    action_noise_ref(out + lo * sm * sa, sigma_out ? sigma_out + lo * sm : NULL,
                                     delta_norm ? delta_norm + lo * sm : NULL, a + lo * sa, sigma,

@@ -26,9 +26,9 @@ __device__ __forceinline__ int64_t gather_row_index(const int32_t *idx, int64_t 
 __global__ void sample_indices_kernel1(int32_t *idx, int batch, uint32_t n, const int32_t *pool_a,
                                        uint32_t n_a, const int32_t *pool_b, uint32_t n_b,
                                        int batch_a, rise_rng rng) {
-    rng = rise_rng_resolve(rng);
+    rng = rise_rng_slice(rise_rng_resolve(rng), (uint64_t)batch);
     RISE_GRID_STRIDE(i, (size_t)batch) {
-        const uint32_t w = rise_rng_word(rng.seed, rng.stream, rng.offset, (uint64_t)i);
+        const uint32_t w = rise_rng_word(rng.seed, rng.stream, rng.offset, rng.skip + (uint64_t)i);
         if (batch_a < 0)
             idx[i] = (int32_t)rise_below(w, n);
         else if ((int64_t)i < (int64_t)batch_a)
@@ -92,8 +92,8 @@ __global__ void gather_action_chunk_kernel1(float *out, float *valid, const floa
 __global__ void action_noise_kernel1(float *out, float *sigma_out, float *delta_norm,
                                      const float *a, const float *sigma, int batch, int m,
                                      int act_dim, rise_rng rng) {
-    rng = rise_rng_resolve(rng);
     const size_t rows = (size_t)batch * (size_t)m;
+    rng = rise_rng_slice(rise_rng_resolve(rng), (uint64_t)rows * (uint64_t)act_dim);
     RISE_GRID_STRIDE(row, rows) {
         const size_t b = row / (size_t)m, k = row % (size_t)m;
         const float *ab = a + b * (size_t)act_dim;
@@ -101,7 +101,7 @@ __global__ void action_noise_kernel1(float *out, float *sigma_out, float *delta_
         double d2 = 0.0;
         for (int j = 0; j < act_dim; ++j) {
             const uint64_t i = (uint64_t)row * (uint64_t)act_dim + (uint64_t)j;
-            const float e = rise_rng_normal(rng.seed, rng.stream, rng.offset, i);
+            const float e = rise_rng_normal(rng.seed, rng.stream, rng.offset, rng.skip + i);
             const float v = action_noise_value(ab[j], sk, e);
             out[row * (size_t)act_dim + j] = v;
             d2 = action_noise_d2(d2, v, ab[j]);

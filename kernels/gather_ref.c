@@ -35,9 +35,10 @@ void gather_check_shape(const char *op, int batch, int frames, int min_frames, i
 
 void sample_indices_ref(int32_t *idx, int i0, int i1, int64_t n, const int32_t *pool_a, int64_t n_a,
                         const int32_t *pool_b, int64_t n_b, int batch_a, rise_rng rng) {
+    RISE_ASSERT(rng.rows == 0, "sample_indices_ref: resolve the window with rise_rng_slice first");
     rng = rise_rng_resolve(rng);
     for (int i = i0; i < i1; ++i) {
-        const uint32_t w = rise_rng_word(rng.seed, rng.stream, rng.offset, (uint64_t)i);
+        const uint32_t w = rise_rng_word(rng.seed, rng.stream, rng.offset, rng.skip + (uint64_t)i);
         if (batch_a < 0)
             idx[i] = (int32_t)rise_below(w, (uint32_t)n);
         else if (i < batch_a)
@@ -105,7 +106,7 @@ void gather_action_chunk_ref(float *out, float *valid, const float *actions, con
 
 void action_noise_ref(float *out, float *sigma_out, float *delta_norm, const float *a,
                       const float *sigma, int batch, int m, int act_dim, rise_rng rng) {
-    rng = rise_rng_resolve(rng);
+    rng = rise_rng_slice(rise_rng_resolve(rng), (uint64_t)batch * (uint64_t)m * (uint64_t)act_dim);
     for (int b = 0; b < batch; ++b)
         for (int k = 0; k < m; ++k) {
             const size_t row = (size_t)b * m + k;
@@ -113,7 +114,7 @@ void action_noise_ref(float *out, float *sigma_out, float *delta_norm, const flo
             double d2 = 0.0;
             for (int j = 0; j < act_dim; ++j) {
                 const uint64_t i = (uint64_t)row * (uint64_t)act_dim + (uint64_t)j;
-                const float e = rise_rng_normal(rng.seed, rng.stream, rng.offset, i);
+                const float e = rise_rng_normal(rng.seed, rng.stream, rng.offset, rng.skip + i);
                 const float v = action_noise_value(ab[j], sigma[k], e);
                 out[row * act_dim + j] = v;
                 d2 = action_noise_d2(d2, v, ab[j]);

@@ -7,10 +7,14 @@
 #      steps against the CPU backend);
 #   3. compute-sanitizer memcheck and racecheck on the op tests;
 #   4. the op benchmarks on the cuda backend and bench_train at batch 256/512 x width
-#      256/512, each with and without the CUDA graph step (steps/s, extraction latency).
+#      256/512, each with and without the CUDA graph step (steps/s, extraction latency);
+#   5. bench_dp at batch 256 per GPU (the LN-ResNet on chunks and the paper's U-Net): the
+#      compute time per step of the scaling model in docs/performance.md at world size 1
+#      (the NCCL path at world size 1 is ctest's test_nccl), and the step with NCCL
+#      all-reduces on every visible GPU under mpirun where there are several.
 # Everything goes to OUT_DIR (default gpu-results): nvidia-smi.txt, build.log,
 # ctest_gpu.txt, sanitizer_*.txt, bench/ (JSON + tables), train_b*_w*_graph_*.json,
-# summary.txt.
+# dp_*.json, summary.txt.
 # The PyTorch comparison (benchmarks/peers/compare.py) needs torch installed and is not
 # run here. Exit status: 0 when every stage passed.
 #   scripts/gpu_session.sh [OUT_DIR]
@@ -76,6 +80,28 @@ for b in 256 512; do
             result "bench_train batch $b width $w graph $g" $rc
         done
     done
+done
+stage "data parallel (bench_dp, 256 rows per GPU)"
+ngpu=$(nvidia-smi -L 2>/dev/null | grep -c '^GPU')
+for net in lnresnet unet; do
+    opt="--chunks"
+    [ "$net" = unet ] && opt="--unet 256,512,1024"
+    name="dp_${net}_world1"
+    timeout 600 build-gpu/benchmarks/bench_dp --backend cuda --batch 256 $opt --steps 10 \
+        --json "$out/$name.json" > "$out/$name.txt" 2>&1
+    rc=$?
+    tail -3 "$out/$name.txt" >> "$out/summary.txt"
+    result "bench_dp $net world 1" $rc
+    if [ "$ngpu" -gt 1 ] && command -v mpirun > /dev/null; then
+        name="dp_${net}_world$ngpu"
+        OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 timeout 600 \
+            mpirun -np "$ngpu" --oversubscribe --bind-to none build-gpu/benchmarks/bench_dp \
+            --backend cuda --batch $((256 * ngpu)) $opt --steps 10 --json "$out/$name.json" \
+            > "$out/$name.txt" 2>&1
+        rc=$?
+        tail -3 "$out/$name.txt" >> "$out/summary.txt"
+        result "bench_dp $net world $ngpu" $rc
+    fi
 done
 echo "summary: $out/summary.txt"
 exit $status
