@@ -364,6 +364,7 @@ rise_status rise_agent_attach_data(rise_agent *a, const rise_trainset *ts) {
     if (a->has_pairs && a->pairs.n > 0)
         RISE_TRY(rise_sampler_init_uniform(&a->pair_sampler, a->pairs.n, c->seed,
                                            RISE_STREAM_PAIR_SAMPLER + (uint32_t)rank, c->batch));
+    RISE_TRY(rise_agent_dist_attach(a));     /* data parallelism: this rank's slice */
     if (a->clock) rise_agent_clock_reset(a); /* new buffers, new counters */
     if (a->data_on_backend) RISE_TRY(rise_agent_data_upload(a));
     return RISE_OK;

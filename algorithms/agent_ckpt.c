@@ -5,7 +5,8 @@
  * params/{policy,q,v} (each network's whole flat buffer: value, grad, Adam moments,
  * target / EMA slots; algo cql's own twin Q is params/q), params/temps (CQL's entropy
  * temperature and Lagrange multiplier with their Adam moments), spectral/state (power-iteration
- * vectors), rng/sampler and rng/pair_sampler (Philox counters), norm/ (normalisation statistics).
+ * vectors), rng/sampler and rng/pair_sampler (Philox counters), dist/world (the ranks of the
+ * data-parallel run that wrote it, agent_dist.h), norm/ (normalisation statistics).
  * Every other random number is keyed by the step, so nothing else needs saving. */
 #include <stdlib.h>
 #include <string.h>
@@ -64,6 +65,7 @@ rise_status rise_agent_save(rise_agent *a, const char *path, const char *config_
         put_buffer(&w, be, "spectral/state", a->diff.spec_state, a->diff.spec_state_len);
     rise_ckpt_put_u64(&w, "rng/sampler", rise_sampler_state(&a->sampler));
     rise_ckpt_put_u64(&w, "rng/pair_sampler", rise_sampler_state(&a->pair_sampler));
+    rise_ckpt_put_i64(&w, "dist/world", a->dp_world > 1 ? a->dp_world : 1); /* agent_dist.h */
     const hid_t root = rise_ckpt_group(&w, "");
     if (root >= 0) {
         const rise_status st = rise_norm_save(&a->norm, root, "norm");

@@ -50,7 +50,7 @@ rise_rng rise_agent_step_rng(const rise_agent *a, uint32_t stream) {
         r.offset = 0;
         r.offset_add = a->clock + RISE_CLOCK_STEP_BLOCKS;
     }
-    return r;
+    return rise_agent_window(a, r);
 }
 
 rise_rng rise_agent_sampler_rng(const rise_agent *a, const rise_sampler *s, int counter) {
@@ -94,9 +94,8 @@ static void clock_upload(rise_agent *a) {
 /* The step's last op: the clock moves on by one step of this phase. */
 static void clock_advance(rise_agent *a) {
     const uint64_t delta[RISE_CLOCK_N] = {
-        1, RISE_AGENT_STEP_BLOCKS(1),
-        a->last_regular_batch ? rise_rng_blocks_uniform((uint64_t)a->sampler.batch) : 0,
-        a->last_policy_from_pairs ? rise_rng_blocks_uniform((uint64_t)a->pair_sampler.batch) : 0,
+        1, RISE_AGENT_STEP_BLOCKS(1), a->last_regular_batch ? rise_sampler_blocks(&a->sampler) : 0,
+        a->last_policy_from_pairs ? rise_sampler_blocks(&a->pair_sampler) : 0,
         a->last_critic_update ? 1 : 0};
     a->be->counters_add(a->be, a->clock, delta, RISE_CLOCK_N);
 }

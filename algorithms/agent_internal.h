@@ -82,6 +82,10 @@ struct rise_agent {
     /* provenance, saved with the model: the data's env_args and obs key layout */
     char *env_args;
     char *obs_keys; /* "name:dim,name:dim,..." */
+    /* data parallelism (agent_dist.c): rank dp_rank of dp_world holds rows
+     * dp_rank B .. dp_rank B + B - 1 of the global batch of dp_batch rows (B = a->B) */
+    rise_comm *comm; /* NULL: one process */
+    int dp_rank, dp_world, dp_batch;
 };
 
 /* Device results of the diagnostics (agent_metrics.c). */
@@ -103,6 +107,15 @@ rise_status rise_agent_data_upload(rise_agent *a);
 void rise_agent_data_free(rise_agent *a);
 void rise_agent_data_gather(rise_agent *a);
 const float *rise_agent_batch_expert(rise_agent *a);
+
+/* agent_dist.c: the step's rngs under this rank's window (unchanged in one process), and
+ * the samplers set to this rank's slice when the data is attached. */
+rise_rng rise_agent_window(const rise_agent *a, rise_rng r);
+rise_status rise_agent_dist_attach(rise_agent *a);
+/* The batch of one step over all ranks (a->B in one process): what an epoch is counted in. */
+static inline int rise_agent_global_batch(const rise_agent *a) {
+    return a->dp_world > 1 ? a->dp_batch : a->B;
+}
 
 /* agent_clock.c. The step's rngs and Adam step: by value from the host counters, or read
  * from the device clock when it is on. */

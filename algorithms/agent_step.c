@@ -25,6 +25,7 @@
  *   cql: temperature + actor gradients with the pre-step Q, critic update with the
  *        pre-step actor, then the actor's Adam (cql.actor_lr) (cql_critic.h). */
 #include "agent_internal.h"
+#include "critic_ops.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -87,8 +88,7 @@ static void policy_adam(rise_agent *a, float lr) {
     const rise_agent_config *c = &a->cfg;
     const rise_adam_hparams hp = {
         lr, 0.9f, 0.999f, 1e-8f, c->policy_weight_decay, c->max_grad_norm, rise_agent_step_add(a)};
-    a->be->reduce(a->be, RISE_REDUCE_SUMSQ, a->pm + 1, a->pp.grad, a->pp.size);
-    rise_params_adam(&a->pp, &hp, rise_agent_adam_step(a), hp.max_grad_norm > 0 ? a->pm + 1 : NULL);
+    rise_params_adam_step(&a->pp, a->be, &hp, rise_agent_adam_step(a), a->pm + 1);
 }
 
 static void policy_update(rise_agent *a, rise_arena *ar) {
@@ -124,13 +124,15 @@ static void policy_update(rise_agent *a, rise_arena *ar) {
 }
 
 /* IQL's actor: qt = min Q'(s, a) from before the critic update. */
-static void awr_update(rise_agent *a, rise_arena *ar, const float *qt) {
+/* AWR on the advantage min(Q1', Q2')(s, a) - V(s), both from before this step's critic
+ * update (IQL's reference order); the critic update hands them over, so neither network
+ * runs a second forward on the same batch. */
+static void awr_update(rise_agent *a, rise_arena *ar, const float *qt, const float *v) {
     const rise_agent_config *c = &a->cfg;
     rise_backend *be = a->be;
     const int run = ar->be != NULL, B = a->B;
     const size_t mark = rise_arena_mark(ar);
-    float *v = rise_arena_alloc(ar, (size_t)B), *wt = rise_arena_alloc(ar, (size_t)B);
-    rise_iql_critic_value(&a->critic, ar, a->d_obs, B, v);
+    float *wt = rise_arena_alloc(ar, (size_t)B);
     if (run) {
         be->awr_weights(be, wt, qt, v, B, c->awr_beta, c->awr_max_weight);
         be->reduce(be, RISE_REDUCE_MEAN, a->pm + 2, wt, (size_t)B);
@@ -163,21 +165,21 @@ static void step_ops(rise_agent *a, rise_arena *ar) {
         return;
     }
     const size_t mark = rise_arena_mark(ar);
-    float *qt = NULL;
+    rise_iql_taps taps = {NULL, NULL}; /* IQL's actor reads what the critic update computes */
     if (a->cfg.algo == RISE_ALGO_IQL) {
-        qt = rise_arena_alloc(ar, (size_t)a->B);
-        rise_iql_critic_qmin(&a->critic, ar, a->critic.qp.target, a->d_obs, a->d_act, a->B, qt);
+        taps.q_target_min = rise_arena_alloc(ar, (size_t)a->B);
+        taps.v_before = rise_arena_alloc(ar, (size_t)a->B);
     }
     if (!a->last_critic_update) {
-        /* pair step: the critic rests */
+        /* pair step: the critic rests (IQL, a Gaussian actor, has no pair steps) */
     } else if (a->has_critic && a->has_cql)
         rise_cql_iql_update(&a->cql, &a->critic, ar, a->d_obs, a->d_act, a->d_next, a->d_r, a->d_d,
-                            a->B, step, crng);
+                            a->B, step, crng, &taps);
     else if (a->has_critic)
         rise_iql_critic_update(&a->critic, ar, a->d_obs, a->d_act, a->d_next, a->d_r, a->d_d, a->B,
-                               step);
+                               step, &taps);
     if (a->cfg.algo == RISE_ALGO_IQL)
-        awr_update(a, ar, qt);
+        awr_update(a, ar, taps.q_target_min, taps.v_before);
     else
         policy_update(a, ar);
     rise_arena_rewind(ar, mark);

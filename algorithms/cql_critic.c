@@ -62,6 +62,7 @@ void rise_cql_free(rise_cql *k) {
 static void temp_adam(rise_cql *k, size_t off, float lr, int step) {
     const rise_adam_hparams hp = {lr, 0.9f, 0.999f, 1e-8f, 0.0f, 0.0f, k->cfg.q_opt.step_add};
     rise_params *t = &k->tp;
+    rise_params_reduce_grad_range(t, off, 1); /* data parallelism: the ranks' mean */
     k->be->adam(k->be, t->value + off, t->grad + off, t->m + off, t->v + off, 1, &hp, step, NULL);
 }
 
@@ -320,7 +321,7 @@ static void iql_penalty_hook(void *ctx, rise_iql_critic *c, rise_arena *ar, cons
 
 void rise_cql_iql_update(rise_cql *k, rise_iql_critic *c, rise_arena *ar, const float *obs,
                          const float *act, const float *next_obs, const float *r, const float *done,
-                         int batch, int step, rise_rng rng) {
+                         int batch, int step, rise_rng rng, const rise_iql_taps *taps) {
     rise_backend *be = c->be;
     const int run = ar->be != NULL, B = batch, A = c->cfg.act_dim;
     const int N = k->cfg.samples;
@@ -337,7 +338,7 @@ void rise_cql_iql_update(rise_cql *k, rise_iql_critic *c, rise_arena *ar, const 
     const float *rt = critic_reward(k, ar, r, B);
     iql_penalty_ctx ctx = {k, obs, cand, logq, B, N};
     rise_iql_critic_update_hooked(c, ar, obs, act, next_obs, rt, done, batch, step,
-                                  iql_penalty_hook, &ctx);
+                                  iql_penalty_hook, &ctx, taps);
     if (run) lagrange_step(k, c->cfg.q_opt.lr, step);
     rise_arena_rewind(ar, mark);
 }

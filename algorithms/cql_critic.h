@@ -102,7 +102,7 @@ void rise_cql_critic_update(rise_cql *k, const rise_gauss_actor *pi, const float
  * over uniform candidates. */
 void rise_cql_iql_update(rise_cql *k, rise_iql_critic *c, rise_arena *ar, const float *obs,
                          const float *act, const float *next_obs, const float *r, const float *done,
-                         int batch, int step, rise_rng rng);
+                         int batch, int step, rise_rng rng, const rise_iql_taps *taps);
 
 #ifdef __cplusplus
 }

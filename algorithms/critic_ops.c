@@ -22,6 +22,7 @@ void rise_min2(rise_backend *be, rise_arena *ar, const float *y, int batch, floa
 
 void rise_params_adam_step(rise_params *p, rise_backend *be, const rise_adam_hparams *hp, int step,
                            float *grad_sumsq) {
+    rise_params_reduce_grad(p); /* data parallelism: the ranks' mean gradient */
     be->reduce(be, RISE_REDUCE_SUMSQ, grad_sumsq, p->grad, p->size);
     rise_params_adam(p, hp, step, hp->max_grad_norm > 0.0f ? grad_sumsq : NULL);
 }

@@ -16,8 +16,8 @@ float *rise_concat_sa(rise_backend *be, rise_arena *ar, const float *obs, const 
                       int batch, int obs_dim, int act_dim);
 /* out [B] = min over the two ensemble members of y [2, B]. */
 void rise_min2(rise_backend *be, rise_arena *ar, const float *y, int batch, float *out);
-/* *grad_sumsq = |g|^2 of p's gradient, then one Adam step (clipped by global norm when
- * hp->max_grad_norm > 0). */
+/* The ranks' mean gradient (rise_params_reduce_grad; nothing in one process), *grad_sumsq
+ * = |g|^2 of it, then one Adam step (clipped by global norm when hp->max_grad_norm > 0). */
 void rise_params_adam_step(rise_params *p, rise_backend *be, const rise_adam_hparams *hp, int step,
                            float *grad_sumsq);
 

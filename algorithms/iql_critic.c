@@ -84,14 +84,15 @@ static void q_target(const rise_iql_critic *c, rise_arena *ar, const float *r, c
 
 void rise_iql_critic_update(rise_iql_critic *c, rise_arena *ar, const float *obs, const float *act,
                             const float *next_obs, const float *r, const float *done, int batch,
-                            int step) {
-    rise_iql_critic_update_hooked(c, ar, obs, act, next_obs, r, done, batch, step, NULL, NULL);
+                            int step, const rise_iql_taps *taps) {
+    rise_iql_critic_update_hooked(c, ar, obs, act, next_obs, r, done, batch, step, NULL, NULL,
+                                  taps);
 }
 
 void rise_iql_critic_update_hooked(rise_iql_critic *c, rise_arena *ar, const float *obs,
                                    const float *act, const float *next_obs, const float *r,
                                    const float *done, int batch, int step, rise_iql_q_hook hook,
-                                   void *hook_ctx) {
+                                   void *hook_ctx, const rise_iql_taps *taps) {
     rise_backend *be = c->be;
     const int run = ar->be != NULL;
     const size_t mark = rise_arena_mark(ar);
@@ -105,7 +106,8 @@ void rise_iql_critic_update_hooked(rise_iql_critic *c, rise_arena *ar, const flo
     if (c->cfg.q_target_v_before) q_target(c, ar, r, done, next_obs, batch, y2);
 
     /* V toward the expectile of the target critics' min. */
-    float *qt = rise_arena_alloc(ar, (size_t)batch);
+    float *qt =
+        taps && taps->q_target_min ? taps->q_target_min : rise_arena_alloc(ar, (size_t)batch);
     {
         const size_t m2 = rise_arena_mark(ar);
         rise_mlp_tape t;
@@ -123,6 +125,8 @@ void rise_iql_critic_update_hooked(rise_iql_critic *c, rise_arena *ar, const flo
             be->expectile(be, m + RISE_IQL_LOSS_V, dv, qt, t.y, (size_t)batch, c->cfg.expectile,
                           1.0f);
             be->reduce(be, RISE_REDUCE_MEAN, m + RISE_IQL_V_MEAN, t.y, (size_t)batch);
+            if (taps && taps->v_before)
+                be->copy(be, taps->v_before, t.y, sizeof(float) * (size_t)batch);
         }
         rise_mlp_backward(&c->v, be, c->vp.value, c->vp.grad, ar, &t, dv, NULL, 0);
         if (run) rise_params_adam_step(&c->vp, be, &c->cfg.v_opt, step, m + RISE_IQL_GRAD_V);

@@ -52,11 +52,19 @@ rise_status rise_iql_critic_create(rise_iql_critic *c, rise_backend *be, const r
                                    uint64_t seed);
 void rise_iql_critic_free(rise_iql_critic *c);
 
+/* What an update computes anyway and a caller's policy step needs next (AWR's weights):
+ * each [B] on the backend, or NULL when not wanted. Both are from before this update's
+ * steps, as in IQL's reference (the actor's advantage uses V before V's step). */
+typedef struct {
+    float *q_target_min; /* min(Q1', Q2')(s, a) with the target slot */
+    float *v_before;     /* V(s) before the V step */
+} rise_iql_taps;
+
 /* One update; obs/next_obs [B, D], act [B, A], r/done [B] on the backend. step is
- * 1-based (Adam bias correction). */
+ * 1-based (Adam bias correction). taps may be NULL. */
 void rise_iql_critic_update(rise_iql_critic *c, rise_arena *ar, const float *obs, const float *act,
                             const float *next_obs, const float *r, const float *done, int batch,
-                            int step);
+                            int step, const rise_iql_taps *taps);
 
 /* Extra terms of the Q loss (CQL's penalty on this critic): called once per update, on
  * the measuring pass too, after the TD loss, with Q(s, a) q [2, B] and its gradient dq
@@ -67,7 +75,7 @@ typedef void (*rise_iql_q_hook)(void *ctx, rise_iql_critic *c, rise_arena *ar, c
 void rise_iql_critic_update_hooked(rise_iql_critic *c, rise_arena *ar, const float *obs,
                                    const float *act, const float *next_obs, const float *r,
                                    const float *done, int batch, int step, rise_iql_q_hook hook,
-                                   void *hook_ctx);
+                                   void *hook_ctx, const rise_iql_taps *taps);
 
 /* q [B] = min(Q1, Q2)(s, a) with the parameter slot w (value or target). */
 void rise_iql_critic_qmin(const rise_iql_critic *c, rise_arena *ar, const float *w,

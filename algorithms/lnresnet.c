@@ -73,6 +73,9 @@ void rise_lnresnet_forward(const rise_lnresnet *m, rise_backend *be, const float
     const rise_lnresnet_config *c = &m->cfg;
     const int run = ar->be != NULL; /* measuring pass: allocate only */
     const int drop = train && c->dropout > 0.0f;
+    /* a data-parallel window slices rows of [rows, width] draws; an ensemble's [E, B, H]
+     * masks would not be one slice */
+    RISE_ASSERT(!drop || !rng.rows || c->ens == 1, "dropout in an ensemble under a window");
     const size_t rows = (size_t)c->ens * batch, nh = rows * c->hidden,
                  ni = rows * c->hidden * c->expand, no = rows * c->out_dim;
     memset(t, 0, sizeof *t);
@@ -88,7 +91,7 @@ void rise_lnresnet_forward(const rise_lnresnet *m, rise_backend *be, const float
             t->mask[k] = rise_arena_alloc(ar, nh);
             t->d[k] = rise_arena_alloc(ar, nh);
             if (run) be->dropout_forward(be, t->d[k], t->mask[k], t->r[k], nh, c->dropout, rng);
-            rng.offset += rise_rng_blocks_uniform(nh);
+            rng.offset += rise_rng_blocks_uniform(rise_rng_span(rng, nh));
         }
         t->n[k] = t->d[k];
         if (c->layernorm) {

@@ -80,6 +80,9 @@ void rise_mlp_forward(const rise_mlp *m, rise_backend *be, const float *w, rise_
     const rise_mlp_config *c = &m->cfg;
     const int run = ar->be != NULL; /* measuring pass: allocate only */
     const int drop = train && c->dropout > 0.0f;
+    /* a data-parallel window slices rows of [rows, width] draws; an ensemble's [E, B, H]
+     * masks would not be one slice */
+    RISE_ASSERT(!drop || !rng.rows || c->ens == 1, "dropout in an ensemble under a window");
     memset(t, 0, sizeof *t);
     t->batch = batch;
     t->x_shared = x_shared;
@@ -106,7 +109,7 @@ void rise_mlp_forward(const rise_mlp *m, rise_backend *be, const float *w, rise_
             t->mask[l] = rise_arena_alloc(ar, n);
             t->d[l] = rise_arena_alloc(ar, n);
             if (run) be->dropout_forward(be, t->d[l], t->mask[l], t->z[l], n, c->dropout, rng);
-            rng.offset += rise_rng_blocks_uniform(n);
+            rng.offset += rise_rng_blocks_uniform(rise_rng_span(rng, n));
         }
         t->n[l] = t->d[l];
         if (c->layernorm) {

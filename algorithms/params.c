@@ -179,6 +179,13 @@ void rise_params_copy_to_ema(rise_params *p) {
     p->be->copy(p->be, p->ema, p->value, p->size * sizeof(float));
 }
 
+void rise_params_reduce_grad_range(rise_params *p, size_t off, size_t n) {
+    RISE_ASSERT(off + n <= p->size, "gradient range %zu + %zu of %zu", off, n, p->size);
+    if (p->comm) rise_comm_allreduce(p->comm, p->grad + off, n, RISE_COMM_MEAN);
+}
+
+void rise_params_reduce_grad(rise_params *p) { rise_params_reduce_grad_range(p, 0, p->size); }
+
 void rise_params_adam(rise_params *p, const rise_adam_hparams *hp, int step,
                       const float *grad_sumsq) {
     p->be->adam(p->be, p->value, p->grad, p->m, p->v, p->size, hp, step, grad_sumsq);

@@ -19,6 +19,7 @@
 #include <stdio.h>
 
 #include "../host/backend.h"
+#include "../host/comm.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -88,6 +89,9 @@ typedef struct {
     float *buffer; /* nslots * P floats on be; NULL before rise_params_alloc */
     /* Slot views into buffer (NULL when the slot is absent). */
     float *value, *grad, *m, *v, *target, *ema;
+    /* Data parallelism: the ranks' gradients are averaged over comm before every optimiser
+     * step (rise_params_reduce_grad); NULL: one process. */
+    rise_comm *comm;
 } rise_params;
 
 void rise_params_init(rise_params *p);
@@ -117,6 +121,11 @@ rise_status rise_params_download(const rise_params *p, rise_param_slot slot, con
 void rise_params_zero_grad(rise_params *p);
 void rise_params_copy_to_target(rise_params *p); /* target = value */
 void rise_params_copy_to_ema(rise_params *p);    /* ema = value */
+/* Data parallelism's one hook, after backward and before the optimiser: grad[off ..
+ * off + n) = its mean over the ranks of p->comm (one all-reduce on the backend's stream;
+ * nothing without a communicator). rise_params_reduce_grad covers the whole slot. */
+void rise_params_reduce_grad_range(rise_params *p, size_t off, size_t n);
+void rise_params_reduce_grad(rise_params *p);
 /* One Adam/AdamW step over the whole buffer. grad_sumsq: backend scalar or NULL. */
 void rise_params_adam(rise_params *p, const rise_adam_hparams *hp, int step,
                       const float *grad_sumsq);

@@ -5,6 +5,7 @@
 #include "train_config.h"
 
 #include "../host/paths.h"
+#include "../host/text_file.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -745,49 +746,12 @@ rise_status rise_train_config_from_json_text(rise_train_config *c, const char *j
 }
 
 rise_status rise_train_config_load(rise_train_config *c, const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return rise_error(RISE_ERR_IO, "%s: cannot open config: %s", path, strerror(errno));
-    char *text = NULL;
-    long size = -1;
-    if (fseek(f, 0, SEEK_END) == 0) size = ftell(f);
-    if (size >= 0 && size < (1 << 24) && fseek(f, 0, SEEK_SET) == 0)
-        text = malloc((size_t)size + 1);
-    if (!text) {
-        fclose(f);
-        return rise_error(RISE_ERR_IO, "%s: unreadable, or larger than 16 MiB", path);
-    }
-    const size_t got = fread(text, 1, (size_t)size, f);
-    const int failed = ferror(f);
-    fclose(f);
-    if (failed) {
-        free(text);
-        return rise_error(RISE_ERR_IO, "%s: read error", path);
-    }
-    text[got] = '\0';
     /* Data paths are resolved against the file's folder, made absolute (against the working
      * folder) so that the resolved config (a run's config.json) still points at them from
      * anywhere. */
-    char dir[RISE_PATH_MAX];
-    snprintf(dir, sizeof dir, "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (slash == dir)
-        dir[1] = '\0';
-    else if (slash)
-        *slash = '\0';
-    else
-        snprintf(dir, sizeof dir, ".");
-    if (dir[0] != '/') {
-        char cwd[RISE_PATH_MAX], joined[2 * RISE_PATH_MAX + 2];
-        const char *rel = dir;
-        while (rel[0] == '.' && rel[1] == '/') rel += 2;
-        if (!strcmp(rel, ".")) rel = "";
-        if (getcwd(cwd, sizeof cwd)) {
-            const size_t lc = strlen(cwd);
-            const int n = snprintf(joined, sizeof joined, "%s%s%s", cwd,
-                                   rel[0] && lc && cwd[lc - 1] != '/' ? "/" : "", rel);
-            if (n > 0 && n < RISE_PATH_MAX) memcpy(dir, joined, (size_t)n + 1);
-        }
-    }
+    char dir[RISE_PATH_MAX], *text;
+    RISE_TRY(rise_path_folder_absolute(path, dir, sizeof dir));
+    RISE_TRY(rise_read_text_file(path, "config", (size_t)1 << 24, 0, &text, NULL));
     const rise_status st = rise_train_config_from_json_text(c, text, path, dir);
     free(text);
     return st;
@@ -961,7 +925,10 @@ void rise_train_config_print_help(FILE *out) {
                  "non_expert)\n"
                  "    --set data.reward=rise|dataset, data.terminal=dataset|never|traj_end,\n"
                  "          data.obs_norm=, data.act_norm=none|minmax|gaussian,\n"
-                 "          data.obs_keys=a,b,c, data.shard_rank=, data.shard_world=\n");
+                 "          data.obs_keys=a,b,c (image keys: uint8 H x W x C camera frames),\n"
+                 "          data.shard_rank=, data.shard_world=,\n"
+                 "          data.image_memory_mb=M (frames in memory up to M MiB, else read per\n"
+                 "          batch from the files; 0: half the physical memory)\n");
     free(d);
 }
 

@@ -2,6 +2,7 @@
  * checkpoints, resume, NaN stop (see train_run.h). */
 #include "train_run.h"
 
+#include <cjson/cJSON.h>
 #include <math.h>
 #include <omp.h>
 #include <stdio.h>
@@ -11,11 +12,13 @@
 
 #include "../envs/coverage.h"
 #include "../host/checkpoint.h"
+#include "../host/comm.h"
 #include "../host/cpu_info.h"
 #include "../host/paths.h"
 #include "../host/progress.h"
 #include "../host/run_log.h"
 #include "agent_config.h"
+#include "agent_dist.h"
 #include "seed_pool.h"
 #include "train_data.h"
 
@@ -50,6 +53,25 @@ static rise_status build_data(const rise_train_config *cfg, rise_trainset *ts) {
         spec.n_sources = n;
     }
     RISE_TRY(rise_trainset_build(&spec, ts));
+    if (ts->n_cams > 0) {
+        /* The frames load (data/frames.h) and the encoder exists (algorithms/image_encoder.h),
+         * but no agent reads them yet: training on the low-dim keys alone would quietly
+         * ignore a camera the user asked for. */
+        char lowdim[512] = "";
+        for (int k = 0; k < ts->n_keys; ++k) {
+            const size_t used = strlen(lowdim);
+            snprintf(lowdim + used, sizeof lowdim - used, "%s%s", k ? "," : "", ts->keys[k].name);
+        }
+        const rise_status bad = rise_error(
+            RISE_ERR_INVALID,
+            "data.obs_keys names camera '%s' (uint8 %dx%dx%d frames): the agents do not read "
+            "image observations yet (the conv encoder, algorithms/image_encoder.h, is not wired "
+            "into the policy and critic); list only low-dim keys%s%s",
+            ts->cams[0].name, ts->cams[0].h, ts->cams[0].w, ts->cams[0].c,
+            ts->n_keys ? ", e.g. --set data.obs_keys=" : " (this data has none)", lowdim);
+        rise_trainset_free(ts);
+        return bad;
+    }
     const rise_status st = rise_trainset_normalize(ts, NULL);
     if (st != RISE_OK) rise_trainset_free(ts);
     return st;
@@ -118,48 +140,35 @@ rise_status rise_train_load_config(const char *run_dir, rise_train_config *cfg) 
     return rise_train_config_load(cfg, path);
 }
 
-/* One seed's run: its backend, agent, run directory and log. */
 typedef struct {
-    rise_train_config *cfg; /* its resolved configuration (train.seed = its seed) */
-    char dir[4096], ckpt[4200];
     rise_backend *be;
+    rise_comm *comm;
+    rise_trainset ts;
+    int have_ts;
     rise_agent *agent;
     rise_run_log log;
     int log_open;
     char *config_json;
-    int64_t first, good; /* step it started from; step of its last checkpoint known good */
-    rise_status st;      /* RISE_OK while it trains */
-    char error[2048];    /* its failure, when st != RISE_OK */
-} seed_run;
-
-/* A run: the training set (built once, read by every seed) and one seed_run per seed. */
-typedef struct {
-    rise_trainset ts;
-    int have_ts;
-    rise_train_task task;
-    int pack; /* train.seeds: several seeds, each in run_dir/s<seed> */
-    int n;
-    seed_run *runs;
 } run_state;
 
 static void run_free(run_state *s) {
-    /* the first agent owns the relabelled pairs the others share: freed last */
-    for (int i = s->n - 1; i >= 0; --i) {
-        seed_run *r = &s->runs[i];
-        if (r->log_open) rise_run_log_close(&r->log);
-        rise_agent_free(r->agent);
-        if (r->be) rise_backend_destroy(r->be);
-        free(r->config_json);
-        free(r->cfg);
-    }
-    free(s->runs);
+    if (s->log_open) rise_run_log_close(&s->log);
+    rise_agent_free(s->agent);
     if (s->have_ts) rise_trainset_free(&s->ts);
+    rise_comm_free(s->comm);
+    if (s->be) rise_backend_destroy(s->be);
+    free(s->config_json);
 }
 
-static rise_status log_metrics(seed_run *r, rise_progress *pr, int64_t step) {
+/* Reads the metrics (the NaN check, on every rank), agrees on them across ranks, and
+ * averages them; rank 0 logs the row. */
+static rise_status log_metrics(run_state *s, rise_progress *pr, int64_t step) {
     rise_agent_metrics m;
-    RISE_TRY(rise_agent_metrics_read(r->agent, &m));
-    RISE_TRY(rise_run_log_row(&r->log, step, m.n, m.names, m.values));
+    RISE_TRY(rise_comm_agree(s->comm, rise_agent_metrics_read(s->agent, &m)));
+    RISE_TRY(rise_agent_metrics_reduce(s->agent, &m));
+    rise_status st = RISE_OK;
+    if (rise_comm_rank(s->comm) == 0) st = rise_run_log_row(&s->log, step, m.n, m.names, m.values);
+    RISE_TRY(rise_comm_agree(s->comm, st));
     for (int i = 0; i < m.n; ++i)
         if (!strcmp(m.names[i], "loss_pi") || !strcmp(m.names[i], "loss_q") ||
             !strcmp(m.names[i], "loss_v") || !strcmp(m.names[i], "cand_spread"))
@@ -169,6 +178,8 @@ static rise_status log_metrics(seed_run *r, rise_progress *pr, int64_t step) {
 
 static rise_status train(rise_train_config *cfg, const char *run_dir, int resume,
                          const rise_train_opts *o, rise_train_summary *out);
+static rise_status train_seeds(rise_train_config *cfg, const char *run_dir, int resume,
+                               const rise_train_opts *o, rise_train_summary *out);
 
 /* The data's task: train.task resolved against the data's env_args ("auto" becomes the
  * task or "none"), written back into the run's configuration. */
@@ -184,12 +195,13 @@ static rise_status resolve_task(rise_train_config *cfg, const rise_trainset *ts,
     return RISE_OK;
 }
 
-/* Prints the data summary and notices (print 0: neither; the pack's later seeds, which
- * load the same data), and writes header.json with them. */
-static rise_status report_and_header(const rise_train_task *task, const rise_trainset *ts,
-                                     seed_run *r, const rise_agent_config *ac, int print,
-                                     int quiet) {
-    const rise_pairs *pairs = rise_agent_pairs(r->agent);
+/* Prints the data summary and notices (print 0: neither; the later seeds of train.seeds,
+ * which load the same data), and writes header.json with them. comm NULL: one process. */
+static rise_status report_and_header(const rise_train_config *cfg, const rise_train_task *task,
+                                     const rise_trainset *ts, rise_agent *agent, rise_backend *be,
+                                     const rise_comm *comm, const rise_agent_config *ac,
+                                     const char *run_dir, int print, int quiet) {
+    const rise_pairs *pairs = rise_agent_pairs(agent);
     rise_relabel_diag diag;
     int have_diag = 0;
     if (pairs && pairs->n == 0) {
@@ -197,58 +209,347 @@ static rise_status report_and_header(const rise_train_task *task, const rise_tra
         have_diag = 1;
     }
     char *json = NULL;
-    RISE_TRY(rise_train_data_report(r->cfg, task, ts, pairs, have_diag ? &diag : NULL,
+    RISE_TRY(rise_train_data_report(cfg, task, ts, pairs, have_diag ? &diag : NULL,
                                     print ? stderr : NULL, print && !quiet ? stderr : NULL, &json));
+    /* the data-parallel run: {"train": {"world", "comm", "batch", "batch_per_rank"}} */
+    cJSON *root = cJSON_Parse(json);
+    free(json);
+    cJSON *t = root ? cJSON_AddObjectToObject(root, "train") : NULL;
+    const int world = rise_comm_world(comm);
+    if (t) {
+        cJSON_AddNumberToObject(t, "world", world);
+        cJSON_AddStringToObject(t, "comm", rise_comm_kind_name(rise_comm_kind_of(comm)));
+        cJSON_AddNumberToObject(t, "batch", cfg->train_batch);
+        cJSON_AddNumberToObject(t, "batch_per_rank", cfg->train_batch / world);
+    }
+    json = t ? cJSON_PrintUnformatted(root) : NULL;
+    cJSON_Delete(root);
+    if (!json) return rise_error(RISE_ERR_NOMEM, "header.json: out of memory");
     char device[512]; /* the processor (model, vector extensions, threads) and precision */
-    snprintf(device, sizeof device, "%s, %s",
-             r->be->is_device ? r->be->name : rise_cpu_description(), r->cfg->train_precision);
-    const rise_status st = rise_run_header_write_extra(r->dir, r->be->name, device, json);
+    snprintf(device, sizeof device, "%s, %s", be->is_device ? be->name : rise_cpu_description(),
+             cfg->train_precision);
+    const rise_status st = rise_run_header_write_extra(run_dir, be->name, device, json);
     free(json);
     return st;
 }
 
+/* The backend, on this rank's GPU, and the communicator. */
+static rise_status open_ranks(const rise_train_config *cfg, const rise_launch *l,
+                              const char *comm_name, run_state *s) {
+    rise_comm_kind kind = RISE_COMM_AUTO;
+    if (comm_name && !rise_comm_kind_parse(comm_name, &kind))
+        return rise_error(RISE_ERR_INVALID, "communicator '%s': expected auto, none, mpi or nccl",
+                          comm_name);
+    if (cfg->train_batch % l->world != 0)
+        return rise_error(RISE_ERR_INVALID,
+                          "train.batch = %d is the global batch and must divide evenly among the "
+                          "%d ranks %s started (each gets batch / %d); use a multiple of %d",
+                          cfg->train_batch, l->world, l->source, l->world, l->world);
+    if (!strcmp(cfg->train_backend, "cuda")) RISE_TRY(rise_launch_select_device(l));
+    rise_status st = RISE_OK;
+    s->be = rise_backend_create(cfg->train_backend, &st);
+    if (!s->be) return rise_error_context(st, "rank %d of %d: ", l->rank, l->world);
+    RISE_TRY(rise_backend_set_precision_name(s->be, cfg->train_precision));
+    st = rise_comm_create(l, kind, s->be, &s->comm);
+    /* a rank that cannot join leaves the others waiting inside the communicator's set-up:
+     * only an abort ends them */
+    if (st != RISE_OK && l->world > 1)
+        rise_comm_abort(NULL, "rank %d of %d: %s", l->rank, l->world, rise_last_error());
+    if (st != RISE_OK) return rise_error_context(st, "rank %d of %d: ", l->rank, l->world);
+    if (s->be->is_device && rise_comm_kind_of(s->comm) == RISE_COMM_MPI)
+        return rise_error(RISE_ERR_INVALID,
+                          "the cuda backend's ranks exchange gradients with nccl, not mpi (mpi "
+                          "would stage them through the host, outside the step's CUDA graph)");
+    return RISE_OK;
+}
+
+static uint64_t fnv1a(uint64_t h, const void *data, size_t bytes) {
+    const unsigned char *p = data;
+    for (size_t i = 0; i < bytes; ++i) {
+        h ^= p[i];
+        h *= 0x100000001b3ull;
+    }
+    return h;
+}
+
+/* What every rank must agree on: the configuration (its data sources' paths aside: ranks
+ * may read node-local copies) and the training set each rank built. */
+static rise_status rank_fingerprints(const rise_train_config *cfg, const rise_trainset *ts,
+                                     uint64_t fp[2]) {
+    rise_train_config *c = malloc(sizeof *c);
+    if (!c) return rise_error(RISE_ERR_NOMEM, "out of memory");
+    *c = *cfg;
+    for (int i = 0; i < c->data.n_sources; ++i) c->data.sources[i].path[0] = '\0';
+    char *json = rise_train_config_to_json(c);
+    free(c);
+    if (!json) return rise_error(RISE_ERR_NOMEM, "config to JSON");
+    fp[0] = fnv1a(0xcbf29ce484222325ull, json, strlen(json));
+    free(json);
+    const size_t n = (size_t)ts->n, D = (size_t)ts->obs_dim, A = (size_t)ts->act_dim;
+    uint64_t h = fnv1a(0xcbf29ce484222325ull, &ts->n, sizeof ts->n);
+    h = fnv1a(h, ts->obs, sizeof(float) * n * D);
+    h = fnv1a(h, ts->next_obs, sizeof(float) * n * D);
+    h = fnv1a(h, ts->actions, sizeof(float) * n * A);
+    h = fnv1a(h, ts->rewards, sizeof(float) * n);
+    h = fnv1a(h, ts->dones, sizeof(float) * n);
+    h = fnv1a(h, ts->expert, n);
+    fp[1] = fnv1a(h, ts->traj_len, sizeof(int64_t) * (size_t)ts->n_traj);
+    return RISE_OK;
+}
+
+static rise_status check_ranks_agree(run_state *s, const rise_train_config *cfg) {
+    if (rise_comm_world(s->comm) == 1) return RISE_OK;
+    uint64_t mine[2], root[2];
+    RISE_TRY(rank_fingerprints(cfg, &s->ts, mine));
+    memcpy(root, mine, sizeof root);
+    rise_status st = rise_comm_host_broadcast(s->comm, root, sizeof root, 0);
+    if (st == RISE_OK && mine[0] != root[0])
+        st = rise_error(RISE_ERR_INVALID,
+                        "its configuration differs from rank 0's (beyond data source paths): "
+                        "every rank must train the same config");
+    else if (st == RISE_OK && mine[1] != root[1])
+        st =
+            rise_error(RISE_ERR_INVALID,
+                       "its training set (%lld transitions from %s) differs from rank 0's: every "
+                       "rank must read the same data",
+                       (long long)s->ts.n, s->ts.spec.n_sources ? s->ts.spec.sources[0].path : "?");
+    return st;
+}
+
+/* Rank 0 writes the run directory; a resumed run loads rank 0's checkpoint. */
+static rise_status open_run_dir(run_state *s, const rise_train_config *cfg,
+                                const rise_train_task *task, const rise_agent_config *ac,
+                                const char *run_dir, int resume, const char *ckpt, int quiet) {
+    char path[4096];
+    RISE_TRY(rise_run_mkdir_p(run_dir));
+    remove_stale_temps(run_dir, quiet);
+    s->config_json = rise_train_config_to_json(cfg);
+    if (!s->config_json) return rise_error(RISE_ERR_NOMEM, "config to JSON");
+    join(path, sizeof path, run_dir, "config.json");
+    RISE_TRY(write_text(path, s->config_json));
+    RISE_TRY(report_and_header(cfg, task, &s->ts, s->agent, s->be, s->comm, ac, run_dir, 1, quiet));
+    if (resume) {
+        const int world = rise_comm_world(s->comm);
+        int was = 1;
+        RISE_TRY(rise_agent_ckpt_world(ckpt, &was));
+        RISE_TRY(rise_agent_load(s->agent, ckpt));
+        if (was != world)
+            fprintf(stderr,
+                    "resuming a run of %d rank%s on %d: the same global batches and noise, the "
+                    "float sums in another order\n",
+                    was, was == 1 ? "" : "s", world);
+        RISE_TRY(rise_run_log_truncate_after(run_dir, rise_agent_step_count(s->agent)));
+    }
+    RISE_TRY(rise_run_log_open(&s->log, run_dir, resume));
+    s->log_open = 1;
+    return RISE_OK;
+}
+
 rise_status rise_train_run(const rise_train_config *cfg_in, const char *run_dir, int resume,
                            const rise_train_opts *o, rise_train_summary *out) {
-    const rise_train_opts none = {0, NULL, NULL};
+    const rise_train_opts none = {0, NULL, NULL, NULL, NULL};
     if (!o) o = &none;
     memset(out, 0, sizeof *out);
+    out->world = 1;
     RISE_TRY(rise_train_config_check(cfg_in));
     rise_train_config *cfg = malloc(sizeof *cfg);
     if (!cfg) return rise_error(RISE_ERR_NOMEM, "out of memory");
     *cfg = *cfg_in;
+    if (cfg->train_seeds.n > 0) {
+        const rise_status st = train_seeds(cfg, run_dir, resume, o, out);
+        free(cfg);
+        return st;
+    }
     const rise_status st = train(cfg, run_dir, resume, o, out);
     free(cfg);
+    out->seeds = 1;
+    out->steps_run = out->last_step - out->first_step;
     return st;
+}
+
+static rise_status train(rise_train_config *cfg, const char *run_dir, int resume,
+                         const rise_train_opts *o, rise_train_summary *out) {
+    rise_launch single;
+    rise_launch_single(&single);
+    const rise_launch *l = o->launch ? o->launch : &single;
+    out->rank = l->rank;
+    out->world = l->world;
+    run_state s;
+    memset(&s, 0, sizeof s);
+    char ckpt[4096];
+    join(ckpt, sizeof ckpt, run_dir, "checkpoint.h5");
+    rise_status st = open_ranks(cfg, l, o->comm, &s);
+    if (st != RISE_OK) {
+        run_free(&s);
+        return st;
+    }
+    /* From here on every rank takes the same path: a failure on one is agreed on by all. */
+    const int rank0 = rise_comm_rank(s.comm) == 0, world = rise_comm_world(s.comm);
+    const int quiet = o->quiet || !rank0;
+    st = build_data(cfg, &s.ts);
+    s.have_ts = st == RISE_OK;
+    rise_train_task task;
+    if (st == RISE_OK) st = resolve_task(cfg, &s.ts, &task);
+    rise_agent_config ac;
+    if (st == RISE_OK)
+        st = rise_agent_config_from_train(cfg, (int)s.ts.obs_dim, (int)s.ts.act_dim, &ac);
+    ac.batch = cfg->train_batch / world; /* each rank's share of the global batch */
+    if (st == RISE_OK) st = rise_agent_create(&ac, s.be, &s.ts.norm, &s.agent);
+    if (st == RISE_OK) st = rise_agent_set_comm(s.agent, s.comm);
+    if (st == RISE_OK) st = rise_agent_attach_data(s.agent, &s.ts);
+    st = rise_comm_agree(s.comm, st);
+    if (st == RISE_OK) st = rise_comm_agree(s.comm, check_ranks_agree(&s, cfg));
+    if (st == RISE_OK)
+        st = rise_comm_agree(
+            s.comm,
+            rank0 ? open_run_dir(&s, cfg, &task, &ac, run_dir, resume, ckpt, o->quiet) : RISE_OK);
+    if (st == RISE_OK) st = rise_comm_agree(s.comm, rise_agent_broadcast(s.agent));
+    out->shared_error = world > 1 && st != RISE_OK;
+    if (st != RISE_OK) {
+        run_free(&s);
+        return st;
+    }
+    const rise_pairs *pairs = rise_agent_pairs(s.agent);
+    out->pairs = pairs ? pairs->n : 0;
+
+    const int64_t total = cfg->train_steps;
+    out->first_step = rise_agent_step_count(s.agent);
+    rise_progress pr;
+    char label[160];
+    if (world > 1)
+        snprintf(label, sizeof label, "train %s x%d %s", cfg->train_algo, world,
+                 rise_comm_kind_name(rise_comm_kind_of(s.comm)));
+    else
+        snprintf(label, sizeof label, "train %s", cfg->train_algo);
+    rise_progress_init(&pr, stderr, label, (long)total);
+    rise_progress *prp = quiet ? NULL : &pr;
+    const double t0 = rise_progress_now();
+    int64_t good = out->first_step; /* step of the last checkpoint known good */
+    while (st == RISE_OK && rise_agent_step_count(s.agent) < total) {
+        st = rise_agent_step(s.agent);
+        /* the other ranks are inside this step's collectives: only an abort ends them */
+        if (st != RISE_OK && world > 1)
+            rise_comm_abort(s.comm, "training step %lld: %s",
+                            (long long)rise_agent_step_count(s.agent) + 1, rise_last_error());
+        if (st != RISE_OK) break;
+        if (o->after_step) o->after_step(s.agent, o->ctx);
+        const int64_t k = rise_agent_step_count(s.agent);
+        if (k % cfg->train_log_every == 0 || k == total) {
+            st = log_metrics(&s, prp, k);
+            if (st != RISE_OK) break;
+        }
+        const int due = (cfg->train_ckpt_every > 0 && k % cfg->train_ckpt_every == 0) || k == total;
+        if (due) {
+            /* Never checkpoint unchecked state: read the metrics first when this step was not
+             * a log step. */
+            if (k % cfg->train_log_every != 0 && k != total) {
+                rise_agent_metrics m;
+                st = rise_comm_agree(s.comm, rise_agent_metrics_read(s.agent, &m));
+                if (st != RISE_OK) break;
+            }
+            /* the replicas must still be one model before rank 0 saves it for all */
+            st = rise_agent_check_replicas(s.agent);
+            if (st == RISE_OK)
+                st = rise_comm_agree(s.comm, rank0 ? rise_agent_save(s.agent, ckpt, s.config_json)
+                                                   : RISE_OK);
+            if (st == RISE_OK) good = k;
+        }
+        if (prp) rise_progress_update(prp, (long)k);
+        if (st == RISE_OK && cfg->train_eval_every > 0 && k % cfg->train_eval_every == 0)
+            st = rise_comm_agree(s.comm, rank0 ? eval_during_training(cfg, s.agent, run_dir, prp)
+                                               : RISE_OK);
+    }
+    if (prp) rise_progress_finish(prp);
+    out->last_step = rise_agent_step_count(s.agent);
+    out->seconds = rise_progress_now() - t0;
+    const int64_t ran = out->last_step - out->first_step;
+    out->steps_per_s = out->seconds > 0 ? ran / out->seconds : 0.0;
+    out->shared_error = world > 1 && st != RISE_OK;
+    if (st == RISE_ERR_NUMERIC && good > 0)
+        rise_error_context(st,
+                           "training stopped at step %lld (the last good checkpoint, step %lld, "
+                           "is kept in %s): ",
+                           (long long)out->last_step, (long long)good, ckpt);
+    else if (st == RISE_ERR_NUMERIC)
+        rise_error_context(st, "training stopped at step %lld (before its first checkpoint): ",
+                           (long long)out->last_step);
+    run_free(&s);
+    return st;
+}
+
+/* train.seeds: several independent seeds trained side by side in one process (one rank).
+ * Each seed has its backend, agent, run directory and log; the training set is built once
+ * and read by all of them. */
+typedef struct {
+    rise_train_config *cfg; /* its resolved configuration (train.seed = its seed) */
+    char dir[4096], ckpt[4200];
+    rise_backend *be;
+    rise_agent *agent;
+    rise_run_log log;
+    int log_open;
+    char *config_json;
+    int64_t first, good; /* step it started from; step of its last checkpoint known good */
+    rise_status st;      /* RISE_OK while it trains */
+    char error[2048];    /* its failure, when st != RISE_OK */
+} seed_run;
+
+typedef struct {
+    rise_trainset ts;
+    int have_ts;
+    rise_train_task task;
+    int n;
+    seed_run *runs;
+} seed_pack;
+
+static void seed_pack_free(seed_pack *s) {
+    /* the first agent owns the relabelled pairs the others share: freed last */
+    for (int i = s->n - 1; i >= 0; --i) {
+        seed_run *r = &s->runs[i];
+        if (r->log_open) rise_run_log_close(&r->log);
+        rise_agent_free(r->agent);
+        if (r->be) rise_backend_destroy(r->be);
+        free(r->config_json);
+        free(r->cfg);
+    }
+    free(s->runs);
+    if (s->have_ts) rise_trainset_free(&s->ts);
+}
+
+static rise_status seed_log_metrics(seed_run *r, rise_progress *pr, int64_t step) {
+    rise_agent_metrics m;
+    RISE_TRY(rise_agent_metrics_read(r->agent, &m));
+    RISE_TRY(rise_run_log_row(&r->log, step, m.n, m.names, m.values));
+    for (int i = 0; i < m.n; ++i)
+        if (!strcmp(m.names[i], "loss_pi") || !strcmp(m.names[i], "loss_q") ||
+            !strcmp(m.names[i], "loss_v") || !strcmp(m.names[i], "cand_spread"))
+            if (pr) rise_progress_value(pr, m.names[i], m.values[i]);
+    return RISE_OK;
 }
 
 static int file_exists(const char *path) { return access(path, F_OK) == 0; }
 
-/* Seed i's configuration and directory: the run's own for a single seed; for train.seeds,
- * the configuration `rise train --set train.seed=S` would have, in run_dir/s<S>. */
-static rise_status seed_setup(const rise_train_config *cfg, const char *run_dir, int pack, int i,
+/* Seed i's configuration and directory: the configuration `rise train --set train.seed=S`
+ * would have, in run_dir/s<S>. */
+static rise_status seed_setup(const rise_train_config *cfg, const char *run_dir, int i,
                               seed_run *r) {
     r->cfg = malloc(sizeof *r->cfg);
     if (!r->cfg) return rise_error(RISE_ERR_NOMEM, "out of memory");
     *r->cfg = *cfg;
-    if (pack) {
-        r->cfg->train_seed = cfg->train_seeds.v[i];
-        memset(&r->cfg->train_seeds, 0, sizeof r->cfg->train_seeds);
-        r->cfg->train_seed_threads = 0;
-        const int n = snprintf(r->dir, sizeof r->dir, "%s/s%d", run_dir, r->cfg->train_seed);
-        if (n < 0 || (size_t)n >= sizeof r->dir)
-            return rise_error(RISE_ERR_INVALID, "%s: run directory name too long", run_dir);
-    } else {
-        snprintf(r->dir, sizeof r->dir, "%s", run_dir);
-    }
+    r->cfg->train_seed = cfg->train_seeds.v[i];
+    memset(&r->cfg->train_seeds, 0, sizeof r->cfg->train_seeds);
+    r->cfg->train_seed_threads = 0;
+    const int n = snprintf(r->dir, sizeof r->dir, "%s/s%d", run_dir, r->cfg->train_seed);
+    if (n < 0 || (size_t)n >= sizeof r->dir)
+        return rise_error(RISE_ERR_INVALID, "%s: run directory name too long", run_dir);
     join(r->ckpt, sizeof r->ckpt, r->dir, "checkpoint.h5");
     return RISE_OK;
 }
 
 /* Seed i: backend, agent (sharing the first seed's relabelled pairs), run directory,
- * config.json, header.json, and its checkpoint and log when resuming. A seed of a pack
- * with no checkpoint yet starts from scratch (a pack stopped before its first checkpoint,
- * or before this seed's). */
-static rise_status seed_open(run_state *s, int i, int resume, const rise_train_opts *o) {
+ * config.json, header.json, and its checkpoint and log when resuming. A seed with no
+ * checkpoint yet starts from scratch (a pack stopped before its first checkpoint, or
+ * before this seed's). */
+static rise_status seed_open(seed_pack *s, int i, int resume, const rise_train_opts *o) {
     seed_run *r = &s->runs[i];
     const rise_train_config *cfg = r->cfg;
     rise_status st = RISE_OK;
@@ -269,8 +570,9 @@ static rise_status seed_open(run_state *s, int i, int resume, const rise_train_o
     char path[4200];
     join(path, sizeof path, r->dir, "config.json");
     RISE_TRY(write_text(path, r->config_json));
-    RISE_TRY(report_and_header(&s->task, &s->ts, r, &ac, i == 0, o->quiet));
-    if (resume && s->pack && !file_exists(r->ckpt)) {
+    RISE_TRY(report_and_header(cfg, &s->task, &s->ts, r->agent, r->be, NULL, &ac, r->dir, i == 0,
+                               o->quiet));
+    if (resume && !file_exists(r->ckpt)) {
         if (!o->quiet)
             fprintf(stderr, "seed %d: no checkpoint in %s yet; it starts from step 0\n",
                     cfg->train_seed, r->dir);
@@ -286,7 +588,7 @@ static rise_status seed_open(run_state *s, int i, int resume, const rise_train_o
     return RISE_OK;
 }
 
-/* The step at which seed r next logs, checkpoints or evaluates (or the last step). */
+/* The step at which a seed at step k next logs, checkpoints or evaluates (or the last step). */
 static int64_t next_boundary(const rise_train_config *cfg, int64_t k) {
     const int64_t total = cfg->train_steps;
     int64_t b = (k / cfg->train_log_every + 1) * cfg->train_log_every;
@@ -305,7 +607,7 @@ static int64_t next_boundary(const rise_train_config *cfg, int64_t k) {
 static rise_status seed_boundary(seed_run *r, rise_progress *prp) {
     const rise_train_config *cfg = r->cfg;
     const int64_t total = cfg->train_steps, k = rise_agent_step_count(r->agent);
-    if (k % cfg->train_log_every == 0 || k == total) RISE_TRY(log_metrics(r, prp, k));
+    if (k % cfg->train_log_every == 0 || k == total) RISE_TRY(seed_log_metrics(r, prp, k));
     const int due = (cfg->train_ckpt_every > 0 && k % cfg->train_ckpt_every == 0) || k == total;
     if (due) {
         /* Never checkpoint unchecked state: read the metrics first when this step was not
@@ -323,7 +625,7 @@ static rise_status seed_boundary(seed_run *r, rise_progress *prp) {
 }
 
 /* Worker threads for the seeds (the policy is rise_seed_pool_plan's). */
-static rise_status open_pool(const rise_train_config *cfg, const run_state *s,
+static rise_status open_pool(const rise_train_config *cfg, const seed_pack *s,
                              rise_seed_pool **pool) {
     int workers, per;
     rise_seed_pool_plan(s->n, s->runs[0].be->is_device, cfg->train_seed_threads,
@@ -331,18 +633,29 @@ static rise_status open_pool(const rise_train_config *cfg, const run_state *s,
     return rise_seed_pool_create(workers, per, pool);
 }
 
-static rise_status train(rise_train_config *cfg, const char *run_dir, int resume,
-                         const rise_train_opts *o, rise_train_summary *out) {
-    run_state s;
+/* train.seeds = [S0, S1, ...] (see train_run.h): one process, one rank. Each seed trains
+ * alone, exactly as `rise train --set train.seed=S` would, in run_dir/s<S>. */
+static rise_status train_seeds(rise_train_config *cfg, const char *run_dir, int resume,
+                               const rise_train_opts *o, rise_train_summary *out) {
+    if (o->launch && o->launch->world > 1) {
+        out->rank = o->launch->rank;
+        out->world = o->launch->world;
+        out->shared_error = 1; /* every rank refuses alike: rank 0 says so */
+        return rise_error(RISE_ERR_INVALID,
+                          "train.seeds trains its seeds side by side in one process and does not "
+                          "run data-parallel: %s started %d ranks; run it as one process (or "
+                          "give each seed its own data-parallel run with train.seed)",
+                          o->launch->source, o->launch->world);
+    }
+    seed_pack s;
     memset(&s, 0, sizeof s);
-    s.pack = cfg->train_seeds.n > 0;
-    s.n = s.pack ? cfg->train_seeds.n : 1;
+    s.n = cfg->train_seeds.n;
     s.runs = calloc((size_t)s.n, sizeof *s.runs);
     if (!s.runs) return rise_error(RISE_ERR_NOMEM, "out of memory");
     rise_status st = build_data(cfg, &s.ts);
     s.have_ts = st == RISE_OK;
     if (st == RISE_OK) st = resolve_task(cfg, &s.ts, &s.task);
-    if (st == RISE_OK && s.pack) { /* the pack's own configuration, for --resume */
+    if (st == RISE_OK) { /* the pack's own configuration, for --resume */
         char path[4200], *json = rise_train_config_to_json(cfg);
         join(path, sizeof path, run_dir, "config.json");
         st = json ? rise_run_mkdir_p(run_dir) : rise_error(RISE_ERR_NOMEM, "config to JSON");
@@ -351,16 +664,16 @@ static rise_status train(rise_train_config *cfg, const char *run_dir, int resume
         free(json);
     }
     for (int i = 0; st == RISE_OK && i < s.n; ++i) {
-        st = seed_setup(cfg, run_dir, s.pack, i, &s.runs[i]);
+        st = seed_setup(cfg, run_dir, i, &s.runs[i]);
         if (st == RISE_OK) st = seed_open(&s, i, resume, o);
-        if (st != RISE_OK && s.pack)
+        if (st != RISE_OK)
             rise_error_context(st, "seed %d (%s): ", s.runs[i].cfg ? s.runs[i].cfg->train_seed : -1,
                                s.runs[i].dir);
     }
     rise_seed_pool *pool = NULL;
     if (st == RISE_OK) st = open_pool(cfg, &s, &pool);
     if (st != RISE_OK) {
-        run_free(&s);
+        seed_pack_free(&s);
         return st;
     }
     const rise_pairs *pairs = rise_agent_pairs(s.runs[0].agent);
@@ -371,7 +684,7 @@ static rise_status train(rise_train_config *cfg, const char *run_dir, int resume
     rise_seed_job *jobs = calloc((size_t)s.n, sizeof *jobs);
     if (!jobs) {
         rise_seed_pool_free(pool);
-        run_free(&s);
+        seed_pack_free(&s);
         return rise_error(RISE_ERR_NOMEM, "out of memory");
     }
     out->first_step = s.runs[0].first;
@@ -381,26 +694,20 @@ static rise_status train(rise_train_config *cfg, const char *run_dir, int resume
     }
     rise_progress pr;
     char label[160];
-    if (s.pack)
-        snprintf(label, sizeof label, "train %s x %d seeds", cfg->train_algo, s.n);
-    else
-        snprintf(label, sizeof label, "train %s", cfg->train_algo);
+    snprintf(label, sizeof label, "train %s x %d seeds", cfg->train_algo, s.n);
     rise_progress_init(&pr, stderr, label, (long)total);
     rise_progress *prp = o->quiet ? NULL : &pr;
     const double t0 = rise_progress_now();
     for (;;) {
-        /* every seed still training goes to its next boundary (one seed: the next step, as
-         * the progress line shows every step), then what is due there happens here, on this
-         * thread (HDF5 and the logs are not shared with the workers) */
+        /* every seed still training goes to its next boundary, then what is due there
+         * happens here, on this thread (HDF5 and the logs are not shared with the workers) */
         int active = 0;
-        int64_t slowest = total;
         for (int i = 0; i < s.n; ++i) {
             seed_run *r = &s.runs[i];
             const int64_t k = rise_agent_step_count(r->agent);
             jobs[i].target = -1; /* not in this round */
             if (r->st != RISE_OK || k >= total) continue;
-            jobs[i].target = s.pack ? next_boundary(r->cfg, k) : k + 1;
-            if (k < slowest) slowest = k;
+            jobs[i].target = next_boundary(r->cfg, k);
             ++active;
         }
         if (!active) break;
@@ -414,7 +721,7 @@ static rise_status train(rise_train_config *cfg, const char *run_dir, int resume
                 continue;
             }
             if (rise_agent_step_count(r->agent) < jobs[i].target) continue;
-            r->st = seed_boundary(r, i == 0 || !s.pack ? prp : NULL);
+            r->st = seed_boundary(r, i == 0 ? prp : NULL);
             if (r->st != RISE_OK) snprintf(r->error, sizeof r->error, "%s", rise_last_error());
         }
         int64_t done = total;
@@ -423,7 +730,6 @@ static rise_status train(rise_train_config *cfg, const char *run_dir, int resume
             if (s.runs[i].st == RISE_OK && k < done) done = k;
         }
         if (prp) rise_progress_update(prp, (long)done);
-        if (!s.pack && s.runs[0].st != RISE_OK) break;
     }
     if (prp) rise_progress_finish(prp);
     out->seconds = rise_progress_now() - t0;
@@ -438,18 +744,21 @@ static rise_status train(rise_train_config *cfg, const char *run_dir, int resume
         if (r->st == RISE_OK || st != RISE_OK) continue;
         /* the first seed that failed is the run's error; the others trained on */
         st = rise_error(r->st, "%s", r->error);
-        if (st == RISE_ERR_NUMERIC)
+        if (st == RISE_ERR_NUMERIC && r->good > 0)
             rise_error_context(st,
                                "training stopped at step %lld (the last good checkpoint, step "
                                "%lld, is kept in %s): ",
                                (long long)k, (long long)r->good, r->ckpt);
-        if (s.pack) rise_error_context(st, "seed %d: ", r->cfg->train_seed);
+        else if (st == RISE_ERR_NUMERIC)
+            rise_error_context(
+                st, "training stopped at step %lld (before its first checkpoint): ", (long long)k);
+        rise_error_context(st, "seed %d: ", r->cfg->train_seed);
     }
     out->steps_run = ran;
     out->steps_per_s = out->seconds > 0 ? ran / out->seconds : 0.0;
     free(jobs);
     rise_seed_pool_free(pool);
-    run_free(&s);
+    seed_pack_free(&s);
     return st;
 }
 

@@ -10,10 +10,20 @@
  * (FILE.tmp.<pid>) left there by killed processes are removed when a run starts.
  *
  * NaN/Inf in a loss or in the parameters is caught at the log interval: the run
- * stops with RISE_ERR_NUMERIC and the last good checkpoint stays as it was. */
+ * stops with RISE_ERR_NUMERIC and the last good checkpoint stays as it was.
+ *
+ * Data parallelism (opts.launch of world W > 1): every rank builds the training set,
+ * trains its B / W rows of each global batch of train.batch = B (B must divide by W) and
+ * averages gradients with the others (algorithms/agent_dist.h); rank 0 alone writes the run
+ * directory (header.json records train.world) and checkpoints, after checking that the
+ * replicas are still identical; metrics are averaged over the ranks. A failure on any rank
+ * (bad data, a NaN at the log interval, a write error) is agreed on by all and ends the
+ * run on every rank with a message naming the rank; a rank that dies is the launcher's to
+ * report (mpirun, srun, rise --gpus end the job). */
 #ifndef RISE_TRAIN_RUN_H
 #define RISE_TRAIN_RUN_H
 
+#include "../host/comm.h"
 #include "agent.h"
 #include "train_config.h"
 
@@ -26,6 +36,10 @@ typedef struct {
     /* Called after every step (tests use it to inject faults); may be NULL. */
     void (*after_step)(rise_agent *a, void *ctx);
     void *ctx;
+    /* Data parallelism: this process's place in the job (rise_launch_from_env, or a child of
+     * rise_launch_fork); NULL: one process. */
+    const rise_launch *launch;
+    const char *comm; /* none|mpi|nccl|auto; NULL: auto (comm.h) */
 } rise_train_opts;
 
 typedef struct {
@@ -34,6 +48,8 @@ typedef struct {
     double seconds;
     double steps_per_s; /* all seeds together */
     int64_t pairs;      /* relabelled pairs (0 when off) */
+    int rank, world;    /* this process's place in the job */
+    int shared_error;   /* the error was agreed by all ranks: rank 0 reports it */
     int seeds;          /* agents trained: 1, or the length of train.seeds */
     int64_t steps_run;  /* steps run by this call, all seeds together */
 } rise_train_summary;
@@ -48,7 +64,9 @@ typedef struct {
  * each seed's directory is a run of its own for `rise eval` and `--resume`. run_dir gets
  * the pack's config.json (with train.seeds), which `--resume` of run_dir reads; resuming
  * continues each seed from its checkpoint (one without a checkpoint starts from 0). A seed
- * that fails (NaN) stops alone; the others finish, and the first failure is returned. */
+ * that fails (NaN) stops alone; the others finish, and the first failure is returned.
+ * train.seeds is one process: under a launcher of world size > 1 (opts.launch) it is
+ * refused with an error; give each seed its own data-parallel run instead. */
 rise_status rise_train_run(const rise_train_config *cfg, const char *run_dir, int resume,
                            const rise_train_opts *o, rise_train_summary *out);
 

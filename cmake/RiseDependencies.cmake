@@ -1,9 +1,12 @@
 # RiseDependencies.cmake - finds every library rise uses and records what will
-# be built. Required: OpenMP, OpenBLAS, HDF5, cJSON, libpng, protobuf-c (with
+# be built. Required: OpenMP, OpenBLAS, SLEEF, oneDNN, HDF5, cJSON, libpng, protobuf-c (with
 # its compiler protoc-c, for TensorBoard event files). Optional: CUDA
 # (with cuBLAS/cuBLASLt), NCCL, MPI, MuJoCo. Produces the interface target
 # `rise_deps` and RISE_WITH_* variables read by RiseSummary.cmake.
-find_package(PkgConfig REQUIRED)
+# With RISE_DEPS_PREFIX set, the C libraries come from that unpacked kit only
+# (RiseDepsPrefix.cmake; scripts/device_kit.sh), OpenMP and CUDA from the toolchain.
+set(RISE_DEPS_PREFIX "" CACHE PATH
+    "Take the C libraries (and protoc-c) only from this unpacked kit (scripts/device_kit.sh); empty: the system's")
 add_library(rise_deps INTERFACE)
 
 find_package(OpenMP REQUIRED COMPONENTS C)
@@ -12,75 +15,81 @@ target_link_libraries(rise_deps INTERFACE OpenMP::OpenMP_C)
 find_package(Threads REQUIRED)
 target_link_libraries(rise_deps INTERFACE Threads::Threads)
 
-# OpenBLAS: Debian's OpenMP build when present (libopenblas-openmp-dev), so BLAS threads
-# come from the same OpenMP pool as everything else; otherwise whichever build pkg-config
-# names (the backends then keep a pthreads OpenBLAS single-threaded where it would fight
-# OpenMP). The library is linked by path with an RPATH to its folder, because both builds
-# install the same soname and the system's default alternative is the pthreads one.
-find_library(OPENBLAS_OPENMP_LIBRARY openblas
-  PATHS /usr/lib/${CMAKE_LIBRARY_ARCHITECTURE}/openblas-openmp NO_DEFAULT_PATH)
-find_path(OPENBLAS_OPENMP_INCLUDE_DIR cblas.h
-  PATHS /usr/include/${CMAKE_LIBRARY_ARCHITECTURE}/openblas-openmp NO_DEFAULT_PATH)
-if(OPENBLAS_OPENMP_LIBRARY AND OPENBLAS_OPENMP_INCLUDE_DIR)
-  set(RISE_OPENBLAS_BUILD "OpenMP")
-  file(STRINGS ${OPENBLAS_OPENMP_INCLUDE_DIR}/openblas_config.h _ob_version
-       REGEX "define OPENBLAS_VERSION")
-  string(REGEX MATCH "[0-9]+\\.[0-9]+\\.[0-9]+" OPENBLAS_VERSION "${_ob_version}")
-  target_include_directories(rise_deps INTERFACE ${OPENBLAS_OPENMP_INCLUDE_DIR})
-  target_link_libraries(rise_deps INTERFACE ${OPENBLAS_OPENMP_LIBRARY})
+if(RISE_DEPS_PREFIX)
+  include(RiseDepsPrefix)
 else()
-  set(RISE_OPENBLAS_BUILD "default (pkg-config; not the OpenMP build)")
-  pkg_check_modules(OPENBLAS REQUIRED IMPORTED_TARGET openblas)
-  target_link_libraries(rise_deps INTERFACE PkgConfig::OPENBLAS)
-endif()
+  find_package(PkgConfig REQUIRED)
 
-# SLEEF: vectorised float exp/log/tanh for the fast CPU kernels (libsleef-dev).
-pkg_check_modules(SLEEF REQUIRED IMPORTED_TARGET sleef)
-target_link_libraries(rise_deps INTERFACE PkgConfig::SLEEF)
+  # OpenBLAS: Debian's OpenMP build when present (libopenblas-openmp-dev), so BLAS threads
+  # come from the same OpenMP pool as everything else; otherwise whichever build pkg-config
+  # names (the backends then keep a pthreads OpenBLAS single-threaded where it would fight
+  # OpenMP). The library is linked by path with an RPATH to its folder, because both builds
+  # install the same soname and the system's default alternative is the pthreads one.
+  find_library(OPENBLAS_OPENMP_LIBRARY openblas
+    PATHS /usr/lib/${CMAKE_LIBRARY_ARCHITECTURE}/openblas-openmp NO_DEFAULT_PATH)
+  find_path(OPENBLAS_OPENMP_INCLUDE_DIR cblas.h
+    PATHS /usr/include/${CMAKE_LIBRARY_ARCHITECTURE}/openblas-openmp NO_DEFAULT_PATH)
+  if(OPENBLAS_OPENMP_LIBRARY AND OPENBLAS_OPENMP_INCLUDE_DIR)
+    set(RISE_OPENBLAS_BUILD "OpenMP")
+    file(STRINGS ${OPENBLAS_OPENMP_INCLUDE_DIR}/openblas_config.h _ob_version
+         REGEX "define OPENBLAS_VERSION")
+    string(REGEX MATCH "[0-9]+\\.[0-9]+\\.[0-9]+" OPENBLAS_VERSION "${_ob_version}")
+    target_include_directories(rise_deps INTERFACE ${OPENBLAS_OPENMP_INCLUDE_DIR})
+    target_link_libraries(rise_deps INTERFACE ${OPENBLAS_OPENMP_LIBRARY})
+  else()
+    set(RISE_OPENBLAS_BUILD "default (pkg-config; not the OpenMP build)")
+    pkg_check_modules(OPENBLAS REQUIRED IMPORTED_TARGET openblas)
+    target_link_libraries(rise_deps INTERFACE PkgConfig::OPENBLAS)
+  endif()
 
-# oneDNN: the fast CPU backend's matmul where it beats OpenBLAS, and its bf16 path
-# (libdnnl-dev; Debian builds it on OpenMP, the same pool).
-find_path(DNNL_INCLUDE_DIR oneapi/dnnl/dnnl.h)
-find_library(DNNL_LIBRARY dnnl)
-if(NOT DNNL_INCLUDE_DIR OR NOT DNNL_LIBRARY)
-  message(FATAL_ERROR "oneDNN not found (apt-get install libdnnl-dev, or run scripts/setup.sh)")
-endif()
-file(STRINGS ${DNNL_INCLUDE_DIR}/oneapi/dnnl/dnnl_version.h _dnnl_v REGEX "define DNNL_VERSION_(MAJOR|MINOR|PATCH) ")
-string(REGEX REPLACE "[^0-9;]" "" _dnnl_v "${_dnnl_v}")
-string(REPLACE ";" "." DNNL_VERSION "${_dnnl_v}")
-target_include_directories(rise_deps INTERFACE ${DNNL_INCLUDE_DIR})
-target_link_libraries(rise_deps INTERFACE ${DNNL_LIBRARY})
+  # SLEEF: vectorised float exp/log/tanh for the fast CPU kernels (libsleef-dev).
+  pkg_check_modules(SLEEF REQUIRED IMPORTED_TARGET sleef)
+  target_link_libraries(rise_deps INTERFACE PkgConfig::SLEEF)
 
-find_package(HDF5 REQUIRED COMPONENTS C)
-target_include_directories(rise_deps INTERFACE ${HDF5_C_INCLUDE_DIRS})
-target_link_libraries(rise_deps INTERFACE ${HDF5_C_LIBRARIES})
-target_compile_definitions(rise_deps INTERFACE H5_USE_110_API)
+  # oneDNN: the fast CPU backend's matmul where it beats OpenBLAS, and its bf16 path
+  # (libdnnl-dev; Debian builds it on OpenMP, the same pool).
+  find_path(DNNL_INCLUDE_DIR oneapi/dnnl/dnnl.h)
+  find_library(DNNL_LIBRARY dnnl)
+  if(NOT DNNL_INCLUDE_DIR OR NOT DNNL_LIBRARY)
+    message(FATAL_ERROR "oneDNN not found (apt-get install libdnnl-dev, or run scripts/setup.sh)")
+  endif()
+  file(STRINGS ${DNNL_INCLUDE_DIR}/oneapi/dnnl/dnnl_version.h _dnnl_v REGEX "define DNNL_VERSION_(MAJOR|MINOR|PATCH) ")
+  string(REGEX REPLACE "[^0-9;]" "" _dnnl_v "${_dnnl_v}")
+  string(REPLACE ";" "." DNNL_VERSION "${_dnnl_v}")
+  target_include_directories(rise_deps INTERFACE ${DNNL_INCLUDE_DIR})
+  target_link_libraries(rise_deps INTERFACE ${DNNL_LIBRARY})
 
-pkg_check_modules(CJSON REQUIRED IMPORTED_TARGET libcjson)
-target_link_libraries(rise_deps INTERFACE PkgConfig::CJSON)
+  find_package(HDF5 REQUIRED COMPONENTS C)
+  target_include_directories(rise_deps INTERFACE ${HDF5_C_INCLUDE_DIRS})
+  target_link_libraries(rise_deps INTERFACE ${HDF5_C_LIBRARIES})
+  target_compile_definitions(rise_deps INTERFACE H5_USE_110_API)
 
-find_package(PNG REQUIRED)
-target_link_libraries(rise_deps INTERFACE PNG::PNG)
+  pkg_check_modules(CJSON REQUIRED IMPORTED_TARGET libcjson)
+  target_link_libraries(rise_deps INTERFACE PkgConfig::CJSON)
 
-# protobuf-c encodes TensorBoard's Event messages (host/tb_event.proto -> C at build time).
-pkg_check_modules(PROTOBUFC REQUIRED IMPORTED_TARGET libprotobuf-c)
-target_link_libraries(rise_deps INTERFACE PkgConfig::PROTOBUFC)
-find_program(RISE_PROTOC_C protoc-c)
-if(NOT RISE_PROTOC_C)
-  message(FATAL_ERROR "protoc-c (protobuf-c-compiler) not found: run scripts/setup.sh or apt-get install protobuf-c-compiler")
-endif()
+  find_package(PNG REQUIRED)
+  target_link_libraries(rise_deps INTERFACE PNG::PNG)
 
-# MuJoCo (Debian's libmujoco-dev ships no CMake config: plain find).
-find_path(MUJOCO_INCLUDE_DIR mujoco/mujoco.h)
-find_library(MUJOCO_LIBRARY mujoco)
-if(MUJOCO_INCLUDE_DIR AND MUJOCO_LIBRARY)
-  set(RISE_WITH_MUJOCO ON)
-  target_include_directories(rise_deps INTERFACE ${MUJOCO_INCLUDE_DIR})
-  target_link_libraries(rise_deps INTERFACE ${MUJOCO_LIBRARY})
-  target_compile_definitions(rise_deps INTERFACE RISE_WITH_MUJOCO=1)
-else()
-  set(RISE_WITH_MUJOCO OFF)
-endif()
+  # protobuf-c encodes TensorBoard's Event messages (host/tb_event.proto -> C at build time).
+  pkg_check_modules(PROTOBUFC REQUIRED IMPORTED_TARGET libprotobuf-c)
+  target_link_libraries(rise_deps INTERFACE PkgConfig::PROTOBUFC)
+  find_program(RISE_PROTOC_C protoc-c)
+  if(NOT RISE_PROTOC_C)
+    message(FATAL_ERROR "protoc-c (protobuf-c-compiler) not found: run scripts/setup.sh or apt-get install protobuf-c-compiler")
+  endif()
+
+  # MuJoCo (Debian's libmujoco-dev ships no CMake config: plain find).
+  find_path(MUJOCO_INCLUDE_DIR mujoco/mujoco.h)
+  find_library(MUJOCO_LIBRARY mujoco)
+  if(MUJOCO_INCLUDE_DIR AND MUJOCO_LIBRARY)
+    set(RISE_WITH_MUJOCO ON)
+    target_include_directories(rise_deps INTERFACE ${MUJOCO_INCLUDE_DIR})
+    target_link_libraries(rise_deps INTERFACE ${MUJOCO_LIBRARY})
+    target_compile_definitions(rise_deps INTERFACE RISE_WITH_MUJOCO=1)
+  else()
+    set(RISE_WITH_MUJOCO OFF)
+  endif()
+endif() # RISE_DEPS_PREFIX
 
 # CUDA: AUTO builds it when a compiler is found (no GPU is needed to build).
 set(RISE_WITH_CUDA OFF)
@@ -97,6 +106,12 @@ if(NOT RISE_CUDA STREQUAL "OFF")
     enable_language(CUDA)
     find_package(CUDAToolkit REQUIRED)
     set(RISE_WITH_CUDA ON)
+    if(RISE_DEPS_PREFIX)
+      # A bare machine's loader need not know the toolkit's folder (CMake writes no RPATH
+      # for it, as it counts it among the compiler's own), so say where cuBLAS (and a
+      # cuDNN that came with the toolkit) is.
+      list(APPEND CMAKE_BUILD_RPATH "${CUDAToolkit_LIBRARY_DIR}")
+    endif()
   elseif(RISE_CUDA STREQUAL "ON")
     message(FATAL_ERROR "RISE_CUDA=ON but no CUDA compiler was found (install the CUDA toolkit or set CMAKE_CUDA_COMPILER)")
   endif()

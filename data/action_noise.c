@@ -5,14 +5,14 @@
 
 void rise_action_noise_ref(const float *a, int64_t B, int64_t A, int M, const float *sigma,
                            rise_rng rng, float *out, float *sigma_out, float *delta_norm) {
-    rng = rise_rng_resolve(rng);
+    rng = rise_rng_slice(rise_rng_resolve(rng), (uint64_t)(B * M * A));
     for (int64_t b = 0; b < B; ++b)
         for (int m = 0; m < M; ++m) {
             const int64_t row = b * M + m;
             double d2 = 0;
             for (int64_t j = 0; j < A; ++j) {
                 const uint64_t i = (uint64_t)(row * A + j);
-                const float eps = rise_rng_normal(rng.seed, rng.stream, rng.offset, i);
+                const float eps = rise_rng_normal(rng.seed, rng.stream, rng.offset, rng.skip + i);
                 float v = a[b * A + j] + sigma[m] * eps;
                 v = v < -1.0f ? -1.0f : (v > 1.0f ? 1.0f : v);
                 out[row * A + j] = v;

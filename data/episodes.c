@@ -19,6 +19,11 @@ void rise_episodes_free(rise_episodes *e) {
     free(e->states);
     for (int i = 0; i < e->n_masks; ++i) free(e->masks[i].demos);
     free(e->masks);
+    for (int i = 0; i < e->n_images; ++i) {
+        free(e->images[i].frames);
+        free(e->images[i].last_next);
+    }
+    free(e->images);
     memset(e, 0, sizeof *e);
 }
 
@@ -83,6 +88,20 @@ rise_status rise_episodes_alloc(rise_episodes *e, int64_t n_demos, int64_t n) {
         (e->state_dim > 0 && !e->states))
         return rise_error(RISE_ERR_NOMEM, "out of memory for %lld transitions (obs dim %lld)",
                           (long long)n, (long long)e->obs_dim);
+    return RISE_OK;
+}
+
+rise_status rise_episodes_alloc_frames(rise_episodes *e) {
+    for (int i = 0; i < e->n_images; ++i) {
+        rise_image_key *k = &e->images[i];
+        const int64_t fb = rise_image_frame_bytes(k);
+        k->frames = alloc_rows(e->n, fb, 1);
+        k->last_next = alloc_rows(e->n_demos, fb, 1);
+        if (!k->frames || !k->last_next)
+            return rise_error(RISE_ERR_NOMEM,
+                              "out of memory for %lld frames of image key '%s' (%d x %d x %d)",
+                              (long long)(e->n + e->n_demos), k->name, k->h, k->w, k->c);
+    }
     return RISE_OK;
 }
 

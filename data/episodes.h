@@ -6,7 +6,12 @@
  * order asked for, each key's columns described by a rise_obs_key (name,
  * per-step shape, column offset) so the writer can split them back into
  * obs/<key> datasets. Rows of all demos are stored back to back, demo d
- * occupying rows demos[d].start .. start + length - 1. */
+ * occupying rows demos[d].start .. start + length - 1.
+ *
+ * Image keys read as frames (rise_read_opts.image_frames) are not columns of obs: each is a
+ * rise_image_key holding uint8 H x W x C frames, one per row, and each demo's last next
+ * frame (the next state of its last step; the next state of any other step t is the frame
+ * of step t + 1, as robomimic writes next_obs). */
 #ifndef RISE_DATA_EPISODES_H
 #define RISE_DATA_EPISODES_H
 
@@ -29,6 +34,19 @@ typedef struct {
     int64_t offset;                   /* first column in the concatenated row */
     int image; /* image-shaped in the file (readers refuse these unless asked to load them) */
 } rise_obs_key;
+
+/* A camera: an image key read as uint8 frames (robomimic's HWC layout). */
+typedef struct {
+    char name[RISE_NAME_MAX];
+    int h, w, c;
+    uint8_t *frames;    /* [n, h, w, c] frame of each row; NULL when only the layout was read */
+    uint8_t *last_next; /* [n_demos, h, w, c] next frame of each demo's last step, or NULL */
+} rise_image_key;
+
+/* Bytes of one frame. */
+static inline int64_t rise_image_frame_bytes(const rise_image_key *k) {
+    return (int64_t)k->h * k->w * k->c;
+}
 
 typedef struct {
     char name[RISE_NAME_MAX]; /* "demo_12" (robomimic), "episode_3" (Minari) */
@@ -63,6 +81,8 @@ typedef struct {
     double *states;    /* [n, state_dim] or NULL; simulator states keep double */
     int n_masks;
     rise_mask *masks;
+    int n_images;           /* image keys read as frames (not columns of obs) */
+    rise_image_key *images; /* in the order the keys were asked for */
 } rise_episodes;
 
 void rise_episodes_free(rise_episodes *e);
@@ -75,6 +95,8 @@ rise_status rise_episodes_set_keys(rise_episodes *e, int n_keys, const char *con
 /* Allocates the flat arrays for n transitions and n_demos demos (contents
  * uninitialised; states only when state_dim > 0). Keys and act_dim first. */
 rise_status rise_episodes_alloc(rise_episodes *e, int64_t n_demos, int64_t n);
+/* Then each image key's frames [n] and last next frames [n_demos] (uninitialised). */
+rise_status rise_episodes_alloc_frames(rise_episodes *e);
 
 /* Index of a key by name, or -1. */
 int rise_episodes_find_key(const rise_episodes *e, const char *name);

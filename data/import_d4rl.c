@@ -194,7 +194,8 @@ rise_status rise_d4rl_read_fid(hid_t f, const char *file, const rise_read_opts *
             if (st == RISE_OK)
                 st = rise_error(RISE_ERR_INVALID,
                                 "%s: 'observations' has shape %s (%s): image observations are "
-                                "not supported yet (rise trains on low-dimensional ones)",
+                                "read from robomimic files only (D4RL files hold one flat "
+                                "observation array)",
                                 file, rise_h5_shape_str(&info, buf, sizeof buf), info.type_name);
             goto done;
         }
@@ -215,7 +216,7 @@ rise_status rise_d4rl_read_fid(hid_t f, const char *file, const rise_read_opts *
         st = rise_error(RISE_ERR_INVALID, "%s: no episodes selected", file);
         goto done;
     }
-    st = rise_read_check_budget(e, total, o->max_bytes, file);
+    st = rise_read_check_budget(e, total, o->max_bytes, 0, file);
     if (st == RISE_OK) st = rise_episodes_alloc(e, n_sel, total);
     tmp = malloc((size_t)(total ? total : 1) * sizeof *tmp);
     if (st == RISE_OK && !tmp) st = rise_error(RISE_ERR_NOMEM, "out of memory");

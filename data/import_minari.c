@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "read_internal.h"
+#include "host/text_file.h"
 
 static rise_status scan(hid_t f, const char *file, rise_demo_list *out) {
     char **names = NULL;
@@ -111,17 +112,9 @@ static rise_status env_spec_text(hid_t f, const char *file, char **spec, char *o
     char meta[1200];
     const char *slash = strrchr(file, '/');
     snprintf(meta, sizeof meta, "%.*smetadata.json", slash ? (int)(slash - file + 1) : 0, file);
-    FILE *m = fopen(meta, "rb");
-    if (!m) return RISE_OK;
-    char *text = NULL;
-    long size = -1;
-    if (fseek(m, 0, SEEK_END) == 0) size = ftell(m);
-    if (size >= 0 && size < (1L << 26) && fseek(m, 0, SEEK_SET) == 0)
-        text = malloc((size_t)size + 1);
-    const size_t got = text ? fread(text, 1, (size_t)size, m) : 0;
-    fclose(m);
-    if (!text) return rise_error(RISE_ERR_IO, "%s: unreadable or larger than 64 MiB", meta);
-    text[got] = '\0';
+    char *text;
+    RISE_TRY(rise_read_text_file(meta, "Minari metadata", (size_t)1 << 26, 1, &text, NULL));
+    if (!text) return RISE_OK;
     cJSON *root = cJSON_Parse(text);
     free(text);
     const cJSON *es = cJSON_GetObjectItemCaseSensitive(root, "env_spec");
@@ -211,6 +204,12 @@ rise_status rise_minari_read_fid(hid_t f, const char *file, const rise_read_opts
         if (!keys || !keys[0]) st = rise_error(RISE_ERR_NOMEM, "out of memory");
     }
     if (st == RISE_OK) st = rise_read_choose_keys(e, o, keys, n_keys, file, where, obs_shape, &ctx);
+    if (st == RISE_OK && e->n_images > 0)
+        st = rise_error(RISE_ERR_INVALID,
+                        "%s: observation key '%s' in '%s' is a camera image; rise reads image "
+                        "observations from robomimic files only (convert the episodes to the "
+                        "robomimic layout, or leave the key out of data.obs_keys)",
+                        file, e->images[0].name, where);
     if (st != RISE_OK) goto done;
     {
         rise_h5_info info;
@@ -219,7 +218,7 @@ rise_status rise_minari_read_fid(hid_t f, const char *file, const rise_read_opts
         if (st != RISE_OK) goto done;
         e->act_dim = (int64_t)info.dims[1];
     }
-    st = rise_read_check_budget(e, total, o->max_bytes, file);
+    st = rise_read_check_budget(e, total, o->max_bytes, 0, file);
     if (st == RISE_OK) st = rise_episodes_alloc(e, n_sel, total);
     if (st != RISE_OK) goto done;
     int64_t row = 0;

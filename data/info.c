@@ -204,8 +204,8 @@ rise_status rise_data_info(const char *path, const rise_info_opts *opts, FILE *o
                                      e.keys[k].name);
     if (used)
         fprintf(out,
-                "\nimage-shaped keys (training refuses them; choose the others with "
-                "data.obs_keys): %s\n",
+                "\nimage-shaped keys (training reads uint8 (H, W, C) keys as camera frames; "
+                "others it refuses): %s\n",
                 images);
     const int64_t bad = rise_episodes_count_nonfinite(&e);
     if (bad)

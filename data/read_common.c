@@ -201,12 +201,70 @@ static rise_status refuse_images(const rise_read_opts *o, char **available, int6
     rise_error_clear();
     return rise_error(
         RISE_ERR_INVALID,
-        "%s: observation key%s %s in '%s' %s image-shaped; rise trains on low-dimensional "
-        "observations only (images are not supported yet). %s data.obs_keys%s%s%s",
+        "%s: observation key%s %s in '%s' %s image-shaped; this reader loads low-dimensional "
+        "observations only (training reads image keys as camera frames). %s data.obs_keys%s%s%s",
         file, n_images > 1 ? "s" : "", images, where, n_images > 1 ? "are" : "is",
         o->n_obs_keys > 0 ? "Leave them out of" : "Choose the keys with",
         lowdim[0] ? ", e.g. --set data.obs_keys=" : " (this file has no low-dimensional keys)",
         lowdim, lowdim[0] ? " (every low-dimensional key of the file)" : "");
+}
+
+rise_status rise_read_camera_shape(const char *key, int ndim, const int64_t *shape, int is_u8,
+                                   const char *type_name, const char *file, const char *where) {
+    char text[96];
+    shape_text(text, sizeof text, ndim, shape);
+    if (ndim != 3)
+        return rise_error(RISE_ERR_FORMAT,
+                          "%s: image key '%s' in '%s' has per-step shape %s%s; camera frames "
+                          "need (H, W, C) (robomimic's layout: uint8, height x width x channels)",
+                          file, key, where, text, is_u8 ? " uint8" : "");
+    if (!is_u8)
+        return rise_error(RISE_ERR_FORMAT,
+                          "%s: image key '%s' in '%s' holds %s frames of type %s; camera frames "
+                          "must be uint8 (0..255, as robomimic stores them; depth maps and float "
+                          "images are not supported)",
+                          file, key, where, text, type_name ? type_name : "other than uint8");
+    if (shape[2] < 1 || shape[2] > 4 || shape[0] > 4096 || shape[1] > 4096)
+        return rise_error(RISE_ERR_FORMAT,
+                          "%s: image key '%s' in '%s' has per-step shape %s; expected (H, W, C) "
+                          "with 1 to 4 channels and sides up to 4096",
+                          file, key, where, text);
+    return RISE_OK;
+}
+
+/* Moves the image keys among names[0..*n) out to e->images (checked: (H, W, C), 1..4
+ * channels; the element type is checked where the data is read) and compacts the others. */
+static rise_status split_cameras(rise_episodes *e, const char **names, int *ndims,
+                                 const int64_t **shapes, int *u8, int *n, const char *file,
+                                 const char *where) {
+    int n_cam = 0;
+    for (int i = 0; i < *n; ++i) n_cam += rise_read_is_image(ndims[i], u8[i]);
+    if (n_cam == 0) return RISE_OK;
+    e->images = calloc((size_t)n_cam, sizeof *e->images);
+    if (!e->images) return rise_error(RISE_ERR_NOMEM, "out of memory");
+    int kept = 0;
+    for (int i = 0; i < *n; ++i) {
+        if (!rise_read_is_image(ndims[i], u8[i])) {
+            names[kept] = names[i];
+            ndims[kept] = ndims[i];
+            shapes[kept] = shapes[i];
+            u8[kept] = u8[i];
+            ++kept;
+            continue;
+        }
+        /* the type is reported where the data is read (its name is known there) */
+        RISE_TRY(rise_read_camera_shape(names[i], ndims[i], shapes[i], 1, NULL, file, where));
+        rise_image_key *k = &e->images[e->n_images++];
+        if (strlen(names[i]) >= sizeof k->name)
+            return rise_error(RISE_ERR_INVALID, "image key '%s' is longer than %d characters",
+                              names[i], RISE_NAME_MAX - 1);
+        snprintf(k->name, sizeof k->name, "%s", names[i]);
+        k->h = (int)shapes[i][0];
+        k->w = (int)shapes[i][1];
+        k->c = (int)shapes[i][2];
+    }
+    *n = kept;
+    return RISE_OK;
 }
 
 rise_status rise_read_key_rows(hid_t loc, const char *name, const char *file, const char *where,
@@ -265,10 +323,12 @@ void rise_scatter_cols(float *dst, int64_t D, int64_t offset, const float *src, 
 }
 
 rise_status rise_read_check_budget(const rise_episodes *e, int64_t n, size_t max_bytes,
-                                   const char *file) {
+                                   int with_frames, const char *file) {
     const double per_row = (2.0 * (double)e->obs_dim + (double)e->act_dim + 1.0) * sizeof(float) +
                            1.0 + (double)e->state_dim * sizeof(double);
-    const double need = per_row * (double)n;
+    double need = per_row * (double)n;
+    for (int i = 0; with_frames && i < e->n_images; ++i)
+        need += (double)rise_image_frame_bytes(&e->images[i]) * (double)n;
     if (need > 1e18 || (max_bytes && need > (double)max_bytes))
         return rise_error(RISE_ERR_NOMEM,
                           "%s: loading %lld transitions needs %.3g bytes, above the limit of %.3g",
@@ -279,7 +339,7 @@ rise_status rise_read_check_budget(const rise_episodes *e, int64_t n, size_t max
 rise_status rise_read_choose_keys(rise_episodes *e, const rise_read_opts *o, char **available,
                                   int64_t n_available, const char *file, const char *where,
                                   rise_key_shape_fn shape_of, void *ctx) {
-    const int n = o->n_obs_keys > 0 ? o->n_obs_keys : (int)n_available;
+    int n = o->n_obs_keys > 0 ? o->n_obs_keys : (int)n_available;
     if (n == 0) return rise_error(RISE_ERR_FORMAT, "%s: '%s' has no observation keys", file, where);
     const char **names = calloc((size_t)n, sizeof *names);
     int *ndims = calloc((size_t)n, sizeof *ndims);
@@ -311,7 +371,10 @@ rise_status rise_read_choose_keys(rise_episodes *e, const rise_read_opts *o, cha
         st = shape_of(ctx, want, &ndims[i], shape_mem + (size_t)i * RISE_KEY_MAX_RANK, &u8[i]);
         if (st != RISE_OK) goto done;
     }
-    if (!o->allow_images) {
+    if (o->image_frames) {
+        st = split_cameras(e, names, ndims, shapes, u8, &n, file, where);
+        if (st != RISE_OK) goto done;
+    } else if (!o->allow_images) {
         st = refuse_images(o, available, n_available, names, ndims, shapes, u8, n, file, where,
                            shape_of, ctx);
         if (st != RISE_OK) goto done;

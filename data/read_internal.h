@@ -47,6 +47,11 @@ int rise_read_is_image(int ndim, int is_u8);
 rise_status rise_read_key_rows(hid_t loc, const char *name, const char *file, const char *where,
                                int64_t rows, const rise_obs_key *k, float *tmp);
 
+/* Reads frames row0 .. row0 + rows - 1 of an open (N, H, W, C) uint8 dataset into out
+ * (frame_bytes = H W C each), in row blocks of about 4 MiB. */
+rise_status rise_read_frames(hid_t ds, int64_t row0, int64_t rows, int64_t frame_bytes,
+                             uint8_t *out, const char *file, const char *where);
+
 /* Reads a (rows,) or (rows, 1) numeric dataset into tmp. */
 rise_status rise_read_vector(hid_t loc, const char *name, const char *file, const char *where,
                              int64_t rows, float *tmp);
@@ -55,9 +60,15 @@ rise_status rise_read_vector(hid_t loc, const char *name, const char *file, cons
 void rise_scatter_cols(float *dst, int64_t D, int64_t offset, const float *src, int64_t rows,
                        int64_t dim);
 
-/* Fails when loading n transitions of e's widths would exceed max_bytes. */
+/* Fails when loading n transitions of e's widths (and, with_frames, its image keys'
+ * frames) would exceed max_bytes. */
 rise_status rise_read_check_budget(const rise_episodes *e, int64_t n, size_t max_bytes,
-                                   const char *file);
+                                   int with_frames, const char *file);
+
+/* An image key's per-step shape and type as a camera: (H, W, C), uint8, 1..4 channels;
+ * type_name (NULL: unknown) names a wrong type in the message. */
+rise_status rise_read_camera_shape(const char *key, int ndim, const int64_t *shape, int is_u8,
+                                   const char *type_name, const char *file, const char *where);
 
 /* Chooses keys: the requested ones (each must be in `available`) or all of
  * `available` in name order; fills e's key table using shapes read by

@@ -323,6 +323,118 @@ done:
     return st;
 }
 
+/* Opens demo group g's <grp>/<key> as camera k's frames: (N, H, W, C) uint8. */
+static rise_status open_camera(hid_t g, const char *grp, const rise_image_key *k, const char *file,
+                               const char *demo, int64_t N, hid_t *ds) {
+    char name[RISE_NAME_MAX + 16], where[RISE_NAME_MAX + 160], buf[128];
+    snprintf(name, sizeof name, "%s/%s", grp, k->name);
+    snprintf(where, sizeof where, "data/%s/%s", demo, name);
+    rise_h5_info info;
+    RISE_TRY(rise_h5_open_dataset(g, name, file, where, &info, ds));
+    const int u8 = info.cls == H5T_INTEGER && info.size == 1 && !info.is_signed;
+    int64_t shape[RISE_H5_MAX_RANK];
+    for (int i = 1; i < info.rank; ++i) shape[i - 1] = (int64_t)info.dims[i];
+    rise_status st =
+        info.rank >= 1
+            ? rise_read_camera_shape(k->name, info.rank - 1, shape, u8, info.type_name, file, where)
+            : rise_error(RISE_ERR_FORMAT, "%s: '%s' is a scalar", file, where);
+    if (st == RISE_OK && (shape[0] != k->h || shape[1] != k->w || shape[2] != k->c))
+        st = rise_error(RISE_ERR_FORMAT,
+                        "%s: '%s' has shape %s, expected frames of (%d, %d, %d) as in the first "
+                        "demo",
+                        file, where, rise_h5_shape_str(&info, buf, sizeof buf), k->h, k->w, k->c);
+    if (st == RISE_OK && (int64_t)info.dims[0] != N)
+        st =
+            rise_error(RISE_ERR_FORMAT,
+                       "%s: '%s' has %llu frames (shape %s), expected %lld: one per step "
+                       "(data/%s has num_samples = %lld; a truncated or partly written "
+                       "dataset?)",
+                       file, where, (unsigned long long)info.dims[0],
+                       rise_h5_shape_str(&info, buf, sizeof buf), (long long)N, demo, (long long)N);
+    if (st != RISE_OK) H5Dclose(*ds);
+    return st;
+}
+
+rise_status rise_read_frames(hid_t ds, int64_t row0, int64_t rows, int64_t frame_bytes,
+                             uint8_t *out, const char *file, const char *where) {
+    char detail[256];
+    /* blocks of about 4 MiB: a frame-row hyperslab read straight into place */
+    const int64_t block = frame_bytes >= ((int64_t)4 << 20) ? 1 : ((int64_t)4 << 20) / frame_bytes;
+    hid_t fs = H5Dget_space(ds);
+    if (fs < 0) return rise_error(RISE_ERR_FORMAT, "%s: cannot read '%s'", file, where);
+    int rank = H5Sget_simple_extent_ndims(fs);
+    hsize_t start[4] = {0, 0, 0, 0}, count[4];
+    rise_status st = RISE_OK;
+    if (rank != 4 || H5Sget_simple_extent_dims(fs, count, NULL) < 0)
+        st = rise_error(RISE_ERR_FORMAT, "%s: '%s' is not a frame array", file, where);
+    for (int64_t r = 0; st == RISE_OK && r < rows; r += block) {
+        const int64_t m = rows - r < block ? rows - r : block;
+        start[0] = (hsize_t)(row0 + r);
+        count[0] = (hsize_t)m;
+        hsize_t mdims[1] = {(hsize_t)(m * frame_bytes)};
+        hid_t ms = H5Screate_simple(1, mdims, NULL);
+        herr_t rc = ms < 0 ? -1 : H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count, NULL);
+        if (rc >= 0) rc = H5Dread(ds, H5T_NATIVE_UINT8, ms, fs, H5P_DEFAULT, out + r * frame_bytes);
+        if (ms >= 0) H5Sclose(ms);
+        if (rc < 0)
+            st = rise_error(RISE_ERR_IO, "%s: reading frames %lld..%lld of '%s' failed: %s", file,
+                            (long long)(row0 + r), (long long)(row0 + r + m - 1), where,
+                            rise_h5_detail(detail, sizeof detail));
+    }
+    H5Sclose(fs);
+    return st;
+}
+
+/* Camera k of demo d: checks obs/<key> (and next_obs/<key> when present) on every demo;
+ * with frames allocated, reads obs/<key> into its rows and the last step's next frame.
+ * The next frame of any other step is the following obs frame (robomimic writes next_obs
+ * as obs shifted by one): checked on the first demo, where a mismatch is an error. Without
+ * next_obs/<key> the last frame repeats and *derive is set (the done is forced, as for
+ * derived low-dimensional keys). */
+static rise_status read_camera(hid_t g, const char *file, rise_episodes *e, int k, int64_t d,
+                               int *derive) {
+    const rise_demo *dm = &e->demos[d];
+    rise_image_key *key = &e->images[k];
+    const int64_t N = dm->length, fb = rise_image_frame_bytes(key);
+    const int load = key->frames != NULL;
+    char where[RISE_NAME_MAX + 160];
+    hid_t ds;
+    snprintf(where, sizeof where, "data/%s/obs/%s", dm->name, key->name);
+    RISE_TRY(open_camera(g, "obs", key, file, dm->name, N, &ds));
+    rise_status st =
+        load ? rise_read_frames(ds, 0, N, fb, key->frames + dm->start * fb, file, where) : RISE_OK;
+    H5Dclose(ds);
+    if (st != RISE_OK) return st;
+    char next_name[RISE_NAME_MAX + 16];
+    snprintf(next_name, sizeof next_name, "next_obs/%s", key->name);
+    const int has_next =
+        rise_h5_object_type(g, "next_obs") == H5O_TYPE_GROUP && rise_h5_exists(g, next_name);
+    if (!has_next) {
+        if (load)
+            memcpy(key->last_next + d * fb, key->frames + (dm->start + N - 1) * fb, (size_t)fb);
+        *derive = 1;
+        return RISE_OK;
+    }
+    snprintf(where, sizeof where, "data/%s/next_obs/%s", dm->name, key->name);
+    RISE_TRY(open_camera(g, "next_obs", key, file, dm->name, N, &ds));
+    if (load) st = rise_read_frames(ds, N - 1, 1, fb, key->last_next + d * fb, file, where);
+    if (st == RISE_OK && load && d == 0 && N >= 2) {
+        uint8_t *first = malloc((size_t)fb);
+        if (!first) st = rise_error(RISE_ERR_NOMEM, "out of memory");
+        if (st == RISE_OK) st = rise_read_frames(ds, 0, 1, fb, first, file, where);
+        if (st == RISE_OK && memcmp(first, key->frames + (dm->start + 1) * fb, (size_t)fb))
+            st = rise_error(RISE_ERR_FORMAT,
+                            "%s: '%s' row 0 differs from obs/%s row 1; rise takes the next "
+                            "frame of step t < N-1 from obs[t + 1] (robomimic writes next_obs "
+                            "as obs shifted by one) and reads next_obs frames only at each "
+                            "demo's last step, so this file's next frames would be lost",
+                            file, where, key->name);
+        free(first);
+    }
+    H5Dclose(ds);
+    return st;
+}
+
 static rise_status read_demo(hid_t data, const char *file, rise_episodes *e, int64_t d, float **tmp,
                              size_t *tmp_cap, int check_finite) {
     const rise_demo *dm = &e->demos[d];
@@ -431,6 +543,9 @@ static rise_status read_demo(hid_t data, const char *file, rise_episodes *e, int
             goto hinted;
         }
     }
+    for (int k = 0; k < e->n_images && st == RISE_OK; ++k)
+        st = read_camera(g, file, e, k, d, &derive);
+    if (st != RISE_OK) goto done;
     if (derive) e->dones[s0 + N - 1] = 1;
 
     if (e->state_dim > 0) {
@@ -509,8 +624,10 @@ rise_status rise_robomimic_read_fid(hid_t f, const char *file, const rise_read_o
     if (st != RISE_OK) goto done;
     int64_t total = 0;
     for (int64_t i = 0; i < n_sel; ++i) total += r.demos[sel[i]].length;
-    st = rise_read_check_budget(e, total, o->max_bytes, file);
+    const int frames = o->image_frames == RISE_IMAGES_LOAD;
+    st = rise_read_check_budget(e, total, o->max_bytes, frames, file);
     if (st == RISE_OK) st = rise_episodes_alloc(e, n_sel, total);
+    if (st == RISE_OK && frames) st = rise_episodes_alloc_frames(e);
     if (st != RISE_OK) goto done;
     total = 0;
     for (int64_t i = 0; i < n_sel; ++i) {

@@ -13,8 +13,15 @@
  *    episode ends at a terminal or a timeout (or the end of the file).
  *  - Minari: episode_<id>/ observations (T+1,...) or a group of them,
  *    actions (T,A), rewards (T), terminations (T), truncations (T).
- * Image-shaped observation keys are refused unless allow_images (training uses
- * low-dimensional observations only); the error names them and the file's other keys.
+ * Image keys (robomimic camera frames: per-step shape (H, W, C), uint8, C = 1..4): with
+ * image_frames (training), the keys asked for that are images are read as uint8 frames into
+ * e->images (robomimic files only), in row blocks straight into place, never a whole
+ * dataset at once; with RISE_IMAGES_LAYOUT only their shapes and types are checked, on
+ * every demo, and nothing is read (frames are then read per batch: data/frames.h). Other
+ * image-shaped keys (float images, (H, W) bytes, per-step rank 4) are errors naming the
+ * key, its shape and type. Without image_frames, image-shaped keys are refused unless
+ * allow_images (loaded as flat float columns: `rise data info`, merge, relabel); the error
+ * names them and the file's other keys.
  * env_args: robomimic's data.attrs["env_args"]; for Minari, built from the dataset's
  * env_spec (root attribute of older files, metadata.json beside main_data.hdf5 since
  * Minari 0.5) as {"env_name": id, "type": "gymnasium", "env_kwargs": kwargs, ...}; D4RL
@@ -46,6 +53,12 @@ const char *rise_format_name(rise_format f);
 /* "auto", "robomimic", "d4rl", "minari"; returns 0 when unknown. */
 int rise_format_parse(const char *s, rise_format *f);
 
+enum {
+    RISE_IMAGES_NONE = 0, /* refused (or flat columns with allow_images) */
+    RISE_IMAGES_LOAD,     /* uint8 frames in e->images */
+    RISE_IMAGES_LAYOUT,   /* e->images describes them (frames NULL); every demo checked */
+};
+
 typedef struct {
     rise_format format;
     /* Observation keys in concatenation order; NULL/0 = every key of the
@@ -63,6 +76,8 @@ typedef struct {
     /* Load image-shaped keys (per-step rank >= 3, or uint8 of rank >= 2) as flat columns
      * instead of refusing them: `rise data info`, merge and relabel, never training. */
     int allow_images;
+    /* RISE_IMAGES_*: how image keys among the chosen ones are read (training). */
+    int image_frames;
     size_t max_bytes; /* refuse files that would need more memory (0 = no limit) */
 } rise_read_opts;
 

@@ -23,6 +23,24 @@ rise_status rise_sampler_init_uniform(rise_sampler *s, int64_t n, uint64_t seed,
     s->batch = batch;
     s->n = n;
     s->batch_a = -1;
+    s->total = batch;
+    return RISE_OK;
+}
+
+rise_status rise_sampler_slice(rise_sampler *s, int64_t first, int64_t total, double expert_ratio) {
+    if (first < 0 || total > (int64_t)UINT32_MAX || first + s->batch > total)
+        return rise_error(RISE_ERR_INVALID,
+                          "sampler: slots %lld .. %lld of a batch of %lld (expected within it, "
+                          "below 2^32)",
+                          (long long)first, (long long)(first + s->batch - 1), (long long)total);
+    s->first = first;
+    s->total = total;
+    if (s->batch_a < 0) return RISE_OK;
+    const int64_t global_a = (int64_t)llround(expert_ratio * (double)total);
+    const int64_t a = global_a - first;
+    s->batch_a = a < 0 ? 0 : (a > s->batch ? s->batch : a);
+    if (s->batch_a > 0) RISE_TRY(check_pool(s->n_a, "expert"));
+    if (s->batch_a < s->batch) RISE_TRY(check_pool(s->n_b, "non-expert"));
     return RISE_OK;
 }
 
@@ -50,7 +68,7 @@ rise_status rise_sampler_init(rise_sampler *s, const rise_trainset *ts, uint64_t
 
 void rise_sampler_next(rise_sampler *s, int64_t *idx) {
     for (int64_t i = 0; i < s->batch; ++i) {
-        const uint32_t w = rise_rng_word(s->seed, s->stream, s->offset, (uint64_t)i);
+        const uint32_t w = rise_rng_word(s->seed, s->stream, s->offset, (uint64_t)(s->first + i));
         if (s->batch_a < 0)
             idx[i] = rise_below(w, (uint32_t)s->n);
         else if (i < s->batch_a)
@@ -58,5 +76,5 @@ void rise_sampler_next(rise_sampler *s, int64_t *idx) {
         else
             idx[i] = s->pool_b[rise_below(w, (uint32_t)s->n_b)];
     }
-    s->offset += rise_rng_blocks_uniform((uint64_t)s->batch);
+    rise_sampler_skip(s);
 }

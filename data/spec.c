@@ -1,6 +1,8 @@
 /* spec.c - parsing, checking and printing the dataset spec (see spec.h). */
 #include "spec.h"
 
+#include "host/text_file.h"
+
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <stdio.h>
@@ -185,10 +187,20 @@ rise_status rise_data_spec_set(rise_data_spec *s, const char *key, const char *v
             s->shard_rank = (int)v;
         else
             s->shard_world = (int)v;
+    } else if (!strcmp(key, "image_memory_mb")) {
+        char *end;
+        errno = 0;
+        const double v = strtod(value, &end);
+        if (errno || *end || end == value || !(v >= 0.0) || v > 1e12)
+            return rise_error(RISE_ERR_INVALID,
+                              "data.image_memory_mb = '%s': expected a size in MiB >= 0 (0: half "
+                              "the physical memory)",
+                              value);
+        s->image_memory_mb = v;
     } else {
         return rise_error(RISE_ERR_INVALID,
                           "data.%s: unknown field (expected reward, terminal, obs_norm, "
-                          "act_norm, obs_keys, shard_rank or shard_world)",
+                          "act_norm, obs_keys, shard_rank, shard_world or image_memory_mb)",
                           key);
     }
     return RISE_OK;
@@ -267,7 +279,10 @@ rise_status rise_data_spec_from_json(rise_data_spec *s, const char *json, const 
             st = rise_data_spec_set(s, f->string, f->valuestring);
         } else if (cJSON_IsNumber(f)) {
             char buf[32];
-            snprintf(buf, sizeof buf, "%d", f->valueint);
+            if (!strcmp(f->string, "image_memory_mb"))
+                snprintf(buf, sizeof buf, "%.17g", f->valuedouble);
+            else
+                snprintf(buf, sizeof buf, "%d", f->valueint);
             st = rise_data_spec_set(s, f->string, buf);
         } else {
             st =
@@ -280,19 +295,8 @@ rise_status rise_data_spec_from_json(rise_data_spec *s, const char *json, const 
 }
 
 rise_status rise_data_spec_load(rise_data_spec *s, const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return rise_error(RISE_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    fseek(f, 0, SEEK_END);
-    const long size = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *text = size >= 0 && size < (1 << 24) ? malloc((size_t)size + 1) : NULL;
-    if (!text) {
-        fclose(f);
-        return rise_error(RISE_ERR_IO, "%s: empty, unreadable or larger than 16 MiB", path);
-    }
-    const size_t got = fread(text, 1, (size_t)size, f);
-    fclose(f);
-    text[got] = '\0';
+    char *text;
+    RISE_TRY(rise_read_text_file(path, "data spec", (size_t)1 << 24, 0, &text, NULL));
     char dir[RISE_PATH_MAX];
     snprintf(dir, sizeof dir, "%s", path);
     char *slash = strrchr(dir, '/');
@@ -328,6 +332,7 @@ char *rise_data_spec_to_json(const rise_data_spec *s) {
     cJSON_AddStringToObject(root, "act_norm", rise_norm_mode_name(s->act_norm));
     cJSON_AddNumberToObject(root, "shard_rank", s->shard_rank);
     cJSON_AddNumberToObject(root, "shard_world", s->shard_world);
+    cJSON_AddNumberToObject(root, "image_memory_mb", s->image_memory_mb);
     char *text = cJSON_Print(root);
     cJSON_Delete(root);
     return text;

@@ -57,6 +57,10 @@ typedef struct {
     rise_norm_mode obs_norm;     /* default gaussian */
     rise_norm_mode act_norm;     /* default minmax */
     int shard_rank, shard_world; /* this process loads only its share */
+    /* Camera frames are held in memory when they need at most this many MiB (all cameras,
+     * this rank's share); above it each batch's frames are read from the files
+     * (data/frames.h). 0: half the machine's physical memory. */
+    double image_memory_mb;
 } rise_data_spec;
 
 const char *rise_role_name(rise_role r);
@@ -70,7 +74,7 @@ rise_status rise_data_spec_check(const rise_data_spec *s);
 /* "role:path[:filter_key]", role expert or non_expert (non-expert, play). */
 rise_status rise_data_spec_add_source(rise_data_spec *s, const char *arg);
 /* One field by name: reward, terminal, obs_norm, act_norm, obs_keys (comma
- * list), shard_rank, shard_world. */
+ * list), shard_rank, shard_world, image_memory_mb. */
 rise_status rise_data_spec_set(rise_data_spec *s, const char *key, const char *value);
 
 /* Parses the JSON text; relative source paths are joined to base_dir (NULL:

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "frames.h"
 #include "reader.h"
 
 void rise_trainset_free(rise_trainset *ts) {
@@ -26,6 +27,12 @@ void rise_trainset_free(rise_trainset *ts) {
     free(ts->expert_idx);
     free(ts->nonexpert_idx);
     free(ts->keys);
+    for (int c = 0; c < ts->n_cams; ++c) {
+        free(ts->cams[c].frames);
+        free(ts->cams[c].last_next);
+    }
+    free(ts->cams);
+    rise_frame_stream_close(ts->stream);
     free(ts->env_args);
     rise_norm_free(&ts->norm);
     memset(ts, 0, sizeof *ts);
@@ -67,10 +74,16 @@ static rise_status grow(rise_trainset *ts, int64_t n, int64_t n_traj) {
                    grow_one((void **)&ts->traj_source, n_traj, sizeof(int32_t)) &&
                    grow_one((void **)&ts->traj_global, n_traj, sizeof(int64_t)) &&
                    grow_one((void **)&ts->traj_demo_id, n_traj, sizeof(int64_t));
-    if (!ok)
+    int frames_ok = 1;
+    for (int c = 0; c < ts->n_cams && !ts->stream && ok; ++c) {
+        rise_camera *cam = &ts->cams[c];
+        frames_ok = frames_ok && grow_one((void **)&cam->frames, n * cam->frame_bytes, 1) &&
+                    grow_one((void **)&cam->last_next, n_traj * cam->frame_bytes, 1);
+    }
+    if (!ok || !frames_ok)
         return rise_error(RISE_ERR_NOMEM,
-                          "out of memory building the training set (%lld transitions)",
-                          (long long)n);
+                          "out of memory building the training set (%lld transitions%s)",
+                          (long long)n, frames_ok ? "" : " with their camera frames");
     return RISE_OK;
 }
 
@@ -94,6 +107,26 @@ static rise_status same_layout(const rise_trainset *ts, const rise_episodes *e) 
     return RISE_OK;
 }
 
+/* Every source has the cameras the build chose (ts->cams). */
+static rise_status same_cameras(const rise_trainset *ts, const rise_episodes *e) {
+    for (int c = 0; c < e->n_images; ++c) {
+        const rise_image_key *k = &e->images[c];
+        const rise_camera *cam = &ts->cams[c];
+        if (c >= ts->n_cams || strcmp(k->name, cam->name) || k->h != cam->h || k->w != cam->w ||
+            k->c != cam->c)
+            return rise_error(RISE_ERR_FORMAT,
+                              "%s: image key '%s' has frames of (%d, %d, %d); the first source's "
+                              "camera %d is '%s' (%d, %d, %d) (sources must share cameras)",
+                              e->path, k->name, k->h, k->w, k->c, c,
+                              c < ts->n_cams ? cam->name : "none", c < ts->n_cams ? cam->h : 0,
+                              c < ts->n_cams ? cam->w : 0, c < ts->n_cams ? cam->c : 0);
+    }
+    if (e->n_images != ts->n_cams)
+        return rise_error(RISE_ERR_FORMAT, "%s: %d image keys, the first source has %d", e->path,
+                          e->n_images, ts->n_cams);
+    return RISE_OK;
+}
+
 static rise_status append(rise_trainset *ts, const rise_episodes *e, int source, int expert,
                           const int64_t *global_ids) {
     const int64_t n0 = ts->n, t0 = ts->n_traj;
@@ -102,9 +135,15 @@ static rise_status append(rise_trainset *ts, const rise_episodes *e, int source,
     memcpy(ts->obs + n0 * D, e->obs, (size_t)(e->n * D) * sizeof(float));
     memcpy(ts->next_obs + n0 * D, e->next_obs, (size_t)(e->n * D) * sizeof(float));
     memcpy(ts->actions + n0 * A, e->actions, (size_t)(e->n * A) * sizeof(float));
+    for (int c = 0; c < ts->n_cams && !ts->stream; ++c) {
+        const int64_t fb = ts->cams[c].frame_bytes;
+        memcpy(ts->cams[c].frames + n0 * fb, e->images[c].frames, (size_t)(e->n * fb));
+        memcpy(ts->cams[c].last_next + t0 * fb, e->images[c].last_next, (size_t)(e->n_demos * fb));
+    }
     for (int64_t d = 0; d < e->n_demos; ++d) {
         const rise_demo *dm = &e->demos[d];
         const int64_t t = t0 + d, s = n0 + dm->start;
+        if (ts->stream) RISE_TRY(rise_frame_stream_add_traj(ts->stream, t, dm->name));
         if (t > INT32_MAX || dm->length > INT32_MAX)
             return rise_error(RISE_ERR_INVALID, "%s: more than 2^31 trajectories or steps",
                               e->path);
@@ -144,6 +183,56 @@ static rise_status index_lists(rise_trainset *ts) {
     return RISE_OK;
 }
 
+/* The cameras (image keys among the chosen ones), read from the first source's first demo,
+ * and where their frames live: *mode RISE_IMAGES_LOAD (in memory) when this rank's frames
+ * (n rows, n_traj trajectories) fit data.image_memory_mb, else RISE_IMAGES_LAYOUT (read
+ * per batch; the stream is opened here). */
+static rise_status choose_cameras(const rise_data_spec *spec, const char *const *keys,
+                                  const rise_demo_list *first, int64_t n_listed, int64_t n,
+                                  int64_t n_traj, rise_trainset *ts, int *mode) {
+    const rise_data_source *src = &spec->sources[0];
+    uint8_t *sel = calloc((size_t)(n_listed ? n_listed : 1), 1);
+    if (!sel) return rise_error(RISE_ERR_NOMEM, "out of memory");
+    if (first->n_demos > 0) sel[0] = 1;
+    rise_read_opts o;
+    rise_read_opts_default(&o);
+    o.format = src->format;
+    o.filter_key = src->filter_key[0] ? src->filter_key : NULL;
+    o.select = sel;
+    o.n_select = n_listed;
+    o.load_states = 0;
+    o.load_masks = 0;
+    o.image_frames = RISE_IMAGES_LAYOUT;
+    o.obs_keys = spec->n_obs_keys ? keys : NULL;
+    o.n_obs_keys = spec->n_obs_keys;
+    rise_episodes e;
+    rise_status st = rise_episodes_load(src->path, &o, &e);
+    free(sel);
+    if (st != RISE_OK) return st;
+    double bytes = 0.0;
+    if (e.n_images > 0) {
+        ts->cams = calloc((size_t)e.n_images, sizeof *ts->cams);
+        if (!ts->cams) st = rise_error(RISE_ERR_NOMEM, "out of memory");
+    }
+    for (int c = 0; st == RISE_OK && c < e.n_images; ++c) {
+        rise_camera *cam = &ts->cams[ts->n_cams++];
+        snprintf(cam->name, sizeof cam->name, "%s", e.images[c].name);
+        cam->h = e.images[c].h;
+        cam->w = e.images[c].w;
+        cam->c = e.images[c].c;
+        cam->frame_bytes = rise_image_frame_bytes(&e.images[c]);
+        bytes += (double)cam->frame_bytes * (double)(n + n_traj);
+    }
+    rise_episodes_free(&e);
+    *mode = RISE_IMAGES_LOAD;
+    if (st == RISE_OK && ts->n_cams > 0 &&
+        bytes > rise_frames_memory_limit(spec->image_memory_mb)) {
+        *mode = RISE_IMAGES_LAYOUT;
+        st = rise_frame_stream_open(ts, &ts->stream);
+    }
+    return st;
+}
+
 typedef struct {
     rise_demo_list list; /* cut to max_demos */
     int64_t n_listed;    /* before the cut: the length of the select flags */
@@ -180,9 +269,23 @@ static rise_status build(const rise_data_spec *spec, rise_trainset *ts, listed_s
             lengths[ls[s].first_global + d] = ls[s].list.demos[d].length;
     rise_shard_assign(lengths, n_global, spec->shard_world, owner);
     free(lengths);
-    /* 3. Load each source's selected demos and append them. */
+    int64_t n_local = 0, traj_local = 0;
+    for (int s = 0; s < spec->n_sources; ++s)
+        for (int64_t d = 0; d < ls[s].list.n_demos; ++d) {
+            if (owner[ls[s].first_global + d] != spec->shard_rank) continue;
+            n_local += ls[s].list.demos[d].length;
+            ++traj_local;
+        }
     const char *keys[RISE_DATA_MAX_KEYS];
     for (int k = 0; k < spec->n_obs_keys; ++k) keys[k] = spec->obs_keys[k];
+    int image_mode = RISE_IMAGES_LOAD;
+    rise_status cst = choose_cameras(spec, keys, &ls[0].list, ls[0].n_listed, n_local, traj_local,
+                                     ts, &image_mode);
+    if (cst != RISE_OK) {
+        free(owner);
+        return cst;
+    }
+    /* 3. Load each source's selected demos and append them. */
     rise_status st = RISE_OK;
     uint8_t *sel = NULL;
     int64_t *gids = NULL;
@@ -214,6 +317,7 @@ static rise_status build(const rise_data_spec *spec, rise_trainset *ts, listed_s
         o.n_select = n_full;
         o.load_states = 0;
         o.load_masks = 0;
+        o.image_frames = image_mode;
         if (have_layout) {
             const char *names[RISE_DATA_MAX_KEYS];
             for (int k = 0; k < ts->n_keys && k < RISE_DATA_MAX_KEYS; ++k)
@@ -223,6 +327,7 @@ static rise_status build(const rise_data_spec *spec, rise_trainset *ts, listed_s
             rise_episodes e;
             st = rise_episodes_load(src->path, &o, &e);
             if (st == RISE_OK) st = same_layout(ts, &e);
+            if (st == RISE_OK) st = same_cameras(ts, &e);
             if (st == RISE_OK) st = append(ts, &e, s, src->role == RISE_ROLE_EXPERT, gids);
             rise_episodes_free(&e);
         } else {
@@ -245,6 +350,7 @@ static rise_status build(const rise_data_spec *spec, rise_trainset *ts, listed_s
                                     src->path, RISE_DATA_MAX_KEYS);
                 have_layout = 1;
             }
+            if (st == RISE_OK) st = same_cameras(ts, &e);
             if (st == RISE_OK) st = append(ts, &e, s, src->role == RISE_ROLE_EXPERT, gids);
             rise_episodes_free(&e);
         }

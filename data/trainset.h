@@ -6,6 +6,8 @@
  * lists for mixed sampling, and normalisation statistics fitted on the
  * loaded data. All arrays are flat host memory, ready to upload once:
  *   obs [n, D], next_obs [n, D], actions [n, A], rewards [n], dones [n]
+ * and, for image keys, each camera's uint8 frames (data/frames.h: in memory up to
+ * data.image_memory_mb, else read per batch from the files).
  * Build leaves the data raw; rise_trainset_normalize applies ts->norm (or
  * statistics loaded from a checkpoint) in place. */
 #ifndef RISE_DATA_TRAINSET_H
@@ -21,7 +23,16 @@
 extern "C" {
 #endif
 
+/* A camera: uint8 frames of an image observation key (data/frames.h). */
 typedef struct {
+    char name[RISE_NAME_MAX];
+    int h, w, c;
+    int64_t frame_bytes; /* h w c */
+    uint8_t *frames;     /* [n, h, w, c] frame of each row; NULL when streamed */
+    uint8_t *last_next;  /* [n_traj, h, w, c] next frame of each trajectory's last step */
+} rise_camera;
+
+typedef struct rise_trainset {
     int64_t n, obs_dim, act_dim;
     float *obs, *next_obs, *actions; /* [n, D], [n, D], [n, A] */
     float *rewards, *dones;          /* [n]; dones 0.0 or 1.0 */
@@ -41,8 +52,11 @@ typedef struct {
     int64_t *expert_idx, *nonexpert_idx; /* transition indices, ascending */
 
     int n_keys;
-    rise_obs_key *keys; /* layout of an obs row */
-    char *env_args;     /* of the first source, or NULL */
+    rise_obs_key *keys; /* layout of an obs row (low-dimensional keys) */
+    int n_cams;         /* image keys, in the order data.obs_keys names them */
+    rise_camera *cams;
+    struct rise_frame_stream *stream; /* frames read per batch from the files; NULL: in memory */
+    char *env_args;                   /* of the first source, or NULL */
     rise_data_spec spec;
     rise_norm_stats norm; /* fitted on this rank's raw data at build */
     int normalized;       /* 1 once obs/next_obs/actions hold normalised values */

@@ -54,10 +54,11 @@ static rise_status rise_writer_open_impl(rise_writer **out, const char *path,
                                          int64_t state_dim, const char *env_args) {
     char detail[256];
     *out = NULL;
-    if (n_keys <= 0 || act_dim <= 0 || state_dim < 0)
+    if (n_keys < 0 || act_dim <= 0 || state_dim < 0)
         return rise_error(RISE_ERR_INVALID,
-                          "%s: writer needs at least one observation key and an action dim >= 1 "
-                          "(got %d keys, action dim %lld)",
+                          "%s: writer needs n_keys >= 0 (0: camera frames only, added with "
+                          "rise_writer_add_frames) and an action dim >= 1 (got %d keys, action "
+                          "dim %lld)",
                           path, n_keys, (long long)act_dim);
     const char *args = env_args ? env_args : "{}";
     cJSON *j = cJSON_Parse(args);
@@ -225,6 +226,37 @@ static rise_status rise_writer_add_demo_impl(rise_writer *w, int64_t id, int64_t
     return RISE_OK;
 }
 
+static rise_status rise_writer_add_frames_impl(rise_writer *w, int64_t id, const char *group,
+                                               const char *name, int64_t n, int h, int wd, int c,
+                                               const uint8_t *frames) {
+    if (n <= 0 || h <= 0 || wd <= 0 || c <= 0 || !frames)
+        return rise_error(RISE_ERR_INVALID,
+                          "%s: demo_%lld %s/%s: %lld frames of %dx%dx%d, expected positive sizes",
+                          w->path, (long long)id, group, name, (long long)n, h, wd, c);
+    char where[RISE_NAME_MAX + 64];
+    snprintf(where, sizeof where, "demo_%lld/%s", (long long)id, group);
+    if (H5Lexists(w->data, where, H5P_DEFAULT) <= 0)
+        return rise_error(RISE_ERR_INVALID, "%s: data/%s does not exist (add the demo first)",
+                          w->path, where);
+    hid_t g = H5Gopen2(w->data, where, H5P_DEFAULT);
+    if (g < 0) return rise_error(RISE_ERR_IO, "%s: cannot open data/%s", w->path, where);
+    const hsize_t dims[4] = {(hsize_t)n, (hsize_t)h, (hsize_t)wd, (hsize_t)c};
+    const hsize_t chunk[4] = {1, (hsize_t)h, (hsize_t)wd, (hsize_t)c}; /* one frame a chunk */
+    hid_t sp = H5Screate_simple(4, dims, NULL), pl = H5Pcreate(H5P_DATASET_CREATE);
+    H5Pset_chunk(pl, 4, chunk);
+    hid_t ds = H5Dcreate2(g, name, H5T_STD_U8LE, sp, H5P_DEFAULT, pl, H5P_DEFAULT);
+    const herr_t wr =
+        ds >= 0 ? H5Dwrite(ds, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, frames) : -1;
+    if (ds >= 0) H5Dclose(ds);
+    H5Pclose(pl);
+    H5Sclose(sp);
+    H5Gclose(g);
+    if (wr < 0)
+        return rise_error(RISE_ERR_IO, "%s: cannot write data/%s/%s (%lld frames)", w->path, where,
+                          name, (long long)n);
+    return RISE_OK;
+}
+
 static rise_status rise_writer_add_mask_impl(rise_writer *w, const char *name, const int64_t *demos,
                                              int64_t count) {
     w->masks.n_demos = w->n_demos; /* bounds the indices */
@@ -309,6 +341,15 @@ rise_status rise_writer_add_demo(rise_writer *w, int64_t id, int64_t n, const fl
     rise_h5_quiet_begin(&q);
     rise_status st = rise_writer_add_demo_impl(w, id, n, obs, next_obs, actions, rewards, dones,
                                                states, out_index);
+    rise_h5_quiet_end(&q);
+    return st;
+}
+
+rise_status rise_writer_add_frames(rise_writer *w, int64_t id, const char *group, const char *name,
+                                   int64_t n, int h, int wd, int c, const uint8_t *frames) {
+    rise_h5_quiet q;
+    rise_h5_quiet_begin(&q);
+    rise_status st = rise_writer_add_frames_impl(w, id, group, name, n, h, wd, c, frames);
     rise_h5_quiet_end(&q);
     return st;
 }

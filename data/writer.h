@@ -5,6 +5,8 @@
  *   data/demo_<n>/       attr num_samples (int64)
  *     actions (N,A) f32, rewards (N,) f32, dones (N,) int64, states (N,S) f64
  *     obs/<key> (N,...) f32, next_obs/<key> (N,...) f32
+ *     obs/<camera> (N,H,W,C) u8, next_obs/<camera> (optional, rise_writer_add_frames; one
+ *     frame a chunk, so a reader of a batch's frames reads only those)
  *   mask/<filter_key>    demo names as fixed-length byte strings (numpy 'S')
  * The file is written under a temporary name and renamed on close, so a
  * reader never sees half a file. Values are checked (finite, dones 0/1)
@@ -33,7 +35,8 @@ typedef struct rise_writer rise_writer;
 /* A key with per-step shape (dim,). */
 rise_obs_key rise_obs_key_1d(const char *name, int64_t dim);
 
-/* keys: names and per-step shapes (offsets are recomputed in this order);
+/* keys: names and per-step shapes (offsets are recomputed in this order; n_keys 0 writes no
+ * low-dim key, for files whose observations are camera frames only);
  * state_dim 0 writes no states; env_args NULL writes "{}". */
 rise_status rise_writer_open(rise_writer **w, const char *path, const rise_obs_key *keys,
                              int n_keys, int64_t act_dim, int64_t state_dim, const char *env_args);
@@ -45,6 +48,11 @@ rise_status rise_writer_open(rise_writer **w, const char *path, const rise_obs_k
 rise_status rise_writer_add_demo(rise_writer *w, int64_t id, int64_t n, const float *obs,
                                  const float *next_obs, const float *actions, const float *rewards,
                                  const uint8_t *dones, const double *states, int64_t *out_index);
+
+/* Camera frames [n, h, wd, c] uint8 as data/demo_<id>/<group>/<name> (group "obs" or
+ * "next_obs") of a demo already added. */
+rise_status rise_writer_add_frames(rise_writer *w, int64_t id, const char *group, const char *name,
+                                   int64_t n, int h, int wd, int c, const uint8_t *frames);
 
 /* A filter key listing demos by index (0 = first demo added). */
 rise_status rise_writer_add_mask(rise_writer *w, const char *name, const int64_t *demos,

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "data/writer.h"
+#include "maze_render.h"
 #include "push.h"
 #include "square.h"
 
@@ -39,6 +40,18 @@ void rise_gen_opts_default(rise_gen_opts *o) {
     o->partial_max = 0.8;
     o->play_min_steps = 20;
     o->max_attempts = 16;
+    o->obs = RISE_GEN_OBS_LOWDIM;
+    o->image_size = 84;
+}
+
+int rise_gen_obs_parse(const char *s, int *obs) {
+    static const char *const names[3] = {"lowdim", "image", "both"};
+    for (int i = 0; i < 3; ++i)
+        if (!strcmp(s, names[i])) {
+            *obs = i;
+            return 1;
+        }
+    return 0;
 }
 
 rise_status rise_gen_opts_check(const rise_gen_opts *o) {
@@ -53,6 +66,14 @@ rise_status rise_gen_opts_check(const rise_gen_opts *o) {
                           "generator options partial_min %g, partial_max %g: expected 0 < min <= "
                           "max < 1 (a partial demo stops before the expert would succeed)",
                           o->partial_min, o->partial_max);
+    if (o->obs < RISE_GEN_OBS_LOWDIM || o->obs > RISE_GEN_OBS_BOTH)
+        return rise_error(RISE_ERR_INVALID,
+                          "generator option obs %d: expected lowdim, image or "
+                          "both",
+                          o->obs);
+    if (o->image_size < 8 || o->image_size > 512)
+        return rise_error(RISE_ERR_INVALID, "generator option image_size %d, expected [8, 512]",
+                          o->image_size);
     if (o->play_min_steps < 1)
         return rise_error(RISE_ERR_INVALID, "generator option play_min_steps %d, expected >= 1",
                           o->play_min_steps);
@@ -264,10 +285,49 @@ char *rise_gen_env_args(const rise_env *env, rise_gen_kind kind, const rise_gen_
     return text;
 }
 
+/* Renders the camera frames of one demo's obs (or next_obs) rows from their agent_pos. */
+static void render_rows(const rise_env *env, int pos_offset, const float *rows, int64_t n, int size,
+                        uint8_t *frames) {
+    rise_maze m = *rise_maze_of_const(env);
+    const size_t fb = (size_t)size * size * 3;
+    for (int64_t r = 0; r < n; ++r) {
+        m.px = rows[r * env->info.obs_dim + pos_offset];
+        m.py = rows[r * env->info.obs_dim + pos_offset + 1];
+        rise_maze_render(&m, frames + (size_t)r * fb, size);
+    }
+}
+
+static rise_status write_cameras(rise_writer *w, const rise_env *env, const rise_gen_opts *o,
+                                 const rise_episode_buf *b, int64_t id) {
+    int pos = -1;
+    for (int k = 0; k < env->info.n_keys; ++k)
+        if (!strcmp(env->info.keys[k].name, "agent_pos")) pos = env->info.keys[k].offset;
+    const int S = o->image_size;
+    uint8_t *frames = malloc((size_t)b->n * S * S * 3);
+    if (!frames)
+        return rise_error(RISE_ERR_NOMEM, "out of memory for %lld frames", (long long)b->n);
+    render_rows(env, pos, b->obs, b->n, S, frames);
+    rise_status st =
+        rise_writer_add_frames(w, id, "obs", RISE_MAZE_IMAGE_KEY, b->n, S, S, 3, frames);
+    if (st == RISE_OK && b->next_obs) {
+        render_rows(env, pos, b->next_obs, b->n, S, frames);
+        st = rise_writer_add_frames(w, id, "next_obs", RISE_MAZE_IMAGE_KEY, b->n, S, S, 3, frames);
+    }
+    free(frames);
+    return st;
+}
+
 rise_status rise_gen_write(const char *path, const rise_env *env, rise_gen_kind kind,
                            const rise_gen_opts *o, uint64_t seed, const rise_episode_buf *bufs,
                            int64_t n) {
     const rise_env_info *info = &env->info;
+    RISE_TRY(rise_gen_opts_check(o));
+    const int cameras = o->obs != RISE_GEN_OBS_LOWDIM, lowdim = o->obs != RISE_GEN_OBS_IMAGE;
+    if (cameras && strcmp(info->task, "maze"))
+        return rise_error(RISE_ERR_INVALID,
+                          "%s: --obs %s: task '%s' has no camera view (only the maze renders "
+                          "images; MuJoCo rendering of the other tasks is not built)",
+                          path, o->obs == RISE_GEN_OBS_IMAGE ? "image" : "both", info->task);
     rise_obs_key keys[RISE_ENV_MAX_KEYS];
     for (int k = 0; k < info->n_keys; ++k)
         keys[k] = rise_obs_key_1d(info->keys[k].name, info->keys[k].dim);
@@ -279,12 +339,13 @@ rise_status rise_gen_write(const char *path, const rise_env *env, rise_gen_kind 
         return rise_error(RISE_ERR_NOMEM, "out of memory");
     }
     rise_writer *w = NULL;
-    rise_status st =
-        rise_writer_open(&w, path, keys, info->n_keys, info->act_dim, info->state_dim, args);
+    rise_status st = rise_writer_open(&w, path, keys, lowdim ? info->n_keys : 0, info->act_dim,
+                                      info->state_dim, args);
     for (int64_t i = 0; st == RISE_OK && i < n; ++i) {
         const rise_episode_buf *b = &bufs[i];
         st = rise_writer_add_demo(w, i, b->n, b->obs, b->next_obs, b->actions, b->rewards, b->dones,
                                   b->states, &ids[i]);
+        if (st == RISE_OK && cameras) st = write_cameras(w, env, o, b, i);
     }
     if (st == RISE_OK) st = rise_writer_add_mask(w, rise_gen_kind_name(kind), ids, n);
     if (st == RISE_OK)

@@ -55,7 +55,15 @@ typedef struct {
     double partial_max;      /* ... up to this one */
     int play_min_steps;      /* play episodes cut shorter than this are redrawn */
     int max_attempts;        /* tries per kept episode before giving up */
+    int obs;                 /* rise_gen_obs: which observation keys rise_gen_write writes */
+    int image_size;          /* camera frames are image_size x image_size x 3 (robomimic: 84) */
 } rise_gen_opts;
+
+/* What a generated file observes: the env's low-dim keys (default), a camera view
+ * (RISE_MAZE_IMAGE_KEY, uint8 frames; only the maze renders one, envs/maze_render.h), or both. */
+typedef enum { RISE_GEN_OBS_LOWDIM = 0, RISE_GEN_OBS_IMAGE, RISE_GEN_OBS_BOTH } rise_gen_obs;
+/* 1 and *obs set when s is "lowdim", "image" or "both". */
+int rise_gen_obs_parse(const char *s, int *obs);
 
 void rise_gen_opts_default(rise_gen_opts *o);
 rise_status rise_gen_opts_check(const rise_gen_opts *o);
@@ -114,7 +122,9 @@ char *rise_gen_env_args(const rise_env *env, rise_gen_kind kind, const rise_gen_
                         uint64_t seed, int64_t n);
 
 /* Writes bufs as robomimic HDF5: demo_0..demo_{n-1}, obs/<key> per env
- * observation key, states, env_args, and mask/<kind> listing every demo. */
+ * observation key (o->obs lowdim or both), obs/ and next_obs/agentview_image frames rendered
+ * from each row's agent_pos (o->obs image or both; the maze's view is a function of the
+ * position), states, env_args, and mask/<kind> listing every demo. */
 rise_status rise_gen_write(const char *path, const rise_env *env, rise_gen_kind kind,
                            const rise_gen_opts *o, uint64_t seed, const rise_episode_buf *bufs,
                            int64_t n);

@@ -96,6 +96,14 @@ typedef struct {
     int batch, t_in, c_in, t_out, c_out, k, stride, pad;
 } rise_conv1d_shape;
 
+/* Shape of a 2-D convolution over channels-last images (kernels/conv2d.h):
+ * x [batch, h_in, w_in, c_in] -> y [batch, h_out, w_out, c_out] with a kh x kw kernel, one
+ * stride and zero padding pad on every side; h_out = (h_in + 2 pad - kh) / stride + 1 and
+ * w_out likewise (floor). */
+typedef struct {
+    int batch, h_in, w_in, c_in, h_out, w_out, c_out, kh, kw, stride, pad;
+} rise_conv2d_shape;
+
 /* Precision of the GEMM inputs (accumulation and every other op stay fp32). */
 typedef enum { RISE_PRECISION_FP32 = 0, RISE_PRECISION_BF16 } rise_precision;
 
@@ -263,6 +271,14 @@ struct rise_backend {
     void (*action_noise)(rise_backend *be, float *out, float *sigma_out, float *delta_norm,
                          const float *a, const float *sigma, int batch, int m, int act_dim,
                          rise_rng rng);
+    /* camera frames: history gather from a resident uint8 frame array, and the crop to
+     * float network inputs (random, robomimic's CropRandomizer; or centred) */
+    void (*gather_frames)(rise_backend *be, uint8_t *out, const uint8_t *frames,
+                          const int32_t *traj, const int32_t *step, const int64_t *traj_start,
+                          const int64_t *traj_len, int64_t n, const int32_t *idx, int batch, int to,
+                          int next, int64_t frame_bytes);
+    void (*crop_frames)(rise_backend *be, float *out, int ld, int col0, const uint8_t *in,
+                        int count, int h, int w, int c, int hc, int wc, int random, rise_rng rng);
 
     /* ---- thresholded k-nearest neighbours, rise_knn's result (kernels/knn.h) ---- */
     void (*knn_topk)(rise_backend *be, int32_t *idx, float *dist, int32_t *count, const float *q,
@@ -279,6 +295,24 @@ struct rise_backend {
                                  const float *dy, const float *w, int accumulate, void *ws);
     void (*conv1d_backward_weight)(rise_backend *be, const rise_conv1d_shape *s, float *dw,
                                    float *dbias, const float *dy, const float *x, void *ws);
+
+    /* ---- 2-D convolution over channels-last images: forward, backward-data and
+     * backward-weight + bias, with a caller's workspace (kernels/conv2d.h) ---- */
+    size_t (*conv2d_workspace_bytes)(rise_backend *be, const rise_conv2d_shape *s);
+    void (*conv2d_forward)(rise_backend *be, const rise_conv2d_shape *s, float *y, const float *x,
+                           const float *w, const float *bias, void *ws);
+    void (*conv2d_backward_data)(rise_backend *be, const rise_conv2d_shape *s, float *dx,
+                                 const float *dy, const float *w, int accumulate, void *ws);
+    void (*conv2d_backward_weight)(rise_backend *be, const rise_conv2d_shape *s, float *dw,
+                                   float *dbias, const float *dy, const float *x, void *ws);
+
+    /* ---- spatial softmax keypoints over channels-last feature maps
+     * (kernels/spatial_softmax.h) ---- */
+    void (*spatial_softmax_forward)(rise_backend *be, float *y, float *attn, const float *x, int b,
+                                    int h, int w, int c, float temperature);
+    void (*spatial_softmax_backward)(rise_backend *be, float *dx, const float *dy, const float *y,
+                                     const float *attn, int b, int h, int w, int c,
+                                     float temperature, int accumulate);
 
     /* ---- GroupNorm over channels-last sequences (kernels/group_norm.h) ---- */
     void (*group_norm_forward)(rise_backend *be, float *y, float *mean, float *rstd, const float *x,

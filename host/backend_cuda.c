@@ -30,8 +30,10 @@
 #include "kernels/gather.h"
 #include "kernels/knn.h"
 #include "kernels/conv1d.h"
+#include "kernels/conv2d.h"
 #include "kernels/film.h"
 #include "kernels/group_norm.h"
+#include "kernels/spatial_softmax.h"
 
 typedef struct {
     cudaStream_t stream;
@@ -350,6 +352,20 @@ static void cuda_gather_action_chunk(rise_backend *be, float *out, float *valid,
                              idx, batch, ta, act_dim);
 }
 
+static void cuda_gather_frames(rise_backend *be, uint8_t *out, const uint8_t *frames,
+                               const int32_t *traj, const int32_t *step, const int64_t *traj_start,
+                               const int64_t *traj_len, int64_t n, const int32_t *idx, int batch,
+                               int to, int next, int64_t frame_bytes) {
+    gather_frames_cuda(STREAM(be), out, frames, traj, step, traj_start, traj_len, n, idx, batch, to,
+                       next, frame_bytes);
+}
+
+static void cuda_crop_frames(rise_backend *be, float *out, int ld, int col0, const uint8_t *in,
+                             int count, int h, int w, int c, int hc, int wc, int random,
+                             rise_rng rng) {
+    crop_frames_cuda(STREAM(be), out, ld, col0, in, count, h, w, c, hc, wc, random, rng);
+}
+
 static void cuda_action_noise(rise_backend *be, float *out, float *sigma_out, float *delta_norm,
                               const float *a, const float *sigma, int batch, int m, int act_dim,
                               rise_rng rng) {
@@ -440,6 +456,33 @@ static void cuda_conv1d_backward_weight(rise_backend *be, const rise_conv1d_shap
                                         float *dbias, const float *dy, const float *x, void *ws) {
     conv1d_backward_weight_cuda_variant(0, STREAM(be), IMPL(be)->cublas, IMPL(be)->cudnn, s, dw,
                                         dbias, dy, x, ws);
+}
+/* ---- the image encoder's ops: conv2d (im2col + cuBLAS) and spatial softmax ---- */
+
+static size_t cuda_conv2d_workspace_bytes(rise_backend *be, const rise_conv2d_shape *s) {
+    conv2d_check("conv2d_workspace_bytes", s);
+    return sizeof(float) * conv2d_col_floats(s);
+}
+static void cuda_conv2d_forward(rise_backend *be, const rise_conv2d_shape *s, float *y,
+                                const float *x, const float *w, const float *bias, void *ws) {
+    conv2d_forward_cuda(STREAM(be), IMPL(be)->cublas, s, y, x, w, bias, ws);
+}
+static void cuda_conv2d_backward_data(rise_backend *be, const rise_conv2d_shape *s, float *dx,
+                                      const float *dy, const float *w, int accumulate, void *ws) {
+    conv2d_backward_data_cuda(STREAM(be), IMPL(be)->cublas, s, dx, dy, w, accumulate, ws);
+}
+static void cuda_conv2d_backward_weight(rise_backend *be, const rise_conv2d_shape *s, float *dw,
+                                        float *dbias, const float *dy, const float *x, void *ws) {
+    conv2d_backward_weight_cuda(STREAM(be), IMPL(be)->cublas, s, dw, dbias, dy, x, ws);
+}
+static void cuda_spatial_softmax_forward(rise_backend *be, float *y, float *attn, const float *x,
+                                         int b, int h, int w, int c, float temperature) {
+    spatial_softmax_forward_cuda(STREAM(be), y, attn, x, b, h, w, c, temperature);
+}
+static void cuda_spatial_softmax_backward(rise_backend *be, float *dx, const float *dy,
+                                          const float *y, const float *attn, int b, int h, int w,
+                                          int c, float temperature, int accumulate) {
+    spatial_softmax_backward_cuda(STREAM(be), dx, dy, y, attn, b, h, w, c, temperature, accumulate);
 }
 static void cuda_group_norm_forward(rise_backend *be, float *y, float *mean, float *rstd,
                                     const float *x, const float *gamma, const float *beta, int b,
@@ -579,11 +622,19 @@ rise_backend *rise_backend_cuda_create(rise_status *st) {
     be->gather_obs_history = cuda_gather_obs_history;
     be->gather_action_chunk = cuda_gather_action_chunk;
     be->action_noise = cuda_action_noise;
+    be->gather_frames = cuda_gather_frames;
+    be->crop_frames = cuda_crop_frames;
     be->knn_topk = cuda_knn_topk;
     be->conv1d_workspace_bytes = cuda_conv1d_workspace_bytes;
     be->conv1d_forward = cuda_conv1d_forward;
     be->conv1d_backward_data = cuda_conv1d_backward_data;
     be->conv1d_backward_weight = cuda_conv1d_backward_weight;
+    be->conv2d_workspace_bytes = cuda_conv2d_workspace_bytes;
+    be->conv2d_forward = cuda_conv2d_forward;
+    be->conv2d_backward_data = cuda_conv2d_backward_data;
+    be->conv2d_backward_weight = cuda_conv2d_backward_weight;
+    be->spatial_softmax_forward = cuda_spatial_softmax_forward;
+    be->spatial_softmax_backward = cuda_spatial_softmax_backward;
     be->group_norm_forward = cuda_group_norm_forward;
     be->group_norm_backward = cuda_group_norm_backward;
     be->film_forward = cuda_film_forward;

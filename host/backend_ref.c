@@ -35,8 +35,10 @@
 #include "../kernels/knn_search.h"
 #include "../kernels/cpu_chunks.h"
 #include "../kernels/conv1d.h"
+#include "../kernels/conv2d.h"
 #include "../kernels/film.h"
 #include "../kernels/group_norm.h"
+#include "../kernels/spatial_softmax.h"
 
 /* ---- lifetime, memory ---- */
 
@@ -220,7 +222,8 @@ static void ref_layernorm_backward(rise_backend *be, float *dx, float *dgamma, f
         layernorm_backward_ref(NULL, dgamma, dbeta, dy, x, mean, rstd, gamma, rows, cols, 0);
 }
 
-/* ---- randomness: chunks start on Philox block boundaries ---- */
+/* ---- randomness: chunks start on Philox block boundaries; a data-parallel window is
+ * resolved into the draw's skip first (kernels/philox.h), so every chunk sees it ---- */
 
 static rise_rng rng_at_block(rise_rng rng, size_t blocks) {
     rng.offset += blocks;
@@ -230,6 +233,7 @@ static rise_rng rng_at_block(rise_rng rng, size_t blocks) {
 static void ref_dropout_forward(rise_backend *be, float *y, float *mask, const float *x, size_t n,
                                 float p, rise_rng rng) {
     dropout_check(p);
+    rng = rise_rng_slice(rng, n);
     CPU_FOR_CHUNKS(
         n, 4, 4,
         dropout_forward_ref(y + lo, mask + lo, x + lo, hi - lo, p, rng_at_block(rng, lo / 4)));
@@ -237,12 +241,14 @@ static void ref_dropout_forward(rise_backend *be, float *y, float *mask, const f
 
 static void ref_rand_uniform(rise_backend *be, float *y, size_t n, float lo_v, float hi_v,
                              rise_rng rng) {
+    rng = rise_rng_slice(rng, n);
     CPU_FOR_CHUNKS(n, 4, 4,
                    rand_uniform_ref(y + lo, hi - lo, lo_v, hi_v, rng_at_block(rng, lo / 4)));
 }
 
 static void ref_rand_normal(rise_backend *be, float *y, size_t n, float mean, float std,
                             rise_rng rng) {
+    rng = rise_rng_slice(rng, n);
     CPU_FOR_CHUNKS(n, 2, 8, rand_normal_ref(y + lo, hi - lo, mean, std, rng_at_block(rng, lo / 2)));
 }
 
@@ -375,6 +381,7 @@ static void ref_tanh_gauss_sample(rise_backend *be, float *act, float *logp, flo
                                   rise_rng rng) {
     GAUSS_SHAPE_OK("tanh_gauss_sample", b, a);
     const size_t sa = (size_t)a;
+    rng = rise_rng_slice(rng, (size_t)b * sa);
     CPU_FOR_CHUNKS((size_t)b, 2, 32 * sa,
                    tanh_gauss_sample_ref(act + lo * sa, logp + lo, eps + lo * sa, mean + lo * sa,
                                          log_std + lo * sa, (int)(hi - lo), a,
@@ -443,6 +450,7 @@ static void ref_sample_indices(rise_backend *be, int32_t *idx, int batch, int64_
                                const int32_t *pool_a, int64_t n_a, const int32_t *pool_b,
                                int64_t n_b, int batch_a, rise_rng rng) {
     gather_check_sample(batch, n, pool_a, n_a, pool_b, n_b, batch_a);
+    rng = rise_rng_slice(rng, (size_t)batch);
     /* slots are absolute, so any split draws the same words */
     CPU_FOR_CHUNKS(
         (size_t)batch, 1, 64,
@@ -488,11 +496,35 @@ static void ref_action_noise(rise_backend *be, float *out, float *sigma_out, flo
                              rise_rng rng) {
     gather_check_shape("action_noise", batch, m, 0, act_dim, 0);
     const size_t sm = (size_t)m, sa = (size_t)act_dim;
+    rng = rise_rng_slice(rng, (size_t)batch * sm * sa);
     CPU_FOR_CHUNKS((size_t)batch, 2, 32 * sm * sa,
                    action_noise_ref(out + lo * sm * sa, sigma_out ? sigma_out + lo * sm : NULL,
                                     delta_norm ? delta_norm + lo * sm : NULL, a + lo * sa, sigma,
                                     (int)(hi - lo), m, act_dim,
                                     rng_at_block(rng, lo * sm * sa / 2)));
+}
+
+static void ref_gather_frames(rise_backend *be, uint8_t *out, const uint8_t *frames,
+                              const int32_t *traj, const int32_t *step, const int64_t *traj_start,
+                              const int64_t *traj_len, int64_t n, const int32_t *idx, int batch,
+                              int to, int next, int64_t frame_bytes) {
+    RISE_ASSERT(frame_bytes >= 0 && frame_bytes <= INT32_MAX, "gather_frames: %lld bytes a frame",
+                (long long)frame_bytes);
+    gather_check_shape("gather_frames", batch, to, 1, (int)frame_bytes, n);
+    const size_t row = (size_t)to * (size_t)frame_bytes;
+    CPU_FOR_CHUNKS((size_t)batch, 1, row / 64 + 1,
+                   gather_frames_ref(out + lo * row, frames, traj, step, traj_start, traj_len, n,
+                                     idx + lo, (int)(hi - lo), to, next, frame_bytes));
+}
+
+/* Frame indices are absolute, so any split draws the same offsets. */
+static void ref_crop_frames(rise_backend *be, float *out, int ld, int col0, const uint8_t *in,
+                            int count, int h, int w, int c, int hc, int wc, int random,
+                            rise_rng rng) {
+    crop_frames_check(count, h, w, c, hc, wc, ld, col0);
+    CPU_FOR_CHUNKS(
+        (size_t)count, 1, (size_t)hc * wc * c,
+        crop_frames_ref(out, ld, col0, in, (int)lo, (int)hi, h, w, c, hc, wc, random, rng));
 }
 
 /* ---- neighbour search: kernels/knn_search.c's tiled kNN (exact, OpenMP over query tiles), its
@@ -576,6 +608,86 @@ static void ref_conv1d_backward_weight(rise_backend *be, const rise_conv1d_shape
         be->gemm(be, 1, 0, s->c_out, kk, m, 1.0f, dy, s->c_out, 0, col, kk, 0, 1.0f, dw, kk, 0, 1);
     }
     if (dbias) be->bias_grad(be, dbias, dy, 1, m, s->c_out);
+}
+
+/* ---- 2-D convolution: im2col (OpenMP rows) + one GEMM per pass through the table's gemm,
+ * as conv1d above (the fast CPU table inherits it with its own GEMM). Held to conv2d_ref.c's
+ * direct loops by tests/cpu/test_ops_conv2d.c. ---- */
+
+static size_t ref_conv2d_workspace_bytes(rise_backend *be, const rise_conv2d_shape *s) {
+    conv2d_check("conv2d_workspace_bytes", s);
+    return sizeof(float) * conv2d_col_floats(s);
+}
+
+static const float *ref_conv2d_cols(const rise_conv2d_shape *s, const float *x, void *ws) {
+    if (conv2d_is_pointwise(s)) return x;
+    RISE_ASSERT(ws != NULL, "conv2d: NULL workspace for a shape that needs %zu floats",
+                conv2d_col_floats(s));
+    float *col = ws;
+    const size_t rows = (size_t)s->batch * s->h_out * s->w_out;
+    CPU_FOR_CHUNKS(rows, 1, (size_t)conv2d_col_width(s), conv2d_im2col_ref(s, col, x, lo, hi));
+    return col;
+}
+
+static void ref_conv2d_forward(rise_backend *be, const rise_conv2d_shape *s, float *y,
+                               const float *x, const float *w, const float *bias, void *ws) {
+    conv2d_check("conv2d_forward", s);
+    const int m = s->batch * s->h_out * s->w_out, kk = conv2d_col_width(s);
+    if (m == 0) return;
+    const float *col = ref_conv2d_cols(s, x, ws);
+    be->gemm(be, 0, 1, m, s->c_out, kk, 1.0f, col, kk, 0, w, kk, 0, 0.0f, y, s->c_out, 0, 1);
+    if (bias) be->bias_add(be, y, bias, 1, m, s->c_out);
+}
+
+static void ref_conv2d_backward_data(rise_backend *be, const rise_conv2d_shape *s, float *dx,
+                                     const float *dy, const float *w, int accumulate, void *ws) {
+    conv2d_check("conv2d_backward_data", s);
+    const int m = s->batch * s->h_out * s->w_out, kk = conv2d_col_width(s);
+    if (m == 0) return;
+    if (conv2d_is_pointwise(s)) {
+        be->gemm(be, 0, 0, m, kk, s->c_out, 1.0f, dy, s->c_out, 0, w, kk, 0,
+                 accumulate ? 1.0f : 0.0f, dx, kk, 0, 1);
+        return;
+    }
+    RISE_ASSERT(ws != NULL, "conv2d_backward_data: NULL workspace");
+    float *dcol = ws;
+    be->gemm(be, 0, 0, m, kk, s->c_out, 1.0f, dy, s->c_out, 0, w, kk, 0, 0.0f, dcol, kk, 0, 1);
+    CPU_FOR_CHUNKS((size_t)s->batch, 1, (size_t)s->h_in * s->w_in * s->c_in * s->kh * s->kw,
+                   conv2d_col2im_ref(s, dx, dcol, accumulate, (int)lo, (int)hi));
+}
+
+static void ref_conv2d_backward_weight(rise_backend *be, const rise_conv2d_shape *s, float *dw,
+                                       float *dbias, const float *dy, const float *x, void *ws) {
+    conv2d_check("conv2d_backward_weight", s);
+    const int m = s->batch * s->h_out * s->w_out, kk = conv2d_col_width(s);
+    if (m == 0) return;
+    if (dw) {
+        const float *col = ref_conv2d_cols(s, x, ws);
+        be->gemm(be, 1, 0, s->c_out, kk, m, 1.0f, dy, s->c_out, 0, col, kk, 0, 1.0f, dw, kk, 0, 1);
+    }
+    if (dbias) be->bias_grad(be, dbias, dy, 1, m, s->c_out);
+}
+
+/* ---- spatial softmax (batch items in parallel) ---- */
+
+static void ref_spatial_softmax_forward(rise_backend *be, float *y, float *attn, const float *x,
+                                        int b, int h, int w, int c, float temperature) {
+    spatial_softmax_check("spatial_softmax_forward", b, h, w, c, temperature);
+    const size_t map = (size_t)h * w * c;
+    CPU_FOR_CHUNKS((size_t)b, 1, 8 * map,
+                   spatial_softmax_forward_ref(y + lo * 2 * c, attn + lo * map, x + lo * map,
+                                               (int)(hi - lo), h, w, c, temperature));
+}
+
+static void ref_spatial_softmax_backward(rise_backend *be, float *dx, const float *dy,
+                                         const float *y, const float *attn, int b, int h, int w,
+                                         int c, float temperature, int accumulate) {
+    spatial_softmax_check("spatial_softmax_backward", b, h, w, c, temperature);
+    const size_t map = (size_t)h * w * c;
+    CPU_FOR_CHUNKS((size_t)b, 1, 4 * map,
+                   spatial_softmax_backward_ref(dx + lo * map, dy + lo * 2 * c, y + lo * 2 * c,
+                                                attn + lo * map, (int)(hi - lo), h, w, c,
+                                                temperature, accumulate));
 }
 
 /* ---- GroupNorm (batch items in parallel; parameter sums serial in double) ---- */
@@ -694,11 +806,19 @@ rise_backend *rise_backend_ref_create(rise_status *st) {
     be->gather_obs_history = ref_gather_obs_history;
     be->gather_action_chunk = ref_gather_action_chunk;
     be->action_noise = ref_action_noise;
+    be->gather_frames = ref_gather_frames;
+    be->crop_frames = ref_crop_frames;
     be->knn_topk = ref_knn_topk;
     be->conv1d_workspace_bytes = ref_conv1d_workspace_bytes;
     be->conv1d_forward = ref_conv1d_forward;
     be->conv1d_backward_data = ref_conv1d_backward_data;
     be->conv1d_backward_weight = ref_conv1d_backward_weight;
+    be->conv2d_workspace_bytes = ref_conv2d_workspace_bytes;
+    be->conv2d_forward = ref_conv2d_forward;
+    be->conv2d_backward_data = ref_conv2d_backward_data;
+    be->conv2d_backward_weight = ref_conv2d_backward_weight;
+    be->spatial_softmax_forward = ref_spatial_softmax_forward;
+    be->spatial_softmax_backward = ref_spatial_softmax_backward;
     be->group_norm_forward = ref_group_norm_forward;
     be->group_norm_backward = ref_group_norm_backward;
     be->film_forward = ref_film_forward;

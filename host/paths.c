@@ -76,6 +76,21 @@ rise_status rise_path_absolute(const char *path, char *out, size_t size) {
     return RISE_OK;
 }
 
+rise_status rise_path_folder_absolute(const char *file_path, char *out, size_t size) {
+    char dir[RISE_PATHS_MAX];
+    if (snprintf(dir, sizeof dir, "%s", file_path) >= (int)sizeof dir)
+        return rise_error(RISE_ERR_INVALID, "%s: path longer than %d characters", file_path,
+                          RISE_PATHS_MAX - 1);
+    char *slash = strrchr(dir, '/');
+    if (slash == dir)
+        dir[1] = '\0';
+    else if (slash)
+        *slash = '\0';
+    else
+        snprintf(dir, sizeof dir, ".");
+    return rise_path_absolute(dir, out, size);
+}
+
 /* The pid of "<base>.tmp.<digits>", or 0 when name is not such a file. */
 static long temp_pid(const char *name, const char *base) {
     const size_t lb = strlen(base);

@@ -7,6 +7,7 @@
  *     RISE_TRY(rise_mkdir_parent("out/sub/merged.h5"));  mkdir -p out/sub
  *     char abs[RISE_PATHS_MAX];
  *     RISE_TRY(rise_path_absolute("data/e.h5", abs, sizeof abs));  cwd + "/data/e.h5"
+ *     RISE_TRY(rise_path_folder_absolute("cfg/a.json", abs, sizeof abs));  cwd + "/cfg"
  *     int n = rise_remove_stale_temps("runs/x", "checkpoint.h5");  checkpoint.h5.tmp.<dead pid> */
 #ifndef RISE_HOST_PATHS_H
 #define RISE_HOST_PATHS_H
@@ -31,6 +32,10 @@ rise_status rise_mkdir_parent(const char *file_path);
 /* path joined to the current working directory unless it is absolute, with leading "./"
  * components dropped; the file need not exist (no symlinks are resolved). */
 rise_status rise_path_absolute(const char *path, char *out, size_t size);
+
+/* The folder file_path lives in, absolute (as rise_path_absolute): what the relative paths
+ * inside a config or spec file are resolved against. */
+rise_status rise_path_folder_absolute(const char *file_path, char *out, size_t size);
 
 /* Removes dir/<base>.tmp.<pid> files whose process <pid> no longer runs on this machine (a
  * writer killed before its rename). Files of live processes are kept: another run may be

@@ -2,6 +2,7 @@
 #include "host/run_log.h"
 
 #include "host/paths.h"
+#include "host/text_file.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -50,30 +51,9 @@ static int valid_column(const char *s) {
 
 /* Whole file into a malloc'd buffer; *n = -1 when the file is absent. */
 static rise_status slurp(const char *path, char **out, long *n) {
-    *out = NULL;
-    *n = -1;
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        if (errno == ENOENT) return RISE_OK;
-        return rise_error(RISE_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    }
-    fseek(f, 0, SEEK_END);
-    const long size = ftell(f);
-    rewind(f);
-    char *buf = malloc((size_t)size + 1);
-    if (!buf) {
-        fclose(f);
-        return rise_error(RISE_ERR_NOMEM, "%s: out of memory (%ld bytes)", path, size);
-    }
-    const size_t got = fread(buf, 1, (size_t)size, f);
-    fclose(f);
-    if ((long)got != size) {
-        free(buf);
-        return rise_error(RISE_ERR_IO, "%s: short read", path);
-    }
-    buf[size] = '\0';
-    *out = buf;
-    *n = size;
+    size_t len;
+    RISE_TRY(rise_read_text_file(path, "metrics log", (size_t)1 << 34, 1, out, &len));
+    *n = *out ? (long)len : -1;
     return RISE_OK;
 }
 

@@ -40,6 +40,21 @@ int rise_stats_t_interval(const double *x, int n, double level, double *lo, doub
 int rise_stats_bootstrap_interval(const double *x, int n, double level, int resamples,
                                   uint64_t seed, double *lo, double *hi);
 
+/* Two-sided `level` interval for the difference of two means, mean(a) - mean(b), from
+ * samples of possibly unequal variance (Welch): d +- t_{(1+level)/2, nu} se with
+ * se^2 = sa^2/na + sb^2/nb and nu the Welch-Satterthwaite degrees of freedom. When both
+ * samples have no spread the interval is the point [d, d]. Returns 0 (NaN bounds) when
+ * na < 2 or nb < 2. */
+int rise_stats_welch_interval(const double *a, int na, const double *b, int nb, double level,
+                              double *lo, double *hi);
+
+/* Percentile bootstrap interval of mean(a) - mean(b): a and b resampled independently, with
+ * resample r's indices drawn from Philox(seed, stream 0) words r*(na+nb) + j (a's j < na,
+ * then b's). Returns 0 (NaN bounds) when na < 1, nb < 1, resamples < 2 or memory runs out. */
+int rise_stats_bootstrap_diff_interval(const double *a, int na, const double *b, int nb,
+                                       double level, int resamples, uint64_t seed, double *lo,
+                                       double *hi);
+
 /* The q-quantile (q in [0, 1]) of sorted values v[0..n-1]: linear interpolation between the
  * order statistics at position q (n - 1). */
 double rise_stats_quantile_sorted(const double *v, int n, double q);

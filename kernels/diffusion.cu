@@ -10,14 +10,16 @@ __global__ void diffusion_q_sample_kernel1(float *xt, float *eps, float *t_out, 
                                            int cols, int n_steps, rise_rng rng) {
     rng = rise_rng_resolve(rng);
     const size_t n = (size_t)rows * cols;
+    const rise_rng trng = rise_rng_slice(rng, (uint64_t)rows);
     const uint64_t noise_off = diffusion_noise_offset(rng, rows);
+    const uint64_t noise_skip = diffusion_noise_skip(rng, rows, cols);
     RISE_GRID_STRIDE(i, n) {
-        const uint32_t k = diffusion_time_index(rng, i / cols, n_steps);
-        const float e = rise_rng_normal(rng.seed, rng.stream, noise_off, i);
+        const uint32_t k = diffusion_time_index(trng, i / cols, n_steps);
+        const float e = rise_rng_normal(rng.seed, rng.stream, noise_off, noise_skip + i);
         eps[i] = e;
         xt[i] = diffusion_xt(sqrt_ab[k], x0[i], sqrt_1mab[k], e);
     }
-    RISE_GRID_STRIDE(b, (size_t)rows) t_out[b] = (float)diffusion_time_index(rng, b, n_steps);
+    RISE_GRID_STRIDE(b, (size_t)rows) t_out[b] = (float)diffusion_time_index(trng, b, n_steps);
 }
 
 extern "C" void diffusion_q_sample_cuda(void *stream, float *xt, float *eps, float *t_out,

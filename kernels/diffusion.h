@@ -12,6 +12,9 @@
  * diffusion_noise_offset), so any split of the rows draws the same numbers.
  * Edge rules: cols = 0 still draws and writes t_out for every row (and consumes the
  * same Philox blocks); rows = 0 does nothing.
+ * Under a data-parallel window (philox.h) the rows are rows row0.. of the whole batch: k_b
+ * is word row0 + b and the noise starts blocks_uniform(rows_total) blocks in, at element
+ * row0 * cols, so each rank draws what one process would for its rows.
  * The caller advances its rng offset by diffusion_q_sample_blocks(rows, cols).
  * Argument rules (diffusion_q_sample_check, abort): rows, cols >= 0; n_steps >= 1.
  *
@@ -46,14 +49,22 @@ static inline void diffusion_q_sample_check(int rows, int cols, int n_steps) {
                 rows, cols, n_steps);
 }
 
-/* k_b of row b; rng already resolved. */
+/* k_b of row b; rng already resolved and sliced for the rows' draw
+ * (rise_rng_slice(rng, rows)). */
 RISE_HD uint32_t diffusion_time_index(rise_rng rng, uint64_t b, int n_steps) {
-    return rise_below(rise_rng_word(rng.seed, rng.stream, rng.offset, b), (uint32_t)n_steps);
+    return rise_below(rise_rng_word(rng.seed, rng.stream, rng.offset, rng.skip + b),
+                      (uint32_t)n_steps);
 }
 
-/* The first block of the noise draw; rng already resolved. */
+/* The first block of the noise draw: past the whole batch's time indices; rng already
+ * resolved, with its window (not sliced). */
 RISE_HD uint64_t diffusion_noise_offset(rise_rng rng, int rows) {
-    return rng.offset + rise_rng_blocks_uniform((uint64_t)rows);
+    return rng.offset + rise_rng_blocks_uniform(rise_rng_span(rng, (uint64_t)rows));
+}
+
+/* The element of the noise draw where this process's rows start (0 without a window). */
+RISE_HD uint64_t diffusion_noise_skip(rise_rng rng, int rows, int cols) {
+    return rise_rng_slice(rng, (uint64_t)rows * (uint64_t)cols).skip;
 }
 
 RISE_HD float diffusion_xt(float sqrt_ab, float x0, float sqrt_1mab, float eps) {

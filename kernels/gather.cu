@@ -9,6 +9,10 @@
  *                                valid flag of [B, Ta]
  *   action_noise_kernel1         one thread per noisy row (b, m): its A normals, clip, and
  *                                the double sum of squared changes in j order
+ *   gather_frames_kernel1        one thread per 4-byte word of [B, To, F] when F is a
+ *                                multiple of 4 (frames are then word-aligned), else per byte
+ *   crop_frames_kernel1          one thread per output value of [count, Hc, Wc, C]: its
+ *                                frame's two Philox words (or the centre), crop_pixel
  * All index maths is int64 as in the references, and the element rules are gather.h's
  * (gather_normalise, action_noise_value, action_noise_d2: no FMA), so gathers are bitwise
  * equal to the CPU's, and action noise differs only through the normals' few ulp.
@@ -26,9 +30,9 @@ __device__ __forceinline__ int64_t gather_row_index(const int32_t *idx, int64_t 
 __global__ void sample_indices_kernel1(int32_t *idx, int batch, uint32_t n, const int32_t *pool_a,
                                        uint32_t n_a, const int32_t *pool_b, uint32_t n_b,
                                        int batch_a, rise_rng rng) {
-    rng = rise_rng_resolve(rng);
+    rng = rise_rng_slice(rise_rng_resolve(rng), (uint64_t)batch);
     RISE_GRID_STRIDE(i, (size_t)batch) {
-        const uint32_t w = rise_rng_word(rng.seed, rng.stream, rng.offset, (uint64_t)i);
+        const uint32_t w = rise_rng_word(rng.seed, rng.stream, rng.offset, rng.skip + (uint64_t)i);
         if (batch_a < 0)
             idx[i] = (int32_t)rise_below(w, n);
         else if ((int64_t)i < (int64_t)batch_a)
@@ -92,8 +96,8 @@ __global__ void gather_action_chunk_kernel1(float *out, float *valid, const floa
 __global__ void action_noise_kernel1(float *out, float *sigma_out, float *delta_norm,
                                      const float *a, const float *sigma, int batch, int m,
                                      int act_dim, rise_rng rng) {
-    rng = rise_rng_resolve(rng);
     const size_t rows = (size_t)batch * (size_t)m;
+    rng = rise_rng_slice(rise_rng_resolve(rng), (uint64_t)rows * (uint64_t)act_dim);
     RISE_GRID_STRIDE(row, rows) {
         const size_t b = row / (size_t)m, k = row % (size_t)m;
         const float *ab = a + b * (size_t)act_dim;
@@ -101,7 +105,7 @@ __global__ void action_noise_kernel1(float *out, float *sigma_out, float *delta_
         double d2 = 0.0;
         for (int j = 0; j < act_dim; ++j) {
             const uint64_t i = (uint64_t)row * (uint64_t)act_dim + (uint64_t)j;
-            const float e = rise_rng_normal(rng.seed, rng.stream, rng.offset, i);
+            const float e = rise_rng_normal(rng.seed, rng.stream, rng.offset, rng.skip + i);
             const float v = action_noise_value(ab[j], sk, e);
             out[row * (size_t)act_dim + j] = v;
             d2 = action_noise_d2(d2, v, ab[j]);
@@ -161,5 +165,72 @@ extern "C" void action_noise_cuda(void *stream, float *out, float *sigma_out, fl
     if (batch <= 0 || m <= 0) return;
     action_noise_kernel1<<<rise_grid_for(rows, 128), 128, 0, RISE_STREAM(stream)>>>(
         out, sigma_out, delta_norm, a, sigma, batch, m, act_dim, rng);
+    RISE_CUDA_LAUNCHED();
+}
+
+template <typename T>
+__global__ void gather_frames_kernel1(T *out, const T *frames, const int32_t *traj,
+                                      const int32_t *step, const int64_t *traj_start,
+                                      const int64_t *traj_len, int64_t n, const int32_t *idx,
+                                      int batch, int to, int next, int64_t frame_elems) {
+    const size_t frame = (size_t)frame_elems, row = (size_t)to * frame;
+    const size_t total = (size_t)batch * row;
+    RISE_GRID_STRIDE(e, total) {
+        const size_t b = e / row, j = (e % row) / frame, c = e % frame;
+        const int64_t i = gather_row_index(idx, (int64_t)b, n), tr = traj[i];
+        const int64_t u = gather_history_time(step[i], to, (int)j, next);
+        const int64_t f = gather_frame_row(traj_start[tr], traj_len[tr], tr, u, n);
+        out[e] = frames[(size_t)f * frame + c];
+    }
+}
+
+__global__ void crop_frames_kernel1(float *out, int ld, int col0, const uint8_t *in, int count,
+                                    int h, int w, int c, int hc, int wc, int random, rise_rng rng) {
+    if (random) rng = rise_rng_resolve(rng);
+    const size_t per = (size_t)hc * wc * c, total = (size_t)count * per;
+    RISE_GRID_STRIDE(e, total) {
+        const size_t i = e / per, r = e % per;
+        const int k = (int)(r % c), x = (int)(r / c % wc), y = (int)(r / c / wc);
+        int oy = (h - hc) / 2, ox = (w - wc) / 2;
+        if (random) {
+            oy = crop_offset(rise_rng_word(rng.seed, rng.stream, rng.offset, 2 * (uint64_t)i),
+                             h - hc);
+            ox = crop_offset(rise_rng_word(rng.seed, rng.stream, rng.offset, 2 * (uint64_t)i + 1),
+                             w - wc);
+        }
+        out[i * (size_t)ld + col0 + r] =
+            crop_pixel(in[i * (size_t)h * w * c + ((size_t)(oy + y) * w + ox + x) * c + k]);
+    }
+}
+
+extern "C" void gather_frames_cuda(void *stream, uint8_t *out, const uint8_t *frames,
+                                   const int32_t *traj, const int32_t *step,
+                                   const int64_t *traj_start, const int64_t *traj_len, int64_t n,
+                                   const int32_t *idx, int batch, int to, int next,
+                                   int64_t frame_bytes) {
+    gather_check_shape("gather_frames", batch, to, 1,
+                       frame_bytes > INT32_MAX ? -1 : (int)frame_bytes, n);
+    if (batch <= 0 || frame_bytes <= 0) return;
+    const int words = frame_bytes % 4 == 0 && ((uintptr_t)out | (uintptr_t)frames) % 4 == 0;
+    const int64_t elems = words ? frame_bytes / 4 : frame_bytes;
+    const size_t total = (size_t)batch * (size_t)to * (size_t)elems;
+    if (words)
+        gather_frames_kernel1<uint32_t><<<rise_grid_for(total, 256), 256, 0, RISE_STREAM(stream)>>>(
+            (uint32_t *)out, (const uint32_t *)frames, traj, step, traj_start, traj_len, n, idx,
+            batch, to, next, elems);
+    else
+        gather_frames_kernel1<uint8_t><<<rise_grid_for(total, 256), 256, 0, RISE_STREAM(stream)>>>(
+            out, frames, traj, step, traj_start, traj_len, n, idx, batch, to, next, elems);
+    RISE_CUDA_LAUNCHED();
+}
+
+extern "C" void crop_frames_cuda(void *stream, float *out, int ld, int col0, const uint8_t *in,
+                                 int count, int h, int w, int c, int hc, int wc, int random,
+                                 rise_rng rng) {
+    crop_frames_check(count, h, w, c, hc, wc, ld, col0);
+    const size_t total = (size_t)count * hc * wc * c;
+    if (total == 0) return;
+    crop_frames_kernel1<<<rise_grid_for(total, 256), 256, 0, RISE_STREAM(stream)>>>(
+        out, ld, col0, in, count, h, w, c, hc, wc, random, rng);
     RISE_CUDA_LAUNCHED();
 }

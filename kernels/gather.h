@@ -41,6 +41,20 @@
  *                        The CUDA normals differ from the CPU's by a few ulp (device
  *                        logf/sinf/cosf, see philox.h); everything else is exact.
  *
+ *   gather_frames        rise_gather_frames (data/frames.h), camera frames from a resident
+ *                        uint8 frame array [n + n_traj, F] (F = H W C bytes): frame j of
+ *                        row b is frames[gather_frame_row(s, L, tr, u, n)] with
+ *                        u = gather_history_time(t, To, j, next). out [B, To, F] uint8.
+ *   crop_frames          robomimic's CropRandomizer on uint8 frames in [count, H, W, C]:
+ *                        out[i, (y Wc + x) C + k] (row i at out + i ld + col0) =
+ *                        crop_pixel(in[i, oy + y, ox + x, k]) for a Hc x Wc window at
+ *                        (oy, ox): random (random = 1):
+ *                          oy = crop_offset(rise_rng_word(.., 2 i), H - Hc),
+ *                          ox = crop_offset(rise_rng_word(.., 2 i + 1), W - Wc)
+ *                        (robomimic's floor(u (H - Hc)): the last offset is never drawn);
+ *                        centred (random = 0): ((H - Hc) / 2, (W - Wc) / 2), its eval crop.
+ *                        The caller advances rng.offset by crop_frames_blocks(count).
+ *
  * Bounds: an idx outside [0, n) (or a pool entry drawn as one) is a programmer error:
  * the CPU backend aborts through RISE_ASSERT; a CUDA kernel executes a trap, which the
  * backend's next sync() reports as RISE_ERR_DEVICE (and the CUDA context is lost). A
@@ -84,6 +98,35 @@ RISE_HD double action_noise_d2(double d2, float v, float a) {
     return rise_dadd_rn(d2, rise_dmul_rn(d, d));
 }
 
+/* Time u of frame j of the To-frame history ending at step t: the observation history
+ * (next 0) or the next-state history (next 1), the first frame repeated before the start
+ * (data/sequence.h's rule, for the image frames of data/frames.h). */
+RISE_HD int64_t gather_history_time(int64_t t, int to, int j, int next) {
+    const int64_t u = t + next - (to - 1) + j;
+    return u < 0 ? 0 : u;
+}
+
+/* Index of the frame at time u (0 <= u <= L) of trajectory tr (first row s, L steps) in a
+ * camera's frame array [n + n_traj]: row s + u for u < L, then n + tr, the next frame of the
+ * trajectory's last step (data/frames.h's layout). */
+RISE_HD int64_t gather_frame_row(int64_t s, int64_t len, int64_t tr, int64_t u, int64_t n) {
+    return u < len ? s + u : n + tr;
+}
+
+/* A frame byte as a network input: v / 255 (correctly rounded on both sides). */
+RISE_HD float crop_pixel(uint8_t v) { return (float)v / 255.0f; }
+
+/* A random crop's offset from its Philox word: floor(u span), u = w / 2^32 (0 when the
+ * window fills the side). */
+RISE_HD int crop_offset(uint32_t w, int span) {
+    return span > 0 ? (int)rise_below(w, (uint32_t)span) : 0;
+}
+
+/* Philox blocks one random crop_frames call consumes (two words per frame). */
+static inline uint64_t crop_frames_blocks(int count) {
+    return rise_rng_blocks_uniform(2 * (uint64_t)count);
+}
+
 /* Philox blocks one sample_indices call consumes (the sampler's counter step). */
 static inline uint64_t sample_indices_blocks(int batch) {
     return rise_rng_blocks_uniform((uint64_t)batch);
@@ -107,6 +150,10 @@ void gather_check_sample(int batch, int64_t n, const int32_t *pool_a, int64_t n_
 void gather_check_shape(const char *op, int batch, int frames, int min_frames, int width,
                         int64_t n);
 
+/* Aborts on a bad crop: count >= 0, frames of h, w >= 1 and 1..4 channels, a window
+ * 1 <= hc <= h, 1 <= wc <= w, ld >= col0 + hc wc c. Both backends call it. */
+void crop_frames_check(int count, int h, int w, int c, int hc, int wc, int ld, int col0);
+
 /* Slots [i0, i1) of a batch (indices i are absolute, so any split of the batch draws
  * the same numbers): idx[i] for i0 <= i < i1. */
 void sample_indices_ref(int32_t *idx, int i0, int i1, int64_t n, const int32_t *pool_a, int64_t n_a,
@@ -125,6 +172,14 @@ void gather_action_chunk_ref(float *out, float *valid, const float *actions, con
 void action_noise_ref(float *out, float *sigma_out, float *delta_norm, const float *a,
                       const float *sigma, int batch, int m, int act_dim, rise_rng rng);
 
+void gather_frames_ref(uint8_t *out, const uint8_t *frames, const int32_t *traj,
+                       const int32_t *step, const int64_t *traj_start, const int64_t *traj_len,
+                       int64_t n, const int32_t *idx, int batch, int to, int next,
+                       int64_t frame_bytes);
+/* Frames [i0, i1) of the count (absolute indices, so any split draws the same offsets). */
+void crop_frames_ref(float *out, int ld, int col0, const uint8_t *in, int i0, int i1, int h, int w,
+                     int c, int hc, int wc, int random, rise_rng rng);
+
 void sample_indices_cuda(void *stream, int32_t *idx, int batch, int64_t n, const int32_t *pool_a,
                          int64_t n_a, const int32_t *pool_b, int64_t n_b, int batch_a,
                          rise_rng rng);
@@ -140,6 +195,12 @@ void gather_action_chunk_cuda(void *stream, float *out, float *valid, const floa
 void action_noise_cuda(void *stream, float *out, float *sigma_out, float *delta_norm,
                        const float *a, const float *sigma, int batch, int m, int act_dim,
                        rise_rng rng);
+void gather_frames_cuda(void *stream, uint8_t *out, const uint8_t *frames, const int32_t *traj,
+                        const int32_t *step, const int64_t *traj_start, const int64_t *traj_len,
+                        int64_t n, const int32_t *idx, int batch, int to, int next,
+                        int64_t frame_bytes);
+void crop_frames_cuda(void *stream, float *out, int ld, int col0, const uint8_t *in, int count,
+                      int h, int w, int c, int hc, int wc, int random, rise_rng rng);
 
 #ifdef __cplusplus
 }

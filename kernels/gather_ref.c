@@ -35,9 +35,10 @@ void gather_check_shape(const char *op, int batch, int frames, int min_frames, i
 
 void sample_indices_ref(int32_t *idx, int i0, int i1, int64_t n, const int32_t *pool_a, int64_t n_a,
                         const int32_t *pool_b, int64_t n_b, int batch_a, rise_rng rng) {
+    RISE_ASSERT(rng.rows == 0, "sample_indices_ref: resolve the window with rise_rng_slice first");
     rng = rise_rng_resolve(rng);
     for (int i = i0; i < i1; ++i) {
-        const uint32_t w = rise_rng_word(rng.seed, rng.stream, rng.offset, (uint64_t)i);
+        const uint32_t w = rise_rng_word(rng.seed, rng.stream, rng.offset, rng.skip + (uint64_t)i);
         if (batch_a < 0)
             idx[i] = (int32_t)rise_below(w, (uint32_t)n);
         else if (i < batch_a)
@@ -105,7 +106,7 @@ void gather_action_chunk_ref(float *out, float *valid, const float *actions, con
 
 void action_noise_ref(float *out, float *sigma_out, float *delta_norm, const float *a,
                       const float *sigma, int batch, int m, int act_dim, rise_rng rng) {
-    rng = rise_rng_resolve(rng);
+    rng = rise_rng_slice(rise_rng_resolve(rng), (uint64_t)batch * (uint64_t)m * (uint64_t)act_dim);
     for (int b = 0; b < batch; ++b)
         for (int k = 0; k < m; ++k) {
             const size_t row = (size_t)b * m + k;
@@ -113,7 +114,7 @@ void action_noise_ref(float *out, float *sigma_out, float *delta_norm, const flo
             double d2 = 0.0;
             for (int j = 0; j < act_dim; ++j) {
                 const uint64_t i = (uint64_t)row * (uint64_t)act_dim + (uint64_t)j;
-                const float e = rise_rng_normal(rng.seed, rng.stream, rng.offset, i);
+                const float e = rise_rng_normal(rng.seed, rng.stream, rng.offset, rng.skip + i);
                 const float v = action_noise_value(ab[j], sigma[k], e);
                 out[row * act_dim + j] = v;
                 d2 = action_noise_d2(d2, v, ab[j]);
@@ -121,4 +122,48 @@ void action_noise_ref(float *out, float *sigma_out, float *delta_norm, const flo
             if (sigma_out) sigma_out[row] = sigma[k];
             if (delta_norm) delta_norm[row] = (float)sqrt(d2);
         }
+}
+
+void crop_frames_check(int count, int h, int w, int c, int hc, int wc, int ld, int col0) {
+    RISE_ASSERT(count >= 0 && h >= 1 && w >= 1 && c >= 1 && c <= 4 && hc >= 1 && hc <= h &&
+                    wc >= 1 && wc <= w && col0 >= 0 && ld >= col0 + hc * wc * c,
+                "crop_frames: bad shape count=%d frames %dx%dx%d window %dx%d ld=%d col0=%d", count,
+                h, w, c, hc, wc, ld, col0);
+}
+
+void gather_frames_ref(uint8_t *out, const uint8_t *frames, const int32_t *traj,
+                       const int32_t *step, const int64_t *traj_start, const int64_t *traj_len,
+                       int64_t n, const int32_t *idx, int batch, int to, int next,
+                       int64_t frame_bytes) {
+    if (frame_bytes == 0) return; /* nothing written, no index read (as on the device) */
+    for (int b = 0; b < batch; ++b) {
+        const int64_t i = row_index(idx, b, n), tr = traj[i];
+        for (int j = 0; j < to; ++j) {
+            const int64_t u = gather_history_time(step[i], to, j, next);
+            const int64_t f = gather_frame_row(traj_start[tr], traj_len[tr], tr, u, n);
+            memcpy(out + ((size_t)b * to + j) * (size_t)frame_bytes,
+                   frames + (size_t)f * (size_t)frame_bytes, (size_t)frame_bytes);
+        }
+    }
+}
+
+void crop_frames_ref(float *out, int ld, int col0, const uint8_t *in, int i0, int i1, int h, int w,
+                     int c, int hc, int wc, int random, rise_rng rng) {
+    if (random) rng = rise_rng_resolve(rng);
+    for (int i = i0; i < i1; ++i) {
+        int oy = (h - hc) / 2, ox = (w - wc) / 2;
+        if (random) {
+            oy = crop_offset(rise_rng_word(rng.seed, rng.stream, rng.offset, 2 * (uint64_t)i),
+                             h - hc);
+            ox = crop_offset(rise_rng_word(rng.seed, rng.stream, rng.offset, 2 * (uint64_t)i + 1),
+                             w - wc);
+        }
+        const uint8_t *src = in + (size_t)i * h * w * c;
+        float *dst = out + (size_t)i * ld + col0;
+        for (int y = 0; y < hc; ++y)
+            for (int x = 0; x < wc; ++x)
+                for (int k = 0; k < c; ++k)
+                    dst[((size_t)y * wc + x) * c + k] =
+                        crop_pixel(src[((size_t)(oy + y) * w + ox + x) * c + k]);
+    }
 }

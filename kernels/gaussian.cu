@@ -68,12 +68,13 @@ __global__ void awr_weights_kernel1(float *w, const float *q, const float *v, in
 
 __global__ void tanh_gauss_sample_kernel1(float *act, float *logp, float *eps, const float *mean,
                                           const float *log_std, int b, int a, rise_rng rng) {
-    rng = rise_rng_resolve(rng);
+    rng = rise_rng_slice(rise_rng_resolve(rng), (uint64_t)b * (uint64_t)a);
     RISE_GRID_STRIDE(r, (size_t)b) {
         double s = 0.0;
         for (int j = 0; j < a; ++j) {
             const size_t i = r * a + j;
-            const float e = rise_rng_normal(rng.seed, rng.stream, rng.offset, (uint64_t)i);
+            const float e =
+                rise_rng_normal(rng.seed, rng.stream, rng.offset, rng.skip + (uint64_t)i);
             const double u = tanh_gauss_u(mean[i], exp((double)log_std[i]), e);
             eps[i] = e;
             act[i] = (float)tanh(u);

@@ -46,12 +46,13 @@ void awr_weights_ref(float *w, const float *q, const float *v, int b, float beta
 void tanh_gauss_sample_ref(float *act, float *logp, float *eps, const float *mean,
                            const float *log_std, int b, int a, rise_rng rng) {
     gaussian_check_shape("tanh_gauss_sample", b, a);
-    rng = rise_rng_resolve(rng);
+    rng = rise_rng_slice(rise_rng_resolve(rng), (uint64_t)b * (uint64_t)a);
     for (int r = 0; r < b; ++r) {
         double s = 0.0;
         for (int j = 0; j < a; ++j) {
             const size_t i = (size_t)r * a + j;
-            const float e = rise_rng_normal(rng.seed, rng.stream, rng.offset, (uint64_t)i);
+            const float e =
+                rise_rng_normal(rng.seed, rng.stream, rng.offset, rng.skip + (uint64_t)i);
             const double u = tanh_gauss_u(mean[i], exp((double)log_std[i]), e);
             eps[i] = e;
             act[i] = (float)tanh(u);

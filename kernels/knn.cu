@@ -21,15 +21,16 @@
  *   kernel2      any f. One thread per query scans every reference in double (the
  *                reference's loop on the device): the fallback for f > 64 and a second,
  *                independent implementation for the tests.
- * Both visit references in increasing j per query and insert with rise_knn_brute's
- * rule, so ties keep the smaller index; d2 is summed in x order with __dadd_rn /
- * __dmul_rn (no FMA), so idx, count and dist equal the CPU's bit for bit. Each query's
+ * Both visit references in increasing j per query and filter, measure and insert with
+ * the rules of knn_rules.h (shared with the CPU), so ties keep the smaller index and d2
+ * is summed in x order without FMA: idx, count and dist equal the CPU's bit for bit. Each query's
  * sorted list lives in the caller's scratch (double d2 [nq, k]) and in idx itself; the
  * kernels write every output element (no initialisation pass). No atomics. */
 #include <math.h>
 
 #include "common.cuh"
 #include "knn.h"
+#include "knn_rules.h"
 
 #define KNN_THREADS 64  /* threads per block */
 #define KNN_QPT     2   /* queries per thread (kernel1) */
@@ -55,40 +56,9 @@ typedef struct {
 
 __device__ __forceinline__ bool knn_passes_filters(const knn_ctx &c, int i, int j) {
     if (c.q_group && c.q_group[i] == c.r_group[j]) return false;
-    if (c.q_match) {
-        const size_t md = (size_t)c.match_dim;
-        for (size_t x = 0; x < md; ++x)
-            if (!(fabsf(__fsub_rn(c.q_match[(size_t)i * md + x], c.r_match[(size_t)j * md + x])) <=
-                  c.match_tol))
-                return false;
-    }
-    return true;
-}
-
-/* Exact squared distance in double, summed in x order without FMA (as knn_ref.c). */
-__device__ __forceinline__ double knn_exact_d2(const float *a, const float *b, int f) {
-    double s = 0.0;
-    for (int x = 0; x < f; ++x) {
-        const double d = __dsub_rn((double)a[x], (double)b[x]);
-        s = __dadd_rn(s, __dmul_rn(d, d));
-    }
-    return s;
-}
-
-/* rise_knn_brute's insertion into one query's sorted list (bd ascending, bi parallel). */
-__device__ __forceinline__ void knn_insert(double *bd, int32_t *bi, int &cnt, int k, double d2,
-                                           int j) {
-    const int n = cnt;
-    if (n == k && !(d2 < bd[k - 1])) return;
-    int pos = n < k ? n : k - 1;
-    while (pos > 0 && bd[pos - 1] > d2) {
-        bd[pos] = bd[pos - 1];
-        bi[pos] = bi[pos - 1];
-        --pos;
-    }
-    bd[pos] = d2;
-    bi[pos] = j;
-    if (n < k) cnt = n + 1;
+    const size_t md = (size_t)c.match_dim;
+    return !c.q_match || knn_match_ok(c.q_match + (size_t)i * md, c.r_match + (size_t)j * md,
+                                      c.match_dim, c.match_tol);
 }
 
 /* kernel1's float limit for one query (rounded up, so it only ever lets more through).
@@ -118,7 +88,7 @@ __device__ __forceinline__ int knn_consider(const knn_ctx &c, int i, int j, cons
     if (!knn_passes_filters(c, i, j)) return 0;
     const double d2 = knn_exact_d2(c.q + (size_t)i * c.f, rrow, c.f);
     if (!(d2 <= c.t2)) return 0;
-    knn_insert(c.bd + (size_t)i * c.k, c.idx + (size_t)i * c.k, cnt, c.k, d2, j);
+    knn_insert_i32(c.bd + (size_t)i * c.k, c.idx + (size_t)i * c.k, &cnt, c.k, d2, j);
     return 1;
 }
 
@@ -261,7 +231,7 @@ static knn_ctx knn_make_ctx(int32_t *idx, float *dist, int32_t *count, const flo
                             void *scratch) {
     knn_ctx c;
     c.q = q, c.r = r, c.nq = nq, c.nr = nr, c.f = f, c.k = p->k;
-    c.t2 = p->max_dist > 0 ? (double)p->max_dist * (double)p->max_dist : INFINITY;
+    c.t2 = knn_threshold2(p->max_dist);
     c.m = 1e-6f * (float)(f + 8);
     c.q_group = p->q_group, c.r_group = p->r_group;
     c.q_match = p->q_match, c.r_match = p->r_match;

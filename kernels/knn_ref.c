@@ -1,6 +1,7 @@
 /* knn_ref.c - CPU reference of the thresholded kNN (kernels/knn.h): a double brute
  * force with rise_knn_brute's order (references ascending, ties kept in index order). */
 #include "knn.h"
+#include "knn_rules.h"
 
 #include <math.h>
 
@@ -19,34 +20,16 @@ void knn_topk_check(const rise_knn_params *p, int nq, int nr, int f, const void 
 
 static int passes_filters(const rise_knn_params *p, size_t i, size_t j) {
     if (p->q_group && p->q_group[i] == p->r_group[j]) return 0;
-    if (p->q_match) {
-        const size_t md = (size_t)p->match_dim;
-        for (size_t x = 0; x < md; ++x)
-            if (!(fabsf(p->q_match[i * md + x] - p->r_match[j * md + x]) <= p->match_tol)) return 0;
-    }
-    return 1;
-}
-
-/* Sorted insertion into one query's list (j ascending, so equal d2 keep index order). */
-static void insert(double *bd, int32_t *bi, int32_t *cnt, int k, double d2, int32_t j) {
-    const int n = *cnt;
-    if (n == k && !(d2 < bd[k - 1])) return;
-    int pos = n < k ? n : k - 1;
-    while (pos > 0 && bd[pos - 1] > d2) {
-        bd[pos] = bd[pos - 1];
-        bi[pos] = bi[pos - 1];
-        --pos;
-    }
-    bd[pos] = d2;
-    bi[pos] = j;
-    if (n < k) *cnt = n + 1;
+    const size_t md = (size_t)p->match_dim;
+    return !p->q_match ||
+           knn_match_ok(p->q_match + i * md, p->r_match + j * md, p->match_dim, p->match_tol);
 }
 
 void knn_topk_ref(int32_t *idx, float *dist, int32_t *count, const float *q, int nq, const float *r,
                   int nr, int f, const rise_knn_params *p, void *scratch) {
     knn_topk_check(p, nq, nr, f, scratch);
     const int k = p->k;
-    const double t2 = p->max_dist > 0 ? (double)p->max_dist * (double)p->max_dist : INFINITY;
+    const double t2 = knn_threshold2(p->max_dist);
     for (int i = 0; i < nq; ++i) {
         double *bd = (double *)scratch + (size_t)i * k;
         int32_t *bi = idx + (size_t)i * k;
@@ -54,13 +37,8 @@ void knn_topk_ref(int32_t *idx, float *dist, int32_t *count, const float *q, int
         int32_t c = 0;
         for (int j = 0; j < nr; ++j) {
             if (!passes_filters(p, (size_t)i, (size_t)j)) continue;
-            const float *rj = r + (size_t)j * f;
-            double d2 = 0.0;
-            for (int x = 0; x < f; ++x) {
-                const double d = (double)qi[x] - (double)rj[x];
-                d2 += d * d;
-            }
-            if (d2 <= t2) insert(bd, bi, &c, k, d2, j);
+            const double d2 = knn_exact_d2(qi, r + (size_t)j * f, f);
+            if (d2 <= t2) knn_insert_i32(bd, bi, &c, k, d2, j);
         }
         count[i] = c;
         for (int s = 0; s < k; ++s) {

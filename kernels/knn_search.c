@@ -1,6 +1,8 @@
 /* knn_search.c - tiled GEMM kNN with exact re-checking (see knn_search.h). */
 #include "knn_search.h"
 
+#include "knn_rules.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,15 +26,6 @@ typedef int32_t knn_i8 __attribute__((vector_size(32)));
 #define KNN_CLONES
 #endif
 
-static double exact_d2(const float *a, const float *b, int64_t F) {
-    double s = 0;
-    for (int64_t f = 0; f < F; ++f) {
-        const double d = (double)a[f] - (double)b[f];
-        s += d * d;
-    }
-    return s;
-}
-
 static double sq_norm(const float *a, int64_t F) {
     double s = 0;
     for (int64_t f = 0; f < F; ++f) s += (double)a[f] * (double)a[f];
@@ -41,28 +34,9 @@ static double sq_norm(const float *a, int64_t F) {
 
 static int passes_filters(const rise_knn_opts *o, int64_t i, int64_t j) {
     if (o->q_group && o->r_group && o->q_group[i] == o->r_group[j]) return 0;
-    if (o->q_match && o->r_match)
-        for (int64_t m = 0; m < o->match_dim; ++m)
-            if (!(fabsf(o->q_match[i * o->match_dim + m] - o->r_match[j * o->match_dim + m]) <=
-                  o->match_tol))
-                return 0;
-    return 1;
-}
-
-/* Sorted insertion into one query's list; candidates arrive in increasing j,
- * so placing after equal distances breaks ties by the smaller index. */
-static void insert(double *bd, int64_t *bi, int32_t *cnt, int k, double d2, int64_t j) {
-    int n = *cnt;
-    if (n == k && !(d2 < bd[k - 1])) return;
-    int pos = n < k ? n : k - 1;
-    while (pos > 0 && bd[pos - 1] > d2) {
-        bd[pos] = bd[pos - 1];
-        bi[pos] = bi[pos - 1];
-        --pos;
-    }
-    bd[pos] = d2;
-    bi[pos] = j;
-    if (n < k) *cnt = n + 1;
+    return !(o->q_match && o->r_match) ||
+           knn_match_ok(o->q_match + i * o->match_dim, o->r_match + j * o->match_dim, o->match_dim,
+                        o->match_tol);
 }
 
 static void clear_outputs(int64_t nq, int k, int64_t *idx, float *dist) {
@@ -94,7 +68,7 @@ static rise_status check_opts(const rise_knn_opts *o, int64_t F) {
 void rise_knn_brute(const float *q, int64_t nq, const float *r, int64_t nr, int64_t F,
                     const rise_knn_opts *o, int64_t *idx, float *dist, int32_t *count) {
     const int k = o->k;
-    const double t2 = o->max_dist > 0 ? (double)o->max_dist * (double)o->max_dist : INFINITY;
+    const double t2 = knn_threshold2(o->max_dist);
     double *bd = malloc((size_t)k * sizeof *bd);
     int64_t *bi = malloc((size_t)k * sizeof *bi);
     RISE_ASSERT(bd && bi, "out of memory");
@@ -103,8 +77,8 @@ void rise_knn_brute(const float *q, int64_t nq, const float *r, int64_t nr, int6
         int32_t c = 0;
         for (int64_t j = 0; j < nr; ++j) {
             if (!passes_filters(o, i, j)) continue;
-            const double d2 = exact_d2(q + i * F, r + j * F, F);
-            if (d2 <= t2) insert(bd, bi, &c, k, d2, j);
+            const double d2 = knn_exact_d2(q + i * F, r + j * F, F);
+            if (d2 <= t2) knn_insert_i64(bd, bi, &c, k, d2, j);
         }
         count[i] = c;
         for (int s = 0; s < c; ++s) {
@@ -165,9 +139,9 @@ static void scan_block(const float *q, const float *r, const float *rT, int64_t 
                 hit &= hit - 1;
                 const int64_t gj = jb + b;
                 if (gj >= nr || !passes_filters(o, gi, gj)) continue;
-                const double d2 = exact_d2(q + gi * F, r + gj * F, F);
+                const double d2 = knn_exact_d2(q + gi * F, r + gj * F, F);
                 if (d2 <= t2) {
-                    insert(bd + gi * k, bi + gi * k, &count[gi], k, d2, gj);
+                    knn_insert_i64(bd + gi * k, bi + gi * k, &count[gi], k, d2, gj);
                     lim[a] = limit(t2, bd + gi * k, count[gi], k, m, qn[gi]);
                 }
             }
@@ -182,7 +156,7 @@ rise_status rise_knn(const float *q, int64_t nq, const float *r, int64_t nr, int
     const int64_t tq = o->tile_q > 0 ? o->tile_q : 256;
     int64_t tr = o->tile_r > 0 ? o->tile_r : 2048;
     tr = (tr + KNN_RB - 1) / KNN_RB * KNN_RB;
-    const double t2 = o->max_dist > 0 ? (double)o->max_dist * (double)o->max_dist : INFINITY;
+    const double t2 = knn_threshold2(o->max_dist);
     const int64_t nr_pad = (nr + KNN_RB - 1) / KNN_RB * KNN_RB;
     double *bd = malloc((size_t)(nq ? nq : 1) * (size_t)k * sizeof *bd);
     int64_t *bi = malloc((size_t)(nq ? nq : 1) * (size_t)k * sizeof *bi);

@@ -25,12 +25,23 @@ typedef struct {
 /* Where a stream of draws comes from; `offset` counts Philox blocks. A draw starts
  * at block offset + *offset_add when offset_add is set: a counter in the backend's
  * memory, read by the op when it runs, so a captured CUDA graph draws fresh numbers
- * on every replay (the agent's device clock, algorithms/agent_clock.c). */
+ * on every replay (the agent's device clock, algorithms/agent_clock.c).
+ *
+ * Data parallelism: element i of a draw is element skip + i of the sequence above, and
+ * a window says that this process holds rows row0 .. row0 + rows - 1 of a batch of
+ * rows_total rows. A draw of n values over the local rows (n a multiple of rows, the
+ * same number per row, row-major) is then the slice starting at element
+ * row0 * (n / rows) of the draw of rows_total * (n / rows) values the whole batch
+ * makes: every rank sees the numbers one process with the whole batch would see for
+ * the same rows (rise_rng_slice; ops call it before splitting their work). rows = 0:
+ * no window. Positional initialisers {seed, stream, offset, NULL} leave all of it 0. */
 typedef struct {
     uint64_t seed;
     uint32_t stream;
     uint64_t offset;
     const uint64_t *offset_add; /* NULL: none */
+    uint64_t skip;
+    uint32_t row0, rows, rows_total;
 } rise_rng;
 
 RISE_HD rise_u32x4 rise_philox4x32_10(rise_u32x4 ctr, uint32_t k0, uint32_t k1) {
@@ -104,6 +115,18 @@ RISE_HD rise_rng rise_rng_resolve(rise_rng r) {
     r.offset = rise_rng_start(r);
     r.offset_add = 0;
     return r;
+}
+
+/* A draw of n values: the window resolved into skip (idempotent: the window is cleared). */
+RISE_HD rise_rng rise_rng_slice(rise_rng r, uint64_t n) {
+    if (r.rows) r.skip += (uint64_t)r.row0 * (n / r.rows);
+    r.rows = 0;
+    return r;
+}
+
+/* Values the whole batch's draw has when the local draw has n (n without a window). */
+RISE_HD uint64_t rise_rng_span(rise_rng r, uint64_t n) {
+    return r.rows ? (uint64_t)r.rows_total * (n / r.rows) : n;
 }
 
 /* The same draw position on stream + k (an op's second, independent stream). */

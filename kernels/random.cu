@@ -10,36 +10,38 @@
 #include "random.h"
 
 __global__ void rand_uniform_kernel1(float *y, size_t n, float lo, float hi, rise_rng rng) {
-    rng = rise_rng_resolve(rng);
+    rng = rise_rng_slice(rise_rng_resolve(rng), n);
     const float width = hi - lo;
     RISE_GRID_STRIDE(i, n) {
-        y[i] = rise_fma_free(lo, width, rise_rng_uniform(rng.seed, rng.stream, rng.offset, i));
+        y[i] = rise_fma_free(lo, width,
+                             rise_rng_uniform(rng.seed, rng.stream, rng.offset, rng.skip + i));
     }
 }
 
 __global__ void rand_normal_kernel1(float *y, size_t n, float mean, float std, rise_rng rng) {
-    rng = rise_rng_resolve(rng);
+    rng = rise_rng_slice(rise_rng_resolve(rng), n);
     RISE_GRID_STRIDE(i, n) {
-        y[i] = rise_fma_free(mean, std, rise_rng_normal(rng.seed, rng.stream, rng.offset, i));
+        y[i] = rise_fma_free(mean, std,
+                             rise_rng_normal(rng.seed, rng.stream, rng.offset, rng.skip + i));
     }
 }
 
 __global__ void dropout_forward_kernel1(float *y, float *mask, const float *x, size_t n, float p,
                                         rise_rng rng) {
-    rng = rise_rng_resolve(rng);
+    rng = rise_rng_slice(rise_rng_resolve(rng), n);
     const float keep_scale = dropout_keep_scale(p);
     RISE_GRID_STRIDE(i, n) {
-        const float m =
-            dropout_mask(rise_rng_uniform(rng.seed, rng.stream, rng.offset, i), p, keep_scale);
+        const float m = dropout_mask(
+            rise_rng_uniform(rng.seed, rng.stream, rng.offset, rng.skip + i), p, keep_scale);
         mask[i] = m;
         y[i] = x[i] * m;
     }
 }
 
 __global__ void rand_index_kernel1(uint32_t *y, size_t n, uint32_t below, rise_rng rng) {
-    rng = rise_rng_resolve(rng);
+    rng = rise_rng_slice(rise_rng_resolve(rng), n);
     RISE_GRID_STRIDE(i, n) {
-        const uint32_t w = rise_rng_word(rng.seed, rng.stream, rng.offset, i);
+        const uint32_t w = rise_rng_word(rng.seed, rng.stream, rng.offset, rng.skip + i);
         y[i] = below ? rise_below(w, below) : w;
     }
 }

@@ -3,7 +3,9 @@
  *
  * Element i of every op is a pure function of (rng, i) as fixed by philox.h (the draw
  * starts at block rise_rng_start(rng), resolved where the op runs), so any split of the
- * index range (threads, CUDA blocks) draws the same numbers:
+ * index range (threads, CUDA blocks) draws the same numbers (under a data-parallel window,
+ * philox.h, element i is element skip + i of the whole batch's draw: rise_rng_slice(rng, n)
+ * first):
  *   rand_uniform  y[i] = lo + (hi - lo) u_i,   u_i = rise_rng_uniform(rng, i) in (0, 1)
  *   rand_normal   y[i] = mean + std z_i,       z_i = rise_rng_normal(rng, i)
  *   dropout       element i is kept iff u_i >= p; mask[i] = kept ? 1/(1-p) : 0 and

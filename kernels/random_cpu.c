@@ -4,7 +4,8 @@
  * vectorises), giving four uniforms or two normals per block. The numbers are philox.h's:
  * uniforms and dropout masks equal the reference bit for bit, and normals too (the same
  * rise_normal_of_words per value, libm's logf/sinf/cosf). Chunks over threads start
- * anywhere; each element depends only on its index. */
+ * anywhere; each element depends only on its index, skip + i under a data-parallel window
+ * (philox.h: the window is resolved first). */
 #include "random.h"
 #include "cpu_chunks.h"
 
@@ -41,8 +42,8 @@ static void philox_blocks8(uint64_t seed, uint32_t stream, uint64_t block0,
 }
 
 /* One fill's arrays and two float parameters; the span functions below write elements
- * [lo, hi) of a draw (element i of uniforms and dropout: word i % 4 of block i / 4; of
- * normals: block i / 2). */
+ * [lo, hi) of a draw, element i being element g = rng.skip + i of the stream (of uniforms
+ * and dropout: word g % 4 of block g / 4; of normals: block g / 2). */
 typedef struct {
     float *y, *mask;
     const float *x;
@@ -51,24 +52,27 @@ typedef struct {
 
 static void uniform_span(const fill_args *f, rise_rng rng, size_t lo, size_t hi) {
     uint32_t w[4][PHILOX_LANES];
-    for (uint64_t blk = lo / 4; blk * 4 < hi; blk += PHILOX_LANES) {
+    const uint64_t s = rng.skip, glo = s + lo, ghi = s + hi;
+    for (uint64_t blk = glo / 4; blk * 4 < ghi; blk += PHILOX_LANES) {
         philox_blocks8(rng.seed, rng.stream, rng.offset + blk, w);
         for (int l = 0; l < PHILOX_LANES; ++l)
             for (int j = 0; j < 4; ++j) {
-                const size_t i = (size_t)(blk + (uint64_t)l) * 4 + (size_t)j;
-                if (i >= lo && i < hi) f->y[i] = f->a + f->b * rise_u01(w[j][l]);
+                const uint64_t g = (blk + (uint64_t)l) * 4 + (uint64_t)j;
+                if (g >= glo && g < ghi) f->y[g - s] = f->a + f->b * rise_u01(w[j][l]);
             }
     }
 }
 
 static void dropout_span(const fill_args *f, rise_rng rng, size_t lo, size_t hi) {
     uint32_t w[4][PHILOX_LANES];
-    for (uint64_t blk = lo / 4; blk * 4 < hi; blk += PHILOX_LANES) {
+    const uint64_t s = rng.skip, glo = s + lo, ghi = s + hi;
+    for (uint64_t blk = glo / 4; blk * 4 < ghi; blk += PHILOX_LANES) {
         philox_blocks8(rng.seed, rng.stream, rng.offset + blk, w);
         for (int l = 0; l < PHILOX_LANES; ++l)
             for (int j = 0; j < 4; ++j) {
-                const size_t i = (size_t)(blk + (uint64_t)l) * 4 + (size_t)j;
-                if (i < lo || i >= hi) continue;
+                const uint64_t g = (blk + (uint64_t)l) * 4 + (uint64_t)j;
+                if (g < glo || g >= ghi) continue;
+                const size_t i = (size_t)(g - s);
                 const float m = rise_u01(w[j][l]) >= f->a ? f->b : 0.0f;
                 f->mask[i] = m;
                 f->y[i] = f->x[i] * m;
@@ -78,31 +82,32 @@ static void dropout_span(const fill_args *f, rise_rng rng, size_t lo, size_t hi)
 
 static void normal_span(const fill_args *f, rise_rng rng, size_t lo, size_t hi) {
     uint32_t w[4][PHILOX_LANES];
-    for (uint64_t blk = lo / 2; blk * 2 < hi; blk += PHILOX_LANES) {
+    const uint64_t s = rng.skip, glo = s + lo, ghi = s + hi;
+    for (uint64_t blk = glo / 2; blk * 2 < ghi; blk += PHILOX_LANES) {
         philox_blocks8(rng.seed, rng.stream, rng.offset + blk, w);
         for (int l = 0; l < PHILOX_LANES; ++l)
             for (int j = 0; j < 2; ++j) {
-                const size_t i = (size_t)(blk + (uint64_t)l) * 2 + (size_t)j;
-                if (i >= lo && i < hi)
-                    f->y[i] = f->a + f->b * rise_normal_of_words(w[0][l], w[1][l], j);
+                const uint64_t g = (blk + (uint64_t)l) * 2 + (uint64_t)j;
+                if (g >= glo && g < ghi)
+                    f->y[g - s] = f->a + f->b * rise_normal_of_words(w[0][l], w[1][l], j);
             }
     }
 }
 
 void rand_uniform_cpu(float *y, size_t n, float lo_v, float hi_v, rise_rng rng) {
-    rng = rise_rng_resolve(rng);
+    rng = rise_rng_slice(rise_rng_resolve(rng), n);
     const fill_args f = {y, NULL, NULL, lo_v, hi_v - lo_v};
     CPU_FOR_CHUNKS(n, 4 * PHILOX_LANES, 1, uniform_span(&f, rng, lo, hi));
 }
 
 void rand_normal_cpu(float *y, size_t n, float mean, float std, rise_rng rng) {
-    rng = rise_rng_resolve(rng);
+    rng = rise_rng_slice(rise_rng_resolve(rng), n);
     const fill_args f = {y, NULL, NULL, mean, std};
     CPU_FOR_CHUNKS(n, 2 * PHILOX_LANES, 4, normal_span(&f, rng, lo, hi));
 }
 
 void dropout_forward_cpu(float *y, float *mask, const float *x, size_t n, float p, rise_rng rng) {
-    rng = rise_rng_resolve(rng);
+    rng = rise_rng_slice(rise_rng_resolve(rng), n);
     dropout_check(p);
     const fill_args f = {y, mask, x, p, p < 1.0f ? 1.0f / (1.0f - p) : 0.0f};
     CPU_FOR_CHUNKS(n, 4 * PHILOX_LANES, 1, dropout_span(&f, rng, lo, hi));

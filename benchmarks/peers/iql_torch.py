@@ -16,7 +16,9 @@ min Q' evaluated for it): 18 network passes per step against this script's 15, s
 20% more GEMM work here (bench_train prints its GEMM GFLOP per step).
 
   python iql_torch.py [--batch 256] [--width 256] [--steps 300] [--mode eager|compile]
-                      [--obs-dim 6] [--act-dim 2] [--json FILE]
+                      [--obs-dim 6] [--act-dim 2] [--device cpu|cuda] [--json FILE]
+On cuda the data live on the device and --mode compile is torch.compile(mode=
+"reduce-overhead") (Inductor + CUDA graphs); the timing synchronises before reading the clock.
 Prints one JSON object (steps/s) on stdout (and into --json). A benchmark peer, not a
 reference: its numbers are timings, never test expectations."""
 import argparse
@@ -62,13 +64,13 @@ class GaussianPolicy(nn.Module):
 
 
 class IQL:
-    def __init__(self, d, a, width, batch, n_data, seed=0):
+    def __init__(self, d, a, width, batch, n_data, seed=0, device="cpu"):
         torch.manual_seed(seed)
         self.batch = batch
-        self.qf = TwinQ(d, a, width)
+        self.qf = TwinQ(d, a, width).to(device)
         self.q_target = copy.deepcopy(self.qf).requires_grad_(False)
-        self.vf = mlp(d, 1, width)
-        self.actor = GaussianPolicy(d, a, width)
+        self.vf = mlp(d, 1, width).to(device)
+        self.actor = GaussianPolicy(d, a, width).to(device)
         self.q_opt = torch.optim.Adam(self.qf.parameters(), lr=3e-4)
         self.v_opt = torch.optim.Adam(self.vf.parameters(), lr=3e-4)
         self.actor_opt = torch.optim.Adam(self.actor.parameters(), lr=3e-4)
@@ -78,6 +80,8 @@ class IQL:
         self.act = torch.rand(n_data, a, generator=g).mul(2).sub(1).mul(0.99)
         self.rew = (torch.rand(n_data, generator=g) < 0.3).float()
         self.done = (torch.rand(n_data, generator=g) < 0.01).float()
+        self.obs, self.next_obs, self.act, self.rew, self.done = (
+            t.to(device) for t in (self.obs, self.next_obs, self.act, self.rew, self.done))
         self.n = n_data
 
     def update(self, i):
@@ -117,23 +121,40 @@ def main():
     ap.add_argument("--act-dim", type=int, default=2)
     ap.add_argument("--steps", type=int, default=300)
     ap.add_argument("--mode", choices=["eager", "compile"], default="eager")
+    ap.add_argument("--device", default="cpu", help="cpu or cuda")
     ap.add_argument("--json")
     args = ap.parse_args()
-    agent = IQL(args.obs_dim, args.act_dim, args.width, args.batch, 100_000)
+    dev = args.device
+    cuda = dev.startswith("cuda")
+    if cuda:
+        torch.backends.cuda.matmul.allow_tf32 = False  # fp32 like rise
+        torch.backends.cudnn.allow_tf32 = False
+    agent = IQL(args.obs_dim, args.act_dim, args.width, args.batch, 100_000, device=dev)
     step = agent.update
     if args.mode == "compile":
-        step = torch.compile(agent.update)
-    idx = [torch.randint(0, agent.n, (args.batch,)) for _ in range(args.steps + 20)]
+        compiled = torch.compile(agent.update, mode="reduce-overhead" if cuda else "default")
+
+        def step(i):
+            if cuda:  # a new training step: CUDA graph trees may reuse the last one's outputs
+                torch.compiler.cudagraph_mark_step_begin()
+            return compiled(i)
+    idx = [torch.randint(0, agent.n, (args.batch,), device=dev) for _ in range(args.steps + 20)]
+
+    def sync():
+        if cuda:
+            torch.cuda.synchronize()
     for k in range(20):  # warm-up (and compilation)
         out = step(idx[k])
+    sync()
     t0 = time.perf_counter()
     for k in range(args.steps):
         out = step(idx[20 + k])
+    sync()
     sps = args.steps / (time.perf_counter() - t0)
     losses = [float(x) for x in out]
     if not all(math.isfinite(x) for x in losses):
         raise SystemExit(f"iql_torch: non-finite losses {losses}")
-    res = [{"case": "iql_update_steps_per_s", "impl": f"torch_{args.mode}", "device": "cpu",
+    res = [{"case": "iql_update_steps_per_s", "impl": f"torch_{args.mode}", "device": dev,
             "batch": args.batch, "width": args.width, "threads": torch.get_num_threads(),
             "value": sps, "unit": "steps/s"}]
     for r in res:

@@ -219,7 +219,15 @@ def main():
                  blocks=args.blocks, code_width=args.code_width)
     step_fn = agent.update
     if args.mode == "compile":
-        step_fn = torch.compile(agent.update, mode="reduce-overhead" if dev.startswith("cuda") else "default")
+        compiled = torch.compile(agent.update,
+                                 mode="reduce-overhead" if dev.startswith("cuda") else "default")
+
+        def step_fn(use_pairs):
+            # each call is a new training step: CUDA graph trees may then reuse the memory
+            # of the previous step's outputs (without the mark, a long loop can fail with
+            # "accessing tensor output of CUDAGraphs that has been overwritten")
+            torch.compiler.cudagraph_mark_step_begin()
+            return compiled(use_pairs)
     for i in range(10):  # warm-up (and compilation)
         out = step_fn(i % 2 == 1)
     sync(dev)

@@ -47,6 +47,7 @@ static rise_status env_from_dataset(const cov_options *o, rise_env **env) {
     rise_read_opts_default(&ro);
     ro.load_states = 0;
     ro.load_masks = 0;
+    ro.image_frames = RISE_IMAGES_LAYOUT; /* only env_args is needed: no frames read */
     rise_episodes e;
     memset(&e, 0, sizeof e);
     RISE_TRY(rise_episodes_load(o->dataset, &ro, &e));

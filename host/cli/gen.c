@@ -3,6 +3,7 @@
  *
  *   rise gen --task maze --kind expert --episodes 100 --seed 0 --out expert.h5
  *   rise gen --task maze --kind play --episodes 200 --out play.h5 --settings '{"horizon": 400}'
+ *   rise gen --task maze --kind expert --episodes 100 --obs both --image-size 84 --out img.h5
  *
  * Episodes are generated in parallel into memory (episode i is a function
  * of the seed and i only), then written in order. */
@@ -43,6 +44,10 @@ static void gen_usage(FILE *f, const gen_options *d) {
             "  --partial-max X     ... and at most this one (default %g)\n"
             "  --play-min-steps N  redraw play episodes cut shorter than this (default %d)\n"
             "  --max-attempts N    tries per kept episode (default %d)\n"
+            "  --obs O             lowdim | image | both: the env's low-dim keys, a rendered\n"
+            "                      camera view obs/agentview_image (uint8 HxWx3; maze only), or\n"
+            "                      both (default lowdim)\n"
+            "  --image-size N      camera frames are N x N (default %d, robomimic's 84)\n"
             "  --quiet             no progress line\n"
             "  --help-settings     list the task's settings\n\n"
             "kinds: expert = scripted expert from its narrow region (only successes kept, rate\n"
@@ -51,7 +56,7 @@ static void gen_usage(FILE *f, const gen_options *d) {
             "outside the expert region; noisy = expert with heavy action noise.\n",
             d->task, d->kind, d->episodes, d->seed, d->threads, d->g.play_noise,
             d->g.suboptimal_noise, d->g.noisy_noise, d->g.partial_min, d->g.partial_max,
-            d->g.play_min_steps, d->g.max_attempts);
+            d->g.play_min_steps, d->g.max_attempts, d->g.image_size);
 }
 
 static void gen_progress(void *ctx, int64_t done, int64_t total) {
@@ -109,6 +114,16 @@ int rise_cmd_gen(int argc, char **argv) {
         } else if (!strcmp(a, "--play-min-steps")) {
             ok = rise_arg_long(argc, argv, &i, 1, 1000000, &min_steps);
             o.g.play_min_steps = (int)min_steps;
+        } else if (!strcmp(a, "--obs")) {
+            const char *v = i + 1 < argc ? argv[++i] : "";
+            if (!rise_gen_obs_parse(v, &o.g.obs)) {
+                fprintf(stderr, "rise gen: --obs '%s' is not one of lowdim, image, both\n", v);
+                return 2;
+            }
+        } else if (!strcmp(a, "--image-size")) {
+            long size;
+            ok = rise_arg_long(argc, argv, &i, 8, 512, &size);
+            o.g.image_size = (int)size;
         } else if (!strcmp(a, "--quiet"))
             o.quiet = 1;
         else {

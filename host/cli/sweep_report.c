@@ -20,19 +20,15 @@
 #include "host/stats.h"
 #include "host/paths.h"
 #include "sweep.h"
+#include "host/text_file.h"
+#include "sweep_claim.h"
 
 /* ---- reading a run's metrics ---- */
 
 static char *slurp(const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
     char *text = NULL;
-    long size = -1;
-    if (fseek(f, 0, SEEK_END) == 0) size = ftell(f);
-    if (size >= 0 && size < (1 << 28) && fseek(f, 0, SEEK_SET) == 0)
-        text = malloc((size_t)size + 1);
-    if (text) text[fread(text, 1, (size_t)size, f)] = '\0';
-    fclose(f);
+    if (rise_read_text_file(path, "metrics", (size_t)1 << 28, 1, &text, NULL) != RISE_OK)
+        rise_error_clear();
     return text;
 }
 
@@ -109,6 +105,8 @@ typedef struct {
     double *value; /* [run][metric], NaN when missing */
     cell *cells;   /* [point][metric] */
     int n_finished;
+    sweep_comparison_result *claim; /* per comparison of the spec's claim */
+    int verdict;
 } report;
 
 static double *values_of(const report *R, int p, int m, long long *seeds, int *n) {
@@ -144,6 +142,100 @@ static int aggregate(report *R) {
             free(v);
         }
     return 1;
+}
+
+/* The spec's claim: each comparison's difference of means and interval, and the verdict. */
+static int judge_claim(report *R) {
+    const sweep_spec *s = R->s;
+    const sweep_claim *c = &s->claim;
+    for (int i = 0; i < c->n_comparisons; ++i) {
+        const sweep_comparison *k = &c->comparisons[i];
+        int na = 0, nb = 0;
+        double *a = values_of(R, k->a, k->metric, NULL, &na);
+        double *b = k->b >= 0 ? values_of(R, k->b, k->metric, NULL, &nb) : NULL;
+        const int ok = a && (k->b < 0 || b);
+        if (ok) sweep_claim_compare(k, a, na, b, nb, R->o, &R->claim[i]);
+        free(a);
+        free(b);
+        if (!ok) return 0;
+    }
+    R->verdict = sweep_claim_verdict(R->claim, c->n_comparisons);
+    return 1;
+}
+
+static void write_claim_markdown(const report *R, FILE *f) {
+    const sweep_spec *s = R->s;
+    const sweep_claim *c = &s->claim;
+    fprintf(f, "## Claim: %s\n\n", c->statement);
+    fprintf(f,
+            "| comparison | metric | means | difference | %g%% interval (%s) | seeds | verdict "
+            "|\n| --- | --- | --- | --- | --- | --- | --- |\n",
+            100 * R->o->level, R->o->bootstrap ? "bootstrap" : "Welch t");
+    for (int i = 0; i < c->n_comparisons; ++i) {
+        const sweep_comparison *k = &c->comparisons[i];
+        const sweep_comparison_result *r = &R->claim[i];
+        char text[600], seeds[64];
+        sweep_comparison_text(s, k, text, sizeof text);
+        if (k->b >= 0)
+            snprintf(seeds, sizeof seeds, "%d / %d", r->n_a, r->n_b);
+        else
+            snprintf(seeds, sizeof seeds, "%d", r->n_a);
+        fprintf(f, "| %s | %s | %.3f vs %.3f | %+.3f | ", text, s->metrics[k->metric].name,
+                r->mean_a, r->mean_b, r->diff);
+        if (isfinite(r->lo))
+            fprintf(f, "[%+.3f, %+.3f] |", r->lo, r->hi);
+        else
+            fprintf(f, "- |");
+        fprintf(f, " %s | %s |\n", seeds, sweep_verdict_name(r->verdict));
+    }
+    fprintf(f,
+            "\n**Verdict: %s.** The difference is taken in the claimed direction (positive "
+            "favours the claim); a comparison is supported when its whole interval lies above "
+            "the margin (0 unless written), not supported when the whole interval lies below "
+            "it, inconclusive otherwise; the claim is supported when every comparison is, not "
+            "supported when any is.\n\n",
+            sweep_verdict_name(R->verdict));
+}
+
+static int write_claim_json(const report *R, const char *path) {
+    const sweep_spec *s = R->s;
+    const sweep_claim *c = &s->claim;
+    cJSON *o = cJSON_CreateObject(), *list = o ? cJSON_AddArrayToObject(o, "comparisons") : NULL;
+    if (!list) {
+        cJSON_Delete(o);
+        return 0;
+    }
+    cJSON_AddStringToObject(o, "statement", c->statement);
+    cJSON_AddStringToObject(o, "verdict", sweep_verdict_name(R->verdict));
+    cJSON_AddStringToObject(o, "interval", R->o->bootstrap ? "bootstrap" : "welch_t");
+    cJSON_AddNumberToObject(o, "level", R->o->level);
+    for (int i = 0; i < c->n_comparisons; ++i) {
+        const sweep_comparison *k = &c->comparisons[i];
+        const sweep_comparison_result *r = &R->claim[i];
+        char text[600];
+        sweep_comparison_text(s, k, text, sizeof text);
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddItemToArray(list, e);
+        cJSON_AddStringToObject(e, "comparison", text);
+        cJSON_AddStringToObject(e, "metric", s->metrics[k->metric].name);
+        cJSON_AddNumberToObject(e, "margin", k->margin);
+        cJSON_AddNumberToObject(e, "n", r->n_a);
+        if (k->b >= 0) cJSON_AddNumberToObject(e, "n_other", r->n_b);
+        /* cJSON writes NaN as null */
+        cJSON_AddNumberToObject(e, "mean", r->mean_a);
+        cJSON_AddNumberToObject(e, "mean_other", r->mean_b);
+        cJSON_AddNumberToObject(e, "difference", r->diff);
+        cJSON_AddNumberToObject(e, "ci_low", r->lo);
+        cJSON_AddNumberToObject(e, "ci_high", r->hi);
+        cJSON_AddStringToObject(e, "verdict", sweep_verdict_name(r->verdict));
+    }
+    char *text = cJSON_Print(o);
+    cJSON_Delete(o);
+    FILE *f = text ? fopen(path, "w") : NULL;
+    int ok = f && fputs(text, f) >= 0 && fputc('\n', f) != EOF;
+    if (f) ok = (fclose(f) == 0) && ok;
+    free(text);
+    return ok;
 }
 
 /* ---- output ---- */
@@ -342,6 +434,7 @@ static void write_markdown(const report *R, FILE *f, const char **plot_files) {
         }
         fputc('\n', f);
     }
+    if (s->has_claim) write_claim_markdown(R, f);
     long long *seeds = malloc((size_t)s->n_seeds * sizeof *seeds);
     for (int m = 0; m < s->n_metrics && seeds; ++m) {
         fprintf(f, "## %s\n\n%s `%s` of `%s`\n\n", s->metrics[m].name,
@@ -533,13 +626,14 @@ int sweep_report(const char *dir, const sweep_report_options *o) {
         snprintf(out, sizeof out, "%s", o->out);
     else
         snprintf(out, sizeof out, "%s/report", dir);
-    report R = {&s, o, dir, NULL, NULL, NULL, 0};
+    report R = {&s, o, dir, NULL, NULL, NULL, 0, NULL, SWEEP_VERDICT_INCONCLUSIVE};
     R.finished = calloc((size_t)s.n_runs, sizeof *R.finished);
     R.value = malloc((size_t)s.n_runs * s.n_metrics * sizeof *R.value);
     R.cells = calloc((size_t)s.n_points * s.n_metrics, sizeof *R.cells);
     const char **plot_files = calloc((size_t)s.n_plots + 1, sizeof *plot_files);
+    R.claim = calloc((size_t)s.claim.n_comparisons + 1, sizeof *R.claim);
     int rc = 1;
-    if (!R.finished || !R.value || !R.cells || !plot_files) {
+    if (!R.finished || !R.value || !R.cells || !plot_files || !R.claim) {
         fprintf(stderr, "rise sweep report: out of memory\n");
         goto done;
     }
@@ -573,7 +667,7 @@ int sweep_report(const char *dir, const sweep_report_options *o) {
                     s.metrics[m].name, s.metrics[m].kind == SWEEP_METRIC_JSON ? "key" : "column",
                     s.metrics[m].key, s.metrics[m].file, missing, R.n_finished, s.runs[first].dir);
     }
-    if (!aggregate(&R) || rise_mkdir_p(out) != RISE_OK) {
+    if (!aggregate(&R) || (s.has_claim && !judge_claim(&R)) || rise_mkdir_p(out) != RISE_OK) {
         fprintf(stderr, "rise sweep report: %s\n", rise_last_error());
         goto done;
     }
@@ -582,6 +676,10 @@ int sweep_report(const char *dir, const sweep_report_options *o) {
     int ok = write_runs_csv(&R, path);
     snprintf(path, sizeof path, "%s/summary.csv", out);
     ok = ok && write_summary_csv(&R, path);
+    if (ok && s.has_claim) {
+        snprintf(path, sizeof path, "%s/claim.json", out);
+        ok = write_claim_json(&R, path);
+    }
     if (!ok) {
         fprintf(stderr, "rise sweep report: cannot write %s: %s\n", path, strerror(errno));
         goto done;
@@ -605,10 +703,13 @@ int sweep_report(const char *dir, const sweep_report_options *o) {
     write_markdown(&R, stdout, plot_files);
     printf("wrote %s/{summary.md, summary.csv, runs.csv}", out);
     for (int i = 0; i < s.n_plots; ++i) printf("%s%s", i ? ", " : " and ", s.plots[i].file);
-    printf("\n");
+    printf("%s\n", s.has_claim ? " and claim.json" : "");
+    if (s.has_claim) /* last, so that a script can take the verdict from the last line */
+        printf("verdict: %s: %s\n", sweep_verdict_name(R.verdict), s.claim.statement);
     rc = 0;
 done:
     free(plot_files);
+    free(R.claim);
     free(R.finished);
     free(R.value);
     free(R.cells);

@@ -2,6 +2,9 @@
 #define _XOPEN_SOURCE 700 /* realpath */
 #include "sweep_spec.h"
 
+#include "host/text_file.h"
+#include "host/paths.h"
+
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -906,11 +909,103 @@ static rise_status parse_slurm(sweep_spec *s, const cJSON *v) {
     return RISE_OK;
 }
 
+/* A point named in a claim: its directory name (name[/label=value,...]), or a name that only
+ * one point has. */
+static rise_status point_ref(sweep_spec *s, const cJSON *v, const char *field, int *out) {
+    const char *name = NULL;
+    RISE_TRY(get_string(s, v, field, &name));
+    int found = -1, named = -1, n_named = 0;
+    for (int p = 0; p < s->n_points && found < 0; ++p)
+        if (!strcmp(s->points[p].dir, name)) found = p;
+    for (int p = 0; p < s->n_points && found < 0; ++p)
+        if (!strcmp(s->points[p].name, name) && n_named++ == 0) named = p;
+    if (found < 0 && n_named == 1) found = named;
+    if (found >= 0) {
+        *out = found;
+        return RISE_OK;
+    }
+    char list[512] = "";
+    for (int p = 0; p < s->n_points; ++p)
+        snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", p ? ", " : "",
+                 s->points[p].dir);
+    return rise_error(RISE_ERR_INVALID, "%s: %s: expected %s (%s), found \"%s\"%s", s->path, field,
+                      n_named ? "a point's directory name" : "one of the points", list, name,
+                      n_named ? ", which names several points" : "");
+}
+
+static rise_status parse_claim(sweep_spec *s, const cJSON *v) {
+    if (!v) return RISE_OK;
+    if (!cJSON_IsObject(v))
+        return expected(s, "claim", "an object {\"statement\", \"metric\", \"comparisons\"}", v);
+    static const char *const known[] = {"statement", "metric", "comparisons", "comment", NULL};
+    RISE_TRY(check_fields(s, v, "claim", known));
+    sweep_claim *c = &s->claim;
+    const char *text = NULL;
+    RISE_TRY(
+        get_string(s, cJSON_GetObjectItemCaseSensitive(v, "statement"), "claim.statement", &text));
+    NEED(c->statement = sdup(s, text));
+    RISE_TRY(
+        metric_ref(s, cJSON_GetObjectItemCaseSensitive(v, "metric"), "claim.metric", &c->metric));
+    const cJSON *list = cJSON_GetObjectItemCaseSensitive(v, "comparisons");
+    if (!cJSON_IsArray(list) || cJSON_GetArraySize(list) == 0)
+        return expected(s, "claim.comparisons",
+                        "a non-empty list of {\"greater\" or \"less\": POINT, \"than\": POINT "
+                        "or a number}",
+                        list);
+    c->n_comparisons = cJSON_GetArraySize(list);
+    NEED(c->comparisons = alloc(s, (size_t)c->n_comparisons, sizeof *c->comparisons));
+    static const char *const cmp_known[] = {"greater", "less",    "than", "margin",
+                                            "metric",  "comment", NULL};
+    int i = 0;
+    for (const cJSON *e = list->child; e; e = e->next, ++i) {
+        sweep_comparison *k = &c->comparisons[i];
+        char *f = sprint(s, "claim.comparisons[%d]", i);
+        NEED(f);
+        if (!cJSON_IsObject(e))
+            return expected(s, f, "an object {\"greater\" or \"less\": POINT, \"than\": ...}", e);
+        RISE_TRY(check_fields(s, e, f, cmp_known));
+        const cJSON *g = cJSON_GetObjectItemCaseSensitive(e, "greater");
+        const cJSON *l = cJSON_GetObjectItemCaseSensitive(e, "less");
+        if (!g == !l)
+            return rise_error(RISE_ERR_INVALID,
+                              "%s: %s: expected exactly one of \"greater\" and \"less\" (the "
+                              "point the claim is about), found %s",
+                              s->path, f, g ? "both" : "neither");
+        k->direction = g ? SWEEP_CLAIM_GREATER : SWEEP_CLAIM_LESS;
+        char *fa = sprint(s, "%s.%s", f, g ? "greater" : "less");
+        char *fb = sprint(s, "%s.than", f), *fm = sprint(s, "%s.margin", f);
+        char *fk = sprint(s, "%s.metric", f);
+        NEED(fa && fb && fm && fk);
+        RISE_TRY(point_ref(s, g ? g : l, fa, &k->a));
+        const cJSON *than = cJSON_GetObjectItemCaseSensitive(e, "than");
+        k->b = -1;
+        if (cJSON_IsNumber(than))
+            k->value = than->valuedouble;
+        else if (cJSON_IsString(than))
+            RISE_TRY(point_ref(s, than, fb, &k->b));
+        else
+            return expected(s, fb, "a point's name or a number", than);
+        if (k->b == k->a)
+            return rise_error(RISE_ERR_INVALID, "%s: %s: compares %s with itself", s->path, f,
+                              s->points[k->a].dir);
+        const cJSON *m = cJSON_GetObjectItemCaseSensitive(e, "margin");
+        if (m && (!cJSON_IsNumber(m) || !isfinite(m->valuedouble)))
+            return expected(s, fm, "a number", m);
+        k->margin = m ? m->valuedouble : 0.0;
+        k->metric = c->metric;
+        const cJSON *km = cJSON_GetObjectItemCaseSensitive(e, "metric");
+        if (km) RISE_TRY(metric_ref(s, km, fk, &k->metric));
+    }
+    s->has_claim = 1;
+    return RISE_OK;
+}
+
 static rise_status parse_root(sweep_spec *s, const cJSON *root) {
     if (!cJSON_IsObject(root)) return expected(s, "the top level", "a JSON object", root);
-    static const char *const known[] = {
-        "name",     "out",     "config", "configs", "runs",  "set",   "grid",  "labels",  "seeds",
-        "seed_key", "prepare", "evals",  "metrics", "table", "plots", "slurm", "comment", NULL};
+    static const char *const known[] = {"name",    "out",   "config",  "configs", "runs",
+                                        "set",     "grid",  "labels",  "seeds",   "seed_key",
+                                        "prepare", "evals", "metrics", "table",   "plots",
+                                        "slurm",   "claim", "comment", NULL};
     RISE_TRY(check_fields(s, root, "", known));
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, "name");
     const char *text = NULL;
@@ -943,6 +1038,7 @@ static rise_status parse_root(sweep_spec *s, const cJSON *root) {
     RISE_TRY(parse_table(s, cJSON_GetObjectItemCaseSensitive(root, "table")));
     RISE_TRY(parse_plots(s, cJSON_GetObjectItemCaseSensitive(root, "plots")));
     RISE_TRY(parse_slurm(s, cJSON_GetObjectItemCaseSensitive(root, "slurm")));
+    RISE_TRY(parse_claim(s, cJSON_GetObjectItemCaseSensitive(root, "claim")));
     return RISE_OK;
 }
 
@@ -980,36 +1076,10 @@ rise_status sweep_spec_parse(sweep_spec *s, const char *text, const char *origin
 
 rise_status sweep_spec_load(sweep_spec *s, const char *path) {
     memset(s, 0, sizeof *s);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return rise_error(RISE_ERR_IO, "%s: cannot open the sweep spec: %s", path, strerror(errno));
-    char *text = NULL;
-    long size = -1;
-    if (fseek(f, 0, SEEK_END) == 0) size = ftell(f);
-    if (size >= 0 && size < (1 << 24) && fseek(f, 0, SEEK_SET) == 0)
-        text = malloc((size_t)size + 1);
-    if (!text) {
-        fclose(f);
-        return rise_error(RISE_ERR_IO, "%s: unreadable, or larger than 16 MiB", path);
-    }
-    const size_t got = fread(text, 1, (size_t)size, f);
-    fclose(f);
-    text[got] = '\0';
     /* The spec's folder, absolute, so that runs launched from anywhere find its paths. */
-    char dir[PATH_MAX], abs[PATH_MAX];
-    snprintf(dir, sizeof dir, "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (slash == dir)
-        dir[1] = '\0';
-    else if (slash)
-        *slash = '\0';
-    else
-        snprintf(dir, sizeof dir, ".");
-    if (!realpath(dir, abs)) {
-        free(text);
-        return rise_error(RISE_ERR_IO, "%s: cannot resolve its folder %s: %s", path, dir,
-                          strerror(errno));
-    }
+    char abs[PATH_MAX], *text;
+    RISE_TRY(rise_path_folder_absolute(path, abs, sizeof abs));
+    RISE_TRY(rise_read_text_file(path, "sweep spec", (size_t)1 << 24, 0, &text, NULL));
     const rise_status st = sweep_spec_parse(s, text, path, abs);
     free(text);
     return st;

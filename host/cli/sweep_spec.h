@@ -102,6 +102,27 @@ typedef struct {
     char *file;          /* PNG name inside the report folder */
 } sweep_plot;
 
+/* A claim the report judges from intervals (cli/sweep_claim.h): each comparison says that a
+ * point's mean is greater (or less) than another point's mean, or than a number, by more than
+ * a margin. */
+enum { SWEEP_CLAIM_GREATER, SWEEP_CLAIM_LESS };
+
+typedef struct {
+    int direction; /* SWEEP_CLAIM_GREATER: a > b; SWEEP_CLAIM_LESS: a < b */
+    int a;         /* point index */
+    int b;         /* point index, or -1: compared with `value` */
+    double value;
+    double margin; /* the difference in the claimed direction must exceed it (default 0) */
+    int metric;
+} sweep_comparison;
+
+typedef struct {
+    char *statement;
+    int metric; /* the comparisons' default */
+    int n_comparisons;
+    sweep_comparison *comparisons;
+} sweep_claim;
+
 typedef struct {
     char *path, *dir; /* the spec file and its folder (absolute) */
     char *text;       /* the file's text */
@@ -126,6 +147,8 @@ typedef struct {
     sweep_table table;
     int n_plots;
     sweep_plot *plots;
+    int has_claim;
+    sweep_claim claim;
     int n_sbatch;
     char **sbatch;
     int slurm_max_parallel; /* 0: no limit */

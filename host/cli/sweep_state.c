@@ -2,6 +2,7 @@
  * marker (see sweep.h): how a resumed sweep tells finished runs from partial and stale ones. */
 #define _XOPEN_SOURCE 700
 #include "sweep.h"
+#include "host/text_file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -38,19 +39,12 @@ int sweep_selected(const sweep_options *o, const sweep_spec *s, int run) {
     return !strcmp(o->only, d) || fnmatch(o->only, d, 0) == 0;
 }
 
+/* The file's text, or NULL when it is absent or unreadable (the run then counts as not
+ * done). */
 static char *read_text(const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
     char *text = NULL;
-    long size = -1;
-    if (fseek(f, 0, SEEK_END) == 0) size = ftell(f);
-    if (size >= 0 && size < (1 << 26) && fseek(f, 0, SEEK_SET) == 0)
-        text = malloc((size_t)size + 1);
-    if (text) {
-        const size_t got = fread(text, 1, (size_t)size, f);
-        text[got] = '\0';
-    }
-    fclose(f);
+    if (rise_read_text_file(path, "file", (size_t)1 << 26, 1, &text, NULL) != RISE_OK)
+        rise_error_clear();
     return text;
 }
 

@@ -8,6 +8,7 @@
  *    first Adam step moves log w' by -lr when gap < target_gap;
  *  - CQL's whole critic loss (TD + penalty over uniform, pi(s), pi(s') candidates,
  *    rng fixed) against central finite differences in a few Q parameters;
+ *  - IQL's critic update taps min Q' and V(s) from before its steps (the AWR advantage);
  *  - IQL's AWR actor loss falls over 200 steps;
  *  - NaN: a non-finite parameter injected at step 25 stops the run with a clear error,
  *    and the checkpoint of step 20 stays the last one;
@@ -62,28 +63,6 @@ static void small_config(rise_train_config *c, const char *algo) {
     set(c, buf);
 }
 
-static char *slurp(const char *path, size_t *n) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    *n = (size_t)ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *b = malloc(*n + 1);
-    if (fread(b, 1, *n, f) != *n) *n = 0;
-    b[*n] = 0;
-    fclose(f);
-    return b;
-}
-
-static int same_file(const char *a, const char *b) {
-    size_t na = 0, nb = 0;
-    char *x = slurp(a, &na), *y = slurp(b, &nb);
-    const int same = x && y && na == nb && na > 0 && !memcmp(x, y, na);
-    free(x);
-    free(y);
-    return same;
-}
-
 static void test_resume(void) {
     const rise_train_opts quiet = {1, NULL, NULL};
     rise_train_config c;
@@ -107,10 +86,11 @@ static void test_resume(void) {
                (long long)s.first_step, (long long)s.last_step);
     snprintf(pa, sizeof pa, "%s/metrics.csv", a);
     snprintf(pb, sizeof pb, "%s/metrics.csv", b);
-    TEST_CHECK(same_file(pa, pb), "resumed metrics.csv is byte-identical to the uninterrupted one");
+    TEST_CHECK(test_same_file(pa, pb),
+               "resumed metrics.csv is byte-identical to the uninterrupted one");
     snprintf(pa, sizeof pa, "%s/checkpoint.h5", a);
     snprintf(pb, sizeof pb, "%s/checkpoint.h5", b);
-    TEST_CHECK(same_file(pa, pb), "final checkpoints are byte-identical");
+    TEST_CHECK(test_same_file(pa, pb), "final checkpoints are byte-identical");
     /* a different seed must change the metrics (the comparison can fail) */
     char d2[512], pd[600];
     snprintf(d2, sizeof d2, "%s/run_c", dir);
@@ -119,7 +99,7 @@ static void test_resume(void) {
     TEST_CHECK(rise_train_run(&c, d2, 0, &quiet, &s) == RISE_OK, "run c");
     snprintf(pa, sizeof pa, "%s/metrics.csv", a);
     snprintf(pd, sizeof pd, "%s/metrics.csv", d2);
-    TEST_CHECK(!same_file(pa, pd), "another seed logs other metrics");
+    TEST_CHECK(!test_same_file(pa, pd), "another seed logs other metrics");
 }
 
 /* Resume bitwise for another algorithm; extra: --set pairs (NULL-terminated). */
@@ -145,10 +125,10 @@ static void test_resume_algo(const char *algo, const char *tag, const char *cons
                (long long)s.first_step, (long long)s.last_step);
     snprintf(pa, sizeof pa, "%s/metrics.csv", a);
     snprintf(pb, sizeof pb, "%s/metrics.csv", b);
-    TEST_CHECK(same_file(pa, pb), "%s: resumed metrics.csv is byte-identical", tag);
+    TEST_CHECK(test_same_file(pa, pb), "%s: resumed metrics.csv is byte-identical", tag);
     snprintf(pa, sizeof pa, "%s/checkpoint.h5", a);
     snprintf(pb, sizeof pb, "%s/checkpoint.h5", b);
-    TEST_CHECK(same_file(pa, pb), "%s: final checkpoints are byte-identical", tag);
+    TEST_CHECK(test_same_file(pa, pb), "%s: final checkpoints are byte-identical", tag);
 }
 
 /* ---- CQL's critic in isolation (algorithms/cql_critic.h) on tiny hand-made data ---- */
@@ -249,9 +229,9 @@ static void test_cql_penalty_hand(void) {
         const rise_rng rng = {7, RISE_STREAM_CQL, 0, NULL};
         rise_arena m, ar;
         rise_arena_init_measure(&m);
-        rise_cql_iql_update(&k, &c, &m, tb.obs, tb.act, tb.next, tb.r, tb.d, TB, 1, rng);
+        rise_cql_iql_update(&k, &c, &m, tb.obs, tb.act, tb.next, tb.r, tb.d, TB, 1, rng, NULL);
         rise_arena_init(&ar, be, m.peak + 64);
-        rise_cql_iql_update(&k, &c, &ar, tb.obs, tb.act, tb.next, tb.r, tb.d, TB, 1, rng);
+        rise_cql_iql_update(&k, &c, &ar, tb.obs, tb.act, tb.next, tb.r, tb.d, TB, 1, rng, NULL);
         float km[RISE_CQL_N_METRICS], lp;
         be->download(be, km, k.metrics, sizeof km);
         be->download(be, &lp, k.tp.value + k.off_prime, sizeof lp);
@@ -271,6 +251,42 @@ static void test_cql_penalty_hand(void) {
         rise_cql_free(&k);
         rise_iql_critic_free(&c);
     }
+    tiny_batch_free(&tb);
+    rise_backend_destroy(be);
+}
+
+/* The critic update's taps (what IQL's actor reuses instead of running the networks again)
+ * are min(Q1', Q2')(s, a) and V(s) from before the update: equal bitwise to the same
+ * forwards run beforehand, and V(s) really is the pre-step value (it moved). */
+static void test_iql_taps(void) {
+    rise_status st;
+    rise_backend *be = rise_backend_create("cpu", &st);
+    tiny_batch tb;
+    tiny_batch_make(&tb, be);
+    const rise_iql_config qc = tiny_iql_config();
+    rise_iql_critic c;
+    TEST_CHECK(rise_iql_critic_create(&c, be, &qc, 3) == RISE_OK, "critic");
+    rise_arena m, ar;
+    rise_arena_init_measure(&m);
+    float *dev = be->alloc(be, sizeof(float) * 4 * TB);
+    rise_iql_taps taps = {dev + 2 * TB, dev + 3 * TB};
+    rise_iql_critic_update(&c, &m, tb.obs, tb.act, tb.next, tb.r, tb.d, TB, 1, &taps);
+    rise_arena_init(&ar, be, m.peak + 64);
+    rise_iql_critic_qmin(&c, &ar, c.qp.target, tb.obs, tb.act, TB, dev);
+    rise_iql_critic_value(&c, &ar, tb.obs, TB, dev + TB);
+    rise_iql_critic_update(&c, &ar, tb.obs, tb.act, tb.next, tb.r, tb.d, TB, 1, &taps);
+    float h[4 * TB], v_after[TB];
+    be->download(be, h, dev, sizeof h);
+    rise_iql_critic_value(&c, &ar, tb.obs, TB, dev);
+    be->download(be, v_after, dev, sizeof v_after);
+    int moved = 0;
+    for (int i = 0; i < TB; ++i) moved |= v_after[i] != h[TB + i];
+    TEST_CHECK(!memcmp(h, h + 2 * TB, sizeof(float) * TB), "tapped min Q' = min Q' beforehand");
+    TEST_CHECK(!memcmp(h + TB, h + 3 * TB, sizeof(float) * TB), "tapped V(s) = V(s) beforehand");
+    TEST_CHECK(moved, "V's step changed V(s), so the tap is the pre-step value");
+    be->free(be, dev);
+    rise_arena_free(&ar);
+    rise_iql_critic_free(&c);
     tiny_batch_free(&tb);
     rise_backend_destroy(be);
 }
@@ -341,9 +357,9 @@ static void test_cql_reward_transform(void) {
         TEST_CHECK(rise_iql_critic_create(&c, be, &qc, 3) == RISE_OK, "critic");
         TEST_CHECK(rise_cql_create(&k, be, &kc, 0, 3) == RISE_OK, "cql: %s", rise_last_error());
         rise_arena_init_measure(&m);
-        rise_cql_iql_update(&k, &c, &m, tb.obs, tb.act, tb.next, r, tb.d, TB, 1, rng);
+        rise_cql_iql_update(&k, &c, &m, tb.obs, tb.act, tb.next, r, tb.d, TB, 1, rng, NULL);
         rise_arena_init(&ar, be, m.peak + 64);
-        rise_cql_iql_update(&k, &c, &ar, tb.obs, tb.act, tb.next, r, tb.d, TB, 1, rng);
+        rise_cql_iql_update(&k, &c, &ar, tb.obs, tb.act, tb.next, r, tb.d, TB, 1, rng, NULL);
         n[1] = c.qp.size < 512 ? c.qp.size : 512;
         be->download(be, q[run][1], c.qp.value, sizeof(float) * n[1]);
         rise_arena_free(&ar);
@@ -576,7 +592,7 @@ static void test_policy_rows(void) {
 
 static double first_loss(const char *csv_path, int last) {
     size_t n;
-    char *t = slurp(csv_path, &n);
+    char *t = test_read_file(csv_path, &n);
     if (!t) return NAN;
     char *line = strchr(t, '\n'), *pick = line ? line + 1 : NULL;
     if (last)
@@ -738,6 +754,7 @@ int main(void) {
     test_resume_algo("cql", "cql", cql_x);
     test_resume_algo("idql", "idql_cql", idql_x);
     test_cql_penalty_hand();
+    test_iql_taps();
     test_cql_fd();
     test_cql_reward_transform();
     test_iql_actor_learns();

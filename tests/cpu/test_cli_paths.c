@@ -25,19 +25,6 @@ static int exists(const char *path) {
     return stat(path, &sb) == 0;
 }
 
-static char *slurp(const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    const long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *b = malloc((size_t)n + 1);
-    const size_t got = fread(b, 1, (size_t)n, f);
-    b[got] = 0;
-    fclose(f);
-    return b;
-}
-
 /* A pid that belonged to a process that has exited (reaped). */
 static long dead_pid(void) {
     const pid_t p = fork();
@@ -95,7 +82,7 @@ static void test_nested_outputs_and_resume(void) {
     char run_dir[1000];
     snprintf(run_dir, sizeof run_dir, "%s/runs/r/run1", a);
     snprintf(path, sizeof path, "%s/config.json", run_dir);
-    char *cfg = slurp(path);
+    char *cfg = test_read_file(path, NULL);
     char want[1200];
     snprintf(want, sizeof want, "\"%s/data/x/expert.h5\"", a);
     TEST_CHECK(cfg && strstr(cfg, want), "config.json stores the data path absolute (%s)", want);

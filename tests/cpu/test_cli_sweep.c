@@ -51,18 +51,6 @@ static int exists(const char *path) {
     return stat(path, &sb) == 0;
 }
 
-static char *read_all(const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    const long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *t = malloc((size_t)n + 1);
-    if (t) t[fread(t, 1, (size_t)n, f)] = '\0';
-    fclose(f);
-    return t;
-}
-
 static int count(const char *text, const char *what) {
     int n = 0;
     for (const char *p = text ? strstr(text, what) : NULL; p; p = strstr(p + 1, what)) ++n;
@@ -143,7 +131,7 @@ static void test_kill_slurm_resume(void) {
     const char *const dry[] = {"sweep", spec, "--dry-run", "--no-pack", NULL};
     snprintf(log, sizeof log, "%s/dry.log", root);
     TEST_CHECK(rise(dry, log) == 0, "dry run");
-    char *text = read_all(log);
+    char *text = test_read_file(log, NULL);
     TEST_CHECK(text && strstr(text, "new      bc/s0") && strstr(text, "new      idql/s1") &&
                    strstr(text, "--set train.seed=1 --out"),
                "dry run lists the runs and commands:\n%s", text ? text : "");
@@ -179,12 +167,12 @@ static void test_kill_slurm_resume(void) {
         TEST_CHECK(stat(p, &before[i]) == 0, "%s finished before the kill", runs[i]);
     }
     path_of(p, sizeof p, out, "idql/s0", "sweep_state.json");
-    text = read_all(p);
+    text = test_read_file(p, NULL);
     const int expect_resume = text && strstr(text, "\"train_done\":\tfalse") && exists(p2);
     free(text);
     /* and the training child died at once rather than run on as an orphan to its last step */
     path_of(p, sizeof p, out, "idql/s0", "metrics.csv");
-    text = read_all(p);
+    text = test_read_file(p, NULL);
     if (expect_resume)
         TEST_CHECK(text && !strstr(text, "\n200,"),
                    "the killed sweep's child trained on to the end");
@@ -195,7 +183,7 @@ static void test_kill_slurm_resume(void) {
     snprintf(log, sizeof log, "%s/emit.log", root);
     TEST_CHECK(rise(emit, log) == 0, "--emit slurm");
     snprintf(p, sizeof p, "%s/sweep.slurm", out);
-    text = read_all(p);
+    text = test_read_file(p, NULL);
     TEST_CHECK(text && strstr(text, "#!/bin/bash\n") && strstr(text, "\n#SBATCH --array=2-3\n") &&
                    strstr(text, "\n#SBATCH --output=") && strstr(text, "  'bc/s0'\n") &&
                    strstr(text, "  'idql/s1'\n") && strstr(text, " sweep '") &&
@@ -220,7 +208,7 @@ static void test_kill_slurm_resume(void) {
     path_of(p, sizeof p, out, "idql/s1", "sweep_state.json");
     TEST_CHECK(!exists(p), "the array task touched only its own run");
     path_of(p, sizeof p, out, "idql/s0", "sweep.log");
-    text = read_all(p);
+    text = test_read_file(p, NULL);
     if (expect_resume)
         TEST_CHECK(count(text, " --out ") >= 2 && strstr(text, "--resume"),
                    "idql/s0 resumed from its checkpoint:\n%s", text ? text : "");
@@ -232,7 +220,7 @@ static void test_kill_slurm_resume(void) {
     const char *const run2[] = {"sweep", spec, "--jobs", "2", "--no-pack", NULL};
     snprintf(log, sizeof log, "%s/run2.log", root);
     TEST_CHECK(rise(run2, log) == 0, "resumed sweep");
-    text = read_all(log);
+    text = test_read_file(log, NULL);
     TEST_CHECK(text && strstr(text, "3 finished already, 1 to run") &&
                    strstr(text, "done    idql/s1") && !strstr(text, "done    bc/s0"),
                "resume output:\n%s", text ? text : "");
@@ -247,7 +235,7 @@ static void test_kill_slurm_resume(void) {
                            now.st_mtim.tv_nsec == before[i].st_mtim.tv_nsec,
                        "%s's marker untouched by the resume", runs[i]);
         path_of(p, sizeof p, out, runs[i], "sweep.log");
-        text = read_all(p);
+        text = test_read_file(p, NULL);
         TEST_CHECK(count(text, " train: ") == (i == 2 ? 1 + expect_resume : 1),
                    "%s trained %d time(s)", runs[i], count(text, " train: "));
         free(text);
@@ -272,17 +260,17 @@ static void test_interrupt(void) {
         free_all &= lock_free(out2, runs[i]);
         char m[700];
         path_of(m, sizeof m, out2, runs[i], "metrics.csv");
-        char *rows = read_all(m);
+        char *rows = test_read_file(m, NULL);
         finished += rows && strstr(rows, "\n200,") != NULL;
         free(rows);
     }
     TEST_CHECK(free_all, "no child holds a run after Ctrl-C");
     TEST_CHECK(finished == 0, "%d training(s) ran on to their last step after Ctrl-C", finished);
-    char *text = read_all(log);
+    char *text = test_read_file(log, NULL);
     TEST_CHECK(text && strstr(text, "interrupted: run the same command to continue"),
                "interrupt message:\n%s", text ? text : "");
     free(text);
-    text = read_all(p);
+    text = test_read_file(p, NULL);
     TEST_CHECK(text && (strstr(text, "stopped by the sweep") || strstr(text, "exited with status")),
                "the run's log tells what happened:\n%s", text ? text : "");
     free(text);
@@ -307,7 +295,7 @@ static void test_failure(void) {
     const char *const args[] = {"sweep", path, "--out", out3, NULL};
     snprintf(log, sizeof log, "%s/fail.log", root);
     TEST_CHECK(rise(args, log) == 1, "a failed run makes the exit status 1");
-    char *text = read_all(log);
+    char *text = test_read_file(log, NULL);
     TEST_CHECK(text && strstr(text, "FAILED  broken/s0: train exited with status") &&
                    strstr(text, "missing.h5") && strstr(text, "done    fine/s0") &&
                    strstr(text, "1 finished now, 0 finished before, 1 failed"),
@@ -322,7 +310,7 @@ static void test_stale(void) {
     const char *const args[] = {"sweep", spec, "--only", "bc/*", NULL};
     snprintf(log, sizeof log, "%s/stale.log", root);
     TEST_CHECK(rise(args, log) == 1, "stale runs make the exit status 1");
-    char *text = read_all(log);
+    char *text = test_read_file(log, NULL);
     TEST_CHECK(text && strstr(text, "stale   bc/s0: it was trained with other --set values") &&
                    strstr(text, "--redo-stale"),
                "stale report:\n%s", text ? text : "");
@@ -330,17 +318,17 @@ static void test_stale(void) {
     const char *const redo[] = {"sweep", spec, "--only", "bc/s0", "--redo-stale", NULL};
     TEST_CHECK(rise(redo, log) == 0, "--redo-stale");
     path_of(p, sizeof p, out, "bc/s0", "sweep_done.json");
-    text = read_all(p);
+    text = test_read_file(p, NULL);
     TEST_CHECK(text && strstr(text, "train.batch=32"), "bc/s0 retrained with the new definition");
     free(text);
     path_of(p, sizeof p, out, "bc/s0", "sweep.log");
-    text = read_all(p);
+    text = test_read_file(p, NULL);
     TEST_CHECK(count(text, " train: ") == 2, "bc/s0 trained twice in all");
     free(text);
 }
 
 static double json_number(const char *path, const char *key) {
-    char *t = read_all(path);
+    char *t = test_read_file(path, NULL);
     cJSON *j = t ? cJSON_Parse(t) : NULL;
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, key);
     const double x = cJSON_IsNumber(v) ? v->valuedouble : NAN;
@@ -351,7 +339,7 @@ static double json_number(const char *path, const char *key) {
 
 /* The last row's loss_pi, found by this test's own reading of the header. */
 static double last_loss_pi(const char *path) {
-    char *t = read_all(path);
+    char *t = test_read_file(path, NULL);
     if (!t) return NAN;
     int col = -1, c = 0;
     for (char *q = t; *q && *q != '\n'; ++c) {
@@ -374,7 +362,7 @@ static void test_report(void) {
     snprintf(log, sizeof log, "%s/report.log", root);
     TEST_CHECK(rise(args, log) == 0, "report");
     snprintf(p, sizeof p, "%s/report/summary.csv", out);
-    char *csv = read_all(p);
+    char *csv = test_read_file(p, NULL);
     TEST_CHECK(csv != NULL, "summary.csv");
     /* idql: both seeds; the numbers from the runs' own files */
     double cov[2], loss[2];
@@ -447,7 +435,7 @@ static void test_pack(void) {
     const char *const dry[] = {"sweep", path, "--out", packed, "--dry-run", NULL};
     snprintf(log, sizeof log, "%s/pack_dry.log", root);
     TEST_CHECK(rise(dry, log) == 0, "pack dry run");
-    char *text = read_all(log);
+    char *text = test_read_file(log, NULL);
     snprintf(q, sizeof q, "--set 'train.seeds=[0,1,2]' --out %s/maze_idql\n", packed);
     TEST_CHECK(text && strstr(text, q) && count(text, " train ") == 1,
                "the dry run shows one training command for the 3 seeds:\n%s", text ? text : "");
@@ -478,7 +466,7 @@ static void test_pack(void) {
     snprintf(log, sizeof log, "%s/pack_run2.log", root);
     TEST_CHECK(rise(run, log) == 0, "the packed sweep resumed (see %s)", log);
     snprintf(p, sizeof p, "%s/maze_idql/sweep.log", packed);
-    text = read_all(p);
+    text = test_read_file(p, NULL);
     TEST_CHECK(text && count(text, " train: ") == 1 + killed_mid &&
                    count(text, "'train.seeds=[0,1,2]'") == 1 + killed_mid &&
                    (!killed_mid || strstr(text, "--resume --set 'train.seeds=[0,1,2]'")),
@@ -492,7 +480,7 @@ static void test_pack(void) {
         path_of(p, sizeof p, packed, run_dir, "sweep_done.json");
         TEST_CHECK(exists(p), "%s finished", run_dir);
         path_of(p, sizeof p, packed, run_dir, "sweep.log");
-        text = read_all(p);
+        text = test_read_file(p, NULL);
         TEST_CHECK(count(text, " train: ") == 1 + killed_mid && count(text, " eval eval: ") == 1,
                    "%s's log records the pack's training and its own eval:\n%s", run_dir,
                    text ? text : "");

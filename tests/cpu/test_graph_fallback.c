@@ -10,8 +10,8 @@
  * on the plain CPU backend (the clocked step run eagerly), for RISE (both phases, pairs)
  * and MLP BC; try the capture once, warn once and never launch a graph; and its policy
  * must act exactly like the plain agent's, with one more warning.
- * tests/gpu/test_graph_capture.c checks the CUDA backend's side (a capture that really
- * fails, errors parked before it).
+ * tests/gpu/test_graph_capture_faults.c checks the CUDA backend's side (a capture that
+ * really fails), tests/gpu/test_graph_capture.c errors parked before a capture.
  * Run: ctest -R test_graph_fallback */
 #include <string.h>
 #include <unistd.h>

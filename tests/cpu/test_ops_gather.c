@@ -8,7 +8,12 @@
  *   gather_rows = rise_gather_transitions (+ normalisation = rise_norm_apply_*);
  *   gather_obs_history = rise_gather_obs_history / rise_gather_next_obs_history;
  *   gather_action_chunk = rise_gather_action_chunk (valid mask, or none);
- *   action_noise = rise_action_noise_ref (sigma_out, delta_norm or NULL).
+ *   action_noise = rise_action_noise_ref (sigma_out, delta_norm or NULL);
+ *   gather_frames = rise_gather_frames (data/frames.h), from the resident [n + n_traj]
+ *                   frame array, observation and next-state histories;
+ *   crop_frames = robomimic's crop: random offsets in [0, H - Hc) (every one drawn, the last
+ *                 never), centred ones, every value crop_pixel of its source byte, a split
+ *                 over threads the same as one serial call, the output stride honoured.
  * An out-of-range index aborts (checked in a child process), unless the gather writes
  * nothing (cols or dim 0, act_dim 0 without valid flags): then no index is read, as on
  * the device. Run: ctest -R test_ops_gather */
@@ -16,6 +21,7 @@
 #include <unistd.h>
 
 #include "data/action_noise.h"
+#include "data/frames.h"
 #include "data/normalize.h"
 #include "data/sampler.h"
 #include "data/sequence.h"
@@ -29,6 +35,8 @@ static rise_backend *be;
  * plus the int32 / float copies a device would hold. */
 typedef struct {
     rise_trainset ts;
+    rise_camera cam;          /* one camera of random frames */
+    uint8_t *frames_dev;      /* its [n + n_traj] resident array */
     float *expert_f;          /* [n] ts->expert as 0/1 floats */
     int32_t *pool_a, *pool_b; /* int32 copies of expert_idx / nonexpert_idx */
 } fixture;
@@ -59,6 +67,20 @@ static void make_fixture(fixture *fx, const int64_t *lens, int n_traj, int D, in
     test_fill_random(ts->next_obs, (size_t)(n * D), seed + 1, -3, 5);
     test_fill_random(ts->actions, (size_t)(n * A), seed + 2, -1.3f, 1.3f); /* some clip */
     test_fill_random(ts->rewards, (size_t)n, seed + 3, 0, 1);
+    fx->cam.h = 3 + (int)seed;
+    fx->cam.w = 5;
+    fx->cam.c = 3;
+    fx->cam.frame_bytes = (int64_t)fx->cam.h * fx->cam.w * fx->cam.c; /* odd: byte copies */
+    const size_t fb = (size_t)fx->cam.frame_bytes;
+    fx->frames_dev = malloc(fb * (size_t)(n + n_traj));
+    for (size_t i = 0; i < fb * (size_t)(n + n_traj); ++i)
+        fx->frames_dev[i] = (uint8_t)((i * 2654435761u + seed) >> 13);
+    fx->cam.frames = malloc(fb * (size_t)n);
+    fx->cam.last_next = malloc(fb * (size_t)n_traj);
+    memcpy(fx->cam.frames, fx->frames_dev, fb * (size_t)n);
+    memcpy(fx->cam.last_next, fx->frames_dev + fb * (size_t)n, fb * (size_t)n_traj);
+    ts->n_cams = 1;
+    ts->cams = &fx->cam;
     int64_t row = 0;
     for (int t = 0; t < n_traj; ++t) {
         ts->traj_start[t] = row;
@@ -85,6 +107,7 @@ static void free_fixture(fixture *fx) {
     free(ts->traj), free(ts->step), free(ts->expert), free(ts->traj_start), free(ts->traj_len);
     free(ts->expert_idx), free(ts->nonexpert_idx);
     free(fx->expert_f), free(fx->pool_a), free(fx->pool_b);
+    free(fx->frames_dev), free(fx->cam.frames), free(fx->cam.last_next);
 }
 
 static int same_idx(const int32_t *a, const int64_t *b, int64_t n) {
@@ -223,6 +246,16 @@ static void test_sequences(const fixture *fx, const int32_t *idx32, const int64_
                                 ts->traj_len, ts->n, idx32, B, H, A);
         TEST_CHECK(!memcmp(want, got, sizeof(float) * nc), "gather_action_chunk valid=NULL Ta=%d",
                    H);
+        const size_t nf = (size_t)B * H * (size_t)fx->cam.frame_bytes;
+        uint8_t *wf = malloc(nf), *gf = malloc(nf);
+        for (int next = 0; next < 2; ++next) {
+            TEST_CHECK(rise_gather_frames(ts, 0, idx, B, H, next, wf) == RISE_OK, "host frames");
+            be->gather_frames(be, gf, fx->frames_dev, ts->traj, ts->step, ts->traj_start,
+                              ts->traj_len, ts->n, idx32, B, H, next, fx->cam.frame_bytes);
+            TEST_CHECK(!memcmp(wf, gf, nf), "gather_frames B=%d To=%d next=%d = rise_gather_frames",
+                       B, H, next);
+        }
+        free(wf), free(gf);
         free(want), free(wv), free(got), free(gv);
     }
 }
@@ -276,6 +309,67 @@ static void test_action_noise(void) {
                        "action_noise_blocks");
             free(a), free(wo), free(go), free(ws), free(gs), free(wd), free(gd);
         }
+}
+
+/* ---- crops ---- */
+
+static void test_crop_frames(void) {
+    /* (count, h, w, c, hc, wc): 84 -> 76 as robomimic, a full window, one-pixel sides, a
+     * count that splits over threads */
+    const int shapes[][6] = {
+        {40, 84, 84, 3, 76, 76}, {3, 9, 7, 1, 9, 7}, {5, 6, 11, 4, 1, 1}, {3000, 12, 10, 3, 8, 9}};
+    const rise_rng rng = {0xfeedULL, 0x43000000u, 17, NULL};
+    for (size_t k = 0; k < sizeof shapes / sizeof *shapes; ++k) {
+        const int count = shapes[k][0], h = shapes[k][1], w = shapes[k][2], c = shapes[k][3];
+        const int hc = shapes[k][4], wc = shapes[k][5];
+        const int per = hc * wc * c, ld = per + 5, col0 = 3;
+        const size_t fb = (size_t)h * w * c;
+        uint8_t *in = malloc(fb * (size_t)count);
+        for (size_t i = 0; i < fb * (size_t)count; ++i) in[i] = (uint8_t)(i * 7 + (i >> 8));
+        float *got = malloc(sizeof(float) * (size_t)count * ld);
+        float *want = malloc(sizeof(float) * (size_t)count * ld);
+        for (int random = 0; random < 2; ++random) {
+            for (size_t i = 0; i < (size_t)count * ld; ++i) got[i] = want[i] = -7.0f;
+            be->crop_frames(be, got, ld, col0, in, count, h, w, c, hc, wc, random, rng);
+            crop_frames_ref(want, ld, col0, in, 0, count, h, w, c, hc, wc, random, rng);
+            TEST_CHECK(!memcmp(got, want, sizeof(float) * (size_t)count * ld),
+                       "crop_frames split over threads = one serial call (%zu, random %d)", k,
+                       random);
+            /* find each frame's window by its first value, then check every value */
+            int bad = 0, seen_y[128] = {0}, seen_x[128] = {0};
+            for (int i = 0; i < count; ++i) {
+                int oy = (h - hc) / 2, ox = (w - wc) / 2;
+                if (random) {
+                    const uint32_t wy = rise_rng_word(rng.seed, rng.stream, rng.offset, 2 * i);
+                    const uint32_t wx = rise_rng_word(rng.seed, rng.stream, rng.offset, 2 * i + 1);
+                    oy = h > hc ? (int)(((uint64_t)wy * (uint64_t)(h - hc)) >> 32) : 0;
+                    ox = w > wc ? (int)(((uint64_t)wx * (uint64_t)(w - wc)) >> 32) : 0;
+                }
+                seen_y[oy] = seen_x[ox] = 1;
+                const float *row = got + (size_t)i * ld;
+                bad += row[0] != -7.0f || row[col0 + per] != -7.0f;
+                for (int y = 0; y < hc; ++y)
+                    for (int x = 0; x < wc; ++x)
+                        for (int ch = 0; ch < c; ++ch) {
+                            const uint8_t v = in[i * fb + ((size_t)(oy + y) * w + ox + x) * c + ch];
+                            bad += row[col0 + (y * wc + x) * c + ch] != (float)v / 255.0f;
+                        }
+            }
+            TEST_CHECK(bad == 0, "crop values and stride (%zu, random %d): %d wrong", k, random,
+                       bad);
+            if (random && count >= 40 && h > hc) {
+                int all = 1;
+                for (int o = 0; o < h - hc; ++o) all &= seen_y[o];
+                TEST_CHECK(all && !seen_y[h - hc] && !seen_x[w - wc],
+                           "offsets 0 .. H-Hc-1 drawn, H-Hc never (robomimic's floor(u span))");
+            }
+        }
+        TEST_CHECK(crop_frames_blocks(count) == ((uint64_t)2 * count + 3) / 4, "crop blocks");
+        free(in), free(got), free(want);
+    }
+    TEST_EXPECT_ABORT("a window larger than the frame", crop_frames_check(1, 2, 2, 3, 3, 1, 12, 0));
+    TEST_EXPECT_ABORT("an output row shorter than the window",
+                      crop_frames_check(1, 2, 2, 3, 2, 2, 11, 0));
 }
 
 /* ---- an index outside [0, n) aborts (RISE_ASSERT), in a child process ---- */
@@ -333,6 +427,7 @@ int main(void) {
     test_batches(&large, 1);
     free_fixture(&large);
     test_action_noise();
+    test_crop_frames();
     rise_backend_destroy(be);
     return test_finish();
 }

@@ -18,18 +18,6 @@
 
 #define DIR "test_run_log_dir/nested/run"
 
-static char *slurp(const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    const long n = ftell(f);
-    rewind(f);
-    char *b = malloc((size_t)n + 1);
-    b[fread(b, 1, (size_t)n, f)] = '\0';
-    fclose(f);
-    return b;
-}
-
 /* Splits text into lines (in place); returns the count. */
 static int split_lines(char *text, char **lines, int max) {
     int n = 0;
@@ -59,7 +47,7 @@ static void log_rows(rise_run_log *l, int64_t from, int64_t to, int64_t every) {
 
 /* The CSV's data rows: every step in order and values equal to %.9g. */
 static int check_csv(int64_t from, int64_t to, int64_t every, int *rows) {
-    char *text = slurp(DIR "/metrics.csv");
+    char *text = test_read_file(DIR "/metrics.csv", NULL);
     char *lines[256];
     const int n = text ? split_lines(text, lines, 256) : 0;
     int ok = n >= 1 && !strcmp(lines[0], "step,loss_q,loss_v,grad_norm");
@@ -83,7 +71,7 @@ static int check_csv(int64_t from, int64_t to, int64_t every, int *rows) {
 }
 
 static int check_jsonl(int64_t from, int64_t to, int64_t every, int *rows) {
-    char *text = slurp(DIR "/metrics.jsonl");
+    char *text = test_read_file(DIR "/metrics.jsonl", NULL);
     char *lines[256];
     const int n = text ? split_lines(text, lines, 256) : 0;
     int ok = 1;
@@ -173,7 +161,8 @@ static void test_nan(void) {
     const double v[4] = {NAN, INFINITY, -INFINITY, 0.1};
     TEST_CHECK(rise_run_log_row(&l, 5, 4, n2, v) == RISE_OK, "row with NaN/Inf");
     rise_run_log_close(&l);
-    char *csv = slurp(DIR "/metrics.csv"), *jl = slurp(DIR "/metrics.jsonl");
+    char *csv = test_read_file(DIR "/metrics.csv", NULL),
+         *jl = test_read_file(DIR "/metrics.jsonl", NULL);
     TEST_CHECK(csv && !strcmp(csv, "step,a,b,c,d\n5,nan,inf,-inf,0.1\n"),
                "CSV nan/inf and %%.9g: %s", csv);
     TEST_CHECK(
@@ -192,7 +181,7 @@ static void test_nan(void) {
 static void test_header(void) {
     TEST_CHECK(rise_run_header_write(DIR, "cpu", "test CPU, 2 threads") == RISE_OK, "header: %s",
                rise_last_error());
-    char *text = slurp(DIR "/header.json");
+    char *text = test_read_file(DIR "/header.json", NULL);
     cJSON *h = text ? cJSON_Parse(text) : NULL;
     TEST_CHECK(h != NULL, "header.json parses");
     const cJSON *commit = cJSON_GetObjectItem(h, "git_commit");

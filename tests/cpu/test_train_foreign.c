@@ -24,19 +24,6 @@ static void set(rise_train_config *c, const char *kv) {
     TEST_CHECK(rise_train_config_set(c, kv) == RISE_OK, "--set %s: %s", kv, rise_last_error());
 }
 
-static char *slurp(const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    const long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *b = malloc((size_t)n + 1);
-    const size_t got = fread(b, 1, (size_t)n, f);
-    b[got] = 0;
-    fclose(f);
-    return b;
-}
-
 /* Runs fn with stderr going to a file; returns what it printed (malloc'd). */
 static char *capture_stderr(rise_status (*fn)(void *), void *ctx, rise_status *st) {
     char path[300];
@@ -49,13 +36,13 @@ static char *capture_stderr(rise_status (*fn)(void *), void *ctx, rise_status *s
     fflush(stderr);
     dup2(saved, 2);
     close(saved);
-    return slurp(path);
+    return test_read_file(path, NULL);
 }
 
 static cJSON *header(const char *run) {
     char path[600];
     snprintf(path, sizeof path, "%s/header.json", run);
-    char *text = slurp(path);
+    char *text = test_read_file(path, NULL);
     cJSON *j = text ? cJSON_Parse(text) : NULL;
     free(text);
     return j;
@@ -213,7 +200,7 @@ static void workflow(const char *kind, const char *src, const char *set_env_args
         snprintf(out, sizeof out, "%s/eval_%s.txt", dir, kind);
         snprintf(cmd, sizeof cmd, "'%s' eval '%s' >'%s' 2>&1", exe, run, out);
         const int rc = system(cmd);
-        char *text = slurp(out);
+        char *text = test_read_file(out, NULL);
         TEST_CHECK(WIFEXITED(rc) && WEXITSTATUS(rc) == 1 && text &&
                        strstr(text, "has no rise task to evaluate on") &&
                        strstr(text, "python/README.md") && strstr(text, environment),
@@ -338,7 +325,7 @@ static void test_binary(void) {
     snprintf(out, sizeof out, "%s/help.txt", dir);
     snprintf(cmd, sizeof cmd, "'%s' train --help >'%s' 2>&1", exe, out);
     TEST_CHECK(system(cmd) == 0, "train --help");
-    char *text = slurp(out);
+    char *text = test_read_file(out, NULL);
     char *nl = text ? strchr(text, '\n') : NULL;
     nl = nl ? strchr(nl + 1, '\n') : NULL;
     nl = nl ? strchr(nl + 1, '\n') : NULL; /* usage lines + the first sentence */

@@ -13,7 +13,8 @@
  *  - failure: NaN injected into one seed stops that seed alone, the error names it, the
  *    others finish with their single runs' bytes;
  *  - refusals: train.seed with train.seeds, a seed listed twice, a negative seed, a bad
- *    list on the command line, evaluating the pack's own folder. */
+ *    list on the command line, evaluating the pack's own folder, a data-parallel launch
+ *    (world size 2). */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -241,7 +242,7 @@ static void test_one_seed_fails(void) {
     TEST_CHECK(s.steps_run == 40 + 30 + 40, "the other seeds finished (%lld steps in all)",
                (long long)s.steps_run);
     for (int i = 0; i < 3; i += 2) {
-        char a[512], b[512];
+        char a[600], b[600];
         snprintf(a, sizeof a, "%s/s%d", pack, seeds[i]);
         snprintf(b, sizeof b, "%s/idql_single%d", dir, seeds[i]);
         TEST_CHECK(same_run(a, b, "idql_nan"), "seed %d trained on, as alone", seeds[i]);
@@ -281,6 +282,27 @@ static void test_refusals(void) {
     TEST_CHECK(st == RISE_ERR_INVALID && strstr(rise_last_error(), "/s0") && !a,
                "the pack's folder is not a run: %s", rise_last_error());
     rise_backend_destroy(be);
+    /* train.seeds is one process: a data-parallel launch (rank 1 of 2) is refused before any
+     * data is read or any directory written */
+    rise_launch two;
+    rise_launch_single(&two);
+    two.rank = 1;
+    two.world = 2;
+    snprintf(two.source, sizeof two.source, "mpirun");
+    const rise_train_opts o = {1, NULL, NULL, &two, NULL};
+    rise_train_summary s;
+    small_config(&c, "idql");
+    set_seeds(&c);
+    snprintf(pack, sizeof pack, "%s/seeds_dp", dir);
+    st = rise_train_run(&c, pack, 0, &o, &s);
+    TEST_CHECK(st == RISE_ERR_INVALID && strstr(rise_last_error(), "one process") &&
+                   strstr(rise_last_error(), "mpirun started 2 ranks"),
+               "train.seeds under a launcher of 2 ranks is refused: %s",
+               st == RISE_OK ? "(accepted)" : rise_last_error());
+    TEST_CHECK(s.shared_error && s.rank == 1 && s.world == 2,
+               "every rank refuses alike, rank 0 reports it (shared %d, rank %d of %d)",
+               s.shared_error, s.rank, s.world);
+    TEST_CHECK(access(pack, F_OK) != 0, "the refused pack wrote no directory");
 }
 
 int main(void) {

@@ -142,27 +142,6 @@ static void test_rise_runs_and_acts(void) {
     rise_backend_destroy(be);
 }
 
-static char *slurp(const char *path, size_t *n) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    *n = (size_t)ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *b = malloc(*n + 1);
-    if (fread(b, 1, *n, f) != *n) *n = 0;
-    fclose(f);
-    return b;
-}
-
-static int same_file(const char *a, const char *b) {
-    size_t na = 0, nb = 0;
-    char *x = slurp(a, &na), *y = slurp(b, &nb);
-    const int same = x && y && na == nb && na > 0 && !memcmp(x, y, na);
-    free(x);
-    free(y);
-    return same;
-}
-
 /* RISE with the U-Net stopped at step 10 and resumed to 20 logs the same metrics and ends
  * with the same checkpoint bytes as the uninterrupted run above (rise_unet). */
 static void test_resume(void) {
@@ -181,10 +160,10 @@ static void test_resume(void) {
     TEST_CHECK(rise_train_run(&r, b, 1, &quiet, &s) == RISE_OK, "resume: %s", rise_last_error());
     snprintf(pa, sizeof pa, "%s/metrics.csv", a);
     snprintf(pb, sizeof pb, "%s/metrics.csv", b);
-    TEST_CHECK(same_file(pa, pb), "U-Net RISE: resumed metrics.csv is byte-identical");
+    TEST_CHECK(test_same_file(pa, pb), "U-Net RISE: resumed metrics.csv is byte-identical");
     snprintf(pa, sizeof pa, "%s/checkpoint.h5", a);
     snprintf(pb, sizeof pb, "%s/checkpoint.h5", b);
-    TEST_CHECK(same_file(pa, pb), "U-Net RISE: final checkpoints are byte-identical");
+    TEST_CHECK(test_same_file(pa, pb), "U-Net RISE: final checkpoints are byte-identical");
 }
 
 static void test_errors(void) {

@@ -100,8 +100,9 @@ int main(void) {
     rise_status st;
     rise_backend *gpu = rise_backend_create(second ? second : "cuda", &st);
     if (!gpu) {
-        fprintf(stderr, "test_agent_gpu: %s (skipped)\n", rise_last_error());
-        return 77;
+        char why[512];
+        snprintf(why, sizeof why, "test_agent_gpu: %s", rise_last_error());
+        return test_skip(why);
     }
     rise_backend *cpu = rise_backend_create("ref", &st);
     char dir[] = "/tmp/rise_test_agent_gpu_XXXXXX";

@@ -222,10 +222,63 @@ static void test_gathers(const dataset *s, const int32_t *idx, int B) {
         snprintf(name, sizeof name, "gather_action_chunk valid=NULL B=%d Ta=%d", B, H);
         check_bits(name, d_out, ref, sizeof(float) * B * H * A);
     }
+    /* camera frames: a word-sized frame (48 bytes) and an odd one (45), from [n + n_traj] */
+    const int64_t fbs[2] = {48, 45};
+    for (int f = 0; f < 2; ++f) {
+        const int64_t fb = fbs[f], nf = s->n + s->n_traj;
+        uint8_t *frames = malloc((size_t)(nf * fb));
+        for (int64_t i = 0; i < nf * fb; ++i) frames[i] = (uint8_t)((i * 2654435761u) >> 11);
+        uint8_t *d_frames = up_bytes(frames, (size_t)(nf * fb));
+        const size_t bytes = (size_t)B * 3 * (size_t)fb;
+        uint8_t *fref = malloc(bytes), *d_fout = gpu->alloc(gpu, bytes);
+        for (int next = 0; next < 2; ++next)
+            for (int H = 1; H <= 3; H += 2) {
+                cpu->gather_frames(cpu, fref, frames, s->traj, s->step, s->start, s->len, s->n, idx,
+                                   B, H, next, fb);
+                gpu->gather_frames(gpu, d_fout, d_frames, s->d_traj, s->d_step, s->d_start,
+                                   s->d_len, s->n, d_idx, B, H, next, fb);
+                snprintf(name, sizeof name, "gather_frames B=%d To=%d next=%d F=%lld", B, H, next,
+                         (long long)fb);
+                check_bits(name, d_fout, fref, (size_t)B * H * (size_t)fb);
+            }
+        gpu->free(gpu, d_frames), gpu->free(gpu, d_fout);
+        free(frames), free(fref);
+    }
     gpu->free(gpu, d_idx), gpu->free(gpu, d_shift), gpu->free(gpu, d_scale);
     gpu->free(gpu, d_out), gpu->free(gpu, d_valid);
     free(ref), free(vref);
     sync_ok("gathers");
+}
+
+/* ---- crops (bitwise: integer offsets, one correctly rounded division) ---- */
+
+static void test_crop_frames(void) {
+    const int shapes[][6] = {
+        {64, 84, 84, 3, 76, 76}, {3, 9, 7, 1, 9, 7}, {5, 6, 11, 4, 1, 1}, {3000, 12, 10, 3, 8, 9}};
+    const rise_rng rng = {0xfeedULL, 0x43000000u, (1ULL << 32) + 17, NULL};
+    char name[128];
+    for (size_t k = 0; k < sizeof shapes / sizeof *shapes; ++k) {
+        const int count = shapes[k][0], h = shapes[k][1], w = shapes[k][2], c = shapes[k][3];
+        const int hc = shapes[k][4], wc = shapes[k][5], ld = hc * wc * c + 3, col0 = 2;
+        const size_t fb = (size_t)h * w * c, no = (size_t)count * ld;
+        uint8_t *in = malloc(fb * count);
+        for (size_t i = 0; i < fb * count; ++i) in[i] = (uint8_t)(i * 7 + (i >> 8));
+        uint8_t *d_in = up_bytes(in, fb * count);
+        float *ref = malloc(sizeof(float) * no), *fill = malloc(sizeof(float) * no);
+        for (size_t i = 0; i < no; ++i) fill[i] = -7.0f;
+        float *d_out = up_bytes(fill, sizeof(float) * no);
+        for (int random = 0; random < 2; ++random) {
+            memcpy(ref, fill, sizeof(float) * no);
+            cpu->crop_frames(cpu, ref, ld, col0, in, count, h, w, c, hc, wc, random, rng);
+            gpu->crop_frames(gpu, d_out, ld, col0, d_in, count, h, w, c, hc, wc, random, rng);
+            snprintf(name, sizeof name, "crop_frames %dx%dx%dx%d -> %dx%d random %d", count, h, w,
+                     c, hc, wc, random);
+            check_bits(name, d_out, ref, sizeof(float) * no);
+        }
+        gpu->free(gpu, d_in), gpu->free(gpu, d_out);
+        free(in), free(ref), free(fill);
+    }
+    sync_ok("crop_frames");
 }
 
 static void test_all_gathers(const dataset *s) {
@@ -451,12 +504,16 @@ static void test_knn(void) {
         {2000, 5000, 20, 15, 0.0f, 0, 0, 0}, {2000, 5000, 20, 15, 1.0f, 1, 1, 0},
         {257, 1000, 64, 33, 0.0f, 0, 0, 1},  {130, 300, 33, 1024, 0.0f, 0, 0, 0},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof *cases; ++i) knn_case_run(&cases[i]);
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; ++i)
+        /* RISE_TEST_SHAPES=small (tests/test_util.h): not the 2000 x 5000 searches, which
+         * are there for their size alone (every variant runs at the others) */
+        if (test_size_kept((double)cases[i].nq * cases[i].nr, 1e6)) knn_case_run(&cases[i]);
     knn_nonfinite();
     sync_ok("knn_topk");
 }
 
 int main(void) {
+    test_shapes_small(); /* a bad RISE_TEST_SHAPES fails here, with or without a device */
     gpu = test_backend_or_skip("cuda");
     cpu = test_backend_or_skip("ref");
     const int64_t small_lens[] = {1, 4, 1, 7, 2, 1, 5, 3, 1, 9, 1};
@@ -473,6 +530,7 @@ int main(void) {
     test_all_gathers(&large);
     free_dataset(&large);
     test_action_noise();
+    test_crop_frames();
     test_knn();
     rise_backend_destroy(gpu);
     rise_backend_destroy(cpu);
@@ -482,6 +540,7 @@ int main(void) {
 #else /* the CUDA backend was not built: nothing to compare */
 
 int main(void) {
+    test_shapes_small(); /* a bad RISE_TEST_SHAPES fails here, with or without a device */
     rise_backend *be = test_backend_or_skip("cuda"); /* exits 77 */
     rise_backend_destroy(be);
     return 1;

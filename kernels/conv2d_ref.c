@@ -1,0 +1,109 @@
+/* conv2d_ref.c - CPU reference for the channels-last 2-D convolution (see conv2d.h).
+ *
+ * Direct loops with every sum in double: forward sums KH KW Ci taps per output,
+ * backward-data gathers per input element over (i, j, o), backward-weight sums B Ho Wo
+ * terms per weight. The im2col/col2im lowering below is what the CPU backend runs (with
+ * the table's GEMM); the tests hold it to these loops. */
+#include "conv2d.h"
+
+void conv2d_forward_ref(const rise_conv2d_shape *s, float *y, const float *x, const float *w,
+                        const float *bias) {
+    conv2d_check("conv2d_forward", s);
+    const int Ci = s->c_in, Co = s->c_out, KH = s->kh, KW = s->kw;
+    size_t out = 0;
+    for (int b = 0; b < s->batch; ++b)
+        for (int u = 0; u < s->h_out; ++u)
+            for (int v = 0; v < s->w_out; ++v)
+                for (int o = 0; o < Co; ++o, ++out) {
+                    double acc = bias ? bias[o] : 0.0;
+                    for (int i = 0; i < KH; ++i) {
+                        const int r = conv2d_src(u, i, s->stride, s->pad);
+                        if (r < 0 || r >= s->h_in) continue;
+                        for (int j = 0; j < KW; ++j) {
+                            const int q = conv2d_src(v, j, s->stride, s->pad);
+                            if (q < 0 || q >= s->w_in) continue;
+                            const float *xr = x + conv2d_x_at(s, b, r, q, 0);
+                            const float *wr = w + (((size_t)o * KH + i) * KW + j) * Ci;
+                            for (int c = 0; c < Ci; ++c) acc += (double)wr[c] * xr[c];
+                        }
+                    }
+                    y[out] = (float)acc;
+                }
+}
+
+void conv2d_backward_data_ref(const rise_conv2d_shape *s, float *dx, const float *dy,
+                              const float *w, int accumulate) {
+    conv2d_check("conv2d_backward_data", s);
+    const int Ci = s->c_in, Co = s->c_out, KH = s->kh, KW = s->kw;
+    for (int b = 0; b < s->batch; ++b)
+        for (int r = 0; r < s->h_in; ++r)
+            for (int q = 0; q < s->w_in; ++q)
+                for (int c = 0; c < Ci; ++c) {
+                    double acc = 0.0;
+                    for (int i = 0; i < KH; ++i) {
+                        const int u = conv2d_dst(r, i, s->stride, s->pad, s->h_out);
+                        if (u < 0) continue;
+                        for (int j = 0; j < KW; ++j) {
+                            const int v = conv2d_dst(q, j, s->stride, s->pad, s->w_out);
+                            if (v < 0) continue;
+                            const float *dyr =
+                                dy + (((size_t)b * s->h_out + u) * s->w_out + v) * Co;
+                            for (int o = 0; o < Co; ++o)
+                                acc += (double)dyr[o] * w[(((size_t)o * KH + i) * KW + j) * Ci + c];
+                        }
+                    }
+                    float *e = dx + conv2d_x_at(s, b, r, q, c);
+                    *e = accumulate ? *e + (float)acc : (float)acc;
+                }
+}
+
+void conv2d_backward_weight_ref(const rise_conv2d_shape *s, float *dw, float *dbias,
+                                const float *dy, const float *x) {
+    conv2d_check("conv2d_backward_weight", s);
+    const int Ci = s->c_in, Co = s->c_out, KH = s->kh, KW = s->kw;
+    const size_t rows = (size_t)s->batch * s->h_out * s->w_out;
+    for (int o = 0; o < Co; ++o) {
+        if (dw)
+            for (int i = 0; i < KH; ++i)
+                for (int j = 0; j < KW; ++j)
+                    for (int c = 0; c < Ci; ++c) {
+                        double acc = 0.0;
+                        for (int b = 0; b < s->batch; ++b)
+                            for (int u = 0; u < s->h_out; ++u) {
+                                const int r = conv2d_src(u, i, s->stride, s->pad);
+                                if (r < 0 || r >= s->h_in) continue;
+                                for (int v = 0; v < s->w_out; ++v) {
+                                    const int q = conv2d_src(v, j, s->stride, s->pad);
+                                    if (q < 0 || q >= s->w_in) continue;
+                                    const size_t row = ((size_t)b * s->h_out + u) * s->w_out + v;
+                                    acc += (double)dy[row * Co + o] * x[conv2d_x_at(s, b, r, q, c)];
+                                }
+                            }
+                        dw[(((size_t)o * KH + i) * KW + j) * Ci + c] += (float)acc;
+                    }
+        if (dbias) {
+            double acc = 0.0;
+            for (size_t row = 0; row < rows; ++row) acc += dy[row * Co + o];
+            dbias[o] += (float)acc;
+        }
+    }
+}
+
+void conv2d_im2col_ref(const rise_conv2d_shape *s, float *col, const float *x, size_t row_lo,
+                       size_t row_hi) {
+    const int cw = conv2d_col_width(s);
+    for (size_t row = row_lo; row < row_hi; ++row)
+        for (int e = 0; e < cw; ++e) col[row * cw + e] = conv2d_col_value(s, x, row, e);
+}
+
+void conv2d_col2im_ref(const rise_conv2d_shape *s, float *dx, const float *dcol, int accumulate,
+                       int b_lo, int b_hi) {
+    for (int b = b_lo; b < b_hi; ++b)
+        for (int r = 0; r < s->h_in; ++r)
+            for (int q = 0; q < s->w_in; ++q)
+                for (int c = 0; c < s->c_in; ++c) {
+                    float *e = dx + conv2d_x_at(s, b, r, q, c);
+                    const float v = conv2d_col2im_value(s, dcol, b, r, q, c);
+                    *e = accumulate ? *e + v : v;
+                }
+}
