@@ -37,7 +37,7 @@
 
 #include "algorithms/agent.h"
 #include "algorithms/agent_dist.h"
-#include "envs/gen.h"
+#include "bench_agent_data.h"
 #include "host/comm.h"
 
 static double now(void) {
@@ -51,25 +51,6 @@ static double cpu_now(void) {
     struct timespec t;
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
-static int make_data(const char *dir, const char *kind_name, int n, const char *file) {
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", dir, file);
-    rise_gen_kind kind;
-    rise_gen_kind_parse(kind_name, &kind);
-    rise_gen_opts o;
-    rise_gen_opts_default(&o);
-    rise_episode_buf *b = calloc((size_t)n, sizeof *b);
-    rise_gen_stats s;
-    rise_env *env = NULL;
-    rise_status st = rise_env_create("maze", NULL, &env);
-    if (st == RISE_OK) st = rise_gen_run("maze", NULL, kind, &o, 1, n, 0, b, &s, NULL, NULL);
-    if (st == RISE_OK) st = rise_gen_write(path, env, kind, &o, 1, b, n);
-    for (int i = 0; i < n; ++i) rise_episode_buf_free(&b[i]);
-    free(b);
-    rise_env_destroy(env);
-    return st == RISE_OK;
 }
 
 static int cmp_double(const void *a, const void *b) {

@@ -21,8 +21,7 @@ rise_status rise_backend_set_precision_name(rise_backend *be, const char *precis
     else if (strcmp(precision, "bf16") == 0)
         p = RISE_PRECISION_BF16;
     else
-        return rise_error(RISE_ERR_INVALID, "precision '%s': expected 'fp32' or 'bf16'",
-                          precision);
+        return rise_error(RISE_ERR_INVALID, "precision '%s': expected 'fp32' or 'bf16'", precision);
     if (p == RISE_PRECISION_FP32 && !be->set_precision) return RISE_OK;
     if (!be->set_precision)
         return rise_error(RISE_ERR_INVALID,

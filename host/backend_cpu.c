@@ -42,8 +42,8 @@ static void cpu_gemm(rise_backend *be, int trans_a, int trans_b, int m, int n, i
 }
 
 static rise_status cpu_set_precision(rise_backend *be, rise_precision p) {
-    return gemm_cpu_set_precision(gemm_state(be), p == RISE_PRECISION_BF16 ? GEMM_CPU_BF16
-                                                                            : GEMM_CPU_FP32);
+    return gemm_cpu_set_precision(gemm_state(be),
+                                  p == RISE_PRECISION_BF16 ? GEMM_CPU_BF16 : GEMM_CPU_FP32);
 }
 
 static void cpu_bias_grad(rise_backend *be, float *dbias, const float *dy, int e, int b, int n) {

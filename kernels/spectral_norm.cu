@@ -92,8 +92,8 @@ __global__ void __launch_bounds__(1024)
 }
 
 __global__ void __launch_bounds__(1024)
-    sn_fused_kernel(float *sigma, float *u, float *v, const float *w, int rows, int cols,
-                    int iters, float tol) {
+    sn_fused_kernel(float *sigma, float *u, float *v, const float *w, int rows, int cols, int iters,
+                    float tol) {
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, nwarps = blockDim.x >> 5;
     for (int it = 0; it < iters; ++it) {
         sn_col_matvec_part(v, w, u, rows, cols, threadIdx.x, blockDim.x);

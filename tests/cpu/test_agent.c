@@ -27,41 +27,17 @@
 #include "host/checkpoint.h"
 #include "maze_fixture.h"
 #include "test_util.h"
+#include "train_fixture.h"
 
 static char dir[256];
 
 static double first_loss(const char *csv_path, int last);
 
-static void set(rise_train_config *c, const char *kv) {
-    TEST_CHECK(rise_train_config_set(c, kv) == RISE_OK, "--set %s: %s", kv, rise_last_error());
+static void small_config(rise_train_config *c, const char *algo) {
+    train_fixture_small(c, algo, dir);
 }
 
-static void small_config(rise_train_config *c, const char *algo) {
-    char buf[512];
-    rise_train_config_default(c);
-    snprintf(buf, sizeof buf, "train.algo=%s", algo);
-    set(c, buf);
-    const char *kv[] = {
-        "train.steps=40",        "train.batch=32",           "train.log_every=10",
-        "train.ckpt_every=10",   "policy.width=16",          "policy.depth=1",
-        "policy.dropout=0.1",    "diffusion.train_steps=10", "diffusion.sample_steps=5",
-        "critic.width=16",       "extract.candidates=4",     "spectral.width=16",
-        "relabel.threshold=0.5", "relabel.skip_expert=0",    "relabel.skip_nonexpert=0",
-        "noise.copies=1"};
-    for (size_t i = 0; i < sizeof kv / sizeof kv[0]; ++i) set(c, kv[i]);
-    if (!strcmp(algo, "iql") || !strcmp(algo, "cql")) {
-        set(c, "noise.copies=0"); /* Gaussian actors: no action-noise expansion */
-        set(c, "cql.samples=3");
-    }
-    if (!strcmp(algo, "rise")) {
-        set(c, "spectral.mode=code");
-        set(c, "relabel.enable=true");
-    }
-    snprintf(buf, sizeof buf, "data.source=expert:%s/expert.h5", dir);
-    set(c, buf);
-    snprintf(buf, sizeof buf, "data.source=non_expert:%s/play.h5", dir);
-    set(c, buf);
-}
+static void set(rise_train_config *c, const char *kv) { train_fixture_set(c, kv); }
 
 static void test_resume(void) {
     const rise_train_opts quiet = {1, NULL, NULL};

@@ -17,12 +17,11 @@
 #include "fixtures/data_fixtures.h"
 #include "maze_fixture.h"
 #include "test_util.h"
+#include "train_fixture.h"
 
 static char dir[256], exe[1024];
 
-static void set(rise_train_config *c, const char *kv) {
-    TEST_CHECK(rise_train_config_set(c, kv) == RISE_OK, "--set %s: %s", kv, rise_last_error());
-}
+static void set(rise_train_config *c, const char *kv) { train_fixture_set(c, kv); }
 
 /* Runs fn with stderr going to a file; returns what it printed (malloc'd). */
 static char *capture_stderr(rise_status (*fn)(void *), void *ctx, rise_status *st) {

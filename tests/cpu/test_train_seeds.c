@@ -23,50 +23,19 @@
 #include "algorithms/train_run.h"
 #include "maze_fixture.h"
 #include "test_util.h"
+#include "train_fixture.h"
 
 static char dir[256];
 static const int seeds[3] = {0, 2, 5};
 
-static void set(rise_train_config *c, const char *kv) {
-    TEST_CHECK(rise_train_config_set(c, kv) == RISE_OK, "--set %s: %s", kv, rise_last_error());
-}
+static void set(rise_train_config *c, const char *kv) { train_fixture_set(c, kv); }
 
+/* The shared small config with a checkpoint every 20 steps and pair epochs of 5 steps. */
 static void small_config(rise_train_config *c, const char *algo) {
-    char buf[512];
-    rise_train_config_default(c);
-    snprintf(buf, sizeof buf, "train.algo=%s", algo);
-    set(c, buf);
-    const char *kv[] = {"train.steps=40",
-                        "train.batch=32",
-                        "train.log_every=10",
-                        "train.ckpt_every=20",
-                        "policy.width=16",
-                        "policy.depth=1",
-                        "policy.dropout=0.1",
-                        "diffusion.train_steps=10",
-                        "diffusion.sample_steps=5",
-                        "critic.width=16",
-                        "extract.candidates=4",
-                        "spectral.width=16",
-                        "relabel.threshold=0.5",
-                        "relabel.skip_expert=0",
-                        "relabel.skip_nonexpert=0",
-                        "relabel.block=5",
-                        "noise.copies=1"};
-    for (size_t i = 0; i < sizeof kv / sizeof kv[0]; ++i) set(c, kv[i]);
-    if (!strcmp(algo, "iql") || !strcmp(algo, "cql")) {
-        set(c, "noise.copies=0");
-        set(c, "cql.samples=3");
-    }
+    train_fixture_small(c, algo, dir);
+    set(c, "train.ckpt_every=20");
+    set(c, "relabel.block=5");
     if (!strcmp(algo, "bc_mlp")) set(c, "noise.copies=0");
-    if (!strcmp(algo, "rise")) {
-        set(c, "spectral.mode=code");
-        set(c, "relabel.enable=true");
-    }
-    snprintf(buf, sizeof buf, "data.source=expert:%s/expert.h5", dir);
-    set(c, buf);
-    snprintf(buf, sizeof buf, "data.source=non_expert:%s/play.h5", dir);
-    set(c, buf);
 }
 
 static char *slurp(const char *path, size_t *n) {

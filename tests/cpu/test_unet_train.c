@@ -20,37 +20,29 @@
 #include "envs/coverage.h"
 #include "maze_fixture.h"
 #include "test_util.h"
+#include "train_fixture.h"
 
 static char dir[256];
 
-static void set(rise_train_config *c, const char *kv) {
-    TEST_CHECK(rise_train_config_set(c, kv) == RISE_OK, "--set %s: %s", kv, rise_last_error());
-}
+static void set(rise_train_config *c, const char *kv) { train_fixture_set(c, kv); }
 
 static void unet_config(rise_train_config *c, const char *algo) {
-    char buf[512];
-    rise_train_config_default(c);
-    snprintf(buf, sizeof buf, "train.algo=%s", algo);
-    set(c, buf);
-    const char *kv[] = {"train.batch=32",
-                        "train.log_every=10",
-                        "train.ckpt_every=0",
-                        "policy.net=unet",
-                        "policy.unet_down_dims=16,32",
-                        "policy.unet_step_embed=16",
-                        "policy.obs_horizon=2",
-                        "policy.action_horizon=8",
-                        "policy.action_exec=4",
-                        "diffusion.train_steps=10",
-                        "diffusion.sample_steps=5",
-                        "critic.width=16",
-                        "extract.candidates=4",
-                        "spectral.width=16"};
-    for (size_t i = 0; i < sizeof kv / sizeof kv[0]; ++i) set(c, kv[i]);
-    snprintf(buf, sizeof buf, "data.source=expert:%s/expert.h5", dir);
-    set(c, buf);
-    snprintf(buf, sizeof buf, "data.source=non_expert:%s/play.h5", dir);
-    set(c, buf);
+    static const char *const kv[] = {"train.batch=32",
+                                     "train.log_every=10",
+                                     "train.ckpt_every=0",
+                                     "policy.net=unet",
+                                     "policy.unet_down_dims=16,32",
+                                     "policy.unet_step_embed=16",
+                                     "policy.obs_horizon=2",
+                                     "policy.action_horizon=8",
+                                     "policy.action_exec=4",
+                                     "diffusion.train_steps=10",
+                                     "diffusion.sample_steps=5",
+                                     "critic.width=16",
+                                     "extract.candidates=4",
+                                     "spectral.width=16"};
+    train_fixture_with(c, algo, kv, sizeof kv / sizeof kv[0]);
+    train_fixture_sources(c, dir);
 }
 
 /* Column `name` of metrics.csv in the first (last = 0) or last data row. */

@@ -1,4 +1,5 @@
-/* test_networks_gpu.c - networks on the CUDA backend vs the reference backend (exit 77 without a GPU).
+/* test_networks_gpu.c - networks on the CUDA backend vs the reference backend (exit 77 without a
+ * GPU).
  *
  * Run: ctest -L gpu -R test_networks_gpu.
  * For every configuration of tests/net_harness.h (MLPs with each activation, LayerNorm,
