@@ -29,11 +29,14 @@ static inline int make_data(const char *dir, const char *kind_name, int n, const
     return st == RISE_OK;
 }
 
-/* Builds the training set in a fresh folder `dir` (a mkdtemp template); 0 on failure. */
-static inline int bench_agent_trainset(char *dir, rise_trainset *ts) {
-    if (!mkdtemp(dir) || !make_data(dir, "expert", 40, "expert.h5") ||
-        !make_data(dir, "play", 40, "play.h5"))
-        return 0;
+/* Writes expert.h5 and play.h5 into a fresh folder `dir` (a mkdtemp template); 0 on failure. */
+static inline int bench_agent_files(char *dir) {
+    return mkdtemp(dir) && make_data(dir, "expert", 40, "expert.h5") &&
+           make_data(dir, "play", 40, "play.h5");
+}
+
+/* The training set of the files in dir: expert and non-expert sources, normalised. */
+static inline rise_status bench_agent_load(const char *dir, rise_trainset *ts) {
     rise_data_spec spec;
     rise_data_spec_default(&spec);
     char src[600];
@@ -41,8 +44,14 @@ static inline int bench_agent_trainset(char *dir, rise_trainset *ts) {
     rise_data_spec_add_source(&spec, src);
     snprintf(src, sizeof src, "non_expert:%s/play.h5", dir);
     rise_data_spec_add_source(&spec, src);
-    return rise_trainset_build(&spec, ts) == RISE_OK &&
-           rise_trainset_normalize(ts, NULL) == RISE_OK;
+    rise_status st = rise_trainset_build(&spec, ts);
+    if (st == RISE_OK) st = rise_trainset_normalize(ts, NULL);
+    return st;
+}
+
+/* Builds the training set in a fresh folder `dir` (a mkdtemp template); 0 on failure. */
+static inline int bench_agent_trainset(char *dir, rise_trainset *ts) {
+    return bench_agent_files(dir) && bench_agent_load(dir, ts) == RISE_OK;
 }
 
 /* The agent both benchmarks time: IDQL or RISE at batch B and width W (LN-ResNet policy of

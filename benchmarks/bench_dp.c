@@ -220,21 +220,12 @@ int main(int argc, char **argv) {
     }
     const int rank = rise_comm_rank(c), world = rise_comm_world(c);
     char dir[64] = "/tmp/rise_bench_dp_XXXXXX";
-    int ok = rank != 0 || (mkdtemp(dir) && make_data(dir, "expert", 40, "expert.h5") &&
-                           make_data(dir, "play", 40, "play.h5"));
+    const int ok = rank != 0 || bench_agent_files(dir);
     st = rise_comm_agree(c, ok ? RISE_OK : rise_error(RISE_ERR_IO, "bench data in %s", dir));
     if (st == RISE_OK) st = rise_comm_host_broadcast(c, dir, sizeof dir, 0);
-    rise_data_spec spec;
-    rise_data_spec_default(&spec);
-    char src[600];
-    snprintf(src, sizeof src, "expert:%s/expert.h5", dir);
-    rise_data_spec_add_source(&spec, src);
-    snprintf(src, sizeof src, "non_expert:%s/play.h5", dir);
-    rise_data_spec_add_source(&spec, src);
     rise_trainset ts;
     memset(&ts, 0, sizeof ts);
-    if (st == RISE_OK) st = rise_trainset_build(&spec, &ts);
-    if (st == RISE_OK) st = rise_trainset_normalize(&ts, NULL);
+    if (st == RISE_OK) st = bench_agent_load(dir, &ts);
     rise_agent_config cfg;
     rise_config(&cfg, (int)ts.obs_dim, (int)ts.act_dim, batch / world, width, chunks, unet);
     rise_agent *dp = NULL, *solo = NULL;

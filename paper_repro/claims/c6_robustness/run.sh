@@ -1,12 +1,5 @@
 #!/bin/sh
-# C6: RISE recovers from perturbations better. One command: trains and evaluates whatever runs are missing (resumable;
-# shared with C1 and C3 (the same runs and the same eval) in runs/claims/maze), then prints the table, the claim's comparisons
-# with their intervals and, on the last line, the verdict. Extra arguments go to `rise sweep`
-# (e.g. --dry-run); RISE=path/to/rise to use another build.
-set -e
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../../.." && pwd)
-rise=${RISE:-$root/build/rise}
-"$rise" sweep "$here/spec.json" --jobs "${JOBS:-2}" "$@"
-"$rise" sweep report "$root/runs/claims/maze" --spec "$here/spec.json" \
-    --out "$root/runs/claims/maze/report_c6_robustness"
+# C6: RISE recovers from perturbations better.
+# One command: ../run_claim.sh trains and evaluates the missing runs (the runs and eval of C1 and C3), then
+# prints the table, the comparisons with their intervals and, last, the verdict.
+exec "$(dirname "$0")/../run_claim.sh" "$(dirname "$0")" "$@"
