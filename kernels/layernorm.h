@@ -42,6 +42,17 @@ static inline void layernorm_check_eps(float eps) {
     RISE_ASSERT(eps >= 0.0f, "layernorm_forward: eps=%g must be >= 0", (double)eps);
 }
 
+/* Output element j of a row with mean mu and 1/std rs: (x - mu) rs gamma_j + beta_j in
+ * double, either affine part absent when its pointer is NULL (the reference, and the fast
+ * CPU path's scalar tail, so both round the same way). */
+static inline float layernorm_out(float x, double mu, double rs, const float *gamma,
+                                  const float *beta, int j) {
+    double v = (x - mu) * rs;
+    if (gamma) v *= gamma[j];
+    if (beta) v += beta[j];
+    return (float)v;
+}
+
 /* ---- the op ---- */
 
 void layernorm_forward_ref(float *y, float *mean, float *rstd, const float *x, const float *gamma,

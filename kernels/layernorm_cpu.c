@@ -55,12 +55,7 @@ static void forward_rows(float *y, float *mean, float *rstd, const float *x, con
             if (beta) v = _mm256_add_pd(v, _mm256_cvtps_pd(_mm_loadu_ps(beta + j)));
             _mm_storeu_ps(yr + j, _mm256_cvtpd_ps(v));
         }
-        for (; j < cols; ++j) {
-            double v = (xr[j] - mu) * rs;
-            if (gamma) v *= gamma[j];
-            if (beta) v += beta[j];
-            yr[j] = (float)v;
-        }
+        for (; j < cols; ++j) yr[j] = layernorm_out(xr[j], mu, rs, gamma, beta, j);
         mean[r] = (float)mu;
         rstd[r] = (float)rs;
     }

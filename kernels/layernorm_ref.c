@@ -17,12 +17,7 @@ void layernorm_forward_ref(float *y, float *mean, float *rstd, const float *x, c
         double sq = 0.0;
         for (int j = 0; j < cols; ++j) sq += (xr[j] - mu) * (xr[j] - mu);
         const double rs = 1.0 / sqrt(sq / cols + (double)eps);
-        for (int j = 0; j < cols; ++j) {
-            double v = (xr[j] - mu) * rs;
-            if (gamma) v *= gamma[j];
-            if (beta) v += beta[j];
-            yr[j] = (float)v;
-        }
+        for (int j = 0; j < cols; ++j) yr[j] = layernorm_out(xr[j], mu, rs, gamma, beta, j);
         mean[r] = (float)mu;
         rstd[r] = (float)rs;
     }
