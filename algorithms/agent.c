@@ -86,14 +86,40 @@ void rise_agent_config_default(rise_agent_config *c, rise_algo algo) {
     if (algo == RISE_ALGO_RISE) c->diffusion.spectral = RISE_SPECTRAL_CODE;
 }
 
+/* What camera frames work with so far: the policy's own encoders (obs_encoder.h), batches
+ * gathered on the host. */
+static rise_status vision_check(const rise_agent_config *c) {
+    if (c->vision.n_cams == 0) return RISE_OK;
+    if (c->vision.n_cams < 0 || c->vision.n_cams > RISE_OBS_MAX_CAMERAS)
+        return rise_error(RISE_ERR_INVALID, "agent: %d cameras, expected 0..%d", c->vision.n_cams,
+                          RISE_OBS_MAX_CAMERAS);
+    if (c->algo != RISE_ALGO_BC_DIFFUSION && c->algo != RISE_ALGO_BC_MLP)
+        return rise_error(RISE_ERR_INVALID,
+                          "train.algo = %s with camera frames: only the policies of bc_diffusion "
+                          "and bc_mlp have image encoders so far (the critics of iql, idql, rise "
+                          "and cql do not); list only low-dim keys in data.obs_keys for %s",
+                          rise_algo_name(c->algo), rise_algo_name(c->algo));
+    if (c->relabel)
+        return rise_error(RISE_ERR_INVALID,
+                          "relabel.enable = true with camera frames: neighbour relabelling "
+                          "searches the low-dim keys, not images, so far");
+    if (c->data_on_backend == 1 || c->step_graph == 1)
+        return rise_error(RISE_ERR_INVALID,
+                          "train.data_on_backend = %d, train.step_graph = %d with camera frames: "
+                          "image batches are gathered on the host so far (set both to -1 or 0)",
+                          c->data_on_backend, c->step_graph);
+    return RISE_OK;
+}
+
 rise_status rise_agent_config_check(const rise_agent_config *c) {
     if ((unsigned)c->algo >= RISE_ALGO_COUNT)
         return rise_error(RISE_ERR_INVALID, "agent: unknown algorithm %d", (int)c->algo);
     if (c->batch < 1)
         return rise_error(RISE_ERR_INVALID, "train.batch = %d, expected >= 1", c->batch);
-    if (c->obs_dim < 1 || c->act_dim < 1)
+    if (c->obs_dim < (c->vision.n_cams > 0 ? 0 : 1) || c->act_dim < 1)
         return rise_error(RISE_ERR_INVALID, "agent: obs_dim %d, act_dim %d (>= 1)", c->obs_dim,
                           c->act_dim);
+    RISE_TRY(vision_check(c));
     if (c->obs_horizon < 1 || c->action_horizon < 1 || c->action_exec < 1 ||
         c->action_exec > c->action_horizon)
         return rise_error(RISE_ERR_INVALID,
@@ -204,11 +230,22 @@ rise_status rise_agent_create(const rise_agent_config *cfg, rise_backend *be,
     a->AD = c->action_horizon * c->act_dim;
     a->B = c->batch;
     a->Bp = c->batch * (1 + c->noise_copies);
-    a->data_on_backend =
-        c->data_on_backend < 0 ? be->is_device || c->step_graph == 1 : c->data_on_backend != 0;
+    a->has_vision = c->vision.n_cams > 0;
+    a->data_on_backend = a->has_vision            ? 0
+                         : c->data_on_backend < 0 ? be->is_device || c->step_graph == 1
+                                                  : c->data_on_backend != 0;
+    a->PO = a->OD;
+    if (st == RISE_OK && a->has_vision) { /* first: a low-dim policy's names stay as they were */
+        rise_obs_encoder_config vc = c->vision;
+        vc.lowdim = c->obs_dim;
+        vc.frames = c->obs_horizon;
+        st = rise_obs_encoder_register(&a->vis, &a->pp, "policy", &vc);
+        a->PO = c->obs_horizon * a->vis.frame_dim;
+    }
     if (st == RISE_OK && a->has_diffusion) {
         rise_diffusion_config dc = c->diffusion;
-        dc.obs_dim = a->OD;
+        dc.obs_dim = a->PO;
+        dc.unet_cfg.cond_dim = a->PO;
         dc.act_dim = a->AD;
         dc.obs_frames = c->obs_horizon;
         st = rise_diffusion_register(&a->diff, &a->pp, "policy", &dc);
@@ -232,7 +269,7 @@ rise_status rise_agent_create(const rise_agent_config *cfg, rise_backend *be,
         if (st == RISE_OK) rise_params_init_values(&a->pp, c->seed);
     } else if (st == RISE_OK) {
         rise_mlp_config mc = rise_mlp_config_default();
-        mc.in_dim = a->OD;
+        mc.in_dim = a->PO;
         mc.out_dim = a->AD;
         mc.n_hidden = c->diffusion.depth;
         for (int l = 0; l < mc.n_hidden; ++l) mc.hidden[l] = c->diffusion.width;
@@ -294,6 +331,14 @@ rise_status rise_agent_create(const rise_agent_config *cfg, rise_backend *be,
     a->d_pobs = dev_alloc(be, Bp * a->OD, &st);
     a->d_chunk = dev_alloc(be, Bp * a->AD, &st);
     a->pm = dev_alloc(be, 4, &st);
+    for (int k = 0; a->has_vision && k < c->vision.n_cams; ++k) {
+        const rise_camera_shape *cam = &c->vision.cam[k];
+        const size_t bytes = Bp * c->obs_horizon * cam->h * cam->w * cam->c;
+        a->h_frames[k] = host_alloc(bytes, &st);
+        a->d_frames[k] = st == RISE_OK ? be->alloc(be, bytes) : NULL;
+        if (st == RISE_OK && !a->d_frames[k])
+            st = rise_error_context(RISE_ERR_NOMEM, "agent frame buffers on %s: ", be->name);
+    }
     if (a->has_diffusion) {
         const int nd = RISE_DIAG_STATES * c->candidates;
         a->d_noise = dev_alloc(be, rise_diffusion_noise_len(&a->diff, nd), &st);
@@ -323,6 +368,10 @@ void rise_agent_free(rise_agent *a) {
     void *host[] = {a->idx,      a->pidx,   a->h_obs,   a->h_next,  a->h_act,   a->h_r,    a->h_d,
                     a->h_expert, a->h_pobs, a->h_chunk, a->h_valid, a->h_noisy, a->h_sigma};
     for (size_t i = 0; i < sizeof host / sizeof host[0]; ++i) free(host[i]);
+    for (int k = 0; k < RISE_OBS_MAX_CAMERAS; ++k) {
+        if (a->d_frames[k]) be->free(be, a->d_frames[k]);
+        free(a->h_frames[k]);
+    }
     if (a->has_diffusion) rise_diffusion_free(&a->diff);
     if (a->has_critic) rise_iql_critic_free(&a->critic);
     if (a->has_cql) rise_cql_free(&a->cql);
@@ -332,7 +381,22 @@ void rise_agent_free(rise_agent *a) {
     rise_norm_free(&a->norm);
     free(a->env_args);
     free(a->obs_keys);
+    free(a->cameras);
     free(a);
+}
+
+/* The training set's cameras are the ones the model's encoders were made for. */
+static rise_status same_cameras(const rise_agent_config *c, const rise_trainset *ts) {
+    int same = ts->n_cams == c->vision.n_cams;
+    for (int k = 0; same && k < ts->n_cams; ++k)
+        same = ts->cams[k].h == c->vision.cam[k].h && ts->cams[k].w == c->vision.cam[k].w &&
+               ts->cams[k].c == c->vision.cam[k].c;
+    if (same) return RISE_OK;
+    return rise_error(RISE_ERR_INVALID,
+                      "agent: the training set has %d camera%s%s%s, the model's encoders were made "
+                      "for %d",
+                      ts->n_cams, ts->n_cams == 1 ? "" : "s", ts->n_cams ? ", the first " : "",
+                      ts->n_cams ? ts->cams[0].name : "", c->vision.n_cams);
 }
 
 rise_status rise_agent_attach_data(rise_agent *a, const rise_trainset *ts) {
@@ -344,6 +408,7 @@ rise_status rise_agent_attach_data(rise_agent *a, const rise_trainset *ts) {
                           (long long)ts->obs_dim, (long long)ts->act_dim, c->obs_dim, c->act_dim);
     if (!ts->normalized)
         return rise_error(RISE_ERR_INVALID, "agent: the training set is not normalised yet");
+    RISE_TRY(same_cameras(c, ts));
     a->ts = ts;
     free(a->env_args);
     free(a->obs_keys);
@@ -353,6 +418,14 @@ rise_status rise_agent_attach_data(rise_agent *a, const rise_trainset *ts) {
     for (int k = 0; k < ts->n_keys; ++k)
         sprintf(a->obs_keys + strlen(a->obs_keys), "%s%s:%lld", k ? "," : "", ts->keys[k].name,
                 (long long)ts->keys[k].dim);
+    free(a->cameras);
+    a->cameras = NULL;
+    if (ts->n_cams > 0) {
+        const char *names[RISE_OBS_MAX_CAMERAS];
+        for (int k = 0; k < ts->n_cams; ++k) names[k] = ts->cams[k].name;
+        a->cameras = rise_camera_record_format(ts->n_cams, names, c->vision.cam);
+        if (!a->cameras) return rise_error(RISE_ERR_NOMEM, "agent: out of memory");
+    }
     const int rank = ts->spec.shard_rank;
     RISE_TRY(rise_sampler_init(&a->sampler, ts, c->seed, rank, c->batch, c->expert_ratio));
     if (c->relabel && !a->has_pairs) {
@@ -393,3 +466,4 @@ rise_diffusion *rise_agent_diffusion(rise_agent *a) { return a->has_diffusion ? 
 const rise_norm_stats *rise_agent_norm(const rise_agent *a) { return &a->norm; }
 const char *rise_agent_env_args(const rise_agent *a) { return a->env_args; }
 const char *rise_agent_obs_keys(const rise_agent *a) { return a->obs_keys; }
+const char *rise_agent_cameras(const rise_agent *a) { return a->cameras; }

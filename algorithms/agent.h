@@ -27,6 +27,7 @@
 #include "diffusion_policy.h"
 #include "gaussian_actor.h"
 #include "iql_critic.h"
+#include "obs_encoder.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -52,7 +53,10 @@ typedef struct {
     uint64_t seed;
     int batch;
     double expert_ratio;  /* < 0: uniform */
-    int obs_dim, act_dim; /* D, A of one frame / one action */
+    int obs_dim, act_dim; /* D, A of one frame / one action (D: the low-dim keys) */
+    /* camera frames the policy sees through its own encoders (obs_encoder.h; the agent fills
+     * lowdim and frames); vision.n_cams = 0: none */
+    rise_obs_encoder_config vision;
     int obs_horizon, action_horizon, action_exec;
     /* policy (diffusion fields obs_dim/act_dim are filled by the agent) */
     rise_diffusion_config diffusion;
@@ -147,6 +151,12 @@ rise_status rise_agent_policy_set_extraction(rise_policy *pol, int k, int rule);
  * Without a binding the policy expects observations in the model's own layout. */
 rise_status rise_agent_policy_bind_env(rise_policy *pol, const rise_env_info *info);
 
+/* A policy that reads camera frames gets them from env's camera view of the observations it
+ * is passed (envs/camera_view.h: the maze's rendered view), each camera by the name it was
+ * trained on; env must outlive the policy. Errors when env cannot render one of them. A
+ * policy without cameras ignores this. */
+rise_status rise_agent_policy_bind_view(rise_policy *pol, const rise_env *env);
+
 /* Extraction's choice among K candidates of one state: argmax of q (ties: the first),
  * or IDQL's expectile resampling, candidate k drawn with weight tau when q_k >= v_k
  * else 1 - tau, by the uniform u in [0, 1). v may be NULL for argmax. */
@@ -183,6 +193,8 @@ const rise_norm_stats *rise_agent_norm(const rise_agent *a);
  * data or the loaded checkpoint; NULL when unknown. */
 const char *rise_agent_env_args(const rise_agent *a);
 const char *rise_agent_obs_keys(const rise_agent *a);
+/* The cameras the policy reads, "name:HxWxC,..." (obs_encoder.h); NULL without any. */
+const char *rise_agent_cameras(const rise_agent *a);
 
 #ifdef __cplusplus
 }

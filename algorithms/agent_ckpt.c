@@ -1,7 +1,7 @@
 /* agent_ckpt.c - agent checkpoints: everything a bitwise resume needs, in one HDF5 file
  * written atomically (host/checkpoint.h).
  *
- * Layout: format ("rise-agent-1"), algo, step, config_json, env_args, obs_keys,
+ * Layout: format ("rise-agent-1"), algo, step, config_json, env_args, obs_keys, cameras,
  * params/{policy,q,v} (each network's whole flat buffer: value, grad, Adam moments,
  * target / EMA slots; algo cql's own twin Q is params/q), params/temps (CQL's entropy
  * temperature and Lagrange multiplier with their Adam moments), spectral/state (power-iteration
@@ -51,6 +51,7 @@ rise_status rise_agent_save(rise_agent *a, const char *path, const char *config_
     if (config_json) rise_ckpt_put_string(&w, "config_json", config_json);
     if (a->env_args) rise_ckpt_put_string(&w, "env_args", a->env_args);
     if (a->obs_keys) rise_ckpt_put_string(&w, "obs_keys", a->obs_keys);
+    if (a->cameras) rise_ckpt_put_string(&w, "cameras", a->cameras);
     put_buffer(&w, be, "params/policy", a->pp.buffer, buffer_floats(&a->pp));
     if (a->has_critic) {
         put_buffer(&w, be, "params/q", a->critic.qp.buffer, buffer_floats(&a->critic.qp));
@@ -133,6 +134,11 @@ rise_status rise_agent_load(rise_agent *a, const char *path) {
         if (rise_ckpt_has(&r, "obs_keys") && rise_ckpt_get_string(&r, "obs_keys", &s) == RISE_OK) {
             free(a->obs_keys);
             a->obs_keys = s;
+        }
+        s = NULL;
+        if (rise_ckpt_has(&r, "cameras") && rise_ckpt_get_string(&r, "cameras", &s) == RISE_OK) {
+            free(a->cameras);
+            a->cameras = s;
         }
     }
     rise_norm_free(&norm);

@@ -64,7 +64,11 @@ static rise_status parse_hidden(const char *text, rise_iql_config *q) {
     return RISE_OK;
 }
 
+static rise_status set_cameras(const rise_train_config *t, int n_cams,
+                               const rise_camera_shape *cams, rise_agent_config *c);
+
 rise_status rise_agent_config_from_train(const rise_train_config *t, int obs_dim, int act_dim,
+                                         int n_cams, const rise_camera_shape *cams,
                                          rise_agent_config *c) {
     rise_algo algo;
     if (!rise_algo_parse(t->train_algo, &algo))
@@ -181,5 +185,68 @@ rise_status rise_agent_config_from_train(const rise_train_config *t, int obs_dim
     c->cql_entropy_target = t->cql_entropy_target;
     c->cql_reward_scale = t->cql_reward_scale;
     c->cql_reward_bias = t->cql_reward_bias;
+    RISE_TRY(set_cameras(t, n_cams, cams, c));
     return rise_agent_config_check(c);
+}
+
+/* "32,64" (or "[32, 64]") into out[0..*n); the error names the field. */
+static rise_status parse_ints(const char *field, const char *text, int *out, int max, int *n) {
+    *n = 0;
+    for (const char *p = text; *p;) {
+        while (*p == ' ' || *p == '[' || *p == ',' || *p == ']') ++p;
+        if (!*p) break;
+        char *end;
+        const long v = strtol(p, &end, 10);
+        if (end == p || v < 1 || v > 65536 || *n == max)
+            return rise_error(RISE_ERR_INVALID,
+                              "%s = '%s': expected 1 to %d positive integers separated by commas",
+                              field, text, max);
+        out[(*n)++] = (int)v;
+        p = end;
+    }
+    if (*n == 0) return rise_error(RISE_ERR_INVALID, "%s = '%s': no values", field, text);
+    return RISE_OK;
+}
+
+static int crop_side(int crop, int side) {
+    return crop < 0 ? side - side / 10 : crop == 0 ? side : crop;
+}
+
+/* The encoder settings for the cameras (none: vision.n_cams stays 0). */
+static rise_status set_cameras(const rise_train_config *t, int n_cams,
+                               const rise_camera_shape *cams, rise_agent_config *c) {
+    rise_obs_encoder_config *v = &c->vision;
+    memset(v, 0, sizeof *v);
+    if (n_cams == 0) return RISE_OK;
+    if (n_cams < 0 || n_cams > RISE_OBS_MAX_CAMERAS)
+        return rise_error(RISE_ERR_INVALID, "data.obs_keys names %d cameras; at most %d", n_cams,
+                          RISE_OBS_MAX_CAMERAS);
+    rise_image_encoder_config *e = &v->enc;
+    int n_strides = 0;
+    RISE_TRY(parse_ints("encoder.channels", t->encoder_channels, e->block_channels,
+                        RISE_IMAGE_ENCODER_MAX_BLOCKS, &e->n_blocks));
+    RISE_TRY(parse_ints("encoder.strides", t->encoder_strides, e->block_stride,
+                        RISE_IMAGE_ENCODER_MAX_BLOCKS, &n_strides));
+    if (n_strides != e->n_blocks)
+        return rise_error(RISE_ERR_INVALID,
+                          "encoder.strides = '%s' has %d values; encoder.channels = '%s' has %d "
+                          "blocks (one stride per block)",
+                          t->encoder_strides, n_strides, t->encoder_channels, e->n_blocks);
+    e->kernel = t->encoder_kernel;
+    e->groups = t->encoder_groups;
+    e->keypoints = t->encoder_keypoints;
+    e->feat_dim = t->encoder_feat_dim;
+    if (t->encoder_crop < -1)
+        return rise_error(RISE_ERR_INVALID, "encoder.crop = %d, expected -1, 0 or a side >= 1",
+                          t->encoder_crop);
+    v->n_cams = n_cams;
+    v->crop_h = v->crop_w = 1 << 30;
+    for (int k = 0; k < n_cams; ++k) {
+        v->cam[k] = cams[k];
+        const int ch = crop_side(t->encoder_crop, cams[k].h);
+        const int cw = crop_side(t->encoder_crop, cams[k].w);
+        if (ch < v->crop_h) v->crop_h = ch;
+        if (cw < v->crop_w) v->crop_w = cw;
+    }
+    return RISE_OK;
 }

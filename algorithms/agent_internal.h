@@ -11,6 +11,7 @@
 #define RISE_STREAM_AGENT_DIAG       0x41000010u /* diagnostic candidate noise */
 #define RISE_STREAM_AGENT_NOISE      0x41000020u /* action-noise expansion */
 #define RISE_STREAM_AGENT_EVAL       0x41000030u /* evaluation sampling */
+#define RISE_STREAM_AGENT_CROP       0x41000040u /* random crops of camera frames */
 #define RISE_AGENT_STEP_BLOCKS(step) ((uint64_t)(step) << 32)
 
 #define RISE_DIAG_STATES 16
@@ -63,6 +64,13 @@ struct rise_agent {
     int last_policy_from_pairs, last_critic_update, last_regular_batch;
     /* batch sizes: critic batch B, policy batch Bp = B (1 + M) */
     int B, Bp, OD, AD; /* OD = To * D, AD = Ta * A */
+    /* camera frames (vision.n_cams > 0): the policy reads PO = To (D + C F) columns through
+     * its encoders (obs_encoder.h; PO = OD without cameras); the batch's frames [Bp, To, h w c]
+     * per camera, gathered on the host and uploaded */
+    int has_vision, PO;
+    rise_obs_encoder vis;
+    uint8_t *h_frames[RISE_OBS_MAX_CAMERAS], *d_frames[RISE_OBS_MAX_CAMERAS];
+    rise_status io_status; /* a failed frame read of this step's gather (streamed frames) */
     int64_t *idx, *pidx;
     float *h_obs, *h_next, *h_act, *h_r, *h_d, *h_expert;  /* critic batch (host) */
     float *h_pobs, *h_chunk, *h_valid, *h_noisy, *h_sigma; /* policy batch (host) */
@@ -82,6 +90,7 @@ struct rise_agent {
     /* provenance, saved with the model: the data's env_args and obs key layout */
     char *env_args;
     char *obs_keys; /* "name:dim,name:dim,..." */
+    char *cameras;  /* "name:HxWxC,..." (rise_camera_record_format), NULL without cameras */
     /* data parallelism (agent_dist.c): rank dp_rank of dp_world holds rows
      * dp_rank B .. dp_rank B + B - 1 of the global batch of dp_batch rows (B = a->B) */
     rise_comm *comm; /* NULL: one process */

@@ -26,13 +26,24 @@ void rise_agent_diag_ops(rise_agent *a, rise_arena *ar, rise_agent_diag *o) {
         rise_cql_qmin(&a->cql, ar, a->cql.qp.value, a->d_obs, a->d_act, B, o->q);
     }
     if (!a->has_diffusion) return;
-    o->rep = rise_arena_alloc(ar, (size_t)SK * a->OD);
+    /* the policy's input for the S states: the low-dim history, or with camera frames the
+     * EMA encoders' features of their centred crops (as evaluation sees them) */
+    const float *pin = a->d_pobs;
+    if (a->has_vision) {
+        rise_obs_encoder_tape vt;
+        const rise_rng none = {0, 0, 0, NULL};
+        rise_obs_encoder_forward(&a->vis, be, a->pp.ema, ar, &vt, a->d_pobs,
+                                 (const uint8_t *const *)a->d_frames, S, 0, none);
+        pin = vt.out;
+    }
+    const int PO = a->PO;
+    o->rep = rise_arena_alloc(ar, (size_t)SK * PO);
     o->cand_q = rise_arena_alloc(ar, (size_t)SK);
     if (run) {
         for (int s = 0; s < S; ++s)
             for (int k = 0; k < K; ++k)
-                be->copy(be, o->rep + ((size_t)s * K + k) * a->OD, a->d_pobs + (size_t)s * a->OD,
-                         sizeof(float) * a->OD);
+                be->copy(be, o->rep + ((size_t)s * K + k) * PO, pin + (size_t)s * PO,
+                         sizeof(float) * PO);
         const rise_rng rng = {a->cfg.seed, RISE_STREAM_AGENT_DIAG, RISE_AGENT_STEP_BLOCKS(a->step),
                               NULL};
         be->rand_normal(be, a->d_noise, rise_diffusion_noise_len(&a->diff, SK), 0.0f, 1.0f, rng);

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "agent_internal.h"
+#include "../envs/camera_view.h"
 
 typedef struct {
     rise_agent *a;
@@ -35,6 +36,11 @@ typedef struct {
     uint64_t graph_seed;
     int env_dim;  /* E: width of the observations the caller passes */
     int *col_map; /* [D]: model column j <- caller column col_map[j] */
+    /* camera frames (a policy that reads them): rendered from the observations by the bound
+     * env's camera view (envs/camera_view.h), [cap rows, To, h w c] per camera */
+    const rise_env *view;
+    char cam_names[RISE_OBS_MAX_CAMERAS][RISE_OBS_CAMERA_NAME_MAX];
+    uint8_t *h_frames[RISE_OBS_MAX_CAMERAS], *d_frames[RISE_OBS_MAX_CAMERAS];
 } agent_policy;
 
 static void free_buffers(agent_policy *p) {
@@ -47,6 +53,11 @@ static void free_buffers(agent_policy *p) {
         if (dev[i]) be->free(be, dev[i]);
     void *host[] = {p->h_rows, p->h_x, p->h_q, p->h_v, p->h_rowoff};
     for (size_t i = 0; i < sizeof host / sizeof host[0]; ++i) free(host[i]);
+    for (int k = 0; k < RISE_OBS_MAX_CAMERAS; ++k) {
+        if (p->d_frames[k]) be->free(be, p->d_frames[k]);
+        free(p->h_frames[k]);
+        p->d_frames[k] = p->h_frames[k] = NULL;
+    }
     rise_arena_free(&p->ar);
     p->d_rows = p->d_obs = p->d_noise = p->d_x = p->d_s0 = p->d_a0 = p->d_q = p->d_v = p->d_sel =
         NULL;
@@ -68,8 +79,17 @@ static void policy_ops(agent_policy *p, rise_arena *ar, int n, uint64_t seed) {
     rise_backend *be = a->be;
     const int N = n * p->K, D = a->cfg.obs_dim, A = a->cfg.act_dim;
     const rise_rng none = {0, 0, 0, NULL};
+    /* the policy's input per row: its low-dim history, or that and its frames' features
+     * (centred crops, the weights the policy samples with) */
+    const float *rows = p->d_rows;
+    if (a->has_vision) {
+        rise_obs_encoder_tape vt;
+        rise_obs_encoder_forward(&a->vis, be, a->has_diffusion ? a->pp.ema : a->pp.value, ar, &vt,
+                                 p->d_rows, (const uint8_t *const *)p->d_frames, n, 0, none);
+        rows = vt.out;
+    }
     if (ar->be) {
-        be->gather_rows(be, p->d_obs, p->d_rows, n, p->d_rep, N, a->OD, NULL, NULL);
+        be->gather_rows(be, p->d_obs, rows, n, p->d_rep, N, a->PO, NULL, NULL);
         if (a->has_diffusion)
             be->candidate_noise(be, p->d_noise, p->d_rowoff, n, p->K, a->diff.n_steps + 1, a->AD,
                                 seed, RISE_STREAM_AGENT_EVAL);
@@ -105,8 +125,9 @@ static rise_status ensure_capacity(agent_policy *p, int n) {
     const int rows = n < 64 ? 64 : n, N = rows * p->K;
     const size_t L = a->has_diffusion ? rise_diffusion_noise_len(&a->diff, N) : 1;
     const size_t D = (size_t)a->cfg.obs_dim, A = (size_t)a->cfg.act_dim;
-    p->d_rows = be->alloc(be, sizeof(float) * rows * a->OD);
-    p->d_obs = be->alloc(be, sizeof(float) * N * a->OD);
+    const size_t OD = a->OD ? (size_t)a->OD : 1; /* a camera-only model has no low-dim rows */
+    p->d_rows = be->alloc(be, sizeof(float) * rows * OD);
+    p->d_obs = be->alloc(be, sizeof(float) * N * a->PO);
     p->d_noise = be->alloc(be, sizeof(float) * L);
     p->d_x = be->alloc(be, sizeof(float) * N * a->AD);
     p->d_s0 = be->alloc(be, sizeof(float) * N * D);
@@ -116,7 +137,15 @@ static rise_status ensure_capacity(agent_policy *p, int n) {
     p->d_sel = be->alloc(be, sizeof(float) * N * a->AD);
     p->d_rep = be->alloc(be, sizeof(int32_t) * N);
     p->d_rowoff = be->alloc(be, sizeof(uint64_t) * rows);
-    p->h_rows = malloc(sizeof(float) * rows * a->OD);
+    p->h_rows = malloc(sizeof(float) * rows * OD);
+    int frames_ok = 1;
+    for (int k = 0; k < a->cfg.vision.n_cams; ++k) {
+        const rise_camera_shape *cam = &a->cfg.vision.cam[k];
+        const size_t bytes = (size_t)rows * a->cfg.obs_horizon * cam->h * cam->w * cam->c;
+        p->h_frames[k] = malloc(bytes);
+        p->d_frames[k] = be->alloc(be, bytes);
+        frames_ok = frames_ok && p->h_frames[k] && p->d_frames[k];
+    }
     p->h_x = malloc(sizeof(float) * N * a->AD);
     p->h_q = malloc(sizeof(float) * N);
     p->h_v = malloc(sizeof(float) * N);
@@ -124,7 +153,7 @@ static rise_status ensure_capacity(agent_policy *p, int n) {
     int32_t *rep = malloc(sizeof(int32_t) * N);
     if (!p->d_rows || !p->d_obs || !p->d_noise || !p->d_x || !p->d_s0 || !p->d_a0 || !p->d_q ||
         !p->d_v || !p->d_sel || !p->d_rep || !p->d_rowoff || !p->h_rows || !p->h_x || !p->h_q ||
-        !p->h_v || !p->h_rowoff || !rep) {
+        !p->h_v || !p->h_rowoff || !rep || !frames_ok) {
         free(rep);
         free_buffers(p);
         return rise_error(RISE_ERR_NOMEM, "agent policy: out of memory for %d rows", N);
@@ -177,6 +206,20 @@ static rise_status run_backend(agent_policy *p, int n, uint64_t seed) {
     return RISE_OK;
 }
 
+/* Each camera's frames of the n rows' To observations src [n, To, E] (the caller's layout),
+ * drawn by the bound env's camera view and uploaded. */
+static rise_status render_frames(agent_policy *p, int n, const float *src, int To) {
+    rise_agent *a = p->a;
+    for (int k = 0; k < a->cfg.vision.n_cams; ++k) {
+        const rise_camera_shape *cam = &a->cfg.vision.cam[k];
+        RISE_TRY(rise_camera_view(p->view, p->cam_names[k], src, (int64_t)n * To, cam->h, cam->w,
+                                  cam->c, p->h_frames[k]));
+        a->be->upload(a->be, p->d_frames[k], p->h_frames[k],
+                      (size_t)n * To * cam->h * cam->w * cam->c);
+    }
+    return RISE_OK;
+}
+
 static rise_status agent_act(rise_policy *pol, int n, const float *obs, const rise_policy_ctx *ctx,
                              float *actions) {
     agent_policy *p = pol->impl;
@@ -189,7 +232,13 @@ static rise_status agent_act(rise_policy *pol, int n, const float *obs, const ri
         return rise_error(RISE_ERR_INVALID,
                           "policy.obs_horizon = %d but the caller passed no observation history",
                           To);
+    if (a->has_vision && !p->view)
+        return rise_error(RISE_ERR_INVALID,
+                          "this %s policy reads camera frames: bind an env that renders them "
+                          "(rise_agent_policy_bind_view) before it acts",
+                          rise_algo_name(c->algo));
     RISE_TRY(ensure_capacity(p, n));
+    RISE_TRY(render_frames(p, n, To > 1 ? ctx->hist : obs, To));
     /* row r: its To frames (history, or the current observation) in the model's column
      * order, normalised; its candidates' noise starts at its own Philox position */
     const int E = p->env_dim;
@@ -286,7 +335,7 @@ rise_status rise_agent_policy(rise_agent *a, uint64_t seed, rise_policy **out) {
     }
     p->a = a;
     p->env_dim = a->cfg.obs_dim;
-    p->col_map = malloc(sizeof(int) * (size_t)a->cfg.obs_dim);
+    p->col_map = malloc(sizeof(int) * (size_t)(a->cfg.obs_dim ? a->cfg.obs_dim : 1));
     if (!p->col_map) {
         free(pol);
         free(p);
@@ -370,4 +419,31 @@ rise_status rise_agent_policy_bind_env(rise_policy *pol, const rise_env_info *in
     p->env_dim = info->obs_dim;
     pol->obs_dim = info->obs_dim;
     return RISE_OK;
+}
+
+rise_status rise_agent_policy_bind_view(rise_policy *pol, const rise_env *env) {
+    agent_policy *p = pol->impl;
+    rise_agent *a = p->a;
+    if (!a->has_vision) return RISE_OK;
+    rise_camera_shape shapes[RISE_OBS_MAX_CAMERAS];
+    int n = 0;
+    RISE_TRY(rise_camera_record_parse(a->cameras ? a->cameras : "", "the model", shapes,
+                                      p->cam_names, &n));
+    if (n != a->cfg.vision.n_cams)
+        return rise_error(RISE_ERR_FORMAT,
+                          "the model reads %d cameras but records %d camera names ('%s')",
+                          a->cfg.vision.n_cams, n, a->cameras ? a->cameras : "");
+    /* every camera renders (one frame of an all-zero observation) */
+    float *obs = calloc((size_t)env->info.obs_dim + 1, sizeof(float));
+    rise_status st = obs ? RISE_OK : rise_error(RISE_ERR_NOMEM, "agent policy: out of memory");
+    for (int k = 0; st == RISE_OK && k < n; ++k) {
+        uint8_t *frame = malloc((size_t)shapes[k].h * shapes[k].w * shapes[k].c);
+        st = frame ? rise_camera_view(env, p->cam_names[k], obs, 1, shapes[k].h, shapes[k].w,
+                                      shapes[k].c, frame)
+                   : rise_error(RISE_ERR_NOMEM, "agent policy: out of memory");
+        free(frame);
+    }
+    free(obs);
+    if (st == RISE_OK) p->view = env;
+    return st;
 }

@@ -32,7 +32,27 @@
 #include <string.h>
 
 #include "../data/action_noise.h"
+#include "../data/frames.h"
 #include "../data/sequence.h"
+
+/* The policy batch's camera frames [Bp, To, h w c]: the history of each sampled row, and
+ * copies of row b for its M noisy rows B + b M + m (as the low-dim history). */
+static void gather_frames(rise_agent *a) {
+    const rise_agent_config *c = &a->cfg;
+    const int B = a->B, M = c->noise_copies;
+    for (int k = 0; k < c->vision.n_cams; ++k) {
+        const rise_camera_shape *cam = &c->vision.cam[k];
+        const size_t row = (size_t)c->obs_horizon * cam->h * cam->w * cam->c;
+        uint8_t *f = a->h_frames[k];
+        /* in memory this cannot fail; a streamed read that fails stops the step before any
+         * op runs (rise_agent_step returns the error) */
+        a->io_status = rise_gather_frames(a->ts, k, a->idx, B, c->obs_horizon, 0, f);
+        if (a->io_status != RISE_OK) return;
+        for (int b = 0; b < B; ++b)
+            for (int m = 0; m < M; ++m)
+                memcpy(f + ((size_t)B + (size_t)b * M + m) * row, f + (size_t)b * row, row);
+    }
+}
 
 static void gather_policy_batch(rise_agent *a) {
     const rise_agent_config *c = &a->cfg;
@@ -46,6 +66,7 @@ static void gather_policy_batch(rise_agent *a) {
         rise_gather_obs_history(ts, a->idx, B, c->obs_horizon, a->h_pobs);
         rise_gather_action_chunk(ts, a->idx, B, c->action_horizon, a->h_chunk, a->h_valid);
     }
+    gather_frames(a);
     if (M == 0) return;
     /* Rows B + b M + m: copy m of row b, the chunk with noise sigma_m, clipped. */
     rise_action_noise_levels(M, c->noise_lo, c->noise_hi, a->h_sigma);
@@ -80,6 +101,11 @@ static void gather_and_upload(rise_agent *a) {
         be->upload(be, a->d_d, a->h_d, sizeof(float) * B);
     }
     if (a->has_gauss) return;
+    for (int k = 0; k < a->cfg.vision.n_cams; ++k) {
+        const rise_camera_shape *cam = &a->cfg.vision.cam[k];
+        be->upload(be, a->d_frames[k], a->h_frames[k],
+                   (size_t)a->Bp * a->cfg.obs_horizon * cam->h * cam->w * cam->c);
+    }
     be->upload(be, a->d_pobs, a->h_pobs, sizeof(float) * (size_t)a->Bp * a->OD);
     be->upload(be, a->d_chunk, a->h_chunk, sizeof(float) * (size_t)a->Bp * a->AD);
 }
@@ -98,19 +124,32 @@ static void policy_update(rise_agent *a, rise_arena *ar) {
     const size_t mark = rise_arena_mark(ar);
     const rise_rng rng = rise_agent_step_rng(a, RISE_STREAM_AGENT_POLICY);
     if (run) rise_params_zero_grad(&a->pp);
+    /* the policy's input: the low-dim history, or it and the cameras' features */
+    rise_obs_encoder_tape vt;
+    const float *pin = a->d_pobs;
+    float *dpin = NULL;
+    if (a->has_vision) {
+        const rise_rng crop = rise_agent_step_rng(a, RISE_STREAM_AGENT_CROP);
+        rise_obs_encoder_forward(&a->vis, be, a->pp.value, ar, &vt, a->d_pobs,
+                                 (const uint8_t *const *)a->d_frames, a->Bp, 1, crop);
+        pin = vt.out;
+        dpin = rise_arena_alloc(ar, (size_t)a->Bp * a->PO);
+    }
     if (a->has_diffusion) {
-        rise_diffusion_loss(&a->diff, be, a->pp.value, a->pp.grad, ar, a->d_pobs, a->d_chunk, NULL,
-                            a->Bp, rng, a->pm);
+        rise_diffusion_loss(&a->diff, be, a->pp.value, a->pp.grad, ar, pin, a->d_chunk, NULL, a->Bp,
+                            rng, a->pm, dpin);
         if (run && a->diff.n_spec)
             rise_diffusion_spectral(&a->diff, be, a->pp.value, a->pp.grad, c->spectral_lambda);
     } else {
         rise_mlp_tape t;
         const rise_rng drop = rise_rng_substream(rng, 1);
-        rise_mlp_forward(&a->bc, be, a->pp.value, ar, &t, a->d_pobs, a->Bp, 1, 1, drop);
+        rise_mlp_forward(&a->bc, be, a->pp.value, ar, &t, pin, a->Bp, 1, 1, drop);
         float *dy = rise_arena_alloc(ar, (size_t)a->Bp * a->AD);
         if (run) be->mse(be, a->pm, dy, t.y, a->d_chunk, NULL, (size_t)a->Bp * a->AD, 1.0f);
-        rise_mlp_backward(&a->bc, be, a->pp.value, a->pp.grad, ar, &t, dy, NULL, 0);
+        rise_mlp_backward(&a->bc, be, a->pp.value, a->pp.grad, ar, &t, dy, dpin, 0);
     }
+    if (a->has_vision)
+        rise_obs_encoder_backward(&a->vis, be, a->pp.value, a->pp.grad, ar, &vt, dpin);
     if (run) {
         const rise_ema_hparams eh = {c->ema, c->ema_power, rise_agent_step_add(a)};
         const int n = rise_agent_adam_step(a);
@@ -202,6 +241,7 @@ rise_status rise_agent_size_arena(rise_agent *a) {
 /* Everything a step issues on the backend (and, on the host path, its gathers). */
 static void step_body(rise_agent *a) {
     gather_and_upload(a);
+    if (a->io_status != RISE_OK) return;
     rise_arena_rewind(&a->arena, 0);
     step_ops(a, &a->arena);
 }
@@ -215,10 +255,12 @@ rise_status rise_agent_step(rise_agent *a) {
     a->last_policy_from_pairs = pairs;
     a->last_critic_update = (a->has_critic || a->has_cql) && (!pairs || c->relabel_critic_on_pairs);
     a->last_regular_batch = !pairs || a->last_critic_update;
+    a->io_status = RISE_OK;
     if (a->clock)
         RISE_TRY(rise_agent_clock_step(a, step_body));
     else
         step_body(a);
+    if (a->io_status != RISE_OK) return a->io_status; /* no op ran: nothing trained */
     if (a->data_on_backend) { /* the backend drew with the counters; the host path advanced them */
         if (a->last_regular_batch) rise_sampler_skip(&a->sampler);
         if (a->last_policy_from_pairs) rise_sampler_skip(&a->pair_sampler);

@@ -198,7 +198,7 @@ static const float *obs_features(const rise_diffusion *d, rise_backend *be, cons
 /* The U-Net's loss: x_k and k from the fused noising op, eps_hat = unet(x_k, k, c(o)). */
 static void unet_loss(const rise_diffusion *d, rise_backend *be, const float *w, float *g,
                       rise_arena *ar, const float *obs, const float *a0, const float *weight,
-                      int batch, rise_rng rng, float *loss) {
+                      int batch, rise_rng rng, float *loss, float *dobs) {
     const int run = ar->be != NULL;
     const int O = d->cfg.obs_dim, A = d->cfg.act_dim;
     const size_t na = (size_t)batch * A;
@@ -214,16 +214,16 @@ static void unet_loss(const rise_diffusion *d, rise_backend *be, const float *w,
     float *dy = rise_arena_alloc(ar, na);
     if (run) be->mse(be, loss, dy, ut.y, eps, weight, na, 1.0f);
     const int code = d->cfg.spectral == RISE_SPECTRAL_CODE;
-    float *dfeat = code ? rise_arena_alloc(ar, (size_t)batch * O) : NULL;
+    float *dfeat = code ? rise_arena_alloc(ar, (size_t)batch * O) : dobs;
     rise_unet_backward(&d->unet, be, w, g, ar, &ut, dy, dfeat);
-    if (code) rise_mlp_backward(&d->code, be, w, g, ar, &ct, dfeat, NULL, 0);
+    if (code) rise_mlp_backward(&d->code, be, w, g, ar, &ct, dfeat, dobs, 0);
 }
 
 void rise_diffusion_loss(const rise_diffusion *d, rise_backend *be, const float *w, float *g,
                          rise_arena *ar, const float *obs, const float *a0, const float *weight,
-                         int batch, rise_rng rng, float *loss) {
+                         int batch, rise_rng rng, float *loss, float *dobs) {
     if (d->cfg.unet) {
-        unet_loss(d, be, w, g, ar, obs, a0, weight, batch, rng, loss);
+        unet_loss(d, be, w, g, ar, obs, a0, weight, batch, rng, loss, dobs);
         return;
     }
     const int run = ar->be != NULL;
@@ -251,8 +251,8 @@ void rise_diffusion_loss(const rise_diffusion *d, rise_backend *be, const float 
     net_forward(d, be, w, ar, &nt, x, batch, 1, drop);
     float *dy = rise_arena_alloc(ar, na), *dx = rise_arena_alloc(ar, (size_t)batch * I);
     if (run) be->mse(be, loss, dy, nt.y, eps, weight, na, 1.0f);
-    const int need_dx =
-        d->cfg.spectral == RISE_SPECTRAL_CODE || d->cfg.time.kind == RISE_TIME_FOURIER;
+    const int code = d->cfg.spectral == RISE_SPECTRAL_CODE;
+    const int need_dx = code || dobs || d->cfg.time.kind == RISE_TIME_FOURIER;
     net_backward(d, be, w, g, ar, &nt, dy, need_dx ? dx : NULL);
     if (!need_dx) return;
     if (d->cfg.time.kind == RISE_TIME_FOURIER) {
@@ -262,10 +262,10 @@ void rise_diffusion_loss(const rise_diffusion *d, rise_backend *be, const float 
             rise_time_embedding_backward(&d->te, be, w, g, demb, t, batch);
         }
     }
-    if (d->cfg.spectral == RISE_SPECTRAL_CODE) {
-        float *dfeat = rise_arena_alloc(ar, (size_t)batch * O);
+    if (code || dobs) {
+        float *dfeat = code ? rise_arena_alloc(ar, (size_t)batch * O) : dobs;
         if (run) be->copy_cols(be, dfeat, O, 0, dx, I, 0, batch, O, 0);
-        rise_mlp_backward(&d->code, be, w, g, ar, &ct, dfeat, NULL, 0);
+        if (code) rise_mlp_backward(&d->code, be, w, g, ar, &ct, dfeat, dobs, 0);
     }
 }
 

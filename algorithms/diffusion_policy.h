@@ -96,10 +96,11 @@ rise_status rise_diffusion_setup(rise_diffusion *d, rise_backend *be, uint64_t s
 void rise_diffusion_free(rise_diffusion *d);
 
 /* loss (backend scalar) = mean over B * act_dim of w (eps_hat - eps)^2 (w [B*act_dim] or
- * NULL); grads accumulate into g. eps_hat_out (may be NULL) receives the prediction. */
+ * NULL); grads accumulate into g. dobs [B, obs_dim] (may be NULL) receives d loss / d obs,
+ * overwritten: what a learnt observation encoder in front of the policy trains on. */
 void rise_diffusion_loss(const rise_diffusion *d, rise_backend *be, const float *w, float *g,
                          rise_arena *ar, const float *obs, const float *a0, const float *weight,
-                         int batch, rise_rng rng, float *loss);
+                         int batch, rise_rng rng, float *loss, float *dobs);
 
 /* Spectral penalty: updates the power iteration on the value slot w, adds lambda * (sum
  * of) sigma (squared for the paper form) gradients into g, and writes each sigma to

@@ -265,12 +265,30 @@ rise_status rise_train_data_report(const rise_train_config *cfg, const rise_trai
     cJSON_AddNumberToObject(data, "action_dim", (double)ts->act_dim);
     cJSON_AddStringToObject(data, "reward", rise_reward_mode_name(spec->reward));
     cJSON_AddStringToObject(data, "terminal", rise_terminal_mode_name(spec->terminal));
+    char cams[512] = "";
+    cJSON *jc = cJSON_AddArrayToObject(data, "cameras");
+    for (int k = 0, cused = 0; k < ts->n_cams; ++k) {
+        const rise_camera *cam = &ts->cams[k];
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "name", cam->name);
+        cJSON *shape = cJSON_AddArrayToObject(o, "shape");
+        const int hwc[3] = {cam->h, cam->w, cam->c};
+        for (int d = 0; d < 3; ++d) cJSON_AddItemToArray(shape, cJSON_CreateNumber(hwc[d]));
+        cJSON_AddItemToArray(jc, o);
+        if (cused < (int)sizeof cams)
+            cused += snprintf(cams + cused, sizeof cams - (size_t)cused, "%s%s (%dx%dx%d uint8)",
+                              k ? ", " : "", cam->name, cam->h, cam->w, cam->c);
+    }
+    cJSON_AddBoolToObject(data, "frames_streamed", ts->stream != NULL);
     cJSON *norm = cJSON_AddObjectToObject(data, "normalization");
     cJSON_AddStringToObject(norm, "obs", rise_norm_mode_name(ts->norm.obs_mode));
     cJSON_AddStringToObject(norm, "actions", rise_norm_mode_name(ts->norm.act_mode));
     if (summary) {
         fprintf(summary, "  obs: dim %lld from %d key%s%s: %s\n", (long long)ts->obs_dim,
                 ts->n_keys, ts->n_keys == 1 ? "" : "s", keys_given ? " (data.obs_keys)" : "", keys);
+        if (ts->n_cams)
+            fprintf(summary, "  cameras: %s, %s, through the policy's image encoders\n", cams,
+                    ts->stream ? "read from the files batch by batch" : "held in memory");
         fprintf(summary, "  actions: dim %lld; rewards %s%s; dones %s\n", (long long)ts->act_dim,
                 rise_reward_mode_name(spec->reward),
                 spec->reward == RISE_REWARD_RISE ? " (expert 1, non-expert 0)" : " (the file's)",

@@ -53,28 +53,22 @@ static rise_status build_data(const rise_train_config *cfg, rise_trainset *ts) {
         spec.n_sources = n;
     }
     RISE_TRY(rise_trainset_build(&spec, ts));
-    if (ts->n_cams > 0) {
-        /* The frames load (data/frames.h) and the encoder exists (algorithms/image_encoder.h),
-         * but no agent reads them yet: training on the low-dim keys alone would quietly
-         * ignore a camera the user asked for. */
-        char lowdim[512] = "";
-        for (int k = 0; k < ts->n_keys; ++k) {
-            const size_t used = strlen(lowdim);
-            snprintf(lowdim + used, sizeof lowdim - used, "%s%s", k ? "," : "", ts->keys[k].name);
-        }
-        const rise_status bad = rise_error(
-            RISE_ERR_INVALID,
-            "data.obs_keys names camera '%s' (uint8 %dx%dx%d frames): the agents do not read "
-            "image observations yet (the conv encoder, algorithms/image_encoder.h, is not wired "
-            "into the policy and critic); list only low-dim keys%s%s",
-            ts->cams[0].name, ts->cams[0].h, ts->cams[0].w, ts->cams[0].c,
-            ts->n_keys ? ", e.g. --set data.obs_keys=" : " (this data has none)", lowdim);
-        rise_trainset_free(ts);
-        return bad;
-    }
     const rise_status st = rise_trainset_normalize(ts, NULL);
     if (st != RISE_OK) rise_trainset_free(ts);
     return st;
+}
+
+/* The agent's settings for this run's configuration and training set (its cameras). */
+static rise_status agent_config_for(const rise_train_config *cfg, const rise_trainset *ts,
+                                    rise_agent_config *ac) {
+    if (ts->n_cams > RISE_OBS_MAX_CAMERAS)
+        return rise_error(RISE_ERR_INVALID, "data.obs_keys names %d cameras; at most %d",
+                          ts->n_cams, RISE_OBS_MAX_CAMERAS);
+    rise_camera_shape cams[RISE_OBS_MAX_CAMERAS];
+    for (int k = 0; k < ts->n_cams; ++k)
+        cams[k] = (rise_camera_shape){ts->cams[k].h, ts->cams[k].w, ts->cams[k].c};
+    return rise_agent_config_from_train(cfg, (int)ts->obs_dim, (int)ts->act_dim, ts->n_cams, cams,
+                                        ac);
 }
 
 /* A process killed while writing one of the run's files (a checkpoint, most likely: it is
@@ -104,6 +98,7 @@ static rise_status eval_during_training(const rise_train_config *cfg, rise_agent
     rise_status st = rise_env_create_from_args(args, &env);
     if (st == RISE_OK) st = rise_agent_policy(a, (uint64_t)cfg->eval_seed, &pol);
     if (st == RISE_OK) st = rise_agent_policy_bind_env(pol, &env->info);
+    if (st == RISE_OK) st = rise_agent_policy_bind_view(pol, env);
     if (st == RISE_OK) {
         rise_coverage_opts o;
         rise_coverage_opts_default(&o);
@@ -391,8 +386,7 @@ static rise_status train(rise_train_config *cfg, const char *run_dir, int resume
     rise_train_task task;
     if (st == RISE_OK) st = resolve_task(cfg, &s.ts, &task);
     rise_agent_config ac;
-    if (st == RISE_OK)
-        st = rise_agent_config_from_train(cfg, (int)s.ts.obs_dim, (int)s.ts.act_dim, &ac);
+    if (st == RISE_OK) st = agent_config_for(cfg, &s.ts, &ac);
     ac.batch = cfg->train_batch / world; /* each rank's share of the global batch */
     if (st == RISE_OK) st = rise_agent_create(&ac, s.be, &s.ts.norm, &s.agent);
     if (st == RISE_OK) st = rise_agent_set_comm(s.agent, s.comm);
@@ -557,7 +551,7 @@ static rise_status seed_open(seed_pack *s, int i, int resume, const rise_train_o
     if (!r->be) return st;
     RISE_TRY(rise_backend_set_precision_name(r->be, cfg->train_precision));
     rise_agent_config ac;
-    RISE_TRY(rise_agent_config_from_train(cfg, (int)s->ts.obs_dim, (int)s->ts.act_dim, &ac));
+    RISE_TRY(agent_config_for(cfg, &s->ts, &ac));
     RISE_TRY(rise_agent_create(&ac, r->be, &s->ts.norm, &r->agent));
     if (i == 0)
         RISE_TRY(rise_agent_attach_data(r->agent, &s->ts));
@@ -782,10 +776,21 @@ rise_status rise_train_load_agent(const char *run_dir, const char *checkpoint, r
     rise_norm_stats norm;
     memset(&norm, 0, sizeof norm);
     rise_status st = rise_norm_load(&norm, rise_ckpt_loc(&r), "norm", ckpt);
+    /* and its cameras, when the policy reads frames */
+    char *cameras = NULL;
+    if (st == RISE_OK && rise_ckpt_has(&r, "cameras"))
+        st = rise_ckpt_get_string(&r, "cameras", &cameras);
     rise_ckpt_close(&r);
-    if (st != RISE_OK) return st;
+    rise_camera_shape cams[RISE_OBS_MAX_CAMERAS];
+    int n_cams = 0;
+    if (st == RISE_OK && cameras) st = rise_camera_record_parse(cameras, ckpt, cams, NULL, &n_cams);
+    free(cameras);
+    if (st != RISE_OK) {
+        rise_norm_free(&norm);
+        return st;
+    }
     rise_agent_config ac;
-    st = rise_agent_config_from_train(cfg, (int)norm.obs_dim, (int)norm.act_dim, &ac);
+    st = rise_agent_config_from_train(cfg, (int)norm.obs_dim, (int)norm.act_dim, n_cams, cams, &ac);
     if (st == RISE_OK) st = rise_agent_create(&ac, be, &norm, out);
     if (st == RISE_OK) st = rise_agent_load(*out, ckpt);
     if (st != RISE_OK) {

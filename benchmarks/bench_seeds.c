@@ -57,7 +57,7 @@ static rise_status run_case(const rise_train_config *cfg, const rise_trainset *t
         if (!be[i]) break;
         st = rise_backend_set_precision_name(be[i], c.train_precision);
         if (st == RISE_OK)
-            st = rise_agent_config_from_train(&c, (int)ts->obs_dim, (int)ts->act_dim, &ac);
+            st = rise_agent_config_from_train(&c, (int)ts->obs_dim, (int)ts->act_dim, 0, NULL, &ac);
         if (st == RISE_OK) st = rise_agent_create(&ac, be[i], &ts->norm, &ag[i]);
         if (st == RISE_OK)
             st = i == 0 ? rise_agent_attach_data(ag[i], ts)

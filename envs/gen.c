@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "data/writer.h"
+#include "camera_view.h"
 #include "maze_render.h"
 #include "push.h"
 #include "square.h"
@@ -285,33 +286,20 @@ char *rise_gen_env_args(const rise_env *env, rise_gen_kind kind, const rise_gen_
     return text;
 }
 
-/* Renders the camera frames of one demo's obs (or next_obs) rows from their agent_pos. */
-static void render_rows(const rise_env *env, int pos_offset, const float *rows, int64_t n, int size,
-                        uint8_t *frames) {
-    rise_maze m = *rise_maze_of_const(env);
-    const size_t fb = (size_t)size * size * 3;
-    for (int64_t r = 0; r < n; ++r) {
-        m.px = rows[r * env->info.obs_dim + pos_offset];
-        m.py = rows[r * env->info.obs_dim + pos_offset + 1];
-        rise_maze_render(&m, frames + (size_t)r * fb, size);
-    }
-}
-
 static rise_status write_cameras(rise_writer *w, const rise_env *env, const rise_gen_opts *o,
                                  const rise_episode_buf *b, int64_t id) {
-    int pos = -1;
-    for (int k = 0; k < env->info.n_keys; ++k)
-        if (!strcmp(env->info.keys[k].name, "agent_pos")) pos = env->info.keys[k].offset;
     const int S = o->image_size;
     uint8_t *frames = malloc((size_t)b->n * S * S * 3);
     if (!frames)
         return rise_error(RISE_ERR_NOMEM, "out of memory for %lld frames", (long long)b->n);
-    render_rows(env, pos, b->obs, b->n, S, frames);
-    rise_status st =
-        rise_writer_add_frames(w, id, "obs", RISE_MAZE_IMAGE_KEY, b->n, S, S, 3, frames);
+    rise_status st = rise_camera_view(env, RISE_MAZE_IMAGE_KEY, b->obs, b->n, S, S, 3, frames);
+    if (st == RISE_OK)
+        st = rise_writer_add_frames(w, id, "obs", RISE_MAZE_IMAGE_KEY, b->n, S, S, 3, frames);
     if (st == RISE_OK && b->next_obs) {
-        render_rows(env, pos, b->next_obs, b->n, S, frames);
-        st = rise_writer_add_frames(w, id, "next_obs", RISE_MAZE_IMAGE_KEY, b->n, S, S, 3, frames);
+        st = rise_camera_view(env, RISE_MAZE_IMAGE_KEY, b->next_obs, b->n, S, S, 3, frames);
+        if (st == RISE_OK)
+            st = rise_writer_add_frames(w, id, "next_obs", RISE_MAZE_IMAGE_KEY, b->n, S, S, 3,
+                                        frames);
     }
     free(frames);
     return st;

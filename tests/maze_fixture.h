@@ -1,5 +1,6 @@
 /* maze_fixture.h - generated maze datasets for tests that train agents: `n` episodes of
- * one generator kind written as a robomimic-layout file (envs/gen.h), and a normalised
+ * one generator kind written as a robomimic-layout file (envs/gen.h; low-dim keys, or the
+ * rendered camera view too), and a normalised
  * training set of expert and play episodes built from two such files. */
 #ifndef RISE_TESTS_MAZE_FIXTURE_H
 #define RISE_TESTS_MAZE_FIXTURE_H
@@ -11,11 +12,15 @@
 #include "envs/gen.h"
 #include "test_util.h"
 
-static inline void maze_fixture_gen(const char *kind_name, int n, uint64_t seed, const char *path) {
+/* As maze_fixture_gen, observing obs (rise_gen_obs) with size x size camera frames. */
+static inline void maze_fixture_gen_obs(const char *kind_name, int n, uint64_t seed, int obs,
+                                        int size, const char *path) {
     rise_gen_kind kind;
     rise_gen_kind_parse(kind_name, &kind);
     rise_gen_opts o;
     rise_gen_opts_default(&o);
+    o.obs = obs;
+    if (size > 0) o.image_size = size;
     rise_episode_buf *bufs = calloc((size_t)n, sizeof *bufs);
     rise_gen_stats stats;
     rise_env *env;
@@ -26,6 +31,10 @@ static inline void maze_fixture_gen(const char *kind_name, int n, uint64_t seed,
     for (int i = 0; i < n; ++i) rise_episode_buf_free(&bufs[i]);
     free(bufs);
     rise_env_destroy(env);
+}
+
+static inline void maze_fixture_gen(const char *kind_name, int n, uint64_t seed, const char *path) {
+    maze_fixture_gen_obs(kind_name, n, seed, RISE_GEN_OBS_LOWDIM, 0, path);
 }
 
 /* dir/expert.h5 (n expert episodes, seed 1) and dir/play.h5 (n play episodes, seed 2) as a

@@ -134,6 +134,7 @@ int rise_cmd_eval(int argc, char **argv) {
     if (st == RISE_OK) st = rise_env_create_from_args(rise_agent_env_args(agent), &env);
     if (st == RISE_OK) st = rise_agent_policy(agent, (uint64_t)o.seed, &pol);
     if (st == RISE_OK) st = rise_agent_policy_bind_env(pol, &env->info);
+    if (st == RISE_OK) st = rise_agent_policy_bind_view(pol, env);
     if (st == RISE_OK && (candidates > 0 || rule >= 0))
         st = rise_agent_policy_set_extraction(pol, (int)candidates, rule);
     int rc = 1;

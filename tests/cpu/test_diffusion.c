@@ -207,7 +207,7 @@ static void fixture_make(fixture *f, rise_backend *be, rise_spectral_mode spectr
     rise_arena m;
     rise_arena_init_measure(&m);
     rise_diffusion_loss(&f->d, be, f->p.value, f->p.grad, &m, f->obs, f->act, NULL, f->B, f->rng,
-                        f->loss);
+                        f->loss, NULL);
     rise_arena_init(&f->ar, be, m.peak);
 }
 
@@ -226,7 +226,7 @@ static double objective(fixture *f, float lambda, const float *u0) {
     rise_arena_rewind(&f->ar, 0);
     rise_params_zero_grad(&f->p);
     rise_diffusion_loss(&f->d, be, f->p.value, f->p.grad, &f->ar, f->obs, f->act, NULL, f->B,
-                        f->rng, f->loss);
+                        f->rng, f->loss, NULL);
     float l;
     be->download(be, &l, f->loss, sizeof l);
     double total = l;
@@ -309,7 +309,7 @@ static void test_fit_and_sample(rise_backend *be) {
         rise_arena_rewind(&f.ar, 0);
         rise_params_zero_grad(&f.p);
         rise_diffusion_loss(&f.d, be, f.p.value, f.p.grad, &f.ar, f.obs, f.act, NULL, 6, f.rng,
-                            f.loss);
+                            f.loss, NULL);
         rise_params_adam(&f.p, &hp, s + 1, NULL);
         float l;
         be->download(be, &l, f.loss, sizeof l);

@@ -6,7 +6,6 @@
  * Run: ctest -R test_gen_images. */
 #include <string.h>
 
-#include "algorithms/train_run.h"
 #include "data/reader.h"
 #include "envs/gen.h"
 #include "envs/maze_render.h"
@@ -83,33 +82,6 @@ static void test_both(void) {
     remove(path);
 }
 
-/* Training with a camera in data.obs_keys is refused until an agent reads frames, rather than
- * quietly training on the low-dim keys alone. */
-static void test_train_refuses_cameras(void) {
-    char path[256], set[400], run[300];
-    fx_path(path, sizeof path, "gen_train.h5");
-    fx_path(run, sizeof run, "gen_train_run");
-    TEST_CHECK(gen_file("maze", RISE_GEN_OBS_BOTH, 2, path) == RISE_OK, "gen: %s",
-               rise_last_error());
-    rise_train_config c;
-    rise_train_config_default(&c);
-    snprintf(set, sizeof set, "data.sources=expert:%s", path);
-    TEST_CHECK(rise_train_config_set(&c, set) == RISE_OK &&
-                   rise_train_config_set(&c, "data.obs_keys=agent_pos,agentview_image") ==
-                       RISE_OK &&
-                   rise_train_config_set(&c, "train.algo=bc_mlp") == RISE_OK &&
-                   rise_train_config_set(&c, "train.steps=1") == RISE_OK,
-               "config: %s", rise_last_error());
-    rise_train_opts o;
-    memset(&o, 0, sizeof o);
-    o.quiet = 1;
-    rise_train_summary sum;
-    TEST_CHECK(rise_train_run(&c, run, 0, &o, &sum) == RISE_ERR_INVALID &&
-                   strstr(rise_last_error(), "camera 'agentview_image'"),
-               "train with a camera: %s", rise_last_error());
-    remove(path);
-}
-
 static void test_image_only_and_errors(void) {
     char path[256];
     fx_path(path, sizeof path, "gen_image.h5");
@@ -136,6 +108,5 @@ static void test_image_only_and_errors(void) {
 int main(void) {
     test_both();
     test_image_only_and_errors();
-    test_train_refuses_cameras();
     return test_finish();
 }

@@ -62,7 +62,7 @@ static void agent_step(agent *a, rise_arena *ar, rise_rng rng, float lambda) {
                            NULL);
     if (run) rise_params_zero_grad(&a->pp);
     rise_diffusion_loss(&a->diff, be, a->pp.value, a->pp.grad, ar, a->obs, a->act, NULL, a->batch,
-                        rng, a->loss);
+                        rng, a->loss, NULL);
     if (run && a->diff.n_spec)
         rise_diffusion_spectral(&a->diff, be, a->pp.value, a->pp.grad, lambda);
     if (run) {
