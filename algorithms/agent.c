@@ -93,16 +93,18 @@ static rise_status vision_check(const rise_agent_config *c) {
     if (c->vision.n_cams < 0 || c->vision.n_cams > RISE_OBS_MAX_CAMERAS)
         return rise_error(RISE_ERR_INVALID, "agent: %d cameras, expected 0..%d", c->vision.n_cams,
                           RISE_OBS_MAX_CAMERAS);
-    if (c->algo != RISE_ALGO_BC_DIFFUSION && c->algo != RISE_ALGO_BC_MLP)
+    if (c->algo == RISE_ALGO_IQL || c->algo == RISE_ALGO_CQL || c->cql_enable)
         return rise_error(RISE_ERR_INVALID,
-                          "train.algo = %s with camera frames: only the policies of bc_diffusion "
-                          "and bc_mlp have image encoders so far (the critics of iql, idql, rise "
-                          "and cql do not); list only low-dim keys in data.obs_keys for %s",
-                          rise_algo_name(c->algo), rise_algo_name(c->algo));
-    if (c->relabel)
+                          "train.algo = %s%s with camera frames: the Gaussian actors and the "
+                          "conservative penalty have no image encoders so far (bc_mlp, "
+                          "bc_diffusion, idql and rise do); list only low-dim keys in "
+                          "data.obs_keys",
+                          rise_algo_name(c->algo), c->cql_enable ? " with cql.enable" : "");
+    if (c->relabel && c->obs_dim == 0)
         return rise_error(RISE_ERR_INVALID,
-                          "relabel.enable = true with camera frames: neighbour relabelling "
-                          "searches the low-dim keys, not images, so far");
+                          "relabel.enable = true with camera frames only: neighbour relabelling "
+                          "searches the low-dim keys (none here; image features for it are not "
+                          "built): add low-dim keys to data.obs_keys or turn relabelling off");
     if (c->data_on_backend == 1 || c->step_graph == 1)
         return rise_error(RISE_ERR_INVALID,
                           "train.data_on_backend = %d, train.step_graph = %d with camera frames: "
@@ -283,6 +285,7 @@ rise_status rise_agent_create(const rise_agent_config *cfg, rise_backend *be,
         rise_iql_config qc = c->critic;
         qc.obs_dim = c->obs_dim;
         qc.act_dim = c->act_dim;
+        qc.vision = c->vision;
         st = rise_iql_critic_create(&a->critic, be, &qc, c->seed);
     }
     if (st == RISE_OK && a->has_cql) {
@@ -338,7 +341,16 @@ rise_status rise_agent_create(const rise_agent_config *cfg, rise_backend *be,
         a->d_frames[k] = st == RISE_OK ? be->alloc(be, bytes) : NULL;
         if (st == RISE_OK && !a->d_frames[k])
             st = rise_error_context(RISE_ERR_NOMEM, "agent frame buffers on %s: ", be->name);
+        if (!a->has_critic) continue;
+        const size_t cb = B * cam->h * cam->w * cam->c;
+        a->h_cframes[k] = host_alloc(cb, &st);
+        a->h_nframes[k] = host_alloc(cb, &st);
+        a->d_cframes[k] = st == RISE_OK ? be->alloc(be, cb) : NULL;
+        a->d_nframes[k] = st == RISE_OK ? be->alloc(be, cb) : NULL;
+        if (st == RISE_OK && (!a->d_cframes[k] || !a->d_nframes[k]))
+            st = rise_error_context(RISE_ERR_NOMEM, "agent frame buffers on %s: ", be->name);
     }
+    if (a->has_vision) a->pair_frame_idx = host_alloc(sizeof(int64_t) * B, &st);
     if (a->has_diffusion) {
         const int nd = RISE_DIAG_STATES * c->candidates;
         a->d_noise = dev_alloc(be, rise_diffusion_noise_len(&a->diff, nd), &st);
@@ -369,9 +381,14 @@ void rise_agent_free(rise_agent *a) {
                     a->h_expert, a->h_pobs, a->h_chunk, a->h_valid, a->h_noisy, a->h_sigma};
     for (size_t i = 0; i < sizeof host / sizeof host[0]; ++i) free(host[i]);
     for (int k = 0; k < RISE_OBS_MAX_CAMERAS; ++k) {
-        if (a->d_frames[k]) be->free(be, a->d_frames[k]);
+        uint8_t *d[] = {a->d_frames[k], a->d_cframes[k], a->d_nframes[k]};
+        for (size_t i = 0; i < sizeof d / sizeof d[0]; ++i)
+            if (d[i]) be->free(be, d[i]);
         free(a->h_frames[k]);
+        free(a->h_cframes[k]);
+        free(a->h_nframes[k]);
     }
+    free(a->pair_frame_idx);
     if (a->has_diffusion) rise_diffusion_free(&a->diff);
     if (a->has_critic) rise_iql_critic_free(&a->critic);
     if (a->has_cql) rise_cql_free(&a->cql);

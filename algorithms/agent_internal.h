@@ -11,7 +11,7 @@
 #define RISE_STREAM_AGENT_DIAG       0x41000010u /* diagnostic candidate noise */
 #define RISE_STREAM_AGENT_NOISE      0x41000020u /* action-noise expansion */
 #define RISE_STREAM_AGENT_EVAL       0x41000030u /* evaluation sampling */
-#define RISE_STREAM_AGENT_CROP       0x41000040u /* random crops of camera frames */
+#define RISE_STREAM_AGENT_CROP       0x41000040u /* random crops: +0 policy, +1 critic */
 #define RISE_AGENT_STEP_BLOCKS(step) ((uint64_t)(step) << 32)
 
 #define RISE_DIAG_STATES 16
@@ -70,6 +70,11 @@ struct rise_agent {
     int has_vision, PO;
     rise_obs_encoder vis;
     uint8_t *h_frames[RISE_OBS_MAX_CAMERAS], *d_frames[RISE_OBS_MAX_CAMERAS];
+    /* the critic batch's current and next frames [B, h w c] per camera (a critic with
+     * cameras reads the current frame through its own encoders); pair steps' frame rows */
+    uint8_t *h_cframes[RISE_OBS_MAX_CAMERAS], *d_cframes[RISE_OBS_MAX_CAMERAS];
+    uint8_t *h_nframes[RISE_OBS_MAX_CAMERAS], *d_nframes[RISE_OBS_MAX_CAMERAS];
+    int64_t *pair_frame_idx; /* [B]: the transition whose history a pair's policy row sees */
     rise_status io_status; /* a failed frame read of this step's gather (streamed frames) */
     int64_t *idx, *pidx;
     float *h_obs, *h_next, *h_act, *h_r, *h_d, *h_expert;  /* critic batch (host) */

@@ -17,10 +17,13 @@ void rise_agent_diag_ops(rise_agent *a, rise_arena *ar, rise_agent_diag *o) {
     rise_backend *be = a->be;
     memset(o, 0, sizeof *o);
     if (a->has_critic) {
+        const rise_critic_frames fr = {
+            (const uint8_t *const *)a->d_cframes, NULL, 0, {0, 0, 0, NULL}};
+        const rise_critic_frames *frp = a->has_vision ? &fr : NULL;
         o->q = rise_arena_alloc(ar, (size_t)B);
         o->v = rise_arena_alloc(ar, (size_t)B);
-        rise_iql_critic_qmin(&a->critic, ar, a->critic.qp.value, a->d_obs, a->d_act, B, o->q);
-        rise_iql_critic_value(&a->critic, ar, a->d_obs, B, o->v);
+        rise_iql_critic_qmin(&a->critic, ar, a->critic.qp.value, a->d_obs, a->d_act, B, o->q, frp);
+        rise_iql_critic_value(&a->critic, ar, a->d_obs, B, o->v, frp);
     } else if (a->cfg.algo == RISE_ALGO_CQL) {
         o->q = rise_arena_alloc(ar, (size_t)B);
         rise_cql_qmin(&a->cql, ar, a->cql.qp.value, a->d_obs, a->d_act, B, o->q);
@@ -49,7 +52,7 @@ void rise_agent_diag_ops(rise_agent *a, rise_arena *ar, rise_agent_diag *o) {
         be->rand_normal(be, a->d_noise, rise_diffusion_noise_len(&a->diff, SK), 0.0f, 1.0f, rng);
     }
     rise_diffusion_sample(&a->diff, be, a->pp.ema, ar, o->rep, SK, a->d_noise, a->d_cand);
-    if (a->has_critic) {
+    if (a->has_critic && !a->has_vision) { /* (with cameras: no frames for the candidates) */
         /* The critic sees the current frame and the first action of each chunk. */
         const int D = a->cfg.obs_dim, A = a->cfg.act_dim;
         float *s0 = rise_arena_alloc(ar, (size_t)SK * D),
@@ -58,7 +61,7 @@ void rise_agent_diag_ops(rise_agent *a, rise_arena *ar, rise_agent_diag *o) {
             be->copy_cols(be, s0, D, 0, o->rep, a->OD, a->OD - D, SK, D, 0);
             be->copy_cols(be, a0, A, 0, a->d_cand, a->AD, 0, SK, A, 0);
         }
-        rise_iql_critic_qmin(&a->critic, ar, a->critic.qp.value, s0, a0, SK, o->cand_q);
+        rise_iql_critic_qmin(&a->critic, ar, a->critic.qp.value, s0, a0, SK, o->cand_q, NULL);
     }
 }
 
@@ -185,7 +188,8 @@ rise_status rise_agent_metrics_read(rise_agent *a, rise_agent_metrics *m) {
         if (!c) return rise_error(RISE_ERR_NOMEM, "metrics: out of memory");
         float *cq = c + (size_t)S * K * AD;
         be->download(be, c, a->d_cand, sizeof(float) * (size_t)S * K * AD);
-        if (a->has_critic) be->download(be, cq, d.cand_q, sizeof(float) * (size_t)S * K);
+        const int cand_q = a->has_critic && !a->has_vision;
+        if (cand_q) be->download(be, cq, d.cand_q, sizeof(float) * (size_t)S * K);
         /* spread: per state, the RMS over dims of the std across the K candidates */
         double spread = 0.0, qstd = 0.0;
         for (int s = 0; s < S; ++s) {
@@ -201,7 +205,7 @@ rise_status rise_agent_metrics_read(rise_agent *a, rise_agent_metrics *m) {
                 var += m2 / K;
             }
             spread += sqrt(var / AD);
-            if (a->has_critic) {
+            if (cand_q) {
                 double mu = 0.0, m2 = 0.0;
                 for (int k = 0; k < K; ++k) mu += cq[(size_t)s * K + k];
                 mu /= K;
@@ -212,7 +216,7 @@ rise_status rise_agent_metrics_read(rise_agent *a, rise_agent_metrics *m) {
         }
         free(c);
         put(m, "cand_spread", spread / S);
-        if (a->has_critic) put(m, "cand_q_std", qstd / S);
+        if (cand_q) put(m, "cand_q_std", qstd / S);
         if (a->diff.n_spec) {
             float sig[RISE_DIFFUSION_MAX_LAYERS];
             be->download(be, sig, a->diff.sigma, sizeof(float) * a->diff.n_spec);

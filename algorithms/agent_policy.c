@@ -41,6 +41,8 @@ typedef struct {
     const rise_env *view;
     char cam_names[RISE_OBS_MAX_CAMERAS][RISE_OBS_CAMERA_NAME_MAX];
     uint8_t *h_frames[RISE_OBS_MAX_CAMERAS], *d_frames[RISE_OBS_MAX_CAMERAS];
+    /* the critic's: each row's current frame once per candidate, [cap, h w c] */
+    uint8_t *h_cframes[RISE_OBS_MAX_CAMERAS], *d_cframes[RISE_OBS_MAX_CAMERAS];
 } agent_policy;
 
 static void free_buffers(agent_policy *p) {
@@ -55,8 +57,10 @@ static void free_buffers(agent_policy *p) {
     for (size_t i = 0; i < sizeof host / sizeof host[0]; ++i) free(host[i]);
     for (int k = 0; k < RISE_OBS_MAX_CAMERAS; ++k) {
         if (p->d_frames[k]) be->free(be, p->d_frames[k]);
+        if (p->d_cframes[k]) be->free(be, p->d_cframes[k]);
         free(p->h_frames[k]);
-        p->d_frames[k] = p->h_frames[k] = NULL;
+        free(p->h_cframes[k]);
+        p->d_frames[k] = p->h_frames[k] = p->d_cframes[k] = p->h_cframes[k] = NULL;
     }
     rise_arena_free(&p->ar);
     p->d_rows = p->d_obs = p->d_noise = p->d_x = p->d_s0 = p->d_a0 = p->d_q = p->d_v = p->d_sel =
@@ -107,12 +111,16 @@ static void policy_ops(agent_policy *p, rise_arena *ar, int n, uint64_t seed) {
     rise_diffusion_sample(&a->diff, be, a->pp.ema, ar, p->d_obs, N, p->d_noise, p->d_x);
     if (!a->has_critic || p->K == 1) return;
     if (ar->be) {
-        be->copy_cols(be, p->d_s0, D, 0, p->d_obs, a->OD, a->OD - D, N, D, 0);
+        /* the current frame's low-dim keys: the last frame's first D columns */
+        be->copy_cols(be, p->d_s0, D, 0, p->d_obs, a->PO, a->PO - a->PO / a->cfg.obs_horizon, N, D,
+                      0);
         be->copy_cols(be, p->d_a0, A, 0, p->d_x, a->AD, 0, N, A, 0);
     }
-    rise_iql_critic_qmin(&a->critic, ar, a->critic.qp.value, p->d_s0, p->d_a0, N, p->d_q);
+    const rise_critic_frames fr = {(const uint8_t *const *)p->d_cframes, NULL, 0, none};
+    const rise_critic_frames *frp = a->has_vision ? &fr : NULL;
+    rise_iql_critic_qmin(&a->critic, ar, a->critic.qp.value, p->d_s0, p->d_a0, N, p->d_q, frp);
     if (p->rule == RISE_EXTRACT_EXPECTILE)
-        rise_iql_critic_value(&a->critic, ar, p->d_s0, N, p->d_v);
+        rise_iql_critic_value(&a->critic, ar, p->d_s0, N, p->d_v, frp);
     else if (ar->be)
         be->argmax_select(be, p->d_sel, NULL, p->d_q, p->d_x, n, p->K, a->AD);
 }
@@ -145,6 +153,11 @@ static rise_status ensure_capacity(agent_policy *p, int n) {
         p->h_frames[k] = malloc(bytes);
         p->d_frames[k] = be->alloc(be, bytes);
         frames_ok = frames_ok && p->h_frames[k] && p->d_frames[k];
+        if (!a->has_critic) continue;
+        const size_t cbytes = (size_t)N * cam->h * cam->w * cam->c;
+        p->h_cframes[k] = malloc(cbytes);
+        p->d_cframes[k] = be->alloc(be, cbytes);
+        frames_ok = frames_ok && p->h_cframes[k] && p->d_cframes[k];
     }
     p->h_x = malloc(sizeof(float) * N * a->AD);
     p->h_q = malloc(sizeof(float) * N);
@@ -207,15 +220,22 @@ static rise_status run_backend(agent_policy *p, int n, uint64_t seed) {
 }
 
 /* Each camera's frames of the n rows' To observations src [n, To, E] (the caller's layout),
- * drawn by the bound env's camera view and uploaded. */
+ * drawn by the bound env's camera view and uploaded; for a critic, each row's current frame
+ * once per candidate. */
 static rise_status render_frames(agent_policy *p, int n, const float *src, int To) {
     rise_agent *a = p->a;
     for (int k = 0; k < a->cfg.vision.n_cams; ++k) {
         const rise_camera_shape *cam = &a->cfg.vision.cam[k];
+        const size_t fb = (size_t)cam->h * cam->w * cam->c;
         RISE_TRY(rise_camera_view(p->view, p->cam_names[k], src, (int64_t)n * To, cam->h, cam->w,
                                   cam->c, p->h_frames[k]));
-        a->be->upload(a->be, p->d_frames[k], p->h_frames[k],
-                      (size_t)n * To * cam->h * cam->w * cam->c);
+        a->be->upload(a->be, p->d_frames[k], p->h_frames[k], (size_t)n * To * fb);
+        if (!a->has_critic) continue;
+        for (int r = 0; r < n; ++r)
+            for (int j = 0; j < p->K; ++j)
+                memcpy(p->h_cframes[k] + ((size_t)r * p->K + j) * fb,
+                       p->h_frames[k] + ((size_t)r * To + To - 1) * fb, fb);
+        a->be->upload(a->be, p->d_cframes[k], p->h_cframes[k], (size_t)n * p->K * fb);
     }
     return RISE_OK;
 }

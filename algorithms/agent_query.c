@@ -16,10 +16,10 @@ typedef struct {
 static void query_ops(const query *qr, rise_arena *ar) {
     rise_agent *a = qr->a;
     if (qr->want_v)
-        rise_iql_critic_value(&a->critic, ar, qr->d_obs, qr->n, qr->d_out);
+        rise_iql_critic_value(&a->critic, ar, qr->d_obs, qr->n, qr->d_out, NULL);
     else if (a->has_critic)
         rise_iql_critic_qmin(&a->critic, ar, a->critic.qp.value, qr->d_obs, qr->d_act, qr->n,
-                             qr->d_out);
+                             qr->d_out, NULL);
     else
         rise_cql_qmin(&a->cql, ar, a->cql.qp.value, qr->d_obs, qr->d_act, qr->n, qr->d_out);
 }
@@ -37,6 +37,10 @@ static rise_status run_query(rise_agent *a, int n, const float *obs, const float
         return rise_error(RISE_ERR_INVALID, "a %s agent has no critic Q(s, a)",
                           rise_algo_name(c->algo));
     if (n <= 0) return rise_error(RISE_ERR_INVALID, "critic query on %d rows, expected >= 1", n);
+    if (a->has_vision)
+        return rise_error(RISE_ERR_INVALID,
+                          "this %s critic reads camera frames; a query passes low-dim states only",
+                          rise_algo_name(c->algo));
     rise_backend *be = a->be;
     float *h_obs = malloc(sizeof(float) * (size_t)n * D);
     float *h_act = act ? malloc(sizeof(float) * (size_t)n * A) : NULL;

@@ -35,18 +35,25 @@
 #include "../data/frames.h"
 #include "../data/sequence.h"
 
-/* The policy batch's camera frames [Bp, To, h w c]: the history of each sampled row, and
- * copies of row b for its M noisy rows B + b M + m (as the low-dim history). */
+/* The policy batch's camera frames [Bp, To, h w c]: the history of each sampled row (of a
+ * pair's observation transition in a pair step), and copies of row b for its M noisy rows
+ * B + b M + m (as the low-dim history). */
 static void gather_frames(rise_agent *a) {
     const rise_agent_config *c = &a->cfg;
     const int B = a->B, M = c->noise_copies;
+    if (!a->has_vision) return;
+    const int64_t *rows = a->idx;
+    if (a->last_policy_from_pairs) {
+        for (int b = 0; b < B; ++b) a->pair_frame_idx[b] = a->pairs.obs_idx[a->pidx[b]];
+        rows = a->pair_frame_idx;
+    }
     for (int k = 0; k < c->vision.n_cams; ++k) {
         const rise_camera_shape *cam = &c->vision.cam[k];
         const size_t row = (size_t)c->obs_horizon * cam->h * cam->w * cam->c;
         uint8_t *f = a->h_frames[k];
         /* in memory this cannot fail; a streamed read that fails stops the step before any
          * op runs (rise_agent_step returns the error) */
-        a->io_status = rise_gather_frames(a->ts, k, a->idx, B, c->obs_horizon, 0, f);
+        a->io_status = rise_gather_frames(a->ts, k, rows, B, c->obs_horizon, 0, f);
         if (a->io_status != RISE_OK) return;
         for (int b = 0; b < B; ++b)
             for (int m = 0; m < M; ++m)
@@ -91,9 +98,23 @@ static void gather_and_upload(rise_agent *a) {
         rise_sampler_next(&a->sampler, a->idx);
         rise_gather_transitions(a->ts, a->idx, B, a->h_obs, a->h_next, a->h_act, a->h_r, a->h_d,
                                 a->h_expert);
+        /* a critic with cameras: the current and next frame of each transition */
+        for (int k = 0; a->has_critic && k < a->cfg.vision.n_cams && a->io_status == RISE_OK; ++k) {
+            a->io_status = rise_gather_frames(a->ts, k, a->idx, B, 1, 0, a->h_cframes[k]);
+            if (a->io_status == RISE_OK)
+                a->io_status = rise_gather_frames(a->ts, k, a->idx, B, 1, 1, a->h_nframes[k]);
+        }
+        if (a->io_status != RISE_OK) return;
     }
     if (!a->has_gauss) gather_policy_batch(a);
+    if (a->io_status != RISE_OK) return;
     if (a->last_critic_update || a->has_gauss) {
+        for (int k = 0; a->has_critic && k < a->cfg.vision.n_cams; ++k) {
+            const rise_camera_shape *cam = &a->cfg.vision.cam[k];
+            const size_t bytes = (size_t)B * cam->h * cam->w * cam->c;
+            be->upload(be, a->d_cframes[k], a->h_cframes[k], bytes);
+            be->upload(be, a->d_nframes[k], a->h_nframes[k], bytes);
+        }
         be->upload(be, a->d_obs, a->h_obs, sizeof(float) * B * D);
         be->upload(be, a->d_next, a->h_next, sizeof(float) * B * D);
         be->upload(be, a->d_act, a->h_act, sizeof(float) * B * A);
@@ -214,9 +235,14 @@ static void step_ops(rise_agent *a, rise_arena *ar) {
     } else if (a->has_critic && a->has_cql)
         rise_cql_iql_update(&a->cql, &a->critic, ar, a->d_obs, a->d_act, a->d_next, a->d_r, a->d_d,
                             a->B, step, crng, &taps);
-    else if (a->has_critic)
+    else if (a->has_critic) {
+        /* with cameras, each critic network's own random crops of the batch's frames */
+        const rise_critic_frames fr = {(const uint8_t *const *)a->d_cframes,
+                                       (const uint8_t *const *)a->d_nframes, 1,
+                                       rise_agent_step_rng(a, RISE_STREAM_AGENT_CROP + 1)};
         rise_iql_critic_update(&a->critic, ar, a->d_obs, a->d_act, a->d_next, a->d_r, a->d_d, a->B,
-                               step, &taps);
+                               step, &taps, a->has_vision ? &fr : NULL);
+    }
     if (a->cfg.algo == RISE_ALGO_IQL)
         awr_update(a, ar, taps.q_target_min, taps.v_before);
     else

@@ -338,7 +338,7 @@ void rise_cql_iql_update(rise_cql *k, rise_iql_critic *c, rise_arena *ar, const 
     const float *rt = critic_reward(k, ar, r, B);
     iql_penalty_ctx ctx = {k, obs, cand, logq, B, N};
     rise_iql_critic_update_hooked(c, ar, obs, act, next_obs, rt, done, batch, step,
-                                  iql_penalty_hook, &ctx, taps);
+                                  iql_penalty_hook, &ctx, taps, NULL);
     if (run) lagrange_step(k, c->cfg.q_opt.lr, step);
     rise_arena_rewind(ar, mark);
 }

@@ -15,6 +15,7 @@
 #define RISE_IQL_CRITIC_H
 
 #include "mlp.h"
+#include "obs_encoder.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -27,7 +28,21 @@ typedef struct {
     float discount, tau, expectile;
     int q_target_v_before; /* 1: V(s') from before the V step (RISE's code); 0: after (IQL) */
     rise_adam_hparams q_opt, v_opt;
+    /* camera frames (vision.n_cams > 0): each network (Q1, Q2, V) reads the current frame
+     * through its own encoders (obs_encoder.h, frames 1; lowdim = obs_dim), as in RISE's
+     * code, where every critic is a robomimic value network with its own encoder; the
+     * targets Q1', Q2' are Polyak copies of Q's encoders too */
+    rise_obs_encoder_config vision;
 } rise_iql_config;
+
+/* The camera frames of the states a call is given (a critic with cameras; NULL without):
+ * obs[k] / next[k] [B, h, w, c] of camera k for obs / next_obs (next: the update only).
+ * random 1: each network's crops drawn from crop (the update); 0: centred. */
+typedef struct {
+    const uint8_t *const *obs, *const *next;
+    int random;
+    rise_rng crop;
+} rise_critic_frames;
 
 /* Backend scalars written by an update. */
 enum {
@@ -43,7 +58,9 @@ enum {
 typedef struct {
     rise_iql_config cfg;
     rise_mlp q, v;
-    rise_params qp, vp; /* qp has a target slot */
+    rise_obs_encoder q_enc[2], v_enc; /* with cameras */
+    int state_dim;                    /* what Q and V read of a state: D, or D + C F */
+    rise_params qp, vp;               /* qp has a target slot */
     rise_backend *be;
     float *metrics; /* [RISE_IQL_N_METRICS] on the backend */
 } rise_iql_critic;
@@ -60,11 +77,11 @@ typedef struct {
     float *v_before;     /* V(s) before the V step */
 } rise_iql_taps;
 
-/* One update; obs/next_obs [B, D], act [B, A], r/done [B] on the backend. step is
- * 1-based (Adam bias correction). taps may be NULL. */
+/* One update; obs/next_obs [B, D], act [B, A], r/done [B] on the backend; fr: their frames
+ * (NULL without cameras). step is 1-based (Adam bias correction). taps may be NULL. */
 void rise_iql_critic_update(rise_iql_critic *c, rise_arena *ar, const float *obs, const float *act,
                             const float *next_obs, const float *r, const float *done, int batch,
-                            int step, const rise_iql_taps *taps);
+                            int step, const rise_iql_taps *taps, const rise_critic_frames *fr);
 
 /* Extra terms of the Q loss (CQL's penalty on this critic): called once per update, on
  * the measuring pass too, after the TD loss, with Q(s, a) q [2, B] and its gradient dq
@@ -75,14 +92,17 @@ typedef void (*rise_iql_q_hook)(void *ctx, rise_iql_critic *c, rise_arena *ar, c
 void rise_iql_critic_update_hooked(rise_iql_critic *c, rise_arena *ar, const float *obs,
                                    const float *act, const float *next_obs, const float *r,
                                    const float *done, int batch, int step, rise_iql_q_hook hook,
-                                   void *hook_ctx, const rise_iql_taps *taps);
+                                   void *hook_ctx, const rise_iql_taps *taps,
+                                   const rise_critic_frames *fr);
 
-/* q [B] = min(Q1, Q2)(s, a) with the parameter slot w (value or target). */
+/* q [B] = min(Q1, Q2)(s, a) with the parameter slot w (value or target); fr: the states'
+ * frames (centred crops; NULL without cameras). */
 void rise_iql_critic_qmin(const rise_iql_critic *c, rise_arena *ar, const float *w,
-                          const float *obs, const float *act, int batch, float *q);
+                          const float *obs, const float *act, int batch, float *q,
+                          const rise_critic_frames *fr);
 /* v [B] = V(s). */
 void rise_iql_critic_value(const rise_iql_critic *c, rise_arena *ar, const float *obs, int batch,
-                           float *v);
+                           float *v, const rise_critic_frames *fr);
 
 #ifdef __cplusplus
 }

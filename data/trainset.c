@@ -319,11 +319,15 @@ static rise_status build(const rise_data_spec *spec, rise_trainset *ts, listed_s
         o.load_masks = 0;
         o.image_frames = image_mode;
         if (have_layout) {
-            const char *names[RISE_DATA_MAX_KEYS];
+            /* the first source's keys: its low-dim layout, then its cameras */
+            const char *names[2 * RISE_DATA_MAX_KEYS];
+            int n_names = 0;
             for (int k = 0; k < ts->n_keys && k < RISE_DATA_MAX_KEYS; ++k)
-                names[k] = ts->keys[k].name;
+                names[n_names++] = ts->keys[k].name;
+            for (int c = 0; c < ts->n_cams && c < RISE_DATA_MAX_KEYS; ++c)
+                names[n_names++] = ts->cams[c].name;
             o.obs_keys = names;
-            o.n_obs_keys = ts->n_keys;
+            o.n_obs_keys = n_names;
             rise_episodes e;
             st = rise_episodes_load(src->path, &o, &e);
             if (st == RISE_OK) st = same_layout(ts, &e);

@@ -59,7 +59,7 @@ static void agent_step(agent *a, rise_arena *ar, rise_rng rng, float lambda) {
     const int run = ar->be != NULL;
     rise_arena_rewind(ar, 0);
     rise_iql_critic_update(&a->critic, ar, a->obs, a->act, a->next, a->r, a->done, a->batch, 1,
-                           NULL);
+                           NULL, NULL);
     if (run) rise_params_zero_grad(&a->pp);
     rise_diffusion_loss(&a->diff, be, a->pp.value, a->pp.grad, ar, a->obs, a->act, NULL, a->batch,
                         rng, a->loss, NULL);

@@ -1,19 +1,22 @@
-/* test_train_images.c - policies that see camera frames (algorithms/obs_encoder.h):
+/* test_train_images.c - agents that see camera frames (algorithms/obs_encoder.h):
  *  - gradients: the policy's image encoder in front of the diffusion loss (LN-ResNet and
  *    U-Net denoisers), every encoder parameter and a sample of the denoiser's against
  *    central finite differences of the loss (random crops and noise fixed), which checks
  *    d loss / d obs out of the diffusion loss and the encoder's place in the feature row;
+ *  - the critic's encoders (Q1, Q2, V each its own): their gradients and the MLPs' against
+ *    central differences of the TD and expectile losses;
  *  - training on the maze's rendered camera view (`rise gen --obs both`, agent_pos plus
  *    agentview_image, two-frame history, action chunks, one action-noise copy): diffusion
- *    BC's loss falls; a run stopped at step 20 and resumed ends with the same checkpoint
- *    bytes as an uninterrupted one; frames read from the file batch by batch
- *    (data.image_memory_mb below their size) train bit for bit as frames held in memory;
+ *    BC's loss falls; RISE on expert and play images (critic encoders, relabelled pairs on
+ *    agent_pos) stopped at step 20 and resumed ends with the same checkpoint bytes as an
+ *    uninterrupted run; frames read from the files batch by batch (data.image_memory_mb
+ *    below their size) train bit for bit as frames held in memory;
  *    a camera-only dataset and BC-MLP train too; the checkpoint records the cameras and
  *    loads; the loaded policy acts on frames the maze renders from the observation history
  *    it is passed (actions in range, independent of the batch, moved by the picture), and
  *    is refused without a camera view or with a task that renders none;
- *  - what is not built yet is refused with messages that say so: critic algorithms and
- *    relabelling with cameras.
+ *  - what is not built yet is refused with messages that say so: the Gaussian actors and
+ *    the conservative penalty with cameras, relabelling without low-dim keys.
  * Run: ctest -R test_train_images. */
 #include <math.h>
 #include <stdlib.h>
@@ -22,6 +25,7 @@
 
 #include "algorithms/agent.h"
 #include "algorithms/diffusion_policy.h"
+#include "algorithms/iql_critic.h"
 #include "algorithms/obs_encoder.h"
 #include "algorithms/train_run.h"
 #include "host/checkpoint.h"
@@ -157,6 +161,83 @@ static void test_gradients(int unet) {
     grad_fixture_free(&f);
 }
 
+/* The critic with cameras: each network's encoders get the gradient of its own loss (Q's
+ * TD loss for Q1, Q2 and their encoders; V's expectile loss for V and its encoder), checked
+ * against central differences of the losses the update reports (learning rates and the
+ * Polyak rate 0, so an update changes no weight). */
+static void test_critic_gradients(void) {
+    enum { B = 4, D = 2, A = 2 };
+    rise_iql_config qc;
+    rise_agent_config ac;
+    rise_agent_config_default(&ac, RISE_ALGO_RISE);
+    qc = ac.critic;
+    qc.obs_dim = D, qc.act_dim = A, qc.width = 16, qc.depth = 1, qc.tau = 0.0f;
+    qc.q_opt.lr = qc.v_opt.lr = 0.0f;
+    memset(&qc.vision, 0, sizeof qc.vision);
+    qc.vision.n_cams = 1;
+    qc.vision.cam[0] = (rise_camera_shape){G_H, G_W, G_C};
+    qc.vision.crop_h = 8, qc.vision.crop_w = 7;
+    qc.vision.enc = (rise_image_encoder_config){.n_blocks = 1,
+                                                .block_channels = {4},
+                                                .block_stride = {2},
+                                                .kernel = 3,
+                                                .groups = 2,
+                                                .keypoints = 3,
+                                                .feat_dim = 4};
+    rise_iql_critic c;
+    TEST_CHECK(rise_iql_critic_create(&c, be, &qc, 3) == RISE_OK, "critic: %s", rise_last_error());
+    float obs[B * D], next[B * D], act[B * A], r[B] = {1, 0, 1, 0}, d[B] = {0, 0, 1, 0};
+    test_fill_random(obs, B * D, 5, -1, 1);
+    test_fill_random(next, B * D, 6, -1, 1);
+    test_fill_random(act, B * A, 7, -1, 1);
+    uint8_t fo[B * G_H * G_W * G_C], fn[B * G_H * G_W * G_C];
+    for (size_t i = 0; i < sizeof fo; ++i)
+        fo[i] = (uint8_t)((i * 53u + 7u) % 253u), fn[i] = (uint8_t)((i * 29u + 3u) % 241u);
+    const uint8_t *fop[1] = {fo}, *fnp[1] = {fn};
+    const rise_critic_frames fr = {fop, fnp, 1, {9, 5, 0, NULL, 0, 0, 0, 0}};
+    rise_arena ar;
+    rise_arena_init_measure(&ar);
+    rise_iql_critic_update(&c, &ar, obs, act, next, r, d, B, 1, NULL, &fr);
+    TEST_CHECK(rise_arena_init(&ar, be, ar.peak + RISE_ARENA_ALIGN_FLOATS) == RISE_OK, "arena");
+    rise_iql_critic_update(&c, &ar, obs, act, next, r, d, B, 1, NULL, &fr);
+    rise_params *nets[2] = {&c.qp, &c.vp};
+    const int loss_of[2] = {RISE_IQL_LOSS_Q, RISE_IQL_LOSS_V};
+    const char *enc_name[2] = {"q1.cam0.block0.conv.w", "v.cam0.block0.conv.w"};
+    for (int net = 0; net < 2; ++net) {
+        rise_params *p = nets[net];
+        float *grad = malloc(sizeof(float) * p->size);
+        memcpy(grad, p->grad, sizeof(float) * p->size);
+        size_t checked = 0, bad = 0, enc_nonzero = 0, enc_n = 0;
+        double d2 = 0, r2 = 0;
+        for (int t = 0; t < p->count; ++t) {
+            const rise_param_tensor *pt = &p->tensors[t];
+            const int is_enc = !strcmp(pt->name, enc_name[net]);
+            for (size_t i = pt->offset; i < pt->offset + pt->numel; i += is_enc ? 1 : 5) {
+                const float keep = p->value[i], h = 1e-3f * fmaxf(1.0f, fabsf(keep));
+                double l[2];
+                for (int sgn = 0; sgn < 2; ++sgn) {
+                    p->value[i] = keep + (sgn ? -h : h);
+                    rise_iql_critic_update(&c, &ar, obs, act, next, r, d, B, 1, NULL, &fr);
+                    l[sgn] = c.metrics[loss_of[net]];
+                }
+                p->value[i] = keep;
+                const double fd = (l[0] - l[1]) / (2.0 * h), e = fabs(fd - grad[i]);
+                bad += !(e <= 2e-3 + 5e-2 * fabs(fd));
+                d2 += e * e, r2 += fd * fd;
+                ++checked;
+                if (is_enc) enc_nonzero += grad[i] != 0.0f, ++enc_n;
+            }
+        }
+        const double nerr = sqrt(d2) / (sqrt(r2) + 1e-30);
+        TEST_CHECK(bad * 50 <= checked && nerr < 2e-2 && enc_n > 0 && enc_nonzero == enc_n,
+                   "critic %s: %zu/%zu gradients off, normalised error %.3g; %s: %zu/%zu non-zero",
+                   net ? "V" : "Q", bad, checked, nerr, enc_name[net], enc_nonzero, enc_n);
+        free(grad);
+    }
+    rise_arena_free(&ar);
+    rise_iql_critic_free(&c);
+}
+
 /* ---- training ---- */
 
 static const rise_train_opts quiet = {1, NULL, NULL};
@@ -177,6 +258,16 @@ static void image_config(rise_train_config *c, const char *algo, const char *key
     snprintf(buf, sizeof buf, "data.obs_keys=%s", keys);
     train_fixture_set(c, buf);
     snprintf(buf, sizeof buf, "data.source=expert:%s/img.h5", dir);
+    train_fixture_set(c, buf);
+    if (strcmp(algo, "rise")) return;
+    /* RISE: play data, a small critic, relabelling (on agent_pos) with pair phases of 5 steps */
+    static const char *const rise_kv[] = {
+        "critic.width=16",       "spectral.mode=code",       "spectral.width=16",
+        "extract.candidates=4",  "relabel.enable=true",      "relabel.threshold=0.5",
+        "relabel.skip_expert=0", "relabel.skip_nonexpert=0", "relabel.block=5"};
+    for (size_t i = 0; i < sizeof rise_kv / sizeof rise_kv[0]; ++i)
+        train_fixture_set(c, rise_kv[i]);
+    snprintf(buf, sizeof buf, "data.source=non_expert:%s/play.h5", dir);
     train_fixture_set(c, buf);
 }
 
@@ -311,10 +402,12 @@ static void test_training(void) {
         TEST_CHECK(last < 0.6 * first, "diffusion BC on images: loss %.4f -> %.4f", first, last);
     }
 
-    /* resume: 20 + 20 steps end as 40 do */
-    image_config(&c, "bc_diffusion", "agent_pos,agentview_image", 40);
+    /* RISE (critic encoders, relabelled pairs, two sources): 20 + 20 steps end as 40 do */
+    snprintf(path, sizeof path, "%s/play.h5", dir);
+    maze_fixture_gen_obs("play", 12, 2, RISE_GEN_OBS_BOTH, 24, path);
+    image_config(&c, "rise", "agent_pos,agentview_image", 40);
     run(&c, "a", 0);
-    image_config(&c, "bc_diffusion", "agent_pos,agentview_image", 20);
+    image_config(&c, "rise", "agent_pos,agentview_image", 20);
     if (run(&c, "b", 0)) {
         rise_train_config r;
         snprintf(path, sizeof path, "%s/b", dir);
@@ -323,19 +416,24 @@ static void test_training(void) {
         run(&r, "b", 1);
         TEST_CHECK(same_checkpoint("a", "b"), "a resumed image run ends as the uninterrupted one");
     }
+    snprintf(path, sizeof path, "%s/a/header.json", dir);
+    char *h = test_read_file(path, NULL);
+    TEST_CHECK(h && strstr(h, "\"pairs\":") && !strstr(h, "\"pairs\":\t0,"),
+               "the image run trained on relabelled pairs");
+    free(h);
 
     /* frames streamed from the file train exactly as frames in memory */
-    image_config(&c, "bc_diffusion", "agent_pos,agentview_image", 40);
+    image_config(&c, "rise", "agent_pos,agentview_image", 40);
     train_fixture_set(&c, "data.image_memory_mb=0.01");
     if (run(&c, "streamed", 0)) {
         snprintf(path, sizeof path, "%s/streamed/header.json", dir);
-        char *h = test_read_file(path, NULL);
+        h = test_read_file(path, NULL);
         TEST_CHECK(h && strstr(h, "\"frames_streamed\":\ttrue"), "header: frames streamed");
         free(h);
         TEST_CHECK(same_policy("a", "streamed"), "streamed frames train as in-memory ones");
     }
     /* the comparisons above can fail: another seed trains other weights */
-    image_config(&c, "bc_diffusion", "agent_pos,agentview_image", 40);
+    image_config(&c, "rise", "agent_pos,agentview_image", 40);
     train_fixture_set(&c, "train.seed=1");
     if (run(&c, "seed1", 0))
         TEST_CHECK(!same_policy("a", "seed1"), "another seed, other parameters");
@@ -349,7 +447,7 @@ static void test_training(void) {
         TEST_CHECK(last < first, "BC-MLP on images: loss %.4f -> %.4f", first, last);
     }
 
-    /* the checkpoint names its cameras; the agent loads from it; evaluation is refused */
+    /* the checkpoint names its cameras; the agent loads from it and acts */
     snprintf(path, sizeof path, "%s/a/checkpoint.h5", dir);
     rise_ckpt_reader rd;
     char *cams = NULL;
@@ -382,6 +480,17 @@ static void test_training(void) {
     }
 }
 
+static void expect_refused_keys(const char *algo, const char *keys, const char *words) {
+    rise_train_config c;
+    image_config(&c, algo, keys, 10);
+    char out[512];
+    snprintf(out, sizeof out, "%s/refused", dir);
+    rise_train_summary s;
+    const rise_status st = rise_train_run(&c, out, 0, &quiet, &s);
+    TEST_CHECK(st == RISE_ERR_INVALID && strstr(rise_last_error(), words),
+               "%s on %s refused naming '%s': %s", algo, keys, words, rise_last_error());
+}
+
 static void expect_refused(const char *algo, const char *extra, const char *words) {
     rise_train_config c;
     image_config(&c, algo, "agent_pos,agentview_image", 10);
@@ -396,9 +505,9 @@ static void expect_refused(const char *algo, const char *extra, const char *word
 }
 
 static void test_refusals(void) {
-    expect_refused("rise", NULL, "critics of iql, idql, rise and cql");
-    expect_refused("iql", NULL, "critics of iql, idql, rise and cql");
-    expect_refused("bc_diffusion", "relabel.enable=true", "relabel");
+    expect_refused("iql", NULL, "Gaussian actors");
+    expect_refused("rise", "cql.enable=true", "conservative penalty");
+    expect_refused_keys("rise", "agentview_image", "camera frames only");
     expect_refused("bc_diffusion", "encoder.strides=2", "one stride per block");
     expect_refused("bc_diffusion", "encoder.crop=30", "does not fit");
 }
@@ -409,6 +518,7 @@ int main(void) {
     TEST_CHECK(be != NULL, "cpu backend");
     test_gradients(0);
     test_gradients(1);
+    test_critic_gradients();
     snprintf(dir, sizeof dir, "/tmp/rise_test_train_images_XXXXXX");
     if (!mkdtemp(dir)) return 1;
     test_training();
