@@ -212,6 +212,15 @@ static void *host_alloc(size_t bytes, rise_status *st) {
     return p;
 }
 
+/* A frame batch's host staging buffer and its backend copy (uint8). */
+static void frame_buffer(rise_backend *be, size_t bytes, uint8_t **h, uint8_t **d,
+                         rise_status *st) {
+    *h = host_alloc(bytes, st);
+    if (*st != RISE_OK) return;
+    *d = be->alloc(be, bytes);
+    if (!*d) *st = rise_error_context(RISE_ERR_NOMEM, "agent frame buffers on %s: ", be->name);
+}
+
 rise_status rise_agent_create(const rise_agent_config *cfg, rise_backend *be,
                               const rise_norm_stats *norm, rise_agent **out) {
     *out = NULL;
@@ -336,19 +345,11 @@ rise_status rise_agent_create(const rise_agent_config *cfg, rise_backend *be,
     a->pm = dev_alloc(be, 4, &st);
     for (int k = 0; a->has_vision && k < c->vision.n_cams; ++k) {
         const rise_camera_shape *cam = &c->vision.cam[k];
-        const size_t bytes = Bp * c->obs_horizon * cam->h * cam->w * cam->c;
-        a->h_frames[k] = host_alloc(bytes, &st);
-        a->d_frames[k] = st == RISE_OK ? be->alloc(be, bytes) : NULL;
-        if (st == RISE_OK && !a->d_frames[k])
-            st = rise_error_context(RISE_ERR_NOMEM, "agent frame buffers on %s: ", be->name);
+        const size_t fb = (size_t)cam->h * cam->w * cam->c;
+        frame_buffer(be, Bp * c->obs_horizon * fb, &a->h_frames[k], &a->d_frames[k], &st);
         if (!a->has_critic) continue;
-        const size_t cb = B * cam->h * cam->w * cam->c;
-        a->h_cframes[k] = host_alloc(cb, &st);
-        a->h_nframes[k] = host_alloc(cb, &st);
-        a->d_cframes[k] = st == RISE_OK ? be->alloc(be, cb) : NULL;
-        a->d_nframes[k] = st == RISE_OK ? be->alloc(be, cb) : NULL;
-        if (st == RISE_OK && (!a->d_cframes[k] || !a->d_nframes[k]))
-            st = rise_error_context(RISE_ERR_NOMEM, "agent frame buffers on %s: ", be->name);
+        frame_buffer(be, B * fb, &a->h_cframes[k], &a->d_cframes[k], &st);
+        frame_buffer(be, B * fb, &a->h_nframes[k], &a->d_nframes[k], &st);
     }
     if (a->has_vision) a->pair_frame_idx = host_alloc(sizeof(int64_t) * B, &st);
     if (a->has_diffusion) {

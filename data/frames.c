@@ -3,6 +3,7 @@
 #include "frames.h"
 
 #include <hdf5.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,9 @@ struct rise_frame_stream {
     int64_t *order;
     uint8_t *buf;
     size_t order_cap, buf_cap;
+    /* one read at a time: the agents of train.seeds step on threads and share the files,
+     * the scratch and HDF5 (not built thread-safe) */
+    pthread_mutex_t lock;
 };
 
 rise_status rise_frame_stream_open(const rise_trainset *ts, rise_frame_stream **out) {
@@ -41,6 +45,7 @@ rise_status rise_frame_stream_open(const rise_trainset *ts, rise_frame_stream **
         free(s);
         return rise_error(RISE_ERR_NOMEM, "out of memory");
     }
+    pthread_mutex_init(&s->lock, NULL);
     for (int i = 0; i < s->n_files; ++i) s->files[i] = H5I_INVALID_HID;
     rise_h5_quiet q;
     rise_h5_quiet_begin(&q);
@@ -65,6 +70,7 @@ void rise_frame_stream_close(rise_frame_stream *s) {
     free(s->traj_demo);
     free(s->order);
     free(s->buf);
+    pthread_mutex_destroy(&s->lock);
     free(s);
 }
 
@@ -238,7 +244,12 @@ rise_status rise_frames_fetch(const rise_trainset *ts, int cam, int64_t count, c
                         u[i] <= ts->traj_len[traj[i]],
                     "rise_frames_fetch: request %lld (trajectory %lld, time %lld) out of range",
                     (long long)i, (long long)traj[i], (long long)u[i]);
-    if (ts->stream) return stream_fetch(ts->stream, ts, cam, count, traj, u, out);
+    if (ts->stream) {
+        pthread_mutex_lock(&ts->stream->lock);
+        const rise_status st = stream_fetch(ts->stream, ts, cam, count, traj, u, out);
+        pthread_mutex_unlock(&ts->stream->lock);
+        return st;
+    }
     const rise_camera *c = &ts->cams[cam];
     for (int64_t i = 0; i < count; ++i) {
         const int64_t f =

@@ -17,7 +17,8 @@
  * gathered: for each trajectory in the batch one HDF5 read of exactly the rows asked for
  * (obs/<camera>, and next_obs/<camera> at its last step), so a step reads the batch's
  * frames and no more (rise_frame_stream_frames_read counts them). A 200-demo robomimic
- * image dataset of 40k frames of 84 x 84 x 3 per camera holds 0.85 GB per camera. */
+ * image dataset of 40k frames of 84 x 84 x 3 per camera holds 0.85 GB per camera. Reads
+ * from the files are serialised (the agents of train.seeds share one stream). */
 #ifndef RISE_DATA_FRAMES_H
 #define RISE_DATA_FRAMES_H
 

@@ -10,7 +10,8 @@
  *    BC's loss falls; RISE on expert and play images (critic encoders, relabelled pairs on
  *    agent_pos) stopped at step 20 and resumed ends with the same checkpoint bytes as an
  *    uninterrupted run; frames read from the files batch by batch (data.image_memory_mb
- *    below their size) train bit for bit as frames held in memory;
+ *    below their size) train bit for bit as frames held in memory, also with train.seeds
+ *    (two agents on threads reading one stream);
  *    a camera-only dataset and BC-MLP train too; the checkpoint records the cameras and
  *    loads; the loaded policy acts on frames the maze renders from the observation history
  *    it is passed (actions in range, independent of the batch, moved by the picture), and
@@ -437,6 +438,13 @@ static void test_training(void) {
     train_fixture_set(&c, "train.seed=1");
     if (run(&c, "seed1", 0))
         TEST_CHECK(!same_policy("a", "seed1"), "another seed, other parameters");
+    /* train.seeds: two agents on threads sharing one stream of frames train as alone */
+    image_config(&c, "rise", "agent_pos,agentview_image", 40);
+    train_fixture_set(&c, "data.image_memory_mb=0.01");
+    train_fixture_set(&c, "train.seeds=[0,1]");
+    if (run(&c, "pack", 0))
+        TEST_CHECK(same_policy("a", "pack/s0") && same_policy("seed1", "pack/s1"),
+                   "the seeds of a pack (streamed frames) train as their own runs");
 
     /* camera only, and BC-MLP */
     image_config(&c, "bc_diffusion", "agentview_image", 20);
