@@ -100,11 +100,6 @@ static rise_status vision_check(const rise_agent_config *c) {
                           "bc_diffusion, idql and rise do); list only low-dim keys in "
                           "data.obs_keys",
                           rise_algo_name(c->algo), c->cql_enable ? " with cql.enable" : "");
-    if (c->relabel && c->obs_dim == 0)
-        return rise_error(RISE_ERR_INVALID,
-                          "relabel.enable = true with camera frames only: neighbour relabelling "
-                          "searches the low-dim keys (none here; image features for it are not "
-                          "built): add low-dim keys to data.obs_keys or turn relabelling off");
     if (c->data_on_backend == 1 || c->step_graph == 1)
         return rise_error(RISE_ERR_INVALID,
                           "train.data_on_backend = %d, train.step_graph = %d with camera frames: "

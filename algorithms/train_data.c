@@ -302,6 +302,16 @@ rise_status rise_train_data_report(const rise_train_config *cfg, const rise_trai
     cJSON *rel = cJSON_AddObjectToObject(root, "relabel");
     cJSON_AddBoolToObject(rel, "enabled", pairs != NULL);
     if (pairs) {
+        char feat[RISE_DATA_MAX_KEYS * (RISE_NAME_MAX + 2) + 64] = "the observation keys";
+        if (ts->relabel_dim) {
+            int fu = snprintf(feat, sizeof feat, "data.relabel_keys");
+            for (int k = 0; k < spec->n_relabel_keys; ++k)
+                fu += snprintf(feat + fu, sizeof feat - (size_t)fu, "%s%s", k ? "," : " ",
+                               spec->relabel_keys[k]);
+            snprintf(feat + fu, sizeof feat - (size_t)fu, " (%lld values)",
+                     (long long)ts->relabel_dim);
+        }
+        cJSON_AddStringToObject(rel, "features", feat);
         cJSON_AddNumberToObject(rel, "pairs", (double)pairs->n);
         cJSON_AddNumberToObject(rel, "play_to_expert",
                                 (double)pairs->count[RISE_PAIR_PLAY_TO_EXPERT]);
@@ -321,12 +331,12 @@ rise_status rise_train_data_report(const rise_train_config *cfg, const rise_trai
         if (summary)
             fprintf(summary,
                     "  relabelled pairs: %lld (play->expert %lld from %lld states, play->play "
-                    "%lld from %lld states; %lld states searched)\n",
+                    "%lld from %lld states; %lld states searched; features: %s)\n",
                     (long long)pairs->n, (long long)pairs->count[RISE_PAIR_PLAY_TO_EXPERT],
                     (long long)pairs->queries_matched[RISE_PAIR_PLAY_TO_EXPERT],
                     (long long)pairs->count[RISE_PAIR_PLAY_TO_PLAY],
                     (long long)pairs->queries_matched[RISE_PAIR_PLAY_TO_PLAY],
-                    (long long)pairs->queries);
+                    (long long)pairs->queries, feat);
     }
     /* Notices after the summary, so they are the last thing a user reads before training. */
     if (notices && !keys_given && task->foreign && ts->n_keys > 1)

@@ -41,14 +41,20 @@ static rise_status key_cols(const rise_trainset *ts, const char *key, int64_t *o
                       list);
 }
 
-/* Raw or normalised (and optionally unit-length) features of the listed rows. */
+/* Raw or normalised (and optionally unit-length) features of the listed rows: the
+ * observation columns cols, or the training set's relabelling keys when it has them (as
+ * stored: image embeddings are not normalised). */
 static void features(const rise_trainset *ts, const int64_t *rows, int64_t n, const int64_t *cols,
                      int64_t F, int raw, int l2, float *out) {
     for (int64_t i = 0; i < n; ++i) {
         const float *x = ts->obs + rows[i] * ts->obs_dim;
         float *f = out + i * F;
         double s = 0;
-        for (int64_t c = 0; c < F; ++c) {
+        for (int64_t c = 0; ts->relabel_dim && c < F; ++c) {
+            f[c] = ts->relabel_feat[rows[i] * ts->relabel_dim + c];
+            s += (double)f[c] * f[c];
+        }
+        for (int64_t c = 0; !ts->relabel_dim && c < F; ++c) {
             const int64_t col = cols[c];
             const float sh = ts->norm.obs_shift[col], sc = ts->norm.obs_scale[col];
             if (raw)
@@ -164,25 +170,43 @@ rise_status rise_relabel_build(const rise_trainset *ts, const rise_relabel_confi
     return rise_relabel_build_with(ts, c, NULL, NULL, out);
 }
 
+/* The features' observation columns, in key order (*cols malloc'd), and their count F: every
+ * column, the feature keys', or (no columns) the training set's relabelling keys. */
+static rise_status feature_cols(const rise_trainset *ts, const rise_relabel_config *c,
+                                int64_t **cols, int64_t *F) {
+    *F = 0;
+    *cols = malloc((size_t)(ts->obs_dim ? ts->obs_dim : 1) * sizeof **cols);
+    if (!*cols) return rise_error(RISE_ERR_NOMEM, "out of memory");
+    if (ts->relabel_dim) {
+        if (c->n_feature_keys)
+            return rise_error(RISE_ERR_INVALID,
+                              "relabel: feature keys and data.relabel_keys both name the "
+                              "features; give one");
+        *F = ts->relabel_dim;
+        return RISE_OK;
+    }
+    if (ts->obs_dim == 0)
+        return rise_error(RISE_ERR_INVALID,
+                          "relabel: the training set has no low-dim observation keys to search "
+                          "on; name features in data.relabel_keys (e.g. image embeddings, "
+                          "scripts/embed_images.py)");
+    if (c->n_feature_keys == 0)
+        for (int64_t j = 0; j < ts->obs_dim; ++j) (*cols)[(*F)++] = j;
+    for (int k = 0; k < c->n_feature_keys; ++k) {
+        int64_t off, dim;
+        RISE_TRY(key_cols(ts, c->feature_keys[k], &off, &dim));
+        for (int64_t j = 0; j < dim && *F < ts->obs_dim; ++j) (*cols)[(*F)++] = off + j;
+    }
+    return RISE_OK;
+}
+
 rise_status rise_relabel_build_with(const rise_trainset *ts, const rise_relabel_config *c,
                                     rise_knn_fn knn, void *ctx, rise_pairs *out) {
     memset(out, 0, sizeof *out);
     if (!knn) knn = host_knn;
     RISE_TRY(check_config(c));
-    /* Feature columns, in key order. */
-    int64_t *cols = malloc((size_t)ts->obs_dim * sizeof *cols), F = 0;
-    if (!cols) return rise_error(RISE_ERR_NOMEM, "out of memory");
-    rise_status st = RISE_OK;
-    if (c->n_feature_keys == 0) {
-        for (int64_t j = 0; j < ts->obs_dim; ++j) cols[F++] = j;
-    } else {
-        for (int k = 0; k < c->n_feature_keys && st == RISE_OK; ++k) {
-            int64_t off, dim;
-            st = key_cols(ts, c->feature_keys[k], &off, &dim);
-            for (int64_t j = 0; st == RISE_OK && j < dim && F < ts->obs_dim; ++j)
-                cols[F++] = off + j;
-        }
-    }
+    int64_t *cols = NULL, F = 0;
+    rise_status st = feature_cols(ts, c, &cols, &F);
     int64_t moff = 0, mdim = 0;
     if (st == RISE_OK && c->match_key[0]) st = key_cols(ts, c->match_key, &moff, &mdim);
     state_set qs = {0}, rs[RISE_PAIR_RULES] = {{0}};
@@ -306,16 +330,8 @@ rise_status rise_relabel_diagnose(const rise_trainset *ts, const rise_relabel_co
     memset(out, 0, sizeof *out);
     for (int i = 0; i < 5; ++i) out->dist[i] = out->match_dist[i] = NAN;
     RISE_TRY(check_config(c));
-    int64_t *cols = malloc((size_t)ts->obs_dim * sizeof *cols), F = 0;
-    if (!cols) return rise_error(RISE_ERR_NOMEM, "out of memory");
-    rise_status st = RISE_OK;
-    if (c->n_feature_keys == 0)
-        for (int64_t j = 0; j < ts->obs_dim; ++j) cols[F++] = j;
-    for (int k = 0; k < c->n_feature_keys && st == RISE_OK; ++k) {
-        int64_t off, dim;
-        st = key_cols(ts, c->feature_keys[k], &off, &dim);
-        for (int64_t j = 0; st == RISE_OK && j < dim && F < ts->obs_dim; ++j) cols[F++] = off + j;
-    }
+    int64_t *cols = NULL, F = 0;
+    rise_status st = feature_cols(ts, c, &cols, &F);
     int64_t moff = 0, mdim = 0;
     if (st == RISE_OK && c->match_key[0]) st = key_cols(ts, c->match_key, &moff, &mdim);
     out->has_match = mdim > 0;

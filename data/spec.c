@@ -123,21 +123,23 @@ rise_status rise_data_spec_add_source(rise_data_spec *s, const char *arg) {
     return RISE_OK;
 }
 
-static rise_status set_keys(rise_data_spec *s, const char *list) {
-    s->n_obs_keys = 0;
+/* "a,b,c" into keys[0..*n); field names the setting in errors. */
+static rise_status set_keys(const char *field, const char *list, char (*keys)[RISE_NAME_MAX],
+                            int *n) {
+    *n = 0;
     const char *p = list;
     while (*p) {
         const char *end = strchr(p, ',');
         const size_t len = end ? (size_t)(end - p) : strlen(p);
         if (len == 0 || len >= RISE_NAME_MAX)
-            return rise_error(RISE_ERR_INVALID, "data spec: obs_keys '%s': empty or too long key",
+            return rise_error(RISE_ERR_INVALID, "data spec: %s '%s': empty or too long key", field,
                               list);
-        if (s->n_obs_keys >= RISE_DATA_MAX_KEYS)
-            return rise_error(RISE_ERR_INVALID, "data spec: more than %d obs_keys",
-                              RISE_DATA_MAX_KEYS);
-        memcpy(s->obs_keys[s->n_obs_keys], p, len);
-        s->obs_keys[s->n_obs_keys][len] = '\0';
-        s->n_obs_keys++;
+        if (*n >= RISE_DATA_MAX_KEYS)
+            return rise_error(RISE_ERR_INVALID, "data spec: more than %d %s", RISE_DATA_MAX_KEYS,
+                              field);
+        memcpy(keys[*n], p, len);
+        keys[*n][len] = '\0';
+        ++*n;
         p += len;
         if (*p == ',') ++p;
     }
@@ -175,7 +177,9 @@ rise_status rise_data_spec_set(rise_data_spec *s, const char *key, const char *v
         else
             s->act_norm = m;
     } else if (!strcmp(key, "obs_keys")) {
-        return set_keys(s, value);
+        return set_keys("obs_keys", value, s->obs_keys, &s->n_obs_keys);
+    } else if (!strcmp(key, "relabel_keys")) {
+        return set_keys("relabel_keys", value, s->relabel_keys, &s->n_relabel_keys);
     } else if (!strcmp(key, "shard_rank") || !strcmp(key, "shard_world")) {
         char *end;
         errno = 0;
@@ -264,16 +268,20 @@ rise_status rise_data_spec_from_json(rise_data_spec *s, const char *json, const 
             int i = 0;
             for (const cJSON *e = f->child; e && st == RISE_OK; e = e->next, ++i)
                 st = json_source(s, e, i, base_dir);
-        } else if (!strcmp(f->string, "obs_keys") && cJSON_IsArray(f)) {
-            s->n_obs_keys = 0;
+        } else if ((!strcmp(f->string, "obs_keys") || !strcmp(f->string, "relabel_keys")) &&
+                   cJSON_IsArray(f)) {
+            const int obs = f->string[0] == 'o';
+            int *n = obs ? &s->n_obs_keys : &s->n_relabel_keys;
+            char(*keys)[RISE_NAME_MAX] = obs ? s->obs_keys : s->relabel_keys;
+            *n = 0;
             for (const cJSON *e = f->child; e && st == RISE_OK; e = e->next) {
                 if (!cJSON_IsString(e) || !e->valuestring[0] ||
-                    strlen(e->valuestring) >= RISE_NAME_MAX || s->n_obs_keys >= RISE_DATA_MAX_KEYS)
+                    strlen(e->valuestring) >= RISE_NAME_MAX || *n >= RISE_DATA_MAX_KEYS)
                     st = rise_error(RISE_ERR_INVALID,
-                                    "data spec: obs_keys must be up to %d non-empty strings",
+                                    "data spec: %s must be up to %d non-empty strings", f->string,
                                     RISE_DATA_MAX_KEYS);
                 else
-                    snprintf(s->obs_keys[s->n_obs_keys++], RISE_NAME_MAX, "%s", e->valuestring);
+                    snprintf(keys[(*n)++], RISE_NAME_MAX, "%s", e->valuestring);
             }
         } else if (cJSON_IsString(f)) {
             st = rise_data_spec_set(s, f->string, f->valuestring);
@@ -326,6 +334,11 @@ char *rise_data_spec_to_json(const rise_data_spec *s) {
     cJSON *keys = cJSON_AddArrayToObject(root, "obs_keys");
     for (int i = 0; i < s->n_obs_keys; ++i)
         cJSON_AddItemToArray(keys, cJSON_CreateString(s->obs_keys[i]));
+    if (s->n_relabel_keys > 0) { /* (absent when unused: older run directories read the same) */
+        cJSON *rk = cJSON_AddArrayToObject(root, "relabel_keys");
+        for (int i = 0; i < s->n_relabel_keys; ++i)
+            cJSON_AddItemToArray(rk, cJSON_CreateString(s->relabel_keys[i]));
+    }
     cJSON_AddStringToObject(root, "reward", rise_reward_mode_name(s->reward));
     cJSON_AddStringToObject(root, "terminal", rise_terminal_mode_name(s->terminal));
     cJSON_AddStringToObject(root, "obs_norm", rise_norm_mode_name(s->obs_norm));

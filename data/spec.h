@@ -52,6 +52,10 @@ typedef struct {
     rise_data_source sources[RISE_DATA_MAX_SOURCES];
     int n_obs_keys; /* 0 = every key of the first source, in name order */
     char obs_keys[RISE_DATA_MAX_KEYS][RISE_NAME_MAX];
+    /* keys loaded for neighbour relabelling only, never a network's input (precomputed image
+     * embeddings, obs/<camera>_embedding); 0: relabelling searches the observation keys */
+    int n_relabel_keys;
+    char relabel_keys[RISE_DATA_MAX_KEYS][RISE_NAME_MAX];
     rise_reward_mode reward;
     rise_terminal_mode terminal;
     rise_norm_mode obs_norm;     /* default gaussian */

@@ -27,6 +27,7 @@ void rise_trainset_free(rise_trainset *ts) {
     free(ts->expert_idx);
     free(ts->nonexpert_idx);
     free(ts->keys);
+    free(ts->relabel_feat);
     for (int c = 0; c < ts->n_cams; ++c) {
         free(ts->cams[c].frames);
         free(ts->cams[c].last_next);
@@ -164,6 +165,35 @@ static rise_status append(rise_trainset *ts, const rise_episodes *e, int source,
     ts->n += e->n;
     ts->n_traj += e->n_demos;
     return RISE_OK;
+}
+
+/* The relabelling keys' values of the rows a source's load just appended (n rows from row
+ * n0): the same demos read again with those keys alone, row for row. */
+static rise_status append_relabel_keys(rise_trainset *ts, const char *path, rise_read_opts o,
+                                       int64_t n0, int64_t n) {
+    const rise_data_spec *spec = &ts->spec;
+    const char *names[RISE_DATA_MAX_KEYS];
+    for (int k = 0; k < spec->n_relabel_keys; ++k) names[k] = spec->relabel_keys[k];
+    o.obs_keys = names;
+    o.n_obs_keys = spec->n_relabel_keys;
+    o.image_frames = RISE_IMAGES_NONE;
+    rise_episodes e;
+    rise_status st = rise_episodes_load(path, &o, &e);
+    if (st != RISE_OK) return rise_error_context(st, "data.relabel_keys: ");
+    if (ts->relabel_dim == 0) ts->relabel_dim = e.obs_dim;
+    if (e.n != n || e.obs_dim != ts->relabel_dim)
+        st = rise_error(RISE_ERR_FORMAT,
+                        "%s: data.relabel_keys give %lld rows of %lld values; the observations "
+                        "have %lld rows (and the first source %lld values)",
+                        path, (long long)e.n, (long long)e.obs_dim, (long long)n,
+                        (long long)ts->relabel_dim);
+    else if (!grow_one((void **)&ts->relabel_feat, (n0 + n) * ts->relabel_dim, sizeof(float)))
+        st = rise_error(RISE_ERR_NOMEM, "out of memory for data.relabel_keys");
+    else
+        memcpy(ts->relabel_feat + n0 * ts->relabel_dim, e.obs,
+               sizeof(float) * (size_t)(n * ts->relabel_dim));
+    rise_episodes_free(&e);
+    return st;
 }
 
 static rise_status index_lists(rise_trainset *ts) {
@@ -332,7 +362,10 @@ static rise_status build(const rise_data_spec *spec, rise_trainset *ts, listed_s
             st = rise_episodes_load(src->path, &o, &e);
             if (st == RISE_OK) st = same_layout(ts, &e);
             if (st == RISE_OK) st = same_cameras(ts, &e);
+            const int64_t n0 = ts->n;
             if (st == RISE_OK) st = append(ts, &e, s, src->role == RISE_ROLE_EXPERT, gids);
+            if (st == RISE_OK && spec->n_relabel_keys)
+                st = append_relabel_keys(ts, src->path, o, n0, e.n);
             rise_episodes_free(&e);
         } else {
             o.obs_keys = spec->n_obs_keys ? keys : NULL;
@@ -355,7 +388,10 @@ static rise_status build(const rise_data_spec *spec, rise_trainset *ts, listed_s
                 have_layout = 1;
             }
             if (st == RISE_OK) st = same_cameras(ts, &e);
+            const int64_t n0 = ts->n;
             if (st == RISE_OK) st = append(ts, &e, s, src->role == RISE_ROLE_EXPERT, gids);
+            if (st == RISE_OK && spec->n_relabel_keys)
+                st = append_relabel_keys(ts, src->path, o, n0, e.n);
             rise_episodes_free(&e);
         }
     }

@@ -55,6 +55,10 @@ typedef struct rise_trainset {
     rise_obs_key *keys; /* layout of an obs row (low-dimensional keys) */
     int n_cams;         /* image keys, in the order data.obs_keys names them */
     rise_camera *cams;
+    /* data.relabel_keys' values [n, relabel_dim] (raw, never normalised): the features the
+     * neighbour search measures when given (image embeddings); relabel_dim 0: none */
+    int64_t relabel_dim;
+    float *relabel_feat;
     struct rise_frame_stream *stream; /* frames read per batch from the files; NULL: in memory */
     char *env_args;                   /* of the first source, or NULL */
     rise_data_spec spec;

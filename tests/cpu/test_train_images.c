@@ -16,8 +16,10 @@
  *    loads; the loaded policy acts on frames the maze renders from the observation history
  *    it is passed (actions in range, independent of the batch, moved by the picture), and
  *    is refused without a camera view or with a task that renders none;
+ *  - data.relabel_keys: relabelling a camera-only set on a key loaded for the search alone
+ *    gives exactly the pairs of the low-dim search on that key;
  *  - what is not built yet is refused with messages that say so: the Gaussian actors and
- *    the conservative penalty with cameras, relabelling without low-dim keys.
+ *    the conservative penalty with cameras, relabelling with neither low-dim nor relabel keys.
  * Run: ctest -R test_train_images. */
 #include <math.h>
 #include <stdlib.h>
@@ -29,6 +31,7 @@
 #include "algorithms/iql_critic.h"
 #include "algorithms/obs_encoder.h"
 #include "algorithms/train_run.h"
+#include "data/pairs.h"
 #include "host/checkpoint.h"
 #include "maze_fixture.h"
 #include "test_util.h"
@@ -488,6 +491,48 @@ static void test_training(void) {
     }
 }
 
+/* data.relabel_keys: a camera-only training set that relabels on agent_pos loaded for the
+ * search alone pairs exactly as a low-dim set whose observation is agent_pos (raw features). */
+static void test_relabel_keys(void) {
+    char json[2][1400];
+    const char *keys[2] = {
+        "\"obs_keys\": [\"agent_pos\"]",
+        "\"obs_keys\": [\"agentview_image\"], \"relabel_keys\": [\"agent_pos\"]"};
+    rise_trainset ts[2];
+    rise_pairs pairs[2];
+    rise_relabel_config rc;
+    rise_relabel_config_default(&rc);
+    rc.threshold = 0.3f, rc.skip_expert = rc.skip_nonexpert = 0;
+    int ok = 1;
+    for (int i = 0; i < 2; ++i) {
+        snprintf(json[i], sizeof json[i],
+                 "{\"sources\": [{\"path\": \"%s/img.h5\", \"role\": \"expert\"}, "
+                 "{\"path\": \"%s/play.h5\", \"role\": \"non_expert\"}], %s}",
+                 dir, dir, keys[i]);
+        rise_data_spec spec;
+        const int built = rise_data_spec_from_json(&spec, json[i], NULL) == RISE_OK &&
+                          rise_trainset_build(&spec, &ts[i]) == RISE_OK &&
+                          rise_relabel_build_with(&ts[i], &rc, NULL, NULL, &pairs[i]) == RISE_OK;
+        TEST_CHECK(built, "relabel %s: %s", keys[i], rise_last_error());
+        ok &= built;
+    }
+    if (!ok) return;
+    TEST_CHECK(ts[1].obs_dim == 0 && ts[1].relabel_dim == 2 && ts[1].n_cams == 1,
+               "camera-only set with 2 relabelling values (obs %lld, relabel %lld)",
+               (long long)ts[1].obs_dim, (long long)ts[1].relabel_dim);
+    const size_t n = (size_t)pairs[0].n;
+    TEST_CHECK(n > 0 && pairs[1].n == pairs[0].n &&
+                   !memcmp(pairs[0].obs_idx, pairs[1].obs_idx, n * sizeof(int64_t)) &&
+                   !memcmp(pairs[0].act_idx, pairs[1].act_idx, n * sizeof(int64_t)) &&
+                   !memcmp(pairs[0].dist, pairs[1].dist, n * sizeof(float)),
+               "pairs from data.relabel_keys equal the low-dim search's (%lld, %lld)",
+               (long long)pairs[0].n, (long long)pairs[1].n);
+    for (int i = 0; i < 2; ++i) {
+        rise_pairs_free(&pairs[i]);
+        rise_trainset_free(&ts[i]);
+    }
+}
+
 static void expect_refused_keys(const char *algo, const char *keys, const char *words) {
     rise_train_config c;
     image_config(&c, algo, keys, 10);
@@ -515,7 +560,7 @@ static void expect_refused(const char *algo, const char *extra, const char *word
 static void test_refusals(void) {
     expect_refused("iql", NULL, "Gaussian actors");
     expect_refused("rise", "cql.enable=true", "conservative penalty");
-    expect_refused_keys("rise", "agentview_image", "camera frames only");
+    expect_refused_keys("rise", "agentview_image", "no low-dim observation keys");
     expect_refused("bc_diffusion", "encoder.strides=2", "one stride per block");
     expect_refused("bc_diffusion", "encoder.crop=30", "does not fit");
 }
@@ -530,6 +575,7 @@ int main(void) {
     snprintf(dir, sizeof dir, "/tmp/rise_test_train_images_XXXXXX");
     if (!mkdtemp(dir)) return 1;
     test_training();
+    test_relabel_keys();
     test_refusals();
     rise_backend_destroy(be);
     char cmd[300];
