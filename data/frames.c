@@ -129,8 +129,9 @@ static rise_status read_rows(hid_t g, const char *grp, const rise_camera *cam, c
         rc = H5Sselect_hyperslab(fs, i ? H5S_SELECT_OR : H5S_SELECT_SET, start, NULL, count, NULL);
     }
     if (st == RISE_OK) {
-        const hsize_t mdims[1] = {(hsize_t)(m * cam->frame_bytes)};
-        hid_t ms = rc >= 0 ? H5Screate_simple(1, mdims, NULL) : -1;
+        /* the selection's shape in memory too: HDF5 copies whole frames, not byte by byte */
+        const hsize_t mdims[4] = {(hsize_t)m, dims[1], dims[2], dims[3]};
+        hid_t ms = rc >= 0 ? H5Screate_simple(4, mdims, NULL) : -1;
         if (ms >= 0) rc = H5Dread(ds, H5T_NATIVE_UINT8, ms, fs, H5P_DEFAULT, buf);
         if (ms < 0 || rc < 0)
             st = rise_error(RISE_ERR_IO, "%s: reading %lld frames of '%s' failed: %s", file,
