@@ -241,12 +241,16 @@ rise_status rise_robust_run(const char *task, const char *settings_json, rise_po
             if (r->perturbed[i].n_perturbed == r->plan.n_perturb) {
                 r->reached++;
                 r->reached_success += r->perturbed[i].success;
+                r->clean_reached += r->clean[i].success;
+                r->clean_reached_success += r->clean[i].success && r->perturbed[i].success;
             }
         }
         r->steps = sum_steps(r->clean, n) + sum_steps(r->perturbed, n);
         r->clean_rate = (double)r->clean_success / n;
         r->perturbed_rate = (double)r->perturbed_success / n;
         r->recovery_rate = r->reached ? (double)r->reached_success / r->reached : 0.0;
+        r->recovery_given_clean_rate =
+            r->clean_reached ? (double)r->clean_reached_success / r->clean_reached : 0.0;
     }
     free(keys);
     rise_env_destroy(env);

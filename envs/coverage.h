@@ -14,7 +14,9 @@
  * Robustness: episodes from the expert box (or the evaluation box) run
  * twice, clean and with perturbations (count, times, distance); the
  * recovery rate is the success rate among perturbed episodes that lived to
- * receive every perturbation.
+ * receive every perturbation, and the recovery rate given clean success the
+ * same among the starts whose clean episode succeeded (paired by start, so
+ * it measures getting back, not being able to succeed from there at all).
  *
  * Reports: CSV per cell, JSON summary (no timings, so it is byte-identical
  * for a seed), PNG heatmap with the task's walls, goal and the expert box
@@ -84,7 +86,10 @@ typedef struct {
     int perturbed_success; /* successes with perturbation */
     int reached;           /* perturbed episodes that received every perturbation */
     int reached_success;   /* of which succeeded */
+    int clean_reached;     /* of those reached, the starts whose clean episode succeeded */
+    int clean_reached_success;    /* of which the perturbed episode succeeded too */
     double clean_rate, perturbed_rate, recovery_rate;
+    double recovery_given_clean_rate; /* clean_reached_success / clean_reached (0 when none) */
     rise_perturb_plan plan;
     int from_eval_box;
     int64_t steps;

@@ -74,6 +74,8 @@ static cJSON *robust_json(const rise_robust_result *r) {
     cJSON_AddNumberToObject(o, "perturbed_success_rate", r->perturbed_rate);
     cJSON_AddNumberToObject(o, "perturbed_episodes_reaching_all_perturbations", r->reached);
     cJSON_AddNumberToObject(o, "recovery_success_rate", r->recovery_rate);
+    cJSON_AddNumberToObject(o, "clean_successes_reaching_all_perturbations", r->clean_reached);
+    cJSON_AddNumberToObject(o, "recovery_given_clean_success_rate", r->recovery_given_clean_rate);
     return o;
 }
 

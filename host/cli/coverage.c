@@ -218,10 +218,12 @@ int rise_cov_evaluate(const cov_options *opt, rise_env *env, rise_policy *pol, c
         if (have_rob)
             printf("robustness: %d episodes from the %s region, %d perturbation(s) of %g from step "
                    "%d: clean success %.3f, perturbed success %.3f, recovery %.3f (%d/%d that "
-                   "received every perturbation)\n",
+                   "received every perturbation; %.3f, %d/%d, of those whose clean run "
+                   "succeeded)\n",
                    rob.episodes, rob.from_eval_box ? "evaluation" : "expert", rob.plan.n_perturb,
                    rob.plan.distance, rob.plan.perturb_t[0], rob.clean_rate, rob.perturbed_rate,
-                   rob.recovery_rate, rob.reached_success, rob.reached);
+                   rob.recovery_rate, rob.reached_success, rob.reached,
+                   rob.recovery_given_clean_rate, rob.clean_reached_success, rob.clean_reached);
     }
     if (st == RISE_OK && o.out) {
         char path[4096];

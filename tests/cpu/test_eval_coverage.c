@@ -262,7 +262,7 @@ static void test_robustness(void) {
     rise_robust_result r;
     TEST_CHECK(rise_robust_run("probe", NULL, &pol, 42, &o, &r) == RISE_OK, "robust: %s",
                rise_last_error());
-    int clean = 0, shoved = 0, per_ep = 1;
+    int clean = 0, shoved = 0, both = 0, per_ep = 1;
     for (int i = 0; i < r.episodes; ++i) {
         double d[2];
         rise_perturb_delta(&r.plan, 2, (uint64_t)i, 0, d);
@@ -272,10 +272,14 @@ static void test_robustness(void) {
                   r.perturbed[i].n_perturbed == 1 && r.clean[i].n_perturbed == 0;
         clean += c;
         shoved += p;
+        both += c && p;
     }
     TEST_CHECK(per_ep && r.clean_success == clean && r.perturbed_success == shoved &&
                    r.reached == 200 && r.recovery_rate == shoved / 200.0 && clean != shoved,
                "recovery follows the displaced x (clean %d, perturbed %d of 200)", clean, shoved);
+    TEST_CHECK(r.clean_reached == clean && r.clean_reached_success == both && both > 0 &&
+                   both < clean && r.recovery_given_clean_rate == (double)both / clean,
+               "recovery given clean success pairs the runs by start (%d of %d)", both, clean);
     rise_robust_result_free(&r);
     o.plan.perturb_t[0] = 5; /* after the horizon: never applied */
     rise_robust_run("probe", NULL, &pol, 42, &o, &r);
