@@ -46,6 +46,7 @@ bench      60  20  build  every other op benchmark on the cuda backend, the perf
 train      60  20  build  bench_train at batch 256/512 x width 256/512 with graphs, 256 x 256 without
 peers     120  60  build  compare.py on the GPU: rise vs PyTorch eager and torch.compile, the ratio targets
 sanitizer  90  40  build  compute-sanitizer memcheck and racecheck on the op tests, small shapes
+images     45  15  build  bench_images on the GPU: image pipeline frames/s, diffusion BC and RISE steps/s on 84x84 frames
 paper       0 120  build  square, IDQL and RISE, 3 seeds, as many steps as the time left allows
 '
 # The op tests compute-sanitizer checks (tests labelled `faults` are always left out), and
@@ -92,7 +93,7 @@ done
 print_targets() {
     local t=rise_cli f
     for f in tests/gpu/test_*.c; do t+=" $(basename "$f" .c)"; done
-    for f in $(benchmarks/run_all.sh --families) train; do t+=" bench_$f"; done
+    for f in $(benchmarks/run_all.sh --families) train images; do t+=" bench_$f"; done
     echo "$t"
 }
 case $mode in
@@ -633,6 +634,27 @@ stage_train() {
     json_bundle "$p/train.json" "${kv[@]}"
     note "${#kv[@]} of $runs runs ($steps timed steps each, at most ${limit}s each$([ "$dry" = 1 ] && echo "; dry run: cpu, small sizes"))"
     return $bad
+}
+
+# ==== stage: images ====
+# bench_images on the device: gather + upload, crop, encoder forward and backward, and the
+# steps/s of diffusion BC and RISE (policy + three critic encoders) on 84x84 frames. Whether
+# the CUDA image path is right is the tests stage's (test_train_images_gpu).
+stage_images() {
+    facts
+    local p=$sdir backend=cuda size=84 batches=64,256 steps=20 rc
+    [ "$dry" = 1 ] && { backend=cpu; size=16; batches=8; steps=1; }
+    RISE_REQUIRE_GPU=1 timeout -k 5 $((${GS_BOX:-45} - 5)) "$build/benchmarks/bench_images" \
+        --backend "$backend" --size $size --batches $batches --steps $steps >"$p/bench_images.txt" 2>&1
+    rc=$?
+    cat "$p/bench_images.txt" >>"$p/report.txt"
+    if [ $rc -ne 0 ]; then
+        note "bench_images FAILED (exit $rc): $(tail -1 "$p/bench_images.txt")"
+        return 1
+    fi
+    note "$(awk '$1 == "bc_diffusion" || $1 == "rise" { printf "%s b%s %s steps/s; ", $1, $2, $3 }' \
+        "$p/bench_images.txt")$([ "$dry" = 1 ] && echo "dry run: cpu, 16x16")"
+    return 0
 }
 
 # ==== stage: nccl ====
