@@ -150,8 +150,15 @@ rise_status rise_data_info(const char *path, const rise_info_opts *opts, FILE *o
             opts->filter_key ? opts->filter_key : "");
     fprintf(out, "transitions: %lld (demo length min %lld, mean %.1f, max %lld)\n", (long long)e.n,
             (long long)lmin, (double)e.n / (double)e.n_demos, (long long)lmax);
-    fprintf(out, "obs dim:     %lld (%d key%s), action dim %lld, state dim %lld\n",
-            (long long)e.obs_dim, e.n_keys, e.n_keys == 1 ? "" : "s", (long long)e.act_dim,
+    /* image-shaped keys are read flat here; training reads them as cameras, not obs values */
+    int64_t img_dim = 0;
+    int n_img = 0;
+    for (int k = 0; k < e.n_keys; ++k)
+        if (e.keys[k].image) img_dim += e.keys[k].dim, ++n_img;
+    fprintf(out, "obs dim:     %lld (%d key%s", (long long)(e.obs_dim - img_dim), e.n_keys - n_img,
+            e.n_keys - n_img == 1 ? "" : "s");
+    if (n_img) fprintf(out, "; and %d image key%s, below", n_img, n_img == 1 ? "" : "s");
+    fprintf(out, "), action dim %lld, state dim %lld\n", (long long)e.act_dim,
             (long long)e.state_dim);
     if (e.n_masks) {
         fprintf(out, "filter keys:");
