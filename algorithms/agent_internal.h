@@ -75,7 +75,7 @@ struct rise_agent {
     uint8_t *h_cframes[RISE_OBS_MAX_CAMERAS], *d_cframes[RISE_OBS_MAX_CAMERAS];
     uint8_t *h_nframes[RISE_OBS_MAX_CAMERAS], *d_nframes[RISE_OBS_MAX_CAMERAS];
     int64_t *pair_frame_idx; /* [B]: the transition whose history a pair's policy row sees */
-    rise_status io_status; /* a failed frame read of this step's gather (streamed frames) */
+    rise_status io_status;   /* a failed frame read of this step's gather (streamed frames) */
     int64_t *idx, *pidx;
     float *h_obs, *h_next, *h_act, *h_r, *h_d, *h_expert;  /* critic batch (host) */
     float *h_pobs, *h_chunk, *h_valid, *h_noisy, *h_sigma; /* policy batch (host) */

@@ -116,7 +116,8 @@ static void policy_ops(agent_policy *p, rise_arena *ar, int n, uint64_t seed) {
                       0);
         be->copy_cols(be, p->d_a0, A, 0, p->d_x, a->AD, 0, N, A, 0);
     }
-    const rise_critic_frames fr = {(const uint8_t *const *)p->d_cframes, NULL, 0, none};
+    const rise_critic_frames fr = {
+        (const uint8_t *const *)p->d_cframes, NULL, 0, none, p->d_rep, n};
     const rise_critic_frames *frp = a->has_vision ? &fr : NULL;
     rise_iql_critic_qmin(&a->critic, ar, a->critic.qp.value, p->d_s0, p->d_a0, N, p->d_q, frp);
     if (p->rule == RISE_EXTRACT_EXPECTILE)
@@ -154,7 +155,7 @@ static rise_status ensure_capacity(agent_policy *p, int n) {
         p->d_frames[k] = be->alloc(be, bytes);
         frames_ok = frames_ok && p->h_frames[k] && p->d_frames[k];
         if (!a->has_critic) continue;
-        const size_t cbytes = (size_t)N * cam->h * cam->w * cam->c;
+        const size_t cbytes = (size_t)rows * cam->h * cam->w * cam->c;
         p->h_cframes[k] = malloc(cbytes);
         p->d_cframes[k] = be->alloc(be, cbytes);
         frames_ok = frames_ok && p->h_cframes[k] && p->d_cframes[k];
@@ -221,7 +222,7 @@ static rise_status run_backend(agent_policy *p, int n, uint64_t seed) {
 
 /* Each camera's frames of the n rows' To observations src [n, To, E] (the caller's layout),
  * drawn by the bound env's camera view and uploaded; for a critic, each row's current frame
- * once per candidate. */
+ * (its K candidates share it: rise_critic_frames' rep). */
 static rise_status render_frames(agent_policy *p, int n, const float *src, int To) {
     rise_agent *a = p->a;
     for (int k = 0; k < a->cfg.vision.n_cams; ++k) {
@@ -232,10 +233,9 @@ static rise_status render_frames(agent_policy *p, int n, const float *src, int T
         a->be->upload(a->be, p->d_frames[k], p->h_frames[k], (size_t)n * To * fb);
         if (!a->has_critic) continue;
         for (int r = 0; r < n; ++r)
-            for (int j = 0; j < p->K; ++j)
-                memcpy(p->h_cframes[k] + ((size_t)r * p->K + j) * fb,
-                       p->h_frames[k] + ((size_t)r * To + To - 1) * fb, fb);
-        a->be->upload(a->be, p->d_cframes[k], p->h_cframes[k], (size_t)n * p->K * fb);
+            memcpy(p->h_cframes[k] + (size_t)r * fb,
+                   p->h_frames[k] + ((size_t)r * To + To - 1) * fb, fb);
+        a->be->upload(a->be, p->d_cframes[k], p->h_cframes[k], (size_t)n * fb);
     }
     return RISE_OK;
 }

@@ -74,9 +74,21 @@ static const float *state_in(const rise_iql_critic *c, rise_arena *ar, int net, 
     const rise_obs_encoder *e = net >= NET_V ? &c->v_enc : &c->q_enc[net % 2];
     rise_rng r = fr->crop;
     r.offset += (uint64_t)net * rise_obs_encoder_rng_blocks(e, batch);
-    rise_obs_encoder_forward(e, c->be, w, ar, t, obs, net == NET_V_NEXT ? fr->next : fr->obs, batch,
-                             fr->random, r);
-    return t->out;
+    if (!fr->rep) {
+        rise_obs_encoder_forward(e, c->be, w, ar, t, obs, net == NET_V_NEXT ? fr->next : fr->obs,
+                                 batch, fr->random, r);
+        return t->out;
+    }
+    /* shared frames: encode each once, give every state its frame's features and its own
+     * low-dim keys */
+    const int S = c->state_dim, D = c->cfg.obs_dim;
+    rise_obs_encoder_forward(e, c->be, w, ar, t, NULL, fr->obs, fr->frame_rows, fr->random, r);
+    float *s = rise_arena_alloc(ar, (size_t)batch * S);
+    if (ar->be) {
+        c->be->gather_rows(c->be, s, t->out, fr->frame_rows, fr->rep, batch, S, NULL, NULL);
+        if (D > 0) c->be->copy_cols(c->be, s, S, 0, obs, D, 0, batch, D, 0);
+    }
+    return s;
 }
 
 /* Q's input: [B, S + A] = [s, a] for both members (x_shared; no cameras), or each member's
@@ -169,6 +181,7 @@ void rise_iql_critic_update_hooked(rise_iql_critic *c, rise_arena *ar, const flo
                                    const rise_critic_frames *fr) {
     rise_backend *be = c->be;
     const int run = ar->be != NULL, vision = has_vision(c);
+    RISE_ASSERT(!fr || !fr->rep, "critic update: shared frames (rep) are for evaluation only");
     const int I = c->state_dim + c->cfg.act_dim;
     const size_t mark = rise_arena_mark(ar);
     const rise_rng none = {0, 0, 0, NULL};

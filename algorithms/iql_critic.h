@@ -37,11 +37,15 @@ typedef struct {
 
 /* The camera frames of the states a call is given (a critic with cameras; NULL without):
  * obs[k] / next[k] [B, h, w, c] of camera k for obs / next_obs (next: the update only).
- * random 1: each network's crops drawn from crop (the update); 0: centred. */
+ * random 1: each network's crops drawn from crop (the update); 0: centred. With rep (backend
+ * int32 [B], not in an update), obs[k] holds frame_rows frames and state i shows frame rep[i]:
+ * each frame is encoded once for the states that share it (extraction's K candidates). */
 typedef struct {
     const uint8_t *const *obs, *const *next;
     int random;
     rise_rng crop;
+    const int32_t *rep;
+    int frame_rows;
 } rise_critic_frames;
 
 /* Backend scalars written by an update. */

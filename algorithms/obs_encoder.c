@@ -57,7 +57,7 @@ void rise_obs_encoder_forward(const rise_obs_encoder *e, rise_backend *be, const
     const int run = ar->be != NULL, n = rows * c->frames, F = e->frame_dim, D = c->lowdim;
     t->rows = rows;
     t->out = rise_arena_alloc(ar, (size_t)n * F);
-    if (run && D > 0) be->copy_cols(be, t->out, F, 0, lowdim, D, 0, n, D, 0);
+    if (run && D > 0 && lowdim) be->copy_cols(be, t->out, F, 0, lowdim, D, 0, n, D, 0);
     int col = D;
     for (int k = 0; k < c->n_cams; ++k) {
         const rise_camera_shape *s = &c->cam[k];

@@ -57,7 +57,7 @@ rise_status rise_obs_encoder_register(rise_obs_encoder *e, rise_params *p, const
 /* Philox blocks one training forward draws (the crops of every camera), for rows rows. */
 uint64_t rise_obs_encoder_rng_blocks(const rise_obs_encoder *e, int rows);
 
-/* t->out [rows, To frame_dim] from lowdim [rows, To D] (may be NULL when D = 0) and
+/* t->out [rows, To frame_dim] from lowdim [rows, To D] (NULL: those columns are left unset) and
  * frames[c] uint8 [rows, To, h, w, ch] of each camera, with weights w. random 1: crops drawn
  * from rng (camera c at rng.offset + c crop_frames_blocks(rows To)); 0: centred crops. The
  * tape and the activations stay in the arena for the backward. */

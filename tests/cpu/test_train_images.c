@@ -4,7 +4,8 @@
  *    central finite differences of the loss (random crops and noise fixed), which checks
  *    d loss / d obs out of the diffusion loss and the encoder's place in the feature row;
  *  - the critic's encoders (Q1, Q2, V each its own): their gradients and the MLPs' against
- *    central differences of the TD and expectile losses;
+ *    central differences of the TD and expectile losses; states that share a frame
+ *    (extraction's candidates, encoded once) score as with a copy each;
  *  - training on the maze's rendered camera view (`rise gen --obs both`, agent_pos plus
  *    agentview_image, two-frame history, action chunks, one action-noise copy): diffusion
  *    BC's loss falls; RISE on expert and play images (critic encoders, relabelled pairs on
@@ -198,7 +199,7 @@ static void test_critic_gradients(void) {
     for (size_t i = 0; i < sizeof fo; ++i)
         fo[i] = (uint8_t)((i * 53u + 7u) % 253u), fn[i] = (uint8_t)((i * 29u + 3u) % 241u);
     const uint8_t *fop[1] = {fo}, *fnp[1] = {fn};
-    const rise_critic_frames fr = {fop, fnp, 1, {9, 5, 0, NULL, 0, 0, 0, 0}};
+    const rise_critic_frames fr = {fop, fnp, 1, {9, 5, 0, NULL, 0, 0, 0, 0}, NULL, 0};
     rise_arena ar;
     rise_arena_init_measure(&ar);
     rise_iql_critic_update(&c, &ar, obs, act, next, r, d, B, 1, NULL, &fr);
@@ -238,6 +239,26 @@ static void test_critic_gradients(void) {
                    net ? "V" : "Q", bad, checked, nerr, enc_name[net], enc_nonzero, enc_n);
         free(grad);
     }
+    /* extraction's shared frames: 2 states per frame (rep) score as with a frame each */
+    enum { FB = G_H * G_W * G_C };
+    uint8_t fdup[B * FB];
+    float obs2[B * D];
+    int32_t rep[B];
+    for (int i = 0; i < B; ++i) {
+        rep[i] = i / 2;
+        memcpy(fdup + (size_t)i * FB, fo + (size_t)(i / 2) * FB, FB);
+        memcpy(obs2 + i * D, obs + (i / 2) * D, sizeof(float) * D);
+    }
+    const uint8_t *fdp[1] = {fdup};
+    const rise_critic_frames each = {fdp, NULL, 0, {0, 0, 0, NULL, 0, 0, 0, 0}, NULL, 0};
+    const rise_critic_frames shared = {fop, NULL, 0, {0, 0, 0, NULL, 0, 0, 0, 0}, rep, B / 2};
+    float q1[B], q2[B], v1[B], v2[B];
+    rise_iql_critic_qmin(&c, &ar, c.qp.value, obs2, act, B, q1, &each);
+    rise_iql_critic_qmin(&c, &ar, c.qp.value, obs2, act, B, q2, &shared);
+    rise_iql_critic_value(&c, &ar, obs2, B, v1, &each);
+    rise_iql_critic_value(&c, &ar, obs2, B, v2, &shared);
+    test_close("shared frames: min Q", q2, q1, B, 1e-6, 1e-5);
+    test_close("shared frames: V", v2, v1, B, 1e-6, 1e-5);
     rise_arena_free(&ar);
     rise_iql_critic_free(&c);
 }
