@@ -133,8 +133,10 @@ static rise_status append(rise_trainset *ts, const rise_episodes *e, int source,
     const int64_t n0 = ts->n, t0 = ts->n_traj;
     RISE_TRY(grow(ts, n0 + e->n, t0 + e->n_demos));
     const int64_t D = ts->obs_dim, A = ts->act_dim;
-    memcpy(ts->obs + n0 * D, e->obs, (size_t)(e->n * D) * sizeof(float));
-    memcpy(ts->next_obs + n0 * D, e->next_obs, (size_t)(e->n * D) * sizeof(float));
+    if (D > 0) {
+        memcpy(ts->obs + n0 * D, e->obs, (size_t)(e->n * D) * sizeof(float));
+        memcpy(ts->next_obs + n0 * D, e->next_obs, (size_t)(e->n * D) * sizeof(float));
+    }
     memcpy(ts->actions + n0 * A, e->actions, (size_t)(e->n * A) * sizeof(float));
     for (int c = 0; c < ts->n_cams && !ts->stream; ++c) {
         const int64_t fb = ts->cams[c].frame_bytes;
@@ -376,10 +378,11 @@ static rise_status build(const rise_data_spec *spec, rise_trainset *ts, listed_s
                 ts->obs_dim = e.obs_dim;
                 ts->act_dim = e.act_dim;
                 ts->n_keys = e.n_keys;
-                ts->keys = malloc((size_t)e.n_keys * sizeof *ts->keys);
+                /* (no low-dim key at all when the observations are camera frames only) */
+                ts->keys = malloc((size_t)(e.n_keys ? e.n_keys : 1) * sizeof *ts->keys);
                 if (!ts->keys)
                     st = rise_error(RISE_ERR_NOMEM, "out of memory");
-                else
+                else if (e.n_keys)
                     memcpy(ts->keys, e.keys, (size_t)e.n_keys * sizeof *ts->keys);
                 if (e.env_args) ts->env_args = strdup(e.env_args);
                 if (ts->n_keys > RISE_DATA_MAX_KEYS)
