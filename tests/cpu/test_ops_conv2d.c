@@ -134,6 +134,34 @@ static void test_conv_backend(int b, int h, int w, int ci, int co, int kh, int k
     free(dw), free(dwr), free(db), free(dbr);
 }
 
+/* col2im by channel runs against the per-element gather conv2d_col2im_value: bit for bit
+ * (same additions in the same order), overwriting and accumulating; ci > 256 crosses the
+ * run buffer. */
+static void test_col2im_exact(int b, int h, int w, int ci, int kh, int kw, int st, int p) {
+    const rise_conv2d_shape s = conv2d_make_shape(b, h, w, ci, 1, kh, kw, st, p);
+    const size_t nx = (size_t)b * h * w * ci;
+    const size_t ncol = (size_t)b * s.h_out * s.w_out * (size_t)conv2d_col_width(&s);
+    float *dcol = malloc(4 * ncol), *dx = malloc(4 * nx), *want = malloc(4 * nx);
+    test_fill_random(dcol, ncol, 51, -1, 1);
+    for (int acc = 0; acc < 2; ++acc) {
+        test_fill_random(dx, nx, 52, -1, 1);
+        size_t k = 0;
+        for (int bb = 0; bb < b; ++bb)
+            for (int r = 0; r < h; ++r)
+                for (int q = 0; q < w; ++q)
+                    for (int c = 0; c < ci; ++c, ++k) {
+                        const float v = conv2d_col2im_value(&s, dcol, bb, r, q, c);
+                        want[k] = acc ? dx[k] + v : v;
+                    }
+        conv2d_col2im_ref(&s, dx, dcol, acc, 0, b);
+        char name[96];
+        snprintf(name, sizeof name, "col2im runs b%d %dx%dx%d k%dx%d s%d p%d acc %d", b, h, w, ci,
+                 kh, kw, st, p, acc);
+        test_close(name, dx, want, nx, 0, 0);
+    }
+    free(dcol), free(dx), free(want);
+}
+
 static void test_spatial_softmax_hand(void) {
     /* one 3x3 map with a huge value at (r 0, q 2): the keypoint is (x +1, y -1); a second
      * channel of zeros: uniform attention, keypoint (0, 0); temperature 1 */
@@ -237,11 +265,13 @@ static void run_table(const char *name) {
     if (!be) exit(1);
     test_conv_hand();
     test_conv_backend(3, 9, 7, 5, 6, 3, 3, 1, 1);
-    test_conv_backend(2, 11, 10, 3, 4, 3, 5, 2, 2);  /* non-square kernel, strided */
-    test_conv_backend(2, 8, 8, 3, 16, 8, 8, 4, 0);   /* the stem of a small encoder */
-    test_conv_backend(4, 5, 6, 7, 3, 1, 1, 1, 0);    /* pointwise */
-    test_conv_backend(1, 3, 2, 2, 2, 5, 4, 1, 2);    /* kernel as large as the padded image */
-    test_conv_backend(32, 12, 12, 8, 8, 3, 3, 1, 1); /* enough rows for the OpenMP chunks */
+    test_conv_backend(2, 11, 10, 3, 4, 3, 5, 2, 2);   /* non-square kernel, strided */
+    test_conv_backend(2, 8, 8, 3, 16, 8, 8, 4, 0);    /* the stem of a small encoder */
+    test_conv_backend(4, 5, 6, 7, 3, 1, 1, 1, 0);     /* pointwise */
+    test_conv_backend(1, 3, 2, 2, 2, 5, 4, 1, 2);     /* kernel as large as the padded image */
+    test_conv_backend(32, 12, 12, 8, 8, 3, 3, 1, 1);  /* enough rows for the OpenMP chunks */
+    test_conv_backend(3, 15, 13, 3, 8, 7, 7, 2, 3);   /* 7x7 stride 2, odd sizes */
+    test_conv_backend(1, 10, 10, 16, 32, 3, 3, 2, 1); /* the encoder's stride-2 3x3, batch 1 */
     test_spatial_softmax_fd(1.0f);
     test_spatial_softmax_fd(0.5f);
     test_edges();
@@ -254,6 +284,9 @@ int main(void) {
     test_conv_fd(1, 4, 5, 3, 2, 1, 1, 1, 0); /* pointwise */
     test_conv_fd(2, 6, 7, 2, 2, 4, 4, 2, 0); /* unpadded stride, odd width */
     test_spatial_softmax_hand();
+    test_col2im_exact(2, 7, 6, 3, 3, 3, 2, 1);
+    test_col2im_exact(1, 5, 5, 300, 3, 2, 1, 1); /* channels beyond one run buffer */
+    test_col2im_exact(2, 9, 8, 4, 7, 7, 2, 3);
     run_table("ref");
     run_table("cpu");
     return test_finish();
