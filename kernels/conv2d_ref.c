@@ -6,6 +6,8 @@
  * the table's GEMM); the tests hold it to these loops. */
 #include "conv2d.h"
 
+#include <string.h>
+
 void conv2d_forward_ref(const rise_conv2d_shape *s, float *y, const float *x, const float *w,
                         const float *bias) {
     conv2d_check("conv2d_forward", s);
@@ -89,11 +91,27 @@ void conv2d_backward_weight_ref(const rise_conv2d_shape *s, float *dw, float *db
     }
 }
 
+/* conv2d_col_value's entries, a kernel position's Ci channels at a time (they are
+ * contiguous in NHWC): the same values, copied as runs instead of one index at a time. */
 void conv2d_im2col_ref(const rise_conv2d_shape *s, float *col, const float *x, size_t row_lo,
                        size_t row_hi) {
-    const int cw = conv2d_col_width(s);
-    for (size_t row = row_lo; row < row_hi; ++row)
-        for (int e = 0; e < cw; ++e) col[row * cw + e] = conv2d_col_value(s, x, row, e);
+    const int cw = conv2d_col_width(s), ci = s->c_in;
+    for (size_t row = row_lo; row < row_hi; ++row) {
+        const int v = (int)(row % (size_t)s->w_out);
+        const size_t bu = row / (size_t)s->w_out;
+        const int u = (int)(bu % (size_t)s->h_out), b = (int)(bu / (size_t)s->h_out);
+        float *out = col + row * cw;
+        for (int i = 0; i < s->kh; ++i) {
+            const int r = conv2d_src(u, i, s->stride, s->pad);
+            for (int j = 0; j < s->kw; ++j, out += ci) {
+                const int q = conv2d_src(v, j, s->stride, s->pad);
+                if (r < 0 || r >= s->h_in || q < 0 || q >= s->w_in)
+                    memset(out, 0, sizeof(float) * (size_t)ci);
+                else
+                    memcpy(out, x + conv2d_x_at(s, b, r, q, 0), sizeof(float) * (size_t)ci);
+            }
+        }
+    }
 }
 
 void conv2d_col2im_ref(const rise_conv2d_shape *s, float *dx, const float *dcol, int accumulate,
