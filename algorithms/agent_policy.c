@@ -41,7 +41,7 @@ typedef struct {
     const rise_env *view;
     char cam_names[RISE_OBS_MAX_CAMERAS][RISE_OBS_CAMERA_NAME_MAX];
     uint8_t *h_frames[RISE_OBS_MAX_CAMERAS], *d_frames[RISE_OBS_MAX_CAMERAS];
-    /* the critic's: each row's current frame once per candidate, [cap, h w c] */
+    /* the critic's: each row's current frame, shared by its K candidates, [rows, h w c] */
     uint8_t *h_cframes[RISE_OBS_MAX_CAMERAS], *d_cframes[RISE_OBS_MAX_CAMERAS];
 } agent_policy;
 

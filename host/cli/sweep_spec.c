@@ -246,6 +246,17 @@ static rise_status kv_put(const sweep_spec *s, kv_list *l, const char *key, cons
     return RISE_OK;
 }
 
+/* train.seeds is the list of seeds one process trains (packing): `rise sweep` sets it itself
+ * from the spec's "seeds", so a spec that sets it would train other seeds than its runs say. */
+static rise_status refuse_pack_key(const sweep_spec *s, const char *field, const char *key) {
+    if (strcmp(key, "train.seeds")) return RISE_OK;
+    return rise_error(RISE_ERR_INVALID,
+                      "%s: %s: sets train.seeds; seeds come from the spec's \"seeds\" (rise "
+                      "sweep packs them into train.seeds itself): remove the key and list the "
+                      "seeds in \"seeds\"",
+                      s->path, field);
+}
+
 static rise_status parse_set(sweep_spec *s, const cJSON *obj, const char *field, kv_list *l) {
     if (!obj) return RISE_OK;
     if (!cJSON_IsObject(obj))
@@ -254,6 +265,7 @@ static rise_status parse_set(sweep_spec *s, const cJSON *obj, const char *field,
         char *f = sprint(s, "%s.%s", field, v->string);
         NEED(f);
         RISE_TRY(check_key(s, field, v->string));
+        RISE_TRY(refuse_pack_key(s, field, v->string));
         if (!strcmp(v->string, s->seed_key))
             return rise_error(RISE_ERR_INVALID,
                               "%s: %s: sets the seed key %s; seeds come from \"seeds\"", s->path,
@@ -318,6 +330,7 @@ static rise_status parse_grid(sweep_spec *s, const cJSON *grid, const cJSON *lab
         char *f = sprint(s, "grid.%s", v->string);
         NEED(f);
         RISE_TRY(check_key(s, "grid", v->string));
+        RISE_TRY(refuse_pack_key(s, "grid", v->string));
         if (!strcmp(v->string, s->seed_key))
             return rise_error(RISE_ERR_INVALID,
                               "%s: grid: sweeps the seed key %s; seeds come from \"seeds\"",

@@ -137,6 +137,13 @@ static void test_errors(void) {
          {"runs (\"a\")", "critic.lr", "which the grid also sweeps"}},
         {"{\"config\": \"a.json\", \"set\": {\"train.seed\": 3}, \"seeds\": 1}",
          {"set", "seed key train.seed", "seeds come from"}},
+        {"{\"config\": \"a.json\", \"set\": {\"train.seeds\": [0, 1]}, \"seeds\": 2}",
+         {"bad.json: set", "sets train.seeds", "seeds come from the spec's \"seeds\""}},
+        {"{\"config\": \"a.json\", \"seeds\": 1, \"grid\": {\"train.seeds\": [[0], [1]]}}",
+         {"bad.json: grid", "sets train.seeds", "remove the key"}},
+        {"{\"config\": \"a.json\", \"runs\": [{\"name\": \"a\", \"set\": {\"train.seeds\": "
+         "[3]}}], \"seeds\": 1}",
+         {"runs[0].set", "sets train.seeds", "packs them into train.seeds"}},
         {"{\"config\": \"a.json\", \"seeds\": 1, \"grid\": {\"a.b\": [\"x/y\", \"x_y\"]}}",
          {"share the directory", "a/a.b=x_y", NULL}},
         {"{\"config\": \"a.json\", \"seeds\": 1, \"metrics\": [{\"name\": \"m\", \"file\": "

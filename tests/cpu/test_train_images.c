@@ -17,6 +17,8 @@
  *    loads; the loaded policy acts on frames the maze renders from the observation history
  *    it is passed (actions in range, independent of the batch, moved by the picture), and
  *    is refused without a camera view or with a task that renders none;
+ *  - a robomimic image file made by the test fixtures (low-dim "object" + a 6x5x3 camera)
+ *    trains diffusion BC and records its camera;
  *  - data.relabel_keys: relabelling a camera-only set on a key loaded for the search alone
  *    gives exactly the pairs of the low-dim search on that key;
  *  - what is not built yet is refused with messages that say so: the Gaussian actors and
@@ -33,6 +35,7 @@
 #include "algorithms/obs_encoder.h"
 #include "algorithms/train_run.h"
 #include "data/pairs.h"
+#include "fixtures/data_fixtures.h"
 #include "host/checkpoint.h"
 #include "maze_fixture.h"
 #include "test_util.h"
@@ -554,6 +557,49 @@ static void test_relabel_keys(void) {
     }
 }
 
+/* A robomimic image file made here (tests/fixtures: 3 demos, low-dim key "object" and a 6x5x3
+ * camera) trains diffusion BC through `rise train`'s own path and saves its cameras. */
+static void test_robomimic_fixture(void) {
+    char path[600], out[600], buf[700];
+    snprintf(path, sizeof path, "%s/robomimic_img.h5", dir);
+    fx_robomimic fx;
+    fx_default(&fx);
+    fx_write_robomimic(path, &fx);
+    fx_add_camera(path, &fx, "agentview_image", 6, 5, 3, 1, H5T_STD_U8LE, 0);
+    static const char *const kv[] = {"train.steps=6",
+                                     "train.batch=4",
+                                     "train.log_every=3",
+                                     "train.ckpt_every=0",
+                                     "policy.width=8",
+                                     "policy.depth=1",
+                                     "diffusion.train_steps=10",
+                                     "encoder.channels=4",
+                                     "encoder.strides=1",
+                                     "encoder.groups=2",
+                                     "encoder.keypoints=2",
+                                     "encoder.feat_dim=4",
+                                     "encoder.crop=0",
+                                     "data.obs_keys=object,agentview_image"};
+    rise_train_config c;
+    train_fixture_with(&c, "bc_diffusion", kv, sizeof kv / sizeof kv[0]);
+    snprintf(buf, sizeof buf, "data.source=expert:%s", path);
+    train_fixture_set(&c, buf);
+    snprintf(out, sizeof out, "%s/robomimic_run", dir);
+    rise_train_summary sum;
+    TEST_CHECK(rise_train_run(&c, out, 0, &quiet, &sum) == RISE_OK && sum.last_step == 6,
+               "diffusion BC on a robomimic image file: %s", rise_last_error());
+    snprintf(buf, sizeof buf, "%s/checkpoint.h5", out);
+    rise_ckpt_reader rd;
+    char *cams = NULL;
+    if (rise_ckpt_open(&rd, buf) == RISE_OK) {
+        rise_ckpt_get_string(&rd, "cameras", &cams);
+        rise_ckpt_close(&rd);
+    }
+    TEST_CHECK(cams && !strcmp(cams, "agentview_image:6x5x3"), "its cameras record: %s",
+               cams ? cams : "(none)");
+    free(cams);
+}
+
 static void expect_refused_keys(const char *algo, const char *keys, const char *words) {
     rise_train_config c;
     image_config(&c, algo, keys, 10);
@@ -597,6 +643,7 @@ int main(void) {
     if (!mkdtemp(dir)) return 1;
     test_training();
     test_relabel_keys();
+    test_robomimic_fixture();
     test_refusals();
     rise_backend_destroy(be);
     char cmd[300];
