@@ -87,12 +87,13 @@ RISE_HD float conv2d_col_value(const rise_conv2d_shape *s, const float *x, size_
     return x[conv2d_x_at(s, b, r, q, c)];
 }
 
-/* dx[b, r, q, c] as the sum of the dcol entries that read it, in (i, j) order, so the
- * reference and the kernels add in the same order (deterministic). */
-RISE_HD float conv2d_col2im_value(const rise_conv2d_shape *s, const float *dcol, int b, int r,
-                                  int q, int c) {
+/* acc[k] = dx[b, r, q, c0 + k] for k < n: the sum of the dcol entries that read it, in
+ * (i, j) order, so the reference, its channel-run lowering and the kernels add in the same
+ * order (deterministic, bit-identical). */
+RISE_HD void conv2d_col2im_run(const rise_conv2d_shape *s, const float *dcol, int b, int r, int q,
+                               int c0, int n, float *acc) {
     const int cw = conv2d_col_width(s);
-    float acc = 0.0f;
+    for (int k = 0; k < n; ++k) acc[k] = 0.0f;
     for (int i = 0; i < s->kh; ++i) {
         const int u = conv2d_dst(r, i, s->stride, s->pad, s->h_out);
         if (u < 0) continue;
@@ -100,9 +101,17 @@ RISE_HD float conv2d_col2im_value(const rise_conv2d_shape *s, const float *dcol,
             const int v = conv2d_dst(q, j, s->stride, s->pad, s->w_out);
             if (v < 0) continue;
             const size_t row = ((size_t)b * s->h_out + u) * s->w_out + v;
-            acc += dcol[row * cw + (size_t)(i * s->kw + j) * s->c_in + c];
+            const float *d = dcol + row * cw + (size_t)(i * s->kw + j) * s->c_in + c0;
+            for (int k = 0; k < n; ++k) acc[k] += d[k];
         }
     }
+}
+
+/* One channel of conv2d_col2im_run. */
+RISE_HD float conv2d_col2im_value(const rise_conv2d_shape *s, const float *dcol, int b, int r,
+                                  int q, int c) {
+    float acc;
+    conv2d_col2im_run(s, dcol, b, r, q, c, 1, &acc);
     return acc;
 }
 

@@ -114,14 +114,13 @@ void conv2d_im2col_ref(const rise_conv2d_shape *s, float *col, const float *x, s
     }
 }
 
-/* By channel runs: for each input pixel, the dcol runs that read it are added in (i, j)
- * order into a zeroed accumulator (dx itself when overwriting), channel by channel, so every dx
- * entry gets the same float additions in the same order as conv2d_col2im_value (bit-identical),
- * without its per-element index arithmetic. */
+/* By channel runs (conv2d_col2im_run, the rule the kernels apply one channel at a time):
+ * each pixel's runs of up to CONV2D_COL2IM_RUN channels are summed into dx itself when
+ * overwriting, else into a buffer added to dx. */
 #define CONV2D_COL2IM_RUN 256
 void conv2d_col2im_ref(const rise_conv2d_shape *s, float *dx, const float *dcol, int accumulate,
                        int b_lo, int b_hi) {
-    const int cw = conv2d_col_width(s), ci = s->c_in;
+    const int ci = s->c_in;
     float acc[CONV2D_COL2IM_RUN];
     for (int b = b_lo; b < b_hi; ++b)
         for (int r = 0; r < s->h_in; ++r)
@@ -129,19 +128,7 @@ void conv2d_col2im_ref(const rise_conv2d_shape *s, float *dx, const float *dcol,
                 float *e = dx + conv2d_x_at(s, b, r, q, 0);
                 for (int c0 = 0; c0 < ci; c0 += CONV2D_COL2IM_RUN) {
                     const int n = ci - c0 < CONV2D_COL2IM_RUN ? ci - c0 : CONV2D_COL2IM_RUN;
-                    float *t = accumulate ? acc : e + c0; /* overwrite: sum in place */
-                    for (int c = 0; c < n; ++c) t[c] = 0.0f;
-                    for (int i = 0; i < s->kh; ++i) {
-                        const int u = conv2d_dst(r, i, s->stride, s->pad, s->h_out);
-                        if (u < 0) continue;
-                        for (int j = 0; j < s->kw; ++j) {
-                            const int v = conv2d_dst(q, j, s->stride, s->pad, s->w_out);
-                            if (v < 0) continue;
-                            const size_t row = ((size_t)b * s->h_out + u) * s->w_out + v;
-                            const float *d = dcol + row * cw + (size_t)(i * s->kw + j) * ci + c0;
-                            for (int c = 0; c < n; ++c) t[c] += d[c];
-                        }
-                    }
+                    conv2d_col2im_run(s, dcol, b, r, q, c0, n, accumulate ? acc : e + c0);
                     if (accumulate)
                         for (int c = 0; c < n; ++c) e[c0 + c] += acc[c];
                 }
