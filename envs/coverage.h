@@ -82,12 +82,12 @@ void rise_robust_opts_default(rise_robust_opts *o);
 
 typedef struct {
     int episodes;
-    int clean_success;     /* successes without perturbation */
-    int perturbed_success; /* successes with perturbation */
-    int reached;           /* perturbed episodes that received every perturbation */
-    int reached_success;   /* of which succeeded */
-    int clean_reached;     /* of those reached, the starts whose clean episode succeeded */
-    int clean_reached_success;    /* of which the perturbed episode succeeded too */
+    int clean_success;         /* successes without perturbation */
+    int perturbed_success;     /* successes with perturbation */
+    int reached;               /* perturbed episodes that received every perturbation */
+    int reached_success;       /* of which succeeded */
+    int clean_reached;         /* of those reached, the starts whose clean episode succeeded */
+    int clean_reached_success; /* of which the perturbed episode succeeded too */
     double clean_rate, perturbed_rate, recovery_rate;
     double recovery_given_clean_rate; /* clean_reached_success / clean_reached (0 when none) */
     rise_perturb_plan plan;

@@ -24,46 +24,9 @@
 #include "algorithms/agent.h"
 #include "algorithms/agent_internal.h"
 #include "agent_fixture.h"
+#include "agent_tracking.h"
 #include "maze_fixture.h"
 #include "test_util.h"
-
-typedef struct {
-    rise_agent *a;
-    float *p0[3]; /* initial policy, Q, V values (host copies) */
-} tracked;
-
-static rise_params *buffer(rise_agent *a, int which) {
-    if (which == 0) return &a->pp;
-    return which == 1 ? &a->critic.qp : &a->critic.vp;
-}
-
-static void track(tracked *t, rise_agent *a) {
-    t->a = a;
-    for (int w = 0; w < 3; ++w) {
-        rise_params *p = buffer(a, w);
-        t->p0[w] = test_from_backend(a->be, p->value, p->size);
-    }
-}
-
-/* Worst relative RMS error, over the three buffers, of the change from the initial values. */
-static double change_error(const tracked *ref, const tracked *got) {
-    double worst = 0.0;
-    for (int w = 0; w < 3; ++w) {
-        rise_params *pr = buffer(ref->a, w), *pg = buffer(got->a, w);
-        float *vr = test_from_backend(ref->a->be, pr->value, pr->size);
-        float *vg = test_from_backend(got->a->be, pg->value, pg->size);
-        double num = 0.0, den = 0.0;
-        for (size_t i = 0; i < pr->size; ++i) {
-            const double dr = (double)vr[i] - ref->p0[w][i], dg = (double)vg[i] - got->p0[w][i];
-            num += (dg - dr) * (dg - dr);
-            den += dr * dr;
-        }
-        const double e = den > 0 ? sqrt(num / den) : sqrt(num);
-        if (e > worst) worst = e;
-        free(vr), free(vg);
-    }
-    return worst;
-}
 
 static double metric_error(rise_agent *ref, rise_agent *got) {
     rise_agent_metrics mr, mg;
@@ -88,11 +51,6 @@ static rise_agent *make(rise_backend *be, const rise_trainset *ts, uint64_t seed
                    rise_agent_attach_data(a, ts) == RISE_OK,
                "agent on %s: %s", be->name, rise_last_error());
     return a;
-}
-
-static void steps(rise_agent *a, int n) {
-    for (int i = 0; i < n; ++i)
-        TEST_CHECK(rise_agent_step(a) == RISE_OK, "step on %s", a->be->name);
 }
 
 int main(void) {
@@ -123,12 +81,12 @@ int main(void) {
     track(&ta, a);
     track(&tb, b);
     track(&to, other);
-    steps(a, 1), steps(b, 1), steps(other, 1);
+    tracked_steps(a, 1), tracked_steps(b, 1), tracked_steps(other, 1);
     double ep = change_error(&ta, &tb), em = metric_error(a, b);
     printf("after 1 step: parameter change error %.3g, loss error %.3g\n", ep, em);
     TEST_CHECK(ep <= 1e-2, "1 step: parameters within 1e-2 (%.3g)", ep);
     TEST_CHECK(em <= 1e-3, "1 step: losses within 1e-3 (%.3g)", em);
-    steps(a, 99), steps(b, 99), steps(other, 99);
+    tracked_steps(a, 99), tracked_steps(b, 99), tracked_steps(other, 99);
     ep = change_error(&ta, &tb);
     em = metric_error(a, b);
     const double ctrl = change_error(&ta, &to);
@@ -137,7 +95,7 @@ int main(void) {
     TEST_CHECK(ep <= 5e-2, "100 steps: parameters within 5e-2 (%.3g)", ep);
     TEST_CHECK(em <= 5e-2, "100 steps: losses within 5e-2 (%.3g)", em);
     TEST_CHECK(ctrl >= 0.5, "negative control: another seed differs by %.3g (>= 0.5)", ctrl);
-    for (int w = 0; w < 3; ++w) free(ta.p0[w]), free(tb.p0[w]), free(to.p0[w]);
+    tracked_free(&ta), tracked_free(&tb), tracked_free(&to);
     rise_agent_free(a);
     rise_agent_free(b);
     rise_agent_free(other);

@@ -19,42 +19,9 @@
 #include "agent_fixture.h"
 #include "algorithms/agent.h"
 #include "algorithms/agent_internal.h"
+#include "agent_tracking.h"
 #include "maze_fixture.h"
 #include "test_util.h"
-
-typedef struct {
-    rise_agent *a;
-    float *p0[3];
-} tracked;
-
-static rise_params *buffer(rise_agent *a, int which) {
-    return which == 0 ? &a->pp : which == 1 ? &a->critic.qp : &a->critic.vp;
-}
-
-static void track(tracked *t, rise_agent *a) {
-    t->a = a;
-    for (int w = 0; w < 3; ++w)
-        t->p0[w] = test_from_backend(a->be, buffer(a, w)->value, buffer(a, w)->size);
-}
-
-static double change_error(const tracked *ref, const tracked *got) {
-    double worst = 0.0;
-    for (int w = 0; w < 3; ++w) {
-        rise_params *pr = buffer(ref->a, w), *pg = buffer(got->a, w);
-        float *vr = test_from_backend(ref->a->be, pr->value, pr->size);
-        float *vg = test_from_backend(got->a->be, pg->value, pg->size);
-        double num = 0.0, den = 0.0;
-        for (size_t i = 0; i < pr->size; ++i) {
-            const double dr = (double)vr[i] - ref->p0[w][i], dg = (double)vg[i] - got->p0[w][i];
-            num += (dg - dr) * (dg - dr);
-            den += dr * dr;
-        }
-        const double e = den > 0 ? sqrt(num / den) : sqrt(num);
-        if (e > worst) worst = e;
-        free(vr), free(vg);
-    }
-    return worst;
-}
 
 static rise_agent *make(rise_backend *be, const rise_trainset *ts, uint64_t seed) {
     rise_agent_config c;
@@ -76,11 +43,6 @@ static rise_agent *make(rise_backend *be, const rise_trainset *ts, uint64_t seed
                    rise_agent_attach_data(a, ts) == RISE_OK,
                "agent on %s: %s", be->name, rise_last_error());
     return a;
-}
-
-static void steps(rise_agent *a, int n) {
-    for (int i = 0; i < n; ++i)
-        TEST_CHECK(rise_agent_step(a) == RISE_OK, "step on %s", a->be->name);
 }
 
 /* Actions of a's policy on frames the maze renders from fixed observations. */
@@ -140,11 +102,11 @@ int main(void) {
     if (!a || !b || !other) return test_finish();
     tracked ta, tb, to;
     track(&ta, a), track(&tb, b), track(&to, other);
-    steps(a, 1), steps(b, 1), steps(other, 1);
+    tracked_steps(a, 1), tracked_steps(b, 1), tracked_steps(other, 1);
     double ep = change_error(&ta, &tb);
     printf("after 1 step: parameter change error %.3g\n", ep);
     TEST_CHECK(ep <= 1e-2, "1 step: parameters within 1e-2 (%.3g)", ep);
-    steps(a, 29), steps(b, 29), steps(other, 29);
+    tracked_steps(a, 29), tracked_steps(b, 29), tracked_steps(other, 29);
     ep = change_error(&ta, &tb);
     const double ctrl = change_error(&ta, &to);
     printf("after 30 steps: parameter change error %.3g; other seed %.3g\n", ep, ctrl);
@@ -161,7 +123,7 @@ int main(void) {
     printf("actions on rendered frames: largest difference %.3g\n", worst);
     TEST_CHECK(worst <= 5e-2, "actions on rendered frames within 5e-2 (%.3g)", worst);
     rise_env_destroy(maze);
-    for (int w = 0; w < 3; ++w) free(ta.p0[w]), free(tb.p0[w]), free(to.p0[w]);
+    tracked_free(&ta), tracked_free(&tb), tracked_free(&to);
     rise_agent_free(a), rise_agent_free(b), rise_agent_free(other);
     rise_trainset_free(&ts);
     rise_backend_destroy(gpu);
