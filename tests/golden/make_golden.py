@@ -43,6 +43,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from golden_writer import Writer
+
 torch.set_default_dtype(torch.float64)
 
 LR, BETA1, BETA2, EPS, WD = 1e-2, 0.9, 0.999, 1e-8, 0.1
@@ -103,19 +105,6 @@ class LnResNet(nn.Module):
                     (f"blk{k}.fc1.w", self.fc1[k].weight), (f"blk{k}.fc1.b", self.fc1[k].bias),
                     (f"blk{k}.fc2.w", self.fc2[k].weight), (f"blk{k}.fc2.b", self.fc2[k].bias)]
         return out + [("out.w", self.out.weight), ("out.b", self.out.bias)]
-
-
-class Writer:
-    def __init__(self):
-        self.lines = ["rise-golden 1", "# written by tests/golden/make_golden.py; see its docstring"]
-
-    def array(self, name, t):
-        a = np.asarray(t.detach().cpu().numpy() if torch.is_tensor(t) else t, dtype=np.float64)
-        a32 = a.astype(np.float32).reshape(-1)
-        shape = list(a.shape) if a.ndim else [1]
-        self.lines.append(f"array {name} {len(shape)} " + " ".join(str(d) for d in shape))
-        for i in range(0, a32.size, 8):
-            self.lines.append(" ".join("%.9g" % v for v in a32[i:i + 8]))
 
 
 def snapshot(net):
@@ -203,7 +192,7 @@ def main():
     args = ap.parse_args()
     torch.manual_seed(1234)
     gen = torch.Generator().manual_seed(99)
-    w = Writer()
+    w = Writer("make_golden.py")
     for name, v in (("adam.lr", LR), ("adam.beta1", BETA1), ("adam.beta2", BETA2),
                     ("adam.eps", EPS), ("adamw.wd", WD), ("ln.eps", LN_EPS)):
         w.array(name, [v])
@@ -244,9 +233,7 @@ def main():
     w.array("gelu.out_erf", out_erf)
     print(f"gelu: max |tanh form - erf form| = {float((out_erf - out).abs().max()):.3g}")
 
-    w.lines.append("end")
-    with open(args.out, "w") as f:
-        f.write("\n".join(w.lines) + "\n")
+    w.save(args.out)
     print(f"wrote {args.out} ({os.path.getsize(args.out)} bytes)")
 
 

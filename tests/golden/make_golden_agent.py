@@ -63,6 +63,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from golden_writer import Writer
+
 torch.set_default_dtype(torch.float64)
 
 D, A, B = 3, 2, 8
@@ -296,24 +298,6 @@ def policy_step(Pp, obs, a0, noise, spectral, u0=None):
     return dict(G=G, value=new, ema=ema, loss=loss, **extra)
 
 
-class Writer:
-    def __init__(self):
-        self.lines = ["rise-golden 1",
-                      "# written by tests/golden/make_golden_agent.py; see its docstring"]
-
-    def array(self, name, t):
-        a = np.asarray(t.detach().cpu().numpy() if torch.is_tensor(t) else t, dtype=np.float64)
-        a32 = a.astype(np.float32).reshape(-1)
-        shape = list(a.shape) if a.ndim else [1]
-        self.lines.append(f"array {name} {len(shape)} " + " ".join(str(d) for d in shape))
-        for i in range(0, a32.size, 8):
-            self.lines.append(" ".join("%.9g" % v for v in a32[i:i + 8]))
-
-    def group(self, prefix, P):
-        for k, v in P.items():
-            self.array(f"{prefix}.{k}", v)
-
-
 def check_grads(tag, G):
     """Adam's first step is ~lr sign(g): a gradient near float32 rounding would make the
     golden step fragile. Exact zeros (dead relu units) are fine (zero on both sides)."""
@@ -368,7 +352,7 @@ def main():
     alt_move = max(float((alt["gq"][k] - crit["gq"][k]).abs().max()) for k in Q)
     assert alt_move > 1e-3, f"the update order barely matters ({alt_move:.3g})"
 
-    w = Writer()
+    w = Writer("make_golden_agent.py")
     w.array("dims", [D, A, B, CW, CDEPTH, HID, BLOCKS, NF, T, CODE_W, ITERS])
     for name, v in (("gamma", GAMMA), ("expectile", EXPECTILE), ("tau", TAU),
                     ("critic_lr", CRITIC_LR), ("policy_lr", POLICY_LR), ("beta1", BETA1),
@@ -403,9 +387,7 @@ def main():
     w.array("rise.spec.u", rise["u"])
     w.array("rise.spec.v", rise["v"])
     w.array("rise.sigma", rise["sigma"].reshape(1))
-    w.lines.append("end")
-    with open(args.out, "w") as f:
-        f.write("\n".join(w.lines) + "\n")
+    w.save(args.out)
 
     print(f"k = {[int(x) for x in noise[0]]}")
     print(f"critic: loss_v {float(crit['loss_v'].detach()):.6g} loss_q {float(crit['loss_q'].detach()):.6g} "

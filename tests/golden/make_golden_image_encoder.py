@@ -30,6 +30,8 @@ import numpy as np
 import torch
 import torch.nn as nn
 
+from golden_writer import Writer
+
 torch.set_default_dtype(torch.float64)
 
 
@@ -86,20 +88,6 @@ def c_layout(t):
     return t
 
 
-class Writer:
-    def __init__(self):
-        self.lines = ["rise-golden 1",
-                      "# written by tests/golden/make_golden_image_encoder.py; see its docstring"]
-
-    def array(self, name, t):
-        a = np.asarray(t.detach().cpu().numpy() if torch.is_tensor(t) else t, dtype=np.float64)
-        a32 = a.astype(np.float32).reshape(-1)
-        shape = list(a.shape) if a.ndim else [1]
-        self.lines.append(f"array {name} {len(shape)} " + " ".join(str(d) for d in shape))
-        for i in range(0, a32.size, 8):
-            self.lines.append(" ".join("%.9g" % v for v in a32[i:i + 8]))
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "image_encoder.txt"))
@@ -118,16 +106,14 @@ def main():
     y = enc(x)
     (y * r).sum().backward()
 
-    w = Writer()
+    w = Writer("make_golden_image_encoder.py")
     for name, t in (("x", x), ("r", r), ("y", y), ("kp", enc.keypoints), ("dx", x.grad)):
         w.array(name, t)
     for name, p in enc.named():
         w.array("p." + name, c_layout(p))
     for name, p in enc.named():
         w.array("g." + name, c_layout(p.grad))
-    w.lines.append("end")
-    with open(args.out, "w") as f:
-        f.write("\n".join(w.lines) + "\n")
+    w.save(args.out)
     print(f"wrote {args.out}")
 
 

@@ -57,6 +57,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from golden_writer import Writer  # noqa: E402
 from make_golden_agent import below, philox_self_test, rng_normal, rng_word  # noqa: E402
 
 torch.set_default_dtype(torch.float64)
@@ -404,22 +405,6 @@ def sample(P, obs_hist, noise, ddim, betas, ab):
 
 
 # ---------------------------------------------------------------- output
-class Writer:
-    def __init__(self):
-        self.lines = ["rise-golden 1",
-                      "# written by tests/golden/make_golden_rise.py; see its docstring"]
-
-    def array(self, name, t):
-        a = np.asarray(t.detach().cpu().numpy() if torch.is_tensor(t) else t, dtype=np.float64)
-        a32 = a.astype(np.float32).reshape(-1)
-        shape = list(a.shape) if a.ndim else [1]
-        self.lines.append(f"array {name} {len(shape)} " + " ".join(str(d) for d in shape))
-        for i in range(0, a32.size, 8):
-            self.lines.append(" ".join("%.9g" % v for v in a32[i:i + 8]))
-
-    def group(self, prefix, P):
-        for k, v in P.items():
-            self.array(f"{prefix}.{k}", v)
 
 
 def main():
@@ -472,7 +457,7 @@ def main():
         s_ddim = sample(ema2, sobs, noise, True, betas, ab)
         s_ddpm = sample(ema2, sobs, noise, False, betas, ab)
 
-    w = Writer()
+    w = Writer("make_golden_rise.py")
     w.array("dims", [D, A, TO, TA, B, HID, BLOCKS, NF, T, CODE_W, DDIM_STEPS, K_NEIGH,
                      SKIP_EXPERT, SKIP_PLAY] + CRITIC_HIDDEN)
     for name, v in (("gamma", GAMMA), ("expectile", EXPECTILE), ("tau", TAU),
@@ -506,9 +491,7 @@ def main():
     w.array("sample.noise", noise)
     w.array("sample.ddim", s_ddim)
     w.array("sample.ddpm", s_ddpm)
-    w.lines.append("end")
-    with open(args.out, "w") as f:
-        f.write("\n".join(w.lines) + "\n")
+    w.save(args.out)
     print(f"data seed {data_seed}: {n} transitions, {len(pairs)} pairs "
           f"(play->expert {st['kept'][0]}, play->play {st['kept'][1]}; dropped: threshold "
           f"{st['thresh_drop']}, gripper {st['grip_drop']}, same demo {st['demo_drop']}; "

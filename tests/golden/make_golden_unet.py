@@ -32,6 +32,8 @@ import numpy as np
 import torch
 import torch.nn as nn
 
+from golden_writer import Writer
+
 torch.set_default_dtype(torch.float64)
 
 
@@ -162,19 +164,6 @@ def c_layout(name, t):
     return t
 
 
-class Writer:
-    def __init__(self):
-        self.lines = ["rise-golden 1", "# written by tests/golden/make_golden_unet.py; see its docstring"]
-
-    def array(self, name, t):
-        a = np.asarray(t.detach().cpu().numpy() if torch.is_tensor(t) else t, dtype=np.float64)
-        a32 = a.astype(np.float32).reshape(-1)
-        shape = list(a.shape) if a.ndim else [1]
-        self.lines.append(f"array {name} {len(shape)} " + " ".join(str(d) for d in shape))
-        for i in range(0, a32.size, 8):
-            self.lines.append(" ".join("%.9g" % v for v in a32[i:i + 8]))
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "unet.txt"))
@@ -195,7 +184,7 @@ def main():
     y = net(x, k, cond)
     (y * r).sum().backward()
 
-    w = Writer()
+    w = Writer("make_golden_unet.py")
     for name, t in (("x", x), ("k", k), ("cond", cond), ("r", r), ("y", y), ("dcond", cond.grad)):
         w.array(name, t)
     for name, p in net.named():
@@ -203,9 +192,7 @@ def main():
         w.array("g." + name, c_layout(name, p.grad))
     paper = Unet(7, 46, [256, 512, 1024], 5, 8, 256)
     w.array("paper.numel", np.array([sum(p.numel() for p in paper.parameters())], dtype=np.float64))
-    w.lines.append("end")
-    with open(args.out, "w") as f:
-        f.write("\n".join(w.lines) + "\n")
+    w.save(args.out)
     print(f"wrote {args.out}; paper configuration: {sum(p.numel() for p in paper.parameters())} parameters")
 
 
