@@ -86,6 +86,26 @@ static void gather_policy_batch(rise_agent *a) {
                    sizeof(float) * OD);
 }
 
+/* A critic with cameras: the current and next frame of each transition of the critic batch.
+ * The current one is the last frame of the policy row's history when the policy trained on
+ * the same transitions (no second read of the same frames); a pair step reads it. */
+static void gather_critic_frames(rise_agent *a) {
+    const rise_agent_config *c = &a->cfg;
+    const int B = a->B, To = c->obs_horizon;
+    for (int k = 0; k < c->vision.n_cams && a->io_status == RISE_OK; ++k) {
+        const rise_camera_shape *cam = &c->vision.cam[k];
+        const size_t fb = (size_t)cam->h * cam->w * cam->c;
+        if (a->last_policy_from_pairs)
+            a->io_status = rise_gather_frames(a->ts, k, a->idx, B, 1, 0, a->h_cframes[k]);
+        else
+            for (int b = 0; b < B; ++b)
+                memcpy(a->h_cframes[k] + (size_t)b * fb,
+                       a->h_frames[k] + ((size_t)b * To + To - 1) * fb, fb);
+        if (a->io_status == RISE_OK)
+            a->io_status = rise_gather_frames(a->ts, k, a->idx, B, 1, 1, a->h_nframes[k]);
+    }
+}
+
 static void gather_and_upload(rise_agent *a) {
     if (a->data_on_backend) { /* the same batch, assembled on the backend (agent_data.c) */
         rise_agent_data_gather(a);
@@ -98,15 +118,9 @@ static void gather_and_upload(rise_agent *a) {
         rise_sampler_next(&a->sampler, a->idx);
         rise_gather_transitions(a->ts, a->idx, B, a->h_obs, a->h_next, a->h_act, a->h_r, a->h_d,
                                 a->h_expert);
-        /* a critic with cameras: the current and next frame of each transition */
-        for (int k = 0; a->has_critic && k < a->cfg.vision.n_cams && a->io_status == RISE_OK; ++k) {
-            a->io_status = rise_gather_frames(a->ts, k, a->idx, B, 1, 0, a->h_cframes[k]);
-            if (a->io_status == RISE_OK)
-                a->io_status = rise_gather_frames(a->ts, k, a->idx, B, 1, 1, a->h_nframes[k]);
-        }
-        if (a->io_status != RISE_OK) return;
     }
     if (!a->has_gauss) gather_policy_batch(a);
+    if (a->io_status == RISE_OK && a->last_regular_batch && a->has_critic) gather_critic_frames(a);
     if (a->io_status != RISE_OK) return;
     if (a->last_critic_update || a->has_gauss) {
         for (int k = 0; a->has_critic && k < a->cfg.vision.n_cams; ++k) {

@@ -17,6 +17,8 @@
  *    loads; the loaded policy acts on frames the maze renders from the observation history
  *    it is passed (actions in range, independent of the batch, moved by the picture), and
  *    is refused without a camera view or with a task that renders none;
+ *  - the critic batch's current and next frames (the current one copied from the policy's
+ *    history in regular steps) equal their own gather, in regular and pair steps;
  *  - a robomimic image file made by the test fixtures (low-dim "object" + a 6x5x3 camera)
  *    trains diffusion BC and records its camera;
  *  - data.relabel_keys: relabelling a camera-only set on a key loaded for the search alone
@@ -29,11 +31,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "agent_fixture.h"
 #include "algorithms/agent.h"
+#include "algorithms/agent_internal.h"
 #include "algorithms/diffusion_policy.h"
 #include "algorithms/iql_critic.h"
 #include "algorithms/obs_encoder.h"
 #include "algorithms/train_run.h"
+#include "data/frames.h"
 #include "data/pairs.h"
 #include "fixtures/data_fixtures.h"
 #include "host/checkpoint.h"
@@ -600,6 +605,59 @@ static void test_robomimic_fixture(void) {
     free(cams);
 }
 
+/* The critic batch's frames as the agent assembles them (the current frame taken from the
+ * policy's history in a regular step) equal an independent gather of the current and next
+ * frames, in regular steps and, with the critic also training on pair steps, in those. */
+static void test_critic_frames(void) {
+    char json[1400];
+    snprintf(json, sizeof json,
+             "{\"sources\": [{\"path\": \"%s/img.h5\", \"role\": \"expert\"}, "
+             "{\"path\": \"%s/play.h5\", \"role\": \"non_expert\"}], "
+             "\"obs_keys\": [\"agent_pos\", \"agentview_image\"]}",
+             dir, dir);
+    rise_data_spec spec;
+    rise_trainset ts;
+    if (!(rise_data_spec_from_json(&spec, json, NULL) == RISE_OK &&
+          rise_trainset_build(&spec, &ts) == RISE_OK &&
+          rise_trainset_normalize(&ts, NULL) == RISE_OK)) {
+        TEST_CHECK(0, "training set: %s", rise_last_error());
+        return;
+    }
+    rise_agent_config c;
+    agent_fixture_config(&c, RISE_ALGO_RISE, &ts, 8, 16, 1);
+    c.relabel_critic_on_pairs = 1;
+    c.vision.n_cams = 1;
+    c.vision.cam[0] = (rise_camera_shape){ts.cams[0].h, ts.cams[0].w, ts.cams[0].c};
+    c.vision.crop_h = c.vision.crop_w = ts.cams[0].h - 2;
+    c.vision.enc = (rise_image_encoder_config){.n_blocks = 1,
+                                               .block_channels = {4},
+                                               .block_stride = {2},
+                                               .kernel = 3,
+                                               .groups = 2,
+                                               .keypoints = 2,
+                                               .feat_dim = 4};
+    rise_agent *a = NULL;
+    TEST_CHECK(rise_agent_create(&c, be, &ts.norm, &a) == RISE_OK &&
+                   rise_agent_attach_data(a, &ts) == RISE_OK,
+               "agent: %s", rise_last_error());
+    const size_t fb = (size_t)ts.cams[0].h * ts.cams[0].w * ts.cams[0].c, n = (size_t)c.batch * fb;
+    uint8_t *cur = malloc(n), *next = malloc(n);
+    int same = 1, pair_steps = 0;
+    for (int s = 0; a && s < 4; ++s) {
+        TEST_CHECK(rise_agent_step(a) == RISE_OK, "step %d: %s", s, rise_last_error());
+        pair_steps += a->last_policy_from_pairs;
+        same &= rise_gather_frames(&ts, 0, a->idx, c.batch, 1, 0, cur) == RISE_OK &&
+                rise_gather_frames(&ts, 0, a->idx, c.batch, 1, 1, next) == RISE_OK &&
+                !memcmp(cur, a->h_cframes[0], n) && !memcmp(next, a->h_nframes[0], n);
+    }
+    TEST_CHECK(a && same && pair_steps > 0 && pair_steps < 4,
+               "critic frames equal their own gather in every step (%d of 4 pair steps)",
+               pair_steps);
+    free(cur), free(next);
+    rise_agent_free(a);
+    rise_trainset_free(&ts);
+}
+
 static void expect_refused_keys(const char *algo, const char *keys, const char *words) {
     rise_train_config c;
     image_config(&c, algo, keys, 10);
@@ -644,6 +702,7 @@ int main(void) {
     test_training();
     test_relabel_keys();
     test_robomimic_fixture();
+    test_critic_frames();
     test_refusals();
     rise_backend_destroy(be);
     char cmd[300];
