@@ -61,11 +61,8 @@ static rise_status build_data(const rise_train_config *cfg, rise_trainset *ts) {
 /* The agent's settings for this run's configuration and training set (its cameras). */
 static rise_status agent_config_for(const rise_train_config *cfg, const rise_trainset *ts,
                                     rise_agent_config *ac) {
-    if (ts->n_cams > RISE_OBS_MAX_CAMERAS)
-        return rise_error(RISE_ERR_INVALID, "data.obs_keys names %d cameras; at most %d",
-                          ts->n_cams, RISE_OBS_MAX_CAMERAS);
-    rise_camera_shape cams[RISE_OBS_MAX_CAMERAS];
-    for (int k = 0; k < ts->n_cams; ++k)
+    rise_camera_shape cams[RISE_OBS_MAX_CAMERAS]; /* more cameras: refused by the config */
+    for (int k = 0; k < ts->n_cams && k < RISE_OBS_MAX_CAMERAS; ++k)
         cams[k] = (rise_camera_shape){ts->cams[k].h, ts->cams[k].w, ts->cams[k].c};
     return rise_agent_config_from_train(cfg, (int)ts->obs_dim, (int)ts->act_dim, ts->n_cams, cams,
                                         ac);
