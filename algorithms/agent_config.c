@@ -227,13 +227,16 @@ static rise_status set_cameras(const rise_train_config *t, int n_cams,
                         RISE_IMAGE_ENCODER_MAX_BLOCKS, &e->n_blocks));
     RISE_TRY(parse_ints("encoder.strides", t->encoder_strides, e->block_stride,
                         RISE_IMAGE_ENCODER_MAX_BLOCKS, &n_strides));
-    if (n_strides != e->n_blocks)
+    e->trunk = strcmp(t->encoder_trunk, "resnet") ? RISE_TRUNK_CONV : RISE_TRUNK_RESNET;
+    if (e->trunk == RISE_TRUNK_CONV && n_strides != e->n_blocks)
         return rise_error(RISE_ERR_INVALID,
                           "encoder.strides = '%s' has %d values; encoder.channels = '%s' has %d "
                           "blocks (one stride per block)",
                           t->encoder_strides, n_strides, t->encoder_channels, e->n_blocks);
     e->kernel = t->encoder_kernel;
     e->groups = t->encoder_groups;
+    e->stage_blocks = t->encoder_blocks;
+    e->group_channels = t->encoder_group_channels;
     e->keypoints = t->encoder_keypoints;
     e->feat_dim = t->encoder_feat_dim;
     if (t->encoder_crop < -1)

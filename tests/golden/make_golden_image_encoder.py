@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
-"""make_golden_image_encoder.py - PyTorch reference for the image encoder's golden test
-(tests/golden/image_encoder.txt).
+"""make_golden_image_encoder.py - PyTorch reference for the image encoder's golden tests
+(tests/golden/image_encoder.txt: the conv trunk; tests/golden/resnet_encoder.txt: the ResNet
+trunk).
 
-Run:  /tmp/peers/bin/python tests/golden/make_golden_image_encoder.py [--out tests/golden/image_encoder.txt]
-(any Python with torch and numpy works). The output is committed; re-run only when the
-encoder's definition changes on purpose.
+Run:  /tmp/peers/bin/python tests/golden/make_golden_image_encoder.py [--dir tests/golden]
+(any Python with torch, torchvision and numpy works). The outputs are committed; re-run only
+when the encoder's definition changes on purpose.
 
 The encoder is robomimic's VisualCore with a small conv trunk, written here from PyTorch's
 own layers and robomimic's SpatialSoftmax definition (softmax over each channel's H x W
@@ -22,6 +23,17 @@ permuted to [o, kh, kw, i]; Linear weights transposed to [in, out]):
   p.<name>   every parameter, named as algorithms/image_encoder.c registers it ("enc.")
   g.<name>   dL/d parameter
   dx [B, H, W, C]
+
+resnet_encoder.txt: the same arrays for the ResNet trunk, built by torchvision's own ResNet
+code (its stem, BasicBlock and _make_layer, so the shortcut rule and the layer names are
+torchvision's) with GroupNorm(C / 2, C) for BatchNorm (Diffusion Policy's replacement; 2
+channels per group at these widths, 16 in ResNet-18): stages of widths [4, 8] with 2
+BasicBlocks each on 2 frames of 21 x 19 x 3, then the same keypoint head (3 keypoints,
+Linear 6 -> 5). torchvision's names map to rise's as conv1 -> enc.conv1, bn1 -> enc.gn1,
+layerS.J.bnK -> enc.layerS.J.gnK, layerS.J.downsample.0 / .1 -> enc.layerS.J.down.conv / .gn,
+weight / bias -> w / b (g / b for norms). Also, for every parameter of torchvision's
+resnet18(norm_layer=GroupNorm(C / 16, C)) but fc, "s.<rise name>" holds its shape in the C
+layout, so the test can check that rise's ResNet-18 registers exactly those tensors.
 """
 import argparse
 import os
@@ -29,6 +41,7 @@ import os
 import numpy as np
 import torch
 import torch.nn as nn
+from torchvision.models.resnet import BasicBlock, ResNet, resnet18
 
 from golden_writer import Writer
 
@@ -88,9 +101,104 @@ def c_layout(t):
     return t
 
 
+def gn_every(channels_per_group):
+    return lambda c: nn.GroupNorm(c // channels_per_group, c)
+
+
+def rise_name(tv):
+    """torchvision's parameter name -> rise's ("enc." prefix)."""
+    parts = tv.split(".")
+    leaf = parts[-1]
+    norm = False
+    out = []
+    for i, part in enumerate(parts[:-1]):
+        if part.startswith("bn"):
+            out.append("gn" + part[2:])
+            norm = True
+        elif part == "downsample":
+            norm = parts[i + 1] == "1"
+            out.append("down")
+            out.append("gn" if norm else "conv")
+            break
+        else:
+            out.append(part)
+    out.append({"weight": "g" if norm else "w", "bias": "b"}[leaf])
+    return "enc." + ".".join(out)
+
+
+class ResNetEncoder(nn.Module):
+    """torchvision's ResNet stem and stages (its own _make_layer) + the keypoint head."""
+
+    def __init__(self, widths, blocks, channels_per_group, kp, feat):
+        super().__init__()
+        norm = gn_every(channels_per_group)
+        tv = ResNet(BasicBlock, [blocks] * 4, norm_layer=norm)
+        tv.inplanes = widths[0]
+        tv.conv1 = nn.Conv2d(3, widths[0], kernel_size=7, stride=2, padding=3, bias=False)
+        tv.bn1 = norm(widths[0])
+        self.trunk = nn.ModuleDict({"conv1": tv.conv1, "bn1": tv.bn1})
+        self.stages = []
+        for i, wd in enumerate(widths):
+            layer = tv._make_layer(BasicBlock, wd, blocks, stride=1 if i == 0 else 2)
+            self.trunk[f"layer{i + 1}"] = layer
+            self.stages.append(layer)
+        self.pool = tv.maxpool
+        self.kp = nn.Conv2d(widths[-1], kp, 1)
+        self.softmax = SpatialSoftmax()
+        self.proj = nn.Linear(2 * kp, feat)
+
+    def forward(self, x_nhwc):
+        h = x_nhwc.permute(0, 3, 1, 2)
+        h = self.pool(torch.relu(self.trunk["bn1"](self.trunk["conv1"](h))))
+        for layer in self.stages:
+            h = layer(h)
+        self.keypoints = self.softmax(self.kp(h)).flatten(1)
+        return self.proj(self.keypoints)
+
+    def named(self):
+        out = [(rise_name(n), p) for n, p in self.trunk.named_parameters()]
+        out += [("enc.kp.w", self.kp.weight), ("enc.kp.b", self.kp.bias),
+                ("enc.proj.w", self.proj.weight), ("enc.proj.b", self.proj.bias)]
+        return out
+
+
+def write(enc, path, shape, feat, extra=None):
+    torch.manual_seed(1)
+    B, H, W, C = shape
+    with torch.no_grad():
+        for name, p in enc.named():
+            if ".gn" in name:
+                p.copy_(torch.rand_like(p) + (0.5 if name.endswith(".g") else -0.5))
+            p.copy_(p.to(torch.float32).to(torch.float64))
+    f32 = lambda t: t.to(torch.float32).to(torch.float64)
+    x = f32(torch.rand(B, H, W, C)).requires_grad_(True)
+    r = f32(torch.rand(B, feat) * 2 - 1)
+    y = enc(x)
+    (y * r).sum().backward()
+
+    w = Writer("make_golden_image_encoder.py")
+    for name, t in (("x", x), ("r", r), ("y", y), ("kp", enc.keypoints), ("dx", x.grad)):
+        w.array(name, t)
+    for name, p in enc.named():
+        w.array("p." + name, c_layout(p))
+    for name, p in enc.named():
+        w.array("g." + name, c_layout(p.grad))
+    if extra:
+        extra(w)
+    w.save(path)
+    print(f"wrote {path}")
+
+
+def resnet18_shapes(w):
+    tv = resnet18(norm_layer=gn_every(16))
+    for n, p in tv.named_parameters():
+        if not n.startswith("fc."):
+            w.array("s." + rise_name(n), list(c_layout(p).shape))
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "image_encoder.txt"))
+    ap.add_argument("--dir", default=os.path.dirname(__file__))
     args = ap.parse_args()
     torch.manual_seed(0)
     B, H, W, C = 2, 11, 10, 3
@@ -113,8 +221,13 @@ def main():
         w.array("p." + name, c_layout(p))
     for name, p in enc.named():
         w.array("g." + name, c_layout(p.grad))
-    w.save(args.out)
-    print(f"wrote {args.out}")
+    out = os.path.join(args.dir, "image_encoder.txt")
+    w.save(out)
+    print(f"wrote {out}")
+
+    torch.manual_seed(0)
+    write(ResNetEncoder([4, 8], 2, 2, 3, 5), os.path.join(args.dir, "resnet_encoder.txt"),
+          (2, 21, 19, 3), 5, resnet18_shapes)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,9 @@
  * test_agent_gpu compares low-dim agents: the relative RMS error of each buffer's change
  * (policy, Q, V), tolerance 1e-2 after 1 step and 5e-2 after 30, and a negative control
  * (another seed) that must differ by at least 0.5. Then the two trained policies act on
- * frames rendered from the same observations: actions within 5e-2.
+ * frames rendered from the same observations: actions within 5e-2. All of it twice: with
+ * the conv trunk and with a small ResNet trunk (stem, max pool, identity and downsampling
+ * BasicBlocks).
  * RISE_TEST_AGENT_BACKEND=cpu runs it CPU against the reference (the harness without a GPU). */
 #include <math.h>
 #include <stdlib.h>
@@ -23,7 +25,8 @@
 #include "maze_fixture.h"
 #include "test_util.h"
 
-static rise_agent *make(rise_backend *be, const rise_trainset *ts, uint64_t seed) {
+static rise_agent *make(rise_backend *be, const rise_trainset *ts, uint64_t seed,
+                        rise_image_trunk trunk) {
     rise_agent_config c;
     agent_fixture_config(&c, RISE_ALGO_RISE, ts, 32, 32, 2);
     c.seed = seed;
@@ -38,6 +41,14 @@ static rise_agent *make(rise_backend *be, const rise_trainset *ts, uint64_t seed
                                          .groups = 4,
                                          .keypoints = 4,
                                          .feat_dim = 8};
+    if (trunk == RISE_TRUNK_RESNET) /* 22x22 -> stem 11x11 -> pool 6x6 -> 6x6 -> 3x3 */
+        v->enc = (rise_image_encoder_config){.trunk = RISE_TRUNK_RESNET,
+                                             .n_blocks = 2,
+                                             .block_channels = {8, 8},
+                                             .stage_blocks = 1,
+                                             .group_channels = 4,
+                                             .keypoints = 4,
+                                             .feat_dim = 8};
     rise_agent *a = NULL;
     TEST_CHECK(rise_agent_create(&c, be, &ts->norm, &a) == RISE_OK &&
                    rise_agent_attach_data(a, ts) == RISE_OK,
@@ -70,6 +81,41 @@ static void act(rise_agent *a, rise_env *maze, float *out) {
     rise_policy_destroy(pol);
 }
 
+/* Trains a (ref) and b (gpu) with the same seed, other (ref) with another, and compares. */
+static void compare(rise_backend *gpu, rise_backend *ref, const rise_trainset *ts,
+                    rise_image_trunk trunk) {
+    const char *name = trunk == RISE_TRUNK_RESNET ? "resnet" : "conv";
+    rise_agent *a = make(ref, ts, 0, trunk), *b = make(gpu, ts, 0, trunk);
+    rise_agent *other = make(ref, ts, 1, trunk);
+    if (!a || !b || !other) return;
+    tracked ta, tb, to;
+    track(&ta, a), track(&tb, b), track(&to, other);
+    tracked_steps(a, 1), tracked_steps(b, 1), tracked_steps(other, 1);
+    double ep = change_error(&ta, &tb);
+    printf("%s: after 1 step: parameter change error %.3g\n", name, ep);
+    TEST_CHECK(ep <= 1e-2, "%s: 1 step: parameters within 1e-2 (%.3g)", name, ep);
+    tracked_steps(a, 29), tracked_steps(b, 29), tracked_steps(other, 29);
+    ep = change_error(&ta, &tb);
+    const double ctrl = change_error(&ta, &to);
+    printf("%s: after 30 steps: parameter change error %.3g; other seed %.3g\n", name, ep, ctrl);
+    TEST_CHECK(ep <= 5e-2, "%s: 30 steps: parameters within 5e-2 (%.3g)", name, ep);
+    TEST_CHECK(ctrl >= 0.5, "%s: negative control: another seed differs by %.3g (>= 0.5)", name,
+               ctrl);
+    rise_env *maze = NULL;
+    TEST_CHECK(rise_env_create("maze", NULL, &maze) == RISE_OK, "maze");
+    float xa[4 * 3 * 2], xb[4 * 3 * 2];
+    act(a, maze, xa);
+    act(b, maze, xb);
+    double worst = 0.0;
+    for (int i = 0; i < 4 * a->cfg.action_horizon * 2; ++i)
+        worst = fmax(worst, fabs((double)xa[i] - xb[i]));
+    printf("%s: actions on rendered frames: largest difference %.3g\n", name, worst);
+    TEST_CHECK(worst <= 5e-2, "%s: actions on rendered frames within 5e-2 (%.3g)", name, worst);
+    rise_env_destroy(maze);
+    tracked_free(&ta), tracked_free(&tb), tracked_free(&to);
+    rise_agent_free(a), rise_agent_free(b), rise_agent_free(other);
+}
+
 int main(void) {
     const char *second = getenv("RISE_TEST_AGENT_BACKEND");
     rise_status st;
@@ -98,33 +144,8 @@ int main(void) {
                    rise_trainset_build(&spec, &ts) == RISE_OK &&
                    rise_trainset_normalize(&ts, NULL) == RISE_OK && ts.n_cams == 1,
                "image training set: %s", rise_last_error());
-    rise_agent *a = make(ref, &ts, 0), *b = make(gpu, &ts, 0), *other = make(ref, &ts, 1);
-    if (!a || !b || !other) return test_finish();
-    tracked ta, tb, to;
-    track(&ta, a), track(&tb, b), track(&to, other);
-    tracked_steps(a, 1), tracked_steps(b, 1), tracked_steps(other, 1);
-    double ep = change_error(&ta, &tb);
-    printf("after 1 step: parameter change error %.3g\n", ep);
-    TEST_CHECK(ep <= 1e-2, "1 step: parameters within 1e-2 (%.3g)", ep);
-    tracked_steps(a, 29), tracked_steps(b, 29), tracked_steps(other, 29);
-    ep = change_error(&ta, &tb);
-    const double ctrl = change_error(&ta, &to);
-    printf("after 30 steps: parameter change error %.3g; other seed %.3g\n", ep, ctrl);
-    TEST_CHECK(ep <= 5e-2, "30 steps: parameters within 5e-2 (%.3g)", ep);
-    TEST_CHECK(ctrl >= 0.5, "negative control: another seed differs by %.3g (>= 0.5)", ctrl);
-    rise_env *maze = NULL;
-    TEST_CHECK(rise_env_create("maze", NULL, &maze) == RISE_OK, "maze");
-    float xa[4 * 3 * 2], xb[4 * 3 * 2];
-    act(a, maze, xa);
-    act(b, maze, xb);
-    double worst = 0.0;
-    for (int i = 0; i < 4 * a->cfg.action_horizon * 2; ++i)
-        worst = fmax(worst, fabs((double)xa[i] - xb[i]));
-    printf("actions on rendered frames: largest difference %.3g\n", worst);
-    TEST_CHECK(worst <= 5e-2, "actions on rendered frames within 5e-2 (%.3g)", worst);
-    rise_env_destroy(maze);
-    tracked_free(&ta), tracked_free(&tb), tracked_free(&to);
-    rise_agent_free(a), rise_agent_free(b), rise_agent_free(other);
+    compare(gpu, ref, &ts, RISE_TRUNK_CONV);
+    compare(gpu, ref, &ts, RISE_TRUNK_RESNET);
     rise_trainset_free(&ts);
     rise_backend_destroy(gpu);
     rise_backend_destroy(ref);
