@@ -92,8 +92,9 @@ else()
   endif()
 
   # EGL (libglvnd's libEGL with Mesa's, libegl-dev): the MuJoCo tasks' camera views render
-  # headless through it (envs/mujoco_render.c); without it they are refused.
-  if(RISE_WITH_MUJOCO)
+  # headless through it (envs/mujoco_render.c); without it (or with -DRISE_EGL=OFF) they are
+  # refused.
+  if(RISE_WITH_MUJOCO AND RISE_EGL)
     find_path(EGL_INCLUDE_DIR EGL/egl.h)
     find_library(EGL_LIBRARY EGL)
     if(EGL_INCLUDE_DIR AND EGL_LIBRARY)

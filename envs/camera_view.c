@@ -70,8 +70,8 @@ rise_status rise_camera_view(const rise_env *env, const char *camera, const floa
         return RISE_OK;
     }
 #ifdef RISE_WITH_MUJOCO_RENDER
-    static const rise_mj_view_task square = {"square", RISE_SQUARE_CAMERA,
-                                             rise_square_model_load, rise_square_qpos_of_obs};
+    static const rise_mj_view_task square = {"square", RISE_SQUARE_CAMERA, rise_square_model_load,
+                                             rise_square_qpos_of_obs};
     static const rise_mj_view_task push = {"push", RISE_PUSH_CAMERA, rise_push_model_load,
                                            rise_push_qpos_of_obs};
     const rise_mj_view_task *t = strcmp(env->info.task, "push") ? &square : &push;

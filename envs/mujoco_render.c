@@ -149,8 +149,7 @@ rise_status rise_mj_renderer_create(const mjModel *m, int max_w, int max_h,
             r->con.offHeight < max_h)
             st = rise_error(RISE_ERR_LIBRARY,
                             "MuJoCo made no %dx%d offscreen framebuffer (got %dx%d, buffer %d)",
-                            max_w, max_h, r->con.offWidth, r->con.offHeight,
-                            r->con.currentBuffer);
+                            max_w, max_h, r->con.offWidth, r->con.offHeight, r->con.currentBuffer);
     }
     pthread_mutex_unlock(&context_lock);
     if (st != RISE_OK) {
@@ -166,15 +165,14 @@ void rise_mj_renderer_size(const rise_mj_renderer *r, int *max_w, int *max_h) {
     *max_h = r->max_h;
 }
 
-rise_status rise_mj_render(rise_mj_renderer *r, mjData *d, int camera, int h, int w,
-                           uint8_t *rgb) {
+rise_status rise_mj_render(rise_mj_renderer *r, mjData *d, int camera, int h, int w, uint8_t *rgb) {
     if (h < 1 || w < 1 || h > r->max_h || w > r->max_w)
         return rise_error(RISE_ERR_INVALID,
                           "MuJoCo renderer: frame %dx%d exceeds the renderer's %dx%d", h, w,
                           r->max_h, r->max_w);
     if (camera < 0 || camera >= r->m->ncam)
-        return rise_error(RISE_ERR_INVALID, "MuJoCo renderer: camera %d, the model has %d",
-                          camera, r->m->ncam);
+        return rise_error(RISE_ERR_INVALID, "MuJoCo renderer: camera %d, the model has %d", camera,
+                          r->m->ncam);
     RISE_TRY(make_current(r));
     mjvCamera cam;
     mjv_defaultCamera(&cam);
@@ -186,7 +184,8 @@ rise_status rise_mj_render(rise_mj_renderer *r, mjData *d, int camera, int h, in
     mjr_render(vp, &r->scn, &r->con);
     mjr_readPixels(r->flip, NULL, vp, &r->con);
     const size_t row = (size_t)w * 3;
-    for (int y = 0; y < h; ++y) memcpy(rgb + (size_t)y * row, r->flip + (size_t)(h - 1 - y) * row, row);
+    for (int y = 0; y < h; ++y)
+        memcpy(rgb + (size_t)y * row, r->flip + (size_t)(h - 1 - y) * row, row);
     const int err = mjr_getError();
     if (err) return rise_error(RISE_ERR_LIBRARY, "OpenGL error 0x%x while rendering", err);
     return RISE_OK;

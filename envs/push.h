@@ -40,7 +40,7 @@ extern "C" {
 #define RISE_PUSH_PUSHER_R   0.015 /* pusher radius */
 #define RISE_PUSH_PUSHER_X0  0.0   /* pusher start */
 #define RISE_PUSH_PUSHER_Y0  (-0.35)
-#define RISE_PUSH_LIMIT      0.45 /* joint range of every slide, +-metres */
+#define RISE_PUSH_LIMIT      0.45        /* joint range of every slide, +-metres */
 #define RISE_PUSH_CAMERA     "agentview" /* the model's camera (front, above) */
 #define RISE_PUSH_STATE_DIM  10
 #define RISE_PUSH_OBS_DIM    9

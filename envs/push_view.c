@@ -7,9 +7,9 @@
 #include <math.h>
 
 void rise_push_qpos_of_obs(const float *obs, double *qpos) {
-    qpos[0] = obs[0];                                /* pusher x, y */
+    qpos[0] = obs[0]; /* pusher x, y */
     qpos[1] = obs[1];
-    qpos[2] = obs[2];                                /* block x, y */
+    qpos[2] = obs[2]; /* block x, y */
     qpos[3] = obs[3];
     qpos[4] = atan2((double)obs[5], (double)obs[4]); /* yaw from (cos, sin) */
 }

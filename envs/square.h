@@ -90,7 +90,7 @@ extern "C" {
 #define RISE_SQUARE_GRIP_X0      0.0  /* gripper start */
 #define RISE_SQUARE_GRIP_Y0      0.0
 #define RISE_SQUARE_GRIP_Z0      0.15
-#define RISE_SQUARE_LIMIT        0.4 /* gripper and nut stay within +-this in x, y */
+#define RISE_SQUARE_LIMIT        0.4         /* gripper and nut stay within +-this in x, y */
 #define RISE_SQUARE_CAMERA       "agentview" /* the model's camera (front, above) */
 #define RISE_SQUARE_STATE_DIM    20
 #define RISE_SQUARE_OBS_DIM      13

@@ -33,7 +33,8 @@
  * fixed obstacles collide with both; the table and the palm touch nothing
  * (the table is the lower limit of the z joints). Finger damping 20 caps
  * the closing speed at about 0.25 m/s: faster fingers sank into the handle
- * before the contact stopped them. */
+ * before the contact stopped them. The light, the camera and the colours are drawn only
+ * (the camera view, mujoco_view.h): they change nothing the simulation computes. */
 static int write_xml(char *buf, size_t n) {
     const double R = RISE_SQUARE_RING_HALF, w = RISE_SQUARE_RING_WALL, h = RISE_SQUARE_NUT_HALF_H;
     const double c = R - 0.5 * w, hk = RISE_SQUARE_HOOK_HALF, ph = 0.5 * RISE_SQUARE_PEG_TOP;
@@ -63,8 +64,7 @@ static int write_xml(char *buf, size_t n) {
         "    <geom name=\"peg\" pos=\"%g %g %g\" size=\"%g %g %g\" rgba=\"" PEG_RGBA "\"/>\n"
         "    <geom name=\"hook_tip\" pos=\"%g %g %g\" size=\"%g %g %g\" rgba=\"" HOOK_RGBA "\"/>\n"
         "    <geom name=\"hook_arm\" pos=\"%g %g %g\" size=\"%g %g %g\" rgba=\"" HOOK_RGBA "\"/>\n"
-        "    <geom name=\"hook_post\" pos=\"%g %g %g\" size=\"%g %g %g\" rgba=\"" HOOK_RGBA
-        "\"/>\n"
+        "    <geom name=\"hook_post\" pos=\"%g %g %g\" size=\"%g %g %g\" rgba=\"" HOOK_RGBA "\"/>\n"
         "    <body name=\"gripper\">\n"
         "      <joint name=\"grip_x\" type=\"slide\" axis=\"1 0 0\" limited=\"true\" "
         "range=\"%g %g\"/>\n"

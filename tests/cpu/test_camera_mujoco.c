@@ -180,8 +180,7 @@ static void test_deterministic(const char *task, const float *obs, int n) {
                "%s: renderers made again give the same bytes", task);
     int distinct = 0;
     for (int r = 1; r < n; ++r) distinct += memcmp(a, a + r * fb, fb) != 0;
-    TEST_CHECK(distinct == n - 1, "%s: other rows, other frames (%d of %d)", task, distinct,
-               n - 1);
+    TEST_CHECK(distinct == n - 1, "%s: other rows, other frames (%d of %d)", task, distinct, n - 1);
     TEST_CHECK(row_mean(a, W, 0) < row_mean(a, W, H - 1),
                "%s: row 0 is the top (far end: %.1f, near end %.1f)", task, row_mean(a, W, 0),
                row_mean(a, W, H - 1));
@@ -314,8 +313,7 @@ static void test_gen_file(const char *path) {
         const long long low = rows_of(grp, "obs/eef_pos", &rl);
         const long long next = rows_of(grp, "next_obs/agentview_image", &rn);
         const long long acts = rows_of(grp, "actions", &ra);
-        TEST_CHECK(frames > 1 && frames == low && next == low && acts == low && rf == 4 &&
-                       rl == 2,
+        TEST_CHECK(frames > 1 && frames == low && next == low && acts == low && rf == 4 && rl == 2,
                    "%s: %lld frames (rank %d), %lld next frames, %lld low-dim rows, %lld "
                    "actions",
                    g, frames, rf, next, low, acts);
@@ -365,14 +363,25 @@ static void test_gen_file(const char *path) {
 /* ---- training on the frames ---- */
 
 static void test_train(const char *data) {
-    static const char *const kv[] = {
-        "train.algo=bc_diffusion",  "train.steps=4",          "train.batch=8",
-        "train.log_every=2",        "train.ckpt_every=0",     "policy.width=16",
-        "policy.depth=1",           "policy.obs_horizon=2",   "policy.action_horizon=4",
-        "policy.action_exec=2",     "diffusion.train_steps=10", "diffusion.sample_steps=5",
-        "encoder.channels=8,8",     "encoder.strides=2,2",    "encoder.groups=4",
-        "encoder.keypoints=4",      "encoder.feat_dim=8",     "noise.copies=1",
-        "data.obs_keys=agentview_image"};
+    static const char *const kv[] = {"train.algo=bc_diffusion",
+                                     "train.steps=4",
+                                     "train.batch=8",
+                                     "train.log_every=2",
+                                     "train.ckpt_every=0",
+                                     "policy.width=16",
+                                     "policy.depth=1",
+                                     "policy.obs_horizon=2",
+                                     "policy.action_horizon=4",
+                                     "policy.action_exec=2",
+                                     "diffusion.train_steps=10",
+                                     "diffusion.sample_steps=5",
+                                     "encoder.channels=8,8",
+                                     "encoder.strides=2,2",
+                                     "encoder.groups=4",
+                                     "encoder.keypoints=4",
+                                     "encoder.feat_dim=8",
+                                     "noise.copies=1",
+                                     "data.obs_keys=agentview_image"};
     rise_train_config c;
     rise_train_config_default(&c);
     int ok = 1;
@@ -415,8 +424,8 @@ static void test_train(const char *data) {
         rise_agent_policy_bind_view(pol, e) == RISE_OK) {
         const int E = RISE_SQUARE_OBS_DIM, To = pol->obs_horizon, Ta = pol->chunk;
         float hist[2 * RISE_SQUARE_OBS_DIM], act[2][8 * 4];
-        const float g[3] = {0.0f, 0.0f, 0.2f}, nut[2][3] = {{-0.1f, 0.15f, 0.01f},
-                                                            {-0.1f, -0.15f, 0.01f}};
+        const float g[3] = {0.0f, 0.0f, 0.2f},
+                    nut[2][3] = {{-0.1f, 0.15f, 0.01f}, {-0.1f, -0.15f, 0.01f}};
         const uint64_t key = 5;
         const int t = 0;
         int in_range = 1;
