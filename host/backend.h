@@ -314,6 +314,13 @@ struct rise_backend {
                                      const float *attn, int b, int h, int w, int c,
                                      float temperature, int accumulate);
 
+    /* ---- 2-D max pooling over channels-last images; backward recomputes the argmax from x
+     * (kernels/max_pool2d.h; s.c_out == s.c_in) ---- */
+    void (*max_pool2d_forward)(rise_backend *be, const rise_conv2d_shape *s, float *y,
+                               const float *x);
+    void (*max_pool2d_backward)(rise_backend *be, const rise_conv2d_shape *s, float *dx,
+                                const float *dy, const float *x, int accumulate);
+
     /* ---- GroupNorm over channels-last sequences (kernels/group_norm.h) ---- */
     void (*group_norm_forward)(rise_backend *be, float *y, float *mean, float *rstd, const float *x,
                                const float *gamma, const float *beta, int b, int t, int c,

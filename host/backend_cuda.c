@@ -33,6 +33,7 @@
 #include "kernels/conv2d.h"
 #include "kernels/film.h"
 #include "kernels/group_norm.h"
+#include "kernels/max_pool2d.h"
 #include "kernels/spatial_softmax.h"
 
 typedef struct {
@@ -475,6 +476,14 @@ static void cuda_conv2d_backward_weight(rise_backend *be, const rise_conv2d_shap
                                         float *dbias, const float *dy, const float *x, void *ws) {
     conv2d_backward_weight_cuda(STREAM(be), IMPL(be)->cublas, s, dw, dbias, dy, x, ws);
 }
+static void cuda_max_pool2d_forward(rise_backend *be, const rise_conv2d_shape *s, float *y,
+                                    const float *x) {
+    max_pool2d_forward_cuda(STREAM(be), s, y, x);
+}
+static void cuda_max_pool2d_backward(rise_backend *be, const rise_conv2d_shape *s, float *dx,
+                                     const float *dy, const float *x, int accumulate) {
+    max_pool2d_backward_cuda(STREAM(be), s, dx, dy, x, accumulate);
+}
 static void cuda_spatial_softmax_forward(rise_backend *be, float *y, float *attn, const float *x,
                                          int b, int h, int w, int c, float temperature) {
     spatial_softmax_forward_cuda(STREAM(be), y, attn, x, b, h, w, c, temperature);
@@ -633,6 +642,8 @@ rise_backend *rise_backend_cuda_create(rise_status *st) {
     be->conv2d_forward = cuda_conv2d_forward;
     be->conv2d_backward_data = cuda_conv2d_backward_data;
     be->conv2d_backward_weight = cuda_conv2d_backward_weight;
+    be->max_pool2d_forward = cuda_max_pool2d_forward;
+    be->max_pool2d_backward = cuda_max_pool2d_backward;
     be->spatial_softmax_forward = cuda_spatial_softmax_forward;
     be->spatial_softmax_backward = cuda_spatial_softmax_backward;
     be->group_norm_forward = cuda_group_norm_forward;

@@ -38,6 +38,7 @@
 #include "../kernels/conv2d.h"
 #include "../kernels/film.h"
 #include "../kernels/group_norm.h"
+#include "../kernels/max_pool2d.h"
 #include "../kernels/spatial_softmax.h"
 
 /* ---- lifetime, memory ---- */
@@ -690,6 +691,23 @@ static void ref_spatial_softmax_backward(rise_backend *be, float *dx, const floa
                                                 temperature, accumulate));
 }
 
+/* ---- max pooling (batch items in parallel) ---- */
+
+static void ref_max_pool2d_forward(rise_backend *be, const rise_conv2d_shape *s, float *y,
+                                   const float *x) {
+    max_pool2d_check("max_pool2d_forward", s);
+    const size_t work = (size_t)s->h_out * s->w_out * s->c_out * s->kh * s->kw;
+    CPU_FOR_CHUNKS((size_t)s->batch, 1, work, max_pool2d_forward_ref(s, y, x, (int)lo, (int)hi));
+}
+
+static void ref_max_pool2d_backward(rise_backend *be, const rise_conv2d_shape *s, float *dx,
+                                    const float *dy, const float *x, int accumulate) {
+    max_pool2d_check("max_pool2d_backward", s);
+    const size_t work = (size_t)s->h_in * s->w_in * s->c_in * s->kh * s->kw * s->kh * s->kw;
+    CPU_FOR_CHUNKS((size_t)s->batch, 1, work,
+                   max_pool2d_backward_ref(s, dx, dy, x, accumulate, (int)lo, (int)hi));
+}
+
 /* ---- GroupNorm (batch items in parallel; parameter sums serial in double) ---- */
 
 static void ref_group_norm_forward(rise_backend *be, float *y, float *mean, float *rstd,
@@ -817,6 +835,8 @@ rise_backend *rise_backend_ref_create(rise_status *st) {
     be->conv2d_forward = ref_conv2d_forward;
     be->conv2d_backward_data = ref_conv2d_backward_data;
     be->conv2d_backward_weight = ref_conv2d_backward_weight;
+    be->max_pool2d_forward = ref_max_pool2d_forward;
+    be->max_pool2d_backward = ref_max_pool2d_backward;
     be->spatial_softmax_forward = ref_spatial_softmax_forward;
     be->spatial_softmax_backward = ref_spatial_softmax_backward;
     be->group_norm_forward = ref_group_norm_forward;

@@ -1,13 +1,15 @@
 /* test_image_ops_gpu.c - the image encoder's ops on the CUDA backend against the CPU reference:
  * conv2d forward / backward-data (overwrite and accumulate) / backward-weight + bias on the
  * encoder's shapes (an 8x8 stride-4 stem, 3x3 padded blocks, a strided non-square kernel,
- * pointwise), and spatial softmax forward / backward.
+ * pointwise), max pooling forward / backward (bitwise: both sides run the same per-element
+ * rules) and spatial softmax forward / backward.
  * Run: ctest -L gpu -R test_image_ops_gpu (exits 77, skipped, without a GPU or when the CUDA
  * backend was not built). */
 #include "test_util.h"
 
 #ifdef RISE_WITH_CUDA
 #include "kernels/conv2d.h"
+#include "kernels/max_pool2d.h"
 #include "kernels/spatial_softmax.h"
 
 static rise_backend *gpu;
@@ -81,6 +83,32 @@ static void test_spatial_softmax(int b, int h, int w, int c, float temperature) 
     free(x), free(attn), free(dx), free(y), free(dy);
 }
 
+static void test_max_pool(int b, int h, int w, int c, int k, int st, int p) {
+    const rise_conv2d_shape s = max_pool2d_make_shape(b, h, w, c, k, st, p);
+    const size_t nx = (size_t)b * h * w * c, ny = (size_t)b * s.h_out * s.w_out * c;
+    float *x = malloc(4 * nx), *dy = malloc(4 * ny), *y = malloc(4 * ny), *dx = malloc(4 * nx);
+    test_fill_random(x, nx, 71, -2, 2);
+    for (size_t i = 0; i < nx; i += 5) x[i] = 1.0f; /* ties */
+    test_fill_random(dy, ny, 72, -1, 1);
+    float *d_x = test_to_backend(gpu, x, nx), *d_dy = test_to_backend(gpu, dy, ny);
+    float *d_y = test_to_backend(gpu, dy, ny), *d_dx = test_to_backend(gpu, x, nx);
+    char name[96];
+    gpu->max_pool2d_forward(gpu, &s, d_y, d_x);
+    max_pool2d_forward_ref(&s, y, x, 0, b);
+    snprintf(name, sizeof name, "cuda max pool forward b%d %dx%dx%d k%d s%d p%d", b, h, w, c, k, st,
+             p);
+    check(name, d_y, y, ny, 0);
+    for (int rep = 0; rep < 2; ++rep) { /* overwrite, then accumulate onto it */
+        gpu->max_pool2d_backward(gpu, &s, d_dx, d_dy, d_x, rep);
+        max_pool2d_backward_ref(&s, dx, dy, x, rep, 0, b);
+    }
+    snprintf(name, sizeof name, "cuda max pool backward b%d %dx%dx%d k%d s%d p%d", b, h, w, c, k,
+             st, p);
+    check(name, d_dx, dx, nx, 0);
+    gpu->free(gpu, d_x), gpu->free(gpu, d_dy), gpu->free(gpu, d_y), gpu->free(gpu, d_dx);
+    free(x), free(dy), free(y), free(dx);
+}
+
 int main(void) {
     gpu = test_backend_or_skip("cuda");
     test_conv(4, 84, 84, 3, 16, 8, 8, 4, 0);
@@ -91,6 +119,9 @@ int main(void) {
     test_spatial_softmax(8, 20, 20, 32, 1.0f);
     test_spatial_softmax(3, 7, 9, 5, 0.5f);
     test_spatial_softmax(2, 1, 1, 3, 1.0f);
+    test_max_pool(4, 38, 38, 64, 3, 2, 1); /* the ResNet-18 stem's pool on a 76x76 crop */
+    test_max_pool(3, 9, 7, 5, 2, 2, 0);
+    test_max_pool(0, 9, 7, 5, 3, 2, 1);
     rise_backend_destroy(gpu);
     return test_finish();
 }
