@@ -1,7 +1,7 @@
 # RiseDependencies.cmake - finds every library rise uses and records what will
 # be built. Required: OpenMP, OpenBLAS, SLEEF, oneDNN, HDF5, cJSON, libpng, protobuf-c (with
 # its compiler protoc-c, for TensorBoard event files). Optional: CUDA
-# (with cuBLAS/cuBLASLt), NCCL, MPI, MuJoCo. Produces the interface target
+# (with cuBLAS/cuBLASLt), NCCL, MPI, MuJoCo (and EGL, to render its tasks). Produces the interface target
 # `rise_deps` and RISE_WITH_* variables read by RiseSummary.cmake.
 # With RISE_DEPS_PREFIX set, the C libraries come from that unpacked kit only
 # (RiseDepsPrefix.cmake; scripts/device_kit.sh), OpenMP and CUDA from the toolchain.
@@ -15,6 +15,7 @@ target_link_libraries(rise_deps INTERFACE OpenMP::OpenMP_C)
 find_package(Threads REQUIRED)
 target_link_libraries(rise_deps INTERFACE Threads::Threads)
 
+set(RISE_WITH_MUJOCO_RENDER OFF) # the GPU kit carries no EGL: its builds render the maze only
 if(RISE_DEPS_PREFIX)
   include(RiseDepsPrefix)
 else()
@@ -88,6 +89,20 @@ else()
     target_compile_definitions(rise_deps INTERFACE RISE_WITH_MUJOCO=1)
   else()
     set(RISE_WITH_MUJOCO OFF)
+  endif()
+
+  # EGL (libglvnd's libEGL with Mesa's, libegl-dev): the MuJoCo tasks' camera views render
+  # headless through it (envs/mujoco_render.c); without it (or with -DRISE_EGL=OFF) they are
+  # refused.
+  if(RISE_WITH_MUJOCO AND RISE_EGL)
+    find_path(EGL_INCLUDE_DIR EGL/egl.h)
+    find_library(EGL_LIBRARY EGL)
+    if(EGL_INCLUDE_DIR AND EGL_LIBRARY)
+      set(RISE_WITH_MUJOCO_RENDER ON)
+      target_include_directories(rise_deps INTERFACE ${EGL_INCLUDE_DIR})
+      target_link_libraries(rise_deps INTERFACE ${EGL_LIBRARY})
+      target_compile_definitions(rise_deps INTERFACE RISE_WITH_MUJOCO_RENDER=1)
+    endif()
   endif()
 endif() # RISE_DEPS_PREFIX
 

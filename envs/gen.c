@@ -292,13 +292,13 @@ static rise_status write_cameras(rise_writer *w, const rise_env *env, const rise
     uint8_t *frames = malloc((size_t)b->n * S * S * 3);
     if (!frames)
         return rise_error(RISE_ERR_NOMEM, "out of memory for %lld frames", (long long)b->n);
-    rise_status st = rise_camera_view(env, RISE_MAZE_IMAGE_KEY, b->obs, b->n, S, S, 3, frames);
+    rise_status st = rise_camera_view(env, RISE_AGENTVIEW_KEY, b->obs, b->n, S, S, 3, frames);
     if (st == RISE_OK)
-        st = rise_writer_add_frames(w, id, "obs", RISE_MAZE_IMAGE_KEY, b->n, S, S, 3, frames);
+        st = rise_writer_add_frames(w, id, "obs", RISE_AGENTVIEW_KEY, b->n, S, S, 3, frames);
     if (st == RISE_OK && b->next_obs) {
-        st = rise_camera_view(env, RISE_MAZE_IMAGE_KEY, b->next_obs, b->n, S, S, 3, frames);
+        st = rise_camera_view(env, RISE_AGENTVIEW_KEY, b->next_obs, b->n, S, S, 3, frames);
         if (st == RISE_OK)
-            st = rise_writer_add_frames(w, id, "next_obs", RISE_MAZE_IMAGE_KEY, b->n, S, S, 3,
+            st = rise_writer_add_frames(w, id, "next_obs", RISE_AGENTVIEW_KEY, b->n, S, S, 3,
                                         frames);
     }
     free(frames);
@@ -311,11 +311,13 @@ rise_status rise_gen_write(const char *path, const rise_env *env, rise_gen_kind 
     const rise_env_info *info = &env->info;
     RISE_TRY(rise_gen_opts_check(o));
     const int cameras = o->obs != RISE_GEN_OBS_LOWDIM, lowdim = o->obs != RISE_GEN_OBS_IMAGE;
-    if (cameras && strcmp(info->task, "maze"))
-        return rise_error(RISE_ERR_INVALID,
-                          "%s: --obs %s: task '%s' has no camera view (only the maze renders "
-                          "images; MuJoCo rendering of the other tasks is not built)",
-                          path, o->obs == RISE_GEN_OBS_IMAGE ? "image" : "both", info->task);
+    if (cameras) {
+        const rise_status cs =
+            rise_camera_view_check(env, RISE_AGENTVIEW_KEY, o->image_size, o->image_size, 3);
+        if (cs != RISE_OK)
+            return rise_error_context(cs, "%s: --obs %s: ", path,
+                                      o->obs == RISE_GEN_OBS_IMAGE ? "image" : "both");
+    }
     rise_obs_key keys[RISE_ENV_MAX_KEYS];
     for (int k = 0; k < info->n_keys; ++k)
         keys[k] = rise_obs_key_1d(info->keys[k].name, info->keys[k].dim);

@@ -59,8 +59,9 @@ typedef struct {
     int image_size;          /* camera frames are image_size x image_size x 3 (robomimic: 84) */
 } rise_gen_opts;
 
-/* What a generated file observes: the env's low-dim keys (default), a camera view
- * (RISE_MAZE_IMAGE_KEY, uint8 frames; only the maze renders one, envs/maze_render.h), or both. */
+/* What a generated file observes: the env's low-dim keys (default), the camera view
+ * RISE_AGENTVIEW_KEY (uint8 frames of each row, envs/camera_view.h: the maze always, the
+ * MuJoCo tasks in a build with EGL), or both. */
 typedef enum { RISE_GEN_OBS_LOWDIM = 0, RISE_GEN_OBS_IMAGE, RISE_GEN_OBS_BOTH } rise_gen_obs;
 /* 1 and *obs set when s is "lowdim", "image" or "both". */
 int rise_gen_obs_parse(const char *s, int *obs);

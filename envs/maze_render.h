@@ -1,5 +1,5 @@
 /* maze_render.h - a rasterised top-down camera view of the maze (pure C): the image
- * observation key of task "maze" (`rise gen --obs image|both`).
+ * camera view of task "maze" (camera_view.h: `rise gen --obs image|both`).
  *
  * The square image of size x size RGB pixels (uint8, [row, col, channel], row 0 at the top,
  * y = +1) covers the arena [-1, 1]^2: pixel (r, q) shows the point at its centre,
@@ -23,7 +23,6 @@ extern "C" {
 #endif
 
 #define RISE_MAZE_RENDER_MIN_RADIUS 0.06
-#define RISE_MAZE_IMAGE_KEY         "agentview_image" /* robomimic's name for the fixed camera */
 
 /* Renders m's current state into img [size, size, 3] (size >= 8). */
 void rise_maze_render(const rise_maze *m, uint8_t *img, int size);

@@ -24,7 +24,9 @@ double rise_push_wrap_quarter(double a) {
 #include "env_impl.h"
 
 /* Pusher first, so qpos = (pusher x, y, block x, y, yaw). The table is drawn
- * only (contype 0): the block's table friction lives in its joints. */
+ * only (contype 0): the block's table friction lives in its joints. The light,
+ * the camera, the colours and the goal marker (the goal pose's square, flat on
+ * the table, touching nothing) are for the camera view only (mujoco_view.h). */
 static const char push_xml[] =
     "<mujoco model=\"rise_push\">\n"
     "  <compiler angle=\"radian\"/>\n"
@@ -32,15 +34,21 @@ static const char push_xml[] =
     "    <flag warmstart=\"disable\"/>\n"
     "  </option>\n"
     "  <worldbody>\n"
+    "    <light name=\"top\" pos=\"0 0 1.5\" dir=\"0 0 -1\" directional=\"true\" "
+    "castshadow=\"false\" diffuse=\"0.5 0.5 0.5\"/>\n"
+    "    <camera name=\"" RISE_PUSH_CAMERA "\" pos=\"-0.45 0 0.9\" "
+    "xyaxes=\"0 -1 0 0.8864 0 0.4629\" fovy=\"45\"/>\n"
     "    <geom name=\"table\" type=\"plane\" size=\"0.5 0.5 0.01\" contype=\"0\" "
-    "conaffinity=\"0\"/>\n"
+    "conaffinity=\"0\" rgba=\"0.78 0.72 0.62 1\"/>\n"
+    "    <geom name=\"goal\" type=\"box\" pos=\"0 0 0.001\" size=\"0.05 0.05 0.001\" "
+    "contype=\"0\" conaffinity=\"0\" rgba=\"0.25 0.7 0.3 1\"/>\n"
     "    <body name=\"pusher\" pos=\"0 0 0.02\">\n"
     "      <joint name=\"pusher_x\" type=\"slide\" axis=\"1 0 0\" limited=\"true\" "
     "range=\"-0.45 0.45\"/>\n"
     "      <joint name=\"pusher_y\" type=\"slide\" axis=\"0 1 0\" limited=\"true\" "
     "range=\"-0.45 0.45\"/>\n"
     "      <geom name=\"pusher\" type=\"capsule\" fromto=\"0 0 -0.015 0 0 0.015\" "
-    "size=\"0.015\" mass=\"1\" friction=\"0.5 0.005 0.0001\"/>\n"
+    "size=\"0.015\" mass=\"1\" friction=\"0.5 0.005 0.0001\" rgba=\"0.2 0.3 0.8 1\"/>\n"
     "    </body>\n"
     "    <body name=\"block\" pos=\"0 0 0.02\">\n"
     "      <joint name=\"block_x\" type=\"slide\" axis=\"1 0 0\" limited=\"true\" "
@@ -50,7 +58,7 @@ static const char push_xml[] =
     "      <joint name=\"block_yaw\" type=\"hinge\" axis=\"0 0 1\" damping=\"0.035\" "
     "frictionloss=\"0.0004\"/>\n"
     "      <geom name=\"block\" type=\"box\" size=\"0.05 0.05 0.02\" mass=\"0.5\" "
-    "friction=\"0.5 0.005 0.0001\"/>\n"
+    "friction=\"0.5 0.005 0.0001\" rgba=\"0.8 0.2 0.2 1\"/>\n"
     "    </body>\n"
     "  </worldbody>\n"
     "  <actuator>\n"
@@ -84,7 +92,7 @@ rise_push *rise_push_of(rise_env *e) {
 mjModel *rise_push_mj_model(rise_env *e) { return rise_push_of(e)->m; }
 mjData *rise_push_mj_data(rise_env *e) { return rise_push_of(e)->d; }
 
-static rise_status load_model(mjModel **out) {
+rise_status rise_push_model_load(mjModel **out) {
     char err[512] = "";
     mjVFS *vfs = malloc(sizeof *vfs);
     if (!vfs) return rise_error(RISE_ERR_NOMEM, "out of memory for a MuJoCo VFS");
@@ -322,7 +330,7 @@ static rise_status push_create(const void *settings, rise_env **out) {
     p->s = *(const rise_push_settings *)settings;
     e->ops = &push_ops;
     e->impl = p;
-    rise_status st = load_model(&p->m);
+    rise_status st = rise_push_model_load(&p->m);
     if (st == RISE_OK) {
         p->m->opt.timestep = p->s.timestep;
         p->d = mj_makeData(p->m);

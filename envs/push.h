@@ -40,7 +40,8 @@ extern "C" {
 #define RISE_PUSH_PUSHER_R   0.015 /* pusher radius */
 #define RISE_PUSH_PUSHER_X0  0.0   /* pusher start */
 #define RISE_PUSH_PUSHER_Y0  (-0.35)
-#define RISE_PUSH_LIMIT      0.45 /* joint range of every slide, +-metres */
+#define RISE_PUSH_LIMIT      0.45        /* joint range of every slide, +-metres */
+#define RISE_PUSH_CAMERA     "agentview" /* the model's camera (front, above) */
 #define RISE_PUSH_STATE_DIM  10
 #define RISE_PUSH_OBS_DIM    9
 #define RISE_PUSH_PI         3.14159265358979323846
@@ -88,6 +89,16 @@ double rise_push_wrap_quarter(double a);
  * centre. pusher (px, py), block (bx, by, byaw) -> a in [-1, 1]^2. */
 void rise_push_expert_action(const rise_push_settings *s, const rise_push_pose *target, double px,
                              double py, double bx, double by, double byaw, float *a);
+
+#ifdef RISE_WITH_MUJOCO
+/* A fresh copy of the push model (pusher, block, the goal marker and the RISE_PUSH_CAMERA
+ * camera), for the camera view. */
+rise_status rise_push_model_load(struct mjModel_ **out);
+/* The simulator positions an observation row determines (push_view.c), qpos [5]: pusher x,
+ * y = pusher_pos, block x, y = block_pose's, block yaw = atan2(sin, cos) of block_pose
+ * (goal_rel follows from these). What the camera view renders. */
+void rise_push_qpos_of_obs(const float *obs, double *qpos);
+#endif
 
 /* Policies (push_expert.c) and generators (push_gen.c). */
 rise_status rise_push_policy_expert(const rise_env *env, uint64_t seed, rise_policy **out);

@@ -90,7 +90,8 @@ extern "C" {
 #define RISE_SQUARE_GRIP_X0      0.0  /* gripper start */
 #define RISE_SQUARE_GRIP_Y0      0.0
 #define RISE_SQUARE_GRIP_Z0      0.15
-#define RISE_SQUARE_LIMIT        0.4 /* gripper and nut stay within +-this in x, y */
+#define RISE_SQUARE_LIMIT        0.4         /* gripper and nut stay within +-this in x, y */
+#define RISE_SQUARE_CAMERA       "agentview" /* the model's camera (front, above) */
 #define RISE_SQUARE_STATE_DIM    20
 #define RISE_SQUARE_OBS_DIM      13
 #define RISE_SQUARE_ACT_DIM      4
@@ -160,6 +161,18 @@ void rise_square_move_action(const rise_square_settings *s, const float *eef, do
                              double tz, float g, float *a);
 /* 1 when the nut lies at place p (within tol in x, y and 0.005 in z). */
 int rise_square_placed(const rise_square_place *p, const float *obs, double tol);
+
+#ifdef RISE_WITH_MUJOCO
+/* The simulator positions an observation row determines (square_view.c), qpos [8]:
+ * gripper x, y, z = eef_pos (the gripper body's frame is the fingertips' centre, so the
+ * fingertip offset is zero), each finger half the opening `gripper`, nut x, y, z =
+ * nut_pos. The rest of the row (nut_to_goal, handle_to_eef) follows from these. What the
+ * camera view renders. */
+void rise_square_qpos_of_obs(const float *obs, double *qpos);
+/* A fresh copy of the square model (peg, hook, nut, gripper and the RISE_SQUARE_CAMERA
+ * camera; the same model serves square and square-hook), for the camera view. */
+rise_status rise_square_model_load(struct mjModel_ **out);
+#endif
 
 /* Policies (square_expert.c) and generators (square_gen.c). */
 rise_status rise_square_policy_expert(const rise_env *env, uint64_t seed, rise_policy **out);

@@ -21,11 +21,20 @@
 #define GRASP_TOL_Y     0.01
 #define FINGER_R        0.006 /* finger capsule radius */
 
+/* Colours (drawn only: the camera view, mujoco_view.h). */
+#define TABLE_RGBA   "0.78 0.72 0.62 1"
+#define PEG_RGBA     "0.25 0.25 0.3 1"
+#define HOOK_RGBA    "0.2 0.35 0.65 1"
+#define NUT_RGBA     "0.9 0.6 0.15 1"
+#define GRIPPER_RGBA "0.15 0.15 0.15 1"
+#define FINGER_RGBA  "0.4 0.4 0.4 1"
+
 /* Joint order = qpos order (square_sim.h). Contact bits: fingers 1, nut 2,
  * fixed obstacles collide with both; the table and the palm touch nothing
  * (the table is the lower limit of the z joints). Finger damping 20 caps
  * the closing speed at about 0.25 m/s: faster fingers sank into the handle
- * before the contact stopped them. */
+ * before the contact stopped them. The light, the camera and the colours are drawn only
+ * (the camera view, mujoco_view.h): they change nothing the simulation computes. */
 static int write_xml(char *buf, size_t n) {
     const double R = RISE_SQUARE_RING_HALF, w = RISE_SQUARE_RING_WALL, h = RISE_SQUARE_NUT_HALF_H;
     const double c = R - 0.5 * w, hk = RISE_SQUARE_HOOK_HALF, ph = 0.5 * RISE_SQUARE_PEG_TOP;
@@ -46,11 +55,16 @@ static int write_xml(char *buf, size_t n) {
         "    <geom type=\"box\" friction=\"0.3 0.005 0.0001\" contype=\"0\" conaffinity=\"3\"/>\n"
         "  </default>\n"
         "  <worldbody>\n"
-        "    <geom name=\"table\" type=\"plane\" size=\"0.5 0.5 0.01\" conaffinity=\"0\"/>\n"
-        "    <geom name=\"peg\" pos=\"%g %g %g\" size=\"%g %g %g\"/>\n"
-        "    <geom name=\"hook_tip\" pos=\"%g %g %g\" size=\"%g %g %g\"/>\n"
-        "    <geom name=\"hook_arm\" pos=\"%g %g %g\" size=\"%g %g %g\"/>\n"
-        "    <geom name=\"hook_post\" pos=\"%g %g %g\" size=\"%g %g %g\"/>\n"
+        "    <light name=\"top\" pos=\"0 0 1.5\" dir=\"0 0 -1\" directional=\"true\" "
+        "castshadow=\"false\" diffuse=\"0.5 0.5 0.5\"/>\n"
+        "    <camera name=\"" RISE_SQUARE_CAMERA "\" pos=\"-0.5 0 0.6\" "
+        "xyaxes=\"0 -1 0 0.7259 0 0.6883\" fovy=\"45\"/>\n"
+        "    <geom name=\"table\" type=\"plane\" size=\"0.5 0.5 0.01\" conaffinity=\"0\" "
+        "rgba=\"" TABLE_RGBA "\"/>\n"
+        "    <geom name=\"peg\" pos=\"%g %g %g\" size=\"%g %g %g\" rgba=\"" PEG_RGBA "\"/>\n"
+        "    <geom name=\"hook_tip\" pos=\"%g %g %g\" size=\"%g %g %g\" rgba=\"" HOOK_RGBA "\"/>\n"
+        "    <geom name=\"hook_arm\" pos=\"%g %g %g\" size=\"%g %g %g\" rgba=\"" HOOK_RGBA "\"/>\n"
+        "    <geom name=\"hook_post\" pos=\"%g %g %g\" size=\"%g %g %g\" rgba=\"" HOOK_RGBA "\"/>\n"
         "    <body name=\"gripper\">\n"
         "      <joint name=\"grip_x\" type=\"slide\" axis=\"1 0 0\" limited=\"true\" "
         "range=\"%g %g\"/>\n"
@@ -59,18 +73,18 @@ static int write_xml(char *buf, size_t n) {
         "      <joint name=\"grip_z\" type=\"slide\" axis=\"0 0 1\" limited=\"true\" "
         "range=\"0 0.3\"/>\n"
         "      <geom name=\"palm\" pos=\"0 0 %g\" size=\"0.012 0.055 0.01\" mass=\"1\" "
-        "conaffinity=\"0\"/>\n"
+        "conaffinity=\"0\" rgba=\"" GRIPPER_RGBA "\"/>\n"
         "      <body name=\"finger_l\">\n"
         "        <joint name=\"finger_l\" type=\"slide\" axis=\"0 1 0\" limited=\"true\" "
         "range=\"0 %g\" damping=\"20\"/>\n"
         "        <geom name=\"finger_l\" type=\"capsule\" fromto=\"0 %g %g 0 %g %g\" "
-        "size=\"%g\" mass=\"0.05\" contype=\"1\" conaffinity=\"0\"/>\n"
+        "size=\"%g\" mass=\"0.05\" contype=\"1\" conaffinity=\"0\" rgba=\"" FINGER_RGBA "\"/>\n"
         "      </body>\n"
         "      <body name=\"finger_r\">\n"
         "        <joint name=\"finger_r\" type=\"slide\" axis=\"0 -1 0\" limited=\"true\" "
         "range=\"0 %g\" damping=\"20\"/>\n"
         "        <geom name=\"finger_r\" type=\"capsule\" fromto=\"0 %g %g 0 %g %g\" "
-        "size=\"%g\" mass=\"0.05\" contype=\"1\" conaffinity=\"0\"/>\n"
+        "size=\"%g\" mass=\"0.05\" contype=\"1\" conaffinity=\"0\" rgba=\"" FINGER_RGBA "\"/>\n"
         "      </body>\n"
         "    </body>\n"
         "    <body name=\"nut\">\n"
@@ -81,15 +95,15 @@ static int write_xml(char *buf, size_t n) {
         "      <joint name=\"nut_z\" type=\"slide\" axis=\"0 0 1\" limited=\"true\" "
         "range=\"%g 0.4\"/>\n"
         "      <geom name=\"wall_px\" pos=\"%g 0 0\" size=\"%g %g %g\" mass=\"0.02\" "
-        "contype=\"2\" conaffinity=\"1\"/>\n"
+        "contype=\"2\" conaffinity=\"1\" rgba=\"" NUT_RGBA "\"/>\n"
         "      <geom name=\"wall_nx\" pos=\"%g 0 0\" size=\"%g %g %g\" mass=\"0.02\" "
-        "contype=\"2\" conaffinity=\"1\"/>\n"
+        "contype=\"2\" conaffinity=\"1\" rgba=\"" NUT_RGBA "\"/>\n"
         "      <geom name=\"wall_py\" pos=\"0 %g 0\" size=\"%g %g %g\" mass=\"0.02\" "
-        "contype=\"2\" conaffinity=\"1\"/>\n"
+        "contype=\"2\" conaffinity=\"1\" rgba=\"" NUT_RGBA "\"/>\n"
         "      <geom name=\"wall_ny\" pos=\"0 %g 0\" size=\"%g %g %g\" mass=\"0.02\" "
-        "contype=\"2\" conaffinity=\"1\"/>\n"
+        "contype=\"2\" conaffinity=\"1\" rgba=\"" NUT_RGBA "\"/>\n"
         "      <geom name=\"handle\" pos=\"%g 0 0\" size=\"%g %g %g\" mass=\"0.02\" "
-        "contype=\"2\" conaffinity=\"1\"/>\n"
+        "contype=\"2\" conaffinity=\"1\" rgba=\"" NUT_RGBA "\"/>\n"
         "    </body>\n"
         "  </worldbody>\n"
         "  <equality>\n"

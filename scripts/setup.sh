@@ -14,7 +14,7 @@ packages=(
   libhdf5-dev hdf5-tools
   libcjson-dev libpng-dev
   libprotobuf-c-dev protobuf-c-compiler
-  libmujoco-dev
+  libmujoco-dev libegl-dev libegl-mesa0 libgl1-mesa-dri
   libopenmpi-dev openmpi-bin
   python3 python3-numpy python3-h5py python3-venv
   clang libclang-rt-14-dev
