@@ -216,7 +216,9 @@ static const float *resnet_forward(const rise_image_encoder *e, rise_backend *be
     unit_forward(&e->units[0], be, w, ar, &t->unit[0], x, batch, t->ws);
     const rise_conv2d_shape pool = at_batch(e->pool, batch);
     t->pooled = rise_arena_alloc(ar, map_floats(&pool, batch));
-    if (ar->be) be->max_pool2d_forward(be, &pool, t->pooled, t->unit[0].a);
+    _Static_assert(sizeof(int32_t) == sizeof(float), "pool indices use float-sized slots");
+    t->pool_idx = (int32_t *)rise_arena_alloc(ar, map_floats(&pool, batch));
+    if (ar->be) be->max_pool2d_forward(be, &pool, t->pooled, t->pool_idx, t->unit[0].a);
     const float *in = t->pooled;
     for (int k = 0; k < e->n_res_blocks; ++k) {
         const rise_resnet_block *b = &e->res[k];
@@ -316,7 +318,7 @@ static void resnet_backward(const rise_image_encoder *e, rise_backend *be, const
         swap(&A, &X);
     }
     const rise_conv2d_shape pool = at_batch(e->pool, batch);
-    be->max_pool2d_backward(be, &pool, X, A, t->unit[0].a, 0);
+    be->max_pool2d_backward(be, &pool, X, A, t->pool_idx, 0);
     unit_backward(&e->units[0], be, w, g, &t->unit[0], t->x, batch, X, A, dx, 0, t->ws);
 }
 

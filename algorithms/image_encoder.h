@@ -94,6 +94,7 @@ typedef struct {
     const float *x;
     rise_conv_unit_tape unit[RISE_IMAGE_ENCODER_MAX_UNITS];
     float *pooled;                            /* ResNet: the max pool's output */
+    int32_t *pool_idx;                        /* ResNet: the positions of its maxima */
     float *sum[RISE_RESNET_MAX_BLOCKS];       /* ResNet: u2 + shortcut, before the ReLU */
     float *block_out[RISE_RESNET_MAX_BLOCKS]; /* ResNet: the blocks' outputs */
     float *maps, *attn, *kp, *out;            /* out [B, feat_dim]: the features */

@@ -314,12 +314,12 @@ struct rise_backend {
                                      const float *attn, int b, int h, int w, int c,
                                      float temperature, int accumulate);
 
-    /* ---- 2-D max pooling over channels-last images; backward recomputes the argmax from x
-     * (kernels/max_pool2d.h; s.c_out == s.c_in) ---- */
-    void (*max_pool2d_forward)(rise_backend *be, const rise_conv2d_shape *s, float *y,
+    /* ---- 2-D max pooling over channels-last images; forward saves the maxima's positions
+     * idx (int32, as many as y) for backward (kernels/max_pool2d.h; s.c_out == s.c_in) ---- */
+    void (*max_pool2d_forward)(rise_backend *be, const rise_conv2d_shape *s, float *y, int32_t *idx,
                                const float *x);
     void (*max_pool2d_backward)(rise_backend *be, const rise_conv2d_shape *s, float *dx,
-                                const float *dy, const float *x, int accumulate);
+                                const float *dy, const int32_t *idx, int accumulate);
 
     /* ---- GroupNorm over channels-last sequences (kernels/group_norm.h) ---- */
     void (*group_norm_forward)(rise_backend *be, float *y, float *mean, float *rstd, const float *x,

@@ -477,12 +477,12 @@ static void cuda_conv2d_backward_weight(rise_backend *be, const rise_conv2d_shap
     conv2d_backward_weight_cuda(STREAM(be), IMPL(be)->cublas, s, dw, dbias, dy, x, ws);
 }
 static void cuda_max_pool2d_forward(rise_backend *be, const rise_conv2d_shape *s, float *y,
-                                    const float *x) {
-    max_pool2d_forward_cuda(STREAM(be), s, y, x);
+                                    int32_t *idx, const float *x) {
+    max_pool2d_forward_cuda(STREAM(be), s, y, idx, x);
 }
 static void cuda_max_pool2d_backward(rise_backend *be, const rise_conv2d_shape *s, float *dx,
-                                     const float *dy, const float *x, int accumulate) {
-    max_pool2d_backward_cuda(STREAM(be), s, dx, dy, x, accumulate);
+                                     const float *dy, const int32_t *idx, int accumulate) {
+    max_pool2d_backward_cuda(STREAM(be), s, dx, dy, idx, accumulate);
 }
 static void cuda_spatial_softmax_forward(rise_backend *be, float *y, float *attn, const float *x,
                                          int b, int h, int w, int c, float temperature) {

@@ -694,18 +694,19 @@ static void ref_spatial_softmax_backward(rise_backend *be, float *dx, const floa
 /* ---- max pooling (batch items in parallel) ---- */
 
 static void ref_max_pool2d_forward(rise_backend *be, const rise_conv2d_shape *s, float *y,
-                                   const float *x) {
+                                   int32_t *idx, const float *x) {
     max_pool2d_check("max_pool2d_forward", s);
     const size_t work = (size_t)s->h_out * s->w_out * s->c_out * s->kh * s->kw;
-    CPU_FOR_CHUNKS((size_t)s->batch, 1, work, max_pool2d_forward_ref(s, y, x, (int)lo, (int)hi));
+    CPU_FOR_CHUNKS((size_t)s->batch, 1, work,
+                   max_pool2d_forward_ref(s, y, idx, x, (int)lo, (int)hi));
 }
 
 static void ref_max_pool2d_backward(rise_backend *be, const rise_conv2d_shape *s, float *dx,
-                                    const float *dy, const float *x, int accumulate) {
+                                    const float *dy, const int32_t *idx, int accumulate) {
     max_pool2d_check("max_pool2d_backward", s);
-    const size_t work = (size_t)s->h_in * s->w_in * s->c_in * s->kh * s->kw * s->kh * s->kw;
+    const size_t work = (size_t)s->h_in * s->w_in * s->c_in * s->kh * s->kw;
     CPU_FOR_CHUNKS((size_t)s->batch, 1, work,
-                   max_pool2d_backward_ref(s, dx, dy, x, accumulate, (int)lo, (int)hi));
+                   max_pool2d_backward_ref(s, dx, dy, idx, accumulate, (int)lo, (int)hi));
 }
 
 /* ---- GroupNorm (batch items in parallel; parameter sums serial in double) ---- */

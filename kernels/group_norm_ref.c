@@ -8,6 +8,7 @@
 #include "group_norm.h"
 
 #include <math.h>
+#include <stdlib.h>
 
 void group_norm_forward_ref(float *y, float *mean, float *rstd, const float *x, const float *gamma,
                             const float *beta, int b, int t, int c, int groups, float eps) {
@@ -71,20 +72,28 @@ void group_norm_backward_ref(float *dx, float *dgamma, float *dbeta, const float
             }
     }
     if (dgamma || dbeta) {
-        for (int ch = 0; ch < c; ++ch) {
-            const int g = ch / cg;
-            double sgm = 0.0, sb = 0.0;
-            for (int bi = 0; bi < b; ++bi) {
+        /* per channel, sums over (b, t) in that order; channels side by side so every row of
+         * x and dy is read once, in order */
+        double stack[2 * 512], *acc = stack;
+        if (c > 512) acc = malloc(sizeof(double) * 2 * (size_t)c);
+        RISE_ASSERT(acc, "group_norm_backward: out of memory for %d channel sums", c);
+        for (int ch = 0; ch < 2 * c; ++ch) acc[ch] = 0.0;
+        for (int bi = 0; bi < b; ++bi)
+            for (int g = 0; g < groups; ++g) {
                 const double mu = mean[(int64_t)bi * groups + g];
                 const double rs = rstd[(int64_t)bi * groups + g];
-                for (int ti = 0; ti < t; ++ti) {
-                    const int64_t e = ((int64_t)bi * t + ti) * c + ch;
-                    sgm += (double)dy[e] * ((x[e] - mu) * rs);
-                    sb += dy[e];
-                }
+                for (int ti = 0; ti < t; ++ti)
+                    for (int j = 0; j < cg; ++j) {
+                        const int ch = g * cg + j;
+                        const int64_t e = ((int64_t)bi * t + ti) * c + ch;
+                        acc[ch] += (double)dy[e] * ((x[e] - mu) * rs);
+                        acc[c + ch] += dy[e];
+                    }
             }
-            if (dgamma) dgamma[ch] += (float)sgm;
-            if (dbeta) dbeta[ch] += (float)sb;
+        for (int ch = 0; ch < c; ++ch) {
+            if (dgamma) dgamma[ch] += (float)acc[ch];
+            if (dbeta) dbeta[ch] += (float)acc[c + ch];
         }
+        if (acc != stack) free(acc);
     }
 }

@@ -5,11 +5,12 @@
  * Shape: a rise_conv2d_shape with c_out == c_in (the kernel, stride and padding of the
  * window; h_out, w_out by kernels/conv2d.h's formulas, PyTorch's ceil_mode=False).
  *   forward   y[b,u,v,c] = max over the window's in-image pixels x[b, u s - p + i, v s - p + j, c]
- *             (padding never wins: it is -inf, as PyTorch pads)
- *   backward  dx[b,r,q,c] (+)= sum of dy[b,u,v,c] over the windows whose argmax is (r, q),
- *             in (i, j) window order (a gather, so it is deterministic on every backend)
- * The argmax is recomputed from x (nothing is saved but x). Ties: the first maximum in
- * row-major window order wins (PyTorch's rule); NaN: the first NaN wins and y is NaN.
+ *             (padding never wins: it is -inf, as PyTorch pads), and idx[b,u,v,c] = r W + q,
+ *             the position of that maximum (int32, saved for backward, PyTorch's indices)
+ *   backward  dx[b,r,q,c] (+)= sum of dy[b,u,v,c] over the windows whose idx is (r, q), in
+ *             (i, j) window order (a gather, so it is deterministic on every backend)
+ * Ties: the first maximum in row-major window order wins (PyTorch's rule); NaN: the first NaN
+ * wins and y is NaN.
  * Argument rules (max_pool2d_check, abort): a consistent conv2d shape with c_out == c_in and
  * pad <= kernel / 2 on both axes (every window holds a pixel, as PyTorch requires).
  *
@@ -20,6 +21,7 @@
 #define RISE_KERNELS_MAX_POOL2D_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "conv2d.h"
 
@@ -45,8 +47,8 @@ RISE_HD int max_pool2d_argmax(const rise_conv2d_shape *s, const float *x, int b,
     return best;
 }
 
-/* dx[b, r, q, c]: the dy of every output whose window maximum is (r, q), in (i, j) order. */
-RISE_HD float max_pool2d_dx_value(const rise_conv2d_shape *s, const float *x, const float *dy,
+/* dx[b, r, q, c]: the dy of every output whose saved maximum idx is (r, q), in (i, j) order. */
+RISE_HD float max_pool2d_dx_value(const rise_conv2d_shape *s, const int32_t *idx, const float *dy,
                                   int b, int r, int q, int c) {
     float acc = 0.0f;
     for (int i = 0; i < s->kh; ++i) {
@@ -54,8 +56,8 @@ RISE_HD float max_pool2d_dx_value(const rise_conv2d_shape *s, const float *x, co
         if (u < 0) continue;
         for (int j = 0; j < s->kw; ++j) {
             const int v = conv2d_dst(q, j, s->stride, s->pad, s->w_out);
-            if (v < 0 || max_pool2d_argmax(s, x, b, u, v, c) != r * s->w_in + q) continue;
-            acc += dy[(((size_t)b * s->h_out + u) * s->w_out + v) * s->c_out + c];
+            const size_t o = (((size_t)b * s->h_out + u) * s->w_out + v) * s->c_out + c;
+            if (v >= 0 && idx[o] == r * s->w_in + q) acc += dy[o];
         }
     }
     return acc;
@@ -77,15 +79,16 @@ static inline rise_conv2d_shape max_pool2d_make_shape(int batch, int h_in, int w
 }
 
 /* ---- CPU reference (batch items [b_lo, b_hi) of the whole tensors) ---- */
-void max_pool2d_forward_ref(const rise_conv2d_shape *s, float *y, const float *x, int b_lo,
-                            int b_hi);
-void max_pool2d_backward_ref(const rise_conv2d_shape *s, float *dx, const float *dy, const float *x,
-                             int accumulate, int b_lo, int b_hi);
+void max_pool2d_forward_ref(const rise_conv2d_shape *s, float *y, int32_t *idx, const float *x,
+                            int b_lo, int b_hi);
+void max_pool2d_backward_ref(const rise_conv2d_shape *s, float *dx, const float *dy,
+                             const int32_t *idx, int accumulate, int b_lo, int b_hi);
 
 /* ---- CUDA ---- */
-void max_pool2d_forward_cuda(void *stream, const rise_conv2d_shape *s, float *y, const float *x);
+void max_pool2d_forward_cuda(void *stream, const rise_conv2d_shape *s, float *y, int32_t *idx,
+                             const float *x);
 void max_pool2d_backward_cuda(void *stream, const rise_conv2d_shape *s, float *dx, const float *dy,
-                              const float *x, int accumulate);
+                              const int32_t *idx, int accumulate);
 
 #ifdef __cplusplus
 }

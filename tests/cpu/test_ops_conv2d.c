@@ -227,16 +227,20 @@ static void test_max_pool_hand(void) {
     rise_conv2d_shape s = max_pool2d_make_shape(1, 4, 4, 2, 3, 2, 1);
     TEST_CHECK(s.h_out == 2 && s.w_out == 2, "pool out %dx%d, want 2x2", s.h_out, s.w_out);
     float y[8], yb[8];
-    max_pool2d_forward_ref(&s, y, x, 0, 1);
+    int32_t idx[8], idxb[8];
+    max_pool2d_forward_ref(&s, y, idx, x, 0, 1);
     const float want[8] = {5, -0.0f, 7, -1, 13, -4, 15, -5};
+    const int32_t want_idx[8] = {5, 0, 7, 1, 13, 4, 15, 5};
     test_close("max pool hand", y, want, 8, 0, 0);
-    be->max_pool2d_forward(be, &s, yb, x);
+    be->max_pool2d_forward(be, &s, yb, idxb, x);
     test_close("max pool hand (backend)", yb, want, 8, 0, 0);
+    TEST_CHECK(!memcmp(idx, want_idx, sizeof idx) && !memcmp(idxb, want_idx, sizeof idx),
+               "max pool hand: the saved positions r W + q");
     /* backward: each output's dy lands on its window's argmax (windows rows / columns
      * {0,1} or {1,2,3}) */
     const float dy[8] = {1, 2, 3, 4, 5, 6, 7, 8};
     float dx[32];
-    max_pool2d_backward_ref(&s, dx, dy, x, 0, 0, 1);
+    max_pool2d_backward_ref(&s, dx, dy, idx, 0, 0, 1);
     float wdx[32] = {0};
     wdx[2 * 5] = 1, wdx[2 * 7] = 3, wdx[2 * 13] = 5, wdx[2 * 15] = 7;
     wdx[2 * 0 + 1] = 2, wdx[2 * 1 + 1] = 4, wdx[2 * 4 + 1] = 6, wdx[2 * 5 + 1] = 8;
@@ -245,13 +249,15 @@ static void test_max_pool_hand(void) {
     const float flat[4] = {3, 3, 3, 3};
     rise_conv2d_shape t = max_pool2d_make_shape(1, 2, 2, 1, 2, 2, 0);
     float yt, dxt[4];
+    int32_t it;
     const float one = 1.0f;
-    max_pool2d_backward_ref(&t, dxt, &one, flat, 0, 0, 1);
+    max_pool2d_forward_ref(&t, &yt, &it, flat, 0, 1);
+    max_pool2d_backward_ref(&t, dxt, &one, &it, 0, 0, 1);
     const float wt[4] = {1, 0, 0, 0};
     test_close("max pool tie: first maximum", dxt, wt, 4, 0, 0);
     const float withnan[4] = {1, 9, NAN, 2};
-    be->max_pool2d_forward(be, &t, &yt, withnan);
-    max_pool2d_backward_ref(&t, dxt, &one, withnan, 0, 0, 1);
+    be->max_pool2d_forward(be, &t, &yt, &it, withnan);
+    max_pool2d_backward_ref(&t, dxt, &one, &it, 0, 0, 1);
     TEST_CHECK(isnan(yt) && dxt[2] == 1.0f && dxt[1] == 0.0f,
                "max pool: a NaN in the window is the maximum (y %g, dx %g %g)", (double)yt,
                (double)dxt[1], (double)dxt[2]);
@@ -265,17 +271,18 @@ static void test_max_pool_fd(int b, int h, int w, int c, int k, int st, int p) {
     const size_t nx = (size_t)b * h * w * c, ny = (size_t)b * s.h_out * s.w_out * c;
     float *x = malloc(4 * nx), *y = malloc(4 * ny), *r = malloc(4 * ny), *yp = malloc(4 * ny);
     float *dx = malloc(4 * nx), *fx = malloc(4 * nx), *dxb = malloc(4 * nx);
+    int32_t *idx = malloc(4 * ny), *idxb = malloc(4 * ny), *scratch = malloc(4 * ny);
     for (size_t i = 0; i < nx; ++i) x[i] = (float)((i * 7919) % nx) * 0.01f; /* distinct */
     test_fill_random(r, ny, 61, -1, 1);
-    max_pool2d_forward_ref(&s, y, x, 0, b);
-    max_pool2d_backward_ref(&s, dx, r, x, 0, 0, b);
+    max_pool2d_forward_ref(&s, y, idx, x, 0, b);
+    max_pool2d_backward_ref(&s, dx, r, idx, 0, 0, b);
     const float eps = 1e-3f;
     for (size_t i = 0; i < nx; ++i) {
         const float keep = x[i];
         double l[2];
         for (int sgn = 0; sgn < 2; ++sgn) {
             x[i] = keep + (sgn ? eps : -eps);
-            max_pool2d_forward_ref(&s, yp, x, 0, b);
+            max_pool2d_forward_ref(&s, yp, scratch, x, 0, b);
             l[sgn] = weighted(r, yp, ny);
         }
         x[i] = keep;
@@ -284,14 +291,16 @@ static void test_max_pool_fd(int b, int h, int w, int c, int k, int st, int p) {
     char name[96];
     snprintf(name, sizeof name, "max pool fd dx b%d %dx%dx%d k%d s%d p%d", b, h, w, c, k, st, p);
     test_close(name, dx, fx, nx, 1e-3, 1e-3);
-    be->max_pool2d_forward(be, &s, yp, x);
+    be->max_pool2d_forward(be, &s, yp, idxb, x);
     snprintf(name, sizeof name, "max pool table forward b%d %dx%d", b, h, w);
     test_close(name, yp, y, ny, 0, 0);
+    TEST_CHECK(!memcmp(idx, idxb, 4 * ny), "%s: the same positions", name);
     for (size_t i = 0; i < nx; ++i) dxb[i] = 0.5f, fx[i] = dx[i] + 0.5f;
-    be->max_pool2d_backward(be, &s, dxb, r, x, 1);
+    be->max_pool2d_backward(be, &s, dxb, r, idxb, 1);
     snprintf(name, sizeof name, "max pool table backward (accumulate) b%d %dx%d", b, h, w);
     test_close(name, dxb, fx, nx, 0, 0);
     free(x), free(y), free(r), free(yp), free(dx), free(fx), free(dxb);
+    free(idx), free(idxb), free(scratch);
 }
 
 static void test_edges(void) {
@@ -330,11 +339,12 @@ static void test_edges(void) {
     TEST_EXPECT_ABORT("conv2d, kernel larger than the padded image",
                       be->conv2d_backward_data(be, &bad, x, y, w, 0, NULL));
     rise_conv2d_shape pool = max_pool2d_make_shape(1, 4, 4, 2, 3, 2, 2); /* pad > kernel / 2 */
-    TEST_EXPECT_ABORT("max pool, pad 2 with a 3x3 window", be->max_pool2d_forward(be, &pool, y, x));
+    TEST_EXPECT_ABORT("max pool, pad 2 with a 3x3 window",
+                      be->max_pool2d_forward(be, &pool, y, (int32_t *)w, x));
     pool = max_pool2d_make_shape(1, 4, 4, 2, 3, 2, 1);
     pool.c_out = 3;
     TEST_EXPECT_ABORT("max_pool2d_backward_ref, c_out != c_in",
-                      max_pool2d_backward_ref(&pool, x, y, x, 0, 0, 1));
+                      max_pool2d_backward_ref(&pool, x, y, (int32_t *)w, 0, 0, 1));
     TEST_EXPECT_ABORT("spatial softmax, temperature 0",
                       be->spatial_softmax_forward(be, y, y, x, 1, 2, 2, 1, 0.0f));
     TEST_EXPECT_ABORT("spatial_softmax_backward_ref, w 0",

@@ -5,6 +5,8 @@
  * rules) and spatial softmax forward / backward.
  * Run: ctest -L gpu -R test_image_ops_gpu (exits 77, skipped, without a GPU or when the CUDA
  * backend was not built). */
+#include <string.h>
+
 #include "test_util.h"
 
 #ifdef RISE_WITH_CUDA
@@ -92,21 +94,26 @@ static void test_max_pool(int b, int h, int w, int c, int k, int st, int p) {
     test_fill_random(dy, ny, 72, -1, 1);
     float *d_x = test_to_backend(gpu, x, nx), *d_dy = test_to_backend(gpu, dy, ny);
     float *d_y = test_to_backend(gpu, dy, ny), *d_dx = test_to_backend(gpu, x, nx);
+    int32_t *idx = malloc(4 * ny + 4), *d_idx = gpu->alloc(gpu, 4 * ny + 4);
     char name[96];
-    gpu->max_pool2d_forward(gpu, &s, d_y, d_x);
-    max_pool2d_forward_ref(&s, y, x, 0, b);
+    gpu->max_pool2d_forward(gpu, &s, d_y, d_idx, d_x);
+    max_pool2d_forward_ref(&s, y, idx, x, 0, b);
     snprintf(name, sizeof name, "cuda max pool forward b%d %dx%dx%d k%d s%d p%d", b, h, w, c, k, st,
              p);
     check(name, d_y, y, ny, 0);
+    float *got_idx = test_from_backend(gpu, (const float *)d_idx, ny); /* int32 bits */
+    TEST_CHECK(ny == 0 || !memcmp(got_idx, idx, 4 * ny), "%s: the same saved positions", name);
+    free(got_idx);
     for (int rep = 0; rep < 2; ++rep) { /* overwrite, then accumulate onto it */
-        gpu->max_pool2d_backward(gpu, &s, d_dx, d_dy, d_x, rep);
-        max_pool2d_backward_ref(&s, dx, dy, x, rep, 0, b);
+        gpu->max_pool2d_backward(gpu, &s, d_dx, d_dy, d_idx, rep);
+        max_pool2d_backward_ref(&s, dx, dy, idx, rep, 0, b);
     }
     snprintf(name, sizeof name, "cuda max pool backward b%d %dx%dx%d k%d s%d p%d", b, h, w, c, k,
              st, p);
     check(name, d_dx, dx, nx, 0);
     gpu->free(gpu, d_x), gpu->free(gpu, d_dy), gpu->free(gpu, d_y), gpu->free(gpu, d_dx);
-    free(x), free(dy), free(y), free(dx);
+    gpu->free(gpu, d_idx);
+    free(x), free(dy), free(y), free(dx), free(idx);
 }
 
 int main(void) {
