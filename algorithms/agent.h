@@ -171,6 +171,18 @@ int rise_extract_pick(rise_extract_rule rule, const float *q, const float *v, in
 rise_status rise_agent_q(rise_agent *a, int n, const float *obs, const float *act, float *q);
 rise_status rise_agent_v(rise_agent *a, int n, const float *obs, float *v);
 
+/* The policy's image encoder used alone (agent_embed.c; `rise data embed`). camera_find:
+ * the camera called name (NULL: the first) -> its index, frame shape and feature width;
+ * errors say the run has no cameras, or which ones it has. embed_frames: out [n, feat_dim] =
+ * that encoder on frames uint8 [n, h, w, c], centre-cropped as in evaluation, with the
+ * weights the policy acts with (rise_agent_embed_weights: "ema" for diffusion policies,
+ * else "value"). */
+rise_status rise_agent_camera_find(const rise_agent *a, const char *name, int *cam,
+                                   rise_camera_shape *shape, int *feat_dim);
+rise_status rise_agent_embed_frames(rise_agent *a, int cam, int n, const uint8_t *frames,
+                                    float *out);
+const char *rise_agent_embed_weights(const rise_agent *a);
+
 /* A model file for other tools (agent_export.c): every named parameter view of every
  * network ("policy.net.in.w"; the EMA and target copies where the run keeps them as
  * "ema.policy.net.in.w", "target.q.fc0.w") and the

@@ -6,6 +6,7 @@
 int rise_cmd_demo(int argc, char **argv);
 int rise_cmd_selftest(int argc, char **argv);
 int rise_cmd_data(int argc, char **argv);
+int rise_cmd_data_embed(int argc, char **argv); /* `rise data embed` (data_embed.c) */
 int rise_cmd_gen(int argc, char **argv);
 int rise_cmd_coverage(int argc, char **argv);
 int rise_cmd_train(int argc, char **argv);

@@ -6,6 +6,8 @@
  *                     [--reward-last V] [--dones dataset|never|traj_end]
  *                     [--filter-key K] [--mask NAME] [--env-args JSON]
  *   rise data check [SPEC.json] [--source ROLE:PATH[:FILTER]]... [--set KEY=VALUE]...
+ *   rise data embed RUN_DIR FILE.h5... [--camera NAME] [--checkpoint PATH] [--batch N]
+ *                   [--backend B] [--force]                                (data_embed.c)
  * Run `rise data COMMAND --help` for details. Exit codes: 0 ok, 1 failure, 2 usage. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,7 +36,9 @@ static void usage(FILE *out) {
             "  info     summarise dataset files (demos, keys, shapes, value ranges, NaN counts)\n"
             "  merge    combine files into one robomimic-layout file, tagging each input\n"
             "  relabel  set rewards, dones or a filter key in a file\n"
-            "  check    build the training set of a dataset spec and summarise it\n\n"
+            "  check    build the training set of a dataset spec and summarise it\n"
+            "  embed    write a trained image policy's encoder features of every frame into a\n"
+            "           file (obs/<camera>_embedding), for relabelling with data.relabel_keys\n\n"
             "Reads robomimic, D4RL and Minari HDF5 files; writes the robomimic layout.\n"
             "run 'rise data COMMAND --help' for a command's options\n");
 }
@@ -307,6 +311,7 @@ int rise_cmd_data(int argc, char **argv) {
     if (!strcmp(argv[1], "merge")) return cmd_merge(argc - 1, argv + 1);
     if (!strcmp(argv[1], "relabel")) return cmd_relabel(argc - 1, argv + 1);
     if (!strcmp(argv[1], "check")) return cmd_check(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "embed")) return rise_cmd_data_embed(argc - 1, argv + 1);
     fprintf(stderr, "rise data: unknown command '%s'\n\n", argv[1]);
     usage(stderr);
     return 2;

@@ -1,0 +1,188 @@
+/* cli/data_embed.c - `rise data embed`: a trained image policy's encoder features of every frame
+ * of a dataset, written into the file for neighbour relabelling (data.relabel_keys): the
+ * built-in alternative to scripts/embed_images.py's DINOv2 features, in the same layout.
+ *
+ *   rise data embed runs/img_bc data/img_expert.h5 data/img_play.h5
+ *   rise train ... --set data.relabel_keys=agentview_image_embedding --set relabel.enable=true
+ *
+ * The run's checkpoint is loaded as `rise eval` loads it (the EMA weights for diffusion
+ * policies); data/embed.h does the file work. */
+#define _XOPEN_SOURCE 700 /* realpath */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "algorithms/train_run.h"
+#include "args.h"
+#include "cli.h"
+#include "data/embed.h"
+
+static void embed_usage(FILE *f) {
+    fprintf(f, "usage: rise data embed RUN_DIR FILE.h5... [--camera NAME] [--checkpoint PATH]\n"
+               "                       [--batch N] [--backend B] [--force]\n"
+               "Writes the features of a trained image policy's encoder for every frame of each\n"
+               "file, in place: data/demo_*/obs/NAME (uint8 [N, H, W, C]) -> obs/NAME_embedding\n"
+               "(float32 [N, feat_dim]), and next_obs/ where the file has it; the layout of\n"
+               "scripts/embed_images.py. Relabel on them with\n"
+               "  rise train ... --set data.relabel_keys=NAME_embedding --set relabel.enable=true\n"
+               "Frames are centre-cropped as in evaluation; diffusion policies use their EMA\n"
+               "weights. Each embedding records its run, checkpoint and step as attributes.\n\n"
+               "  --camera NAME      the camera to embed (default: the run's first camera)\n"
+               "  --checkpoint PATH  checkpoint to load (default RUN_DIR/checkpoint.h5)\n"
+               "  --batch N          frames read and encoded at a time (default 256)\n"
+               "  --backend B        cpu | ref | cuda (default: the run's train.backend)\n"
+               "  --force            replace existing embeddings (else they are kept)\n");
+}
+
+typedef struct {
+    rise_agent *agent;
+    int cam;
+} embed_ctx;
+
+static rise_status encode(void *ctx, int n, const uint8_t *frames, float *out) {
+    const embed_ctx *e = ctx;
+    return rise_agent_embed_frames(e->agent, e->cam, n, frames, out);
+}
+
+static double now_s(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* An absolute path for the provenance attributes (the path as given when it cannot be). */
+static void absolute(const char *path, char *out, size_t n) {
+    char buf[PATH_MAX];
+    const char *p = realpath(path, buf) ? buf : path;
+    if (strlen(p) < n)
+        memcpy(out, p, strlen(p) + 1);
+    else
+        snprintf(out, n, "%.*s", (int)n - 1, p);
+}
+
+/* The file work of every input, with the loaded agent. */
+static int embed_files(rise_agent *agent, const rise_train_config *cfg, const char *run,
+                       const char *ckpt, const char *camera, int batch, int force,
+                       const char *const *files, int n_files) {
+    embed_ctx ctx = {agent, 0};
+    rise_camera_shape shape;
+    int feat = 0;
+    if (rise_agent_camera_find(agent, camera, &ctx.cam, &shape, &feat) != RISE_OK) {
+        fprintf(stderr, "rise data embed: %s: %s\n", run, rise_last_error());
+        return 1;
+    }
+    rise_camera_shape shapes[RISE_OBS_MAX_CAMERAS];
+    char names[RISE_OBS_MAX_CAMERAS][RISE_OBS_CAMERA_NAME_MAX];
+    int n_cams = 0;
+    rise_camera_record_parse(rise_agent_cameras(agent), run, shapes, names, &n_cams);
+    const char *cam_name = names[ctx.cam];
+    char run_abs[PATH_MAX + 64], ckpt_abs[PATH_MAX + 64], ckpt_path[PATH_MAX + 32], from[400],
+        crop[64];
+    snprintf(ckpt_path, sizeof ckpt_path, "%s/checkpoint.h5", run);
+    absolute(run, run_abs, sizeof run_abs);
+    absolute(ckpt ? ckpt : ckpt_path, ckpt_abs, sizeof ckpt_abs);
+    snprintf(from, sizeof from, "the run's camera %s (%s)", cam_name, run);
+    const rise_obs_encoder_config *vc = &rise_agent_cfg(agent)->vision;
+    snprintf(crop, sizeof crop, "%dx%d centred", vc->crop_h, vc->crop_w);
+    rise_embed_opts o = {.camera = cam_name,
+                         .h = shape.h,
+                         .w = shape.w,
+                         .c = shape.c,
+                         .shape_from = from,
+                         .feat_dim = feat,
+                         .batch = batch,
+                         .force = force,
+                         .fn = encode,
+                         .ctx = &ctx,
+                         .n_attrs = 7,
+                         .attr_names = {"embedding_source", "run_dir", "checkpoint", "algorithm",
+                                        "weights", "camera", "crop"},
+                         .attr_values = {"rise data embed: the policy's image encoder", run_abs,
+                                         ckpt_abs, cfg->train_algo, rise_agent_embed_weights(agent),
+                                         cam_name, crop},
+                         .step = rise_agent_step_count(agent)};
+    int rc = 0;
+    for (int i = 0; i < n_files; ++i) {
+        rise_embed_result r;
+        const double t0 = now_s();
+        if (rise_data_embed(files[i], &o, &r) != RISE_OK) {
+            fprintf(stderr, "rise data embed: %s\n", rise_last_error());
+            rc = 1;
+            continue;
+        }
+        const double dt = now_s() - t0;
+        if (r.written)
+            printf("%s: wrote %s_embedding (%d features; %s step %lld, %s weights) into %lld "
+                   "groups of %lld demos: %lld frames in %.2f s (%.0f frames/s)\n",
+                   files[i], cam_name, feat, run, (long long)o.step, o.attr_values[4],
+                   (long long)r.written, (long long)r.demos, (long long)r.frames, dt,
+                   dt > 0 ? (double)r.frames / dt : 0.0);
+        if (r.kept)
+            printf("%s: kept the existing %s_embedding of %lld groups%s (--force replaces "
+                   "them)\n",
+                   files[i], cam_name, (long long)r.kept, r.written ? "" : "; file unchanged");
+    }
+    return rc;
+}
+
+int rise_cmd_data_embed(int argc, char **argv) {
+    const char *run = NULL, *ckpt = NULL, *camera = NULL, *backend = NULL;
+    const char *files[256];
+    int n_files = 0, force = 0;
+    long batch = 256;
+    for (int i = 1; i < argc; ++i) {
+        const char *a = argv[i];
+        int ok = 1;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            embed_usage(stdout);
+            return 0;
+        } else if (!strcmp(a, "--camera"))
+            ok = rise_arg_string(argc, argv, &i, &camera);
+        else if (!strcmp(a, "--checkpoint"))
+            ok = rise_arg_string(argc, argv, &i, &ckpt);
+        else if (!strcmp(a, "--backend"))
+            ok = rise_arg_string(argc, argv, &i, &backend);
+        else if (!strcmp(a, "--batch"))
+            ok = rise_arg_long(argc, argv, &i, 1, 1 << 20, &batch);
+        else if (!strcmp(a, "--force"))
+            force = 1;
+        else if (a[0] == '-') {
+            fprintf(stderr, "rise data embed: unknown option '%s' (see rise data embed --help)\n",
+                    a);
+            return 2;
+        } else if (!run)
+            run = a;
+        else if (n_files < (int)(sizeof files / sizeof files[0]))
+            files[n_files++] = a;
+        if (!ok) return 2;
+    }
+    if (!run || n_files == 0) {
+        fprintf(stderr, "rise data embed: give a run directory and at least one dataset file "
+                        "(usage: rise data embed RUN_DIR FILE.h5...)\n");
+        return 2;
+    }
+    rise_train_config cfg;
+    rise_status st = rise_train_load_config(run, &cfg);
+    if (st != RISE_OK) {
+        fprintf(stderr, "rise data embed: %s\n", rise_last_error());
+        return 1;
+    }
+    rise_backend *be = rise_backend_create(backend ? backend : cfg.train_backend, &st);
+    if (!be) {
+        fprintf(stderr, "rise data embed: %s\n", rise_last_error());
+        return 1;
+    }
+    rise_agent *agent = NULL;
+    if (be->set_precision) st = rise_backend_set_precision_name(be, cfg.train_precision);
+    if (st == RISE_OK) st = rise_train_load_agent(run, ckpt, be, &cfg, &agent);
+    int rc = 1;
+    if (st == RISE_OK)
+        rc = embed_files(agent, &cfg, run, ckpt, camera, (int)batch, force, files, n_files);
+    else
+        fprintf(stderr, "rise data embed: %s\n", rise_last_error());
+    rise_agent_free(agent);
+    rise_backend_destroy(be);
+    return rc;
+}
