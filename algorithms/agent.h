@@ -181,6 +181,13 @@ rise_status rise_agent_camera_find(const rise_agent *a, const char *name, int *c
                                    rise_camera_shape *shape, int *feat_dim);
 rise_status rise_agent_embed_frames(rise_agent *a, int cam, int n, const uint8_t *frames,
                                     float *out);
+/* The same for many calls: scratch for up to max_frames frames, sized once and reused. */
+typedef struct rise_frame_embedder rise_frame_embedder;
+rise_status rise_frame_embedder_create(rise_agent *a, int cam, int max_frames,
+                                       rise_frame_embedder **out);
+rise_status rise_frame_embedder_run(rise_frame_embedder *e, int n, const uint8_t *frames,
+                                    float *out);
+void rise_frame_embedder_free(rise_frame_embedder *e);
 const char *rise_agent_embed_weights(const rise_agent *a);
 
 /* A model file for other tools (agent_export.c): every named parameter view of every

@@ -3,7 +3,7 @@
  * features). Each frame is centre-cropped and encoded with the weights the policy acts with
  * (the EMA copy for diffusion policies, as agent_policy.c samples), exactly the camera's
  * columns of the policy's feature row in evaluation (obs_encoder.c with random 0). For tools,
- * not the step loop: each call sizes its own scratch. */
+ * not the step loop: an embedder holds the scratch of its largest call and reuses it. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,34 +48,73 @@ static float *embed_ops(rise_agent *a, int cam, rise_arena *ar, const uint8_t *d
     return t.out;
 }
 
-rise_status rise_agent_embed_frames(rise_agent *a, int cam, int n, const uint8_t *frames,
-                                    float *out) {
+struct rise_frame_embedder {
+    rise_agent *a;
+    int cam, cap;
+    uint8_t *d_frames; /* [cap, h w c] */
+    rise_arena ar;     /* sized for cap frames, rewound every call */
+};
+
+rise_status rise_frame_embedder_create(rise_agent *a, int cam, int max_frames,
+                                       rise_frame_embedder **out) {
+    *out = NULL;
     if (!a->has_vision || cam < 0 || cam >= a->vis.cfg.n_cams)
         return rise_error(RISE_ERR_INVALID, "embed: camera %d of a policy with %d cameras", cam,
                           a->has_vision ? a->vis.cfg.n_cams : 0);
-    if (n <= 0) return rise_error(RISE_ERR_INVALID, "embed: %d frames, expected >= 1", n);
+    if (max_frames <= 0)
+        return rise_error(RISE_ERR_INVALID, "embed: %d frames a call, expected >= 1", max_frames);
+    rise_frame_embedder *e = calloc(1, sizeof *e);
+    if (!e) return rise_error(RISE_ERR_NOMEM, "embed: out of memory");
     rise_backend *be = a->be;
     const rise_camera_shape *s = &a->vis.cfg.cam[cam];
-    const size_t fb = (size_t)s->h * s->w * s->c, F = (size_t)a->vis.enc[cam].cfg.feat_dim;
-    uint8_t *d_frames = be->alloc(be, fb * (size_t)n);
-    rise_arena ar;
-    memset(&ar, 0, sizeof ar);
+    e->a = a, e->cam = cam, e->cap = max_frames;
+    e->d_frames = be->alloc(be, (size_t)s->h * s->w * s->c * (size_t)max_frames);
     rise_status st = RISE_OK;
-    if (!d_frames) st = rise_error(RISE_ERR_NOMEM, "embed: out of memory for %d frames", n);
+    if (!e->d_frames)
+        st = rise_error(RISE_ERR_NOMEM, "embed: out of memory for %d frames", max_frames);
     if (st == RISE_OK) {
-        be->upload(be, d_frames, frames, fb * (size_t)n);
         rise_arena m;
         rise_arena_init_measure(&m);
-        embed_ops(a, cam, &m, d_frames, n);
-        st = rise_arena_init(&ar, be, m.peak + RISE_ARENA_ALIGN_FLOATS);
+        embed_ops(a, cam, &m, e->d_frames, max_frames);
+        st = rise_arena_init(&e->ar, be, m.peak + RISE_ARENA_ALIGN_FLOATS);
     }
-    if (st == RISE_OK) {
-        const float *d_out = embed_ops(a, cam, &ar, d_frames, n);
-        st = be->sync(be);
-        if (st == RISE_OK) be->download(be, out, d_out, sizeof(float) * F * (size_t)n);
+    if (st != RISE_OK) {
+        rise_frame_embedder_free(e);
+        return st;
     }
-    rise_arena_free(&ar);
-    if (d_frames) be->free(be, d_frames);
+    *out = e;
+    return RISE_OK;
+}
+
+rise_status rise_frame_embedder_run(rise_frame_embedder *e, int n, const uint8_t *frames,
+                                    float *out) {
+    if (n <= 0 || n > e->cap)
+        return rise_error(RISE_ERR_INVALID, "embed: %d frames, expected 1..%d", n, e->cap);
+    rise_agent *a = e->a;
+    rise_backend *be = a->be;
+    const rise_camera_shape *s = &a->vis.cfg.cam[e->cam];
+    const size_t fb = (size_t)s->h * s->w * s->c, F = (size_t)a->vis.enc[e->cam].cfg.feat_dim;
+    be->upload(be, e->d_frames, frames, fb * (size_t)n);
+    rise_arena_rewind(&e->ar, 0);
+    const float *d_out = embed_ops(a, e->cam, &e->ar, e->d_frames, n);
+    RISE_TRY(be->sync(be));
+    be->download(be, out, d_out, sizeof(float) * F * (size_t)n);
+    return RISE_OK;
+}
+
+void rise_frame_embedder_free(rise_frame_embedder *e) {
+    if (!e) return;
+    rise_arena_free(&e->ar);
+    if (e->d_frames) e->a->be->free(e->a->be, e->d_frames);
+    free(e);
+}
+
+rise_status rise_agent_embed_frames(rise_agent *a, int cam, int n, const uint8_t *frames,
+                                    float *out) {
+    rise_frame_embedder *e;
+    RISE_TRY(rise_frame_embedder_create(a, cam, n, &e));
+    const rise_status st = rise_frame_embedder_run(e, n, frames, out);
+    rise_frame_embedder_free(e);
     return st;
 }
 

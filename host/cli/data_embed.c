@@ -37,13 +37,13 @@ static void embed_usage(FILE *f) {
 }
 
 typedef struct {
-    rise_agent *agent;
+    rise_frame_embedder *emb;
     int cam;
 } embed_ctx;
 
 static rise_status encode(void *ctx, int n, const uint8_t *frames, float *out) {
     const embed_ctx *e = ctx;
-    return rise_agent_embed_frames(e->agent, e->cam, n, frames, out);
+    return rise_frame_embedder_run(e->emb, n, frames, out);
 }
 
 static double now_s(void) {
@@ -66,10 +66,11 @@ static void absolute(const char *path, char *out, size_t n) {
 static int embed_files(rise_agent *agent, const rise_train_config *cfg, const char *run,
                        const char *ckpt, const char *camera, int batch, int force,
                        const char *const *files, int n_files) {
-    embed_ctx ctx = {agent, 0};
+    embed_ctx ctx = {NULL, 0};
     rise_camera_shape shape;
     int feat = 0;
-    if (rise_agent_camera_find(agent, camera, &ctx.cam, &shape, &feat) != RISE_OK) {
+    if (rise_agent_camera_find(agent, camera, &ctx.cam, &shape, &feat) != RISE_OK ||
+        rise_frame_embedder_create(agent, ctx.cam, batch, &ctx.emb) != RISE_OK) {
         fprintf(stderr, "rise data embed: %s: %s\n", run, rise_last_error());
         return 1;
     }
@@ -124,6 +125,7 @@ static int embed_files(rise_agent *agent, const rise_train_config *cfg, const ch
                    "them)\n",
                    files[i], cam_name, (long long)r.kept, r.written ? "" : "; file unchanged");
     }
+    rise_frame_embedder_free(ctx.emb);
     return rc;
 }
 
@@ -145,7 +147,7 @@ int rise_cmd_data_embed(int argc, char **argv) {
         else if (!strcmp(a, "--backend"))
             ok = rise_arg_string(argc, argv, &i, &backend);
         else if (!strcmp(a, "--batch"))
-            ok = rise_arg_long(argc, argv, &i, 1, 1 << 20, &batch);
+            ok = rise_arg_long(argc, argv, &i, 1, 65536, &batch);
         else if (!strcmp(a, "--force"))
             force = 1;
         else if (a[0] == '-') {
