@@ -213,6 +213,16 @@ static void check_features(const char *file, const char *run) {
         }
         direct_features(a, a->pp.ema, frames, N, ema);
         direct_features(a, a->pp.value, frames, N, raw);
+        if (g == 0) { /* the library's one-shot call gives the same features */
+            float once[N * FEAT];
+            int cam = -1, feat = 0;
+            rise_camera_shape cs = {0, 0, 0};
+            TEST_CHECK(rise_agent_camera_find(a, "agentview_image", &cam, &cs, &feat) == RISE_OK &&
+                           cam == 0 && feat == FEAT && cs.h == SIZE && cs.w == SIZE && cs.c == 3 &&
+                           rise_agent_embed_frames(a, cam, N, frames, once) == RISE_OK,
+                       "camera_find / embed_frames: %s", rise_last_error());
+            test_close("rise_agent_embed_frames = the encoder", once, ema, N * FEAT, 1e-6, 0.0);
+        }
         char what[200];
         snprintf(what, sizeof what, "%s demo_0/%s: written features = %s's encoder", file, grps[g],
                  run);
@@ -333,7 +343,7 @@ static void test_embed(void) {
     if (g >= 0) rise_h5_write_f32(g, "agentview_image_embedding.partial", 2, d1, junk, p);
     if (g >= 0) H5Gclose(g);
     if (f >= 0) H5Fclose(f);
-    rc = embed_cli("bc", "i.h5", NULL, NULL, &out);
+    rc = embed_cli("bc", "i.h5", "--camera", "agentview_image", &out);
     TEST_CHECK(rc == 0 && !has_link("i.h5", "data/demo_0/obs/agentview_image_embedding.partial"),
                "a leftover .partial is replaced: rc %d: %s", rc, out);
     free(out);
