@@ -15,7 +15,8 @@
  * 2. Training: bc_diffusion (policy encoder) and rise (policy encoder + Q1, Q2, V encoders,
  *    relabelled pairs on agent_pos) at each batch, 1 warm-up step and N timed steps (default 5):
  *    steps/s and frames/s (policy frames per step).
- * The first line names the processor. Validation: every loss read back must be finite. */
+ * The first line names the processor; the second the backend (on CUDA, whether conv2d runs on
+ * cuDNN) and the encoder. Validation: every loss read back must be finite. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +36,20 @@ static double now(void) {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* " (conv2d: cuDNN)" or " (conv2d: im2col + cuBLAS)" on the CUDA backend, else "". */
+static const char *conv2d_path(rise_backend *be) {
+#ifdef RISE_WITH_CUDA
+    if (strcmp(be->name, "cuda")) return "";
+    void *cublas, *cudnn;
+    rise_backend_cuda_libs(be, &cublas, &cudnn);
+    const rise_conv2d_shape s = conv2d_make_shape(64, 76, 76, 3, 32, 3, 3, 2, 1);
+    return conv2d_cuda_pick(&s, cudnn) == 3 ? " (conv2d: cuDNN)" : " (conv2d: im2col + cuBLAS)";
+#else
+    (void)be;
+    return "";
+#endif
 }
 
 static rise_status gen(const char *kind_name, int n, uint64_t seed, int size, const char *path) {
@@ -207,10 +222,13 @@ int main(int argc, char **argv) {
     if (st == RISE_OK)
         st = rise_agent_config_from_train(&base, (int)ts.obs_dim, (int)ts.act_dim, 1, &cam, &ac);
     if (st == RISE_OK)
-        printf("backend %s, %dx%dx3 frames cropped to %dx%d, encoder channels %s strides %s, %d "
+        printf("backend %s%s, %dx%dx3 frames cropped to %dx%d, encoder %s channels %s%s%s, %d "
                "features; %lld transitions in memory\n",
-               backend, size, size, ac.vision.crop_h, ac.vision.crop_w, base.encoder_channels,
-               base.encoder_strides, ac.vision.enc.feat_dim, (long long)ts.n);
+               backend, conv2d_path(be), size, size, ac.vision.crop_h, ac.vision.crop_w,
+               base.encoder_trunk, base.encoder_channels,
+               ac.vision.enc.trunk == RISE_TRUNK_CONV ? " strides " : "",
+               ac.vision.enc.trunk == RISE_TRUNK_CONV ? base.encoder_strides : "",
+               ac.vision.enc.feat_dim, (long long)ts.n);
     printf("\n%-8s %12s %10s %10s %10s %10s\n", "frames", "gather+up ms", "crop ms", "fwd ms",
            "bwd ms", "frames/s");
     for (int b = 0; st == RISE_OK && b < nb; ++b) {

@@ -31,6 +31,7 @@
 #include "kernels/knn.h"
 #include "kernels/conv1d.h"
 #include "kernels/conv2d.h"
+#include "kernels/cudnn_conv.h"
 #include "kernels/film.h"
 #include "kernels/group_norm.h"
 #include "kernels/max_pool2d.h"
@@ -68,7 +69,7 @@ static void cuda_destroy(rise_backend *be) {
     cuda_impl *c = IMPL(be);
     cudaStreamSynchronize(c->stream);
     cublasDestroy(c->cublas);
-    conv1d_cudnn_destroy(c->cudnn);
+    rise_cudnn_destroy(c->cudnn);
     cudaFree(c->cublas_workspace);
     cudaStreamDestroy(c->stream);
     free(c);
@@ -458,23 +459,25 @@ static void cuda_conv1d_backward_weight(rise_backend *be, const rise_conv1d_shap
     conv1d_backward_weight_cuda_variant(0, STREAM(be), IMPL(be)->cublas, IMPL(be)->cudnn, s, dw,
                                         dbias, dy, x, ws);
 }
-/* ---- the image encoder's ops: conv2d (im2col + cuBLAS) and spatial softmax ---- */
+/* ---- the image encoder's ops: conv2d (cuDNN or im2col + cuBLAS), max pool, spatial softmax ----
+ */
 
 static size_t cuda_conv2d_workspace_bytes(rise_backend *be, const rise_conv2d_shape *s) {
-    conv2d_check("conv2d_workspace_bytes", s);
-    return sizeof(float) * conv2d_col_floats(s);
+    return conv2d_cuda_workspace_bytes(0, IMPL(be)->cudnn, s);
 }
 static void cuda_conv2d_forward(rise_backend *be, const rise_conv2d_shape *s, float *y,
                                 const float *x, const float *w, const float *bias, void *ws) {
-    conv2d_forward_cuda(STREAM(be), IMPL(be)->cublas, s, y, x, w, bias, ws);
+    conv2d_forward_cuda(0, STREAM(be), IMPL(be)->cublas, IMPL(be)->cudnn, s, y, x, w, bias, ws);
 }
 static void cuda_conv2d_backward_data(rise_backend *be, const rise_conv2d_shape *s, float *dx,
                                       const float *dy, const float *w, int accumulate, void *ws) {
-    conv2d_backward_data_cuda(STREAM(be), IMPL(be)->cublas, s, dx, dy, w, accumulate, ws);
+    conv2d_backward_data_cuda(0, STREAM(be), IMPL(be)->cublas, IMPL(be)->cudnn, s, dx, dy, w,
+                              accumulate, ws);
 }
 static void cuda_conv2d_backward_weight(rise_backend *be, const rise_conv2d_shape *s, float *dw,
                                         float *dbias, const float *dy, const float *x, void *ws) {
-    conv2d_backward_weight_cuda(STREAM(be), IMPL(be)->cublas, s, dw, dbias, dy, x, ws);
+    conv2d_backward_weight_cuda(0, STREAM(be), IMPL(be)->cublas, IMPL(be)->cudnn, s, dw, dbias, dy,
+                                x, ws);
 }
 static void cuda_max_pool2d_forward(rise_backend *be, const rise_conv2d_shape *s, float *y,
                                     int32_t *idx, const float *x) {
@@ -571,7 +574,7 @@ rise_backend *rise_backend_cuda_create(rise_status *st) {
     }
     /* cuDNN is optional: without it (not built, or the library fails to load) the
      * convolutions run on the handwritten / cuBLAS variants. */
-    c->cudnn = conv1d_cudnn_create(c->stream);
+    c->cudnn = rise_cudnn_create(c->stream);
     be->name = "cuda";
     be->is_device = 1;
     be->impl = c;

@@ -123,9 +123,6 @@ void conv1d_backward_weight_cuda_variant(int variant, void *stream, void *cublas
                                          const float *dy, const float *x, void *ws);
 /* The variant the dispatcher picks (0 above means this one). */
 int conv1d_cuda_pick(const rise_conv1d_shape *s, const void *cudnn);
-/* cuDNN handle bound to stream, or NULL (not built, or no usable cuDNN at run time). */
-void *conv1d_cudnn_create(void *stream);
-void conv1d_cudnn_destroy(void *cudnn);
 
 #ifdef __cplusplus
 }

@@ -21,8 +21,8 @@
  * <op>_ref: the plain C specification (direct loops, kernels/conv2d_ref.c).
  * conv2d_im2col_ref / conv2d_col2im_ref: the lowering the CPU backend runs, y = col(x) w^T;
  * tested against the direct loops.
- * <op>_cuda: im2col / col2im kernels around cuBLAS GEMMs (kernels/conv2d.cu); stream and
- * cuBLAS handle passed opaquely so this header needs no CUDA types. */
+ * <op>_cuda: im2col / col2im kernels around cuBLAS GEMMs, or cuDNN (kernels/conv2d.cu); stream,
+ * cuBLAS and cuDNN handles passed opaquely so this header needs no CUDA types. */
 #ifndef RISE_KERNELS_CONV2D_H
 #define RISE_KERNELS_CONV2D_H
 
@@ -162,13 +162,23 @@ void conv2d_im2col_ref(const rise_conv2d_shape *s, float *col, const float *x, s
 void conv2d_col2im_ref(const rise_conv2d_shape *s, float *dx, const float *dcol, int accumulate,
                        int b_lo, int b_hi);
 
-/* ---- CUDA (im2col / col2im kernels + cuBLAS GEMM; ws as conv2d_col_floats) ---- */
-void conv2d_forward_cuda(void *stream, void *cublas, const rise_conv2d_shape *s, float *y,
-                         const float *x, const float *w, const float *bias, void *ws);
-void conv2d_backward_data_cuda(void *stream, void *cublas, const rise_conv2d_shape *s, float *dx,
-                               const float *dy, const float *w, int accumulate, void *ws);
-void conv2d_backward_weight_cuda(void *stream, void *cublas, const rise_conv2d_shape *s, float *dw,
-                                 float *dbias, const float *dy, const float *x, void *ws);
+/* ---- CUDA (kernels/conv2d.cu) ----
+ * Variants: 2 im2col / col2im kernels + cuBLAS GEMM, 3 cuDNN (kernels/cudnn_conv.h); 0 is the
+ * dispatcher's choice (conv2d_cuda_pick: 3 when cuDNN has a plan for the shape, else 2).
+ * ws: conv2d_cuda_workspace_bytes(the same variant) bytes of device memory, allocated before
+ * any graph capture. cudnn may be NULL (variant 3 unsupported then). */
+int conv2d_cuda_supports(int variant, const rise_conv2d_shape *s, void *cudnn);
+int conv2d_cuda_pick(const rise_conv2d_shape *s, void *cudnn);
+size_t conv2d_cuda_workspace_bytes(int variant, void *cudnn, const rise_conv2d_shape *s);
+void conv2d_forward_cuda(int variant, void *stream, void *cublas, void *cudnn,
+                         const rise_conv2d_shape *s, float *y, const float *x, const float *w,
+                         const float *bias, void *ws);
+void conv2d_backward_data_cuda(int variant, void *stream, void *cublas, void *cudnn,
+                               const rise_conv2d_shape *s, float *dx, const float *dy,
+                               const float *w, int accumulate, void *ws);
+void conv2d_backward_weight_cuda(int variant, void *stream, void *cublas, void *cudnn,
+                                 const rise_conv2d_shape *s, float *dw, float *dbias,
+                                 const float *dy, const float *x, void *ws);
 
 #ifdef __cplusplus
 }

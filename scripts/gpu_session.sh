@@ -46,7 +46,7 @@ bench      60  20  build  every other op benchmark on the cuda backend, the perf
 train      60  20  build  bench_train at batch 256/512 x width 256/512 with graphs, 256 x 256 without
 peers     120  60  build  compare.py on the GPU: rise vs PyTorch eager and torch.compile, the ratio targets
 sanitizer  90  40  build  compute-sanitizer memcheck and racecheck on the op tests, small shapes
-images     45  15  build  bench_images on the GPU: image pipeline frames/s, diffusion BC and RISE steps/s on 84x84 frames
+images     70  15  build  bench_images on the GPU (conv and ResNet-18 trunks): frames/s, diffusion BC and RISE steps/s on 84x84 frames; the PyTorch image peer
 paper       0 120  build  square, IDQL and RISE, 3 seeds, as many steps as the time left allows
 '
 # The op tests compute-sanitizer checks (tests labelled `faults` are always left out), and
@@ -638,13 +638,17 @@ stage_train() {
 
 # ==== stage: images ====
 # bench_images on the device: gather + upload, crop, encoder forward and backward, and the
-# steps/s of diffusion BC and RISE (policy + three critic encoders) on 84x84 frames. Whether
-# the CUDA image path is right is the tests stage's (test_train_images_gpu).
+# steps/s of diffusion BC and RISE (policy + three critic encoders) on 84x84 frames, with the
+# small conv trunk and with ResNet-18 (encoder.trunk=resnet); then the PyTorch peer
+# (benchmarks/peers/image_bc_torch.py, diffusion BC with the same encoders on the GPU) when a
+# torch with CUDA is there. Whether the CUDA image path is right is the tests stage's
+# (test_train_images_gpu, test_image_ops_gpu).
 stage_images() {
     facts
-    local p=$sdir backend=cuda size=84 batches=64,256 steps=20 rc
-    [ "$dry" = 1 ] && { backend=cpu; size=16; batches=8; steps=1; }
-    RISE_REQUIRE_GPU=1 timeout -k 5 $((${GS_BOX:-45} - 5)) "$build/benchmarks/bench_images" \
+    local p=$sdir backend=cuda size=84 batches=64,256 steps=20 rc bad=0 py=${GS_PYTHON:-python3}
+    local end=$(($(now) + ${GS_BOX:-70} - 5)) resnet=(--set encoder.trunk=resnet --set encoder.channels=64,128,256,512)
+    [ "$dry" = 1 ] && { backend=cpu; size=16; batches=8; steps=1; resnet=(--set encoder.trunk=resnet --set encoder.channels=16,32); }
+    RISE_REQUIRE_GPU=1 timeout -k 5 $(((end - $(now)) / 2)) "$build/benchmarks/bench_images" \
         --backend "$backend" --size $size --batches $batches --steps $steps >"$p/bench_images.txt" 2>&1
     rc=$?
     cat "$p/bench_images.txt" >>"$p/report.txt"
@@ -652,9 +656,29 @@ stage_images() {
         note "bench_images FAILED (exit $rc): $(tail -1 "$p/bench_images.txt")"
         return 1
     fi
+    RISE_REQUIRE_GPU=1 timeout -k 5 $(((end - $(now)) * 2 / 3)) "$build/benchmarks/bench_images" \
+        --backend "$backend" --size $size --batches $batches --steps $((steps / 4 + 1)) "${resnet[@]}" \
+        >"$p/bench_images_resnet18.txt" 2>&1 || { bad=1; report "bench_images resnet18 FAILED: $(tail -1 "$p/bench_images_resnet18.txt")"; }
+    { echo "-- ResNet-18 trunk"; cat "$p/bench_images_resnet18.txt"; } >>"$p/report.txt"
+    local peer="no torch peer"
+    case "${GS_TORCH:-}" in
+    *" cuda "* | *" cuda")
+        peer="torch b64/b256 conv, resnet18:"
+        for trunk in conv resnet18; do
+            for b in ${batches//,/ }; do
+                [ $((end - $(now))) -ge 10 ] || { peer+=" (no time left)"; break 2; }
+                timeout -k 5 $((end - $(now))) "$py" benchmarks/peers/image_bc_torch.py --device cuda \
+                    --trunk $trunk --batch $b --steps $steps >>"$p/image_bc_torch.txt" 2>&1 || bad=1
+                peer+=" $(tail -1 "$p/image_bc_torch.txt" | sed -n 's/.*"steps_per_s": \([0-9.]*\).*/\1/p' | cut -c1-6)"
+            done
+        done
+        cat "$p/image_bc_torch.txt" >>"$p/report.txt"
+        ;;
+    esac
     note "$(awk '$1 == "bc_diffusion" || $1 == "rise" { printf "%s b%s %s steps/s; ", $1, $2, $3 }' \
-        "$p/bench_images.txt")$([ "$dry" = 1 ] && echo "dry run: cpu, 16x16")"
-    return 0
+        "$p/bench_images.txt")resnet18: $(awk '$1 == "bc_diffusion" || $1 == "rise" { printf "%s b%s %s; ", $1, $2, $3 }' \
+        "$p/bench_images_resnet18.txt")$peer$([ "$dry" = 1 ] && echo "; dry run: cpu, 16x16")"
+    return $bad
 }
 
 # ==== stage: nccl ====

@@ -1,10 +1,10 @@
 /* test_image_ops_gpu.c - the image encoder's ops on the CUDA backend against the CPU reference:
  * conv2d forward / backward-data (overwrite and accumulate) / backward-weight + bias on the
- * encoder's shapes (an 8x8 stride-4 stem, 3x3 padded blocks, a strided non-square kernel,
- * pointwise), max pooling forward / backward (bitwise: both sides run the same per-element
- * rules) and spatial softmax forward / backward.
- * Run: ctest -L gpu -R test_image_ops_gpu (exits 77, skipped, without a GPU or when the CUDA
- * backend was not built). */
+ * encoders' shapes (an 8x8 stride-4 stem, 3x3 padded blocks, a strided non-square kernel,
+ * pointwise, a ResNet's 7x7 stem and strided 1x1 shortcut), through the table and through each
+ * variant (im2col + cuBLAS, cuDNN when loaded), max pooling forward / backward (bitwise: both sides
+ * run the same per-element rules) and spatial softmax forward / backward. Run: ctest -L gpu -R
+ * test_image_ops_gpu (exits 77, skipped, without a GPU or when the CUDA backend was not built). */
 #include <string.h>
 
 #include "test_util.h"
@@ -15,6 +15,7 @@
 #include "kernels/spatial_softmax.h"
 
 static rise_backend *gpu;
+static void *cublas, *cudnn;
 
 static void check(const char *what, const float *dev, const float *ref, size_t n, double tol) {
     float *got = test_from_backend(gpu, dev, n);
@@ -22,8 +23,15 @@ static void check(const char *what, const float *dev, const float *ref, size_t n
     free(got);
 }
 
-static void test_conv(int b, int h, int w, int ci, int co, int kh, int kw, int st, int p) {
+/* One variant (0: the table, i.e. the dispatcher's choice) against the reference. */
+static void test_conv_variant(int variant, int b, int h, int w, int ci, int co, int kh, int kw,
+                              int st, int p) {
     const rise_conv2d_shape s = conv2d_make_shape(b, h, w, ci, co, kh, kw, st, p);
+    if (variant && !conv2d_cuda_supports(variant, &s, cudnn)) {
+        printf("conv2d variant %d: unsupported for b%d %dx%dx%d k%dx%d (skipped)\n", variant, b, h,
+               w, ci, kh, kw);
+        return;
+    }
     const size_t nx = (size_t)b * h * w * ci, ny = (size_t)b * s.h_out * s.w_out * co;
     const size_t nw = (size_t)co * kh * kw * ci;
     float *x = malloc(4 * nx), *wt = malloc(4 * nw), *bias = malloc(4 * co), *dy = malloc(4 * ny);
@@ -36,29 +44,47 @@ static void test_conv(int b, int h, int w, int ci, int co, int kh, int kw, int s
     float *d_b = test_to_backend(gpu, bias, co), *d_dy = test_to_backend(gpu, dy, ny);
     float *d_y = test_to_backend(gpu, y, ny), *d_dx = test_to_backend(gpu, x, nx);
     float *d_dw = test_to_backend(gpu, dw, nw), *d_db = test_to_backend(gpu, db, co);
-    const size_t wsb = gpu->conv2d_workspace_bytes(gpu, &s);
+    const size_t wsb = variant ? conv2d_cuda_workspace_bytes(variant, cudnn, &s)
+                               : gpu->conv2d_workspace_bytes(gpu, &s);
     void *ws = wsb ? gpu->alloc(gpu, wsb) : NULL;
-    char name[112];
-    gpu->conv2d_forward(gpu, &s, d_y, d_x, d_w, d_b, ws);
+    char name[144], tag[112];
+    snprintf(tag, sizeof tag, "cuda conv2d v%d b%d %dx%dx%d co%d k%dx%d s%d p%d", variant, b, h, w,
+             ci, co, kh, kw, st, p);
+    if (variant)
+        conv2d_forward_cuda(variant, gpu->stream, cublas, cudnn, &s, d_y, d_x, d_w, d_b, ws);
+    else
+        gpu->conv2d_forward(gpu, &s, d_y, d_x, d_w, d_b, ws);
     conv2d_forward_ref(&s, y, x, wt, bias);
-    snprintf(name, sizeof name, "cuda conv2d forward b%d %dx%dx%d co%d k%dx%d s%d p%d", b, h, w, ci,
-             co, kh, kw, st, p);
+    snprintf(name, sizeof name, "%s forward", tag);
     check(name, d_y, y, ny, 2e-5);
-    for (int rep = 0; rep < 2; ++rep) {
-        gpu->conv2d_backward_data(gpu, &s, d_dx, d_dy, d_w, rep, ws);
+    for (int rep = 0; rep < 2; ++rep) { /* overwrite, then accumulate; dw, db accumulate */
+        if (variant) {
+            conv2d_backward_data_cuda(variant, gpu->stream, cublas, cudnn, &s, d_dx, d_dy, d_w, rep,
+                                      ws);
+            conv2d_backward_weight_cuda(variant, gpu->stream, cublas, cudnn, &s, d_dw, d_db, d_dy,
+                                        d_x, ws);
+        } else {
+            gpu->conv2d_backward_data(gpu, &s, d_dx, d_dy, d_w, rep, ws);
+            gpu->conv2d_backward_weight(gpu, &s, d_dw, d_db, d_dy, d_x, ws);
+        }
         conv2d_backward_data_ref(&s, dx, dy, wt, rep);
-        gpu->conv2d_backward_weight(gpu, &s, d_dw, d_db, d_dy, d_x, ws);
         conv2d_backward_weight_ref(&s, dw, db, dy, x);
     }
-    snprintf(name, sizeof name, "cuda conv2d backward-data k%dx%d s%d p%d", kh, kw, st, p);
+    snprintf(name, sizeof name, "%s backward-data", tag);
     check(name, d_dx, dx, nx, 2e-5);
-    snprintf(name, sizeof name, "cuda conv2d backward-weight k%dx%d s%d p%d", kh, kw, st, p);
+    snprintf(name, sizeof name, "%s backward-weight", tag);
     check(name, d_dw, dw, nw, 1e-4);
-    check("cuda conv2d dbias", d_db, db, co, 1e-4);
+    snprintf(name, sizeof name, "%s dbias", tag);
+    check(name, d_db, db, co, 1e-4);
     gpu->free(gpu, d_x), gpu->free(gpu, d_w), gpu->free(gpu, d_b), gpu->free(gpu, d_dy);
     gpu->free(gpu, d_y), gpu->free(gpu, d_dx), gpu->free(gpu, d_dw), gpu->free(gpu, d_db);
     if (ws) gpu->free(gpu, ws);
     free(x), free(wt), free(bias), free(dy), free(y), free(dx), free(dw), free(db);
+}
+
+/* The table, then each variant on its own. */
+static void test_conv(int b, int h, int w, int ci, int co, int kh, int kw, int st, int p) {
+    for (int v = 0; v <= 3; v += v ? 1 : 2) test_conv_variant(v, b, h, w, ci, co, kh, kw, st, p);
 }
 
 static void test_spatial_softmax(int b, int h, int w, int c, float temperature) {
@@ -118,11 +144,20 @@ static void test_max_pool(int b, int h, int w, int c, int k, int st, int p) {
 
 int main(void) {
     gpu = test_backend_or_skip("cuda");
+    rise_backend_cuda_libs(gpu, &cublas, &cudnn);
+    printf("cuDNN %s\n",
+           cudnn ? "loaded: conv2d variant 3 tested" : "not available: variant 3 skipped");
+    const rise_conv2d_shape stem = conv2d_make_shape(64, 76, 76, 3, 64, 7, 7, 2, 3);
+    printf("the dispatcher picks conv2d variant %d for ResNet-18's stem\n",
+           conv2d_cuda_pick(&stem, cudnn));
     test_conv(4, 84, 84, 3, 16, 8, 8, 4, 0);
     test_conv(4, 20, 20, 16, 32, 3, 3, 1, 1);
     test_conv(3, 11, 10, 3, 4, 3, 5, 2, 2);
     test_conv(5, 9, 9, 32, 8, 1, 1, 1, 0);
     test_conv(0, 9, 9, 3, 8, 3, 3, 1, 1);
+    test_conv(3, 38, 37, 3, 16, 7, 7, 2, 3);  /* a ResNet stem, odd sizes */
+    test_conv(4, 10, 10, 16, 32, 1, 1, 2, 0); /* a strided 1x1 shortcut */
+    test_conv(2, 10, 10, 16, 16, 3, 3, 1, 1); /* a BasicBlock's 3x3 */
     test_spatial_softmax(8, 20, 20, 32, 1.0f);
     test_spatial_softmax(3, 7, 9, 5, 0.5f);
     test_spatial_softmax(2, 1, 1, 3, 1.0f);
