@@ -19,6 +19,8 @@ Models:
       weights and no torch: a baseline, and what the tests run.
 An existing embedding is kept unless --force; the file is changed in place (copy it first if
 it is the only one).
+Without DINOv2, `rise data embed RUN_DIR FILE.h5` writes the same keys from a trained image
+policy's own encoder (docs/datasets.md, "Relabelling on images").
 """
 import argparse
 import sys

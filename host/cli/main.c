@@ -16,7 +16,7 @@ typedef struct {
 
 static const rise_command commands[] = {
     {"demo", rise_cmd_demo, "the main job: maze data, BC vs IDQL vs RISE, coverage table and maps"},
-    {"data", rise_cmd_data, "inspect, merge and relabel robomimic-layout HDF5 datasets"},
+    {"data", rise_cmd_data, "inspect, merge, relabel and embed robomimic-layout HDF5 datasets"},
     {"gen", rise_cmd_gen, "generate expert / play / partial / suboptimal / noisy task data"},
     {"coverage", rise_cmd_coverage, "evaluate a policy's coverage and robustness on a task"},
     {"train", rise_cmd_train, "train BC, IQL, CQL, IDQL or RISE on datasets into a run directory"},
