@@ -157,6 +157,14 @@ rise_status rise_agent_policy_bind_env(rise_policy *pol, const rise_env_info *in
  * policy without cameras ignores this. */
 rise_status rise_agent_policy_bind_view(rise_policy *pol, const rise_env *env);
 
+/* pol->act with the camera frames given instead of rendered: frames[k] uint8 [n, To, h, w, c]
+ * for camera k in the model's camera order (rise_agent_cameras), the frames of the rows'
+ * observation history (To = obs_horizon, oldest first; the last is obs's). For deploying on a
+ * robot or a simulator that renders its own cameras (robosuite's agentview_image). */
+rise_status rise_agent_policy_act_frames(rise_policy *pol, int n, const float *obs,
+                                         const uint8_t *const *frames, const rise_policy_ctx *ctx,
+                                         float *actions);
+
 /* Extraction's choice among K candidates of one state: argmax of q (ties: the first),
  * or IDQL's expectile resampling, candidate k drawn with weight tau when q_k >= v_k
  * else 1 - tau, by the uniform u in [0, 1). v may be NULL for argmax. */

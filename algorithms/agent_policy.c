@@ -36,8 +36,10 @@ typedef struct {
     uint64_t graph_seed;
     int env_dim;  /* E: width of the observations the caller passes */
     int *col_map; /* [D]: model column j <- caller column col_map[j] */
-    /* camera frames (a policy that reads them): rendered from the observations by the bound
-     * env's camera view (envs/camera_view.h), [cap rows, To, h w c] per camera */
+    /* camera frames (a policy that reads them): the caller's for this call (given, set by
+     * rise_agent_policy_act_frames), else rendered from the observations by the bound env's
+     * camera view (envs/camera_view.h), [cap rows, To, h w c] per camera */
+    const uint8_t *const *given;
     const rise_env *view;
     char cam_names[RISE_OBS_MAX_CAMERAS][RISE_OBS_CAMERA_NAME_MAX];
     uint8_t *h_frames[RISE_OBS_MAX_CAMERAS], *d_frames[RISE_OBS_MAX_CAMERAS];
@@ -220,16 +222,19 @@ static rise_status run_backend(agent_policy *p, int n, uint64_t seed) {
     return RISE_OK;
 }
 
-/* Each camera's frames of the n rows' To observations src [n, To, E] (the caller's layout),
- * drawn by the bound env's camera view and uploaded; for a critic, each row's current frame
- * (its K candidates share it: rise_critic_frames' rep). */
+/* Each camera's frames of the n rows' To observations src [n, To, E] (the caller's layout):
+ * the caller's (p->given), else drawn by the bound env's camera view; uploaded, and for a
+ * critic each row's current frame (its K candidates share it: rise_critic_frames' rep). */
 static rise_status render_frames(agent_policy *p, int n, const float *src, int To) {
     rise_agent *a = p->a;
     for (int k = 0; k < a->cfg.vision.n_cams; ++k) {
         const rise_camera_shape *cam = &a->cfg.vision.cam[k];
         const size_t fb = (size_t)cam->h * cam->w * cam->c;
-        RISE_TRY(rise_camera_view(p->view, p->cam_names[k], src, (int64_t)n * To, cam->h, cam->w,
-                                  cam->c, p->h_frames[k]));
+        if (p->given)
+            memcpy(p->h_frames[k], p->given[k], (size_t)n * To * fb);
+        else
+            RISE_TRY(rise_camera_view(p->view, p->cam_names[k], src, (int64_t)n * To, cam->h,
+                                      cam->w, cam->c, p->h_frames[k]));
         a->be->upload(a->be, p->d_frames[k], p->h_frames[k], (size_t)n * To * fb);
         if (!a->has_critic) continue;
         for (int r = 0; r < n; ++r)
@@ -252,11 +257,12 @@ static rise_status agent_act(rise_policy *pol, int n, const float *obs, const ri
         return rise_error(RISE_ERR_INVALID,
                           "policy.obs_horizon = %d but the caller passed no observation history",
                           To);
-    if (a->has_vision && !p->view)
+    if (a->has_vision && !p->view && !p->given)
         return rise_error(RISE_ERR_INVALID,
-                          "this %s policy reads camera frames: bind an env that renders them "
-                          "(rise_agent_policy_bind_view) before it acts",
-                          rise_algo_name(c->algo));
+                          "this %s policy reads camera frames (%s): pass them "
+                          "(rise_agent_policy_act_frames) or bind an env that renders them "
+                          "(rise_agent_policy_bind_view)",
+                          rise_algo_name(c->algo), a->cameras ? a->cameras : "");
     RISE_TRY(ensure_capacity(p, n));
     RISE_TRY(render_frames(p, n, To > 1 ? ctx->hist : obs, To));
     /* row r: its To frames (history, or the current observation) in the model's column
@@ -465,5 +471,24 @@ rise_status rise_agent_policy_bind_view(rise_policy *pol, const rise_env *env) {
     }
     free(obs);
     if (st == RISE_OK) p->view = env;
+    return st;
+}
+
+rise_status rise_agent_policy_act_frames(rise_policy *pol, int n, const float *obs,
+                                         const uint8_t *const *frames, const rise_policy_ctx *ctx,
+                                         float *actions) {
+    agent_policy *p = pol->impl;
+    const int cams = p->a->cfg.vision.n_cams;
+    if (cams == 0)
+        return rise_error(RISE_ERR_INVALID,
+                          "act with frames: this policy reads no cameras; call act without them");
+    for (int k = 0; k < cams; ++k)
+        if (!frames || !frames[k])
+            return rise_error(RISE_ERR_INVALID,
+                              "act with frames: no frames for camera %d of %d (%s)", k, cams,
+                              p->a->cameras ? p->a->cameras : "");
+    p->given = frames;
+    const rise_status st = pol->act(pol, n, obs, ctx, actions);
+    p->given = NULL;
     return st;
 }

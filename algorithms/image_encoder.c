@@ -94,16 +94,18 @@ static rise_status register_resnet_trunk(rise_image_encoder *e, rise_params *p, 
     const rise_image_encoder_config *c = &e->cfg;
     if (c->n_blocks > RISE_RESNET_MAX_STAGES || c->stage_blocks < 1 ||
         c->stage_blocks > RISE_RESNET_MAX_STAGE_BLOCKS)
-        return rise_error(RISE_ERR_INVALID,
-                          "%s: a ResNet of %d stages of %d blocks: expected 1..%d stages of 1..%d",
-                          name, c->n_blocks, c->stage_blocks, RISE_RESNET_MAX_STAGES,
-                          RISE_RESNET_MAX_STAGE_BLOCKS);
+        return rise_error(
+            RISE_ERR_INVALID,
+            "%s: a ResNet of %d stages (encoder.channels) of %d blocks (encoder.blocks): "
+            "expected 1..%d stages of 1..%d",
+            name, c->n_blocks, c->stage_blocks, RISE_RESNET_MAX_STAGES,
+            RISE_RESNET_MAX_STAGE_BLOCKS);
     for (int i = 0; i < c->n_blocks; ++i)
         if (c->group_channels < 1 || c->block_channels[i] < 1 ||
             c->block_channels[i] % c->group_channels)
             return rise_error(RISE_ERR_INVALID,
                               "%s: stage %d: channels %d must be a positive multiple of "
-                              "group_channels %d",
+                              "group_channels %d (encoder.channels, encoder.group_channels)",
                               name, i, c->block_channels[i], c->group_channels);
     char conv[RISE_PARAM_NAME_MAX], gn[RISE_PARAM_NAME_MAX], down[RISE_PARAM_NAME_MAX];
     int stem;

@@ -109,9 +109,10 @@ int64_t rise_api_policy_int(rise_api_policy *p, const char *name) {
     if (!strcmp(name, "has_q")) return has_q;
     if (!strcmp(name, "has_v")) return has_v;
     if (!strcmp(name, "seed")) return (int64_t)p->seed;
+    if (!strcmp(name, "n_cams")) return c->vision.n_cams;
     rise_error(RISE_ERR_INVALID,
                "rise_api_policy_int: unknown name '%s' (obs_dim, act_dim, chunk, n_exec, "
-               "obs_horizon, candidates, step, has_q, has_v, seed)",
+               "obs_horizon, candidates, step, has_q, has_v, seed, n_cams)",
                name);
     return -1;
 }
@@ -129,6 +130,7 @@ const char *rise_api_policy_str(rise_api_policy *p, const char *name) {
     }
     if (!strcmp(name, "obs_keys")) return rise_agent_obs_keys(p->agent);
     if (!strcmp(name, "env_args")) return rise_agent_env_args(p->agent);
+    if (!strcmp(name, "cameras")) return rise_agent_cameras(p->agent);
     if (!strcmp(name, "config")) return p->config_json;
     if (!strcmp(name, "run_dir")) return p->run_dir;
     if (!strcmp(name, "backend")) return p->backend;
@@ -188,10 +190,9 @@ static rise_status ensure_scratch(rise_api_policy *p, int n) {
     return RISE_OK;
 }
 
-int rise_api_policy_act(rise_api_policy *p, int n, const float *obs, const uint64_t *keys,
-                        const int32_t *t, const float *hist, float *actions) {
-    rise_error_clear();
-    CHECK_HANDLE(p, "rise_api_policy_act");
+/* act or act_frames (frames NULL: the policy's own, none for a model without cameras). */
+static int policy_act(rise_api_policy *p, int n, const float *obs, const uint8_t *const *frames,
+                      const uint64_t *keys, const int32_t *t, const float *hist, float *actions) {
     if (n <= 0 || !obs || !actions)
         return rise_error(RISE_ERR_INVALID, "act: %d rows, obs %p, actions %p", n,
                           (const void *)obs, (void *)actions);
@@ -203,7 +204,24 @@ int rise_api_policy_act(rise_api_policy *p, int n, const float *obs, const uint6
     RISE_TRY(ensure_scratch(p, n));
     rise_policy_ctx ctx = {keys ? keys : p->row_keys, t ? (const int *)t : p->zeros_t,
                            p->pol->obs_horizon > 1 ? hist : NULL};
+    if (frames) return rise_agent_policy_act_frames(p->pol, n, obs, frames, &ctx, actions);
     return p->pol->act(p->pol, n, obs, &ctx, actions);
+}
+
+int rise_api_policy_act(rise_api_policy *p, int n, const float *obs, const uint64_t *keys,
+                        const int32_t *t, const float *hist, float *actions) {
+    rise_error_clear();
+    CHECK_HANDLE(p, "rise_api_policy_act");
+    return policy_act(p, n, obs, NULL, keys, t, hist, actions);
+}
+
+int rise_api_policy_act_frames(rise_api_policy *p, int n, const float *obs,
+                               const uint8_t *const *frames, const uint64_t *keys, const int32_t *t,
+                               const float *hist, float *actions) {
+    rise_error_clear();
+    CHECK_HANDLE(p, "rise_api_policy_act_frames");
+    if (!frames) return rise_error(RISE_ERR_INVALID, "act_frames: frames is NULL");
+    return policy_act(p, n, obs, frames, keys, t, hist, actions);
 }
 
 int rise_api_policy_q(rise_api_policy *p, int n, const float *obs, const float *act, float *q) {

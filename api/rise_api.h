@@ -46,10 +46,12 @@ void rise_api_policy_free(rise_api_policy *p);
 
 /* Integer facts: "obs_dim" (D), "act_dim" (A), "chunk" (actions per call), "n_exec"
  * (actions to execute before asking again), "obs_horizon" (frames in hist), "candidates"
- * (K), "step" (training steps), "has_q", "has_v", "seed". Unknown name: -1 and an error. */
+ * (K), "step" (training steps), "has_q", "has_v", "seed", "n_cams" (cameras the policy
+ * reads). Unknown name: -1 and an error. */
 int64_t rise_api_policy_int(rise_api_policy *p, const char *name);
 /* Text facts: "algo", "extract_rule" ("argmax" | "expectile"), "obs_keys", "env_args",
- * "config" (the run's resolved config.json), "run_dir", "backend". Unknown name or
+ * "cameras" ("name:HxWxC,..." in the model's camera order), "config" (the run's resolved
+ * config.json), "run_dir", "backend". Unknown name or
  * nothing recorded: NULL (an unknown name also sets the error). Valid until free. */
 const char *rise_api_policy_str(rise_api_policy *p, const char *name);
 
@@ -63,6 +65,11 @@ int rise_api_policy_set_extraction(rise_api_policy *p, int candidates, const cha
  * last observations, oldest first, required when obs_horizon > 1 (else NULL). */
 int rise_api_policy_act(rise_api_policy *p, int n, const float *obs, const uint64_t *keys,
                         const int32_t *t, const float *hist, float *actions);
+/* act for a policy that reads cameras: frames[k] uint8 [n, obs_horizon, h, w, c] (channels
+ * last, oldest first; the last is obs's) for camera k of "cameras". */
+int rise_api_policy_act_frames(rise_api_policy *p, int n, const float *obs,
+                               const uint8_t *const *frames, const uint64_t *keys, const int32_t *t,
+                               const float *hist, float *actions);
 /* q [n] = min(Q1, Q2)(s, a) for obs [n, D] and one action per row act [n, A]. */
 int rise_api_policy_q(rise_api_policy *p, int n, const float *obs, const float *act, float *q);
 /* v [n] = V(s) for obs [n, D] (IQL-style critics: iql, idql, rise). */

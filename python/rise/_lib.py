@@ -40,6 +40,11 @@ def _declare(lib):
             c.c_int,
             [P, c.c_int, FP, c.POINTER(c.c_uint64), c.POINTER(c.c_int32), FP, FP],
         ),
+        "rise_api_policy_act_frames": (
+            c.c_int,
+            [P, c.c_int, FP, c.POINTER(c.POINTER(c.c_uint8)), c.POINTER(c.c_uint64),
+             c.POINTER(c.c_int32), FP, FP],
+        ),
         "rise_api_policy_q": (c.c_int, [P, c.c_int, FP, FP, FP]),
         "rise_api_policy_v": (c.c_int, [P, c.c_int, FP, FP]),
         "rise_api_policy_export": (c.c_int, [P, S]),

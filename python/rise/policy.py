@@ -135,6 +135,17 @@ class Policy:
         return out
 
     @property
+    def cameras(self):
+        """[(name, (h, w, c)), ...]: the camera frames the policy reads, in its order ([] for a
+        low-dim policy); act() takes them as frames={name: uint8 array}."""
+        out = []
+        for item in (self._str("cameras") or "").split(","):
+            if item:
+                name, shape = item.rsplit(":", 1)
+                out.append((name, tuple(int(v) for v in shape.split("x"))))
+        return out
+
+    @property
     def env_args(self):
         """The training data's env_args (dict), or None."""
         s = self._str("env_args")
@@ -178,13 +189,47 @@ class Policy:
         out = np.concatenate(parts, axis=1)
         return out if batch else out[0]
 
-    def act(self, obs, keys=None, t=None, hist=None):
+    def _frames(self, frames, n, single):
+        """The cameras' frames as C-contiguous uint8 [n, obs_horizon, h, w, c] arrays, in the
+        model's camera order (a camera of obs_horizon 1 may drop that axis; a single state
+        may drop n)."""
+        cams = self.cameras
+        if not cams:
+            if frames:
+                raise RiseError("this policy reads no camera frames; call act without frames")
+            return None
+        if not frames:
+            raise RiseError("this policy reads camera frames %s: pass frames={name: uint8 "
+                            "array}" % ", ".join("%s (%dx%dx%d)" % ((k,) + s) for k, s in cams))
+        to, out = self.obs_horizon, []
+        for name, (h, w, c) in cams:
+            if name not in frames:
+                raise KeyError("camera %r (the policy reads %s) is missing from frames; have %s"
+                               % (name, ", ".join(k for k, _ in cams), ", ".join(sorted(frames))))
+            a = np.asarray(frames[name])
+            if a.dtype != np.uint8:
+                raise ValueError("frames[%r]: expected uint8 (robomimic's images), got %s"
+                                 % (name, a.dtype))
+            if single:
+                a = a[None]
+            if to == 1 and a.ndim == 4:
+                a = a[:, None]
+            if a.shape != (n, to, h, w, c):
+                raise ValueError("frames[%r]: expected shape %s (rows, obs_horizon, h, w, c), "
+                                 "got %s" % (name, (n, to, h, w, c), a.shape))
+            out.append(np.ascontiguousarray(a))
+        return out
+
+    def act(self, obs, keys=None, t=None, hist=None, frames=None):
         """obs [n, D] -> actions [n, chunk, A] (a single obs [D] -> [chunk, A]).
 
         keys [n]: each row's episode key, t [n]: its step in the episode (default: keys
         0..n-1, steps 0). The sampling noise depends on (seed, key, t) only, so an episode
         acts the same alone or in any batch. hist [n, obs_horizon, D]: the last
-        observations, oldest first, when obs_horizon > 1."""
+        observations, oldest first, when obs_horizon > 1. frames {camera: uint8
+        [n, obs_horizon, h, w, c]} for a policy that reads cameras (see cameras; with
+        obs_horizon 1 the horizon axis may be left out): the frames of the same
+        observations, e.g. robosuite's obs["agentview_image"]."""
         single = np.ndim(obs) == 1
         o = _floats(np.atleast_2d(obs) if single else obs, (self.obs_dim,), "obs")
         n = o.shape[0]
@@ -195,12 +240,18 @@ class Policy:
         h = None
         if hist is not None:
             h = _floats(hist, (self.obs_horizon, self.obs_dim), "hist")
+        f = self._frames(frames, n, single)
         out = np.empty((n, self.chunk, self.act_dim), dtype=np.float32)
-        status = _lib.lib.rise_api_policy_act(
-            self._handle(), n, _ptr(o),
-            None if k is None else _ptr(k, ctypes.c_uint64),
-            None if s is None else _ptr(s, ctypes.c_int32),
-            None if h is None else _ptr(h), _ptr(out))
+        kp = None if k is None else _ptr(k, ctypes.c_uint64)
+        sp = None if s is None else _ptr(s, ctypes.c_int32)
+        hp = None if h is None else _ptr(h)
+        if f is None:
+            status = _lib.lib.rise_api_policy_act(self._handle(), n, _ptr(o), kp, sp, hp,
+                                                  _ptr(out))
+        else:
+            ptrs = (ctypes.POINTER(ctypes.c_uint8) * len(f))(*[_ptr(a, ctypes.c_uint8) for a in f])
+            status = _lib.lib.rise_api_policy_act_frames(self._handle(), n, _ptr(o), ptrs, kp, sp,
+                                                         hp, _ptr(out))
         _check(status, "act")
         return out[0] if single else out
 

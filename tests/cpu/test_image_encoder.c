@@ -129,7 +129,7 @@ static void test_resnet_config(void) {
     expect_error(&c, "stage 1", "group_channels 2");
     c = resnet_cfg;
     c.stage_blocks = 0;
-    expect_error(&c, "2 stages of 0 blocks", "expected");
+    expect_error(&c, "of 0 blocks (encoder.blocks)", "expected");
     c = resnet_cfg;
     c.n_blocks = 5, c.block_channels[2] = c.block_channels[3] = c.block_channels[4] = 8;
     expect_error(&c, "5 stages", "1..4");

@@ -8,7 +8,8 @@
  *     TOL (normalised error of each network's whole flat buffer, and relative error of the
  *     logged losses and gradient norms at every log step); the same on the device clock with
  *     backend-resident batches, for CQL (whose temperatures have their own all-reduce) and
- *     for RISE with the U-Net policy (conv1d, GroupNorm, FiLM through the same hook);
+ *     for RISE with the U-Net policy (conv1d, GroupNorm, FiLM through the same hook), and
+ *     for RISE on camera frames (the policy's and the critic's image encoders, random crops);
  *     a control - one process at batch 16, what a rank trains when the all-reduce is dropped -
  *     is more than 100 TOL away (a wrong averaging factor shows as a factor in the logged
  *     gradient norms: Adam itself is nearly blind to it);
@@ -226,9 +227,11 @@ static void hash_at(rise_agent *a, void *ctx) {
 }
 
 /* extra: NULL-terminated settings on top of config() */
-static void test_equivalence(const char *algo, const char *label, const char *const *extra) {
+/* expert / play: data files in dir (NULL: expert.h5, play.h5). */
+static void test_equivalence_on(const char *algo, const char *label, const char *const *extra,
+                                const char *expert, const char *play) {
     rise_train_config c;
-    config(&c, algo, NULL, NULL);
+    config(&c, algo, expert, play);
     for (; extra && *extra; ++extra) set(&c, *extra);
     char dname[64], sname[64];
     snprintf(dname, sizeof dname, "%s_2ranks", label);
@@ -254,6 +257,10 @@ static void test_equivalence(const char *algo, const char *label, const char *co
         printf("%s: 2 ranks vs one process: parameters %.2e, losses and gradient norms %.2e\n",
                label, pe, me);
     }
+}
+
+static void test_equivalence(const char *algo, const char *label, const char *const *extra) {
+    test_equivalence_on(algo, label, extra, NULL, NULL);
 }
 
 static void test_control(void) {
@@ -384,6 +391,10 @@ static void make_data(void) {
         maze_fixture_gen("expert", 12, 1, path);
         snprintf(path, sizeof path, "%s/play.h5", dir);
         maze_fixture_gen("play", 12, 2, path);
+        snprintf(path, sizeof path, "%s/img_expert.h5", dir);
+        maze_fixture_gen_obs("expert", 6, 1, RISE_GEN_OBS_BOTH, 12, path);
+        snprintf(path, sizeof path, "%s/img_play.h5", dir);
+        maze_fixture_gen_obs("play", 6, 2, RISE_GEN_OBS_BOTH, 12, path);
         snprintf(path, sizeof path, "%s/other", dir);
         mkdir(path, 0755);
         snprintf(path, sizeof path, "%s/other/play.h5", dir);
@@ -472,6 +483,19 @@ int main(int argc, char **argv) {
     test_equivalence("rise", "rise_clock", clock);
     test_equivalence("cql", "cql", NULL);
     test_equivalence("rise", "rise_unet", unet);
+    /* camera frames: the policy's encoder and the critic's three, random crops per row. The
+     * keypoint convolutions' biases have an analytically zero gradient (the spatial softmax
+     * is blind to a shift of a whole map), so Adam turns their rounding noise into steps of
+     * +-lr: the parameters agree to ~1e-5 here where the losses agree to ~1e-7. */
+    static const char *const images[] = {
+        "data.obs_keys=agent_pos,agent_vel,goal_rel,agentview_image",
+        "encoder.channels=4",
+        "encoder.strides=2",
+        "encoder.groups=2",
+        "encoder.keypoints=4",
+        "encoder.feat_dim=8",
+        NULL};
+    test_equivalence_on("rise", "rise_images", images, "img_expert.h5", "img_play.h5");
     test_repeat();
     test_resume();
     test_nan_on_one_rank();

@@ -1,7 +1,8 @@
 /* policy_act_ref.c - the C evaluation path on given observations, for the Python package's
  * test (tests/cpu/test_python_package.py) to compare against: the run loaded as `rise eval`
  * loads it (rise_train_load_agent, rise_agent_policy with the evaluation seed), one act
- * call on the batch.
+ * call on the batch. A policy that reads cameras renders them from the observations with the
+ * task's camera view (rise_agent_policy_bind_view on the run's task), as `rise eval` does.
  *
  *   policy_act_ref RUN_DIR SEED N OBS.f32 KEYS.u64 T.i32 OUT.f32
  *
@@ -10,7 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "algorithms/agent.h"
 #include "algorithms/train_run.h"
+#include "envs/env.h"
 
 static int read_all(const char *path, void *buf, size_t bytes) {
     FILE *f = fopen(path, "rb");
@@ -32,8 +35,13 @@ int main(int argc, char **argv) {
     rise_train_config cfg;
     rise_agent *agent = NULL;
     rise_policy *pol = NULL;
+    rise_env *view = NULL;
     if (be) st = rise_train_load_agent(argv[1], NULL, be, &cfg, &agent);
     if (st == RISE_OK) st = rise_agent_policy(agent, seed, &pol);
+    if (st == RISE_OK && rise_agent_cameras(agent)) {
+        st = rise_env_create_from_args(rise_agent_env_args(agent), &view);
+        if (st == RISE_OK) st = rise_agent_policy_bind_view(pol, view);
+    }
     if (st != RISE_OK) {
         fprintf(stderr, "policy_act_ref: %s\n", rise_last_error());
         return 1;
@@ -59,6 +67,7 @@ int main(int argc, char **argv) {
     free(keys);
     free(t);
     rise_policy_destroy(pol);
+    if (view) rise_env_destroy(view);
     rise_agent_free(agent);
     rise_backend_destroy(be);
     return rc;
