@@ -82,3 +82,9 @@ rise_status rise_camera_view(const rise_env *env, const char *camera, const floa
     return RISE_ERR_INVALID;
 #endif
 }
+
+void rise_camera_view_release(void) {
+#ifdef RISE_WITH_MUJOCO_RENDER
+    rise_mj_view_release();
+#endif
+}

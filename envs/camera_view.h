@@ -33,6 +33,11 @@ rise_status rise_camera_view_check(const rise_env *env, const char *camera, int 
 rise_status rise_camera_view(const rise_env *env, const char *camera, const float *obs, int64_t n,
                              int h, int w, int c, uint8_t *frames);
 
+/* Frees what rendering made for the calling thread (the MuJoCo tasks' GL contexts and model
+ * copies; they go at thread exit anyway, which the main thread never reaches); the next frame
+ * makes them again. Nothing for the maze. */
+void rise_camera_view_release(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -337,6 +337,7 @@ rise_status rise_gen_write(const char *path, const rise_env *env, rise_gen_kind 
                                   b->states, &ids[i]);
         if (st == RISE_OK && cameras) st = write_cameras(w, env, o, b, i);
     }
+    if (cameras) rise_camera_view_release();
     if (st == RISE_OK) st = rise_writer_add_mask(w, rise_gen_kind_name(kind), ids, n);
     if (st == RISE_OK)
         st = rise_writer_close(w);
