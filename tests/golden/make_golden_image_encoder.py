@@ -163,7 +163,9 @@ class ResNetEncoder(nn.Module):
 
 
 def write(enc, path, shape, feat, extra=None):
-    torch.manual_seed(1)
+    """Perturbs enc's GroupNorm affine parameters, runs it on a random batch of shape
+    [B, H, W, C] with dL/dy = r, and writes every array (the RNG continues from the caller's
+    seed, so the file depends only on it)."""
     B, H, W, C = shape
     with torch.no_grad():
         for name, p in enc.named():
@@ -201,30 +203,8 @@ def main():
     ap.add_argument("--dir", default=os.path.dirname(__file__))
     args = ap.parse_args()
     torch.manual_seed(0)
-    B, H, W, C = 2, 11, 10, 3
-    enc = Encoder(C, [4, 6], [2, 1], 2, 3, 5)
-    with torch.no_grad():
-        for name, p in enc.named():
-            if ".gn" in name:
-                p.copy_(torch.rand_like(p) + (0.5 if name.endswith(".g") else -0.5))
-            p.copy_(p.to(torch.float32).to(torch.float64))
-    f32 = lambda t: t.to(torch.float32).to(torch.float64)
-    x = f32(torch.rand(B, H, W, C)).requires_grad_(True)
-    r = f32(torch.rand(B, 5) * 2 - 1)
-    y = enc(x)
-    (y * r).sum().backward()
-
-    w = Writer("make_golden_image_encoder.py")
-    for name, t in (("x", x), ("r", r), ("y", y), ("kp", enc.keypoints), ("dx", x.grad)):
-        w.array(name, t)
-    for name, p in enc.named():
-        w.array("p." + name, c_layout(p))
-    for name, p in enc.named():
-        w.array("g." + name, c_layout(p.grad))
-    out = os.path.join(args.dir, "image_encoder.txt")
-    w.save(out)
-    print(f"wrote {out}")
-
+    write(Encoder(3, [4, 6], [2, 1], 2, 3, 5), os.path.join(args.dir, "image_encoder.txt"),
+          (2, 11, 10, 3), 5)
     torch.manual_seed(0)
     write(ResNetEncoder([4, 8], 2, 2, 3, 5), os.path.join(args.dir, "resnet_encoder.txt"),
           (2, 21, 19, 3), 5, resnet18_shapes)
