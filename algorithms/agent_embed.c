@@ -43,8 +43,7 @@ static float *embed_ops(rise_agent *a, int cam, rise_arena *ar, const uint8_t *d
     if (ar->be)
         be->crop_frames(be, x, cf, 0, d_frames, n, s->h, s->w, s->c, c->crop_h, c->crop_w, 0, none);
     rise_image_encoder_tape t;
-    rise_image_encoder_forward(&a->vis.enc[cam], be, a->has_diffusion ? a->pp.ema : a->pp.value, ar,
-                               &t, x, n);
+    rise_image_encoder_forward(&a->vis.enc[cam], be, rise_agent_acting_weights(a), ar, &t, x, n);
     return t.out;
 }
 
@@ -119,5 +118,5 @@ rise_status rise_agent_embed_frames(rise_agent *a, int cam, int n, const uint8_t
 }
 
 const char *rise_agent_embed_weights(const rise_agent *a) {
-    return a->has_diffusion ? "ema" : "value";
+    return rise_agent_acting_weights(a) == a->pp.ema ? "ema" : "value";
 }

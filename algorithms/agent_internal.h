@@ -131,6 +131,12 @@ static inline int rise_agent_global_batch(const rise_agent *a) {
     return a->dp_world > 1 ? a->dp_batch : a->B;
 }
 
+/* The policy weights acting reads (its image encoders included): the EMA copy for diffusion
+ * policies, which sample with it, else the trained values. */
+static inline const float *rise_agent_acting_weights(const rise_agent *a) {
+    return a->has_diffusion ? a->pp.ema : a->pp.value;
+}
+
 /* agent_clock.c. The step's rngs and Adam step: by value from the host counters, or read
  * from the device clock when it is on. */
 rise_status rise_agent_clock_init(rise_agent *a);

@@ -90,8 +90,8 @@ static void policy_ops(agent_policy *p, rise_arena *ar, int n, uint64_t seed) {
     const float *rows = p->d_rows;
     if (a->has_vision) {
         rise_obs_encoder_tape vt;
-        rise_obs_encoder_forward(&a->vis, be, a->has_diffusion ? a->pp.ema : a->pp.value, ar, &vt,
-                                 p->d_rows, (const uint8_t *const *)p->d_frames, n, 0, none);
+        rise_obs_encoder_forward(&a->vis, be, rise_agent_acting_weights(a), ar, &vt, p->d_rows,
+                                 (const uint8_t *const *)p->d_frames, n, 0, none);
         rows = vt.out;
     }
     if (ar->be) {
@@ -230,16 +230,14 @@ static rise_status render_frames(agent_policy *p, int n, const float *src, int T
     for (int k = 0; k < a->cfg.vision.n_cams; ++k) {
         const rise_camera_shape *cam = &a->cfg.vision.cam[k];
         const size_t fb = (size_t)cam->h * cam->w * cam->c;
-        if (p->given)
-            memcpy(p->h_frames[k], p->given[k], (size_t)n * To * fb);
-        else
+        const uint8_t *frames = p->given ? p->given[k] : p->h_frames[k];
+        if (!p->given)
             RISE_TRY(rise_camera_view(p->view, p->cam_names[k], src, (int64_t)n * To, cam->h,
                                       cam->w, cam->c, p->h_frames[k]));
-        a->be->upload(a->be, p->d_frames[k], p->h_frames[k], (size_t)n * To * fb);
+        a->be->upload(a->be, p->d_frames[k], frames, (size_t)n * To * fb);
         if (!a->has_critic) continue;
         for (int r = 0; r < n; ++r)
-            memcpy(p->h_cframes[k] + (size_t)r * fb,
-                   p->h_frames[k] + ((size_t)r * To + To - 1) * fb, fb);
+            memcpy(p->h_cframes[k] + (size_t)r * fb, frames + ((size_t)r * To + To - 1) * fb, fb);
         a->be->upload(a->be, p->d_cframes[k], p->h_cframes[k], (size_t)n * fb);
     }
     return RISE_OK;

@@ -54,7 +54,9 @@ static void open_display(void) {
         snprintf(display_error, sizeof display_error,
                  "EGL has no EGL_MESA_platform_surfaceless (client extensions: %s); install "
                  "Mesa's EGL (libegl-mesa0, libgl1-mesa-dri)",
-                 !ext ? "none: eglQueryString failed" : *ext ? ext : "none");
+                 !ext   ? "none: eglQueryString failed"
+                 : *ext ? ext
+                        : "none");
         return;
     }
     PFNEGLGETPLATFORMDISPLAYEXTPROC get_display =
