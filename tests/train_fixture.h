@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "algorithms/train_config.h"
+#include "host/checkpoint.h"
 #include "test_util.h"
 
 static inline void train_fixture_set(rise_train_config *c, const char *kv) {
@@ -22,6 +23,42 @@ static inline void train_fixture_with(rise_train_config *c, const char *algo, co
     snprintf(buf, sizeof buf, "train.algo=%s", algo);
     train_fixture_set(c, buf);
     for (size_t i = 0; i < n; ++i) train_fixture_set(c, kv[i]);
+}
+
+/* A tiny image policy of algo for the image tests: batch 8, width 16, a two-frame history,
+ * chunks of 4 (2 executed), 10 diffusion steps, a two-block conv encoder of 8 channels with 4
+ * keypoints and 8 features, no checkpoints; callers --set what differs afterwards. */
+static inline void train_fixture_images(rise_train_config *c, const char *algo) {
+    static const char *const kv[] = {
+        "train.batch=8",        "train.ckpt_every=0",       "policy.width=16",
+        "policy.depth=1",       "policy.obs_horizon=2",     "policy.action_horizon=4",
+        "policy.action_exec=2", "diffusion.train_steps=10", "diffusion.sample_steps=5",
+        "encoder.channels=8,8", "encoder.strides=2,2",      "encoder.groups=4",
+        "encoder.keypoints=4",  "encoder.feat_dim=8",       "noise.copies=1"};
+    train_fixture_with(c, algo, kv, sizeof kv / sizeof kv[0]);
+}
+
+/* RISE's parts at test size: a width-16 critic, the spectral penalty (code form), 4
+ * candidates, relabelling within 0.5 with no skips and pair phases of 5 steps. */
+static inline void train_fixture_rise_small(rise_train_config *c) {
+    static const char *const kv[] = {
+        "critic.width=16",       "spectral.mode=code",       "spectral.width=16",
+        "extract.candidates=4",  "relabel.enable=true",      "relabel.threshold=0.5",
+        "relabel.skip_expert=0", "relabel.skip_nonexpert=0", "relabel.block=5"};
+    for (size_t i = 0; i < sizeof kv / sizeof kv[0]; ++i) train_fixture_set(c, kv[i]);
+}
+
+/* A string record of run_dir/checkpoint.h5 (malloc'd; NULL when absent or unreadable). */
+static inline char *train_fixture_ckpt_string(const char *run_dir, const char *key) {
+    char path[700];
+    snprintf(path, sizeof path, "%s/checkpoint.h5", run_dir);
+    rise_ckpt_reader rd;
+    char *value = NULL;
+    if (rise_ckpt_open(&rd, path) == RISE_OK) {
+        rise_ckpt_get_string(&rd, key, &value);
+        rise_ckpt_close(&rd);
+    }
+    return value;
 }
 
 /* The fixture's expert and play files in dir as the two sources. */

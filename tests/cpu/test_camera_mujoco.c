@@ -43,6 +43,7 @@
 #include "envs/push.h"
 #include "envs/square.h"
 #include "host/checkpoint.h"
+#include "train_fixture.h"
 
 static char dir[256];
 
@@ -363,49 +364,22 @@ static void test_gen_file(const char *path) {
 /* ---- training on the frames ---- */
 
 static void test_train(const char *data) {
-    static const char *const kv[] = {"train.algo=bc_diffusion",
-                                     "train.steps=4",
-                                     "train.batch=8",
-                                     "train.log_every=2",
-                                     "train.ckpt_every=0",
-                                     "policy.width=16",
-                                     "policy.depth=1",
-                                     "policy.obs_horizon=2",
-                                     "policy.action_horizon=4",
-                                     "policy.action_exec=2",
-                                     "diffusion.train_steps=10",
-                                     "diffusion.sample_steps=5",
-                                     "encoder.channels=8,8",
-                                     "encoder.strides=2,2",
-                                     "encoder.groups=4",
-                                     "encoder.keypoints=4",
-                                     "encoder.feat_dim=8",
-                                     "noise.copies=1",
-                                     "data.obs_keys=agentview_image"};
+    const int failed_before = test_failed_count;
     rise_train_config c;
-    rise_train_config_default(&c);
-    int ok = 1;
-    for (size_t i = 0; i < sizeof kv / sizeof kv[0]; ++i) {
-        const int set = rise_train_config_set(&c, kv[i]) == RISE_OK;
-        TEST_CHECK(set, "--set %s: %s", kv[i], rise_last_error());
-        ok &= set;
-    }
+    train_fixture_images(&c, "bc_diffusion");
+    train_fixture_set(&c, "train.steps=4");
+    train_fixture_set(&c, "train.log_every=2");
+    train_fixture_set(&c, "data.obs_keys=agentview_image");
     char buf[700], out[600];
     snprintf(buf, sizeof buf, "data.source=expert:%s", data);
-    ok &= rise_train_config_set(&c, buf) == RISE_OK;
-    if (!ok) return;
+    train_fixture_set(&c, buf);
+    if (test_failed_count != failed_before) return; /* a --set failed */
     snprintf(out, sizeof out, "%s/run", dir);
     const rise_train_opts quiet = {1, NULL, NULL};
     rise_train_summary s;
     TEST_CHECK(rise_train_run(&c, out, 0, &quiet, &s) == RISE_OK && s.last_step == 4,
                "4 steps of camera-only diffusion BC on square frames: %s", rise_last_error());
-    snprintf(buf, sizeof buf, "%s/checkpoint.h5", out);
-    rise_ckpt_reader rd;
-    char *cams = NULL;
-    if (rise_ckpt_open(&rd, buf) == RISE_OK) {
-        rise_ckpt_get_string(&rd, "cameras", &cams);
-        rise_ckpt_close(&rd);
-    }
+    char *cams = train_fixture_ckpt_string(out, "cameras");
     TEST_CHECK(cams && !strcmp(cams, "agentview_image:32x32x3"), "cameras record: %s",
                cams ? cams : "(none)");
     free(cams);

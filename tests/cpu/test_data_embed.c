@@ -84,24 +84,9 @@ static int embed_cli(const char *run, const char *file, const char *extra1, cons
 
 static void train(const char *algo, const char *name, const char *obs_keys, const char *expert,
                   const char *extra) {
-    static const char *const kv[] = {"train.batch=8",
-                                     "train.log_every=3",
-                                     "train.ckpt_every=0",
-                                     "policy.width=16",
-                                     "policy.depth=1",
-                                     "policy.obs_horizon=2",
-                                     "policy.action_horizon=4",
-                                     "policy.action_exec=2",
-                                     "diffusion.train_steps=10",
-                                     "diffusion.sample_steps=5",
-                                     "encoder.channels=8,8",
-                                     "encoder.strides=2,2",
-                                     "encoder.groups=4",
-                                     "encoder.keypoints=4",
-                                     "encoder.feat_dim=8",
-                                     "noise.copies=1"};
     rise_train_config c;
-    train_fixture_with(&c, algo, kv, sizeof kv / sizeof kv[0]);
+    train_fixture_images(&c, algo);
+    train_fixture_set(&c, "train.log_every=3");
     char buf[700], out[600];
     snprintf(buf, sizeof buf, "train.steps=%d", STEPS);
     train_fixture_set(&c, buf);
@@ -360,36 +345,13 @@ static void test_rise_on_embedding(void) {
     int rc1 = embed_cli("bc", "rp.h5", NULL, NULL, &out);
     TEST_CHECK(rc0 == 0 && rc1 == 0, "embed expert and play: %s", out);
     free(out);
-    static const char *const kv[] = {"train.steps=10",
-                                     "train.batch=8",
-                                     "train.log_every=5",
-                                     "train.ckpt_every=0",
-                                     "policy.width=16",
-                                     "policy.depth=1",
-                                     "policy.obs_horizon=2",
-                                     "policy.action_horizon=4",
-                                     "policy.action_exec=2",
-                                     "diffusion.train_steps=10",
-                                     "diffusion.sample_steps=5",
-                                     "encoder.channels=8,8",
-                                     "encoder.strides=2,2",
-                                     "encoder.groups=4",
-                                     "encoder.keypoints=4",
-                                     "encoder.feat_dim=8",
-                                     "noise.copies=1",
-                                     "critic.width=16",
-                                     "spectral.mode=code",
-                                     "spectral.width=16",
-                                     "extract.candidates=4",
-                                     "relabel.enable=true",
-                                     "relabel.threshold=0.5",
-                                     "relabel.skip_expert=0",
-                                     "relabel.skip_nonexpert=0",
-                                     "relabel.block=5",
+    static const char *const kv[] = {"train.steps=10", "train.log_every=5",
                                      "data.obs_keys=agentview_image",
                                      "data.relabel_keys=agentview_image_embedding"};
     rise_train_config c;
-    train_fixture_with(&c, "rise", kv, sizeof kv / sizeof kv[0]);
+    train_fixture_images(&c, "rise");
+    train_fixture_rise_small(&c);
+    for (size_t i = 0; i < sizeof kv / sizeof kv[0]; ++i) train_fixture_set(&c, kv[i]);
     char buf[700], run[600];
     snprintf(buf, sizeof buf, "data.source=expert:%s/re.h5", dir);
     train_fixture_set(&c, buf);

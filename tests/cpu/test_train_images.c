@@ -277,15 +277,10 @@ static void test_critic_gradients(void) {
 static const rise_train_opts quiet = {1, NULL, NULL};
 
 static void image_config(rise_train_config *c, const char *algo, const char *keys, int steps) {
-    static const char *const kv[] = {"train.batch=16",           "train.log_every=10",
-                                     "train.ckpt_every=20",      "policy.width=32",
-                                     "policy.depth=1",           "policy.obs_horizon=2",
-                                     "policy.action_horizon=4",  "policy.action_exec=2",
-                                     "diffusion.train_steps=10", "diffusion.sample_steps=5",
-                                     "encoder.channels=8,8",     "encoder.strides=2,2",
-                                     "encoder.groups=4",         "encoder.keypoints=4",
-                                     "encoder.feat_dim=8",       "noise.copies=1"};
-    train_fixture_with(c, algo, kv, sizeof kv / sizeof kv[0]);
+    static const char *const kv[] = {"train.batch=16", "train.log_every=10", "train.ckpt_every=20",
+                                     "policy.width=32"};
+    train_fixture_images(c, algo);
+    for (size_t i = 0; i < sizeof kv / sizeof kv[0]; ++i) train_fixture_set(c, kv[i]);
     char buf[600];
     snprintf(buf, sizeof buf, "train.steps=%d", steps);
     train_fixture_set(c, buf);
@@ -295,12 +290,7 @@ static void image_config(rise_train_config *c, const char *algo, const char *key
     train_fixture_set(c, buf);
     if (strcmp(algo, "rise")) return;
     /* RISE: play data, a small critic, relabelling (on agent_pos) with pair phases of 5 steps */
-    static const char *const rise_kv[] = {
-        "critic.width=16",       "spectral.mode=code",       "spectral.width=16",
-        "extract.candidates=4",  "relabel.enable=true",      "relabel.threshold=0.5",
-        "relabel.skip_expert=0", "relabel.skip_nonexpert=0", "relabel.block=5"};
-    for (size_t i = 0; i < sizeof rise_kv / sizeof rise_kv[0]; ++i)
-        train_fixture_set(c, rise_kv[i]);
+    train_fixture_rise_small(c);
     snprintf(buf, sizeof buf, "data.source=non_expert:%s/play.h5", dir);
     train_fixture_set(c, buf);
 }
@@ -491,13 +481,8 @@ static void test_training(void) {
     }
 
     /* the checkpoint names its cameras; the agent loads from it and acts */
-    snprintf(path, sizeof path, "%s/a/checkpoint.h5", dir);
-    rise_ckpt_reader rd;
-    char *cams = NULL;
-    if (rise_ckpt_open(&rd, path) == RISE_OK) {
-        rise_ckpt_get_string(&rd, "cameras", &cams);
-        rise_ckpt_close(&rd);
-    }
+    snprintf(path, sizeof path, "%s/a", dir);
+    char *cams = train_fixture_ckpt_string(path, "cameras");
     TEST_CHECK(cams && !strcmp(cams, "agentview_image:24x24x3"), "cameras record: %s",
                cams ? cams : "(none)");
     free(cams);
@@ -596,13 +581,7 @@ static void test_robomimic_fixture(void) {
     rise_train_summary sum;
     TEST_CHECK(rise_train_run(&c, out, 0, &quiet, &sum) == RISE_OK && sum.last_step == 6,
                "diffusion BC on a robomimic image file: %s", rise_last_error());
-    snprintf(buf, sizeof buf, "%s/checkpoint.h5", out);
-    rise_ckpt_reader rd;
-    char *cams = NULL;
-    if (rise_ckpt_open(&rd, buf) == RISE_OK) {
-        rise_ckpt_get_string(&rd, "cameras", &cams);
-        rise_ckpt_close(&rd);
-    }
+    char *cams = train_fixture_ckpt_string(out, "cameras");
     TEST_CHECK(cams && !strcmp(cams, "agentview_image:6x5x3"), "its cameras record: %s",
                cams ? cams : "(none)");
     free(cams);

@@ -55,13 +55,8 @@ static rise_agent *make(rise_backend *be, const rise_trainset *ts, uint64_t seed
 
 int main(void) {
     const char *second = getenv("RISE_TEST_AGENT_BACKEND");
+    rise_backend *gpu = test_backend_or_skip(second ? second : "cuda");
     rise_status st;
-    rise_backend *gpu = rise_backend_create(second ? second : "cuda", &st);
-    if (!gpu) {
-        char why[512];
-        snprintf(why, sizeof why, "test_agent_gpu: %s", rise_last_error());
-        return test_skip(why);
-    }
     rise_backend *cpu = rise_backend_create("ref", &st);
     char dir[] = "/tmp/rise_test_agent_gpu_XXXXXX";
     if (!cpu || !mkdtemp(dir)) return 1;

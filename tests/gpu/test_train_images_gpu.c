@@ -118,13 +118,8 @@ static void compare(rise_backend *gpu, rise_backend *ref, const rise_trainset *t
 
 int main(void) {
     const char *second = getenv("RISE_TEST_AGENT_BACKEND");
+    rise_backend *gpu = test_backend_or_skip(second ? second : "cuda");
     rise_status st;
-    rise_backend *gpu = rise_backend_create(second ? second : "cuda", &st);
-    if (!gpu) {
-        char why[512];
-        snprintf(why, sizeof why, "test_train_images_gpu: %s", rise_last_error());
-        return test_skip(why);
-    }
     rise_backend *ref = rise_backend_create("ref", &st);
     char dir[] = "/tmp/rise_test_train_images_gpu_XXXXXX";
     if (!ref || !mkdtemp(dir)) return 1;
