@@ -687,7 +687,7 @@ stage_images() {
 stage_nccl() {
     facts
     local p=$sdir t=$((${GS_BOX:-45} - 5)) names n
-    names=$(cd tests/gpu && ls test_nccl*.c 2>/dev/null | sed 's/\.c$//' | tr '\n' ' ')
+    names=$(cd tests/gpu && ls test_nccl*.c 2>/dev/null | sed 's/\.c$//' | tr '\n' ' ' | sed 's/ $//')
     if [ -z "$names" ]; then
         note "skipped: this checkout has no NCCL tests (tests/gpu/test_nccl*.c)"
         return 3
