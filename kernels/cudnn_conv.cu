@@ -67,50 +67,40 @@ typedef struct {
     size_t ws;
 } cudnn_algos;
 
+/* The first of cuDNN's ranked answers (forward, backward data or backward filter) that is
+ * deterministic FP32 within the workspace cap: its algorithm, and ws raised to its memory. */
+template <typename Perf, typename Algo>
+static int first_usable(const Perf *p, int n, Algo *algo, size_t *ws) {
+    for (int i = 0; i < n; ++i)
+        if (p[i].status == CUDNN_STATUS_SUCCESS && p[i].determinism == CUDNN_DETERMINISTIC &&
+            fp32_math(p[i].mathType) && p[i].memory <= RISE_CUDNN_WS_MAX) {
+            *algo = p[i].algo;
+            if (p[i].memory > *ws) *ws = p[i].memory;
+            return 1;
+        }
+    return 0;
+}
+
 static int cudnn_pick(cudnnHandle_t h, const cudnn_conv *d, cudnn_algos *a) {
-    int n = 0, found = 0;
+    int n = 0;
     a->ws = 0;
     cudnnConvolutionFwdAlgoPerf_t pf[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
     if (cudnnGetConvolutionForwardAlgorithm_v7(h, d->x, d->w, d->c, d->y,
                                                CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &n,
-                                               pf) != CUDNN_STATUS_SUCCESS)
+                                               pf) != CUDNN_STATUS_SUCCESS ||
+        !first_usable(pf, n, &a->fwd, &a->ws))
         return 0;
-    for (int i = 0; i < n && !found; ++i)
-        if (pf[i].status == CUDNN_STATUS_SUCCESS && pf[i].determinism == CUDNN_DETERMINISTIC &&
-            fp32_math(pf[i].mathType) && pf[i].memory <= RISE_CUDNN_WS_MAX) {
-            a->fwd = pf[i].algo;
-            if (pf[i].memory > a->ws) a->ws = pf[i].memory;
-            found = 1;
-        }
-    if (!found) return 0;
-    found = 0;
     cudnnConvolutionBwdDataAlgoPerf_t pd[CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT];
     if (cudnnGetConvolutionBackwardDataAlgorithm_v7(h, d->w, d->y, d->c, d->x,
                                                     CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, &n,
-                                                    pd) != CUDNN_STATUS_SUCCESS)
+                                                    pd) != CUDNN_STATUS_SUCCESS ||
+        !first_usable(pd, n, &a->bwd_data, &a->ws))
         return 0;
-    for (int i = 0; i < n && !found; ++i)
-        if (pd[i].status == CUDNN_STATUS_SUCCESS && pd[i].determinism == CUDNN_DETERMINISTIC &&
-            fp32_math(pd[i].mathType) && pd[i].memory <= RISE_CUDNN_WS_MAX) {
-            a->bwd_data = pd[i].algo;
-            if (pd[i].memory > a->ws) a->ws = pd[i].memory;
-            found = 1;
-        }
-    if (!found) return 0;
-    found = 0;
     cudnnConvolutionBwdFilterAlgoPerf_t pw[CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT];
-    if (cudnnGetConvolutionBackwardFilterAlgorithm_v7(h, d->x, d->y, d->c, d->w,
-                                                      CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT, &n,
-                                                      pw) != CUDNN_STATUS_SUCCESS)
-        return 0;
-    for (int i = 0; i < n && !found; ++i)
-        if (pw[i].status == CUDNN_STATUS_SUCCESS && pw[i].determinism == CUDNN_DETERMINISTIC &&
-            fp32_math(pw[i].mathType) && pw[i].memory <= RISE_CUDNN_WS_MAX) {
-            a->bwd_filter = pw[i].algo;
-            if (pw[i].memory > a->ws) a->ws = pw[i].memory;
-            found = 1;
-        }
-    return found;
+    return cudnnGetConvolutionBackwardFilterAlgorithm_v7(h, d->x, d->y, d->c, d->w,
+                                                         CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT,
+                                                         &n, pw) == CUDNN_STATUS_SUCCESS &&
+           first_usable(pw, n, &a->bwd_filter, &a->ws);
 }
 
 /* Descriptors and algorithms per (handle, shape), cached: a plan costs three heuristic
