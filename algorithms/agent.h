@@ -180,16 +180,14 @@ rise_status rise_agent_q(rise_agent *a, int n, const float *obs, const float *ac
 rise_status rise_agent_v(rise_agent *a, int n, const float *obs, float *v);
 
 /* The policy's image encoder used alone (agent_embed.c; `rise data embed`). camera_find:
- * the camera called name (NULL: the first) -> its index, frame shape and feature width;
- * errors say the run has no cameras, or which ones it has. embed_frames: out [n, feat_dim] =
- * that encoder on frames uint8 [n, h, w, c], centre-cropped as in evaluation, with the
- * weights the policy acts with (rise_agent_embed_weights: "ema" for diffusion policies,
- * else "value"). */
-rise_status rise_agent_camera_find(const rise_agent *a, const char *name, int *cam,
+ * the camera called name (NULL: the first) -> its index, name (a buffer of
+ * RISE_OBS_CAMERA_NAME_MAX, may be NULL), frame shape and feature width; errors say the run
+ * has no cameras, or which ones it has. An embedder: out [n, feat_dim] = that camera's
+ * encoder on frames uint8 [n, h, w, c] (n <= max_frames), centre-cropped as in evaluation,
+ * with the weights the policy acts with (rise_agent_embed_weights: "ema" for diffusion
+ * policies, else "value"); scratch for max_frames frames is sized once and reused. */
+rise_status rise_agent_camera_find(const rise_agent *a, const char *name, int *cam, char *found,
                                    rise_camera_shape *shape, int *feat_dim);
-rise_status rise_agent_embed_frames(rise_agent *a, int cam, int n, const uint8_t *frames,
-                                    float *out);
-/* The same for many calls: scratch for up to max_frames frames, sized once and reused. */
 typedef struct rise_frame_embedder rise_frame_embedder;
 rise_status rise_frame_embedder_create(rise_agent *a, int cam, int max_frames,
                                        rise_frame_embedder **out);

@@ -9,7 +9,7 @@
 
 #include "agent_internal.h"
 
-rise_status rise_agent_camera_find(const rise_agent *a, const char *name, int *cam,
+rise_status rise_agent_camera_find(const rise_agent *a, const char *name, int *cam, char *found,
                                    rise_camera_shape *shape, int *feat_dim) {
     const char *algo = rise_algo_name(a->cfg.algo);
     if (!a->has_vision || !a->cameras)
@@ -24,6 +24,7 @@ rise_status rise_agent_camera_find(const rise_agent *a, const char *name, int *c
     for (int k = 0; k < n && k < a->vis.cfg.n_cams; ++k)
         if (!name || !strcmp(names[k], name)) {
             *cam = k;
+            if (found) memcpy(found, names[k], RISE_OBS_CAMERA_NAME_MAX);
             if (shape) *shape = shapes[k];
             if (feat_dim) *feat_dim = a->vis.enc[k].cfg.feat_dim;
             return RISE_OK;
@@ -106,15 +107,6 @@ void rise_frame_embedder_free(rise_frame_embedder *e) {
     rise_arena_free(&e->ar);
     if (e->d_frames) e->a->be->free(e->a->be, e->d_frames);
     free(e);
-}
-
-rise_status rise_agent_embed_frames(rise_agent *a, int cam, int n, const uint8_t *frames,
-                                    float *out) {
-    rise_frame_embedder *e;
-    RISE_TRY(rise_frame_embedder_create(a, cam, n, &e));
-    const rise_status st = rise_frame_embedder_run(e, n, frames, out);
-    rise_frame_embedder_free(e);
-    return st;
 }
 
 const char *rise_agent_embed_weights(const rise_agent *a) {

@@ -797,3 +797,19 @@ rise_status rise_train_load_agent(const char *run_dir, const char *checkpoint, r
     rise_norm_free(&norm);
     return st;
 }
+
+rise_status rise_train_open_run(const char *run_dir, const char *checkpoint, const char *backend,
+                                rise_train_config *cfg, rise_backend **be, rise_agent **agent) {
+    *be = NULL, *agent = NULL;
+    rise_status st = rise_train_load_config(run_dir, cfg);
+    if (st == RISE_OK) *be = rise_backend_create(backend ? backend : cfg->train_backend, &st);
+    if (st == RISE_OK && !*be) st = rise_error(RISE_ERR_NO_DEVICE, "backend unavailable");
+    if (*be && (*be)->set_precision)
+        st = rise_backend_set_precision_name(*be, cfg->train_precision);
+    if (st == RISE_OK) st = rise_train_load_agent(run_dir, checkpoint, *be, cfg, agent);
+    if (st != RISE_OK) {
+        rise_backend_destroy(*be);
+        *be = NULL;
+    }
+    return st;
+}

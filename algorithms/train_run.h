@@ -79,6 +79,13 @@ rise_status rise_train_load_config(const char *run_dir, rise_train_config *cfg);
 rise_status rise_train_load_agent(const char *run_dir, const char *checkpoint, rise_backend *be,
                                   rise_train_config *cfg, rise_agent **out);
 
+/* A run opened for acting, as `rise eval` and `rise data embed` open it: the backend named
+ * backend (NULL: the run's train.backend) at the run's train.precision where the backend has
+ * a choice (an fp32-only backend acts a bf16 run in fp32), and the agent of checkpoint
+ * (rise_train_load_agent). On failure *be and *agent are NULL. */
+rise_status rise_train_open_run(const char *run_dir, const char *checkpoint, const char *backend,
+                                rise_train_config *cfg, rise_backend **be, rise_agent **agent);
+
 #ifdef __cplusplus
 }
 #endif

@@ -12,12 +12,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "algorithms/train_run.h"
 #include "args.h"
 #include "cli.h"
 #include "data/embed.h"
+#include "host/progress.h"
 
 static void embed_usage(FILE *f) {
     fprintf(f, "usage: rise data embed RUN_DIR FILE.h5... [--camera NAME] [--checkpoint PATH]\n"
@@ -36,20 +36,9 @@ static void embed_usage(FILE *f) {
                "  --force            replace existing embeddings (else they are kept)\n");
 }
 
-typedef struct {
-    rise_frame_embedder *emb;
-    int cam;
-} embed_ctx;
-
+/* rise_embed_fn over the policy's encoder: ctx is the rise_frame_embedder. */
 static rise_status encode(void *ctx, int n, const uint8_t *frames, float *out) {
-    const embed_ctx *e = ctx;
-    return rise_frame_embedder_run(e->emb, n, frames, out);
-}
-
-static double now_s(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+    return rise_frame_embedder_run(ctx, n, frames, out);
 }
 
 /* An absolute path for the provenance attributes (the path as given when it cannot be). */
@@ -66,19 +55,16 @@ static void absolute(const char *path, char *out, size_t n) {
 static int embed_files(rise_agent *agent, const rise_train_config *cfg, const char *run,
                        const char *ckpt, const char *camera, int batch, int force,
                        const char *const *files, int n_files) {
-    embed_ctx ctx = {NULL, 0};
+    rise_frame_embedder *emb = NULL;
     rise_camera_shape shape;
-    int feat = 0;
-    if (rise_agent_camera_find(agent, camera, &ctx.cam, &shape, &feat) != RISE_OK ||
-        rise_frame_embedder_create(agent, ctx.cam, batch, &ctx.emb) != RISE_OK) {
+    char cam_name[RISE_OBS_CAMERA_NAME_MAX];
+    int cam = 0, feat = 0;
+    if (rise_agent_camera_find(agent, camera, &cam, cam_name, &shape, &feat) != RISE_OK ||
+        rise_frame_embedder_create(agent, cam, batch, &emb) != RISE_OK) {
         fprintf(stderr, "rise data embed: %s: %s\n", run, rise_last_error());
         return 1;
     }
-    rise_camera_shape shapes[RISE_OBS_MAX_CAMERAS];
-    char names[RISE_OBS_MAX_CAMERAS][RISE_OBS_CAMERA_NAME_MAX];
-    int n_cams = 0;
-    rise_camera_record_parse(rise_agent_cameras(agent), run, shapes, names, &n_cams);
-    const char *cam_name = names[ctx.cam];
+    const char *weights = rise_agent_embed_weights(agent);
     char run_abs[PATH_MAX + 64], ckpt_abs[PATH_MAX + 64], ckpt_path[PATH_MAX + 32], from[400],
         crop[64];
     snprintf(ckpt_path, sizeof ckpt_path, "%s/checkpoint.h5", run);
@@ -96,42 +82,41 @@ static int embed_files(rise_agent *agent, const rise_train_config *cfg, const ch
                          .batch = batch,
                          .force = force,
                          .fn = encode,
-                         .ctx = &ctx,
+                         .ctx = emb,
                          .n_attrs = 7,
                          .attr_names = {"embedding_source", "run_dir", "checkpoint", "algorithm",
                                         "weights", "camera", "crop"},
                          .attr_values = {"rise data embed: the policy's image encoder", run_abs,
-                                         ckpt_abs, cfg->train_algo, rise_agent_embed_weights(agent),
-                                         cam_name, crop},
+                                         ckpt_abs, cfg->train_algo, weights, cam_name, crop},
                          .step = rise_agent_step_count(agent)};
     int rc = 0;
     for (int i = 0; i < n_files; ++i) {
         rise_embed_result r;
-        const double t0 = now_s();
+        const double t0 = rise_progress_now();
         if (rise_data_embed(files[i], &o, &r) != RISE_OK) {
             fprintf(stderr, "rise data embed: %s\n", rise_last_error());
             rc = 1;
             continue;
         }
-        const double dt = now_s() - t0;
+        const double dt = rise_progress_now() - t0;
         if (r.written)
             printf("%s: wrote %s_embedding (%d features; %s step %lld, %s weights) into %lld "
                    "groups of %lld demos: %lld frames in %.2f s (%.0f frames/s)\n",
-                   files[i], cam_name, feat, run, (long long)o.step, o.attr_values[4],
-                   (long long)r.written, (long long)r.demos, (long long)r.frames, dt,
+                   files[i], cam_name, feat, run, (long long)o.step, weights, (long long)r.written,
+                   (long long)r.demos, (long long)r.frames, dt,
                    dt > 0 ? (double)r.frames / dt : 0.0);
         if (r.kept)
             printf("%s: kept the existing %s_embedding of %lld groups%s (--force replaces "
                    "them)\n",
                    files[i], cam_name, (long long)r.kept, r.written ? "" : "; file unchanged");
     }
-    rise_frame_embedder_free(ctx.emb);
+    rise_frame_embedder_free(emb);
     return rc;
 }
 
-int rise_cmd_data_embed(int argc, char **argv) {
+/* The command, with room in files for every operand (argc). */
+static int embed_command(int argc, char **argv, const char **files) {
     const char *run = NULL, *ckpt = NULL, *camera = NULL, *backend = NULL;
-    const char *files[256];
     int n_files = 0, force = 0;
     long batch = 256;
     for (int i = 1; i < argc; ++i) {
@@ -156,7 +141,7 @@ int rise_cmd_data_embed(int argc, char **argv) {
             return 2;
         } else if (!run)
             run = a;
-        else if (n_files < (int)(sizeof files / sizeof files[0]))
+        else
             files[n_files++] = a;
         if (!ok) return 2;
     }
@@ -166,25 +151,25 @@ int rise_cmd_data_embed(int argc, char **argv) {
         return 2;
     }
     rise_train_config cfg;
-    rise_status st = rise_train_load_config(run, &cfg);
-    if (st != RISE_OK) {
-        fprintf(stderr, "rise data embed: %s\n", rise_last_error());
-        return 1;
-    }
-    rise_backend *be = rise_backend_create(backend ? backend : cfg.train_backend, &st);
-    if (!be) {
-        fprintf(stderr, "rise data embed: %s\n", rise_last_error());
-        return 1;
-    }
-    rise_agent *agent = NULL;
-    if (be->set_precision) st = rise_backend_set_precision_name(be, cfg.train_precision);
-    if (st == RISE_OK) st = rise_train_load_agent(run, ckpt, be, &cfg, &agent);
+    rise_backend *be;
+    rise_agent *agent;
     int rc = 1;
-    if (st == RISE_OK)
+    if (rise_train_open_run(run, ckpt, backend, &cfg, &be, &agent) == RISE_OK)
         rc = embed_files(agent, &cfg, run, ckpt, camera, (int)batch, force, files, n_files);
     else
         fprintf(stderr, "rise data embed: %s\n", rise_last_error());
     rise_agent_free(agent);
     rise_backend_destroy(be);
+    return rc;
+}
+
+int rise_cmd_data_embed(int argc, char **argv) {
+    const char **files = malloc(sizeof *files * (size_t)argc);
+    if (!files) {
+        fprintf(stderr, "rise data embed: out of memory\n");
+        return 1;
+    }
+    const int rc = embed_command(argc, argv, files);
+    free(files);
     return rc;
 }

@@ -114,18 +114,11 @@ int rise_cmd_eval(int argc, char **argv) {
         no_task(run);
         return 1;
     }
-    rise_backend *be = rise_backend_create(backend ? backend : cfg.train_backend, &st);
-    if (!be) {
-        fprintf(stderr, "rise eval: %s\n", rise_last_error());
-        return 1;
-    }
-    rise_agent *agent = NULL;
+    rise_backend *be;
+    rise_agent *agent;
     rise_env *env = NULL;
     rise_policy *pol = NULL;
-    /* the run's GEMM precision where this backend has a choice (an fp32-only backend
-     * evaluates a bf16 run in fp32) */
-    if (be->set_precision) st = rise_backend_set_precision_name(be, cfg.train_precision);
-    if (st == RISE_OK) st = rise_train_load_agent(run, ckpt, be, &cfg, &agent);
+    st = rise_train_open_run(run, ckpt, backend, &cfg, &be, &agent);
     if (st == RISE_OK && !rise_agent_env_args(agent))
         st = rise_error(RISE_ERR_FORMAT,
                         "%s: the checkpoint records no env_args (the training "

@@ -198,15 +198,20 @@ static void check_features(const char *file, const char *run) {
         }
         direct_features(a, a->pp.ema, frames, N, ema);
         direct_features(a, a->pp.value, frames, N, raw);
-        if (g == 0) { /* the library's one-shot call gives the same features */
+        if (g == 0) { /* the library's embedder gives the same features */
             float once[N * FEAT];
             int cam = -1, feat = 0;
+            char name[RISE_OBS_CAMERA_NAME_MAX] = "";
             rise_camera_shape cs = {0, 0, 0};
-            TEST_CHECK(rise_agent_camera_find(a, "agentview_image", &cam, &cs, &feat) == RISE_OK &&
-                           cam == 0 && feat == FEAT && cs.h == SIZE && cs.w == SIZE && cs.c == 3 &&
-                           rise_agent_embed_frames(a, cam, N, frames, once) == RISE_OK,
-                       "camera_find / embed_frames: %s", rise_last_error());
-            test_close("rise_agent_embed_frames = the encoder", once, ema, N * FEAT, 1e-6, 0.0);
+            rise_frame_embedder *e = NULL;
+            TEST_CHECK(rise_agent_camera_find(a, NULL, &cam, name, &cs, &feat) == RISE_OK &&
+                           cam == 0 && !strcmp(name, "agentview_image") && feat == FEAT &&
+                           cs.h == SIZE && cs.w == SIZE && cs.c == 3 &&
+                           rise_frame_embedder_create(a, cam, N, &e) == RISE_OK &&
+                           rise_frame_embedder_run(e, N, frames, once) == RISE_OK,
+                       "camera_find / embedder: %s", rise_last_error());
+            rise_frame_embedder_free(e);
+            test_close("rise_frame_embedder_run = the encoder", once, ema, N * FEAT, 1e-6, 0.0);
         }
         char what[200];
         snprintf(what, sizeof what, "%s demo_0/%s: written features = %s's encoder", file, grps[g],
@@ -449,8 +454,6 @@ int main(void) {
     test_rise_on_embedding();
     test_errors();
     rise_backend_destroy(be);
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);
+    test_remove_dir(dir);
     return test_finish();
 }
