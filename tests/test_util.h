@@ -10,6 +10,7 @@
  *   return test_skip(why);         77 (skipped), or 1 (failed) under RISE_REQUIRE_GPU=1
  *   return test_finish();          prints "N passed, N failed"; exit code
  *   test_size_kept(work, limit)    0 when RISE_TEST_SHAPES=small drops a case this big
+ *   test_remove_dir(dir)           a scratch directory removed, or kept after a failure
  * Header-only so each test stays a single file. */
 #ifndef RISE_TEST_UTIL_H
 #define RISE_TEST_UTIL_H
@@ -186,6 +187,18 @@ static inline int test_size_kept(double work, double limit) {
     if (!test_shapes_small() || work <= limit) return 1;
     ++test_size_dropped;
     return 0;
+}
+
+/* Removes a test's scratch directory (rm -rf), unless a check failed: then it is kept for
+ * inspection and its path printed. */
+static inline void test_remove_dir(const char *dir) {
+    if (test_failed_count) {
+        fprintf(stderr, "kept %s (a check failed)\n", dir);
+        return;
+    }
+    char cmd[4200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);
 }
 
 static inline int test_finish(void) {

@@ -734,8 +734,6 @@ int main(void) {
     test_cql_fd();
     test_cql_reward_transform();
     test_iql_actor_learns();
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    if (test_failed_count == 0 && system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);
+    test_remove_dir(dir);
     return test_finish();
 }

@@ -500,9 +500,7 @@ int main(int argc, char **argv) {
         report_speed("square");
         report_speed("push");
     }
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);
+    test_remove_dir(dir);
     return test_finish();
 #endif
 }

@@ -121,12 +121,6 @@ int main(void) {
     snprintf(tmp, sizeof tmp, "/tmp/rise_test_cli_paths_%ld", (long)getpid());
     mkdir(tmp, 0775);
     test_nested_outputs_and_resume();
-    if (test_failed_count == 0) {
-        char cmd[700];
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
-        if (system(cmd) != 0) fprintf(stderr, "note: could not remove %s\n", tmp);
-    } else {
-        fprintf(stderr, "outputs kept in %s (log.txt)\n", tmp);
-    }
+    test_remove_dir(tmp);
     return test_finish();
 }

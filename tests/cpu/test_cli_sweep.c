@@ -509,13 +509,6 @@ int main(void) {
     test_report();
     test_stale();
     test_pack();
-    const int rc = test_finish();
-    if (rc == 0) {
-        char cmd[400];
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
-        if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", root);
-    } else {
-        fprintf(stderr, "kept %s for inspection\n", root);
-    }
-    return rc;
+    test_remove_dir(root);
+    return test_finish();
 }

@@ -219,8 +219,6 @@ int main(void) {
     rise_backend_destroy(cpu);
     rise_trainset_free(&ts);
     free(fake.allocs);
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    if (test_failed_count == 0 && system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);
+    test_remove_dir(dir);
     return test_finish();
 }

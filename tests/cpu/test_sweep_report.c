@@ -250,8 +250,6 @@ int main(void) {
 
     sweep_spec_free(&s);
     sweep_spec_free(&other);
-    char cmd[400];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
-    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", root);
+    test_remove_dir(root);
     return test_finish();
 }

@@ -354,12 +354,6 @@ int main(void) {
     test_workflows();
     test_zero_pairs();
     test_binary();
-    if (test_failed_count == 0) {
-        char cmd[400];
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-        if (system(cmd) != 0) fprintf(stderr, "note: could not remove %s\n", dir);
-    } else {
-        fprintf(stderr, "outputs kept in %s\n", dir);
-    }
+    test_remove_dir(dir);
     return test_finish();
 }

@@ -687,8 +687,6 @@ int main(void) {
     test_critic_frames();
     test_refusals();
     rise_backend_destroy(be);
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);
+    test_remove_dir(dir);
     return test_finish();
 }

@@ -292,8 +292,6 @@ int main(void) {
     test_resume();
     test_one_seed_fails();
     test_refusals();
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    if (!getenv("KEEP") && system(cmd) != 0) fprintf(stderr, "warning: could not remove %s\n", dir);
+    if (!getenv("KEEP")) test_remove_dir(dir);
     return test_finish();
 }

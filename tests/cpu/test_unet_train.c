@@ -197,8 +197,6 @@ int main(void) {
     test_rise_runs_and_acts();
     test_resume();
     test_errors();
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    if (test_failed_count == 0 && system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);
+    test_remove_dir(dir);
     return test_finish();
 }

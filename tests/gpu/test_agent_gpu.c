@@ -97,8 +97,6 @@ int main(void) {
     rise_trainset_free(&ts);
     rise_backend_destroy(gpu);
     rise_backend_destroy(cpu);
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    if (test_failed_count == 0 && system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);
+    test_remove_dir(dir);
     return test_finish();
 }

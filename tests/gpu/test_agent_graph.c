@@ -164,8 +164,6 @@ int main(void) {
     compare(be, &ts, RISE_ALGO_BC_MLP, 0, 0);
     rise_trainset_free(&ts);
     rise_backend_destroy(be);
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    if (test_failed_count == 0 && system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);
+    test_remove_dir(dir);
     return test_finish();
 }

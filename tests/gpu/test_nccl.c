@@ -157,10 +157,6 @@ int main(void) {
     test_comm(be);
     rise_backend_destroy(be);
     test_train();
-    if (test_failed_count == 0) {
-        char cmd[400];
-        snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-        if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);
-    }
+    test_remove_dir(dir);
     return test_finish();
 }

@@ -502,11 +502,7 @@ int main(int argc, char **argv) {
     test_bad_file_on_one_rank();
     test_batch_not_divisible();
     rise_comm_barrier(tc);
-    if (rank == 0 && test_failed_count == 0) {
-        char cmd[400];
-        snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-        if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);
-    }
+    if (rank == 0) test_remove_dir(dir);
     rise_comm_free(tc);
     return test_finish();
 }
