@@ -59,11 +59,9 @@ int rise_api_policy_load(const char *run_dir, const char *checkpoint, const char
     p->run_dir = strdup(run_dir);
     p->backend = strdup(backend && backend[0] ? backend : "cpu");
     rise_status st = p->run_dir && p->backend ? RISE_OK : rise_error(RISE_ERR_NOMEM, "no memory");
-    if (st == RISE_OK) {
-        p->be = rise_backend_create(p->backend, &st);
-        if (!p->be && st == RISE_OK) st = RISE_ERR_NO_DEVICE;
-    }
-    if (st == RISE_OK) st = rise_train_load_agent(run_dir, checkpoint, p->be, &p->cfg, &p->agent);
+    /* as `rise eval` opens it: the run's train.precision on the backend, then the agent */
+    if (st == RISE_OK)
+        st = rise_train_open_run(run_dir, checkpoint, p->backend, &p->cfg, &p->be, &p->agent);
     if (st == RISE_OK && !(p->config_json = rise_train_config_to_json(&p->cfg)))
         st = rise_error(RISE_ERR_NOMEM, "out of memory");
     if (st == RISE_OK) st = make_policy(p);

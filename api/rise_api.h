@@ -38,8 +38,10 @@ const char *rise_api_last_error(void);
 typedef struct rise_api_policy rise_api_policy;
 
 /* Loads run_dir's config.json and a checkpoint (NULL: run_dir/checkpoint.h5) onto a
- * backend ("cpu", "cuda"; NULL: "cpu"). seed keys the policy's sampling, as `rise eval
- * --seed` does: the same (seed, episode key, step) gives the same action. */
+ * backend ("cpu", "cuda"; NULL: "cpu") at the run's train.precision, as `rise eval` does
+ * (a bf16 run acts in bf16; a processor without bf16 matmuls is an error). seed keys the
+ * policy's sampling, as `rise eval --seed` does: the same (seed, episode key, step) gives
+ * the same action. */
 int rise_api_policy_load(const char *run_dir, const char *checkpoint, const char *backend,
                          uint64_t seed, rise_api_policy **out);
 void rise_api_policy_free(rise_api_policy *p);

@@ -40,8 +40,8 @@ def _ptr(arr, ctype=ctypes.c_float):
 def load(run_dir, checkpoint=None, backend="cpu", seed=0):
     """Loads a run directory (config.json, checkpoint.h5) written by `rise train`.
 
-    checkpoint: another checkpoint file of the run; backend: "cpu" or "cuda"; seed: the
-    sampling seed (as `rise eval --seed`)."""
+    checkpoint: another checkpoint file of the run; backend: "cpu" or "cuda" (at the run's
+    train.precision, as `rise eval`); seed: the sampling seed (as `rise eval --seed`)."""
     return Policy(run_dir, checkpoint=checkpoint, backend=backend, seed=seed)
 
 

@@ -3,9 +3,11 @@
 Run: ctest -R test_python_package (tests/CMakeLists.txt sets the environment).
 Trains tiny maze runs (rise, bc_diffusion) with the rise command, then checks that
   - rise.load acts on a batch exactly as the C evaluation path does (tests/tools/
-    policy_act_ref: rise_train_load_agent + rise_agent_policy + act), bit for bit, for
+    policy_act_ref: rise_train_open_run + rise_agent_policy + act), bit for bit, for
     the same seed, keys and steps; a row acts the same alone as in the batch; another
     seed changes the actions; set_extraction(candidates=1) changes them too;
+  - a bf16 run (train.precision) acts in bf16 there too, bit for bit with the C path
+    (skipped on a processor without bf16 matmuls);
   - q(s, a) and v(s) equal a NumPy forward pass of the exported critic weights on
     observations and actions normalised with the exported statistics;
   - read_metrics gives metrics.csv's numbers, the same from csv and jsonl;
@@ -15,6 +17,7 @@ Trains tiny maze runs (rise, bc_diffusion) with the rise command, then checks th
 """
 import json
 import os
+import shutil
 import subprocess
 
 import numpy as np
@@ -74,6 +77,30 @@ check(not np.array_equal(other.act(obs, keys=keys, t=t), acts), "another seed, o
 other.set_extraction(candidates=1)
 check(other.candidates == 1, "set_extraction: K %d" % other.candidates)
 other.close()
+
+# A bf16 run acts in bf16, in the package as in the C path: the same run with
+# train.precision bf16 in its config.json (its K x n candidate rows go through oneDNN).
+run_bf16 = os.path.join(tmp, "rise_run_bf16")
+shutil.copytree(run, run_bf16)
+with open(os.path.join(run_bf16, "config.json")) as f:
+    config = json.load(f)
+config["train"]["precision"] = "bf16"
+with open(os.path.join(run_bf16, "config.json"), "w") as f:
+    json.dump(config, f)
+try:
+    half = rise.load(run_bf16, seed=7)
+except rise.RiseError as e:
+    check("no bf16 matmul" in str(e), "a bf16 run on a processor without bf16: %s" % e)
+    print("bf16 matmuls not available on this processor: the bf16 case is skipped")
+else:
+    acts_bf16 = half.act(obs, keys=keys, t=t)
+    half.close()
+    check(not np.array_equal(acts_bf16, acts), "a bf16 run acts in bf16, not fp32")
+    subprocess.check_call([ref_tool, run_bf16, "7", str(n), os.path.join(tmp, "obs.f32"),
+                           os.path.join(tmp, "keys.u64"), os.path.join(tmp, "t.i32"), out])
+    ref = np.fromfile(out, dtype=np.float32).reshape(acts.shape)
+    check(np.array_equal(acts_bf16, ref),
+          "bf16: package vs C path: max |diff| %g" % np.abs(acts_bf16 - ref).max())
 
 # ---- the critic: the package vs NumPy on the exported weights ----
 export = os.path.join(tmp, "model.safetensors")

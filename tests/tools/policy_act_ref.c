@@ -1,8 +1,9 @@
 /* policy_act_ref.c - the C evaluation path on given observations, for the Python package's
- * test (tests/cpu/test_python_package.py) to compare against: the run loaded as `rise eval`
- * loads it (rise_train_load_agent, rise_agent_policy with the evaluation seed), one act
- * call on the batch. A policy that reads cameras renders them from the observations with the
- * task's camera view (rise_agent_policy_bind_view on the run's task), as `rise eval` does.
+ * test (tests/cpu/test_python_package.py) to compare against: the run opened as `rise eval`
+ * opens it (rise_train_open_run on the cpu backend: the run's precision, then the agent),
+ * rise_agent_policy with the evaluation seed, one act call on the batch. A policy that reads
+ * cameras renders them from the observations with the task's camera view
+ * (rise_agent_policy_bind_view on the run's task), as `rise eval` does.
  *
  *   policy_act_ref RUN_DIR SEED N OBS.f32 KEYS.u64 T.i32 OUT.f32
  *
@@ -30,13 +31,12 @@ int main(int argc, char **argv) {
     }
     const uint64_t seed = strtoull(argv[2], NULL, 10);
     const int n = atoi(argv[3]);
-    rise_status st = RISE_OK;
-    rise_backend *be = rise_backend_create("cpu", &st);
     rise_train_config cfg;
+    rise_backend *be = NULL;
     rise_agent *agent = NULL;
     rise_policy *pol = NULL;
     rise_env *view = NULL;
-    if (be) st = rise_train_load_agent(argv[1], NULL, be, &cfg, &agent);
+    rise_status st = rise_train_open_run(argv[1], NULL, "cpu", &cfg, &be, &agent);
     if (st == RISE_OK) st = rise_agent_policy(agent, seed, &pol);
     if (st == RISE_OK && rise_agent_cameras(agent)) {
         st = rise_env_create_from_args(rise_agent_env_args(agent), &view);
