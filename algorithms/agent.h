@@ -145,6 +145,12 @@ rise_status rise_agent_policy(rise_agent *a, uint64_t seed, rise_policy **out);
  * another rise_extract_rule (-1 keeps it). Before the first call. */
 rise_status rise_agent_policy_set_extraction(rise_policy *pol, int k, int rule);
 
+/* The extraction pol uses: *k candidates per state (1: a policy that does not choose among
+ * candidates, BC and CQL) and *rule. */
+void rise_agent_policy_extraction(const rise_policy *pol, int *k, rise_extract_rule *rule);
+/* "argmax" | "expectile". */
+const char *rise_extract_rule_name(rise_extract_rule rule);
+
 /* Maps the observations an env passes (its keys, in its order) onto the model's inputs
  * (the training data's keys, by name), so a model trained on keys in another order or on
  * a subset of them evaluates correctly. Errors name a missing key or a width mismatch.

@@ -397,6 +397,16 @@ rise_status rise_agent_policy_set_extraction(rise_policy *pol, int k, int rule) 
     return RISE_OK;
 }
 
+void rise_agent_policy_extraction(const rise_policy *pol, int *k, rise_extract_rule *rule) {
+    const agent_policy *p = pol->impl;
+    *k = p->K;
+    *rule = p->rule;
+}
+
+const char *rise_extract_rule_name(rise_extract_rule rule) {
+    return rule == RISE_EXTRACT_EXPECTILE ? "expectile" : "argmax";
+}
+
 rise_status rise_agent_policy_bind_env(rise_policy *pol, const rise_env_info *info) {
     agent_policy *p = pol->impl;
     const char *keys = p->a->obs_keys;

@@ -100,8 +100,10 @@ int64_t rise_api_policy_int(rise_api_policy *p, const char *name) {
     if (!strcmp(name, "n_exec")) return p->pol->n_exec;
     if (!strcmp(name, "obs_horizon")) return p->pol->obs_horizon;
     if (!strcmp(name, "candidates")) {
-        const int chooses = rise_agent_diffusion(p->agent) && has_v;
-        return !chooses ? 1 : p->candidates > 0 ? p->candidates : c->candidates;
+        int k;
+        rise_extract_rule rule;
+        rise_agent_policy_extraction(p->pol, &k, &rule);
+        return k;
     }
     if (!strcmp(name, "step")) return rise_agent_step_count(p->agent);
     if (!strcmp(name, "has_q")) return has_q;
@@ -123,8 +125,10 @@ const char *rise_api_policy_str(rise_api_policy *p, const char *name) {
     const rise_agent_config *c = rise_agent_cfg(p->agent);
     if (!strcmp(name, "algo")) return rise_algo_name(c->algo);
     if (!strcmp(name, "extract_rule")) {
-        const int rule = p->rule >= 0 ? p->rule : (int)c->extract_rule;
-        return rule == RISE_EXTRACT_EXPECTILE ? "expectile" : "argmax";
+        int k;
+        rise_extract_rule rule;
+        rise_agent_policy_extraction(p->pol, &k, &rule);
+        return rise_extract_rule_name(rule);
     }
     if (!strcmp(name, "obs_keys")) return rise_agent_obs_keys(p->agent);
     if (!strcmp(name, "env_args")) return rise_agent_env_args(p->agent);

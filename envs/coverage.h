@@ -105,9 +105,10 @@ void rise_robust_result_free(rise_robust_result *r);
 
 /* ---- reports (coverage_report.c, coverage_png.c) ---- */
 rise_status rise_coverage_write_csv(const rise_coverage_result *r, const char *path);
-/* env_args and rob may be NULL. */
+/* env_args (JSON text), evaluated (JSON text: what was evaluated, as "evaluated": a trained
+ * run's checkpoint, step, extraction...) and rob may be NULL. */
 rise_status rise_coverage_write_json(const rise_coverage_result *r, const rise_robust_result *rob,
-                                     const char *env_args, const char *path);
+                                     const char *env_args, const char *evaluated, const char *path);
 rise_status rise_robust_write_csv(const rise_robust_result *r, const char *path);
 void rise_coverage_print_ascii(const rise_coverage_result *r, FILE *out);
 /* env (may be NULL) supplies the walls and goal drawn over the map. */

@@ -80,11 +80,16 @@ static cJSON *robust_json(const rise_robust_result *r) {
 }
 
 rise_status rise_coverage_write_json(const rise_coverage_result *r, const rise_robust_result *rob,
-                                     const char *env_args, const char *path) {
+                                     const char *env_args, const char *evaluated,
+                                     const char *path) {
     cJSON *o = cJSON_CreateObject();
     if (!o) return rise_error(RISE_ERR_NOMEM, "out of memory");
     cJSON_AddStringToObject(o, "task", r->task);
     cJSON_AddStringToObject(o, "policy", r->policy);
+    if (evaluated) {
+        cJSON *e = cJSON_Parse(evaluated);
+        if (e) cJSON_AddItemToObject(o, "evaluated", e);
+    }
     if (env_args) {
         cJSON *a = cJSON_Parse(env_args);
         if (a) cJSON_AddItemToObject(o, "env_args", a);

@@ -9,6 +9,7 @@
 
 typedef struct {
     const char *task, *policy, *out, *settings, *dataset, *robust_from;
+    const char *evaluated; /* JSON text for coverage.json's "evaluated" (rise eval), or NULL */
     long grid, trials, seed, threads, pool;
     double perturb_dist;
     long perturb_time, perturb_count, perturb_every, robust_episodes;

@@ -231,7 +231,7 @@ int rise_cov_evaluate(const cov_options *opt, rise_env *env, rise_policy *pol, c
         st = rise_coverage_write_csv(&r, path);
         if (st == RISE_OK) {
             snprintf(path, sizeof path, "%s/coverage.json", o.out);
-            st = rise_coverage_write_json(&r, have_rob ? &rob : NULL, args, path);
+            st = rise_coverage_write_json(&r, have_rob ? &rob : NULL, args, o.evaluated, path);
         }
         if (st == RISE_OK) {
             snprintf(path, sizeof path, "%s/coverage.png", o.out);
@@ -244,6 +244,12 @@ int rise_cov_evaluate(const cov_options *opt, rise_env *env, rise_policy *pol, c
         if (st == RISE_OK)
             printf("wrote %s/coverage.{csv,json,png}%s\n", o.out,
                    have_rob ? " and robustness.csv" : "");
+        snprintf(path, sizeof path, "%s/robustness.csv", o.out);
+        FILE *stale = st == RISE_OK && !have_rob ? fopen(path, "r") : NULL;
+        if (stale) {
+            fclose(stale);
+            printf("note: %s is an earlier evaluation's (this one measured no robustness)\n", path);
+        }
     }
     if (st != RISE_OK) fprintf(stderr, "%s: %s\n", cmd, rise_last_error());
     free(args);

@@ -9,9 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "algorithms/train_data.h"
 #include "algorithms/train_run.h"
 #include "host/checkpoint.h"
+#include "host/paths.h"
 #include "cli.h"
 #include "args.h"
 #include "cov.h"
@@ -31,6 +34,34 @@ static void eval_usage(FILE *f, const cov_options *d) {
            "                        run's extract.rule; expectile = IDQL's weighted resampling)\n"
            "  (--out defaults to RUN_DIR/eval)\n");
     rise_cov_usage_options(f, d);
+}
+
+/* What was evaluated, for coverage.json's "evaluated": the run, its checkpoint and training
+ * step (paths absolute), the extraction used, the backend and precision it acted on. NULL
+ * when out of memory. */
+static char *evaluated_json(const char *run, const char *ckpt, const rise_train_config *cfg,
+                            const rise_backend *be, rise_agent *agent, const rise_policy *pol) {
+    int k;
+    rise_extract_rule rule;
+    rise_agent_policy_extraction(pol, &k, &rule);
+    char given[4200], run_abs[4200], ckpt_abs[4200];
+    if (!ckpt) snprintf(given, sizeof given, "%s/checkpoint.h5", run);
+    if (!ckpt) ckpt = given;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(
+        o, "run", rise_path_absolute(run, run_abs, sizeof run_abs) == RISE_OK ? run_abs : run);
+    cJSON_AddStringToObject(
+        o, "checkpoint",
+        rise_path_absolute(ckpt, ckpt_abs, sizeof ckpt_abs) == RISE_OK ? ckpt_abs : ckpt);
+    cJSON_AddStringToObject(o, "algo", cfg->train_algo);
+    cJSON_AddNumberToObject(o, "step", (double)rise_agent_step_count(agent));
+    cJSON_AddNumberToObject(o, "candidates", k);
+    cJSON_AddStringToObject(o, "extract_rule", rise_extract_rule_name(rule));
+    cJSON_AddStringToObject(o, "backend", be->name);
+    cJSON_AddStringToObject(o, "precision", be->set_precision ? cfg->train_precision : "fp32");
+    char *text = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    return text;
 }
 
 /* A run trained without a rise task: nothing here can simulate its data's environment. */
@@ -130,6 +161,10 @@ int rise_cmd_eval(int argc, char **argv) {
     if (st == RISE_OK) st = rise_agent_policy_bind_view(pol, env);
     if (st == RISE_OK && (candidates > 0 || rule >= 0))
         st = rise_agent_policy_set_extraction(pol, (int)candidates, rule);
+    char *evaluated = NULL;
+    if (st == RISE_OK &&
+        !(o.evaluated = evaluated = evaluated_json(run, ckpt, &cfg, be, agent, pol)))
+        st = rise_error(RISE_ERR_NOMEM, "out of memory");
     int rc = 1;
     if (st == RISE_OK) {
         printf("run %s: %s, step %lld, task %s\n", run, cfg.train_algo,
@@ -138,6 +173,7 @@ int rise_cmd_eval(int argc, char **argv) {
     } else {
         fprintf(stderr, "rise eval: %s\n", rise_last_error());
     }
+    free(evaluated);
     rise_policy_destroy(pol);
     rise_env_destroy(env);
     rise_agent_free(agent);

@@ -3,11 +3,16 @@
  * --out) creates its output's missing parent folders; a run trained with a data path
  * relative to one working folder resumes and evaluates from another (the path is stored
  * absolute in config.json); stale checkpoint.h5.tmp.<pid> files of dead processes are
- * removed when a run starts, those of live processes kept. Uses the `rise` binary next to
- * the test's build folder (skipped when it is absent). Run: ctest -R test_cli_paths */
+ * removed when a run starts, those of live processes kept; `rise eval`'s coverage.json
+ * records what it evaluated (run, checkpoint, step, the extraction asked for, backend), and
+ * an evaluation without robustness into a folder holding an earlier robustness.csv says so.
+ * Uses the `rise` binary next to the test's build folder (skipped when it is absent).
+ * Run: ctest -R test_cli_paths */
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <cjson/cJSON.h>
 
 #include "test_util.h"
 
@@ -107,6 +112,60 @@ static void test_nested_outputs_and_resume(void) {
     TEST_CHECK(exists(path), "eval wrote %s", path);
 }
 
+static void test_eval_records_what_it_evaluated(void) {
+    char w[700], args[4096], path[1200];
+    snprintf(w, sizeof w, "%s/work_c", tmp);
+    mkdir(w, 0775);
+    TEST_CHECK(run(w, "gen --task maze --kind expert --episodes 3 --seed 1 --quiet "
+                      "--out expert.h5") == 0 &&
+                   run(w, "gen --task maze --kind play --episodes 3 --seed 2 --quiet "
+                          "--out play.h5") == 0,
+               "gen");
+    snprintf(path, sizeof path, "%s/idql.json", tmp);
+    write_file(path, "{\"train\": {\"algo\": \"idql\", \"task\": \"maze\", \"steps\": 3,"
+                     " \"batch\": 8, \"log_every\": 1, \"ckpt_every\": 3},"
+                     " \"policy\": {\"width\": 8, \"depth\": 1},"
+                     " \"critic\": {\"width\": 8, \"depth\": 1}}");
+    snprintf(args, sizeof args,
+             "train --config '%s' --set data.sources=expert:expert.h5,non_expert:play.h5 "
+             "--out run --quiet",
+             path);
+    TEST_CHECK(run(w, args) == 0, "train idql (see %s/log.txt)", tmp);
+    TEST_CHECK(run(w, "eval run --grid 2 --trials 1 --candidates 3 --extract-rule expectile "
+                      "--robustness --robust-episodes 2 --quiet") == 0,
+               "eval with robustness (see %s/log.txt)", tmp);
+    snprintf(path, sizeof path, "%s/run/eval/coverage.json", w);
+    char *text = test_read_file(path, NULL);
+    cJSON *j = text ? cJSON_Parse(text) : NULL;
+    const cJSON *e = cJSON_GetObjectItemCaseSensitive(j, "evaluated");
+    const cJSON *ck = cJSON_GetObjectItemCaseSensitive(e, "checkpoint");
+    snprintf(path, sizeof path, "%s/run/checkpoint.h5", w);
+    TEST_CHECK(cJSON_IsString(ck) && !strcmp(ck->valuestring, path),
+               "evaluated.checkpoint %s, the run's checkpoint as an absolute path",
+               cJSON_IsString(ck) ? ck->valuestring : "(none)");
+    TEST_CHECK(cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(e, "step")) == 3.0,
+               "evaluated.step 3");
+    TEST_CHECK(cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(e, "candidates")) == 3.0,
+               "evaluated.candidates: the --candidates asked for");
+    const char *rule = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "extract_rule"));
+    const char *algo = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "algo"));
+    const char *backend = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "backend"));
+    TEST_CHECK(rule && !strcmp(rule, "expectile"), "evaluated.extract_rule %s", rule);
+    TEST_CHECK(algo && !strcmp(algo, "idql"), "evaluated.algo %s", algo);
+    TEST_CHECK(backend && !strcmp(backend, "cpu"), "evaluated.backend %s", backend);
+    TEST_CHECK(cJSON_GetObjectItemCaseSensitive(j, "robustness") != NULL, "robustness measured");
+    cJSON_Delete(j);
+    free(text);
+    /* The same folder again without robustness: the old robustness.csv stays, named. */
+    snprintf(path, sizeof path, "%s/log.txt", tmp);
+    remove(path);
+    TEST_CHECK(run(w, "eval run --grid 2 --trials 1 --quiet") == 0, "eval again");
+    text = test_read_file(path, NULL);
+    TEST_CHECK(text && strstr(text, "robustness.csv is an earlier evaluation's"),
+               "the stale robustness.csv is named: %s", text ? text : "(no log)");
+    free(text);
+}
+
 int main(void) {
     const ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
     if (n <= 0) return 77;
@@ -121,6 +180,7 @@ int main(void) {
     snprintf(tmp, sizeof tmp, "/tmp/rise_test_cli_paths_%ld", (long)getpid());
     mkdir(tmp, 0775);
     test_nested_outputs_and_resume();
+    test_eval_records_what_it_evaluated();
     test_remove_dir(tmp);
     return test_finish();
 }

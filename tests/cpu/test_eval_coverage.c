@@ -187,7 +187,7 @@ static void test_known_policy(void) {
     if (f) fclose(f);
     TEST_CHECK(lines == 101 && row0_ok && last_blank,
                "csv: header + 100 cells, blocked rate empty");
-    TEST_CHECK(rise_coverage_write_json(&r, NULL, NULL, json) == RISE_OK, "json");
+    TEST_CHECK(rise_coverage_write_json(&r, NULL, NULL, NULL, json) == RISE_OK, "json");
     f = fopen(json, "r");
     char *text = calloc(1, 1 << 16);
     if (f) {
@@ -361,8 +361,8 @@ static void test_determinism(void) {
                "same seed: same results with 1 thread/5 envs and 2 threads/all envs (%lld "
                "successes)",
                (long long)a.successes);
-    rise_coverage_write_json(&a, NULL, "{\"env_name\": \"maze\"}", "test_eval_det_a.json");
-    rise_coverage_write_json(&b, NULL, "{\"env_name\": \"maze\"}", "test_eval_det_b.json");
+    rise_coverage_write_json(&a, NULL, "{\"env_name\": \"maze\"}", NULL, "test_eval_det_a.json");
+    rise_coverage_write_json(&b, NULL, "{\"env_name\": \"maze\"}", NULL, "test_eval_det_b.json");
     char *ja = slurp("test_eval_det_a.json"), *jb = slurp("test_eval_det_b.json");
     TEST_CHECK(strlen(ja) > 100 && strcmp(ja, jb) == 0, "JSON reports are byte-identical");
     free(ja);
