@@ -148,8 +148,9 @@ rise_status rise_agent_policy_set_extraction(rise_policy *pol, int k, int rule);
 /* The extraction pol uses: *k candidates per state (1: a policy that does not choose among
  * candidates, BC and CQL) and *rule. */
 void rise_agent_policy_extraction(const rise_policy *pol, int *k, rise_extract_rule *rule);
-/* "argmax" | "expectile". */
+/* "argmax" | "expectile", and back (an error names any other word). */
 const char *rise_extract_rule_name(rise_extract_rule rule);
+rise_status rise_extract_rule_parse(const char *name, rise_extract_rule *out);
 
 /* Maps the observations an env passes (its keys, in its order) onto the model's inputs
  * (the training data's keys, by name), so a model trained on keys in another order or on

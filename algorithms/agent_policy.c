@@ -407,6 +407,14 @@ const char *rise_extract_rule_name(rise_extract_rule rule) {
     return rule == RISE_EXTRACT_EXPECTILE ? "expectile" : "argmax";
 }
 
+rise_status rise_extract_rule_parse(const char *name, rise_extract_rule *out) {
+    if (!strcmp(name, "argmax") || !strcmp(name, "expectile")) {
+        *out = strcmp(name, "argmax") ? RISE_EXTRACT_EXPECTILE : RISE_EXTRACT_ARGMAX;
+        return RISE_OK;
+    }
+    return rise_error(RISE_ERR_INVALID, "extraction rule '%s': expected argmax or expectile", name);
+}
+
 rise_status rise_agent_policy_bind_env(rise_policy *pol, const rise_env_info *info) {
     agent_policy *p = pol->impl;
     const char *keys = p->a->obs_keys;

@@ -148,13 +148,9 @@ int rise_api_policy_set_extraction(rise_api_policy *p, int candidates, const cha
     CHECK_HANDLE(p, "rise_api_policy_set_extraction");
     int r = -1;
     if (rule && rule[0]) {
-        if (!strcmp(rule, "argmax"))
-            r = RISE_EXTRACT_ARGMAX;
-        else if (!strcmp(rule, "expectile"))
-            r = RISE_EXTRACT_EXPECTILE;
-        else
-            return rise_error(RISE_ERR_INVALID,
-                              "extraction rule '%s': expected argmax or expectile", rule);
+        rise_extract_rule parsed;
+        RISE_TRY(rise_extract_rule_parse(rule, &parsed));
+        r = (int)parsed;
     }
     if (candidates < 0)
         return rise_error(RISE_ERR_INVALID, "candidates = %d, expected >= 1 (0 keeps the run's)",

@@ -106,13 +106,13 @@ int rise_cmd_eval(int argc, char **argv) {
             ok = rise_arg_long(argc, argv, &i, 1, 65536, &candidates);
         else if (!strcmp(a, "--extract-rule")) {
             const char *r = NULL;
+            rise_extract_rule parsed;
             ok = rise_arg_string(argc, argv, &i, &r);
-            if (ok && strcmp(r, "argmax") && strcmp(r, "expectile")) {
-                fprintf(stderr, "rise eval: --extract-rule expects argmax or expectile, got '%s'\n",
-                        r);
+            if (ok && rise_extract_rule_parse(r, &parsed) != RISE_OK) {
+                fprintf(stderr, "rise eval: --extract-rule: %s\n", rise_last_error());
                 ok = 0;
             }
-            if (ok) rule = strcmp(r, "argmax") ? RISE_EXTRACT_EXPECTILE : RISE_EXTRACT_ARGMAX;
+            if (ok) rule = (int)parsed;
         } else if (!strcmp(a, "--coverage"))
             ;
         else if (!strcmp(a, "--robustness"))

@@ -209,6 +209,9 @@ check(bcp.act(obs).shape == (n, bcp.chunk, bcp.act_dim), "bc acts")
 raises(lambda: bcp.v(obs), rise.RiseError, "has no value function", "v of a BC run")
 raises(lambda: bcp.set_extraction(candidates=4), rise.RiseError, "does not choose",
        "extraction on BC")
+raises(lambda: policy.set_extraction(rule="softmax"), rise.RiseError,
+       "expected argmax or expectile", "an unknown extraction rule")
+check(policy.extract_rule == "argmax", "a refused rule keeps the rule")
 policy.close()
 raises(lambda: policy.act(obs), rise.RiseError, "closed", "closed policy")
 
